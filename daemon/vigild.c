@@ -1,0 +1,308 @@
+/*
+ * vigild: the vigil daemon. Arguments, signals and wiring; everything else
+ * lives in lib/.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "api.h"
+#include "config.h"
+#include "log.h"
+#include "monitor.h"
+
+#define DEFAULT_CONFIG "/etc/vigil/vigil.json"
+
+struct vigild {
+	struct event_base *base;
+	const char *config_path;
+	struct monitor *monitor;
+	struct api *api;
+	char *listen;		/* the address the api is bound to */
+	int exit_code;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vigild [-c FILE] [--log-level LEVEL]\n"
+	    "       vigild --check-config FILE\n"
+	    "       vigild --help | --version\n"
+	    "\n"
+	    "vigild polls a web application's health endpoints on intervals,\n"
+	    "keeps their metrics and serves its view over HTTP:\n"
+	    "  GET|HEAD /health  application/health+json, 200 pass/warn, 503 fail\n"
+	    "  GET      /status  JSON: every probe's last run, reason, metrics\n"
+	    "\n"
+	    "options:\n"
+	    "  -c, --config FILE        configuration (default %s)\n"
+	    "  -t, --check-config FILE  validate FILE, print every error as\n"
+	    "                           file:line:column, exit 0 (valid) or 1\n"
+	    "  -l, --log-level LEVEL    err, warning, notice, info (default),\n"
+	    "                           debug\n"
+	    "  -h, --help               this text\n"
+	    "  -V, --version            print the version\n"
+	    "\n"
+	    "signals: SIGHUP reloads the configuration (an invalid one is\n"
+	    "rejected and the running one kept); SIGTERM/SIGINT stop cleanly.\n"
+	    "Logs go to stderr, with syslog priorities under journald.\n",
+	    DEFAULT_CONFIG);
+}
+
+/* Prints every error of a failed load; to stderr or the log. */
+static void
+report_errors(const struct config_errors *errs, const char *path, bool log)
+{
+	char line[512];
+
+	for (size_t i = 0; i < errs->n; i++) {
+		config_error_format(errs, i, path, line, sizeof(line));
+		if (log)
+			log_err("%s", line);
+		else
+			fprintf(stderr, "%s\n", line);
+	}
+	if (errs->dropped > 0) {
+		if (log)
+			log_err("%s: %zu more errors not shown", path,
+			    errs->dropped);
+		else
+			fprintf(stderr, "%s: %zu more errors not shown\n",
+			    path, errs->dropped);
+	}
+}
+
+static int
+check_config(const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load(path, &errs);
+
+	if (cfg == NULL) {
+		report_errors(&errs, path, false);
+		config_errors_clear(&errs);
+		return EXIT_FAILURE;
+	}
+	printf("%s: configuration OK (%zu probe%s)\n", path, cfg->nprobes,
+	    cfg->nprobes == 1 ? "" : "s");
+	config_free(cfg);
+	config_errors_clear(&errs);
+	return EXIT_SUCCESS;
+}
+
+static void
+reload(struct vigild *d)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	struct api *napi = NULL;
+	char err[256];
+
+	log_notice("event=reload_begin path=%s", d->config_path);
+	cfg = config_load(d->config_path, &errs);
+	if (cfg == NULL) {
+		report_errors(&errs, d->config_path, true);
+		config_errors_clear(&errs);
+		log_err("event=reload_rejected path=%s reason=\"invalid "
+		    "configuration, the running one is kept\"",
+		    d->config_path);
+		return;
+	}
+	config_errors_clear(&errs);
+	if (strcmp(cfg->listen, d->listen) != 0) {
+		/* Bind the new address before letting go of the old one. */
+		napi = api_new(d->base, d->monitor, cfg->listen, err,
+		    sizeof(err));
+		if (napi == NULL) {
+			log_err("event=reload_rejected path=%s reason=\"%s; "
+			    "the running configuration is kept\"",
+			    d->config_path, err);
+			config_free(cfg);
+			return;
+		}
+	}
+	if (napi != NULL) {
+		char *l = strdup(cfg->listen);
+
+		if (l == NULL) {
+			api_free(napi);
+			config_free(cfg);
+			log_err("event=reload_rejected reason=\"out of "
+			    "memory\"");
+			return;
+		}
+		if (monitor_reload(d->monitor, cfg) != 0) {
+			free(l);
+			api_free(napi);
+			config_free(cfg);
+			log_err("event=reload_rejected reason=\"cannot "
+			    "create the probes\"");
+			return;
+		}
+		api_free(d->api);
+		d->api = napi;
+		free(d->listen);
+		d->listen = l;
+		log_notice("event=listening address=%s port=%u", d->listen,
+		    api_port(d->api));
+		return;
+	}
+	if (monitor_reload(d->monitor, cfg) != 0) {
+		config_free(cfg);
+		log_err("event=reload_rejected reason=\"cannot create the "
+		    "probes\"");
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct vigild *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_notice("event=stopping signal=%s",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(d->base);
+}
+
+static int
+run(const char *path)
+{
+	struct vigild d = { .config_path = path };
+	struct config_errors errs = { 0 };
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct event_config *ec;
+	struct config *cfg;
+	char err[256];
+	int rc = EXIT_FAILURE;
+
+	cfg = config_load(path, &errs);
+	if (cfg == NULL) {
+		report_errors(&errs, path, true);
+		config_errors_clear(&errs);
+		log_err("event=start_failed reason=\"invalid configuration\"");
+		return EXIT_FAILURE;
+	}
+	config_errors_clear(&errs);
+	ec = event_config_new();
+	if (ec != NULL)
+		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	d.base = ec != NULL ? event_base_new_with_config(ec) : NULL;
+	event_config_free(ec);
+	d.listen = strdup(cfg->listen);
+	if (d.base == NULL || d.listen == NULL) {
+		log_err("event=start_failed reason=\"out of memory\"");
+		config_free(cfg);
+		goto out;
+	}
+	d.monitor = monitor_new(d.base, cfg, err, sizeof(err));
+	if (d.monitor == NULL) {
+		log_err("event=start_failed reason=\"%s\"", err);
+		config_free(cfg);
+		goto out;
+	}
+	d.api = api_new(d.base, d.monitor, d.listen, err, sizeof(err));
+	if (d.api == NULL) {
+		log_err("event=start_failed reason=\"%s\"", err);
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d.base, signums[i], on_signal, &d);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0) {
+			log_err("event=start_failed reason=\"cannot install "
+			    "signal handlers\"");
+			goto out;
+		}
+	}
+	log_notice("event=started version=%s config=%s probes=%zu "
+	    "listen=%s port=%u", VIGIL_VERSION, path,
+	    monitor_nprobes(d.monitor), d.listen, api_port(d.api));
+	if (event_base_dispatch(d.base) != 0)
+		log_err("event=loop_failed");
+	else
+		rc = EXIT_SUCCESS;
+	log_notice("event=stopped");
+out:
+	for (int i = 0; i < 3; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	api_free(d.api);
+	monitor_free(d.monitor);
+	free(d.listen);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG, *check = NULL;
+	int level = LOG_LVL_INFO, c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:t:l:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = optarg;
+			break;
+		case 'l':
+			level = log_level_parse(optarg);
+			if (level < 0) {
+				fprintf(stderr, "vigild: unknown log level "
+				    "\"%s\" (err, warning, notice, info, "
+				    "debug)\n", optarg);
+				return 64;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("vigild %s\n", VIGIL_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vigild: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 64;
+	}
+	if (check != NULL)
+		return check_config(check);
+	log_init((enum log_level)level);
+	/* A peer closing early must be an error code, not a dead daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_err("event=start_failed reason=\"curl_global_init\"");
+		return EXIT_FAILURE;
+	}
+	rc = run(path);
+	curl_global_cleanup();
+	return rc;
+}

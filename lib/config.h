@@ -1,0 +1,129 @@
+/*
+ * config: the configuration file (JSON with comments) as a validated
+ * struct config. Parsing never touches sockets or the loop, so a reload
+ * builds a whole new config and swaps it in only when it is valid.
+ *
+ * Every error carries the file, line and column it refers to and says what
+ * was expected; unknown keys are errors (with a suggestion), so a typo
+ * never silently turns into a default.
+ */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+enum probe_type {
+	PROBE_HTTP,
+};
+
+const char *probe_type_name(enum probe_type t);
+
+/* An accepted HTTP status range, inclusive ("2xx" is 200..299). */
+struct status_range {
+	int lo, hi;
+};
+
+/* "value at this JSON Pointer must be one of these" */
+struct json_expect {
+	char *ptr;
+	cJSON *any_of;		/* an array of accepted scalar values */
+};
+
+/* "this JSON Pointer in the body is metric <probe>.<name>" */
+struct metric_extract {
+	char *name;
+	char *ptr;
+};
+
+struct http_cfg {
+	char *url;
+	char *method;		/* GET, HEAD or POST */
+	char **headers;		/* "Name: value" lines */
+	size_t nheaders;
+	char *body;		/* request body for POST, or NULL */
+	struct status_range *status;
+	size_t nstatus;
+	char *keyword;		/* must occur in the body, or NULL */
+	struct json_expect *expect_json;
+	size_t nexpect_json;
+	struct metric_extract *metrics;
+	size_t nmetrics;
+	int64_t max_body;	/* bytes */
+	bool tls_verify;
+	char *ca_file;
+	bool follow_redirects;
+};
+
+struct probe_cfg {
+	char *name;
+	enum probe_type type;
+	int64_t interval_ms;
+	int64_t timeout_ms;
+	/*
+	 * The probe's settings as canonical JSON (defaults applied): two
+	 * probes with equal canon are the same probe, so a reload keeps its
+	 * history and schedule.
+	 */
+	char *canon;
+	struct http_cfg http;
+};
+
+struct config {
+	char *path;
+	char *listen;		/* "127.0.0.1:9464", "[::1]:9464" */
+	int64_t retention_ms;	/* how much history each metric keeps */
+	int64_t default_interval_ms;
+	int64_t default_timeout_ms;
+	struct probe_cfg *probes;
+	size_t nprobes;
+};
+
+struct config_error {
+	int line, col;		/* 0 when the error is about the whole file */
+	char msg[240];
+};
+
+struct config_errors {
+	struct config_error *v;
+	size_t n, alloc;
+	size_t dropped;		/* errors past the cap, counted not kept */
+};
+
+#define CONFIG_MAX_ERRORS 50
+#define CONFIG_MAX_FILE (4 * 1024 * 1024)
+
+/*
+ * Reads and validates the file. Returns the config, or NULL with every
+ * error found in errs (validation goes on after the first error so one
+ * run shows them all).
+ */
+struct config *config_load(const char *path, struct config_errors *errs);
+/* Same from text already read; path is used in messages only. */
+struct config *config_parse(const char *path, const char *text, size_t len,
+    struct config_errors *errs);
+
+void config_free(struct config *cfg);
+
+const struct probe_cfg *config_probe(const struct config *cfg,
+    const char *name);
+
+/* "file:line:col: msg" for error i. */
+void config_error_format(const struct config_errors *errs, size_t i,
+    const char *path, char *buf, size_t len);
+void config_errors_clear(struct config_errors *errs);
+
+/*
+ * Splits "host:port" / "[v6]:port" into a numeric host and port.
+ * Returns 0 or -1 (with a reason in why).
+ */
+int config_split_listen(const char *listen, char *host, size_t hostlen,
+    unsigned *port, const char **why);
+
+/* Copies url with any password in its userinfo replaced by "***". */
+void config_redact_url(const char *url, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * monitor: the running system. It owns the configuration in force, one
+ * runtime per configured probe (the probe, its schedule, its counters and
+ * last result) and the metric store that results flow into.
+ *
+ * A reload hands it a new, already validated config: probes whose settings
+ * did not change keep their runtime (schedule, counters, a run in flight)
+ * and history; changed ones restart; removed ones take their history with
+ * them.
+ */
+#ifndef VIGIL_MONITOR_H
+#define VIGIL_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct event_base;
+struct probe_result;
+struct store;
+
+struct monitor;
+
+/*
+ * Takes ownership of cfg on success. Returns NULL on failure (cfg is then
+ * still the caller's), with a reason in err.
+ */
+struct monitor *monitor_new(struct event_base *base, struct config *cfg,
+    char *err, size_t errlen);
+/* Cancels every run in flight and frees everything. */
+void monitor_free(struct monitor *m);
+
+/*
+ * Replaces the config. Takes ownership of cfg on success (0); on failure
+ * (-1: out of memory creating the new probes) the old config stays in
+ * force and cfg is still the caller's.
+ */
+int monitor_reload(struct monitor *m, struct config *cfg);
+
+const struct config *monitor_config(const struct monitor *m);
+const struct store *monitor_store(const struct monitor *m);
+
+/* What the API shows of the daemon itself. */
+struct monitor_info {
+	int64_t started;	/* Unix ms */
+	int64_t loaded;		/* Unix ms of the config now in force */
+	uint64_t reloads;
+};
+void monitor_info(const struct monitor *m, struct monitor_info *out);
+
+/* A read-only view of one probe's runtime. */
+struct probe_view {
+	const char *name;
+	const char *type;
+	const char *target;		/* URL with any password redacted */
+	int64_t interval_ms, timeout_ms;
+	uint64_t runs, failures;
+	uint64_t skipped;		/* slots that found a run in flight */
+	uint64_t missed;		/* slots the loop was too late for */
+	bool running;
+	int64_t last_lateness_us;	/* start lateness of the last run */
+	const struct probe_result *last;	/* NULL before the first run */
+	uint64_t consecutive_failures;
+	int64_t state_since;		/* Unix ms of the last up/down change */
+};
+
+size_t monitor_nprobes(const struct monitor *m);
+/* Fills v for probe i (config order); false when i is out of range. */
+bool monitor_probe_view(const struct monitor *m, size_t i,
+    struct probe_view *v);
+
+#endif

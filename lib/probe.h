@@ -1,0 +1,103 @@
+/*
+ * probe: what every probe type shares: the result of one run, and the
+ * operations a type implements. Probes know nothing of rules, the store or
+ * the HTTP API; they report one result per run through a callback.
+ */
+#ifndef VIGIL_PROBE_H
+#define VIGIL_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evcurl;
+struct probe_cfg;
+
+/* Why a run failed; text comes from the result's reason at the edge. */
+enum probe_fail {
+	PROBE_FAIL_NONE = 0,
+	PROBE_FAIL_CONNECT,	/* refused, DNS, TLS handshake */
+	PROBE_FAIL_TIMEOUT,
+	PROBE_FAIL_STATUS,	/* unexpected HTTP status */
+	PROBE_FAIL_BODY,	/* keyword missing, body too large */
+	PROBE_FAIL_JSON,	/* malformed JSON or unexpected value */
+	PROBE_FAIL_INTERNAL,	/* out of memory, setup failure */
+};
+
+const char *probe_fail_name(enum probe_fail f);
+
+struct probe_metric {
+	char *name;	/* the part after "<probe>." */
+	double value;
+};
+
+struct probe_result {
+	int64_t started;	/* Unix ms */
+	bool up;
+	enum probe_fail fail;
+	char reason[256];	/* empty when up */
+	double duration_ms;
+	struct probe_metric *metrics;	/* timings and extracted values */
+	size_t nmetrics, alloc;
+	/* Problems that did not fail the run, e.g. a metric's path missing. */
+	char notes[256];
+};
+
+void probe_result_init(struct probe_result *r);
+void probe_result_clear(struct probe_result *r);
+/* Adds or replaces a metric; non-finite values are dropped. 0 or -1. */
+int probe_result_add(struct probe_result *r, const char *name, double v);
+bool probe_result_get(const struct probe_result *r, const char *name,
+    double *v);
+/* Copies src into dst (dst cleared first); 0 or -1 on allocation failure. */
+int probe_result_copy(struct probe_result *dst, const struct probe_result *src);
+void probe_result_failf(struct probe_result *r, enum probe_fail f,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void probe_result_notef(struct probe_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Where probes run: the loop and the shared curl multi handle. */
+struct probe_env {
+	struct event_base *base;
+	struct evcurl *curl;
+};
+
+struct probe;
+typedef void (*probe_done_fn)(struct probe *p, const struct probe_result *r,
+    void *arg);
+
+/*
+ * Creates the runtime of one configured probe. cfg must outlive it (a
+ * reload that replaces cfg replaces the probe too).
+ */
+struct probe *probe_new(const struct probe_cfg *cfg,
+    const struct probe_env *env);
+/*
+ * Starts a run; done is called exactly once, later, from the loop (never
+ * from inside probe_start). Returns 0, or -1 if a run is in flight.
+ */
+int probe_start(struct probe *p, probe_done_fn done, void *arg);
+bool probe_running(const struct probe *p);
+/* After a reload kept this probe: cfg is the new, equal, copy. */
+void probe_rebind(struct probe *p, const struct probe_cfg *cfg);
+/* Cancels a run in flight without calling done. */
+void probe_cancel(struct probe *p);
+void probe_free(struct probe *p);
+
+/* The operations behind the generic calls, one table per type. */
+struct probe_ops {
+	void *(*create)(const struct probe_cfg *cfg,
+	    const struct probe_env *env);
+	/* Starts a run that ends with probe_finish(p, ...). */
+	int (*start)(void *impl, struct probe *p, struct probe_result *r);
+	/* Replaces cfg by an equal copy (a reload that kept the probe). */
+	void (*rebind)(void *impl, const struct probe_cfg *cfg);
+	void (*cancel)(void *impl);
+	void (*destroy)(void *impl);
+};
+
+/* For implementations: the run that probe_start began is over. */
+void probe_finish(struct probe *p);
+
+#endif

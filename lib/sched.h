@@ -1,0 +1,56 @@
+/*
+ * sched: runs a job on a fixed interval on the event loop, without drift.
+ *
+ * The next start is the previous *scheduled* start plus the interval, not
+ * "now plus the interval", so a slow callback or a busy loop never shifts
+ * the schedule. When the loop falls behind by more than one interval (a
+ * stall, a suspended host), the missed slots are counted and skipped rather
+ * than run in a burst. Times are CLOCK_MONOTONIC microseconds.
+ */
+#ifndef VIGIL_SCHED_H
+#define VIGIL_SCHED_H
+
+#include <stdint.h>
+
+struct event_base;
+struct sched_job;
+
+/*
+ * Called at each slot. due is the slot's scheduled time and now the time
+ * the callback runs, so now - due is the start lateness.
+ */
+typedef void (*sched_fn)(struct sched_job *job, int64_t due, int64_t now,
+    void *arg);
+
+/* Monotonic clock in microseconds. */
+int64_t sched_now(void);
+
+/*
+ * Pure arithmetic of the schedule: given the slot that just fired (due),
+ * the interval and the current time, returns the next slot strictly after
+ * now, and adds to *missed the number of whole slots that were skipped.
+ */
+int64_t sched_next_due(int64_t due, int64_t interval, int64_t now,
+    uint64_t *missed);
+
+/*
+ * Creates a job whose first slot is at first_due (monotonic µs; a time in
+ * the past fires at once). Returns NULL on allocation failure.
+ */
+struct sched_job *sched_job_new(struct event_base *base, int64_t interval,
+    int64_t first_due, sched_fn fn, void *arg);
+
+/*
+ * Changes the interval from the next slot on: the next slot becomes the
+ * last one plus the new interval (or now, if that is already past).
+ */
+void sched_job_set_interval(struct sched_job *job, int64_t interval);
+
+int64_t sched_job_interval(const struct sched_job *job);
+int64_t sched_job_next_due(const struct sched_job *job);
+/* Slots skipped because the loop was late by more than an interval. */
+uint64_t sched_job_missed(const struct sched_job *job);
+
+void sched_job_free(struct sched_job *job);
+
+#endif

@@ -1,0 +1,19 @@
+/* The Check suites of the unit test runner; one per lib/ module. */
+#ifndef VIGIL_TEST_SUITES_H
+#define VIGIL_TEST_SUITES_H
+
+#include <check.h>
+
+/* X-macro: every suite, in run order. Add a line to add a suite. */
+#define VIGIL_SUITES(X) \
+	X(duration) \
+	X(jsonc) \
+	X(jsonptr) \
+	X(config) \
+	X(sched) \
+	X(store)
+
+#define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
+VIGIL_SUITES(VIGIL_DECLARE_SUITE)
+
+#endif
