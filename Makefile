@@ -91,7 +91,9 @@ check-plain:
 check-san:
 	$(MAKE) SANITIZE=address,undefined check-unit check-e2e
 
-check: deps-check lint
+# deps first, then a fresh make: pkg-config flags are read when make starts,
+# so on a new machine they must be read after the packages are installed.
+check: deps lint
 	$(MAKE) check-plain
 	$(MAKE) check-san
 	@echo "make check: all suites passed"
@@ -103,19 +105,17 @@ lint:
 	    lib/*.c lib/*.h daemon/*.c tests/sim/*.c; then \
 	  echo "lint: banned function used (see above)"; exit 1; fi
 
-demo: all
+demo: deps
+	$(MAKE) all
 	tests/demo.sh $(B)
 
 # Debian packages needed to build, test and run the demo. Installs only
 # what is missing; idempotent.
-DEB_PKGS := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
+DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
             libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
-            postgresql
+            ca-certificates
 
 deps:
-	@tests/deps.sh $(DEB_PKGS)
-
-deps-check:
 	@tests/deps.sh $(DEB_PKGS)
 
 install: $(B)/vigild

@@ -151,7 +151,14 @@ health_body(const struct monitor *m)
 		cJSON_AddItemToArray(arr, e);
 		cJSON_AddStringToObject(e, "componentId", v.name);
 		cJSON_AddStringToObject(e, "componentType", "component");
-		cJSON_AddStringToObject(e, "status", pst);
+		/*
+		 * Only the top level may say "pass": an UptimeRobot keyword
+		 * monitor looks for "status":"pass" anywhere in the body, so
+		 * a failing answer must not contain it in a healthy check.
+		 * The draft makes a check's status optional.
+		 */
+		if (strcmp(pst, "pass") != 0)
+			cJSON_AddStringToObject(e, "status", pst);
 		if (v.last != NULL) {
 			cJSON_AddNumberToObject(e, "observedValue",
 			    v.last->duration_ms);
@@ -200,9 +207,13 @@ probe_json(const struct probe_view *v)
 	    (double)v->consecutive_failures);
 	cJSON_AddNumberToObject(p, "skipped_in_flight", (double)v->skipped);
 	cJSON_AddNumberToObject(p, "missed_slots", (double)v->missed);
+	cJSON_AddNumberToObject(p, "start_failures",
+	    (double)v->start_failures);
 	cJSON_AddBoolToObject(p, "running", v->running);
 	cJSON_AddNumberToObject(p, "start_lateness_ms",
 	    (double)v->last_lateness_us / 1e3);
+	cJSON_AddNumberToObject(p, "start_lateness_max_ms",
+	    (double)v->max_lateness_us / 1e3);
 	if (r == NULL) {
 		cJSON_AddNullToObject(p, "last_run");
 		return p;

@@ -736,7 +736,8 @@ parse_http(struct vctx *v, const cJSON *p, struct http_cfg *h)
 			parse_expect_json(v, m, h);
 	}
 	if (h->nstatus == 0) {
-		/* Default: any 2xx. */
+		/* Default: any 2xx (also after a list that was all errors). */
+		free(h->status);
 		h->status = calloc(1, sizeof(*h->status));
 		if (h->status != NULL) {
 			h->status[0] = (struct status_range){ 200, 299 };

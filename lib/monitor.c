@@ -20,8 +20,8 @@ struct probe_rt {
 	struct probe *probe;
 	struct sched_job *job;
 	char target[512];
-	uint64_t runs, failures, skipped, consecutive_failures;
-	int64_t last_lateness_us;
+	uint64_t runs, failures, start_failures, consecutive_failures;
+	int64_t last_lateness_us, max_lateness_us;
 	int64_t state_since;
 	bool has_last;
 	struct probe_result last;
@@ -82,6 +82,7 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	bool was_up = rt->has_last && rt->last.up;
 
 	(void)p;
+	sched_job_set_busy(rt->job, false);
 	rt->runs++;
 	if (!r->up) {
 		rt->failures++;
@@ -99,6 +100,11 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 			log_warn("event=probe_down probe=%s fail=%s "
 			    "reason=\"%s\"", rt->cfg->name,
 			    probe_fail_name(r->fail), r->reason);
+	} else if (!r->up && rt->last.fail != r->fail) {
+		/* Still down, for another reason: that is news too. */
+		log_warn("event=probe_still_down probe=%s fail=%s "
+		    "reason=\"%s\"", rt->cfg->name,
+		    probe_fail_name(r->fail), r->reason);
 	}
 	log_debug("event=probe_run probe=%s up=%d duration_ms=%.1f",
 	    rt->cfg->name, r->up, r->duration_ms);
@@ -114,19 +120,16 @@ rt_slot(struct sched_job *job, int64_t due, int64_t now, void *arg)
 {
 	struct probe_rt *rt = arg;
 
-	(void)job;
-	if (probe_running(rt->probe)) {
-		/* The previous run still holds the target: never double up. */
-		rt->skipped++;
-		log_debug("event=probe_skipped probe=%s reason=in_flight",
-		    rt->cfg->name);
+	rt->last_lateness_us = now - due;
+	if (rt->last_lateness_us > rt->max_lateness_us)
+		rt->max_lateness_us = rt->last_lateness_us;
+	if (probe_start(rt->probe, rt_done, rt) != 0) {
+		rt->start_failures++;
+		log_err("event=probe_start_failed probe=%s", rt->cfg->name);
 		return;
 	}
-	rt->last_lateness_us = now - due;
-	if (probe_start(rt->probe, rt_done, rt) != 0) {
-		rt->skipped++;
-		log_err("event=probe_start_failed probe=%s", rt->cfg->name);
-	}
+	/* Until rt_done, the scheduler skips (and counts) this job's slots. */
+	sched_job_set_busy(job, true);
 }
 
 static void
@@ -359,10 +362,12 @@ monitor_probe_view(const struct monitor *m, size_t i, struct probe_view *v)
 	v->timeout_ms = rt->cfg->timeout_ms;
 	v->runs = rt->runs;
 	v->failures = rt->failures;
-	v->skipped = rt->skipped;
+	v->skipped = sched_job_skipped(rt->job);
+	v->start_failures = rt->start_failures;
 	v->missed = sched_job_missed(rt->job);
 	v->running = probe_running(rt->probe);
 	v->last_lateness_us = rt->last_lateness_us;
+	v->max_lateness_us = rt->max_lateness_us;
 	v->last = rt->has_last ? &rt->last : NULL;
 	v->consecutive_failures = rt->consecutive_failures;
 	v->state_since = rt->state_since;

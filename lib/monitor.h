@@ -58,8 +58,10 @@ struct probe_view {
 	uint64_t runs, failures;
 	uint64_t skipped;		/* slots that found a run in flight */
 	uint64_t missed;		/* slots the loop was too late for */
+	uint64_t start_failures;	/* runs that could not start */
 	bool running;
 	int64_t last_lateness_us;	/* start lateness of the last run */
+	int64_t max_lateness_us;	/* the worst since the probe began */
 	const struct probe_result *last;	/* NULL before the first run */
 	uint64_t consecutive_failures;
 	int64_t state_since;		/* Unix ms of the last up/down change */

@@ -10,6 +10,8 @@ struct sched_job {
 	int64_t interval;
 	int64_t due;		/* the slot the timer is armed for */
 	uint64_t missed;
+	uint64_t skipped;
+	bool busy;
 	sched_fn fn;
 	void *arg;
 };
@@ -70,6 +72,10 @@ sched_fire(evutil_socket_t fd, short what, void *arg)
 	/* Re-arm before the callback, which may free or retime the job. */
 	job->due = sched_next_due(due, job->interval, now, &job->missed);
 	sched_arm(job, now);
+	if (job->busy) {
+		job->skipped++;
+		return;
+	}
 	job->fn(job, due, now, job->arg);
 }
 
@@ -110,6 +116,18 @@ sched_job_set_interval(struct sched_job *job, int64_t interval)
 	if (job->due < now)
 		job->due = now;
 	sched_arm(job, now);
+}
+
+void
+sched_job_set_busy(struct sched_job *job, bool busy)
+{
+	job->busy = busy;
+}
+
+uint64_t
+sched_job_skipped(const struct sched_job *job)
+{
+	return job->skipped;
 }
 
 int64_t

@@ -10,6 +10,7 @@
 #ifndef VIGIL_SCHED_H
 #define VIGIL_SCHED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct event_base;
@@ -45,6 +46,15 @@ struct sched_job *sched_job_new(struct event_base *base, int64_t interval,
  * last one plus the new interval (or now, if that is already past).
  */
 void sched_job_set_interval(struct sched_job *job, int64_t interval);
+
+/*
+ * A busy job's slots are skipped and counted instead of calling fn: the
+ * owner marks the job busy while its run is in flight, so a slow target
+ * never gets two runs at once.
+ */
+void sched_job_set_busy(struct sched_job *job, bool busy);
+/* Slots skipped because the job was busy. */
+uint64_t sched_job_skipped(const struct sched_job *job);
 
 int64_t sched_job_interval(const struct sched_job *job);
 int64_t sched_job_next_due(const struct sched_job *job);

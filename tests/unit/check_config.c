@@ -1,0 +1,324 @@
+/* config: valid files parse into the right values; every kind of mistake
+ * is reported at its line and column with a message saying what was
+ * expected. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <check.h>
+
+#include "config.h"
+#include "suites.h"
+
+static struct config *
+parse(const char *text, struct config_errors *errs)
+{
+	memset(errs, 0, sizeof(*errs));
+	return config_parse("t.json", text, strlen(text), errs);
+}
+
+/* Asserts text fails with an error at line:col whose text contains want. */
+static void
+expect_error(const char *text, int line, int col, const char *want)
+{
+	struct config_errors errs;
+	struct config *cfg = parse(text, &errs);
+	char buf[512];
+	bool found = false;
+
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_gt(errs.n, 0);
+	for (size_t i = 0; i < errs.n; i++) {
+		config_error_format(&errs, i, "t.json", buf, sizeof(buf));
+		if (errs.v[i].line == line && errs.v[i].col == col &&
+		    strstr(errs.v[i].msg, want) != NULL)
+			found = true;
+	}
+	if (!found) {
+		config_error_format(&errs, 0, "t.json", buf, sizeof(buf));
+		ck_abort_msg("wanted %d:%d \"%s\", first error: %s (of %zu)",
+		    line, col, want, buf, errs.n);
+	}
+	config_errors_clear(&errs);
+}
+
+#define PROBE_HDR "{\"probes\": [{\"name\": \"a\", \"type\": \"http\", "
+
+START_TEST(test_valid_full)
+{
+	const char *text =
+	    "// shipped-style config\n"
+	    "{\n"
+	    "  \"api\": { \"listen\": \"[::1]:9000\" },\n"
+	    "  \"defaults\": { \"interval\": \"15s\", \"timeout\": \"3s\" },\n"
+	    "  \"store\": { \"retention\": \"2h\" },\n"
+	    "  /* two probes */\n"
+	    "  \"probes\": [\n"
+	    "    { \"name\": \"app\", \"type\": \"http\",\n"
+	    "      \"url\": \"https://u:secret@example.test/api/health\",\n"
+	    "      \"expect\": { \"status\": [200, \"3xx\"], \"keyword\": \"ok\",\n"
+	    "        \"json\": { \"/status\": [\"ok\", \"up\"], \"/n\": 3 } },\n"
+	    "      \"metrics\": { \"p95_ms\": \"/metrics/p95\" },\n"
+	    "      \"max_body\": \"2MiB\", \"tls\": { \"verify\": false } },\n"
+	    "    { \"name\": \"b\", \"type\": \"http\", \"interval\": \"1m\",\n"
+	    "      \"url\": \"http://127.0.0.1:1/\", \"method\": \"HEAD\",\n"
+	    "      \"headers\": { \"X-Token\": \"t\" } }\n"
+	    "  ]\n"
+	    "}\n";
+	struct config_errors errs;
+	struct config *cfg = parse(text, &errs);
+	const struct probe_cfg *a, *b;
+	char red[256];
+
+	ck_assert_msg(cfg != NULL, "errors: %zu first %s", errs.n,
+	    errs.n ? errs.v[0].msg : "");
+	ck_assert_str_eq(cfg->listen, "[::1]:9000");
+	ck_assert_int_eq(cfg->retention_ms, 7200000);
+	ck_assert_uint_eq(cfg->nprobes, 2);
+	a = config_probe(cfg, "app");
+	b = config_probe(cfg, "b");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(a->interval_ms, 15000);
+	ck_assert_int_eq(a->timeout_ms, 3000);
+	ck_assert_int_eq(b->interval_ms, 60000);
+	ck_assert_uint_eq(a->http.nstatus, 2);
+	ck_assert_int_eq(a->http.status[1].lo, 300);
+	ck_assert_int_eq(a->http.status[1].hi, 399);
+	ck_assert_str_eq(a->http.keyword, "ok");
+	ck_assert_uint_eq(a->http.nexpect_json, 2);
+	ck_assert_int_eq(cJSON_GetArraySize(a->http.expect_json[0].any_of), 2);
+	ck_assert_str_eq(a->http.metrics[0].name, "p95_ms");
+	ck_assert_str_eq(a->http.metrics[0].ptr, "/metrics/p95");
+	ck_assert_int_eq(a->http.max_body, 2 * 1024 * 1024);
+	ck_assert(!a->http.tls_verify);
+	ck_assert(b->http.tls_verify);
+	ck_assert_str_eq(b->http.method, "HEAD");
+	ck_assert_str_eq(b->http.headers[0], "X-Token: t");
+	/* Default accepted status: any 2xx. */
+	ck_assert_int_eq(b->http.status[0].lo, 200);
+	ck_assert_int_eq(b->http.status[0].hi, 299);
+	config_redact_url(a->http.url, red, sizeof(red));
+	ck_assert_str_eq(red, "https://u:***@example.test/api/health");
+	ck_assert_ptr_null(strstr(red, "secret"));
+	config_free(cfg);
+	config_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct config_errors errs;
+	struct config *cfg = parse("{\"probes\": []}", &errs);
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_str_eq(cfg->listen, "127.0.0.1:9464");
+	ck_assert_int_eq(cfg->default_interval_ms, 30000);
+	ck_assert_int_eq(cfg->default_timeout_ms, 10000);
+	config_free(cfg);
+	config_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_syntax_errors)
+{
+	expect_error("{\n  \"probes\": [\n  ]\n  \"api\": {}\n}", 4, 3,
+	    "expected ',' or '}'");
+	expect_error("{\"probes\": [],}", 1, 14, "trailing comma");
+	expect_error("", 1, 1, "empty");
+	expect_error("{ /* unterminated\n", 1, 3, "unterminated comment");
+}
+END_TEST
+
+START_TEST(test_unknown_keys)
+{
+	expect_error("{\n\"probes\": [],\n  \"deafults\": {}\n}", 3, 3,
+	    "unknown key \"deafults\" in the configuration (did you mean "
+	    "\"defaults\"?)");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\",\n  \"intervall\": "
+	    "\"1s\"}]}", 2, 3, "did you mean \"interval\"");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
+	    "{\"stauts\": [200]}}]}", 1, 74, "did you mean \"status\"");
+	expect_error("{\"probes\": [], \"zzzzzzzz\": 1}", 1, 16,
+	    "unknown key \"zzzzzzzz\" in the configuration");
+}
+END_TEST
+
+START_TEST(test_wrong_types)
+{
+	expect_error("{\"probes\": {}}", 1, 12, "\"probes\" must be an array");
+	expect_error("{\"probes\": [], \"api\": []}", 1, 23,
+	    "\"api\" must be an object");
+	expect_error(PROBE_HDR "\"url\": 5}]}", 1, 50,
+	    "\"url\" must be a string, not a number");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"tls\": {\"verify\": "
+	    "\"no\"}}]}", 1, 81, "\"verify\" must be true or false");
+	expect_error("[1]", 1, 1, "must be a JSON object");
+	expect_error("{\"probes\": [7]}", 1, 13, "a probe must be an object");
+}
+END_TEST
+
+START_TEST(test_bad_durations)
+{
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"interval\": \"30\"}]}",
+	    1, 75, "\"30\" is not a duration");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"interval\": \"5x\"}]}",
+	    1, 75, "not a duration");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"interval\": 30}]}",
+	    1, 75, "must be a duration string");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"timeout\": \"1ms\"}]}",
+	    1, 74, "must be between 10ms and 10m");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"interval\": \"10ms\"}]}",
+	    1, 75, "must be between 100ms and 1d");
+}
+END_TEST
+
+START_TEST(test_duplicates_and_names)
+{
+	expect_error("{\"probes\": [\n"
+	    " {\"name\": \"a\", \"type\": \"http\", \"url\": \"http://h/\"},\n"
+	    " {\"name\": \"a\", \"type\": \"http\", \"url\": \"http://h/\"}]}",
+	    3, 11, "duplicate probe name \"a\"");
+	expect_error("{\"probes\": [{\"name\": \"Bad-Name\", \"type\": \"http\", "
+	    "\"url\": \"http://h/\"}]}", 1, 22, "must be lower case");
+	/* A duplicate key in one object is a syntax error (jsonc). */
+	expect_error("{\"probes\": [], \"probes\": []}", 1, 16,
+	    "duplicate key");
+	expect_error("{\"probes\": [{\"type\": \"http\", \"url\": \"http://h/\"}]}",
+	    1, 13, "needs a \"name\"");
+	expect_error("{\"probes\": [{\"name\": \"a\", \"type\": \"ftp\"}]}", 1, 35,
+	    "unknown probe type \"ftp\"");
+}
+END_TEST
+
+START_TEST(test_bad_urls)
+{
+	expect_error(PROBE_HDR "\"url\": \"ftp://h/\"}]}", 1, 50,
+	    "must start with http:// or https://");
+	expect_error(PROBE_HDR "\"url\": \"http://\"}]}", 1, 50,
+	    "not a valid URL");
+	expect_error(PROBE_HDR "\"url\": \"not a url\"}]}", 1, 50,
+	    "not a valid URL");
+	expect_error(PROBE_HDR "\"method\": \"GET\"}]}", 1, 13, "needs \"url\"");
+}
+END_TEST
+
+START_TEST(test_bad_expectations)
+{
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
+	    "{\"status\": [700]}}]}", 1, 85, "status must be a code");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
+	    "{\"status\": []}}]}", 1, 84, "non-empty array");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
+	    "{\"json\": {\"status\": \"ok\"}}}]}", 1, 83,
+	    "\"status\" is not a JSON Pointer");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
+	    "{\"json\": {\"/a\": {\"b\": 1}}}}]}", 1, 89,
+	    "must be a string, number, boolean or null");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
+	    "{\"up\": \"/up\"}}]}", 1, 75, "taken by a metric");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
+	    "{\"p95\": \"metrics/p95\"}}]}", 1, 82, "must be a JSON Pointer");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"method\": \"HEAD\", "
+	    "\"expect\": {\"keyword\": \"ok\"}}]}", 1, 73,
+	    "a HEAD probe has no body");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"max_body\": "
+	    "\"1TB\"}]}", 1, 75, "not a size");
+}
+END_TEST
+
+START_TEST(test_bad_listen)
+{
+	expect_error("{\"probes\": [], \"api\": {\"listen\": \"localhost:80\"}}",
+	    1, 34, "must be numeric");
+	expect_error("{\"probes\": [], \"api\": {\"listen\": \"1.2.3.4\"}}",
+	    1, 34, "expected \"address:port\"");
+	expect_error("{\"probes\": [], \"api\": {\"listen\": \"1.2.3.4:99999\"}}",
+	    1, 34, "port must be a number");
+}
+END_TEST
+
+START_TEST(test_all_errors_reported)
+{
+	struct config_errors errs;
+	struct config *cfg = parse("{\"probes\": [\n"
+	    "{\"name\": \"a\", \"type\": \"http\", \"url\": 1},\n"
+	    "{\"name\": \"b\", \"type\": \"http\", \"url\": \"http://h/\", "
+	    "\"timeout\": \"x\"}],\n"
+	    "\"bogus\": 1}", &errs);
+
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 3);
+	config_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_load_missing_file)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load("/nonexistent/vigil.json", &errs);
+
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.v[0].msg, "cannot open"));
+	config_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_shipped_config)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load("etc/vigil.json", &errs);
+
+	ck_assert_msg(cfg != NULL, "etc/vigil.json: %s",
+	    errs.n ? errs.v[0].msg : "?");
+	ck_assert_ptr_nonnull(config_probe(cfg, "app_health"));
+	ck_assert_ptr_nonnull(config_probe(cfg, "app_advanced"));
+	ck_assert_ptr_nonnull(config_probe(cfg, "app_cache"));
+	config_free(cfg);
+	config_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_canon_equal_and_differs)
+{
+	const char *t1 = PROBE_HDR "\"url\": \"http://h/\"}]}";
+	const char *t2 = PROBE_HDR "\"url\": \"http://h/\", \"timeout\": \"2s\"}]}";
+	struct config_errors errs;
+	struct config *a = parse(t1, &errs), *b, *c;
+
+	config_errors_clear(&errs);
+	b = parse(t1, &errs);
+	config_errors_clear(&errs);
+	c = parse(t2, &errs);
+	config_errors_clear(&errs);
+	ck_assert_str_eq(a->probes[0].canon, b->probes[0].canon);
+	ck_assert_str_ne(a->probes[0].canon, c->probes[0].canon);
+	config_free(a);
+	config_free(b);
+	config_free(c);
+}
+END_TEST
+
+Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_valid_full);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_syntax_errors);
+	tcase_add_test(tc, test_unknown_keys);
+	tcase_add_test(tc, test_wrong_types);
+	tcase_add_test(tc, test_bad_durations);
+	tcase_add_test(tc, test_duplicates_and_names);
+	tcase_add_test(tc, test_bad_urls);
+	tcase_add_test(tc, test_bad_expectations);
+	tcase_add_test(tc, test_bad_listen);
+	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_load_missing_file);
+	tcase_add_test(tc, test_shipped_config);
+	tcase_add_test(tc, test_canon_equal_and_differs);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,170 @@
+/* sched: the schedule never drifts, late loops skip (and count) slots,
+ * and a busy job is never run twice at once. */
+#include <stdlib.h>
+#include <time.h>
+#include <check.h>
+
+#include <event2/event.h>
+
+#include "sched.h"
+#include "suites.h"
+
+START_TEST(test_next_due_on_time)
+{
+	uint64_t missed = 0;
+
+	/* Fired on time or a little late: the next slot is due + interval. */
+	ck_assert_int_eq(sched_next_due(1000, 500, 1000, &missed), 1500);
+	ck_assert_int_eq(sched_next_due(1000, 500, 1499, &missed), 1500);
+	ck_assert_int_eq(missed, 0);
+}
+END_TEST
+
+START_TEST(test_next_due_late_skips)
+{
+	uint64_t missed = 0;
+
+	/* Exactly one interval late: slot 1500 is missed, next is 2000. */
+	ck_assert_int_eq(sched_next_due(1000, 500, 1500, &missed), 2000);
+	ck_assert_int_eq(missed, 1);
+	/* 3.2 intervals late: 1500, 2000, 2500 missed; next 3000 > 2600. */
+	missed = 0;
+	ck_assert_int_eq(sched_next_due(1000, 500, 2600, &missed), 3000);
+	ck_assert_int_eq(missed, 3);
+}
+END_TEST
+
+START_TEST(test_next_due_no_drift)
+{
+	uint64_t missed = 0;
+	int64_t due = 0;
+
+	/* However late each firing (under an interval), slots stay k*i. */
+	for (int k = 1; k <= 1000; k++) {
+		due = sched_next_due(due, 30, due + (k % 29), &missed);
+		ck_assert_int_eq(due, (int64_t)k * 30);
+	}
+	ck_assert_int_eq(missed, 0);
+}
+END_TEST
+
+struct run_log {
+	struct event_base *base;
+	int64_t dues[16];
+	int n;
+	int want;
+	int64_t sleep_us;	/* work done in each callback */
+	int busy_after;		/* mark busy from this call on (0: never) */
+};
+
+static void
+on_slot(struct sched_job *job, int64_t due, int64_t now, void *arg)
+{
+	struct run_log *rl = arg;
+
+	ck_assert_int_ge(now, due);
+	rl->dues[rl->n++] = due;
+	if (rl->sleep_us > 0) {
+		struct timespec ts = { 0, (long)rl->sleep_us * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (rl->busy_after > 0 && rl->n >= rl->busy_after)
+		sched_job_set_busy(job, true);
+	if (rl->n == rl->want)
+		event_base_loopbreak(rl->base);
+}
+
+START_TEST(test_loop_slots_do_not_drift)
+{
+	struct run_log rl = { .want = 8, .sleep_us = 12000 };
+	struct sched_job *job;
+	int64_t first;
+
+	rl.base = event_base_new();
+	first = sched_now() + 5000;
+	/* A 12 ms callback on a 20 ms interval: slots stay first + k*20ms. */
+	job = sched_job_new(rl.base, 20000, first, on_slot, &rl);
+	ck_assert_ptr_nonnull(job);
+	event_base_dispatch(rl.base);
+	ck_assert_int_eq(rl.n, 8);
+	for (int k = 0; k < rl.n; k++)
+		ck_assert_int_eq(rl.dues[k], first + (int64_t)k * 20000);
+	sched_job_free(job);
+	event_base_free(rl.base);
+}
+END_TEST
+
+static void
+stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+START_TEST(test_loop_busy_skips)
+{
+	struct run_log rl = { .want = 100, .busy_after = 2 };
+	struct timeval tv = { 0, 130000 };
+	struct sched_job *job;
+	struct event *stop;
+
+	rl.base = event_base_new();
+	stop = evtimer_new(rl.base, stop_loop, rl.base);
+	evtimer_add(stop, &tv);
+	/* Runs twice, then stays busy: the remaining slots are skipped. */
+	job = sched_job_new(rl.base, 20000, sched_now(), on_slot, &rl);
+	event_base_dispatch(rl.base);
+	ck_assert_int_eq(rl.n, 2);
+	/* ~130 ms at 20 ms: slots 0..6; 0 and 1 ran, 2..6 were skipped. */
+	ck_assert_uint_ge(sched_job_skipped(job), 3);
+	ck_assert_uint_le(sched_job_skipped(job), 6);
+	/* Not busy any more: the next slot runs. */
+	sched_job_set_busy(job, false);
+	rl.want = 3;
+	event_base_dispatch(rl.base);
+	ck_assert_int_eq(rl.n, 3);
+	ck_assert_int_eq((rl.dues[2] - rl.dues[0]) % 20000, 0);
+	sched_job_free(job);
+	event_free(stop);
+	event_base_free(rl.base);
+}
+END_TEST
+
+START_TEST(test_set_interval)
+{
+	struct event_base *base = event_base_new();
+	struct run_log rl = { .base = base };
+	int64_t now = sched_now();
+	struct sched_job *job = sched_job_new(base, 1000000, now + 1000000,
+	    on_slot, &rl);
+
+	ck_assert_int_eq(sched_job_next_due(job), now + 1000000);
+	/* Next slot = last slot (now) + new interval. */
+	sched_job_set_interval(job, 250000);
+	ck_assert_int_eq(sched_job_next_due(job), now + 250000);
+	ck_assert_int_eq(sched_job_interval(job), 250000);
+	sched_job_free(job);
+	sched_job_free(NULL);
+	event_base_free(base);
+}
+END_TEST
+
+Suite *
+sched_suite(void)
+{
+	Suite *s = suite_create("sched");
+	TCase *pure = tcase_create("arithmetic");
+	TCase *loop = tcase_create("loop");
+
+	tcase_add_test(pure, test_next_due_on_time);
+	tcase_add_test(pure, test_next_due_late_skips);
+	tcase_add_test(pure, test_next_due_no_drift);
+	tcase_add_test(loop, test_loop_slots_do_not_drift);
+	tcase_add_test(loop, test_loop_busy_skips);
+	tcase_add_test(loop, test_set_interval);
+	suite_add_tcase(s, pure);
+	suite_add_tcase(s, loop);
+	return s;
+}
