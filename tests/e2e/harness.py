@@ -1,0 +1,202 @@
+"""End-to-end harness: the real vigild and the portal simulator on loopback.
+
+Every process is started here on ephemeral ports and stopped by PID in
+tearDown; a test never talks to anything but 127.0.0.1. VIGIL_BUILD names
+the build directory (build/ or build/san/), so the same tests run against
+the plain and the sanitizer builds. Under the sanitizers a leak or an error
+makes vigild exit non-zero at SIGTERM, which every test checks.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("VIGIL_BUILD", "build"))
+VIGILD = os.path.join(BUILD, "vigild")
+SIM = os.path.join(BUILD, "portal-sim")
+
+
+def free_port():
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, timeout=5.0):
+    """(status, headers, body bytes); HTTP errors are answers, not raises."""
+    req = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def wait_for(pred, timeout, step=0.05, what="condition"):
+    """Polls pred until it returns a true value; fails the test on timeout."""
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, ValueError, KeyError) as e:
+            last = e
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Sim:
+    """One portal simulator process."""
+
+    def __init__(self, workdir, name="sim"):
+        self.portfile = os.path.join(workdir, f"{name}.port")
+        self.log = open(os.path.join(workdir, f"{name}.log"), "wb")
+        self.proc = subprocess.Popen([SIM, "--port", "0", "--port-file", self.portfile],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = int(wait_for(lambda: open(self.portfile).read().strip(), 10,
+                                 what="simulator port file"))
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def url(self, path):
+        return self.base + path
+
+    def scenario(self, name, **params):
+        q = "&".join(f"{k}={v}" for k, v in params.items())
+        status, _, body = http("POST", self.url(f"/_sim/scenario/{name}" + (f"?{q}" if q else "")), b"")
+        assert status == 200, (status, body)
+
+    def stats(self):
+        return json.loads(http("GET", self.url("/_sim/stats"))[2])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Vigild:
+    """One vigild process with a config written into workdir."""
+
+    def __init__(self, workdir, config, name="vigild", check_ready=True):
+        self.workdir = workdir
+        self.port = free_port()
+        self.config_path = os.path.join(workdir, f"{name}.json")
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.write_config(config)
+        self.log = open(self.log_path, "wb")
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        self.proc = subprocess.Popen([VIGILD, "-c", self.config_path, "--log-level", "debug"],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        if check_ready:
+            wait_for(self.alive, 15, what="vigild to answer /health")
+
+    def write_config(self, config):
+        """config is a dict (api.listen filled in) or raw text."""
+        if isinstance(config, dict):
+            config = dict(config)
+            config.setdefault("api", {})["listen"] = f"127.0.0.1:{self.port}"
+            config = json.dumps(config, indent=2)
+        tmp = self.config_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(config)
+        os.rename(tmp, self.config_path)
+
+    def alive(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"vigild exited with {self.proc.returncode}:\n{self.log_text()}")
+        try:
+            return http("GET", self.base + "/health", timeout=2)[0] in (200, 503)
+        except OSError:
+            return False
+
+    def get(self, path, method="GET", body=None):
+        return http(method, self.base + path, body)
+
+    def status(self):
+        s, _, b = self.get("/status")
+        assert s == 200, (s, b)
+        return json.loads(b)
+
+    def probe(self, name):
+        for p in self.status()["probes"]:
+            if p["name"] == name:
+                return p
+        raise KeyError(name)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def log_text(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        """SIGTERM; returns the exit code (0 is a clean stop, leaks included)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.log.close()
+                raise AssertionError("vigild did not stop within 20 s of SIGTERM")
+        self.log.close()
+        return self.proc.returncode
+
+
+class E2E(unittest.TestCase):
+    """Base class: a temp dir, and every process started is stopped."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="vigil-e2e-")
+        self.workdir = self.tmp.name
+        self.sims = []
+        self.vigilds = []
+
+    def tearDown(self):
+        failed = []
+        for v in self.vigilds:
+            rc = v.stop()
+            if rc != 0:
+                failed.append(f"vigild exited {rc} on SIGTERM:\n{v.log_text()[-4000:]}")
+        for s in self.sims:
+            s.stop()
+        self.tmp.cleanup()
+        if failed:
+            self.fail("\n".join(failed))
+
+    def sim(self, name="sim"):
+        s = Sim(self.workdir, name)
+        self.sims.append(s)
+        return s
+
+    def vigild(self, config, **kw):
+        v = Vigild(self.workdir, config, **kw)
+        self.vigilds.append(v)
+        return v
+
+
+def http_probe(name, url, interval="500ms", timeout="2s", **extra):
+    p = {"name": name, "type": "http", "url": url, "interval": interval, "timeout": timeout}
+    p.update(extra)
+    return p
