@@ -69,6 +69,8 @@ struct probe_cfg {
 	 * history and schedule.
 	 */
 	char *canon;
+	/* What it watches, for people: a URL, secrets redacted. */
+	char *target;
 	struct http_cfg http;
 };
 

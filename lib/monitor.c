@@ -19,7 +19,6 @@ struct probe_rt {
 	const struct probe_cfg *cfg;
 	struct probe *probe;
 	struct sched_job *job;
-	char target[512];
 	uint64_t runs, failures, start_failures, consecutive_failures;
 	int64_t last_lateness_us, max_lateness_us;
 	int64_t state_since;
@@ -154,7 +153,6 @@ rt_new(struct monitor *m, const struct probe_cfg *pc, int64_t first_due)
 	rt->m = m;
 	rt->cfg = pc;
 	probe_result_init(&rt->last);
-	config_redact_url(pc->http.url, rt->target, sizeof(rt->target));
 	rt->probe = probe_new(pc, &m->env);
 	rt->job = sched_job_new(m->base, pc->interval_ms * 1000, first_due,
 	    rt_slot, rt);
@@ -357,7 +355,7 @@ monitor_probe_view(const struct monitor *m, size_t i, struct probe_view *v)
 	rt = m->rts[i];
 	v->name = rt->cfg->name;
 	v->type = probe_type_name(rt->cfg->type);
-	v->target = rt->target;
+	v->target = rt->cfg->target != NULL ? rt->cfg->target : "";
 	v->interval_ms = rt->cfg->interval_ms;
 	v->timeout_ms = rt->cfg->timeout_ms;
 	v->runs = rt->runs;

@@ -1,0 +1,78 @@
+/*
+ * cfgread: reading typed values out of the configuration document, each
+ * mistake reported at its line and column. Internal to the config module:
+ * config.c reads the root and the probe list, and each section of the
+ * file has its own reader (config_http.c for http probes, ...), all built
+ * on these helpers so every error reads the same way.
+ */
+#ifndef VIGIL_CFGREAD_H
+#define VIGIL_CFGREAD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+
+struct jsonc_doc;
+
+/* What a reader needs while it walks one document. */
+struct cfgread {
+	const struct jsonc_doc *doc;
+	struct config_errors *errs;
+};
+
+#define CFG_MAX_NAME 63
+
+void cfg_errs_addv(struct config_errors *errs, int line, int col,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+void cfg_errs_add(struct config_errors *errs, int line, int col,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An error at a node's value, or at an object member's key. */
+void cfg_err(struct cfgread *v, const cJSON *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cfg_err_key(struct cfgread *v, const cJSON *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "an object", "a string", ... for messages. */
+const char *cfg_type_name(const cJSON *n);
+/*
+ * Reports every member of obj not in allowed (NULL-terminated), with the
+ * nearest allowed key as a suggestion; where names obj in messages.
+ */
+void cfg_check_keys(struct cfgread *v, const cJSON *obj,
+    const char *const *allowed, const char *where);
+/* Case-sensitive member lookup (cJSON's default is not). */
+const cJSON *cfg_member(const cJSON *obj, const char *key);
+
+/*
+ * Typed members. Each returns 1 with *out set, 0 when the key is absent
+ * (*out untouched: the caller's default stands), -1 after reporting a
+ * wrong type or value.
+ */
+const cJSON *cfg_object(struct cfgread *v, const cJSON *obj, const char *key);
+int cfg_string(struct cfgread *v, const cJSON *obj, const char *key,
+    const char **out);
+int cfg_bool(struct cfgread *v, const cJSON *obj, const char *key, bool *out);
+/* A duration string within [lo, hi] ms. */
+int cfg_duration(struct cfgread *v, const cJSON *obj, const char *key,
+    int64_t lo, int64_t hi, int64_t *out);
+/* Bytes: a whole number, or "512KiB", "1MiB", "1GiB". */
+int cfg_size(struct cfgread *v, const cJSON *obj, const char *key,
+    int64_t lo, int64_t hi, int64_t *out);
+
+/* strdup that reports failure as an error at node. */
+char *cfg_strdup(struct cfgread *v, const cJSON *node, const char *s);
+/* [a-z][a-z0-9_]*, at most CFG_MAX_NAME: probe, metric and rule names. */
+bool cfg_valid_name(const char *s);
+
+/*
+ * Probe sections, one pair per type (see probe_types in config.c): parse
+ * fills pc's type-specific part and pc->target; clear frees them.
+ */
+void cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
+void cfg_clear_http(struct probe_cfg *pc);
+
+#endif
