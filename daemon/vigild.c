@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "monitor.h"
+#include "service.h"
 
 #define DEFAULT_CONFIG "/etc/vigil/vigil.json"
 
@@ -23,6 +24,7 @@ struct vigild {
 	const char *config_path;
 	struct monitor *monitor;
 	struct api *api;
+	struct service *svc;	/* systemd notifications */
 	char *listen;		/* the address the api is bound to */
 	int exit_code;
 };
@@ -51,7 +53,9 @@ usage(FILE *f)
 	    "\n"
 	    "signals: SIGHUP reloads the configuration (an invalid one is\n"
 	    "rejected and the running one kept); SIGTERM/SIGINT stop cleanly.\n"
-	    "Logs go to stderr, with syslog priorities under journald.\n",
+	    "Logs go to stderr, with syslog priorities under journald.\n"
+	    "Under systemd (Type=notify) it reports READY, RELOADING,\n"
+	    "STOPPING, a STATUS line and watchdog pings on $NOTIFY_SOCKET.\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -167,11 +171,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
+		struct monitor_info before, after;
+
+		/* Only a reload that took effect counts one more. */
+		monitor_info(d->monitor, &before);
+		service_reloading(d->svc);
 		reload(d);
+		monitor_info(d->monitor, &after);
+		service_reloaded(d->svc, after.reloads > before.reloads);
 		return;
 	}
 	log_notice("event=stopping signal=%s",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	service_stopping(d->svc);
 	event_base_loopbreak(d->base);
 }
 
@@ -217,6 +229,13 @@ run(const char *path)
 		log_err("event=start_failed reason=\"%s\"", err);
 		goto out;
 	}
+	d.svc = service_new(d.base, getenv("NOTIFY_SOCKET"),
+	    getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"),
+	    service_summarize_monitor, d.monitor);
+	if (d.svc == NULL) {
+		log_err("event=start_failed reason=\"out of memory\"");
+		goto out;
+	}
 	for (int i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(d.base, signums[i], on_signal, &d);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0) {
@@ -228,6 +247,8 @@ run(const char *path)
 	log_notice("event=started version=%s config=%s probes=%zu "
 	    "listen=%s port=%u", VIGIL_VERSION, path,
 	    monitor_nprobes(d.monitor), d.listen, api_port(d.api));
+	/* Serving from here on: systemd may order dependents after us. */
+	service_ready(d.svc);
 	if (event_base_dispatch(d.base) != 0)
 		log_err("event=loop_failed");
 	else
@@ -237,6 +258,7 @@ out:
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
+	service_free(d.svc);
 	api_free(d.api);
 	monitor_free(d.monitor);
 	free(d.listen);

@@ -10,6 +10,8 @@
 	X(jsonc) \
 	X(jsonptr) \
 	X(config) \
+	X(sdnotify) \
+	X(service) \
 	X(sched) \
 	X(store)
 
