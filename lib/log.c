@@ -1,9 +1,12 @@
 #include "log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /*
  * Process-wide by nature: there is one stderr. Set once at start, read-only
@@ -20,13 +23,40 @@ static const char *const log_names[] = {
 	[LOG_LVL_DEBUG] = "debug",
 };
 
+/*
+ * JOURNAL_STREAM is "device:inode" of the stream systemd connected to our
+ * stderr. A child started from a service inherits the variable but may
+ * have its stderr redirected to a file or a terminal, so the variable
+ * alone does not prove that journald reads stderr; matching it against
+ * stderr itself does (systemd.exec(5), "$JOURNAL_STREAM").
+ */
+static int
+stderr_is_journal(const char *js)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (js == NULL || *js < '0' || *js > '9')
+		return 0;
+	errno = 0;
+	dev = strtoull(js, &end, 10);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		return 0;
+	ino = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return 0;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(enum log_level max)
 {
-	const char *js = getenv("JOURNAL_STREAM");
-
 	log_max = max;
-	log_journal = js != NULL && *js != '\0';
+	log_journal = stderr_is_journal(getenv("JOURNAL_STREAM"));
 }
 
 void

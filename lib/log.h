@@ -1,9 +1,10 @@
 /*
  * log: one line per event to stderr, for journald or a terminal.
  *
- * Under journald (JOURNAL_STREAM set) each line starts with a syslog
- * priority prefix ("<3>"), which journald turns into the entry's priority;
- * on a terminal lines carry a timestamp and a level word instead. Messages
+ * Under journald (JOURNAL_STREAM names the very stream stderr is) each
+ * line starts with a syslog priority prefix ("<3>"), which journald turns
+ * into the entry's priority; elsewhere (a terminal, a file) lines carry a
+ * timestamp and a level word instead. Messages
  * are key=value where they carry data. Nothing secret is ever passed here.
  */
 #ifndef VIGIL_LOG_H

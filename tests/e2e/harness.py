@@ -92,7 +92,10 @@ class Sim:
 class Vigild:
     """One vigild process with a config written into workdir."""
 
-    def __init__(self, workdir, config, name="vigild", check_ready=True):
+    def __init__(self, workdir, config, name="vigild", check_ready=True, extra_env=None,
+                 journal=False):
+        """extra_env: more environment variables; journal: stderr is "journald"
+        (JOURNAL_STREAM names the log file, as systemd names its stream)."""
         self.workdir = workdir
         self.port = free_port()
         self.config_path = os.path.join(workdir, f"{name}.json")
@@ -100,7 +103,12 @@ class Vigild:
         self.write_config(config)
         self.log = open(self.log_path, "wb")
         env = dict(os.environ)
-        env.pop("JOURNAL_STREAM", None)
+        for k in ("JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+            env.pop(k, None)
+        if journal:
+            st = os.fstat(self.log.fileno())
+            env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+        env.update(extra_env or {})
         self.proc = subprocess.Popen([VIGILD, "-c", self.config_path, "--log-level", "debug"],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.base = f"http://127.0.0.1:{self.port}"
