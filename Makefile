@@ -5,7 +5,9 @@
 #                   AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       run vigild against the bundled portal simulator
 #   make deps       install the Debian packages building and testing need
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=  (binaries, unit, man pages,
+#                   and etc/vigil.json unless one is there already)
+#   make deb        the Debian package, built in build/deb/
 #
 # SANITIZE=address,undefined builds into build/san with the sanitizers on.
 
@@ -15,6 +17,7 @@ BINDIR   ?= $(PREFIX)/bin
 SBINDIR  ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 
 CC       ?= cc
@@ -28,7 +31,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wwrite-strings \
             -Wformat=2 -Wvla -Wundef -Wnull-dereference
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
               -DVIGIL_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 
@@ -51,7 +54,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 PROGS := $(B)/vigild $(B)/portal-sim $(B)/check-unit
 
 .PHONY: all check check-unit check-e2e check-plain check-san demo deps \
-        install clean lint
+        install clean lint deb
 
 all: $(B)/vigild $(B)/portal-sim
 
@@ -113,21 +116,38 @@ demo: deps
 # what is missing; idempotent.
 DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
             libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
-            ca-certificates
+            ca-certificates mandoc man-db debhelper dpkg-dev systemd
 
 deps:
 	@tests/deps.sh $(DEB_PKGS)
 
+# The unit is generated so that its ExecStart= names the vigild installed
+# here, whatever PREFIX is.
 install: $(B)/vigild
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/vigil \
-	           $(DESTDIR)$(UNITDIR)
+	           $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
+	           $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/vigild $(DESTDIR)$(SBINDIR)/vigild
-	install -m 0644 systemd/vigil.service $(DESTDIR)$(UNITDIR)/vigil.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/vigil.service.in > $(B)/vigil.service
+	install -m 0644 $(B)/vigil.service $(DESTDIR)$(UNITDIR)/vigil.service
+	install -m 0644 man/vigild.8 $(DESTDIR)$(MANDIR)/man8/vigild.8
+	install -m 0644 man/vigil.json.5 $(DESTDIR)$(MANDIR)/man5/vigil.json.5
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.json ]; then \
 	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.json"; \
 	else \
 	  install -m 0644 etc/vigil.json $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.json; \
 	fi
+
+# dpkg-buildpackage works in a copy of the tree under build/deb, so none
+# of its files land in the work tree; the package is build/deb/vigil_*.deb.
+deb: deps
+	rm -rf build/deb
+	mkdir -p build/deb/vigil-$(VERSION)
+	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ . | \
+	    tar -x -C build/deb/vigil-$(VERSION)
+	cd build/deb/vigil-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls build/deb/*.deb
 
 clean:
 	rm -rf build

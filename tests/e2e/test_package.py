@@ -1,0 +1,245 @@
+"""Packaging: `make install` lays out the expected files, the installed unit
+passes `systemd-analyze verify` and scores below 2.0 under `systemd-analyze
+security`, the man pages lint clean and match the code, and `make deb`
+builds a package that `dpkg -i` installs (unit disabled, config a conffile)
+and `dpkg -r`/`--purge` remove.
+
+These do not depend on how vigild was compiled, and the package build takes
+a while, so they run once, in the pass over the plain build: under
+VIGIL_BUILD=build/san this module defines no tests. None needs systemd
+running; the deb test needs root (as CI is) and fails, rather than
+skipping, without it.
+"""
+import filecmp
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+import unittest
+
+from harness import BUILD, ROOT, VIGILD
+
+PLAIN = os.path.realpath(BUILD) == os.path.realpath(os.path.join(ROOT, "build"))
+UNIT_DIRECTIVES = {
+    "Type": "notify", "NotifyAccess": "main", "WatchdogSec": "30s",
+    "ExecReload": "/bin/kill -HUP $MAINPID", "Restart": "on-failure",
+    "DynamicUser": "yes", "StateDirectory": "vigil", "ConfigurationDirectory": "vigil",
+    "CapabilityBoundingSet": "", "ProtectSystem": "strict", "NoNewPrivileges": "yes",
+    "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+}
+CREDENTIALS = ["vigil.sentry-token", "vigil.pg-password", "vigil.webhook-url"]
+MAN_PAGES = ["man8/vigild.8", "man5/vigil.json.5"]
+
+
+def run(cmd, **kw):
+    """Runs cmd; the result, with stdout and stderr as text."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
+
+
+def make(*args):
+    return run(["make", "-C", ROOT, "--no-print-directory", *args])
+
+
+def unit_settings(path):
+    """Service-section settings as {key: [values]}."""
+    out, section = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("["):
+                section = line
+            elif line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                out.setdefault((section, k), []).append(v)
+    return out
+
+
+def exposure(output):
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", output)
+    assert m, output
+    return float(m.group(1))
+
+
+def check_unit(test, unit):
+    """verify clean, and exposure below 2.0; returns the exposure."""
+    r = run(["systemd-analyze", "verify", "--man=no", unit])
+    test.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""), "systemd-analyze verify")
+    r = run(["systemd-analyze", "security", "--offline=yes", "--threshold=20", unit])
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+    score = exposure(r.stdout + r.stderr)
+    test.assertLess(score, 2.0, r.stdout)
+    return score
+
+
+class Install(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="vigil-install-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_destdir_layout_and_kept_config(self):
+        dest = os.path.join(self.tmp, "root")
+        r = make("install", f"DESTDIR={dest}")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        files = sorted(os.path.relpath(os.path.join(d, f), dest)
+                       for d, _, fs in os.walk(dest) for f in fs)
+        self.assertEqual(files, sorted([
+            "etc/vigil/vigil.json",
+            "usr/local/lib/systemd/system/vigil.service",
+            "usr/local/sbin/vigild",
+            *(f"usr/local/share/man/{m}" for m in MAN_PAGES),
+        ]))
+        self.assertTrue(os.stat(os.path.join(dest, "usr/local/sbin/vigild")).st_mode & stat.S_IXOTH)
+        self.assertTrue(filecmp.cmp(os.path.join(dest, "etc/vigil/vigil.json"),
+                                    os.path.join(ROOT, "etc/vigil.json"), shallow=False))
+        unit = unit_settings(os.path.join(dest, "usr/local/lib/systemd/system/vigil.service"))
+        self.assertEqual(unit[("[Service]", "ExecStart")],
+                         ["/usr/local/sbin/vigild -c /etc/vigil/vigil.json"])
+        self.assertEqual(unit[("[Service]", "ExecStartPre")],
+                         ["/usr/local/sbin/vigild --check-config /etc/vigil/vigil.json"])
+        for k, v in UNIT_DIRECTIVES.items():
+            self.assertIn(v, unit[("[Service]", k)], k)
+        self.assertEqual(unit[("[Service]", "LoadCredential")], CREDENTIALS)
+        self.assertNotIn("@", open(os.path.join(dest, "usr/local/lib/systemd/system/vigil.service"))
+                         .read().replace("@system-service", "").replace("@privileged", "")
+                         .replace("@resources", ""), "a template placeholder is left")
+
+        # An operator's edited config survives a second install.
+        conf = os.path.join(dest, "etc/vigil/vigil.json")
+        with open(conf, "w") as f:
+            f.write("{ \"probes\": [] } // mine\n")
+        r = make("install", f"DESTDIR={dest}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("keeping existing", r.stdout)
+        with open(conf) as f:
+            self.assertIn("// mine", f.read())
+
+    def test_installed_unit_verifies_and_is_hardened(self):
+        # Installed for real at a prefix of its own, so that ExecStart=
+        # names a binary that exists, as `verify` requires.
+        prefix = os.path.join(self.tmp, "usr")
+        etc = os.path.join(self.tmp, "etc")
+        r = make("install", f"PREFIX={prefix}", f"SYSCONFDIR={etc}")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        unit = os.path.join(prefix, "lib/systemd/system/vigil.service")
+        self.assertIn(f"ExecStart={prefix}/sbin/vigild -c {etc}/vigil/vigil.json", open(unit).read())
+        score = check_unit(self, unit)
+        print(f"\n    systemd-analyze security: exposure {score}", end=" ")
+        # The check the unit runs first accepts the shipped configuration.
+        r = run([os.path.join(prefix, "sbin/vigild"), "--check-config",
+                 os.path.join(etc, "vigil/vigil.json")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class ManPages(unittest.TestCase):
+    def test_lint_clean(self):
+        for page in MAN_PAGES:
+            path = os.path.join(ROOT, "man", os.path.basename(page))
+            r = run(["mandoc", "-T", "lint", "-W", "warning", path])
+            self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""), f"mandoc lint {path}")
+            r = run(["man", "--warnings", "-E", "UTF-8", "-l", path])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stderr, "", f"man --warnings {path}")
+            self.assertIn("NAME", r.stdout)
+
+    def test_vigild_page_has_every_option(self):
+        help_text = run([VIGILD, "--help"]).stdout
+        page = open(os.path.join(ROOT, "man/vigild.8")).read()
+        options = set(re.findall(r"--([a-z][a-z-]+)", help_text))
+        self.assertGreaterEqual(options, {"config", "check-config", "log-level", "help", "version"})
+        for o in options:
+            self.assertIn("Fl \\-" + o.replace("-", "\\-"), page, f"--{o} is not in vigild(8)")
+        for sig in ("SIGHUP", "SIGTERM"):
+            self.assertIn(sig, page)
+        for code in ("0", "1", "64"):
+            self.assertRegex(page, rf"\.It {code}\n", f"exit status {code}")
+
+    def test_config_page_example_is_valid(self):
+        page = open(os.path.join(ROOT, "man/vigil.json.5")).read()
+        example = page.split(".Sh EXAMPLES", 1)[1].split(".Bd -literal -offset indent\n", 1)[1]
+        example = example.split("\n.Ed", 1)[0]
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            f.write(example)
+            f.flush()
+            r = run([VIGILD, "--check-config", f.name])
+        self.assertEqual(r.returncode, 0, r.stderr + example)
+        # Every top-level section the shipped configuration uses is documented.
+        shipped = open(os.path.join(ROOT, "etc/vigil.json")).read()
+        for key in re.findall(r'^  "([a-z_]+)":', shipped, re.M):
+            self.assertIn(f".Ss {key}\n", page, f"section {key} missing from vigil.json(5)")
+
+
+class Deb(unittest.TestCase):
+    def installed(self):
+        """True when dpkg has vigil installed (or half-installed)."""
+        r = run(["dpkg-query", "-W", "-f=${Status}", "vigil"])
+        return r.returncode == 0 and not r.stdout.endswith(" not-installed")
+
+    def purge(self):
+        run(["dpkg", "--purge", "vigil"])
+
+    def test_build_install_remove(self):
+        if os.geteuid() != 0:
+            self.fail("the deb test installs a package: run it as root (CI does)")
+        if self.installed():
+            self.fail("a vigil package is already installed on this machine; the test would "
+                      "replace it. Remove it first: dpkg --purge vigil")
+        r = make("deb")
+        self.assertEqual(r.returncode, 0, (r.stdout + r.stderr)[-6000:])
+        debs = [f for f in os.listdir(os.path.join(ROOT, "build/deb")) if f.endswith(".deb")]
+        self.assertEqual(len(debs), 1, debs)
+        deb = os.path.join(ROOT, "build/deb", debs[0])
+        # Nothing of the package build is left in the work tree.
+        for leftover in ("debian/vigil", "debian/.debhelper", "debian/files",
+                         "debian/debhelper-build-stamp"):
+            self.assertFalse(os.path.exists(os.path.join(ROOT, leftover)), leftover)
+
+        info = run(["dpkg-deb", "-f", deb, "Package", "Version", "Depends"]).stdout
+        version = re.search(r'^VERSION\s*:=\s*(\S+)', open(os.path.join(ROOT, "Makefile")).read(),
+                            re.M).group(1)
+        self.assertIn(f"Version: {version}", info)
+        for lib in ("libc6", "libcurl4", "libevent", "libmicrohttpd", "libcjson"):
+            self.assertIn(lib, info, "Depends from ${shlibs:Depends}")
+        contents = run(["dpkg-deb", "-c", deb]).stdout
+        for path in ("./usr/sbin/vigild", "./lib/systemd/system/vigil.service",
+                     "./etc/vigil/vigil.json", "./usr/share/man/man8/vigild.8.gz",
+                     "./usr/share/man/man5/vigil.json.5.gz"):
+            self.assertIn(path, contents)
+        conffiles = run(["dpkg-deb", "-I", deb, "conffiles"]).stdout.split()
+        self.assertEqual(conffiles, ["/etc/vigil/vigil.json"])
+
+        self.addCleanup(self.purge)
+        r = run(["dpkg", "-i", deb])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertTrue(self.installed())
+        r = run(["/usr/sbin/vigild", "--version"])
+        self.assertEqual(r.stdout.strip(), f"vigild {version}")
+        r = run(["/usr/sbin/vigild", "--check-config", "/etc/vigil/vigil.json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        unit = "/lib/systemd/system/vigil.service"
+        self.assertIn("ExecStart=/usr/sbin/vigild -c /etc/vigil/vigil.json", open(unit).read())
+        # Shipped disabled: nothing links it into a target.
+        wants = [os.path.join(d, f) for d, _, fs in os.walk("/etc/systemd/system")
+                 for f in fs if f == "vigil.service"]
+        self.assertEqual(wants, [])
+        # The installed unit, man pages included this time.
+        r = run(["systemd-analyze", "verify", unit])
+        self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""), "verify with --man")
+        check_unit(self, unit)
+
+        r = run(["dpkg", "-r", "vigil"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertFalse(os.path.exists("/usr/sbin/vigild"))
+        self.assertFalse(os.path.exists(unit))
+        self.assertTrue(os.path.exists("/etc/vigil/vigil.json"), "remove keeps the conffile")
+        r = run(["dpkg", "--purge", "vigil"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertFalse(os.path.exists("/etc/vigil/vigil.json"), "purge removes it")
+        self.assertFalse(self.installed())
+
+
+if not PLAIN:
+    # Once is enough: see the module's docstring.
+    del Install, ManPages, Deb
