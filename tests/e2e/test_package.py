@@ -10,6 +10,7 @@ VIGIL_BUILD=build/san this module defines no tests. None needs systemd
 running; the deb test needs root (as CI is) and fails, rather than
 skipping, without it.
 """
+import fcntl
 import filecmp
 import os
 import re
@@ -17,6 +18,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import BUILD, ROOT, VIGILD
@@ -165,10 +167,20 @@ class ManPages(unittest.TestCase):
             f.flush()
             r = run([VIGILD, "--check-config", f.name])
         self.assertEqual(r.returncode, 0, r.stderr + example)
-        # Every top-level section the shipped configuration uses is documented.
+    def test_config_page_covers_the_shipped_config(self):
+        # The page grows with the configuration: every top-level key and
+        # probe type that etc/vigil.json uses has its own subsection.
+        page = open(os.path.join(ROOT, "man/vigil.json.5")).read()
         shipped = open(os.path.join(ROOT, "etc/vigil.json")).read()
         for key in re.findall(r'^  "([a-z_]+)":', shipped, re.M):
-            self.assertIn(f".Ss {key}\n", page, f"section {key} missing from vigil.json(5)")
+            if f".Ss {key}\n" not in page:
+                self.fail(f'etc/vigil.json uses the top-level key "{key}", which '
+                          f'man/vigil.json.5 does not document: add a ".Ss {key}" '
+                          f'subsection under CONFIGURATION')
+        for kind in set(re.findall(r'"type":\s*"([a-z_]+)"', shipped)):
+            if f".Ss {kind}\n" not in page:
+                self.fail(f'etc/vigil.json has a "{kind}" probe, which man/vigil.json.5 '
+                          f'does not document: add a ".Ss {kind}" subsection under PROBES')
 
 
 class Deb(unittest.TestCase):
@@ -180,9 +192,26 @@ class Deb(unittest.TestCase):
     def purge(self):
         run(["dpkg", "--purge", "vigil"])
 
+    def lock(self):
+        """Serializes this test across work trees on one machine: two runs
+        installing and purging the same package at once would fail each
+        other (dpkg's lock, or 'already installed')."""
+        f = open("/run/lock/vigil-deb-test.lock", "w")
+        self.addCleanup(f.close)
+        end = time.monotonic() + 600
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    self.fail("another run held the deb test's lock for 10 minutes")
+                time.sleep(0.5)
+
     def test_build_install_remove(self):
         if os.geteuid() != 0:
             self.fail("the deb test installs a package: run it as root (CI does)")
+        self.lock()
         if self.installed():
             self.fail("a vigil package is already installed on this machine; the test would "
                       "replace it. Remove it first: dpkg --purge vigil")
