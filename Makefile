@@ -116,7 +116,8 @@ demo: deps
 # what is missing; idempotent.
 DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
             libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
-            ca-certificates mandoc man-db debhelper dpkg-dev systemd
+            ca-certificates mandoc man-db debhelper dpkg-dev systemd \
+            postgresql-15
 
 deps:
 	@tests/deps.sh $(DEB_PKGS)

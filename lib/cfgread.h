@@ -74,5 +74,7 @@ bool cfg_valid_name(const char *s);
  */
 void cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_http(struct probe_cfg *pc);
+void cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
+void cfg_clear_pg(struct probe_cfg *pc);
 
 #endif

@@ -36,9 +36,10 @@ struct probe_type_info {
 
 static const struct probe_type_info probe_types[] = {
 	{ "http", PROBE_HTTP, cfg_parse_http, cfg_clear_http },
+	{ "postgres", PROBE_POSTGRES, cfg_parse_pg, cfg_clear_pg },
 };
 #define NPROBE_TYPES (sizeof(probe_types) / sizeof(probe_types[0]))
-#define PROBE_TYPE_LIST "\"http\""
+#define PROBE_TYPE_LIST "\"http\", \"postgres\""
 
 const char *
 probe_type_name(enum probe_type t)

@@ -16,8 +16,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "config_pg.h"
+
 enum probe_type {
 	PROBE_HTTP,
+	PROBE_POSTGRES,
 };
 
 const char *probe_type_name(enum probe_type t);
@@ -72,6 +75,7 @@ struct probe_cfg {
 	/* What it watches, for people: a URL, secrets redacted. */
 	char *target;
 	struct http_cfg http;
+	struct pg_cfg pg;
 };
 
 struct config {

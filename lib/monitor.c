@@ -12,6 +12,9 @@
 #include "sched.h"
 #include "store.h"
 
+#include <event2/dns.h>
+#include <event2/event.h>
+
 #define MAX_SERIES_CAP	100000
 
 struct probe_rt {
@@ -229,6 +232,12 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->started = m->loaded = wall_ms();
 	m->env.base = base;
 	m->env.curl = evcurl_new(base);
+	/*
+	 * Name lookups for probes whose library would block in getaddrinfo
+	 * (libpq). Without it such probes report that they cannot resolve.
+	 */
+	m->env.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	m->store = store_new();
 	if (m->env.curl == NULL || m->store == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -258,6 +267,14 @@ monitor_free(struct monitor *m)
 	free(m->rts);
 	/* Probes first: their easy handles must leave the multi handle. */
 	evcurl_free(m->env.curl);
+	if (m->env.dns != NULL) {
+		evdns_base_free(m->env.dns, 0);
+		/*
+		 * A lookup the probes cancelled still owes its callback, which
+		 * evdns runs from the loop: one pass lets it free its memory.
+		 */
+		event_base_loop(m->base, EVLOOP_NONBLOCK);
+	}
 	store_free(m->store);
 	config_free(m->cfg);
 	free(m);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "probe_http.h"
+#include "probe_pg.h"
 
 struct probe {
 	const struct probe_ops *ops;
@@ -27,6 +28,8 @@ static const char *const fail_names[] = {
 	[PROBE_FAIL_BODY] = "body",
 	[PROBE_FAIL_JSON] = "json",
 	[PROBE_FAIL_INTERNAL] = "internal",
+	[PROBE_FAIL_AUTH] = "auth",
+	[PROBE_FAIL_QUERY] = "query",
 };
 
 const char *
@@ -142,6 +145,8 @@ probe_ops_for(enum probe_type t)
 	switch (t) {
 	case PROBE_HTTP:
 		return &probe_http_ops;
+	case PROBE_POSTGRES:
+		return &probe_pg_ops;
 	}
 	return NULL;
 }

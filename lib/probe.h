@@ -12,6 +12,7 @@
 
 struct event_base;
 struct evcurl;
+struct evdns_base;
 struct probe_cfg;
 
 /* Why a run failed; text comes from the result's reason at the edge. */
@@ -23,6 +24,8 @@ enum probe_fail {
 	PROBE_FAIL_BODY,	/* keyword missing, body too large */
 	PROBE_FAIL_JSON,	/* malformed JSON or unexpected value */
 	PROBE_FAIL_INTERNAL,	/* out of memory, setup failure */
+	PROBE_FAIL_AUTH,	/* credentials or role refused */
+	PROBE_FAIL_QUERY,	/* the database answered with an error */
 };
 
 const char *probe_fail_name(enum probe_fail f);
@@ -61,6 +64,7 @@ void probe_result_notef(struct probe_result *r, const char *fmt, ...)
 struct probe_env {
 	struct event_base *base;
 	struct evcurl *curl;
+	struct evdns_base *dns;	/* for probes that resolve names */
 };
 
 struct probe;

@@ -1,12 +1,17 @@
 #!/bin/sh
-# make demo: the portal simulator on 127.0.0.1:9480 and vigild on
-# 127.0.0.1:9464 with etc/demo.json, until Ctrl-C. Both are stopped by PID.
+# make demo: the portal simulator on 127.0.0.1:9480, a throwaway PostgreSQL
+# on 127.0.0.1:9432 (tests/pg-throwaway.sh) and vigild on 127.0.0.1:9464
+# with etc/demo.json, until Ctrl-C. Everything is stopped by PID, and the
+# database removed.
 set -eu
 B=${1:-build}
 SIM_PORT=9480
 API=127.0.0.1:9464
+PG_PORT=9432
+PGDIR=${VIGIL_DEMO_PGDIR:-/tmp/vigil-demo-pg}
 sim_pid=""
 vigild_pid=""
+pg_started=""
 
 stop() {
 	trap - INT TERM EXIT
@@ -16,6 +21,7 @@ stop() {
 	[ -n "$sim_pid" ] && kill -TERM "$sim_pid" 2>/dev/null || true
 	[ -n "$vigild_pid" ] && wait "$vigild_pid" 2>/dev/null || true
 	[ -n "$sim_pid" ] && wait "$sim_pid" 2>/dev/null || true
+	[ -n "$pg_started" ] && tests/pg-throwaway.sh stop "$PGDIR" || true
 	exit 0
 }
 trap stop INT TERM EXIT
@@ -34,6 +40,16 @@ until [ -s "$portfile" ]; do
 	sleep 0.1
 done
 rm -f "$portfile"
+# A cluster left by a demo that was killed is stopped and replaced.
+tests/pg-throwaway.sh stop "$PGDIR" 2>/dev/null || true
+if ! tests/pg-throwaway.sh start "$PGDIR" $PG_PORT; then
+	echo "demo: PostgreSQL did not start (is port $PG_PORT in use?" \
+	    "see $PGDIR/server.log)" >&2
+	exit 1
+fi
+pg_started=1
+# The db probe's password: libpq's password file, as in production.
+export PGPASSFILE="$PGDIR/pgpass"
 "$B/vigild" -c etc/demo.json &
 vigild_pid=$!
 
@@ -61,6 +77,14 @@ cold_cache, down, hang, malformed, huge):
 
   curl -s -X POST localhost:$SIM_PORT/_sim/scenario/down
   curl -s -X POST localhost:$SIM_PORT/_sim/scenario/healthy
+
+The database (probe "db", PostgreSQL on 127.0.0.1:$PG_PORT):
+
+  psql -h $PGDIR -p $PG_PORT -U postgres portal      # a superuser shell
+  psql -h $PGDIR -p $PG_PORT -U postgres portal -c 'SELECT pg_sleep(1)'
+      # a slow statement: db.slow_statements, and its text in the notes
+  psql -h $PGDIR -p $PG_PORT -U postgres portal -c 'DROP INDEX orders_customer_idx'
+      # a migration's index gone: db.indexes_missing 1
 
 Reload the configuration:  kill -HUP $vigild_pid
 Ctrl-C stops the demo.

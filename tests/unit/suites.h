@@ -10,6 +10,7 @@
 	X(jsonc) \
 	X(jsonptr) \
 	X(config) \
+	X(pg) \
 	X(sdnotify) \
 	X(service) \
 	X(sched) \

@@ -1,0 +1,116 @@
+/*
+ * pg_stats: the arithmetic of the postgres probe, apart from any
+ * connection so it is tested on its own. PostgreSQL's statistics are
+ * counters since the last reset; what an operator needs is what happened
+ * during the last interval, so everything here turns two snapshots into
+ * rates and windowed means, and says when it cannot (first snapshot,
+ * reset) instead of inventing a number.
+ */
+#ifndef VIGIL_PG_STATS_H
+#define VIGIL_PG_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One row of pg_stat_database for the probed database. */
+struct pg_db_snap {
+	bool valid;
+	double at_s;		/* server clock_timestamp(), Unix seconds */
+	double reset_s;		/* stats_reset, Unix seconds; 0: never */
+	int64_t commits, rollbacks, blks_hit, blks_read, deadlocks;
+	int64_t temp_bytes;
+};
+
+enum pg_delta {
+	PG_DELTA_OK,
+	PG_DELTA_FIRST,		/* no earlier snapshot */
+	PG_DELTA_RESET,		/* the counters were reset in between */
+	PG_DELTA_NO_TIME,	/* no time passed: nothing to divide by */
+};
+
+struct pg_db_rates {
+	double commits_per_s, rollbacks_per_s;
+	double deadlocks, temp_bytes;	/* during the interval */
+	bool has_hit_ratio;		/* false: no block was read */
+	double cache_hit_ratio_pct;
+};
+
+enum pg_delta pg_db_delta(const struct pg_db_snap *prev,
+    const struct pg_db_snap *cur, struct pg_db_rates *out);
+
+/* One pg_stat_statements entry (its key, and the counters we use). */
+struct pg_stmt {
+	int64_t queryid;
+	uint32_t userid;
+	bool toplevel;
+	int64_t calls;
+	double total_ms;
+};
+
+struct pg_stmt_snap {
+	bool valid;
+	bool complete;		/* every entry was read (none cut off) */
+	double at_s;
+	struct pg_stmt *v;
+	size_t n, alloc;
+};
+
+/* Appends an entry; 0 or -1 (out of memory). */
+int pg_stmt_snap_add(struct pg_stmt_snap *s, const struct pg_stmt *e);
+/* Sorts by key; pg_stmt_window needs both snapshots sorted. */
+void pg_stmt_snap_sort(struct pg_stmt_snap *s);
+void pg_stmt_snap_clear(struct pg_stmt_snap *s);
+/* Moves cur into prev (prev's memory is reused), leaving cur empty. */
+void pg_stmt_snap_swap(struct pg_stmt_snap *prev, struct pg_stmt_snap *cur);
+
+#define PG_STMT_TOP 5
+
+struct pg_stmt_slow {
+	int64_t queryid;
+	uint32_t userid;
+	int64_t calls;		/* during the interval */
+	double mean_ms;		/* windowed mean */
+};
+
+struct pg_stmt_window {
+	int64_t calls;
+	double calls_per_s;
+	double worst_mean_ms;	/* 0 when nothing ran */
+	size_t nslow;		/* entries whose windowed mean > slow_ms */
+	struct pg_stmt_slow top[PG_STMT_TOP];	/* the slow ones, worst first */
+	size_t ntop;
+};
+
+/*
+ * Windowed statistics between two sorted snapshots: per entry,
+ * Δtotal_exec_time / Δcalls. An entry whose calls went down was evicted
+ * and re-created (or everything was reset): its counters started again
+ * inside the interval, so they count whole. An entry missing from a
+ * complete previous snapshot is new, likewise.
+ */
+enum pg_delta pg_stmt_window(const struct pg_stmt_snap *prev,
+    const struct pg_stmt_snap *cur, double slow_ms,
+    struct pg_stmt_window *out);
+
+/*
+ * Query text for people: comments dropped, whitespace collapsed, and every
+ * literal (quoted string, dollar-quoted string, number) replaced by "?":
+ * pg_stat_statements already writes $1 for constants, but not in utility
+ * statements (ALTER ROLE ... PASSWORD '...'). At most maxlen bytes of
+ * text, then "..."; out gets at most outlen - 1 bytes and a NUL.
+ */
+void pg_normalize_query(const char *in, size_t maxlen, char *out,
+    size_t outlen);
+
+/*
+ * A column name as part of a metric name: lower case, runs of anything
+ * but [a-z0-9] become one "_", at most maxlen bytes; "" becomes "col".
+ */
+void pg_metric_part(const char *col, size_t maxlen, char *out,
+    size_t outlen);
+
+/* Backoff before connect attempt number failures + 1, in ms. */
+int64_t pg_backoff_ms(unsigned failures, int64_t max_ms);
+
+#endif

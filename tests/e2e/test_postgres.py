@@ -1,0 +1,292 @@
+"""The postgres probe end to end: the real vigild against a real, throwaway
+PostgreSQL 15 (tests/e2e/pg.py), asserting on /status and the log.
+
+Each class owns one cluster (created in setUpClass, destroyed by a class
+cleanup whatever happens); tests that change the database put it back.
+Intervals are 300 ms so every test runs in a few seconds, twice per
+`make check` (plain and sanitizers).
+"""
+import json
+import signal
+import socket
+import time
+
+import pg
+from harness import E2E, wait_for
+
+
+def pg_probe(cluster, workdir, name="db", interval="300ms", timeout="2s", **extra):
+    p = {"name": name, "type": "postgres", "interval": interval, "timeout": timeout,
+         "conninfo": cluster.conninfo(),
+         "password_file": cluster.password_file(workdir, name=f"{name}.pgpass")}
+    p.update(extra)
+    return p
+
+
+class PgCase(E2E):
+    cluster = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = pg.Cluster(max_connections=20)
+        cls.addClassCleanup(cls.cluster.destroy)
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            # The next test gets the database as the class set it up.
+            self.cluster.release()
+            if not self.cluster.running:
+                self.cluster.start()
+
+    @staticmethod
+    def last(v, name="db"):
+        lr = v.probe(name).get("last_run")
+        return lr or {"metrics": {}}
+
+    def wait_run(self, v, pred, timeout, what, name="db", step=0.03):
+        """Polls /status until a run of probe name satisfies pred(last_run)."""
+        return wait_for(lambda: (lambda lr: lr if pred(lr) else None)(self.last(v, name)),
+                        timeout, step=step, what=what)
+
+
+class Metrics(PgCase):
+    def test_normal_metrics_present_and_plausible(self):
+        c = self.cluster
+        # A host name, so the lookup goes through evdns, not getaddrinfo.
+        probe = pg_probe(c, self.workdir, conninfo=c.conninfo(host="localhost"),
+                         required_indexes=["orders_customer_idx"],
+                         custom_queries={"size": "SELECT pg_database_size(current_database()) "
+                                                 "AS bytes, 2.5 AS \"Ratio X\", true AS flag"})
+        v = self.vigild({"probes": [probe]})
+        first = self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "first run up")
+        self.assertIn("first sample", first.get("notes", ""))
+        self.assertIn("connect_ms", first["metrics"])
+        # Some reads, so the cache hit ratio has blocks to count.
+        for _ in range(3):
+            c.psql("SELECT count(*) FROM orders", user="app")
+        lr = self.wait_run(v, lambda lr: "cache_hit_ratio_pct" in lr["metrics"], 8,
+                           "a cache hit ratio")
+        m = lr["metrics"]
+        self.assertEqual(m["up"], 1)
+        self.assertGreater(m["canary_ms"], 0)
+        self.assertLess(m["canary_ms"], 1000)
+        self.assertEqual(m["max_connections"], 20)
+        self.assertEqual(m["reserved_connections"], 3)
+        self.assertGreaterEqual(m["connections_used"], 1)
+        self.assertAlmostEqual(m["pool_used_pct"], 100.0 * m["connections_used"] / 17, places=6)
+        for k in ("sessions_active", "sessions_idle", "sessions_idle_in_tx", "longest_query_s",
+                  "longest_tx_s", "idle_in_tx_longest_s", "lock_waiters", "commits_per_s",
+                  "rollbacks_per_s", "deadlocks", "temp_bytes", "stmt_calls_per_s",
+                  "stmt_worst_mean_ms", "slow_statements", "in_recovery", "standbys"):
+            self.assertIn(k, m)
+            self.assertGreaterEqual(m[k], 0, k)
+        self.assertGreaterEqual(m["cache_hit_ratio_pct"], 0)
+        self.assertLessEqual(m["cache_hit_ratio_pct"], 100)
+        self.assertEqual(m["in_recovery"], 0)
+        self.assertEqual(m["standbys"], 0)
+        self.assertNotIn("replication_lag_s", m)
+        self.assertEqual(m["index_orders_customer_idx_ok"], 1)
+        self.assertIn("index_orders_customer_idx_scans", m)
+        self.assertEqual(m["indexes_missing"], 0)
+        self.assertGreater(m["custom_size_bytes"], 1e6)
+        self.assertEqual(m["custom_size_ratio_x"], 2.5)
+        self.assertEqual(m["custom_size_flag"], 1)
+        self.assertNotIn("connect_ms", m)   # the connection was kept
+        p = v.probe("db")
+        self.assertEqual(p["type"], "postgres")
+        self.assertEqual(p["target"], f"localhost:{c.port}/portal user=vigil")
+
+        # An idle-in-transaction session shows up, and its age grows.
+        c.hold_idle_in_tx()
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("sessions_idle_in_tx", 0) >= 1 and
+                           lr["metrics"]["idle_in_tx_longest_s"] > 0.5, 8, "idle in transaction")
+        self.assertGreater(lr["metrics"]["longest_tx_s"], 0.5)
+
+    def test_missing_extension_and_privileges_are_notes(self):
+        c = self.cluster
+        v = self.vigild({"probes": [
+            pg_probe(c, self.workdir),
+            # The extension exists in "portal" only.
+            pg_probe(c, self.workdir, name="plain", conninfo=c.conninfo(dbname="postgres")),
+            # A role without pg_monitor sees other roles' sessions hidden.
+            pg_probe(c, self.workdir, name="nomon", conninfo=c.conninfo(user="nomon")),
+        ]})
+        c.hold(2)
+        lr = self.wait_run(v, lambda lr: "stmt_calls_per_s" not in lr["metrics"] and
+                           "pg_stat_statements is not installed" in lr.get("notes", ""),
+                           10, "missing extension noted", name="plain")
+        self.assertEqual(lr["result"], "up")
+        self.assertIn("pool_used_pct", lr["metrics"])
+        lr = self.wait_run(v, lambda lr: "pg_stat_activity hides" in lr.get("notes", ""),
+                           10, "hidden sessions noted", name="nomon")
+        self.assertEqual(lr["result"], "up")
+        self.assertIn("from nomon (grant pg_monitor)", lr["notes"])
+        # Hidden sessions still count as connections; their states are not guessed.
+        self.assertGreaterEqual(lr["metrics"]["connections_used"], 4)
+        self.assertNotIn("sessions_active", lr["metrics"])
+
+    def test_pool_exhaustion_raises_pool_use(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir)]})
+        self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "up")
+        c.hold(15)
+        wait_for(lambda: c.count_sessions() >= 15, 10, what="15 sessions")
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("connections_used", 0) >= 16, 8,
+                           "16 connections")
+        m = lr["metrics"]
+        self.assertGreaterEqual(m["pool_used_pct"], 90)
+        self.assertLessEqual(m["pool_used_pct"], 100)
+        self.assertGreaterEqual(m["sessions_active"], 15)
+        self.assertGreater(m["longest_query_s"], 0)
+        c.release()
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("pool_used_pct", 100) < 20, 8,
+                           "pool use back down")
+        self.assertEqual(lr["result"], "up")
+
+    def test_slow_statement_shows_with_its_text(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, slow_statement="250ms")]})
+        self.wait_run(v, lambda lr: "slow_statements" in lr["metrics"], 10, "statement window")
+        # A literal that must never be shown, even if it were not normalised.
+        c.psql("SELECT pg_sleep(0.6), 'Sekrit-Literal-42' AS x", user="app")
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("slow_statements", 0) >= 1, 8,
+                           "the slow statement")
+        m = lr["metrics"]
+        self.assertGreaterEqual(m["stmt_worst_mean_ms"], 550)
+        self.assertGreater(m["stmt_calls_per_s"], 0)
+        self.assertIn("slow (mean > 250 ms)", lr["notes"])
+        self.assertIn("SELECT pg_sleep($1)", lr["notes"])
+        self.assertNotIn("Sekrit", json.dumps(v.status()))
+        # The next interval has no new slow call: the count falls back.
+        self.wait_run(v, lambda lr: lr["metrics"].get("slow_statements") == 0, 5, "back to 0")
+
+    def test_required_index_dropped_then_recreated(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, required_indexes=[
+            "orders_customer_idx",
+            {"table": "orders", "columns": ["customer_id", "created_at"], "name": "orders_by_customer"},
+            "orders_uniq_idx"])]})
+        lr = self.wait_run(v, lambda lr: "indexes_missing" in lr["metrics"], 10, "index metrics")
+        self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 1)
+        self.assertEqual(lr["metrics"]["index_orders_by_customer_ok"], 1)
+        self.assertEqual(lr["metrics"]["index_orders_uniq_idx_ok"], 0)
+        self.assertEqual(lr["metrics"]["indexes_missing"], 1)
+        self.assertIn("required index orders_uniq_idx missing", lr["notes"])
+        self.assertEqual(lr["result"], "up")   # a finding, not a failed run
+        try:
+            c.psql("DROP INDEX orders_customer_idx")
+            lr = self.wait_run(v, lambda lr: lr["metrics"].get("indexes_missing") == 3, 5,
+                               "dropped index seen")
+            self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 0)
+            self.assertEqual(lr["metrics"]["index_orders_by_customer_ok"], 0)
+            # A failed CREATE INDEX CONCURRENTLY leaves an invalid index.
+            out = c.psql("CREATE UNIQUE INDEX CONCURRENTLY orders_uniq_idx ON orders (customer_id)",
+                         check=False)
+            self.assertIn("could not create unique index", out)
+            lr = self.wait_run(v, lambda lr: "orders_uniq_idx invalid" in lr.get("notes", ""), 5,
+                               "invalid index noted")
+            self.assertEqual(lr["metrics"]["index_orders_uniq_idx_ok"], 0)
+        finally:
+            c.psql("DROP INDEX IF EXISTS orders_uniq_idx")
+            c.psql("CREATE INDEX IF NOT EXISTS orders_customer_idx "
+                   "ON orders (customer_id, created_at)")
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("indexes_missing") == 1, 5,
+                           "recreated index seen")
+        self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 1)
+        self.assertEqual(lr["metrics"]["index_orders_by_customer_ok"], 1)
+
+    def test_wrong_password_is_clear_and_never_shown(self):
+        c = self.cluster
+        inline, infile, inurl = "WrongPw-9c7e-inline", "WrongPw-1d2f-file", "WrongPw-77ab-url"
+        v = self.vigild({"probes": [
+            {"name": "inline", "type": "postgres", "interval": "300ms", "timeout": "2s",
+             "conninfo": c.conninfo(password=inline)},
+            {"name": "infile", "type": "postgres", "interval": "300ms", "timeout": "2s",
+             "conninfo": c.conninfo(),
+             "password_file": c.password_file(self.workdir, infile, name="wrong.pgpass")},
+            {"name": "inurl", "type": "postgres", "interval": "300ms", "timeout": "2s",
+             "conninfo": f"postgresql://vigil:{inurl}@127.0.0.1:{c.port}/portal"},
+        ]})
+        for name in ("inline", "infile", "inurl"):
+            lr = self.wait_run(v, lambda lr: lr.get("result") == "down", 10, f"{name} down",
+                               name=name)
+            self.assertEqual(lr["fail"], "auth", lr)
+            self.assertIn('password authentication failed for user "vigil"', lr["reason"])
+        self.assertEqual(v.get("/health")[0], 503)
+        time.sleep(0.5)   # a few more runs, with backoff, into the log
+        text = json.dumps(v.status()) + v.get("/health")[2].decode()
+        log = v.log_text()
+        self.assertIn("event=probe_down probe=inline fail=auth", log)
+        for secret in (inline, infile, inurl):
+            self.assertNotIn(secret, text)
+            self.assertNotIn(secret, log)
+        self.assertEqual(v.probe("inurl")["target"], f"127.0.0.1:{c.port}/portal user=vigil")
+
+
+class Outages(PgCase):
+    def test_server_stopped_then_restarted(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, reconnect_max="1s")]})
+        self.wait_run(v, lambda lr: lr.get("result") == "up", 10, "up")
+        c.stop("fast")
+        lr = self.wait_run(v, lambda lr: lr.get("result") == "down", 5, "down")
+        self.assertEqual(lr["fail"], "connect")
+        self.assertRegex(lr["reason"], r"(Connection refused|connection lost|server closed)")
+        self.assertEqual(lr["metrics"]["up"], 0)
+        # vigild itself carries on.
+        t = time.monotonic()
+        self.assertEqual(v.get("/health")[0], 503)
+        self.assertLess(time.monotonic() - t, 0.5)
+        runs = v.probe("db")["runs"]
+        wait_for(lambda: v.probe("db")["runs"] >= runs + 3, 5, what="still running")
+        lr = self.last(v)
+        self.assertRegex(lr["reason"], r"Connection refused")
+        c.start()
+        lr = self.wait_run(v, lambda lr: lr.get("result") == "up", 8, "reconnected by itself")
+        self.assertIn("connect_ms", lr["metrics"])
+        log = v.log_text()
+        self.assertIn("event=probe_down probe=db fail=connect", log)
+        self.assertRegex(log, r"event=probe_up probe=db[^\n]*\n(?:.*\n)*?$")
+
+    def test_silent_server_times_out_without_blocking_others(self):
+        c = self.cluster
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)   # accepts the TCP handshake, never says a word
+        self.addCleanup(silent.close)
+        port = silent.getsockname()[1]
+        v = self.vigild({"probes": [
+            {"name": "hung", "type": "postgres", "interval": "500ms", "timeout": "1s",
+             "conninfo": f"host=127.0.0.1 port={port} dbname=portal user=vigil "
+                         "password=unused-pw"},
+            pg_probe(c, self.workdir),
+        ]})
+        self.wait_run(v, lambda lr: lr.get("result") == "up", 10, "db up")
+        t0 = time.monotonic()
+        first = v.probe("db")["runs"]
+        time.sleep(3.0)
+        elapsed = time.monotonic() - t0
+        db, hung = v.probe("db"), v.probe("hung")
+        self.assertGreaterEqual(db["runs"] - first, elapsed / 0.3 - 2)
+        self.assertLess(db["start_lateness_max_ms"], 250)
+        self.assertEqual(db["missed_slots"], 0)
+        self.assertEqual(db["state"], "up")
+        self.assertEqual(hung["state"], "down")
+        self.assertEqual(hung["last_run"]["fail"], "timeout")
+        self.assertIn("timed out after 1000 ms connecting to 127.0.0.1:", hung["last_run"]["reason"])
+        self.assertIn("(no answer from the server)", hung["last_run"]["reason"])
+        # /health answers at once while a connection attempt hangs.
+        t = time.monotonic()
+        self.assertEqual(v.get("/health")[0], 503)
+        self.assertLess(time.monotonic() - t, 0.5)
+        # A reload that replaces the hung probe mid-connect frees it (the
+        # sanitizer build fails the stop in tearDown otherwise).
+        wait_for(lambda: v.probe("hung")["running"], 3, what="a connect in flight")
+        cfg = json.loads(open(v.config_path).read())
+        cfg["probes"][0]["timeout"] = "2s"
+        v.write_config(cfg)
+        v.signal(signal.SIGHUP)
+        wait_for(lambda: "event=config_reloaded" in v.log_text(), 5, what="reload")
+        self.assertIn("kept=1 started=1", v.log_text())
