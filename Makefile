@@ -32,7 +32,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wvla -Wundef -Wnull-dereference
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
-              -DVIGIL_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
+              -DVIGIL_VERSION='"$(VERSION)"' -iquote lib $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 
 ifneq ($(SANITIZE),)
@@ -62,7 +62,10 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# Rebuilt whole: ar never drops members, so an object whose source is gone
+# would otherwise linger in the archive.
 $(B)/libvigil.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(B)/vigild: $(B)/daemon/vigild.o $(B)/libvigil.a

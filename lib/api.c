@@ -3,66 +3,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "config.h"
+#include "health.h"
 #include "httpd.h"
 #include "log.h"
 #include "monitor.h"
-#include "probe.h"
-#include "store.h"
+#include "ruleset.h"
+#include "status.h"
 
 struct api {
 	struct monitor *m;
 	struct httpd *httpd;
 };
 
-/* Per-request state: how much body arrived, so oversize is caught. */
+/* Per-request state: the body so far, capped at API_MAX_BODY. */
 struct api_req {
-	size_t body;
-	int too_big;
+	char *body;
+	size_t len;
+	bool too_big;
 };
-
-static void
-iso_time(int64_t ms, char *buf, size_t len)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-
-	size_t n;
-
-	gmtime_r(&s, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *
-api_health_status(const struct monitor *m)
-{
-	const char *st = "pass";
-	struct probe_view v;
-
-	for (size_t i = 0; monitor_probe_view(m, i, &v); i++) {
-		if (v.last == NULL)
-			st = "warn";	/* not measured yet: not a pass */
-		else if (!v.last->up)
-			return "fail";
-	}
-	return st;
-}
 
 static enum MHD_Result
 api_send(struct MHD_Connection *c, unsigned code, const char *type,
@@ -91,6 +55,9 @@ api_send(struct MHD_Connection *c, unsigned code, const char *type,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (code == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Bearer realm=\"vigild\"");
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -115,182 +82,121 @@ api_error(struct MHD_Connection *c, unsigned code, const char *msg,
 	return api_send(c, code, "application/json", json_take(o), allow);
 }
 
-static void
-add_time(cJSON *o, const char *key, int64_t ms)
+/*
+ * Compares in time that depends only on the presented token's length,
+ * so response timing says nothing about how much of it was right.
+ */
+static bool
+token_equal(const char *given, const char *want)
 {
-	char buf[40];
+	size_t lg = strlen(given), lw = strlen(want);
+	unsigned char diff = lg != lw;
 
-	iso_time(ms, buf, sizeof(buf));
-	cJSON_AddStringToObject(o, key, buf);
+	for (size_t i = 0; i < lg; i++)
+		diff |= (unsigned char)given[i] ^
+		    (unsigned char)want[lw > 0 ? i % lw : 0];
+	return diff == 0 && lw > 0;
 }
 
-static char *
-health_body(const struct monitor *m)
+/*
+ * Mutating endpoints need the bearer token. Without api.token_file they
+ * are refused outright: a monitor that anyone on the host can silence
+ * is not one to trust.
+ */
+static enum MHD_Result
+api_check_auth(struct api *a, struct MHD_Connection *c, bool *ok)
 {
-	const char *st = api_health_status(m);
-	cJSON *o = cJSON_CreateObject(), *checks;
-	struct probe_view v;
-	char out[512] = "";
-	size_t outn = 0;
+	const char *tok = monitor_config(a->m)->api_token;
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
 
-	cJSON_AddStringToObject(o, "status", st);
-	cJSON_AddStringToObject(o, "version", VIGIL_VERSION);
-	cJSON_AddStringToObject(o, "serviceId", "vigild");
-	cJSON_AddStringToObject(o, "description",
-	    "vigil's view of the watched application");
-	checks = cJSON_AddObjectToObject(o, "checks");
-	for (size_t i = 0; monitor_probe_view(m, i, &v); i++) {
-		char key[96], t[40];
-		const char *pst = v.last == NULL ? "warn" :
-		    v.last->up ? "pass" : "fail";
-		cJSON *arr, *e;
+	*ok = false;
+	if (tok == NULL)
+		return api_error(c, MHD_HTTP_FORBIDDEN, "mutating endpoints "
+		    "are disabled: set api.token_file in the configuration",
+		    NULL);
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return api_error(c, MHD_HTTP_UNAUTHORIZED,
+		    "missing bearer token", NULL);
+	if (!token_equal(h + 7, tok)) {
+		log_warn("event=auth_rejected reason=wrong_token");
+		return api_error(c, MHD_HTTP_FORBIDDEN, "wrong token", NULL);
+	}
+	*ok = true;
+	return MHD_YES;
+}
 
-		snprintf(key, sizeof(key), "%s:responseTime", v.name);
-		arr = cJSON_AddArrayToObject(checks, key);
-		e = cJSON_CreateObject();
-		cJSON_AddItemToArray(arr, e);
-		cJSON_AddStringToObject(e, "componentId", v.name);
-		cJSON_AddStringToObject(e, "componentType", "component");
-		/*
-		 * Only the top level may say "pass": an UptimeRobot keyword
-		 * monitor looks for "status":"pass" anywhere in the body, so
-		 * a failing answer must not contain it in a healthy check.
-		 * The draft makes a check's status optional.
-		 */
-		if (strcmp(pst, "pass") != 0)
-			cJSON_AddStringToObject(e, "status", pst);
-		if (v.last != NULL) {
-			cJSON_AddNumberToObject(e, "observedValue",
-			    v.last->duration_ms);
-			cJSON_AddStringToObject(e, "observedUnit", "ms");
-			iso_time(v.last->started, t, sizeof(t));
-			cJSON_AddStringToObject(e, "time", t);
-			if (!v.last->up) {
-				int w;
+/* POST /baseline {"rule": "api_p95"}: saves current values as baselines. */
+static enum MHD_Result
+api_baseline(struct api *a, struct MHD_Connection *c, struct api_req *rq)
+{
+	const char *name = NULL;
+	cJSON *doc = NULL, *o;
+	size_t saved, skipped;
+	bool ok;
+	enum MHD_Result ret = api_check_auth(a, c, &ok);
 
-				cJSON_AddStringToObject(e, "output",
-				    v.last->reason);
-				w = snprintf(out + outn, sizeof(out) - outn,
-				    "%s%s down: %s", outn ? "; " : "",
-				    v.name, v.last->reason);
-				if (w > 0 && (size_t)w < sizeof(out) - outn)
-					outn += (size_t)w;
-			}
-		} else {
-			cJSON_AddStringToObject(e, "output",
-			    "no result yet");
+	if (!ok)
+		return ret;
+	if (rq->len > 0) {
+		const cJSON *r;
+
+		doc = cJSON_ParseWithLength(rq->body, rq->len);
+		r = cJSON_GetObjectItemCaseSensitive(doc, "rule");
+		if (doc == NULL || !cJSON_IsObject(doc) ||
+		    (r != NULL && !cJSON_IsString(r))) {
+			cJSON_Delete(doc);
+			return api_error(c, MHD_HTTP_BAD_REQUEST, "expected "
+			    "{} or {\"rule\": \"<name>\"}", NULL);
 		}
+		if (r != NULL)
+			name = r->valuestring;
 	}
-	if (outn > 0)
-		cJSON_AddStringToObject(o, "output", out);
-	return json_take(o);
-}
-
-static cJSON *
-probe_json(const struct probe_view *v)
-{
-	cJSON *p = cJSON_CreateObject(), *lr, *mt;
-	const struct probe_result *r = v->last;
-
-	cJSON_AddStringToObject(p, "name", v->name);
-	cJSON_AddStringToObject(p, "type", v->type);
-	cJSON_AddStringToObject(p, "target", v->target);
-	cJSON_AddNumberToObject(p, "interval_s", (double)v->interval_ms / 1e3);
-	cJSON_AddNumberToObject(p, "timeout_s", (double)v->timeout_ms / 1e3);
-	cJSON_AddStringToObject(p, "state", r == NULL ? "pending" :
-	    r->up ? "up" : "down");
-	if (r != NULL)
-		add_time(p, "since", v->state_since);
-	cJSON_AddNumberToObject(p, "runs", (double)v->runs);
-	cJSON_AddNumberToObject(p, "failures", (double)v->failures);
-	cJSON_AddNumberToObject(p, "consecutive_failures",
-	    (double)v->consecutive_failures);
-	cJSON_AddNumberToObject(p, "skipped_in_flight", (double)v->skipped);
-	cJSON_AddNumberToObject(p, "missed_slots", (double)v->missed);
-	cJSON_AddNumberToObject(p, "start_failures",
-	    (double)v->start_failures);
-	cJSON_AddBoolToObject(p, "running", v->running);
-	cJSON_AddNumberToObject(p, "start_lateness_ms",
-	    (double)v->last_lateness_us / 1e3);
-	cJSON_AddNumberToObject(p, "start_lateness_max_ms",
-	    (double)v->max_lateness_us / 1e3);
-	if (r == NULL) {
-		cJSON_AddNullToObject(p, "last_run");
-		return p;
+	if (name != NULL && config_rule(monitor_config(a->m), name) == NULL) {
+		cJSON_Delete(doc);
+		return api_error(c, MHD_HTTP_NOT_FOUND, "no such rule", NULL);
 	}
-	lr = cJSON_AddObjectToObject(p, "last_run");
-	add_time(lr, "time", r->started);
-	cJSON_AddStringToObject(lr, "result", r->up ? "up" : "down");
-	if (!r->up) {
-		cJSON_AddStringToObject(lr, "fail", probe_fail_name(r->fail));
-		cJSON_AddStringToObject(lr, "reason", r->reason);
-	}
-	cJSON_AddNumberToObject(lr, "duration_ms", r->duration_ms);
-	if (r->notes[0] != '\0')
-		cJSON_AddStringToObject(lr, "notes", r->notes);
-	mt = cJSON_AddObjectToObject(lr, "metrics");
-	for (size_t i = 0; i < r->nmetrics; i++)
-		cJSON_AddNumberToObject(mt, r->metrics[i].name,
-		    r->metrics[i].value);
-	return p;
-}
-
-static char *
-status_body(const struct monitor *m)
-{
-	const struct config *cfg = monitor_config(m);
-	const struct store *st = monitor_store(m);
-	cJSON *o = cJSON_CreateObject(), *d, *c, *s, *probes;
-	struct monitor_info info;
-	struct probe_view v;
-	int64_t now = now_ms();
-
-	monitor_info(m, &info);
-	cJSON_AddStringToObject(o, "status", api_health_status(m));
-	d = cJSON_AddObjectToObject(o, "vigild");
-	cJSON_AddStringToObject(d, "version", VIGIL_VERSION);
-	cJSON_AddNumberToObject(d, "pid", (double)getpid());
-	add_time(d, "started", info.started);
-	cJSON_AddNumberToObject(d, "uptime_s",
-	    (double)(now - info.started) / 1e3);
-	add_time(d, "now", now);
-	c = cJSON_AddObjectToObject(d, "config");
-	cJSON_AddStringToObject(c, "path", cfg->path);
-	add_time(c, "loaded", info.loaded);
-	cJSON_AddNumberToObject(c, "reloads", (double)info.reloads);
-	s = cJSON_AddObjectToObject(d, "store");
-	cJSON_AddNumberToObject(s, "series", (double)store_count(st));
-	cJSON_AddNumberToObject(s, "bytes", (double)store_bytes(st));
-	probes = cJSON_AddArrayToObject(o, "probes");
-	for (size_t i = 0; monitor_probe_view(m, i, &v); i++)
-		cJSON_AddItemToArray(probes, probe_json(&v));
-	return json_take(o);
+	saved = ruleset_save_baseline(monitor_rules(a->m), name,
+	    clock_wall_ms(), &skipped);
+	cJSON_Delete(doc);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "saved", (double)saved);
+	cJSON_AddNumberToObject(o, "skipped_unknown", (double)skipped);
+	return api_send(c, MHD_HTTP_OK, "application/json", json_take(o),
+	    NULL);
 }
 
 static enum MHD_Result
 api_route(struct api *a, struct MHD_Connection *c, const char *url,
-    const char *method)
+    const char *method, struct api_req *rq)
 {
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
 	if (strcmp(url, "/health") == 0) {
-		const char *st;
+		struct health h;
 
 		if (!get && !head)
 			return api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "method not allowed", "GET, HEAD");
-		st = api_health_status(a->m);
-		return api_send(c, strcmp(st, "fail") == 0 ?
+		health_eval(a->m, &h);
+		return api_send(c, strcmp(h.status, "fail") == 0 ?
 		    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
-		    "application/health+json", health_body(a->m), NULL);
+		    "application/health+json", health_json(a->m), NULL);
 	}
 	if (strcmp(url, "/status") == 0) {
 		if (!get && !head)
 			return api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "method not allowed", "GET, HEAD");
 		return api_send(c, MHD_HTTP_OK, "application/json",
-		    status_body(a->m), NULL);
+		    status_json(a->m), NULL);
+	}
+	if (strcmp(url, "/baseline") == 0) {
+		if (!post)
+			return api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method not allowed", "POST");
+		return api_baseline(a, c, rq);
 	}
 	return api_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
 }
@@ -303,7 +209,6 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct api_req *rq = *con_cls;
 
 	(void)version;
-	(void)upload;
 	if (rq == NULL) {
 		/* Headers only so far; the answer comes after any body. */
 		rq = calloc(1, sizeof(*rq));
@@ -313,26 +218,40 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		rq->body += *upload_size;
-		if (rq->body > API_MAX_BODY)
-			rq->too_big = 1;
+		if (!rq->too_big && rq->len + *upload_size <= API_MAX_BODY) {
+			char *b = realloc(rq->body, rq->len + *upload_size + 1);
+
+			if (b == NULL)
+				return MHD_NO;
+			memcpy(b + rq->len, upload, *upload_size);
+			rq->body = b;
+			rq->len += *upload_size;
+			rq->body[rq->len] = '\0';
+		} else {
+			/* Keep reading, keep nothing: answer 413 at the end. */
+			rq->too_big = true;
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (rq->too_big)
 		return api_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large", NULL);
-	return api_route(cls, c, url, method);
+	return api_route(cls, c, url, method, rq);
 }
 
 static void
 api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct api_req *rq = *con_cls;
+
 	(void)cls;
 	(void)c;
 	(void)toe;
-	free(*con_cls);
+	if (rq != NULL)
+		free(rq->body);
+	free(rq);
 	*con_cls = NULL;
 }
 

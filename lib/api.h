@@ -3,8 +3,10 @@
  * answer is built from what is already known, never by waiting on a probe,
  * so /health answers in microseconds whatever the targets do.
  *
- *   GET|HEAD /health   application/health+json, 200 pass/warn, 503 fail
- *   GET      /status   JSON: daemon, every probe's last run and metrics
+ *   GET|HEAD /health    application/health+json, 200 pass/warn, 503 fail
+ *   GET      /status    JSON: daemon, probes, rules, and why
+ *   POST     /baseline  saves rules' current values as baselines
+ *                       (bearer token from api.token_file)
  *
  * Unknown paths get 404, other methods 405 (with Allow), request bodies
  * over API_MAX_BODY 413.
@@ -25,8 +27,5 @@ struct api *api_new(struct event_base *base, struct monitor *m,
     const char *listen, char *err, size_t errlen);
 void api_free(struct api *a);
 unsigned api_port(const struct api *a);
-
-/* The overall verdict /health gives: "pass", "warn" or "fail". */
-const char *api_health_status(const struct monitor *m);
 
 #endif

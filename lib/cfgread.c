@@ -1,5 +1,9 @@
 #include "cfgread.h"
 
+#include <ctype.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -340,3 +344,72 @@ cfg_valid_name(const char *s)
 	return true;
 }
 
+
+int
+cfg_number(struct cfgread *v, const cJSON *obj, const char *key, double lo,
+    double hi, bool integer, double *out)
+{
+	const cJSON *m = cfg_member(obj, key);
+
+	if (m == NULL)
+		return 0;
+	if (!cJSON_IsNumber(m)) {
+		cfg_err(v, m, "\"%s\" must be a number, not %s", key,
+		    cfg_type_name(m));
+		return -1;
+	}
+	if (!isfinite(m->valuedouble) || m->valuedouble < lo ||
+	    m->valuedouble > hi ||
+	    (integer && m->valuedouble != floor(m->valuedouble))) {
+		cfg_err(v, m, "\"%s\" must be %s from %g to %g", key,
+		    integer ? "a whole number" : "a number", lo, hi);
+		return -1;
+	}
+	*out = m->valuedouble;
+	return 1;
+}
+
+char *
+cfg_secret_file(struct cfgread *v, const cJSON *node, const char *path)
+{
+	char buf[4097], *start, *end, *out;
+	ssize_t n;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		cfg_err(v, node, "cannot read secret file %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	while (got < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + got, sizeof(buf) - 1 - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			cfg_err(v, node, "cannot read secret file %s: %s",
+			    path, strerror(errno));
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	start = buf;
+	while (*start != '\0' && isspace((unsigned char)*start))
+		start++;
+	end = start + strlen(start);
+	while (end > start && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	if (got == sizeof(buf) - 1 || *start == '\0' ||
+	    strpbrk(start, "\r\n") != NULL) {
+		cfg_err(v, node, "secret file %s must hold one non-empty line "
+		    "(at most 4 KiB)", path);
+		explicit_bzero(buf, sizeof(buf));
+		return NULL;
+	}
+	out = cfg_strdup(v, node, start);
+	explicit_bzero(buf, sizeof(buf));
+	return out;
+}

@@ -63,6 +63,17 @@ int cfg_duration(struct cfgread *v, const cJSON *obj, const char *key,
 int cfg_size(struct cfgread *v, const cJSON *obj, const char *key,
     int64_t lo, int64_t hi, int64_t *out);
 
+/* A number within [lo, hi]; integer: whole numbers only. */
+int cfg_number(struct cfgread *v, const cJSON *obj, const char *key,
+    double lo, double hi, bool integer, double *out);
+
+/*
+ * Reads a secret (a token, a password) from a file: at most 4 KiB, one
+ * line, surrounding white space trimmed. Errors name the file, never the
+ * content. Returns a malloc'd string or NULL (reported).
+ */
+char *cfg_secret_file(struct cfgread *v, const cJSON *node, const char *path);
+
 /* strdup that reports failure as an error at node. */
 char *cfg_strdup(struct cfgread *v, const cJSON *node, const char *s);
 /* [a-z][a-z0-9_]*, at most CFG_MAX_NAME: probe, metric and rule names. */
@@ -76,5 +87,19 @@ void cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_http(struct probe_cfg *pc);
 void cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_pg(struct probe_cfg *pc);
+/* Whether an http probe records this metric (builtin or extracted). */
+bool cfg_http_has_metric(const struct probe_cfg *pc, const char *metric);
+
+/*
+ * Keys every probe type accepts, checked together with the type's own
+ * (NULL-terminated) list.
+ */
+void cfg_check_probe_keys(struct cfgread *v, const cJSON *p,
+    const char *const *own, const char *where);
+
+/* The "rules" section, then one implicit <probe>_down rule per probe. */
+void cfg_parse_rules(struct cfgread *v, const cJSON *root, const cJSON *arr,
+    struct config *cfg);
+void cfg_clear_rules(struct config *cfg);
 
 #endif

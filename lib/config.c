@@ -139,6 +139,59 @@ probe_canon(const cJSON *p, const struct probe_cfg *pc)
 	return out;
 }
 
+/* Keys of every probe, whatever its type. */
+static const char *const probe_common_keys[] = {
+	"name", "type", "interval", "timeout", "fail_after", "recover_after",
+	"retry_interval", "down_severity", "depends_on", NULL,
+};
+
+void
+cfg_check_probe_keys(struct cfgread *v, const cJSON *p,
+    const char *const *own, const char *where)
+{
+	const char *all[64];
+	size_t n = 0;
+
+	for (const char *const *k = probe_common_keys; *k != NULL; k++)
+		all[n++] = *k;
+	for (const char *const *k = own; *k != NULL && n < 63; k++)
+		all[n++] = *k;
+	all[n] = NULL;
+	cfg_check_keys(v, p, all, where);
+}
+
+/* The settings every probe shares: debounce, retries, severity. */
+static void
+parse_probe_common(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
+{
+	const char *s;
+	double x;
+
+	pc->fail_after = 1;
+	pc->recover_after = 1;
+	pc->down_severity = SEV_CRITICAL;
+	if (cfg_number(v, p, "fail_after", 1, 100, true, &x) == 1)
+		pc->fail_after = (unsigned)x;
+	if (cfg_number(v, p, "recover_after", 1, 100, true, &x) == 1)
+		pc->recover_after = (unsigned)x;
+	cfg_duration(v, p, "retry_interval", MIN_INTERVAL_MS, MAX_INTERVAL_MS,
+	    &pc->retry_interval_ms);
+	if (cfg_string(v, p, "depends_on", &s) == 1)
+		pc->down_depends_on = cfg_strdup(v, p, s);
+	if (cfg_string(v, p, "down_severity", &s) == 1) {
+		if (strcmp(s, "critical") == 0)
+			pc->down_severity = SEV_CRITICAL;
+		else if (strcmp(s, "warning") == 0)
+			pc->down_severity = SEV_WARNING;
+		else if (strcmp(s, "none") == 0)
+			pc->down_severity = SEV_NONE;
+		else
+			cfg_err(v, cfg_member(p, "down_severity"),
+			    "\"down_severity\" must be \"critical\", "
+			    "\"warning\" or \"none\"");
+	}
+}
+
 static void
 parse_probe(struct cfgread *v, const cJSON *p, struct config *cfg,
     struct probe_cfg *pc)
@@ -182,6 +235,7 @@ parse_probe(struct cfgread *v, const cJSON *p, struct config *cfg,
 	    &pc->interval_ms);
 	cfg_duration(v, p, "timeout", MIN_TIMEOUT_MS, MAX_TIMEOUT_MS,
 	    &pc->timeout_ms);
+	parse_probe_common(v, p, pc);
 	t->parse(v, p, pc);
 	pc->canon = probe_canon(p, pc);
 	if (pc->canon == NULL)
@@ -192,9 +246,9 @@ static void
 parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 {
 	static const char *const root_keys[] = {
-		"api", "defaults", "store", "probes", NULL,
+		"api", "defaults", "store", "probes", "rules", NULL,
 	};
-	static const char *const api_keys[] = { "listen", NULL };
+	static const char *const api_keys[] = { "listen", "token_file", NULL };
 	static const char *const def_keys[] = { "interval", "timeout", NULL };
 	static const char *const store_keys[] = { "retention", NULL };
 	const cJSON *o, *probes, *p;
@@ -221,6 +275,9 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 			free(cfg->listen);
 			cfg->listen = cfg_strdup(v, o, s);
 		}
+		if (cfg_string(v, o, "token_file", &s) == 1)
+			cfg->api_token = cfg_secret_file(v,
+			    cfg_member(o, "token_file"), s);
 	}
 	if ((o = cfg_object(v, root, "defaults")) != NULL) {
 		cfg_check_keys(v, o, def_keys, "\"defaults\"");
@@ -266,6 +323,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 			}
 		}
 	}
+	cfg_parse_rules(v, root, cfg_member(root, "rules"), cfg);
 }
 
 struct config *
@@ -365,13 +423,20 @@ config_free(struct config *cfg)
 		free(cfg->probes[i].name);
 		free(cfg->probes[i].canon);
 		free(cfg->probes[i].target);
+		free(cfg->probes[i].down_depends_on);
 		for (size_t t = 0; t < NPROBE_TYPES; t++)
 			if (probe_types[t].type == cfg->probes[i].type)
 				probe_types[t].clear(&cfg->probes[i]);
 	}
 	free(cfg->probes);
+	cfg_clear_rules(cfg);
 	free(cfg->path);
 	free(cfg->listen);
+	if (cfg->api_token != NULL) {
+		/* A secret: gone from memory with the config. */
+		explicit_bzero(cfg->api_token, strlen(cfg->api_token));
+		free(cfg->api_token);
+	}
 	free(cfg);
 }
 
@@ -381,5 +446,14 @@ config_probe(const struct config *cfg, const char *name)
 	for (size_t i = 0; i < cfg->nprobes; i++)
 		if (strcmp(cfg->probes[i].name, name) == 0)
 			return &cfg->probes[i];
+	return NULL;
+}
+
+const struct rule_cfg *
+config_rule(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (strcmp(cfg->rules[i].name, name) == 0)
+			return &cfg->rules[i];
 	return NULL;
 }

@@ -18,6 +18,9 @@
 
 #include "config_pg.h"
 
+#include "rules.h"
+#include "window.h"
+
 enum probe_type {
 	PROBE_HTTP,
 	PROBE_POSTGRES,
@@ -66,6 +69,11 @@ struct probe_cfg {
 	enum probe_type type;
 	int64_t interval_ms;
 	int64_t timeout_ms;
+	/* Debounce: consecutive failed runs before down, good runs before up. */
+	unsigned fail_after, recover_after;
+	int64_t retry_interval_ms;	/* while failing; 0: the interval */
+	enum rule_sev down_severity;	/* of the implicit <name>_down rule */
+	char *down_depends_on;		/* that rule's depends_on, or NULL */
 	/*
 	 * The probe's settings as canonical JSON (defaults applied): two
 	 * probes with equal canon are the same probe, so a reload keeps its
@@ -78,14 +86,48 @@ struct probe_cfg {
 	struct pg_cfg pg;
 };
 
+/* A label on a rule: passed along with its alerts. */
+struct rule_label {
+	char *key, *value;
+};
+
+struct rule_cfg {
+	char *name;
+	/* One metric, or a ratio of two over the same window. */
+	char *metric;
+	char *numerator, *denominator;
+	double scale;			/* ratio multiplier (100: percent) */
+	double min_denominator;		/* below: unknown, too little data */
+	size_t probe;			/* index of the probe the metric is from */
+	size_t probe2;			/* the denominator's probe */
+	enum agg agg;
+	int64_t window_ms;		/* 0: the latest sample only */
+	int64_t stale_ms;		/* newest sample older: unknown */
+	struct rule_def def;
+	char *depends_on;		/* a rule name, or NULL */
+	size_t dep;			/* its index, when depends_on is set */
+	struct rule_label *labels;
+	size_t nlabels;
+	char *unit;			/* for people: "ms", "%" */
+	char *summary;			/* template, see README */
+	bool has_baseline;		/* an initial baseline from the file */
+	double baseline;
+	bool implicit;			/* generated for a probe's down state */
+	char *canon;			/* same canon: same rule across reloads */
+};
+
 struct config {
 	char *path;
 	char *listen;		/* "127.0.0.1:9464", "[::1]:9464" */
+	char *api_token;	/* from api.token_file; secret, never shown */
 	int64_t retention_ms;	/* how much history each metric keeps */
 	int64_t default_interval_ms;
 	int64_t default_timeout_ms;
 	struct probe_cfg *probes;
 	size_t nprobes;
+	/* Explicit rules first, then one <probe>_down per probe. */
+	struct rule_cfg *rules;
+	size_t nrules;
 };
 
 struct config_error {
@@ -115,6 +157,8 @@ struct config *config_parse(const char *path, const char *text, size_t len,
 void config_free(struct config *cfg);
 
 const struct probe_cfg *config_probe(const struct config *cfg,
+    const char *name);
+const struct rule_cfg *config_rule(const struct config *cfg,
     const char *name);
 
 /* "file:line:col: msg" for error i. */

@@ -16,7 +16,7 @@
 /* Metric names every HTTP run produces; extracted ones may not take them. */
 static const char *const http_builtin_metrics[] = {
 	"up", "duration_ms", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms",
-	"http_status", "body_bytes", "cert_expiry_days", NULL,
+	"http_status", "body_bytes", "cert_expiry_days", "down", NULL,
 };
 
 static void
@@ -262,14 +262,13 @@ cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	};
 	static const char *const tls_keys[] = { "verify", "ca_file", NULL };
 	static const char *const http_keys[] = {
-		"name", "type", "url", "interval", "timeout", "method",
-		"headers", "body", "expect", "metrics", "max_body", "tls",
-		"follow_redirects", NULL,
+		"url", "method", "headers", "body", "expect", "metrics",
+		"max_body", "tls", "follow_redirects", NULL,
 	};
 	const cJSON *expect, *tls, *m;
 	const char *s;
 
-	cfg_check_keys(v, p, http_keys, "an http probe");
+	cfg_check_probe_keys(v, p, http_keys, "an http probe");
 	h->tls_verify = true;
 	h->max_body = DEFAULT_MAX_BODY;
 	if (cfg_string(v, p, "url", &s) == 1) {
@@ -358,3 +357,15 @@ cfg_clear_http(struct probe_cfg *pc)
 	free(h->ca_file);
 }
 
+
+bool
+cfg_http_has_metric(const struct probe_cfg *pc, const char *metric)
+{
+	for (const char *const *b = http_builtin_metrics; *b != NULL; b++)
+		if (strcmp(*b, metric) == 0)
+			return true;
+	for (size_t i = 0; i < pc->http.nmetrics; i++)
+		if (strcmp(pc->http.metrics[i].name, metric) == 0)
+			return true;
+	return false;
+}

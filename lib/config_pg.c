@@ -397,7 +397,6 @@ void
 cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 {
 	static const char *const pg_keys[] = {
-		"name", "type", "interval", "timeout",
 		"conninfo", "password_file", "statement_timeout", "canary",
 		"slow_statement", "statements", "required_indexes",
 		"custom_queries", "reconnect_max", NULL,
@@ -407,7 +406,7 @@ cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	const char *s;
 	char target[512];
 
-	cfg_check_keys(v, p, pg_keys, "a postgres probe");
+	cfg_check_probe_keys(v, p, pg_keys, "a postgres probe");
 	g->statement_timeout_ms = pc->timeout_ms;
 	g->slow_ms = DEFAULT_SLOW_MS;
 	g->statements = true;

@@ -5,10 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "evcurl.h"
 #include "log.h"
 #include "probe.h"
+#include "ruleset.h"
 #include "sched.h"
 #include "store.h"
 
@@ -16,17 +18,26 @@
 #include <event2/event.h>
 
 #define MAX_SERIES_CAP	100000
+#define TICK_MS		1000
+/* The loop is "lagging" past this; /health then says vigild is degraded. */
+#define LAG_LIMIT_MS	1000
+#define LAG_SLOTS	10
+#define START_FAIL_WINDOW_MS	60000
 
 struct probe_rt {
 	struct monitor *m;
 	const struct probe_cfg *cfg;
 	struct probe *probe;
 	struct sched_job *job;
-	uint64_t runs, failures, start_failures, consecutive_failures;
+	size_t idx;		/* in cfg->probes, rts and facts */
+	uint64_t runs, failures, start_failures;
+	uint64_t consecutive_failures, consecutive_successes;
 	int64_t last_lateness_us, max_lateness_us;
+	enum probe_state state;	/* debounced by fail_after/recover_after */
 	int64_t state_since;
 	bool has_last;
 	struct probe_result last;
+	int64_t last_finished;	/* Unix ms */
 };
 
 struct monitor {
@@ -36,18 +47,16 @@ struct monitor {
 	struct store *store;
 	struct probe_rt **rts;	/* parallel to cfg->probes */
 	size_t nrts;
+	struct ruleset *rules;
+	struct probe_fact *facts;	/* parallel to rts */
+	struct event *tick;
+	int64_t tick_due;		/* monotonic µs of the next tick */
+	int64_t lag_ms[LAG_SLOTS];	/* the last ticks' lateness */
+	unsigned lag_head;
+	int64_t last_start_failure;	/* Unix ms, 0: never */
 	int64_t started, loaded;
 	uint64_t reloads;
 };
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Samples a series keeps: enough for the retention at this interval. */
 static size_t
@@ -77,11 +86,76 @@ rt_record(struct probe_rt *rt, const struct probe_result *r)
 	}
 }
 
+const char *
+probe_state_name(enum probe_state s)
+{
+	switch (s) {
+	case PROBE_STATE_PENDING:
+		return "pending";
+	case PROBE_STATE_UP:
+		return "up";
+	case PROBE_STATE_DOWN:
+		return "down";
+	}
+	return "?";
+}
+
+static void
+rt_fact(struct probe_rt *rt)
+{
+	struct probe_fact *f = &rt->m->facts[rt->idx];
+
+	f->has_run = rt->has_last;
+	f->last_up = rt->has_last && rt->last.up;
+	f->last_started = rt->last.started;
+	f->last_finished = rt->last_finished;
+	f->reason = rt->last.reason;
+	f->interval_ms = rt->cfg->interval_ms;
+	f->timeout_ms = rt->cfg->timeout_ms;
+}
+
+/*
+ * The debounced state: down after fail_after failed runs in a row, up
+ * again after recover_after good ones. The first result decides at once
+ * when it is good; a first failure still waits for fail_after.
+ */
+static void
+rt_debounce(struct probe_rt *rt, const struct probe_result *r)
+{
+	enum probe_state to = rt->state;
+
+	if (r->up) {
+		if (rt->state == PROBE_STATE_PENDING ||
+		    rt->consecutive_successes >= rt->cfg->recover_after)
+			to = PROBE_STATE_UP;
+	} else if (rt->consecutive_failures >= rt->cfg->fail_after) {
+		to = PROBE_STATE_DOWN;
+	}
+	if (to == rt->state) {
+		if (!r->up)
+			log_info("event=probe_run_failed probe=%s state=%s "
+			    "consecutive=%llu fail=%s reason=\"%s\"",
+			    rt->cfg->name, probe_state_name(rt->state),
+			    (unsigned long long)rt->consecutive_failures,
+			    probe_fail_name(r->fail), r->reason);
+		return;
+	}
+	rt->state = to;
+	rt->state_since = r->started;
+	if (to == PROBE_STATE_UP)
+		log_notice("event=probe_up probe=%s duration_ms=%.1f",
+		    rt->cfg->name, r->duration_ms);
+	else
+		log_warn("event=probe_down probe=%s fail=%s reason=\"%s\"",
+		    rt->cfg->name, probe_fail_name(r->fail), r->reason);
+}
+
 static void
 rt_done(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct probe_rt *rt = arg;
-	bool was_up = rt->has_last && rt->last.up;
+	struct monitor *m = rt->m;
+	int64_t want;
 
 	(void)p;
 	sched_job_set_busy(rt->job, false);
@@ -89,32 +163,34 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	if (!r->up) {
 		rt->failures++;
 		rt->consecutive_failures++;
+		rt->consecutive_successes = 0;
 	} else {
 		rt->consecutive_failures = 0;
+		rt->consecutive_successes++;
 	}
-	/* Transitions are worth a line; steady state is not. */
-	if (!rt->has_last || was_up != r->up) {
-		rt->state_since = r->started;
-		if (r->up)
-			log_notice("event=probe_up probe=%s duration_ms=%.1f",
-			    rt->cfg->name, r->duration_ms);
-		else
-			log_warn("event=probe_down probe=%s fail=%s "
-			    "reason=\"%s\"", rt->cfg->name,
-			    probe_fail_name(r->fail), r->reason);
-	} else if (!r->up && rt->last.fail != r->fail) {
-		/* Still down, for another reason: that is news too. */
-		log_warn("event=probe_still_down probe=%s fail=%s "
-		    "reason=\"%s\"", rt->cfg->name,
-		    probe_fail_name(r->fail), r->reason);
-	}
+	rt_debounce(rt, r);
 	log_debug("event=probe_run probe=%s up=%d duration_ms=%.1f",
 	    rt->cfg->name, r->up, r->duration_ms);
 	if (probe_result_copy(&rt->last, r) != 0)
 		log_warn("event=out_of_memory where=probe_result probe=%s",
 		    rt->cfg->name);
 	rt->has_last = true;
+	rt->last_finished = clock_wall_ms();
 	rt_record(rt, r);
+	if (rt->state != PROBE_STATE_PENDING) {
+		char name[80];
+
+		snprintf(name, sizeof(name), "%s.down", rt->cfg->name);
+		store_add(m->store, name, r->started,
+		    rt->state == PROBE_STATE_DOWN ? 1 : 0,
+		    series_cap_for(m->cfg, rt->cfg));
+	}
+	/* While failing, look again sooner (retry_interval). */
+	want = !r->up && rt->cfg->retry_interval_ms > 0 ?
+	    rt->cfg->retry_interval_ms : rt->cfg->interval_ms;
+	sched_job_set_interval(rt->job, want * 1000);
+	rt_fact(rt);
+	ruleset_eval(m->rules, m->store, m->facts, rt->idx, clock_wall_ms());
 }
 
 static void
@@ -127,6 +203,7 @@ rt_slot(struct sched_job *job, int64_t due, int64_t now, void *arg)
 		rt->max_lateness_us = rt->last_lateness_us;
 	if (probe_start(rt->probe, rt_done, rt) != 0) {
 		rt->start_failures++;
+		rt->m->last_start_failure = clock_wall_ms();
 		log_err("event=probe_start_failed probe=%s", rt->cfg->name);
 		return;
 	}
@@ -155,6 +232,7 @@ rt_new(struct monitor *m, const struct probe_cfg *pc, int64_t first_due)
 		return NULL;
 	rt->m = m;
 	rt->cfg = pc;
+	rt->state = PROBE_STATE_PENDING;
 	probe_result_init(&rt->last);
 	rt->probe = probe_new(pc, &m->env);
 	rt->job = sched_job_new(m->base, pc->interval_ms * 1000, first_due,
@@ -218,18 +296,47 @@ build_rts(struct monitor *m, struct config *cfg, struct probe_rt **old,
 	return rts;
 }
 
+/*
+ * Once a second: every rule is evaluated (staleness, for-durations and
+ * keep_firing_for must advance without new samples), and the loop's own
+ * lateness is measured, since a monitor that lags cannot be trusted.
+ */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct monitor *m = arg;
+	int64_t now = sched_now(), lag = (now - m->tick_due) / 1000;
+	struct timeval tv;
+	int64_t wait;
+
+	(void)fd;
+	(void)what;
+	m->lag_ms[m->lag_head] = lag > 0 ? lag : 0;
+	m->lag_head = (m->lag_head + 1) % LAG_SLOTS;
+	if (lag > LAG_LIMIT_MS)
+		log_warn("event=loop_lag lag_ms=%lld", (long long)lag);
+	m->tick_due = sched_next_due(m->tick_due, TICK_MS * 1000, now,
+	    &(uint64_t){ 0 });
+	wait = m->tick_due - now;
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
+	evtimer_add(m->tick, &tv);
+	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
+}
+
 struct monitor *
 monitor_new(struct event_base *base, struct config *cfg, char *err,
     size_t errlen)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
+	struct timeval tv = { TICK_MS / 1000, 0 };
 
 	if (m == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	m->base = base;
-	m->started = m->loaded = wall_ms();
+	m->started = m->loaded = clock_wall_ms();
 	m->env.base = base;
 	m->env.curl = evcurl_new(base);
 	/*
@@ -239,7 +346,11 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->env.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	m->store = store_new();
-	if (m->env.curl == NULL || m->store == NULL) {
+	m->facts = calloc(cfg->nprobes + 1, sizeof(*m->facts));
+	m->rules = ruleset_new(cfg, NULL);
+	m->tick = evtimer_new(base, on_tick, m);
+	if (m->env.curl == NULL || m->store == NULL || m->facts == NULL ||
+	    m->rules == NULL || m->tick == NULL) {
 		snprintf(err, errlen, "out of memory");
 		monitor_free(m);
 		return NULL;
@@ -254,6 +365,12 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 		return NULL;
 	}
 	m->nrts = cfg->nprobes;
+	for (size_t i = 0; i < m->nrts; i++) {
+		m->rts[i]->idx = i;
+		rt_fact(m->rts[i]);
+	}
+	m->tick_due = sched_now() + TICK_MS * 1000;
+	evtimer_add(m->tick, &tv);
 	return m;
 }
 
@@ -267,6 +384,8 @@ monitor_free(struct monitor *m)
 	free(m->rts);
 	/* Probes first: their easy handles must leave the multi handle. */
 	evcurl_free(m->env.curl);
+	if (m->tick != NULL)
+		event_free(m->tick);
 	if (m->env.dns != NULL) {
 		evdns_base_free(m->env.dns, 0);
 		/*
@@ -275,6 +394,8 @@ monitor_free(struct monitor *m)
 		 */
 		event_base_loop(m->base, EVLOOP_NONBLOCK);
 	}
+	ruleset_free(m->rules);
+	free(m->facts);
 	store_free(m->store);
 	config_free(m->cfg);
 	free(m);
@@ -284,14 +405,17 @@ int
 monitor_reload(struct monitor *m, struct config *cfg)
 {
 	bool *kept = calloc(m->nrts + 1, sizeof(*kept));
-	struct probe_rt **rts;
+	struct probe_fact *facts = calloc(cfg->nprobes + 1, sizeof(*facts));
+	struct ruleset *rules = ruleset_new(cfg, m->rules);
+	struct probe_rt **rts = NULL;
 	size_t nkept = 0, nnew = 0, ngone = 0;
 
-	if (kept == NULL)
-		return -1;
-	rts = build_rts(m, cfg, m->rts, m->nrts, kept);
+	if (kept != NULL && facts != NULL && rules != NULL)
+		rts = build_rts(m, cfg, m->rts, m->nrts, kept);
 	if (rts == NULL) {
 		free(kept);
+		free(facts);
+		ruleset_free(rules);
 		return -1;
 	}
 	/* Committed from here on: nothing below can fail. */
@@ -304,6 +428,7 @@ monitor_reload(struct monitor *m, struct config *cfg)
 		} else {
 			nnew++;
 		}
+		rts[i]->idx = i;
 	}
 	for (size_t j = 0; j < m->nrts; j++) {
 		char prefix[80];
@@ -326,13 +451,20 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	free(m->rts);
 	m->rts = rts;
 	m->nrts = cfg->nprobes;
+	free(m->facts);
+	m->facts = facts;
+	ruleset_free(m->rules);
+	m->rules = rules;
 	config_free(m->cfg);
 	m->cfg = cfg;
-	m->loaded = wall_ms();
+	for (size_t i = 0; i < m->nrts; i++)
+		rt_fact(m->rts[i]);
+	m->loaded = clock_wall_ms();
 	m->reloads++;
 	log_notice("event=config_reloaded path=%s probes=%zu kept=%zu "
-	    "started=%zu removed=%zu", cfg->path, cfg->nprobes, nkept,
-	    nnew, ngone);
+	    "started=%zu removed=%zu rules=%zu", cfg->path, cfg->nprobes,
+	    nkept, nnew, ngone, cfg->nrules);
+	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
 	return 0;
 }
 
@@ -385,6 +517,43 @@ monitor_probe_view(const struct monitor *m, size_t i, struct probe_view *v)
 	v->max_lateness_us = rt->max_lateness_us;
 	v->last = rt->has_last ? &rt->last : NULL;
 	v->consecutive_failures = rt->consecutive_failures;
+	v->consecutive_successes = rt->consecutive_successes;
+	v->state = rt->state;
 	v->state_since = rt->state_since;
 	return true;
+}
+
+struct ruleset *
+monitor_rules(const struct monitor *m)
+{
+	return m->rules;
+}
+
+bool
+monitor_degraded(const struct monitor *m, char *why, size_t len)
+{
+	int64_t worst = 0;
+
+	for (unsigned i = 0; i < LAG_SLOTS; i++)
+		if (m->lag_ms[i] > worst)
+			worst = m->lag_ms[i];
+	if (worst > LAG_LIMIT_MS) {
+		snprintf(why, len, "vigild's event loop lagged %lld ms in the "
+		    "last %d s (limit %d ms)", (long long)worst,
+		    LAG_SLOTS * TICK_MS / 1000, LAG_LIMIT_MS);
+		return true;
+	}
+	if (m->last_start_failure != 0 &&
+	    clock_wall_ms() - m->last_start_failure < START_FAIL_WINDOW_MS) {
+		snprintf(why, len, "vigild could not start a probe run in the "
+		    "last minute (out of memory or file descriptors)");
+		return true;
+	}
+	return false;
+}
+
+int64_t
+monitor_loop_lag_ms(const struct monitor *m)
+{
+	return m->lag_ms[(m->lag_head + LAG_SLOTS - 1) % LAG_SLOTS];
 }

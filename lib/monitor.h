@@ -17,6 +17,7 @@
 
 struct config;
 struct event_base;
+struct ruleset;
 struct probe_result;
 struct store;
 
@@ -49,6 +50,17 @@ struct monitor_info {
 };
 void monitor_info(const struct monitor *m, struct monitor_info *out);
 
+/*
+ * A probe's debounced state: pending until its first result, down after
+ * fail_after failed runs in a row, up after recover_after good ones.
+ */
+enum probe_state {
+	PROBE_STATE_PENDING,
+	PROBE_STATE_UP,
+	PROBE_STATE_DOWN,
+};
+const char *probe_state_name(enum probe_state s);
+
 /* A read-only view of one probe's runtime. */
 struct probe_view {
 	const char *name;
@@ -63,13 +75,25 @@ struct probe_view {
 	int64_t last_lateness_us;	/* start lateness of the last run */
 	int64_t max_lateness_us;	/* the worst since the probe began */
 	const struct probe_result *last;	/* NULL before the first run */
-	uint64_t consecutive_failures;
-	int64_t state_since;		/* Unix ms of the last up/down change */
+	uint64_t consecutive_failures, consecutive_successes;
+	enum probe_state state;
+	int64_t state_since;		/* Unix ms of the last state change */
 };
 
 size_t monitor_nprobes(const struct monitor *m);
 /* Fills v for probe i (config order); false when i is out of range. */
 bool monitor_probe_view(const struct monitor *m, size_t i,
     struct probe_view *v);
+
+/* The rules in force (the API reads them; baselines are saved there). */
+struct ruleset *monitor_rules(const struct monitor *m);
+
+/*
+ * Whether vigild itself cannot be trusted right now (its loop lagged, a
+ * probe could not be started); why says how.
+ */
+bool monitor_degraded(const struct monitor *m, char *why, size_t len);
+/* The last tick's lateness. */
+int64_t monitor_loop_lag_ms(const struct monitor *m);
 
 #endif

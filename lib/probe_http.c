@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "config.h"
 #include "evcurl.h"
 #include "jsonptr.h"
@@ -382,7 +383,6 @@ static int
 http_start(void *impl, struct probe *p, struct probe_result *r)
 {
 	struct http_probe *h = impl;
-	struct timespec ts;
 
 	h->probe = p;
 	h->r = r;
@@ -390,8 +390,7 @@ http_start(void *impl, struct probe *p, struct probe_result *r)
 	h->too_big = false;
 	h->errbuf[0] = '\0';
 	h->xfer.done = http_done;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	r->started = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	r->started = clock_wall_ms();
 	return evcurl_add(h->ec, &h->xfer);
 }
 

@@ -11,7 +11,10 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "clock.h"
+#include "config.h"
 #include "monitor.h"
+#include "ruleset.h"
 #include "probe.h"
 #include "sdnotify.h"
 
@@ -79,7 +82,16 @@ service_status_format(const struct service_summary *s, char *buf,
 	    0;
 	if (waiting > 0)
 		append(buf, len, &off, ", %zu not run yet", waiting);
-	/* The rule engine's clause ("1 alert firing (...)") goes here. */
+	if (s->critical + s->warning > 0) {
+		unsigned n = s->critical + s->warning;
+
+		append(buf, len, &off, ", %u alert%s firing", n,
+		    n == 1 ? "" : "s");
+		if (s->alert_name != NULL)
+			append(buf, len, &off, n == 1 ? " (%s %s)" :
+			    " (%s %s and %u more)", s->alert_name,
+			    s->alert_sev, n - 1);
+	}
 	/* Probe names cannot hold one, but STATUS= must stay one line. */
 	for (char *p = buf; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r')
@@ -93,7 +105,24 @@ service_summarize_monitor(void *arg, struct service_summary *out)
 	const struct monitor *m = arg;
 	struct probe_view v;
 
+	const struct ruleset *rs = monitor_rules(m);
+	struct rule_view rv;
+	int64_t now = clock_wall_ms();
+
 	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; ruleset_view(rs, i, now, &rv); i++) {
+		if (rv.st->state != RULE_FIRING)
+			continue;
+		if (rv.st->sev == SEV_CRITICAL)
+			out->critical++;
+		else
+			out->warning++;
+		if (out->alert_name == NULL || (rv.st->sev == SEV_CRITICAL &&
+		    strcmp(out->alert_sev, "critical") != 0)) {
+			out->alert_name = rv.cfg->name;
+			out->alert_sev = rule_sev_name(rv.st->sev);
+		}
+	}
 	for (size_t i = 0; monitor_probe_view(m, i, &v); i++) {
 		out->probes++;
 		if (v.last == NULL)

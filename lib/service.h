@@ -38,6 +38,9 @@ struct service_summary {
 	size_t up, down;	/* by their last run; the rest have none yet */
 	const char *down_name;	/* one probe that is down, or NULL */
 	bool reload_rejected;	/* the file on disk was rejected at reload */
+	unsigned critical, warning;	/* rules firing */
+	const char *alert_name;	/* one firing rule, a critical one first */
+	const char *alert_sev;	/* its severity */
 };
 
 /*

@@ -58,10 +58,10 @@ def wait_for(pred, timeout, step=0.05, what="condition"):
 class Sim:
     """One portal simulator process."""
 
-    def __init__(self, workdir, name="sim"):
+    def __init__(self, workdir, name="sim", args=()):
         self.portfile = os.path.join(workdir, f"{name}.port")
         self.log = open(os.path.join(workdir, f"{name}.log"), "wb")
-        self.proc = subprocess.Popen([SIM, "--port", "0", "--port-file", self.portfile],
+        self.proc = subprocess.Popen([SIM, "--port", "0", "--port-file", self.portfile, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.port = int(wait_for(lambda: open(self.portfile).read().strip(), 10,
                                  what="simulator port file"))
@@ -148,6 +148,12 @@ class Vigild:
                 return p
         raise KeyError(name)
 
+    def rule(self, name, status=None):
+        for r in (status or self.status())["rules"]:
+            if r["name"] == name:
+                return r
+        raise KeyError(name)
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -193,8 +199,8 @@ class E2E(unittest.TestCase):
         if failed:
             self.fail("\n".join(failed))
 
-    def sim(self, name="sim"):
-        s = Sim(self.workdir, name)
+    def sim(self, name="sim", args=()):
+        s = Sim(self.workdir, name, args)
         self.sims.append(s)
         return s
 

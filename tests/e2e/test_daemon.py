@@ -27,7 +27,7 @@ class CheckConfig(E2E):
         r = subprocess.run([VIGILD, "--check-config", os.path.join(ROOT, "etc/vigil.json")],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("configuration OK (3 probes)", r.stdout)
+        self.assertIn("configuration OK (4 probes)", r.stdout)
 
     def test_typo_names_line_and_column(self):
         path = os.path.join(self.workdir, "typo.json")
@@ -79,7 +79,7 @@ class Health(E2E):
         self.assertEqual(headers["Cache-Control"], "no-store")
         doc = json.loads(body)
         self.assertEqual(doc["status"], "pass")
-        self.assertIn("app_health:responseTime", doc["checks"])
+        self.assertIn("app_health:app_health_down", doc["checks"])
         self.assertEqual(body.count(b'"status":"pass"'), 1)
         # HEAD answers like GET, without a body.
         s, h, b = v.get("/health", method="HEAD")

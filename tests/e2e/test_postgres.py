@@ -129,8 +129,11 @@ class Metrics(PgCase):
 
     def test_pool_exhaustion_raises_pool_use(self):
         c = self.cluster
-        v = self.vigild({"probes": [pg_probe(c, self.workdir)]})
+        v = self.vigild({"probes": [pg_probe(c, self.workdir)], "rules": [
+            {"name": "db_pool", "metric": "db.pool_used_pct", "op": ">", "warn": 80,
+             "crit": 95, "unit": "%", "depends_on": "db_down"}]})
         self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "up")
+        wait_for(lambda: v.rule("db_pool")["state"] == "ok", 5, what="pool rule ok")
         c.hold(15)
         wait_for(lambda: c.count_sessions() >= 15, 10, what="15 sessions")
         lr = self.wait_run(v, lambda lr: lr["metrics"].get("connections_used", 0) >= 16, 8,
@@ -140,14 +143,21 @@ class Metrics(PgCase):
         self.assertLessEqual(m["pool_used_pct"], 100)
         self.assertGreaterEqual(m["sessions_active"], 15)
         self.assertGreater(m["longest_query_s"], 0)
+        r = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(v.rule("db_pool")),
+                     5, what="pool rule firing")
+        self.assertIn(r["severity"], ("warning", "critical"))
+        self.assertGreater(r["value"], 80)
         c.release()
         lr = self.wait_run(v, lambda lr: lr["metrics"].get("pool_used_pct", 100) < 20, 8,
                            "pool use back down")
         self.assertEqual(lr["result"], "up")
+        wait_for(lambda: v.rule("db_pool")["state"] == "resolved", 5, what="pool rule resolved")
 
     def test_slow_statement_shows_with_its_text(self):
         c = self.cluster
-        v = self.vigild({"probes": [pg_probe(c, self.workdir, slow_statement="250ms")]})
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, slow_statement="250ms")], "rules": [
+            {"name": "db_slow_statements", "metric": "db.slow_statements", "aggregate": "max",
+             "window": "2s", "op": ">", "warn": 0}]})
         self.wait_run(v, lambda lr: "slow_statements" in lr["metrics"], 10, "statement window")
         # A literal that must never be shown, even if it were not normalised.
         c.psql("SELECT pg_sleep(0.6), 'Sekrit-Literal-42' AS x", user="app")
@@ -159,16 +169,25 @@ class Metrics(PgCase):
         self.assertIn("slow (mean > 250 ms)", lr["notes"])
         self.assertIn("SELECT pg_sleep($1)", lr["notes"])
         self.assertNotIn("Sekrit", json.dumps(v.status()))
+        r = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(
+            v.rule("db_slow_statements")), 5, what="slow-statement rule firing")
+        self.assertEqual(r["severity"], "warning")
         # The next interval has no new slow call: the count falls back.
         self.wait_run(v, lambda lr: lr["metrics"].get("slow_statements") == 0, 5, "back to 0")
+        # Out of its 2 s window, the rule resolves.
+        wait_for(lambda: v.rule("db_slow_statements")["state"] == "resolved", 5,
+                 what="slow-statement rule resolved")
 
     def test_required_index_dropped_then_recreated(self):
         c = self.cluster
         v = self.vigild({"probes": [pg_probe(c, self.workdir, required_indexes=[
             "orders_customer_idx",
             {"table": "orders", "columns": ["customer_id", "created_at"], "name": "orders_by_customer"},
-            "orders_uniq_idx"])]})
+            "orders_uniq_idx"])], "rules": [
+            # orders_uniq_idx never exists here: more than that one is news.
+            {"name": "db_index_missing", "metric": "db.indexes_missing", "op": ">", "crit": 1}]})
         lr = self.wait_run(v, lambda lr: "indexes_missing" in lr["metrics"], 10, "index metrics")
+        wait_for(lambda: v.rule("db_index_missing")["state"] == "ok", 5, what="index rule ok")
         self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 1)
         self.assertEqual(lr["metrics"]["index_orders_by_customer_ok"], 1)
         self.assertEqual(lr["metrics"]["index_orders_uniq_idx_ok"], 0)
@@ -181,6 +200,10 @@ class Metrics(PgCase):
                                "dropped index seen")
             self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 0)
             self.assertEqual(lr["metrics"]["index_orders_by_customer_ok"], 0)
+            r = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(
+                v.rule("db_index_missing")), 5, what="index rule firing")
+            self.assertEqual((r["severity"], r["value"]), ("critical", 3))
+            self.assertEqual(v.get("/health")[0], 503)
             # A failed CREATE INDEX CONCURRENTLY leaves an invalid index.
             out = c.psql("CREATE UNIQUE INDEX CONCURRENTLY orders_uniq_idx ON orders (customer_id)",
                          check=False)
@@ -196,6 +219,8 @@ class Metrics(PgCase):
                            "recreated index seen")
         self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 1)
         self.assertEqual(lr["metrics"]["index_orders_by_customer_ok"], 1)
+        wait_for(lambda: v.rule("db_index_missing")["state"] == "resolved", 5,
+                 what="index rule resolved")
 
     def test_wrong_password_is_clear_and_never_shown(self):
         c = self.cluster
@@ -228,8 +253,11 @@ class Metrics(PgCase):
 class Outages(PgCase):
     def test_server_stopped_then_restarted(self):
         c = self.cluster
-        v = self.vigild({"probes": [pg_probe(c, self.workdir, reconnect_max="1s")]})
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, reconnect_max="1s")], "rules": [
+            {"name": "db_pool", "metric": "db.pool_used_pct", "op": ">", "warn": 80,
+             "depends_on": "db_down"}]})
         self.wait_run(v, lambda lr: lr.get("result") == "up", 10, "up")
+        wait_for(lambda: v.rule("db_pool")["state"] == "ok", 5, what="pool rule ok")
         c.stop("fast")
         lr = self.wait_run(v, lambda lr: lr.get("result") == "down", 5, "down")
         self.assertEqual(lr["fail"], "connect")
@@ -239,6 +267,13 @@ class Outages(PgCase):
         t = time.monotonic()
         self.assertEqual(v.get("/health")[0], 503)
         self.assertLess(time.monotonic() - t, 0.5)
+        # Database unreachable: critical, and what depends on it is held.
+        down = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(
+            v.rule("db_down")), 5, what="db_down firing")
+        self.assertEqual(down["severity"], "critical")
+        self.assertIn("probe db is down:", down["summary"])
+        pool = v.rule("db_pool")
+        self.assertEqual((pool["state"], pool["suppressed_by"]), ("suppressed", "db_down"))
         runs = v.probe("db")["runs"]
         wait_for(lambda: v.probe("db")["runs"] >= runs + 3, 5, what="still running")
         lr = self.last(v)
@@ -246,6 +281,8 @@ class Outages(PgCase):
         c.start()
         lr = self.wait_run(v, lambda lr: lr.get("result") == "up", 8, "reconnected by itself")
         self.assertIn("connect_ms", lr["metrics"])
+        wait_for(lambda: v.rule("db_down")["state"] == "resolved" and
+                 v.rule("db_pool")["state"] == "ok", 5, what="db_down resolved, pool ok")
         log = v.log_text()
         self.assertIn("event=probe_down probe=db fail=connect", log)
         self.assertRegex(log, r"event=probe_up probe=db[^\n]*\n(?:.*\n)*?$")

@@ -109,7 +109,8 @@ class Notify(E2E):
 
         sim.scenario("down")
         t = time.monotonic()
-        self.notify.wait(lambda m: fields(m).get("STATUS") == "1 probe, 0 up, 1 down (app_health)",
+        self.notify.wait(lambda m: fields(m).get("STATUS") == "1 probe, 0 up, 1 down (app_health), "
+                         "1 alert firing (app_health_down critical)",
                          5, "STATUS with the probe down")
         self.assertLess(time.monotonic() - t, 2.5)
         sim.scenario("healthy")

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <check.h>
 
 #include "config.h"
@@ -274,6 +275,10 @@ START_TEST(test_shipped_config)
 	ck_assert_ptr_nonnull(config_probe(cfg, "app_health"));
 	ck_assert_ptr_nonnull(config_probe(cfg, "app_advanced"));
 	ck_assert_ptr_nonnull(config_probe(cfg, "app_cache"));
+	ck_assert_ptr_nonnull(config_probe(cfg, "db"));
+	ck_assert_ptr_nonnull(config_rule(cfg, "error_rate"));
+	ck_assert_ptr_nonnull(config_rule(cfg, "db_pool"));
+	ck_assert_ptr_nonnull(config_rule(cfg, "db_down"));
 	config_free(cfg);
 	config_errors_clear(&errs);
 }
@@ -299,6 +304,172 @@ START_TEST(test_canon_equal_and_differs)
 }
 END_TEST
 
+
+/* A probe app with metric p95_ms, then rules given as text. */
+#define RULES_HDR "{\"probes\": [{\"name\": \"app\", \"type\": \"http\", " \
+	"\"url\": \"http://h/\", \"metrics\": {\"p95_ms\": \"/p95\", " \
+	"\"req\": \"/r\", \"err\": \"/e\"}}],\n\"rules\": [\n"
+
+START_TEST(test_rules_valid)
+{
+	const char *text = RULES_HDR
+	    "{\"name\": \"p95\", \"metric\": \"app.p95_ms\", "
+	    "\"aggregate\": \"p95\", \"window\": \"5m\", \"op\": \">\", "
+	    "\"warn\": 500, \"crit\": 1000, \"clear_warn\": 450, "
+	    "\"for\": \"2m\", \"keep_firing_for\": \"1m\", "
+	    "\"depends_on\": \"app_down\", \"labels\": {\"team\": \"web\"}, "
+	    "\"unit\": \"ms\", \"summary\": \"p95 {value}\", "
+	    "\"baseline\": {\"warn\": 1.2}},\n"
+	    "{\"name\": \"errors\", \"ratio\": {\"numerator\": \"app.err\", "
+	    "\"denominator\": \"app.req\", \"scale\": 100, "
+	    "\"min_denominator\": 1000}, \"aggregate\": \"delta\", "
+	    "\"window\": \"5m\", \"op\": \">\", \"crit\": 1}\n]}";
+	struct config_errors errs;
+	struct config *cfg = parse(text, &errs);
+	const struct rule_cfg *p95, *errors, *down;
+
+	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.v[0].msg : "");
+	/* Two explicit rules and the implicit app_down. */
+	ck_assert_uint_eq(cfg->nrules, 3);
+	p95 = config_rule(cfg, "p95");
+	errors = config_rule(cfg, "errors");
+	down = config_rule(cfg, "app_down");
+	ck_assert_ptr_nonnull(p95);
+	ck_assert_ptr_nonnull(errors);
+	ck_assert_ptr_nonnull(down);
+	ck_assert_int_eq(p95->agg, AGG_P95);
+	ck_assert_int_eq(p95->window_ms, 300000);
+	ck_assert_int_eq(p95->def.op, RULE_GT);
+	ck_assert(p95->def.warn.set && p95->def.warn.threshold == 500);
+	ck_assert(p95->def.warn.has_clear && p95->def.warn.clear == 450);
+	ck_assert(p95->def.crit.threshold == 1000);
+	ck_assert_int_eq(p95->def.for_ms, 120000);
+	ck_assert_int_eq(p95->def.keep_firing_ms, 60000);
+	ck_assert(p95->def.warn.base_factor == 1.2);
+	ck_assert_str_eq(p95->labels[0].key, "team");
+	ck_assert_str_eq(p95->depends_on, "app_down");
+	ck_assert_ptr_eq(&cfg->rules[p95->dep], down);
+	ck_assert_str_eq(errors->numerator, "app.err");
+	ck_assert(errors->scale == 100 && errors->min_denominator == 1000);
+	ck_assert(down->implicit);
+	ck_assert_str_eq(down->metric, "app.down");
+	ck_assert(down->def.crit.set && down->def.crit.threshold == 1);
+	config_free(cfg);
+	config_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_rules_errors)
+{
+	/* Line 3 is the first rule's line in every case. */
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p59_ms\", "
+	    "\"op\": \">\", \"warn\": 1}]}", 3, 25,
+	    "probe \"app\" has no metric \"p59_ms\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"web.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1}]}", 3, 25, "no probe named \"web\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1}]}", 3, 25,
+	    "must be \"<probe>.<metric>\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \"=>\", \"warn\": 1}]}", 3, 45, "\"op\" must be one of");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"aggregate\": \"median\", \"op\": \">\", \"warn\": 1}]}", 3, 52,
+	    "unknown aggregate \"median\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"aggregate\": \"p95\", \"op\": \">\", \"warn\": 1}]}", 3, 52,
+	    "needs a \"window\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\"}]}", 3, 1, "a rule needs a threshold");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 10, \"crit\": 5}]}", 3, 70,
+	    "\"crit\" 5 is less severe than \"warn\" 10");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \"<\", \"warn\": 10, \"clear_warn\": 5}]}", 3, 76,
+	    "\"clear_warn\" must be on the good side");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1, \"depends_on\": \"nope\"}]}", 3, 75,
+	    "no rule named \"nope\"");
+	expect_error(RULES_HDR "{\"name\": \"app_down\", \"metric\": "
+	    "\"app.p95_ms\", \"op\": \">\", \"warn\": 1}]}", 3, 10,
+	    "duplicate rule name \"app_down\" (every probe has an implicit");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"ratio\": {}, \"op\": \">\", \"warn\": 1}]}", 3, 25,
+	    "either \"metric\" or \"ratio\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1, \"windwo\": \"5m\"}]}", 3, 61,
+	    "did you mean \"window\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": \"500\"}]}", 3, 58,
+	    "\"warn\" must be a number, not a string");
+}
+END_TEST
+
+START_TEST(test_rules_cycle)
+{
+	expect_error(RULES_HDR
+	    "{\"name\": \"a\", \"metric\": \"app.p95_ms\", \"op\": \">\", "
+	    "\"warn\": 1, \"depends_on\": \"b\"},\n"
+	    "{\"name\": \"b\", \"metric\": \"app.p95_ms\", \"op\": \">\", "
+	    "\"warn\": 1, \"depends_on\": \"a\"}]}", 3, 75,
+	    "depends on itself");
+}
+END_TEST
+
+START_TEST(test_probe_debounce_keys)
+{
+	struct config_errors errs;
+	struct config *cfg = parse("{\"probes\": [{\"name\": \"a\", "
+	    "\"type\": \"http\", \"url\": \"http://h/\", \"fail_after\": 3, "
+	    "\"recover_after\": 2, \"retry_interval\": \"5s\", "
+	    "\"down_severity\": \"warning\"}]}", &errs);
+	const struct rule_cfg *down;
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->probes[0].fail_after, 3);
+	ck_assert_uint_eq(cfg->probes[0].recover_after, 2);
+	ck_assert_int_eq(cfg->probes[0].retry_interval_ms, 5000);
+	down = config_rule(cfg, "a_down");
+	ck_assert(down->def.warn.set && !down->def.crit.set);
+	config_free(cfg);
+	config_errors_clear(&errs);
+	cfg = parse("{\"probes\": [{\"name\": \"a\", \"type\": \"http\", "
+	    "\"url\": \"http://h/\", \"down_severity\": \"none\"}]}", &errs);
+	ck_assert_uint_eq(cfg->nrules, 0);
+	config_free(cfg);
+	config_errors_clear(&errs);
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"fail_after\": 0}]}",
+	    1, 77, "\"fail_after\" must be a whole number from 1 to 100");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"down_severity\": "
+	    "\"page\"}]}", 1, 80, "\"down_severity\" must be");
+}
+END_TEST
+
+START_TEST(test_token_file)
+{
+	char path[] = "/tmp/vigil-token-XXXXXX", text[256];
+	struct config_errors errs;
+	struct config *cfg;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "  tok-123 \n", 11), 11);
+	close(fd);
+	snprintf(text, sizeof(text), "{\"api\": {\"token_file\": \"%s\"}, "
+	    "\"probes\": []}", path);
+	cfg = parse(text, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_str_eq(cfg->api_token, "tok-123");
+	config_free(cfg);
+	config_errors_clear(&errs);
+	unlink(path);
+	/* A missing file: an error naming the file, never its content. */
+	cfg = parse(text, &errs);
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(strstr(errs.v[0].msg, "cannot read secret file"));
+	config_errors_clear(&errs);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -319,6 +490,11 @@ config_suite(void)
 	tcase_add_test(tc, test_load_missing_file);
 	tcase_add_test(tc, test_shipped_config);
 	tcase_add_test(tc, test_canon_equal_and_differs);
+	tcase_add_test(tc, test_rules_valid);
+	tcase_add_test(tc, test_rules_errors);
+	tcase_add_test(tc, test_rules_cycle);
+	tcase_add_test(tc, test_probe_debounce_keys);
+	tcase_add_test(tc, test_token_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -46,6 +46,15 @@ START_TEST(test_status_lines)
 	    .reload_rejected = true };
 	ck_assert_str_eq(fmt(&s), "reload rejected, previous configuration "
 	    "running; 2 probes, 2 up");
+	s = (struct service_summary){ .probes = 3, .up = 3, .critical = 1,
+	    .alert_name = "api_p95", .alert_sev = "critical" };
+	ck_assert_str_eq(fmt(&s), "3 probes, 3 up, 1 alert firing (api_p95 "
+	    "critical)");
+	s = (struct service_summary){ .probes = 3, .up = 3, .critical = 1,
+	    .warning = 2, .alert_name = "error_rate",
+	    .alert_sev = "critical" };
+	ck_assert_str_eq(fmt(&s), "3 probes, 3 up, 3 alerts firing "
+	    "(error_rate critical and 2 more)");
 }
 END_TEST
 

@@ -14,7 +14,9 @@
 	X(sdnotify) \
 	X(service) \
 	X(sched) \
-	X(store)
+	X(store) \
+	X(window) \
+	X(rules)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)

@@ -1,0 +1,125 @@
+#include "health.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "config.h"
+#include "monitor.h"
+#include "ruleset.h"
+
+/* Appends "; text" to the output, as much as fits. */
+static void
+add_output(struct health *h, const char *text)
+{
+	size_t n = strlen(h->output);
+
+	snprintf(h->output + n, sizeof(h->output) - n, "%s%s",
+	    n > 0 ? "; " : "", text);
+}
+
+void
+health_eval(const struct monitor *m, struct health *h)
+{
+	const struct ruleset *rs = monitor_rules(m);
+	int64_t now = clock_wall_ms();
+	bool fail = false, warn = false;
+	struct rule_view v;
+	char why[256];
+
+	h->output[0] = '\0';
+	if (monitor_degraded(m, why, sizeof(why))) {
+		fail = true;
+		add_output(h, why);
+	}
+	/* Criticals first in the output: they are what the reader needs. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; ruleset_view(rs, i, now, &v); i++) {
+			const struct rule_status *st = v.st;
+			char line[400];
+
+			if (pass == 0 && st->state == RULE_FIRING &&
+			    st->sev == SEV_CRITICAL) {
+				fail = true;
+				snprintf(line, sizeof(line), "critical: %s: %s",
+				    v.cfg->name, v.summary);
+				add_output(h, line);
+			} else if (pass == 1 && st->state == RULE_FIRING &&
+			    st->sev == SEV_WARNING) {
+				warn = true;
+				snprintf(line, sizeof(line), "warning: %s: %s",
+				    v.cfg->name, v.summary);
+				add_output(h, line);
+			} else if (pass == 1 && st->state == RULE_UNKNOWN &&
+			    !st->suppressed) {
+				warn = true;
+				snprintf(line, sizeof(line), "unknown: %s: %s",
+				    v.cfg->name, st->why);
+				add_output(h, line);
+			}
+		}
+	}
+	h->status = fail ? "fail" : warn ? "warn" : "pass";
+}
+
+char *
+health_json(const struct monitor *m)
+{
+	const struct ruleset *rs = monitor_rules(m);
+	cJSON *o = cJSON_CreateObject(), *checks;
+	int64_t now = clock_wall_ms();
+	struct rule_view v;
+	struct health h;
+	char *s;
+
+	health_eval(m, &h);
+	cJSON_AddStringToObject(o, "status", h.status);
+	cJSON_AddStringToObject(o, "version", VIGIL_VERSION);
+	cJSON_AddStringToObject(o, "serviceId", "vigild");
+	cJSON_AddStringToObject(o, "description",
+	    "vigil's view of the watched application");
+	if (h.output[0] != '\0')
+		cJSON_AddStringToObject(o, "output", h.output);
+	checks = cJSON_AddObjectToObject(o, "checks");
+	/*
+	 * One check per rule, "<probe>:<metric>" as the draft wants. The
+	 * status of a check is optional there; it is left out when the rule
+	 * is fine, so "pass" appears only at the top level.
+	 */
+	for (size_t i = 0; ruleset_view(rs, i, now, &v); i++) {
+		const struct rule_status *st = v.st;
+		const char *metric = v.cfg->metric != NULL ? v.cfg->metric :
+		    v.cfg->numerator;
+		const char *dot = strchr(metric, '.');
+		char key[160], t[40];
+		cJSON *arr, *e;
+
+		snprintf(key, sizeof(key), "%.*s:%s",
+		    (int)(dot != NULL ? dot - metric : 0), metric,
+		    v.cfg->name);
+		arr = cJSON_AddArrayToObject(checks, key);
+		e = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, e);
+		cJSON_AddStringToObject(e, "componentType", "component");
+		if (st->state == RULE_FIRING)
+			cJSON_AddStringToObject(e, "status",
+			    st->sev == SEV_CRITICAL ? "fail" : "warn");
+		else if (st->state == RULE_UNKNOWN)
+			cJSON_AddStringToObject(e, "status", "warn");
+		if (st->known)
+			cJSON_AddNumberToObject(e, "observedValue", st->value);
+		if (v.cfg->unit != NULL)
+			cJSON_AddStringToObject(e, "observedUnit", v.cfg->unit);
+		if (st->evaluated != 0) {
+			clock_iso(st->evaluated, t, sizeof(t));
+			cJSON_AddStringToObject(e, "time", t);
+		}
+		if (st->state != RULE_OK)
+			cJSON_AddStringToObject(e, "output", v.explain);
+	}
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}

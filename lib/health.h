@@ -1,0 +1,29 @@
+/*
+ * health: the one verdict /health gives, for UptimeRobot and load
+ * balancers.
+ *
+ *   fail  a critical rule fires, or vigild itself is degraded (its loop
+ *         lags, a probe cannot be started): 503
+ *   warn  a warning fires, or a rule cannot be judged (unknown): 200
+ *   pass  otherwise: 200
+ *
+ * Only the top level of the document ever says "pass": a keyword monitor
+ * looking for "status":"pass" must never find it in a failing answer.
+ */
+#ifndef VIGIL_HEALTH_H
+#define VIGIL_HEALTH_H
+
+#include <stddef.h>
+
+struct monitor;
+
+struct health {
+	const char *status;	/* "pass", "warn", "fail" */
+	char output[512];	/* why, when not pass */
+};
+
+void health_eval(const struct monitor *m, struct health *h);
+/* The application/health+json document (malloc'd), or NULL. */
+char *health_json(const struct monitor *m);
+
+#endif

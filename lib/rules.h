@@ -1,0 +1,133 @@
+/*
+ * rules: the alert state machine of one rule. Pure: a rule's definition,
+ * its status so far, this evaluation's input (a value, or why there is
+ * none) and the clock go in; the new status and the events worth telling
+ * come out. No I/O, no clock reads, no logging: tests drive it with a fake
+ * clock.
+ *
+ *   ok -> pending (condition holds, for not yet elapsed) -> firing
+ *   (warning or critical; escalates and de-escalates while firing)
+ *   -> resolved (condition gone, keep_firing_for elapsed) -> ok
+ *   unknown: no value (stale, missing, probe failing) -- never silently ok;
+ *   every rule starts here, until its first evaluation
+ *
+ * Hysteresis: once firing at a severity, the rule stays there until the
+ * value passes that level's clear threshold ("fire above 80, clear only
+ * below 75"). A rule that goes unknown while firing resumes firing without
+ * a new pending period if its value comes back bad, and resolves if it
+ * comes back good. Flapping (too many fire/resolve flips in a window) is
+ * flagged, and its end is an event, so the current state is announced.
+ */
+#ifndef VIGIL_RULES_H
+#define VIGIL_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rule_op { RULE_GT, RULE_GE, RULE_LT, RULE_LE };
+enum rule_sev { SEV_NONE, SEV_WARNING, SEV_CRITICAL };
+enum rule_state {
+	RULE_OK,
+	RULE_PENDING,
+	RULE_FIRING,
+	RULE_RESOLVED,
+	RULE_UNKNOWN,
+};
+
+const char *rule_op_text(enum rule_op op);	/* ">" */
+const char *rule_sev_name(enum rule_sev s);	/* "warning" */
+const char *rule_state_name(enum rule_state s);	/* "firing" */
+
+/* One severity level: an absolute threshold and/or a baseline factor. */
+struct rule_level {
+	bool set;		/* an absolute threshold is configured */
+	double threshold;
+	bool has_clear;		/* hysteresis: clear only past this */
+	double clear;
+	double base_factor;	/* > 0: crossed at factor * baseline */
+};
+
+struct rule_def {
+	enum rule_op op;
+	struct rule_level warn, crit;
+	int64_t for_ms;		/* condition must hold this long */
+	int64_t keep_firing_ms;	/* stay firing this long after it clears */
+	int64_t resolved_ms;	/* how long "resolved" shows before "ok" */
+	int64_t flap_window_ms;	/* flips counted over this window */
+	unsigned flap_max;	/* this many flips in the window: flapping */
+};
+
+struct rule_input {
+	bool known;
+	double value;
+	const char *why;	/* when !known: the reason */
+	bool has_baseline;
+	double baseline;
+	const char *suppressed_by;	/* a failing dependency, or NULL */
+};
+
+struct rule_transition {
+	int64_t t;
+	enum rule_state from, to;
+	enum rule_sev sev;	/* severity after the transition */
+};
+
+#define RULE_HISTORY 16
+#define RULE_FLAP_SLOTS 32
+
+struct rule_status {
+	enum rule_state state;
+	enum rule_sev sev;	/* firing or pending severity */
+	int64_t since;		/* when state last changed */
+	int64_t cond_since;	/* condition holding since (0: not holding) */
+	int64_t clear_since;	/* condition gone since, while firing */
+	enum rule_sev fired_sev;	/* severity before going unknown */
+	bool known;
+	double value;
+	char why[160];
+	double threshold;	/* the threshold in force for sev */
+	bool suppressed;
+	char suppressed_by[64];
+	bool flapping;
+	int64_t flips[RULE_FLAP_SLOTS];	/* ring of fire/resolve times */
+	unsigned nflips, flip_head;
+	struct rule_transition hist[RULE_HISTORY];
+	unsigned nhist, hist_head;
+	int64_t evaluated;	/* last evaluation time, 0 before */
+};
+
+enum rule_event_kind {
+	RULE_EV_TRANSITION,	/* state or severity changed */
+	RULE_EV_FLAP_START,
+	RULE_EV_FLAP_END,	/* announce the state it settled in */
+};
+
+struct rule_event {
+	enum rule_event_kind kind;
+	enum rule_state from, to;
+	enum rule_sev sev_from, sev_to;
+	bool suppressed;	/* notifiers hold it */
+	bool flapping;		/* notifiers damp it */
+	bool initial;		/* the rule's first evaluation */
+};
+
+#define RULE_MAX_EVENTS 4
+
+void rule_status_init(struct rule_status *st);
+
+/*
+ * Evaluates one rule at time now (Unix ms). Updates st and writes up to
+ * RULE_MAX_EVENTS events; returns how many.
+ */
+int rules_eval(const struct rule_def *d, struct rule_status *st,
+    const struct rule_input *in, int64_t now, struct rule_event *ev);
+
+/* Whether v crosses threshold t in the rule's direction. */
+bool rule_crosses(enum rule_op op, double v, double t);
+
+/* The i-th newest transition (0 = newest); false when out of range. */
+bool rule_history(const struct rule_status *st, unsigned i,
+    struct rule_transition *out);
+
+#endif

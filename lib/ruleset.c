@@ -1,0 +1,721 @@
+#include "ruleset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "duration.h"
+#include "log.h"
+#include "store.h"
+#include "window.h"
+
+struct rule_rt {
+	const struct rule_cfg *cfg;
+	struct rule_status st;
+	bool has_baseline;
+	double baseline;
+	int64_t baseline_at;
+	int64_t data_age_ms;
+	size_t samples;
+	const char *probe_error;
+	char why[160];		/* the reason behind an unknown input */
+	/* Rules that depend on this one, to evaluate after it. */
+	size_t *dependents;
+	size_t ndependents;
+};
+
+struct ruleset {
+	struct rule_rt *rules;
+	size_t n;
+	size_t *order;		/* every rule, dependencies first */
+	/* Per probe: the rules its samples feed. */
+	size_t **by_probe;
+	size_t *nby_probe;
+	size_t nprobes;
+	/* Scratch for windows, grown as needed. */
+	struct sample *buf;
+	double *scratch;
+	size_t bufcap;
+	size_t *queue;		/* for targeted evaluation */
+	bool *queued;
+};
+
+void
+ruleset_fmt_num(double v, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "%g", v);
+		return;
+	}
+	if (fabs(v) >= 1e9 || (v != 0 && fabs(v) < 1e-4)) {
+		snprintf(buf, len, "%.4g", v);
+		return;
+	}
+	snprintf(buf, len, "%.4f", v);
+	/* Trailing zeros say nothing: 312.5000 -> 312.5, 1.0000 -> 1. */
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+static int
+depth(const struct config *cfg, size_t i)
+{
+	int d = 0;
+
+	while (cfg->rules[i].depends_on != NULL && d <= (int)cfg->nrules) {
+		i = cfg->rules[i].dep;
+		d++;
+	}
+	return d;
+}
+
+static bool
+append(size_t **v, size_t *n, size_t x)
+{
+	size_t *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (nv == NULL)
+		return false;
+	nv[(*n)++] = x;
+	*v = nv;
+	return true;
+}
+
+/* A previous rule whose status carries over: same name and settings. */
+static const struct rule_rt *
+find_old(const struct ruleset *old, const struct rule_cfg *rc, bool *same)
+{
+	if (old == NULL)
+		return NULL;
+	for (size_t i = 0; i < old->n; i++) {
+		const struct rule_cfg *o = old->rules[i].cfg;
+
+		if (strcmp(o->name, rc->name) != 0)
+			continue;
+		*same = strcmp(o->canon, rc->canon) == 0;
+		return &old->rules[i];
+	}
+	return NULL;
+}
+
+static bool
+same_metric(const struct rule_cfg *a, const struct rule_cfg *b)
+{
+	return (a->metric != NULL && b->metric != NULL &&
+	    strcmp(a->metric, b->metric) == 0 && a->agg == b->agg);
+}
+
+struct ruleset *
+ruleset_new(const struct config *cfg, const struct ruleset *old)
+{
+	struct ruleset *rs = calloc(1, sizeof(*rs));
+	size_t k = 0;
+
+	if (rs == NULL)
+		return NULL;
+	rs->n = cfg->nrules;
+	rs->nprobes = cfg->nprobes;
+	rs->rules = calloc(rs->n + 1, sizeof(*rs->rules));
+	rs->order = calloc(rs->n + 1, sizeof(*rs->order));
+	rs->queue = calloc(rs->n + 1, sizeof(*rs->queue));
+	rs->queued = calloc(rs->n + 1, sizeof(*rs->queued));
+	rs->by_probe = calloc(rs->nprobes + 1, sizeof(*rs->by_probe));
+	rs->nby_probe = calloc(rs->nprobes + 1, sizeof(*rs->nby_probe));
+	if (rs->rules == NULL || rs->order == NULL || rs->queue == NULL ||
+	    rs->queued == NULL || rs->by_probe == NULL ||
+	    rs->nby_probe == NULL)
+		goto fail;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rule_rt *r = &rs->rules[i];
+		const struct rule_cfg *rc = &cfg->rules[i];
+		const struct rule_rt *o;
+		bool same = false;
+
+		r->cfg = rc;
+		r->data_age_ms = -1;
+		rule_status_init(&r->st);
+		o = find_old(old, rc, &same);
+		if (o != NULL && same)
+			r->st = o->st;
+		if (o != NULL && o->has_baseline &&
+		    (same || same_metric(o->cfg, rc))) {
+			r->has_baseline = true;
+			r->baseline = o->baseline;
+			r->baseline_at = o->baseline_at;
+		} else if (rc->has_baseline) {
+			r->has_baseline = true;
+			r->baseline = rc->baseline;
+		}
+		if (!append(&rs->by_probe[rc->probe], &rs->nby_probe[rc->probe],
+		    i))
+			goto fail;
+		if (rc->denominator != NULL && rc->probe2 != rc->probe &&
+		    !append(&rs->by_probe[rc->probe2],
+		    &rs->nby_probe[rc->probe2], i))
+			goto fail;
+		if (rc->depends_on != NULL &&
+		    !append(&rs->rules[rc->dep].dependents,
+		    &rs->rules[rc->dep].ndependents, i))
+			goto fail;
+	}
+	/* Dependencies first: order by depth in the dependency chain. */
+	for (int d = 0; k < rs->n && d <= (int)rs->n; d++)
+		for (size_t i = 0; i < rs->n; i++)
+			if (depth(cfg, i) == d)
+				rs->order[k++] = i;
+	/*
+	 * A probe can feed a rule and the rule it depends on (db_pool on
+	 * db_down): its list must be in dependency order too, or the
+	 * dependent is judged against its dependency's previous state.
+	 */
+	for (size_t p = 0; p < rs->nprobes; p++) {
+		size_t *l = rs->by_probe[p];
+
+		for (size_t a = 1; a < rs->nby_probe[p]; a++) {
+			size_t x = l[a], b = a;
+
+			while (b > 0 && depth(cfg, l[b - 1]) > depth(cfg, x)) {
+				l[b] = l[b - 1];
+				b--;
+			}
+			l[b] = x;
+		}
+	}
+	return rs;
+fail:
+	ruleset_free(rs);
+	return NULL;
+}
+
+void
+ruleset_free(struct ruleset *rs)
+{
+	if (rs == NULL)
+		return;
+	for (size_t i = 0; rs->rules != NULL && i < rs->n; i++)
+		free(rs->rules[i].dependents);
+	for (size_t i = 0; rs->by_probe != NULL && i < rs->nprobes; i++)
+		free(rs->by_probe[i]);
+	free(rs->by_probe);
+	free(rs->nby_probe);
+	free(rs->rules);
+	free(rs->order);
+	free(rs->queue);
+	free(rs->queued);
+	free(rs->buf);
+	free(rs->scratch);
+	free(rs);
+}
+
+size_t
+ruleset_count(const struct ruleset *rs)
+{
+	return rs->n;
+}
+
+static bool
+reserve(struct ruleset *rs, size_t n)
+{
+	struct sample *b;
+	double *s;
+
+	if (n <= rs->bufcap)
+		return true;
+	b = realloc(rs->buf, n * sizeof(*b));
+	if (b == NULL)
+		return false;
+	rs->buf = b;
+	s = realloc(rs->scratch, n * sizeof(*s));
+	if (s == NULL)
+		return false;
+	rs->scratch = s;
+	rs->bufcap = n;
+	return true;
+}
+
+/*
+ * One metric's aggregate for rule r, or false with r->why set. The
+ * newest sample's age goes to *age.
+ */
+static bool
+metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
+    const struct probe_fact *facts, const char *metric, size_t probe,
+    int64_t now, double *out, int64_t *age)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct probe_fact *f = &facts[probe];
+	const struct series *s = store_find(st, metric);
+	int64_t stale = rc->stale_ms, since, fresh;
+	struct sample last;
+	const char *why;
+	size_t n;
+
+	if (s == NULL || !series_last(s, &last)) {
+		if (f->has_run && !f->last_up)
+			snprintf(r->why, sizeof(r->why), "probe failing: %s",
+			    f->reason != NULL ? f->reason : "?");
+		else if (f->has_run)
+			snprintf(r->why, sizeof(r->why), "no samples of %s "
+			    "(the probe ran but did not report it)", metric);
+		else
+			snprintf(r->why, sizeof(r->why), "no samples yet");
+		return false;
+	}
+	*age = now - last.t;
+	/*
+	 * A failed run records up and timings but not the body's metrics:
+	 * a metric older than the failed run is not news, it is a gap.
+	 */
+	if (f->has_run && !f->last_up && last.t < f->last_started) {
+		snprintf(r->why, sizeof(r->why), "probe failing: %s",
+		    f->reason != NULL ? f->reason : "?");
+		return false;
+	}
+	if (stale == 0) {
+		/* Three intervals, and never less than a run can take. */
+		stale = 3 * f->interval_ms;
+		if (stale < f->interval_ms + f->timeout_ms)
+			stale = f->interval_ms + f->timeout_ms;
+	}
+	/*
+	 * Samples carry their run's start time, so a run that took its
+	 * whole timeout delivers data already that old. Freshness counts
+	 * from when the run that produced the sample finished.
+	 */
+	fresh = last.t >= f->last_started && f->last_finished >= last.t ?
+	    now - f->last_finished : *age;
+	if (fresh > stale) {
+		char a[32], b[32];
+
+		duration_format(fresh / 1000 * 1000, a, sizeof(a));
+		duration_format(stale, b, sizeof(b));
+		snprintf(r->why, sizeof(r->why), "stale: last sample of %s "
+		    "%s ago (stale after %s)", metric, a, b);
+		return false;
+	}
+	if (rc->window_ms == 0) {
+		r->samples = 1;
+		*out = last.v;
+		return true;
+	}
+	since = now - rc->window_ms;
+	if (!reserve(rs, series_len(s))) {
+		snprintf(r->why, sizeof(r->why), "out of memory");
+		return false;
+	}
+	n = window_collect(s, since, rs->buf, rs->bufcap);
+	r->samples = n;
+	/*
+	 * A trend over a sliver of its window is noise: two samples 300 ms
+	 * apart with ordinary jitter make thousands of percent an hour.
+	 */
+	if (rc->agg == AGG_SLOPE && (n < 2 ||
+	    (rs->buf[n - 1].t - rs->buf[0].t) * 2 < rc->window_ms)) {
+		char have[32], want[32];
+
+		duration_format(n < 2 ? 0 : rs->buf[n - 1].t - rs->buf[0].t,
+		    have, sizeof(have));
+		duration_format(rc->window_ms, want, sizeof(want));
+		snprintf(r->why, sizeof(r->why), "%s: a slope needs samples "
+		    "over at least half its window (%s of %s so far)", metric,
+		    have, want);
+		return false;
+	}
+	if (window_eval(rc->agg, rs->buf, n, rs->scratch, out, &why) != 0) {
+		snprintf(r->why, sizeof(r->why), "%s: %s", metric, why);
+		return false;
+	}
+	return true;
+}
+
+static void
+rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
+    const struct probe_fact *facts, int64_t now, struct rule_input *in)
+{
+	const struct rule_cfg *rc = r->cfg;
+	int64_t age = -1, age2 = -1;
+	double num, den;
+
+	memset(in, 0, sizeof(*in));
+	r->why[0] = '\0';
+	r->samples = 0;
+	r->probe_error = facts[rc->probe].has_run &&
+	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
+	if (rc->metric != NULL) {
+		in->known = metric_value(rs, r, st, facts, rc->metric,
+		    rc->probe, now, &in->value, &age);
+	} else if (metric_value(rs, r, st, facts, rc->numerator, rc->probe,
+	    now, &num, &age) && metric_value(rs, r, st, facts,
+	    rc->denominator, rc->probe2, now, &den, &age2)) {
+		char d[32], m[32];
+
+		if (age2 > age)
+			age = age2;
+		ruleset_fmt_num(den, d, sizeof(d));
+		ruleset_fmt_num(rc->min_denominator, m, sizeof(m));
+		if (den <= 0)
+			snprintf(r->why, sizeof(r->why), "%s is 0 in the "
+			    "window: nothing to divide by", rc->denominator);
+		else if (den < rc->min_denominator)
+			snprintf(r->why, sizeof(r->why), "too little data: %s "
+			    "is %s, under min_denominator %s",
+			    rc->denominator, d, m);
+		else {
+			in->known = true;
+			in->value = rc->scale * num / den;
+		}
+	}
+	r->data_age_ms = age;
+	in->why = r->why;
+	in->has_baseline = r->has_baseline;
+	in->baseline = r->baseline;
+	if (rc->depends_on != NULL) {
+		const struct rule_rt *dep = &rs->rules[rc->dep];
+
+		/* A dependency that fails, or cannot be measured, holds us. */
+		if (dep->st.state == RULE_FIRING ||
+		    dep->st.state == RULE_UNKNOWN)
+			in->suppressed_by = dep->cfg->name;
+	}
+}
+
+static void
+log_event(const struct rule_rt *r, const struct rule_event *e)
+{
+	const struct rule_status *st = &r->st;
+	char v[32], t[32];
+	enum log_level lvl = LOG_LVL_NOTICE;
+
+	ruleset_fmt_num(st->value, v, sizeof(v));
+	ruleset_fmt_num(st->threshold, t, sizeof(t));
+	if (e->kind != RULE_EV_TRANSITION) {
+		log_notice("event=rule_%s rule=%s state=%s severity=%s",
+		    e->kind == RULE_EV_FLAP_START ? "flapping" :
+		    "flapping_ended", r->cfg->name, rule_state_name(e->to),
+		    rule_sev_name(e->sev_to));
+		return;
+	}
+	/* A rule settling into ok at start is no news. */
+	if (e->initial && e->to == RULE_OK)
+		lvl = LOG_LVL_DEBUG;
+	if (e->to == RULE_FIRING && e->sev_to == SEV_CRITICAL)
+		lvl = LOG_LVL_ERR;
+	else if (e->to == RULE_FIRING)
+		lvl = LOG_LVL_WARN;
+	if (e->to == RULE_UNKNOWN)
+		log_msg(lvl, "event=rule_state rule=%s from=%s to=unknown "
+		    "reason=\"%s\"%s%s", r->cfg->name,
+		    rule_state_name(e->from), st->why,
+		    e->suppressed ? " suppressed_by=" : "",
+		    e->suppressed ? st->suppressed_by : "");
+	else
+		log_msg(lvl, "event=rule_state rule=%s from=%s to=%s "
+		    "severity=%s value=%s threshold=%s%s%s%s", r->cfg->name,
+		    rule_state_name(e->from), rule_state_name(e->to),
+		    rule_sev_name(e->sev_to), v, t,
+		    e->suppressed ? " suppressed_by=" : "",
+		    e->suppressed ? st->suppressed_by : "",
+		    e->flapping ? " flapping=1" : "");
+}
+
+static void
+eval_one(struct ruleset *rs, size_t i, const struct store *st,
+    const struct probe_fact *facts, int64_t now)
+{
+	struct rule_rt *r = &rs->rules[i];
+	struct rule_event ev[RULE_MAX_EVENTS];
+	struct rule_input in;
+	int n;
+
+	rule_input(rs, r, st, facts, now, &in);
+	n = rules_eval(&r->cfg->def, &r->st, &in, now, ev);
+	for (int e = 0; e < n; e++)
+		log_event(r, &ev[e]);
+}
+
+void
+ruleset_eval(struct ruleset *rs, const struct store *st,
+    const struct probe_fact *facts, size_t probe, int64_t now)
+{
+	size_t head = 0, tail = 0;
+
+	if (probe == RULESET_ALL) {
+		for (size_t k = 0; k < rs->n; k++)
+			eval_one(rs, rs->order[k], st, facts, now);
+		return;
+	}
+	if (probe >= rs->nprobes)
+		return;
+	/*
+	 * The probe's rules, then their dependents breadth first: each
+	 * dependency is evaluated before the rules it can suppress.
+	 */
+	for (size_t k = 0; k < rs->nby_probe[probe]; k++) {
+		size_t i = rs->by_probe[probe][k];
+
+		if (!rs->queued[i]) {
+			rs->queued[i] = true;
+			rs->queue[tail++] = i;
+		}
+	}
+	while (head < tail) {
+		size_t i = rs->queue[head++];
+		const struct rule_rt *r = &rs->rules[i];
+
+		eval_one(rs, i, st, facts, now);
+		for (size_t d = 0; d < r->ndependents; d++) {
+			size_t j = r->dependents[d];
+
+			if (!rs->queued[j]) {
+				rs->queued[j] = true;
+				rs->queue[tail++] = j;
+			}
+		}
+	}
+	for (size_t k = 0; k < tail; k++)
+		rs->queued[rs->queue[k]] = false;
+}
+
+/* Appends src to dst (size len, used *n), truncating safely. */
+static void
+put(char *dst, size_t len, size_t *n, const char *src)
+{
+	size_t l = strlen(src);
+
+	if (*n + 1 >= len)
+		return;
+	if (l > len - *n - 1)
+		l = len - *n - 1;
+	memcpy(dst + *n, src, l);
+	*n += l;
+	dst[*n] = '\0';
+}
+
+static void
+window_text(const struct rule_cfg *rc, char *buf, size_t len)
+{
+	if (rc->window_ms == 0)
+		snprintf(buf, len, "the latest sample");
+	else
+		duration_format(rc->window_ms, buf, len);
+}
+
+/* Fills the rule's summary template: {value}, {threshold}, ... */
+static void
+render_summary(const struct rule_rt *r, const char *probe, char *out,
+    size_t len)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const char *t = rc->summary;
+	char num[160];
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (t == NULL) {
+		char w[32];
+
+		window_text(rc, w, sizeof(w));
+		snprintf(out, len, "%s of %s over %s", agg_name(rc->agg),
+		    rc->metric != NULL ? rc->metric : rc->numerator, w);
+		return;
+	}
+	while (*t != '\0' && n + 1 < len) {
+		const char *close;
+		char key[32];
+		size_t kl;
+
+		if (*t != '{' || (close = strchr(t, '}')) == NULL ||
+		    (kl = (size_t)(close - t - 1)) >= sizeof(key)) {
+			out[n++] = *t++;
+			out[n] = '\0';
+			continue;
+		}
+		memcpy(key, t + 1, kl);
+		key[kl] = '\0';
+		num[0] = '\0';
+		if (strcmp(key, "value") == 0) {
+			if (r->st.known)
+				ruleset_fmt_num(r->st.value, num, sizeof(num));
+			else
+				snprintf(num, sizeof(num), "unknown");
+		} else if (strcmp(key, "threshold") == 0) {
+			ruleset_fmt_num(r->st.threshold, num, sizeof(num));
+		} else if (strcmp(key, "baseline") == 0) {
+			if (r->has_baseline)
+				ruleset_fmt_num(r->baseline, num, sizeof(num));
+			else
+				snprintf(num, sizeof(num), "none");
+		} else if (strcmp(key, "window") == 0) {
+			window_text(rc, num, sizeof(num));
+		} else if (strcmp(key, "rule") == 0) {
+			snprintf(num, sizeof(num), "%s", rc->name);
+		} else if (strcmp(key, "metric") == 0) {
+			snprintf(num, sizeof(num), "%s", rc->metric != NULL ?
+			    rc->metric : rc->numerator);
+		} else if (strcmp(key, "severity") == 0) {
+			snprintf(num, sizeof(num), "%s",
+			    rule_sev_name(r->st.sev));
+		} else if (strcmp(key, "state") == 0) {
+			snprintf(num, sizeof(num), "%s",
+			    rule_state_name(r->st.state));
+		} else if (strcmp(key, "unit") == 0) {
+			snprintf(num, sizeof(num), "%s", rc->unit != NULL ?
+			    rc->unit : "");
+		} else if (strcmp(key, "probe") == 0) {
+			snprintf(num, sizeof(num), "%s", probe);
+		} else if (strcmp(key, "reason") == 0) {
+			put(out, len, &n, r->probe_error != NULL ?
+			    r->probe_error : r->st.why[0] != '\0' ?
+			    r->st.why : "none");
+			t = close + 1;
+			continue;
+		} else {
+			/* Not a placeholder: keep it as written. */
+			out[n++] = *t++;
+			out[n] = '\0';
+			continue;
+		}
+		put(out, len, &n, num);
+		t = close + 1;
+	}
+}
+
+/* One sentence on why the rule is in its state, for the engineer. */
+static void
+explain(const struct rule_rt *r, int64_t now, char *out, size_t len)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct rule_status *st = &r->st;
+	const char *unit = rc->unit != NULL ? rc->unit : "";
+	char v[32], t[32], held[32], need[32], w[32];
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (st->suppressed) {
+		put(out, len, &n, "suppressed by ");
+		put(out, len, &n, st->suppressed_by);
+		put(out, len, &n, " (its dependency is failing); ");
+	}
+	if (st->evaluated == 0) {
+		put(out, len, &n, "not evaluated yet");
+		return;
+	}
+	if (!st->known) {
+		put(out, len, &n, "cannot judge: ");
+		put(out, len, &n, st->why);
+		return;
+	}
+	ruleset_fmt_num(st->value, v, sizeof(v));
+	ruleset_fmt_num(st->threshold, t, sizeof(t));
+	window_text(rc, w, sizeof(w));
+	switch (st->state) {
+	case RULE_FIRING:
+		snprintf(out + n, len - n, "%s %s%s %s %s threshold %s%s (%s "
+		    "over %s)", agg_name(rc->agg), v, unit,
+		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, unit,
+		    rc->metric != NULL ? rc->metric : "ratio", w);
+		break;
+	case RULE_PENDING:
+		duration_format((now - st->cond_since) / 1000 * 1000, held,
+		    sizeof(held));
+		duration_format(rc->def.for_ms, need, sizeof(need));
+		snprintf(out + n, len - n, "%s %s%s %s %s threshold %s%s; "
+		    "held %s of %s before firing", agg_name(rc->agg), v, unit,
+		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, unit,
+		    held, need);
+		break;
+	default:
+		snprintf(out + n, len - n, "%s %s%s is not %s threshold %s%s",
+		    agg_name(rc->agg), v, unit, rule_op_text(rc->def.op), t,
+		    unit);
+		break;
+	}
+}
+
+bool
+ruleset_view(const struct ruleset *rs, size_t i, int64_t now,
+    struct rule_view *v)
+{
+	const struct rule_rt *r;
+	const char *dot;
+	char probe[80];
+
+	if (i >= rs->n)
+		return false;
+	r = &rs->rules[i];
+	memset(v, 0, sizeof(*v));
+	v->cfg = r->cfg;
+	v->st = &r->st;
+	v->state = r->st.suppressed ? "suppressed" :
+	    rule_state_name(r->st.state);
+	v->has_baseline = r->has_baseline;
+	v->baseline = r->baseline;
+	v->baseline_at = r->baseline_at;
+	v->data_age_ms = r->data_age_ms;
+	v->samples = r->samples;
+	v->probe_error = r->probe_error;
+	dot = strchr(r->cfg->metric != NULL ? r->cfg->metric :
+	    r->cfg->numerator, '.');
+	snprintf(probe, sizeof(probe), "%.*s", dot != NULL ?
+	    (int)(dot - (r->cfg->metric != NULL ? r->cfg->metric :
+	    r->cfg->numerator)) : 0, r->cfg->metric != NULL ?
+	    r->cfg->metric : r->cfg->numerator);
+	render_summary(r, probe, v->summary, sizeof(v->summary));
+	explain(r, now, v->explain, sizeof(v->explain));
+	return true;
+}
+
+size_t
+ruleset_save_baseline(struct ruleset *rs, const char *name, int64_t now,
+    size_t *skipped)
+{
+	size_t saved = 0;
+
+	*skipped = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rule_rt *r = &rs->rules[i];
+		const struct rule_def *d = &r->cfg->def;
+
+		if (name != NULL ? strcmp(name, r->cfg->name) != 0 :
+		    d->warn.base_factor == 0 && d->crit.base_factor == 0)
+			continue;
+		if (!r->st.known || r->st.evaluated == 0) {
+			(*skipped)++;
+			continue;
+		}
+		r->has_baseline = true;
+		r->baseline = r->st.value;
+		r->baseline_at = now;
+		saved++;
+		log_notice("event=baseline_saved rule=%s value=%g",
+		    r->cfg->name, r->baseline);
+	}
+	return saved;
+}
+
+void
+ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule_status *st = &rs->rules[i].st;
+
+		if (st->suppressed)
+			c->suppressed++;
+		if (st->state == RULE_FIRING && st->sev == SEV_CRITICAL)
+			c->critical++;
+		else if (st->state == RULE_FIRING)
+			c->warning++;
+		else if (st->state == RULE_PENDING)
+			c->pending++;
+		else if (st->state == RULE_UNKNOWN)
+			c->unknown++;
+	}
+}

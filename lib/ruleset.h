@@ -1,0 +1,94 @@
+/*
+ * ruleset: the configured rules at run time. For each rule it turns the
+ * store's samples into the engine's input -- a window's aggregate, or why
+ * there is none (no samples, stale, the probe failing, too little
+ * traffic) -- evaluates it with the pure engine (rules.c) in dependency
+ * order, marks dependents of a failing rule "suppressed by" it, keeps
+ * baselines, and logs every transition.
+ *
+ * Evaluation runs for the rules fed by a probe when that probe's run
+ * ends, and for all rules on a timer, so staleness and for-durations are
+ * noticed without new samples.
+ */
+#ifndef VIGIL_RULESET_H
+#define VIGIL_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
+
+struct config;
+struct rule_cfg;
+struct store;
+struct ruleset;
+
+/* What the rules need to know of each probe (config order). */
+struct probe_fact {
+	bool has_run;
+	bool last_up;
+	int64_t last_started;	/* Unix ms */
+	int64_t last_finished;	/* Unix ms */
+	const char *reason;	/* of the last failure */
+	int64_t interval_ms, timeout_ms;
+};
+
+#define RULESET_ALL ((size_t)-1)
+
+/*
+ * Builds the runtime of cfg's rules. Rules of old with the same name and
+ * settings keep their status and baseline; a changed rule starts fresh
+ * (its baseline is kept when its metric is unchanged).
+ */
+struct ruleset *ruleset_new(const struct config *cfg,
+    const struct ruleset *old);
+void ruleset_free(struct ruleset *rs);
+
+/*
+ * Evaluates, at now (Unix ms), the rules fed by probe (an index into the
+ * config's probes) and their dependents, or every rule for RULESET_ALL.
+ */
+void ruleset_eval(struct ruleset *rs, const struct store *st,
+    const struct probe_fact *facts, size_t probe, int64_t now);
+
+size_t ruleset_count(const struct ruleset *rs);
+
+/* Everything /status shows of a rule. */
+struct rule_view {
+	const struct rule_cfg *cfg;
+	const struct rule_status *st;
+	const char *state;		/* state, or "suppressed" */
+	/* "suppressed" whenever a dependency fails: an ok behind a failing
+	 * dependency cannot be trusted either. */
+	bool has_baseline;
+	double baseline;
+	int64_t baseline_at;		/* Unix ms */
+	int64_t data_age_ms;		/* newest sample's age; -1: none */
+	size_t samples;			/* in the window at the last eval */
+	const char *probe_error;	/* the source probe's last failure */
+	char summary[320];		/* the rule's template, filled in */
+	char explain[320];		/* why it is (not) firing */
+};
+
+/* Fills v for rule i (config order) as of now; false if out of range. */
+bool ruleset_view(const struct ruleset *rs, size_t i, int64_t now,
+    struct rule_view *v);
+
+/*
+ * Saves each named rule's current value as its baseline (name NULL: every
+ * rule with a baseline factor). Returns how many were saved; rules whose
+ * value is unknown are skipped and counted in *skipped.
+ */
+size_t ruleset_save_baseline(struct ruleset *rs, const char *name,
+    int64_t now, size_t *skipped);
+
+struct ruleset_counts {
+	unsigned critical, warning, pending, unknown, suppressed;
+};
+void ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c);
+
+/* Formats a value the way people read it: 0.05, 312, 1.5e+09. */
+void ruleset_fmt_num(double v, char *buf, size_t len);
+
+#endif
