@@ -16,7 +16,8 @@
 	X(sched) \
 	X(store) \
 	X(window) \
-	X(rules)
+	X(rules) \
+	X(silence)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)
