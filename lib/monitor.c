@@ -12,6 +12,7 @@
 #include "probe.h"
 #include "ruleset.h"
 #include "sched.h"
+#include "silence.h"
 #include "store.h"
 
 #include <event2/dns.h>
@@ -48,6 +49,9 @@ struct monitor {
 	struct probe_rt **rts;	/* parallel to cfg->probes */
 	size_t nrts;
 	struct ruleset *rules;
+	struct silences *silences;
+	void (*listener)(const struct alert_event *e, void *arg);
+	void *listener_arg;
 	struct probe_fact *facts;	/* parallel to rts */
 	struct event *tick;
 	int64_t tick_due;		/* monotonic µs of the next tick */
@@ -348,9 +352,10 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->store = store_new();
 	m->facts = calloc(cfg->nprobes + 1, sizeof(*m->facts));
 	m->rules = ruleset_new(cfg, NULL);
+	m->silences = silences_new();
 	m->tick = evtimer_new(base, on_tick, m);
 	if (m->env.curl == NULL || m->store == NULL || m->facts == NULL ||
-	    m->rules == NULL || m->tick == NULL) {
+	    m->rules == NULL || m->silences == NULL || m->tick == NULL) {
 		snprintf(err, errlen, "out of memory");
 		monitor_free(m);
 		return NULL;
@@ -395,6 +400,7 @@ monitor_free(struct monitor *m)
 		event_base_loop(m->base, EVLOOP_NONBLOCK);
 	}
 	ruleset_free(m->rules);
+	silences_free(m->silences);
 	free(m->facts);
 	store_free(m->store);
 	config_free(m->cfg);
@@ -455,6 +461,7 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	m->facts = facts;
 	ruleset_free(m->rules);
 	m->rules = rules;
+	ruleset_set_listener(m->rules, m->listener, m->listener_arg);
 	config_free(m->cfg);
 	m->cfg = cfg;
 	for (size_t i = 0; i < m->nrts; i++)
@@ -527,6 +534,21 @@ struct ruleset *
 monitor_rules(const struct monitor *m)
 {
 	return m->rules;
+}
+
+struct silences *
+monitor_silences(const struct monitor *m)
+{
+	return m->silences;
+}
+
+void
+monitor_set_alert_listener(struct monitor *m,
+    void (*fn)(const struct alert_event *e, void *arg), void *arg)
+{
+	m->listener = fn;
+	m->listener_arg = arg;
+	ruleset_set_listener(m->rules, fn, arg);
 }
 
 bool

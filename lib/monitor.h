@@ -18,6 +18,8 @@
 struct config;
 struct event_base;
 struct ruleset;
+struct silences;
+struct alert_event;
 struct probe_result;
 struct store;
 
@@ -87,6 +89,16 @@ bool monitor_probe_view(const struct monitor *m, size_t i,
 
 /* The rules in force (the API reads them; baselines are saved there). */
 struct ruleset *monitor_rules(const struct monitor *m);
+
+/* The silences; they outlive reloads (and, with the state file, restarts). */
+struct silences *monitor_silences(const struct monitor *m);
+
+/*
+ * Every alert event (rule transitions, flapping start and end) goes to fn,
+ * across reloads: the notifiers listen here.
+ */
+void monitor_set_alert_listener(struct monitor *m,
+    void (*fn)(const struct alert_event *e, void *arg), void *arg);
 
 /*
  * Whether vigild itself cannot be trusted right now (its loop lagged, a

@@ -40,6 +40,8 @@ struct ruleset {
 	size_t bufcap;
 	size_t *queue;		/* for targeted evaluation */
 	bool *queued;
+	ruleset_listener listener;
+	void *listener_arg;
 };
 
 void
@@ -436,8 +438,24 @@ eval_one(struct ruleset *rs, size_t i, const struct store *st,
 
 	rule_input(rs, r, st, facts, now, &in);
 	n = rules_eval(&r->cfg->def, &r->st, &in, now, ev);
-	for (int e = 0; e < n; e++)
+	for (int e = 0; e < n; e++) {
 		log_event(r, &ev[e]);
+		if (rs->listener != NULL) {
+			struct alert_event ae = {
+				.rule = r->cfg, .st = &r->st, .ev = ev[e],
+				.t = now,
+			};
+
+			rs->listener(&ae, rs->listener_arg);
+		}
+	}
+}
+
+void
+ruleset_set_listener(struct ruleset *rs, ruleset_listener fn, void *arg)
+{
+	rs->listener = fn;
+	rs->listener_arg = arg;
 }
 
 void

@@ -36,6 +36,15 @@ struct probe_fact {
 
 #define RULESET_ALL ((size_t)-1)
 
+/* A rule's transition, as notifiers see it. */
+struct alert_event {
+	const struct rule_cfg *rule;
+	const struct rule_status *st;	/* after the transition */
+	struct rule_event ev;
+	int64_t t;			/* Unix ms */
+};
+typedef void (*ruleset_listener)(const struct alert_event *e, void *arg);
+
 /*
  * Builds the runtime of cfg's rules. Rules of old with the same name and
  * settings keep their status and baseline; a changed rule starts fresh
@@ -44,6 +53,10 @@ struct probe_fact {
 struct ruleset *ruleset_new(const struct config *cfg,
     const struct ruleset *old);
 void ruleset_free(struct ruleset *rs);
+
+/* Every event of every evaluation goes to fn (NULL: none). */
+void ruleset_set_listener(struct ruleset *rs, ruleset_listener fn,
+    void *arg);
 
 /*
  * Evaluates, at now (Unix ms), the rules fed by probe (an index into the
