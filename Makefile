@@ -33,7 +33,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
               -DVIGIL_VERSION='"$(VERSION)"' -iquote lib $(PKG_CFLAGS)
-LDLIBS   := $(PKG_LIBS) -lm
+LDLIBS   := $(PKG_LIBS) -lm -lpthread
 
 ifneq ($(SANITIZE),)
   B := build/san
@@ -120,7 +120,7 @@ demo: deps
 DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
             libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
             ca-certificates mandoc man-db debhelper dpkg-dev systemd \
-            postgresql-15
+            postgresql-15 prometheus-alertmanager
 
 deps:
 	@tests/deps.sh $(DEB_PKGS)

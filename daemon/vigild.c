@@ -15,6 +15,9 @@
 #include "config.h"
 #include "log.h"
 #include "monitor.h"
+#include "notifier.h"
+#include "ruleset.h"
+#include "statefile.h"
 #include "service.h"
 
 #define DEFAULT_CONFIG "/etc/vigil/vigil.json"
@@ -25,6 +28,8 @@ struct vigild {
 	struct monitor *monitor;
 	struct api *api;
 	struct service *svc;	/* systemd notifications */
+	struct notifier *notifier;
+	struct statefile *state;
 	char *listen;		/* the address the api is bound to */
 	int exit_code;
 };
@@ -100,13 +105,29 @@ check_config(const char *path)
 	return EXIT_SUCCESS;
 }
 
+/* What follows a reload that took effect; takes old_state_dir. */
+static void
+reloaded(struct vigild *d, char *old_state_dir)
+{
+	const char *now = monitor_config(d->monitor)->state_dir;
+
+	/* The notifiers point into the config: they move along now. */
+	notifier_reload(d->notifier);
+	if ((now == NULL) != (old_state_dir == NULL) ||
+	    (now != NULL && strcmp(now, old_state_dir) != 0))
+		log_warn("event=state_dir_changed note=\"takes effect at the "
+		    "next start; state is still saved where it was\"");
+	free(old_state_dir);
+	statefile_touch(d->state);
+}
+
 static void
 reload(struct vigild *d)
 {
 	struct config_errors errs = { 0 };
 	struct config *cfg;
 	struct api *napi = NULL;
-	char err[256];
+	char err[256], *old_state_dir;
 
 	log_notice("event=reload_begin path=%s", d->config_path);
 	cfg = config_load(d->config_path, &errs);
@@ -119,6 +140,8 @@ reload(struct vigild *d)
 		return;
 	}
 	config_errors_clear(&errs);
+	old_state_dir = monitor_config(d->monitor)->state_dir != NULL ?
+	    strdup(monitor_config(d->monitor)->state_dir) : NULL;
 	if (strcmp(cfg->listen, d->listen) != 0) {
 		/* Bind the new address before letting go of the old one. */
 		napi = api_new(d->base, d->monitor, cfg->listen, err,
@@ -128,6 +151,7 @@ reload(struct vigild *d)
 			    "the running configuration is kept\"",
 			    d->config_path, err);
 			config_free(cfg);
+			free(old_state_dir);
 			return;
 		}
 	}
@@ -137,6 +161,7 @@ reload(struct vigild *d)
 		if (l == NULL) {
 			api_free(napi);
 			config_free(cfg);
+			free(old_state_dir);
 			log_err("event=reload_rejected reason=\"out of "
 			    "memory\"");
 			return;
@@ -145,6 +170,7 @@ reload(struct vigild *d)
 			free(l);
 			api_free(napi);
 			config_free(cfg);
+			free(old_state_dir);
 			log_err("event=reload_rejected reason=\"cannot "
 			    "create the probes\"");
 			return;
@@ -155,13 +181,17 @@ reload(struct vigild *d)
 		d->listen = l;
 		log_notice("event=listening address=%s port=%u", d->listen,
 		    api_port(d->api));
+		reloaded(d, old_state_dir);
 		return;
 	}
 	if (monitor_reload(d->monitor, cfg) != 0) {
 		config_free(cfg);
 		log_err("event=reload_rejected reason=\"cannot create the "
 		    "probes\"");
+		free(old_state_dir);
+		return;
 	}
+	reloaded(d, old_state_dir);
 }
 
 static void
@@ -185,6 +215,17 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	service_stopping(d->svc);
 	event_base_loopbreak(d->base);
+}
+
+/* A rule changed state: tell the notifiers now, save the state soon. */
+static void
+on_alert(const struct alert_event *e, void *arg)
+{
+	struct vigild *d = arg;
+
+	(void)e;
+	notifier_kick(d->notifier);
+	statefile_touch(d->state);
 }
 
 static int
@@ -224,6 +265,24 @@ run(const char *path)
 		config_free(cfg);
 		goto out;
 	}
+	d.notifier = notifier_new(d.base, d.monitor);
+	if (d.notifier == NULL) {
+		log_err("event=start_failed reason=\"cannot set up the "
+		    "notifiers (out of memory)\"");
+		goto out;
+	}
+	monitor_set_alert_listener(d.monitor, on_alert, &d);
+	if (monitor_config(d.monitor)->state_dir != NULL) {
+		/* Before the first run: restored state meets fresh samples. */
+		d.state = statefile_open(d.base,
+		    monitor_config(d.monitor)->state_dir,
+		    monitor_config(d.monitor)->state_interval_ms, d.monitor,
+		    d.notifier);
+		if (d.state == NULL) {
+			log_err("event=start_failed reason=\"out of memory\"");
+			goto out;
+		}
+	}
 	d.api = api_new(d.base, d.monitor, d.listen, err, sizeof(err));
 	if (d.api == NULL) {
 		log_err("event=start_failed reason=\"%s\"", err);
@@ -260,6 +319,9 @@ out:
 			event_free(sigs[i]);
 	service_free(d.svc);
 	api_free(d.api);
+	/* Saved last, with what was told and what is still queued. */
+	statefile_close(d.state);
+	notifier_free(d.notifier);
 	monitor_free(d.monitor);
 	free(d.listen);
 	if (d.base != NULL)

@@ -87,6 +87,8 @@ void cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_http(struct probe_cfg *pc);
 void cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_pg(struct probe_cfg *pc);
+/* Reports url at node unless it is an http(s) URL with a host. */
+void cfg_check_url(struct cfgread *v, const cJSON *node, const char *url);
 /* Whether an http probe records this metric (builtin or extracted). */
 bool cfg_http_has_metric(const struct probe_cfg *pc, const char *metric);
 
@@ -101,5 +103,10 @@ void cfg_check_probe_keys(struct cfgread *v, const cJSON *p,
 void cfg_parse_rules(struct cfgread *v, const cJSON *root, const cJSON *arr,
     struct config *cfg);
 void cfg_clear_rules(struct config *cfg);
+
+/* The "notifiers" section (after the rules, which it may name). */
+void cfg_parse_notifiers(struct cfgread *v, const cJSON *arr,
+    struct config *cfg);
+void cfg_clear_notifiers(struct config *cfg);
 
 #endif

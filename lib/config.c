@@ -18,6 +18,7 @@
 #define DEFAULT_INTERVAL_MS	30000
 #define DEFAULT_TIMEOUT_MS	10000
 #define DEFAULT_RETENTION_MS	3600000
+#define DEFAULT_STATE_INTERVAL_MS	10000
 #define MIN_INTERVAL_MS		100
 #define MAX_INTERVAL_MS		(24LL * 3600 * 1000)
 #define MIN_TIMEOUT_MS		10
@@ -246,9 +247,12 @@ static void
 parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 {
 	static const char *const root_keys[] = {
-		"api", "defaults", "store", "probes", "rules", NULL,
+		"api", "defaults", "store", "probes", "rules", "notifiers",
+		"state_dir", "state_interval", "instance", NULL,
 	};
-	static const char *const api_keys[] = { "listen", "token_file", NULL };
+	static const char *const api_keys[] = {
+		"listen", "token_file", "public_url", NULL,
+	};
 	static const char *const def_keys[] = { "interval", "timeout", NULL };
 	static const char *const store_keys[] = { "retention", NULL };
 	const cJSON *o, *probes, *p;
@@ -274,6 +278,10 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 				    "\"%s\": %s", s, why);
 			free(cfg->listen);
 			cfg->listen = cfg_strdup(v, o, s);
+		}
+		if (cfg_string(v, o, "public_url", &s) == 1) {
+			cfg_check_url(v, cfg_member(o, "public_url"), s);
+			cfg->public_url = cfg_strdup(v, o, s);
 		}
 		if (cfg_string(v, o, "token_file", &s) == 1)
 			cfg->api_token = cfg_secret_file(v,
@@ -324,6 +332,17 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 		}
 	}
 	cfg_parse_rules(v, root, cfg_member(root, "rules"), cfg);
+	cfg_parse_notifiers(v, cfg_member(root, "notifiers"), cfg);
+	if (cfg_string(v, root, "state_dir", &s) == 1) {
+		if (s[0] != '/')
+			cfg_err(v, cfg_member(root, "state_dir"), "\"state_dir\""
+			    " must be an absolute path");
+		cfg->state_dir = cfg_strdup(v, root, s);
+	}
+	cfg_duration(v, root, "state_interval", 1000, 3600000,
+	    &cfg->state_interval_ms);
+	if (cfg_string(v, root, "instance", &s) == 1)
+		cfg->instance = cfg_strdup(v, root, s);
 }
 
 struct config *
@@ -352,6 +371,7 @@ config_parse(const char *path, const char *text, size_t len,
 	cfg->retention_ms = DEFAULT_RETENTION_MS;
 	cfg->default_interval_ms = DEFAULT_INTERVAL_MS;
 	cfg->default_timeout_ms = DEFAULT_TIMEOUT_MS;
+	cfg->state_interval_ms = DEFAULT_STATE_INTERVAL_MS;
 	v.doc = doc;
 	v.errs = errs;
 	parse_root(&v, jsonc_root(doc), cfg);
@@ -429,7 +449,11 @@ config_free(struct config *cfg)
 				probe_types[t].clear(&cfg->probes[i]);
 	}
 	free(cfg->probes);
+	cfg_clear_notifiers(cfg);
 	cfg_clear_rules(cfg);
+	free(cfg->state_dir);
+	free(cfg->instance);
+	free(cfg->public_url);
 	free(cfg->path);
 	free(cfg->listen);
 	if (cfg->api_token != NULL) {

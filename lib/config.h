@@ -116,6 +116,29 @@ struct rule_cfg {
 	char *canon;			/* same canon: same rule across reloads */
 };
 
+enum notifier_type { NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER };
+enum webhook_format { WEBHOOK_GENERIC, WEBHOOK_SLACK };
+
+struct notifier_cfg {
+	char *name;
+	enum notifier_type type;
+	enum webhook_format format;	/* webhook only */
+	char **urls;			/* secret for webhooks: never shown */
+	size_t nurls;
+	char *shown;			/* what /status may show: scheme://host/... */
+	char **headers;			/* "Name: value"; may be secret */
+	size_t nheaders;
+	/* Filter: which alerts go here. */
+	bool sev_warning, sev_critical;
+	char **rules;			/* names, or NULL for every rule */
+	size_t nrules;
+	struct rule_label *labels;	/* every one must match */
+	size_t nlabels;
+	int64_t repeat_ms;		/* re-notify while firing; 0: never */
+	int64_t timeout_ms;
+	size_t queue_max;
+};
+
 struct config {
 	char *path;
 	char *listen;		/* "127.0.0.1:9464", "[::1]:9464" */
@@ -128,6 +151,12 @@ struct config {
 	/* Explicit rules first, then one <probe>_down per probe. */
 	struct rule_cfg *rules;
 	size_t nrules;
+	struct notifier_cfg *notifiers;
+	size_t nnotifiers;
+	char *state_dir;	/* NULL: no state file */
+	int64_t state_interval_ms;	/* most often the state file is written */
+	char *instance;		/* names this vigild in notifications */
+	char *public_url;	/* vigild's page, for links in alerts */
 };
 
 struct config_error {

@@ -19,8 +19,8 @@ static const char *const http_builtin_metrics[] = {
 	"http_status", "body_bytes", "cert_expiry_days", "down", NULL,
 };
 
-static void
-validate_url(struct cfgread *v, const cJSON *node, const char *url)
+void
+cfg_check_url(struct cfgread *v, const cJSON *node, const char *url)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
@@ -272,7 +272,7 @@ cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	h->tls_verify = true;
 	h->max_body = DEFAULT_MAX_BODY;
 	if (cfg_string(v, p, "url", &s) == 1) {
-		validate_url(v, cfg_member(p, "url"), s);
+		cfg_check_url(v, cfg_member(p, "url"), s);
 		h->url = cfg_strdup(v, p, s);
 		if (h->url != NULL) {
 			char red[512];

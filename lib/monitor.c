@@ -579,3 +579,22 @@ monitor_loop_lag_ms(const struct monitor *m)
 {
 	return m->lag_ms[(m->lag_head + LAG_SLOTS - 1) % LAG_SLOTS];
 }
+
+int
+monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
+    double v)
+{
+	const char *dot = strchr(metric, '.');
+
+	if (dot == NULL)
+		return -1;
+	for (size_t i = 0; i < m->nrts; i++) {
+		const struct probe_cfg *pc = m->rts[i]->cfg;
+
+		if (strlen(pc->name) == (size_t)(dot - metric) &&
+		    strncmp(pc->name, metric, (size_t)(dot - metric)) == 0)
+			return store_add(m->store, metric, t, v,
+			    series_cap_for(m->cfg, pc));
+	}
+	return -1;
+}

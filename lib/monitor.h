@@ -90,6 +90,14 @@ bool monitor_probe_view(const struct monitor *m, size_t i,
 /* The rules in force (the API reads them; baselines are saved there). */
 struct ruleset *monitor_rules(const struct monitor *m);
 
+/*
+ * Puts back a sample saved before a restart: only for a metric of a
+ * configured probe, into its bounded ring. 0, or -1 (no such probe, or
+ * the store refused it).
+ */
+int monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
+    double v);
+
 /* The silences; they outlive reloads (and, with the state file, restarts). */
 struct silences *monitor_silences(const struct monitor *m);
 

@@ -222,6 +222,18 @@ ruleset_count(const struct ruleset *rs)
 	return rs->n;
 }
 
+const struct rule_cfg *
+ruleset_cfg(const struct ruleset *rs, size_t i)
+{
+	return i < rs->n ? rs->rules[i].cfg : NULL;
+}
+
+const struct rule_status *
+ruleset_status(const struct ruleset *rs, size_t i)
+{
+	return i < rs->n ? &rs->rules[i].st : NULL;
+}
+
 static bool
 reserve(struct ruleset *rs, size_t n)
 {
@@ -736,4 +748,189 @@ ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c)
 		else if (st->state == RULE_UNKNOWN)
 			c->unknown++;
 	}
+}
+
+static uint64_t
+canon_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; s != NULL && *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int64_t
+ruleset_max_window_ms(const struct ruleset *rs)
+{
+	int64_t w = 0;
+
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->rules[i].cfg->window_ms > w)
+			w = rs->rules[i].cfg->window_ms;
+	return w;
+}
+
+cJSON *
+ruleset_save(const struct ruleset *rs)
+{
+	cJSON *o = cJSON_CreateObject();
+	char hash[24];
+
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule_rt *r = &rs->rules[i];
+		const struct rule_status *st = &r->st;
+		cJSON *e, *h, *f;
+
+		if (st->evaluated == 0 && !r->has_baseline)
+			continue;
+		e = cJSON_AddObjectToObject(o, r->cfg->name);
+		/* A hex string: a double cannot hold 64 bits exactly. */
+		snprintf(hash, sizeof(hash), "%016llx",
+		    (unsigned long long)canon_hash(r->cfg->canon));
+		cJSON_AddStringToObject(e, "canon", hash);
+		cJSON_AddNumberToObject(e, "state", st->state);
+		cJSON_AddNumberToObject(e, "sev", st->sev);
+		cJSON_AddNumberToObject(e, "since", (double)st->since);
+		cJSON_AddNumberToObject(e, "cond_since", (double)st->cond_since);
+		cJSON_AddNumberToObject(e, "clear_since",
+		    (double)st->clear_since);
+		cJSON_AddNumberToObject(e, "fired_sev", st->fired_sev);
+		cJSON_AddBoolToObject(e, "known", st->known);
+		cJSON_AddNumberToObject(e, "value", st->value);
+		cJSON_AddNumberToObject(e, "threshold", st->threshold);
+		cJSON_AddStringToObject(e, "why", st->why);
+		cJSON_AddBoolToObject(e, "flapping", st->flapping);
+		cJSON_AddNumberToObject(e, "evaluated", (double)st->evaluated);
+		f = cJSON_AddArrayToObject(e, "flips");
+		for (unsigned k = 0; k < st->nflips; k++)
+			cJSON_AddItemToArray(f, cJSON_CreateNumber((double)
+			    st->flips[(st->flip_head + RULE_FLAP_SLOTS -
+			    st->nflips + k) % RULE_FLAP_SLOTS]));
+		h = cJSON_AddArrayToObject(e, "history");
+		for (unsigned k = st->nhist; k-- > 0;) {
+			struct rule_transition tr;
+			cJSON *t;
+
+			rule_history(st, k, &tr);
+			t = cJSON_CreateArray();
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(
+			    (double)tr.t));
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.from));
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.to));
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.sev));
+			cJSON_AddItemToArray(h, t);
+		}
+		if (r->has_baseline) {
+			cJSON_AddNumberToObject(e, "baseline", r->baseline);
+			cJSON_AddNumberToObject(e, "baseline_at",
+			    (double)r->baseline_at);
+		}
+	}
+	return o;
+}
+
+static double
+jnum(const cJSON *o, const char *key, double lo, double hi, bool *ok)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(x) || x->valuedouble < lo || x->valuedouble > hi) {
+		*ok = false;
+		return 0;
+	}
+	return x->valuedouble;
+}
+
+/*
+ * Restores one rule's status from e; false (nothing changed) when any
+ * field is missing or out of range: a damaged entry starts fresh.
+ */
+static bool
+restore_status(struct rule_status *out, const cJSON *e)
+{
+	struct rule_status st;
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(e, "why"), *x;
+	bool ok = true;
+
+	rule_status_init(&st);
+	st.state = (enum rule_state)jnum(e, "state", RULE_OK, RULE_UNKNOWN,
+	    &ok);
+	st.sev = (enum rule_sev)jnum(e, "sev", SEV_NONE, SEV_CRITICAL, &ok);
+	st.since = (int64_t)jnum(e, "since", 0, 9e15, &ok);
+	st.cond_since = (int64_t)jnum(e, "cond_since", 0, 9e15, &ok);
+	st.clear_since = (int64_t)jnum(e, "clear_since", 0, 9e15, &ok);
+	st.fired_sev = (enum rule_sev)jnum(e, "fired_sev", SEV_NONE,
+	    SEV_CRITICAL, &ok);
+	st.value = jnum(e, "value", -1e308, 1e308, &ok);
+	st.threshold = jnum(e, "threshold", -1e308, 1e308, &ok);
+	st.evaluated = (int64_t)jnum(e, "evaluated", 0, 9e15, &ok);
+	st.known = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "known"));
+	st.flapping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+	    "flapping"));
+	if (!ok)
+		return false;
+	if (cJSON_IsString(why))
+		snprintf(st.why, sizeof(st.why), "%s", why->valuestring);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "flips")) {
+		if (!cJSON_IsNumber(x))
+			continue;
+		st.flips[st.flip_head] = (int64_t)x->valuedouble;
+		st.flip_head = (st.flip_head + 1) % RULE_FLAP_SLOTS;
+		if (st.nflips < RULE_FLAP_SLOTS)
+			st.nflips++;
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "history")) {
+		struct rule_transition *tr = &st.hist[st.hist_head];
+
+		if (cJSON_GetArraySize(x) != 4)
+			continue;
+		tr->t = (int64_t)cJSON_GetArrayItem(x, 0)->valuedouble;
+		tr->from = (enum rule_state)cJSON_GetArrayItem(x, 1)->valueint;
+		tr->to = (enum rule_state)cJSON_GetArrayItem(x, 2)->valueint;
+		tr->sev = (enum rule_sev)cJSON_GetArrayItem(x, 3)->valueint;
+		if (tr->from > RULE_UNKNOWN || tr->to > RULE_UNKNOWN ||
+		    tr->sev > SEV_CRITICAL)
+			continue;
+		st.hist_head = (st.hist_head + 1) % RULE_HISTORY;
+		if (st.nhist < RULE_HISTORY)
+			st.nhist++;
+	}
+	*out = st;
+	return true;
+}
+
+void
+ruleset_restore(struct ruleset *rs, const cJSON *saved)
+{
+	size_t restored = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rule_rt *r = &rs->rules[i];
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(saved,
+		    r->cfg->name), *h, *b;
+		char hash[24];
+
+		if (!cJSON_IsObject(e))
+			continue;
+		b = cJSON_GetObjectItemCaseSensitive(e, "baseline");
+		if (cJSON_IsNumber(b)) {
+			r->has_baseline = true;
+			r->baseline = b->valuedouble;
+			b = cJSON_GetObjectItemCaseSensitive(e, "baseline_at");
+			r->baseline_at = cJSON_IsNumber(b) ?
+			    (int64_t)b->valuedouble : 0;
+		}
+		h = cJSON_GetObjectItemCaseSensitive(e, "canon");
+		snprintf(hash, sizeof(hash), "%016llx",
+		    (unsigned long long)canon_hash(r->cfg->canon));
+		/* Settings changed while vigild was down: start fresh. */
+		if (!cJSON_IsString(h) || strcmp(h->valuestring, hash) != 0)
+			continue;
+		if (restore_status(&r->st, e))
+			restored++;
+	}
+	log_info("event=rules_restored rules=%zu of=%zu", restored, rs->n);
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "rules.h"
 
 struct config;
@@ -66,6 +68,9 @@ void ruleset_eval(struct ruleset *rs, const struct store *st,
     const struct probe_fact *facts, size_t probe, int64_t now);
 
 size_t ruleset_count(const struct ruleset *rs);
+/* Cheap accessors for rule i (no text rendered); NULL if out of range. */
+const struct rule_cfg *ruleset_cfg(const struct ruleset *rs, size_t i);
+const struct rule_status *ruleset_status(const struct ruleset *rs, size_t i);
 
 /* Everything /status shows of a rule. */
 struct rule_view {
@@ -95,6 +100,16 @@ bool ruleset_view(const struct ruleset *rs, size_t i, int64_t now,
  */
 size_t ruleset_save_baseline(struct ruleset *rs, const char *name,
     int64_t now, size_t *skipped);
+
+/*
+ * The state file's part: every rule's status and baseline. Restoring
+ * applies to rules with the same name and settings (a hash of their
+ * canonical form); others start fresh, unknown.
+ */
+cJSON *ruleset_save(const struct ruleset *rs);
+void ruleset_restore(struct ruleset *rs, const cJSON *saved);
+/* The longest window of any rule: how much history a restart needs. */
+int64_t ruleset_max_window_ms(const struct ruleset *rs);
 
 struct ruleset_counts {
 	unsigned critical, warning, pending, unknown, suppressed;

@@ -92,7 +92,7 @@ class Sim:
 class Vigild:
     """One vigild process with a config written into workdir."""
 
-    def __init__(self, workdir, config, name="vigild", check_ready=True, extra_env=None,
+    def __init__(self, workdir, config, name="vigild", check_ready=True, wrap=(), extra_env=None,
                  journal=False):
         """extra_env: more environment variables; journal: stderr is "journald"
         (JOURNAL_STREAM names the log file, as systemd names its stream)."""
@@ -109,7 +109,7 @@ class Vigild:
             st = os.fstat(self.log.fileno())
             env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
         env.update(extra_env or {})
-        self.proc = subprocess.Popen([VIGILD, "-c", self.config_path, "--log-level", "debug"],
+        self.proc = subprocess.Popen([*wrap, VIGILD, "-c", self.config_path, "--log-level", "debug"],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.base = f"http://127.0.0.1:{self.port}"
         if check_ready:
@@ -214,3 +214,55 @@ def http_probe(name, url, interval="500ms", timeout="2s", **extra):
     p = {"name": name, "type": "http", "url": url, "interval": interval, "timeout": timeout}
     p.update(extra)
     return p
+
+
+class WebhookReceiver:
+    """A loopback HTTP server that records every POST (in arrival order).
+
+    set_status(503) makes it refuse deliveries; set_status(200) accepts
+    again. It runs in a thread of the test process and stops in stop().
+    """
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.received = []
+        self.status = 200
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                with outer.lock:
+                    status = outer.status
+                    if status == 200:
+                        outer.received.append({"path": self.path,
+                                               "headers": dict(self.headers),
+                                               "body": json.loads(body)})
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def set_status(self, status):
+        with self.lock:
+            self.status = status
+
+    def bodies(self):
+        with self.lock:
+            return [r["body"] for r in self.received]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -470,6 +470,68 @@ START_TEST(test_token_file)
 }
 END_TEST
 
+START_TEST(test_notifiers)
+{
+	char text[1024], path[] = "/tmp/vigil-hook-XXXXXX";
+	struct config_errors errs;
+	struct config *cfg;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "https://hooks.example/T1/B2/sekrit\n", 35),
+	    35);
+	close(fd);
+	snprintf(text, sizeof(text), RULES_HDR
+	    "{\"name\": \"r\", \"metric\": \"app.p95_ms\", \"op\": \">\", "
+	    "\"warn\": 1}],\n\"notifiers\": [{\"name\": \"slack\", "
+	    "\"type\": \"webhook\", \"url_file\": \"%s\", \"format\": "
+	    "\"slack\", \"severities\": [\"critical\"], \"rules\": [\"r\"]},\n"
+	    "{\"name\": \"am\", \"type\": \"alertmanager\", \"urls\": "
+	    "[\"http://127.0.0.1:9093\", \"http://127.0.0.1:9094\"]}],\n"
+	    "\"state_dir\": \"/var/lib/vigil\", \"instance\": \"ops-1\"}",
+	    path);
+	cfg = parse(text, &errs);
+	unlink(path);
+	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.v[0].msg : "");
+	ck_assert_uint_eq(cfg->nnotifiers, 2);
+	ck_assert_str_eq(cfg->notifiers[0].urls[0],
+	    "https://hooks.example/T1/B2/sekrit");
+	/* Only scheme and host are ever shown. */
+	ck_assert_str_eq(cfg->notifiers[0].shown, "https://hooks.example/...");
+	ck_assert(cfg->notifiers[0].sev_critical && !cfg->notifiers[0].sev_warning);
+	ck_assert_int_eq(cfg->notifiers[0].format, WEBHOOK_SLACK);
+	ck_assert_uint_eq(cfg->notifiers[1].nurls, 2);
+	ck_assert_int_eq(cfg->notifiers[1].repeat_ms, 60000);
+	ck_assert_str_eq(cfg->state_dir, "/var/lib/vigil");
+	ck_assert_str_eq(cfg->instance, "ops-1");
+	config_free(cfg);
+	config_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_notifier_errors)
+{
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1}],\n\"notifiers\": [{\"name\": "
+	    "\"x\", \"type\": \"pager\", \"url\": \"http://h/\"}]}", 4, 37,
+	    "unknown notifier type \"pager\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1}],\n\"notifiers\": [{\"name\": "
+	    "\"x\", \"type\": \"webhook\"}]}", 4, 15, "exactly one of \"url\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1}],\n\"notifiers\": [{\"name\": "
+	    "\"x\", \"type\": \"webhook\", \"url\": \"http://h/\", "
+	    "\"rules\": [\"nope\"]}]}", 4, 78, "no rule named \"nope\"");
+	expect_error(RULES_HDR "{\"name\": \"r\", \"metric\": \"app.p95_ms\", "
+	    "\"op\": \">\", \"warn\": 1}],\n\"notifiers\": [{\"name\": "
+	    "\"x\", \"type\": \"webhook\", \"url_env\": "
+	    "\"VIGIL_UNSET_HOOK_VAR\"}]}", 4, 59,
+	    "environment variable VIGIL_UNSET_HOOK_VAR must hold");
+	expect_error("{\"probes\": [], \"state_dir\": \"var/lib\"}", 1, 29,
+	    "must be an absolute path");
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -495,6 +557,8 @@ config_suite(void)
 	tcase_add_test(tc, test_rules_cycle);
 	tcase_add_test(tc, test_probe_debounce_keys);
 	tcase_add_test(tc, test_token_file);
+	tcase_add_test(tc, test_notifiers);
+	tcase_add_test(tc, test_notifier_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,7 +17,8 @@
 	X(store) \
 	X(window) \
 	X(rules) \
-	X(silence)
+	X(silence) \
+	X(payload)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)

@@ -1,0 +1,157 @@
+"""State that survives restarts: kill -9 while an alert fires and nobody is
+paged twice; an alert that ended while vigild was down is resolved; a
+damaged state file is moved aside, not fatal; a read-only state directory
+does not stop polling."""
+import glob
+import json
+import os
+import signal
+import subprocess
+import time
+
+from harness import E2E, Vigild, WebhookReceiver, http_probe, wait_for
+
+FAST = "300ms"
+
+
+def config(sim, rcv, state_dir, **extra):
+    cfg = {
+        "probes": [http_probe("app_advanced", sim.url("/api/health/advanced"), interval=FAST,
+                              timeout="3s", metrics={"p95_ms": "/metrics/responseTime/p95"})],
+        "rules": [{"name": "api_p95", "metric": "app_advanced.p95_ms", "op": ">", "warn": 500,
+                   "crit": 1000}],
+        "notifiers": [{"name": "hook", "type": "webhook", "url": rcv.url,
+                       "rules": ["api_p95"], "repeat_interval": "0s"}],
+        "state_dir": state_dir,
+        "state_interval": "1s",
+    }
+    cfg.update(extra)
+    return cfg
+
+
+class Restart(E2E):
+    def setUp(self):
+        super().setUp()
+        self.rcv = WebhookReceiver()
+        self.addCleanup(self.rcv.stop)
+        self.state_dir = os.path.join(self.workdir, "state")
+        os.mkdir(self.state_dir)
+
+    def start(self, cfg, name="vigild"):
+        return self.vigild(cfg, name=name)
+
+    def kill9(self, v):
+        v.proc.send_signal(signal.SIGKILL)
+        v.proc.wait(10)
+        self.vigilds.remove(v)
+        v.log.close()
+
+    def saved(self):
+        with open(os.path.join(self.state_dir, "state.json")) as f:
+            return json.load(f)
+
+    def test_kill9_while_firing_does_not_page_again(self):
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        v = self.start(cfg)
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: len(self.rcv.bodies()) == 1, 15, what="firing notified")
+        since = v.rule("api_p95")["since"]
+        # The state file has caught up with what was told.
+        wait_for(lambda: self.saved()["notifiers"]["hook"]["told"].get("api_p95"), 5,
+                 what="told state saved")
+        self.kill9(v)
+        v2 = self.start(cfg, name="second")
+        self.assertIn("event=state_restored", v2.log_text())
+        r = v2.rule("api_p95")
+        self.assertEqual((r["state"], r["since"]), ("firing", since))
+        wait_for(lambda: v2.probe("app_advanced")["runs"] >= 5, 10, what="runs after restart")
+        time.sleep(1.5)
+        self.assertEqual([b["kind"] for b in self.rcv.bodies()], ["firing"],
+                         "a restart must not page again")
+        sim.scenario("healthy")
+        bodies = wait_for(lambda: (lambda b: b if len(b) == 2 else None)(self.rcv.bodies()), 15,
+                          what="resolved")
+        self.assertEqual(bodies[1]["kind"], "resolved")
+        self.assertEqual(bodies[1]["since"], bodies[0]["since"])
+
+    def test_resolved_while_down_is_told_after_restart(self):
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        v = self.start(cfg)
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: len(self.rcv.bodies()) == 1, 15, what="firing notified")
+        wait_for(lambda: self.saved()["notifiers"]["hook"]["told"].get("api_p95"), 5,
+                 what="told state saved")
+        self.kill9(v)
+        sim.scenario("healthy")
+        v2 = self.start(cfg, name="second")
+        bodies = wait_for(lambda: (lambda b: b if len(b) == 2 else None)(self.rcv.bodies()), 15,
+                          what="resolution after restart")
+        self.assertEqual([b["kind"] for b in bodies], ["firing", "resolved"])
+        wait_for(lambda: v2.rule("api_p95")["state"] in ("resolved", "ok"), 5, what="resolved")
+
+    def test_clean_stop_saves_and_silences_survive(self):
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        v = self.start(cfg)
+        wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
+        self.vigilds.remove(v)
+        self.assertEqual(v.stop(), 0)
+        self.assertIn("event=state_saved", v.log_text())
+        doc = self.saved()
+        self.assertEqual(doc["version"], 1)
+        self.assertIn("app_advanced.p95_ms", doc["store"])
+        self.assertEqual(doc["rules"]["api_p95"]["state"], 0)   # ok
+        # Nothing secret is ever written (the notifier URL included).
+        self.assertNotIn(self.rcv.url, json.dumps(doc))
+        # Restored samples make windows meaningful at once.
+        v2 = self.start(cfg, name="second")
+        self.assertRegex(v2.log_text(), r"event=state_restored path=\S+ samples=[1-9]")
+
+    def test_damaged_state_files_are_moved_aside(self):
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        path = os.path.join(self.state_dir, "state.json")
+        cases = [("truncated", '{"version":1,"rules":{"api_p95":{"canon":"ab'),
+                 ("garbage", "\x00\x01binary garbage\xff"),
+                 ("wrong version", '{"version": 99}')]
+        for i, (what, text) in enumerate(cases):
+            with open(path, "w", errors="surrogateescape") as f:
+                f.write(text)
+            v = self.start(cfg, name=f"v{i}")
+            wait_for(lambda: v.probe("app_advanced")["runs"] >= 2, 10, what=f"{what}: polling")
+            log = v.log_text()
+            self.assertIn("event=state_file_unusable", log, what)
+            self.assertIn("starting fresh", log, what)
+            self.assertEqual(v.get("/health")[0], 200, what)
+            self.vigilds.remove(v)
+            self.assertEqual(v.stop(), 0, what)
+        aside = glob.glob(path + ".corrupt-*")
+        self.assertGreaterEqual(len(aside), 1)
+        # The last clean stop left a good file behind.
+        self.assertEqual(self.saved()["version"], 1)
+
+    def test_read_only_state_dir_keeps_polling(self):
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        if os.geteuid() == 0:
+            # Root ignores permission bits: a read-only bind mount in a
+            # private mount namespace is the honest way to say "read-only".
+            wrap = ["unshare", "-m", "sh", "-c",
+                    f"mount --bind {self.state_dir} {self.state_dir} && "
+                    f"mount -o remount,bind,ro {self.state_dir} && exec \"$0\" \"$@\""]
+        else:
+            os.chmod(self.state_dir, 0o555)
+            self.addCleanup(os.chmod, self.state_dir, 0o755)
+            wrap = []
+        v = Vigild(self.workdir, cfg, wrap=wrap)
+        self.vigilds.append(v)
+        wait_for(lambda: "event=state_save_failed" in v.log_text(), 10, what="save failure logged")
+        self.assertRegex(v.log_text(), r"error=\"create: (Read-only file system|Permission denied)\"")
+        runs = v.probe("app_advanced")["runs"]
+        wait_for(lambda: v.probe("app_advanced")["runs"] >= runs + 5, 10, what="still polling")
+        time.sleep(2.5)
+        # One line per kind of failure, not one per attempt.
+        self.assertEqual(v.log_text().count("event=state_save_failed"), 1)
+        self.assertEqual(v.get("/health")[0], 200)

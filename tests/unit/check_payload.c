@@ -1,0 +1,141 @@
+/* payload: the bodies receivers get, field by field. */
+#include <stdio.h>
+#include <string.h>
+#include <check.h>
+
+#include <cjson/cJSON.h>
+
+#include "payload.h"
+#include "suites.h"
+
+static struct notice
+sample(void)
+{
+	struct notice n;
+
+	memset(&n, 0, sizeof(n));
+	n.seq = 7;
+	n.kind = NOTICE_ESCALATED;
+	snprintf(n.rule, sizeof(n.rule), "api_p95");
+	n.firing = true;
+	n.sev = SEV_CRITICAL;
+	n.known = true;
+	n.value = 1234.5;
+	n.threshold = 1000;
+	snprintf(n.unit, sizeof(n.unit), "ms");
+	snprintf(n.summary, sizeof(n.summary), "API p95 1234.5 ms");
+	n.since = 1764387600000LL;	/* 2025-11-29T03:40:00Z */
+	n.t = 1764387660000LL;
+	snprintf(n.labels[0].key, sizeof(n.labels[0].key), "team");
+	snprintf(n.labels[0].value, sizeof(n.labels[0].value), "web");
+	n.nlabels = 1;
+	return n;
+}
+
+static const struct sender snd = { "ops-1", "http://vigil:9464/" };
+
+static const char *
+str(const cJSON *o, const char *k)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(x) ? x->valuestring : "(absent)";
+}
+
+START_TEST(test_generic)
+{
+	struct notice n = sample();
+	char *s = payload_generic(&n, &snd);
+	cJSON *o = cJSON_Parse(s);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(str(o, "id"), "ops-1-7");
+	ck_assert_str_eq(str(o, "kind"), "escalated");
+	ck_assert_str_eq(str(o, "state"), "firing");
+	ck_assert_str_eq(str(o, "severity"), "critical");
+	ck_assert_str_eq(str(o, "since"), "2025-11-29T03:40:00.000Z");
+	ck_assert_str_eq(str(o, "instance"), "ops-1");
+	ck_assert(cJSON_GetObjectItem(o, "value")->valuedouble == 1234.5);
+	ck_assert_str_eq(str(cJSON_GetObjectItem(o, "labels"), "team"), "web");
+	cJSON_Delete(o);
+	cJSON_free(s);
+	/* Resolved: no severity; an unknown value is null, not a number. */
+	n.firing = false;
+	n.kind = NOTICE_RESOLVED;
+	n.known = false;
+	s = payload_generic(&n, &snd);
+	o = cJSON_Parse(s);
+	ck_assert_str_eq(str(o, "state"), "resolved");
+	ck_assert_ptr_null(cJSON_GetObjectItem(o, "severity"));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "value")));
+	cJSON_Delete(o);
+	cJSON_free(s);
+}
+END_TEST
+
+START_TEST(test_slack)
+{
+	struct notice n = sample();
+	char *s = payload_slack(&n, &snd);
+	cJSON *o = cJSON_Parse(s), *b;
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_ptr_nonnull(strstr(str(o, "text"), "CRITICAL api_p95: "
+	    "API p95 1234.5 ms"));
+	b = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "blocks"), 0);
+	ck_assert_str_eq(str(b, "type"), "section");
+	ck_assert_str_eq(str(cJSON_GetObjectItem(b, "text"), "type"),
+	    "mrkdwn");
+	ck_assert_ptr_nonnull(strstr(str(cJSON_GetObjectItem(b, "text"),
+	    "text"), "<http://vigil:9464/|status>"));
+	cJSON_Delete(o);
+	cJSON_free(s);
+}
+END_TEST
+
+START_TEST(test_alertmanager)
+{
+	struct notice a = sample(), b = sample();
+	const struct notice *v[2] = { &a, &b };
+	char *s;
+	cJSON *o, *x, *l;
+
+	/* A rule label cannot take over the alert's identity. */
+	snprintf(a.labels[1].key, sizeof(a.labels[1].key), "alertname");
+	snprintf(a.labels[1].value, sizeof(a.labels[1].value), "spoof");
+	a.nlabels = 2;
+	b.firing = false;
+	b.kind = NOTICE_RESOLVED;
+	s = payload_alertmanager(v, 2, &snd);
+	o = cJSON_Parse(s);
+	ck_assert_int_eq(cJSON_GetArraySize(o), 2);
+	x = cJSON_GetArrayItem(o, 0);
+	l = cJSON_GetObjectItem(x, "labels");
+	ck_assert_str_eq(str(l, "alertname"), "api_p95");
+	ck_assert_str_eq(str(l, "severity"), "critical");
+	ck_assert_str_eq(str(l, "instance"), "ops-1");
+	ck_assert_str_eq(str(l, "team"), "web");
+	ck_assert_str_eq(str(x, "startsAt"), "2025-11-29T03:40:00.000Z");
+	ck_assert_ptr_null(cJSON_GetObjectItem(x, "endsAt"));
+	ck_assert_str_eq(str(cJSON_GetObjectItem(x, "annotations"), "value"),
+	    "1234.5");
+	ck_assert_str_eq(str(x, "generatorURL"), "http://vigil:9464/");
+	x = cJSON_GetArrayItem(o, 1);
+	ck_assert_str_eq(str(x, "endsAt"), "2025-11-29T03:41:00.000Z");
+	cJSON_Delete(o);
+	cJSON_free(s);
+}
+END_TEST
+
+Suite *
+payload_suite(void)
+{
+	Suite *s = suite_create("payload");
+	TCase *tc = tcase_create("bodies");
+
+	tcase_add_test(tc, test_generic);
+	tcase_add_test(tc, test_slack);
+	tcase_add_test(tc, test_alertmanager);
+	suite_add_tcase(s, tc);
+	return s;
+}
