@@ -18,7 +18,9 @@
 	X(window) \
 	X(rules) \
 	X(silence) \
-	X(payload)
+	X(payload) \
+	X(stats) \
+	X(judge)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)
