@@ -1,5 +1,6 @@
 #include "clock.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -22,4 +23,80 @@ clock_iso(int64_t ms, char *buf, size_t len)
 	gmtime_r(&s, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
+}
+
+/* n digits at *p as a number; -1 if any is not a digit. */
+static int
+digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+static bool
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int
+clock_parse_iso(const char *s, int64_t *ms)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	const char *p = s;
+	int y, mo, d, h, mi, sec, frac = 0, off = 0;
+	int64_t days;
+
+	if ((y = digits(&p, 4)) < 0 || *p++ != '-' ||
+	    (mo = digits(&p, 2)) < 0 || *p++ != '-' ||
+	    (d = digits(&p, 2)) < 0 || (*p != 'T' && *p != 't' && *p != ' '))
+		return -1;
+	p++;
+	if ((h = digits(&p, 2)) < 0 || *p++ != ':' ||
+	    (mi = digits(&p, 2)) < 0 || *p++ != ':' ||
+	    (sec = digits(&p, 2)) < 0)
+		return -1;
+	if (*p == '.') {
+		int scale = 100;
+
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		/* Milliseconds are kept; finer digits are read and dropped. */
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1, oh, om;
+
+		if ((oh = digits(&p, 2)) < 0 || *p++ != ':' ||
+		    (om = digits(&p, 2)) < 0 || oh > 23 || om > 59)
+			return -1;
+		off = sign * (oh * 60 + om);
+	} else {
+		return -1;
+	}
+	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 || mi > 59 ||
+	    sec > 60)
+		return -1;
+	/* Days since the epoch, without timegm's dependence on TZ. */
+	days = 0;
+	for (int yy = 1970; yy < y; yy++)
+		days += leap(yy) ? 366 : 365;
+	for (int m = 1; m < mo; m++)
+		days += mdays[m - 1] + (m == 2 && leap(y));
+	days += d - 1;
+	*ms = (((days * 24 + h) * 60 + mi) * 60 + sec - (int64_t)off * 60) *
+	    1000 + frac;
+	return 0;
 }

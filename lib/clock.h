@@ -12,5 +12,12 @@
 int64_t clock_wall_ms(void);
 /* "2026-11-29T03:41:45.801Z"; len >= 32. */
 void clock_iso(int64_t ms, char *buf, size_t len);
+/*
+ * Parses an ISO-8601 instant with a zone: "2026-03-02T10:15:00Z",
+ * "2026-03-02T10:15:00.250+01:00" (a space may stand for the T). A time
+ * without a zone is refused: whose local time would it be? Returns 0 and
+ * the Unix ms, or -1.
+ */
+int clock_parse_iso(const char *s, int64_t *ms);
 
 #endif

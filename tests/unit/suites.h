@@ -18,6 +18,9 @@
 	X(window) \
 	X(rules) \
 	X(silence) \
+	X(silence_json) \
+	X(metrics) \
+	X(page) \
 	X(payload) \
 	X(stats) \
 	X(judge)

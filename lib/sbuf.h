@@ -1,0 +1,31 @@
+/*
+ * sbuf: a growing text buffer with a ceiling, for answers built piece by
+ * piece (/metrics, the HTML page). Past its ceiling, or when memory runs
+ * out, it stops growing and remembers that it failed, so callers append
+ * without checking each step and look once at the end: an answer is
+ * either whole or refused, never silently cut short.
+ */
+#ifndef VIGIL_SBUF_H
+#define VIGIL_SBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sbuf {
+	char *s;		/* always NUL-terminated once anything is added */
+	size_t len, cap;
+	size_t max;		/* the ceiling, in bytes of text */
+	bool failed;
+};
+
+void sbuf_init(struct sbuf *b, size_t max);
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_puts(struct sbuf *b, const char *s);
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The text (the caller frees it), or NULL if the buffer failed. */
+char *sbuf_take(struct sbuf *b);
+/* Frees the text; b may be NULL. */
+void sbuf_free(struct sbuf *b);
+
+#endif
