@@ -105,6 +105,15 @@ check_config(const char *path)
 	return EXIT_SUCCESS;
 }
 
+/* A silence or a baseline changed over the API: save the state soon. */
+static void
+on_api_change(void *arg)
+{
+	struct vigild *d = arg;
+
+	statefile_touch(d->state);
+}
+
 /* What follows a reload that took effect; takes old_state_dir. */
 static void
 reloaded(struct vigild *d, char *old_state_dir)
@@ -144,8 +153,7 @@ reload(struct vigild *d)
 	    strdup(monitor_config(d->monitor)->state_dir) : NULL;
 	if (strcmp(cfg->listen, d->listen) != 0) {
 		/* Bind the new address before letting go of the old one. */
-		napi = api_new(d->base, d->monitor, cfg->listen, err,
-		    sizeof(err));
+		napi = api_new(d->base, d->monitor, cfg, err, sizeof(err));
 		if (napi == NULL) {
 			log_err("event=reload_rejected path=%s reason=\"%s; "
 			    "the running configuration is kept\"",
@@ -154,6 +162,7 @@ reload(struct vigild *d)
 			free(old_state_dir);
 			return;
 		}
+		api_set_listener(napi, on_api_change, d);
 	}
 	if (napi != NULL) {
 		char *l = strdup(cfg->listen);
@@ -283,11 +292,13 @@ run(const char *path)
 			goto out;
 		}
 	}
-	d.api = api_new(d.base, d.monitor, d.listen, err, sizeof(err));
+	d.api = api_new(d.base, d.monitor, monitor_config(d.monitor), err,
+	    sizeof(err));
 	if (d.api == NULL) {
 		log_err("event=start_failed reason=\"%s\"", err);
 		goto out;
 	}
+	api_set_listener(d.api, on_api_change, &d);
 	d.svc = service_new(d.base, getenv("NOTIFY_SOCKET"),
 	    getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"),
 	    service_summarize_monitor, d.monitor);

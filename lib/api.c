@@ -1,5 +1,6 @@
 #include "api.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,30 +8,78 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "alerts.h"
+#include "api_int.h"
 #include "clock.h"
 #include "config.h"
 #include "health.h"
 #include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
+#include "page.h"
 #include "ruleset.h"
 #include "status.h"
 
-struct api {
-	struct monitor *m;
-	struct httpd *httpd;
+/*
+ * Who may call what. GET and HEAD need the route's `read` access; POST and
+ * DELETE always need the token: a monitor anyone on the host can silence
+ * is not one to trust.
+ */
+enum access {
+	ACCESS_OPEN,	/* never any auth: uptime monitors read a 401 as up */
+	ACCESS_DETAIL,	/* the token, when listening beyond loopback */
+	ACCESS_WRITE,	/* the token, always */
 };
 
-/* Per-request state: the body so far, capped at API_MAX_BODY. */
-struct api_req {
-	char *body;
-	size_t len;
-	bool too_big;
-};
+typedef enum MHD_Result (*route_fn)(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
 
-static enum MHD_Result
+static enum MHD_Result r_health(struct api *, struct MHD_Connection *,
+    struct api_req *, const char *);
+static enum MHD_Result r_livez(struct api *, struct MHD_Connection *,
+    struct api_req *, const char *);
+static enum MHD_Result r_status(struct api *, struct MHD_Connection *,
+    struct api_req *, const char *);
+static enum MHD_Result r_alerts(struct api *, struct MHD_Connection *,
+    struct api_req *, const char *);
+static enum MHD_Result r_metrics(struct api *, struct MHD_Connection *,
+    struct api_req *, const char *);
+static enum MHD_Result r_page(struct api *, struct MHD_Connection *,
+    struct api_req *, const char *);
+static enum MHD_Result r_baseline(struct api *, struct MHD_Connection *,
+    struct api_req *, const char *);
+
+/*
+ * Every endpoint. A path ending in '/' is a prefix whose rest is the
+ * argument ("/silences/12"). New endpoints (the release gate's
+ * /deploys) are a line here.
+ */
+static const struct route {
+	const char *path;
+	const char *label;	/* for vigil_http_requests_total */
+	enum access read;
+	route_fn get, post, del;
+} routes[] = {
+	{ "/health", "/health", ACCESS_OPEN, r_health, NULL, NULL },
+	{ "/livez", "/livez", ACCESS_OPEN, r_livez, NULL, NULL },
+	{ "/status", "/status", ACCESS_DETAIL, r_status, NULL, NULL },
+	{ "/alerts", "/alerts", ACCESS_DETAIL, r_alerts, NULL, NULL },
+	{ "/metrics", "/metrics", ACCESS_DETAIL, r_metrics, NULL, NULL },
+	{ "/", "/", ACCESS_DETAIL, r_page, NULL, NULL },
+	{ "/silences", "/silences", ACCESS_DETAIL, api_silences_list,
+	    api_silences_add, NULL },
+	{ "/silences/", "/silences/{id}", ACCESS_DETAIL, api_silence_get,
+	    NULL, api_silence_delete },
+	{ "/baseline", "/baseline", ACCESS_DETAIL, NULL, r_baseline, NULL },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static const char *route_labels[NROUTES + 1];
+
+enum MHD_Result
 api_send(struct MHD_Connection *c, unsigned code, const char *type,
-    char *body, const char *allow)
+    char *body, const char *const *hdrs)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -43,6 +92,7 @@ api_send(struct MHD_Connection *c, unsigned code, const char *type,
 		    MHD_RESPMEM_PERSISTENT);
 		code = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		type = "application/json";
+		hdrs = NULL;
 	} else {
 		r = MHD_create_response_from_buffer(strlen(body), body,
 		    MHD_RESPMEM_MUST_FREE);
@@ -53,8 +103,9 @@ api_send(struct MHD_Connection *c, unsigned code, const char *type,
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (allow != NULL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
+		MHD_add_response_header(r, hdrs[i], hdrs[i + 1]);
 	if (code == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer realm=\"vigild\"");
@@ -63,8 +114,8 @@ api_send(struct MHD_Connection *c, unsigned code, const char *type,
 	return ret;
 }
 
-static char *
-json_take(cJSON *root)
+char *
+api_json_take(cJSON *root)
 {
 	char *s = root != NULL ? cJSON_PrintUnformatted(root) : NULL;
 
@@ -72,14 +123,20 @@ json_take(cJSON *root)
 	return s;
 }
 
-static enum MHD_Result
-api_error(struct MHD_Connection *c, unsigned code, const char *msg,
-    const char *allow)
+enum MHD_Result
+api_error(struct MHD_Connection *c, unsigned code, const char *msg)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "error", msg);
-	return api_send(c, code, "application/json", json_take(o), allow);
+	return api_send(c, code, "application/json", api_json_take(o), NULL);
+}
+
+void
+api_changed(struct api *a)
+{
+	if (a->changed != NULL)
+		a->changed(a->changed_arg);
 }
 
 /*
@@ -99,45 +156,152 @@ token_equal(const char *given, const char *want)
 }
 
 /*
- * Mutating endpoints need the bearer token. Without api.token_file they
- * are refused outright: a monitor that anyone on the host can silence
- * is not one to trust.
+ * Checks the request against the access it needs. On refusal the answer
+ * is queued (401 without a token, 403 for a wrong one, or when mutating
+ * endpoints are off for want of api.token_file) and *ok is false.
  */
 static enum MHD_Result
-api_check_auth(struct api *a, struct MHD_Connection *c, bool *ok)
+api_check_auth(struct api *a, struct MHD_Connection *c, enum access need,
+    bool *ok)
 {
 	const char *tok = monitor_config(a->m)->api_token;
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 
+	*ok = true;
+	if (need == ACCESS_OPEN ||
+	    (need == ACCESS_DETAIL && (a->loopback || tok == NULL)))
+		return MHD_YES;
+	if (tok != NULL && h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
+	    token_equal(h + 7, tok))
+		return MHD_YES;
 	*ok = false;
+	a->auth_failures++;
 	if (tok == NULL)
 		return api_error(c, MHD_HTTP_FORBIDDEN, "mutating endpoints "
-		    "are disabled: set api.token_file in the configuration",
-		    NULL);
+		    "are disabled: set api.token_file in the configuration");
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
 		return api_error(c, MHD_HTTP_UNAUTHORIZED,
-		    "missing bearer token", NULL);
-	if (!token_equal(h + 7, tok)) {
-		log_warn("event=auth_rejected reason=wrong_token");
-		return api_error(c, MHD_HTTP_FORBIDDEN, "wrong token", NULL);
-	}
-	*ok = true;
-	return MHD_YES;
+		    "missing bearer token");
+	log_warn("event=auth_rejected reason=wrong_token");
+	return api_error(c, MHD_HTTP_FORBIDDEN, "wrong token");
+}
+
+static enum MHD_Result
+r_health(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
+{
+	struct health h;
+
+	(void)rq;
+	(void)arg;
+	health_eval(a->m, &h);
+	return api_send(c, strcmp(h.status, "fail") == 0 ?
+	    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+	    "application/health+json", health_json(a->m), NULL);
+}
+
+/*
+ * Whether vigild itself works, whatever the application does: its loop
+ * ticks on time and its probes start. An uptime monitor of the monitor
+ * tells "vigil is dead" from "the application is unhealthy" by it.
+ */
+static enum MHD_Result
+r_livez(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char why[256];
+	bool degraded = monitor_degraded(a->m, why, sizeof(why));
+
+	(void)rq;
+	(void)arg;
+	cJSON_AddStringToObject(o, "status", degraded ? "fail" : "pass");
+	cJSON_AddStringToObject(o, "serviceId", "vigild");
+	cJSON_AddStringToObject(o, "version", VIGIL_VERSION);
+	cJSON_AddNumberToObject(o, "loop_lag_ms",
+	    (double)monitor_loop_lag_ms(a->m));
+	if (degraded)
+		cJSON_AddStringToObject(o, "output", why);
+	return api_send(c, degraded ? MHD_HTTP_SERVICE_UNAVAILABLE :
+	    MHD_HTTP_OK, "application/health+json", api_json_take(o), NULL);
+}
+
+static enum MHD_Result
+r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
+{
+	(void)rq;
+	(void)arg;
+	return api_send(c, MHD_HTTP_OK, "application/json",
+	    status_json(a->m), NULL);
+}
+
+static enum MHD_Result
+r_alerts(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
+{
+	struct alerts_filter f;
+	const char *why;
+
+	(void)rq;
+	(void)arg;
+	if (alerts_filter_parse(MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "severity"), MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "state"), &f, &why) != 0)
+		return api_error(c, MHD_HTTP_BAD_REQUEST, why);
+	return api_send(c, MHD_HTTP_OK, "application/json",
+	    alerts_json(a->m, &f), NULL);
+}
+
+static enum MHD_Result
+r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
+{
+	struct metrics_http h = {
+		.connections = httpd_connections(a->httpd),
+		.endpoints = route_labels,
+		.requests = a->requests,
+		.nendpoints = NROUTES + 1,
+		.auth_failures = a->auth_failures,
+	};
+
+	(void)rq;
+	(void)arg;
+	/* Prometheus 3 refuses a scrape whose Content-Type is not exact. */
+	return api_send(c, MHD_HTTP_OK,
+	    "text/plain; version=0.0.4; charset=utf-8",
+	    metrics_text(a->m, &h), NULL);
+}
+
+static enum MHD_Result
+r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
+{
+	/* The page is self-contained: nothing may load from elsewhere. */
+	static const char *const hdrs[] = {
+		"Content-Security-Policy", "default-src 'none'; style-src "
+		    "'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+		"Referrer-Policy", "no-referrer",
+		NULL,
+	};
+
+	(void)rq;
+	(void)arg;
+	return api_send(c, MHD_HTTP_OK, "text/html; charset=utf-8",
+	    page_html(a->m), hdrs);
 }
 
 /* POST /baseline {"rule": "api_p95"}: saves current values as baselines. */
 static enum MHD_Result
-api_baseline(struct api *a, struct MHD_Connection *c, struct api_req *rq)
+r_baseline(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
 {
 	const char *name = NULL;
 	cJSON *doc = NULL, *o;
 	size_t saved, skipped;
-	bool ok;
-	enum MHD_Result ret = api_check_auth(a, c, &ok);
 
-	if (!ok)
-		return ret;
+	(void)arg;
 	if (rq->len > 0) {
 		const cJSON *r;
 
@@ -147,58 +311,91 @@ api_baseline(struct api *a, struct MHD_Connection *c, struct api_req *rq)
 		    (r != NULL && !cJSON_IsString(r))) {
 			cJSON_Delete(doc);
 			return api_error(c, MHD_HTTP_BAD_REQUEST, "expected "
-			    "{} or {\"rule\": \"<name>\"}", NULL);
+			    "{} or {\"rule\": \"<name>\"}");
 		}
 		if (r != NULL)
 			name = r->valuestring;
 	}
 	if (name != NULL && config_rule(monitor_config(a->m), name) == NULL) {
 		cJSON_Delete(doc);
-		return api_error(c, MHD_HTTP_NOT_FOUND, "no such rule", NULL);
+		return api_error(c, MHD_HTTP_NOT_FOUND, "no such rule");
 	}
 	saved = ruleset_save_baseline(monitor_rules(a->m), name,
 	    clock_wall_ms(), &skipped);
 	cJSON_Delete(doc);
+	if (saved > 0)
+		api_changed(a);
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "saved", (double)saved);
 	cJSON_AddNumberToObject(o, "skipped_unknown", (double)skipped);
-	return api_send(c, MHD_HTTP_OK, "application/json", json_take(o),
+	return api_send(c, MHD_HTTP_OK, "application/json", api_json_take(o),
 	    NULL);
+}
+
+/* Which route serves url; NROUTES when none. *arg: a prefix's rest. */
+static size_t
+find_route(const char *url, const char **arg)
+{
+	*arg = NULL;
+	for (size_t i = 0; i < NROUTES; i++) {
+		size_t n = strlen(routes[i].path);
+
+		if (n > 1 && routes[i].path[n - 1] == '/') {
+			if (strncmp(url, routes[i].path, n) == 0 &&
+			    url[n] != '\0' && strchr(url + n, '/') == NULL) {
+				*arg = url + n;
+				return i;
+			}
+		} else if (strcmp(url, routes[i].path) == 0) {
+			return i;
+		}
+	}
+	return NROUTES;
 }
 
 static enum MHD_Result
 api_route(struct api *a, struct MHD_Connection *c, const char *url,
     const char *method, struct api_req *rq)
 {
-	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	const struct route *rt;
+	const char *arg;
+	size_t i = find_route(url, &arg);
+	route_fn fn = NULL;
+	enum access need;
+	enum MHD_Result ret;
+	bool ok;
 
-	if (strcmp(url, "/health") == 0) {
-		struct health h;
+	a->requests[i]++;
+	if (i == NROUTES)
+		return api_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	rt = &routes[i];
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) {
+		fn = rt->get;
+		need = rt->read;
+	} else {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+			fn = rt->post;
+		else if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
+			fn = rt->del;
+		need = ACCESS_WRITE;
+	}
+	if (fn == NULL) {
+		char allow[40];
+		const char *hdrs[] = { MHD_HTTP_HEADER_ALLOW, allow, NULL };
 
-		if (!get && !head)
-			return api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "method not allowed", "GET, HEAD");
-		health_eval(a->m, &h);
-		return api_send(c, strcmp(h.status, "fail") == 0 ?
-		    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
-		    "application/health+json", health_json(a->m), NULL);
+		snprintf(allow, sizeof(allow), "%s%s%s",
+		    rt->get != NULL ? "GET, HEAD" : "",
+		    rt->post != NULL ? (rt->get != NULL ? ", POST" : "POST") :
+		    "", rt->del != NULL ? ", DELETE" : "");
+		return api_send(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "application/json",
+		    strdup("{\"error\":\"method not allowed\"}"), hdrs);
 	}
-	if (strcmp(url, "/status") == 0) {
-		if (!get && !head)
-			return api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "method not allowed", "GET, HEAD");
-		return api_send(c, MHD_HTTP_OK, "application/json",
-		    status_json(a->m), NULL);
-	}
-	if (strcmp(url, "/baseline") == 0) {
-		if (!post)
-			return api_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "method not allowed", "POST");
-		return api_baseline(a, c, rq);
-	}
-	return api_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	ret = api_check_auth(a, c, need, &ok);
+	if (!ok)
+		return ret;
+	return fn(a, c, rq, arg);
 }
 
 static enum MHD_Result
@@ -210,11 +407,20 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	if (rq == NULL) {
+		const char *cl = MHD_lookup_connection_value(c,
+		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
 		/* Headers only so far; the answer comes after any body. */
 		rq = calloc(1, sizeof(*rq));
 		if (rq == NULL)
 			return MHD_NO;
 		*con_cls = rq;
+		/* A body announced too large is refused before it is read. */
+		if (cl != NULL && strtoull(cl, NULL, 10) > API_MAX_BODY) {
+			rq->too_big = true;
+			return api_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+			    "request body too large");
+		}
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -236,7 +442,7 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->too_big)
 		return api_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		    "request body too large", NULL);
+		    "request body too large");
 	return api_route(cls, c, url, method, rq);
 }
 
@@ -255,30 +461,77 @@ api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* Whether listen ("127.0.0.1:9464", "[::1]:0") is a loopback address. */
+bool
+api_listen_is_loopback(const char *listen)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char host[64];
+	unsigned port;
+	const char *why;
+
+	if (config_split_listen(listen, host, sizeof(host), &port, &why) != 0)
+		return false;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		static const unsigned char v6_loop[16] = { [15] = 1 };
+		static const unsigned char v4_mapped[12] = { [10] = 0xff,
+		    [11] = 0xff };
+
+		return memcmp(a, v6_loop, 16) == 0 ||
+		    (memcmp(a, v4_mapped, 12) == 0 && a[12] == 127);
+	}
+	return false;
+}
+
 struct api *
-api_new(struct event_base *base, struct monitor *m, const char *listen,
-    char *err, size_t errlen)
+api_new(struct event_base *base, struct monitor *m,
+    const struct config *cfg, char *err, size_t errlen)
 {
 	static const struct httpd_limits lim = {
-		.max_conns = 1000,
-		.max_conns_per_ip = 0,
-		.timeout_s = 15,
-		.conn_memory = 32 * 1024,
+		.max_conns = API_MAX_CONNS,
+		.max_conns_per_ip = API_MAX_CONNS_PER_IP,
+		.timeout_s = API_IDLE_TIMEOUT_S,
+		.deadline_s = API_REQUEST_DEADLINE_S,
+		.conn_memory = API_CONN_MEMORY,
 	};
+	const char *listen = cfg->listen;
+	struct httpd_tls tls = { cfg->api_tls_cert, cfg->api_tls_key };
 	struct api *a = calloc(1, sizeof(*a));
 
-	if (a == NULL) {
+	for (size_t i = 0; i < NROUTES; i++)
+		route_labels[i] = routes[i].label;
+	route_labels[NROUTES] = "other";
+	if (a != NULL)
+		a->requests = calloc(NROUTES + 1, sizeof(*a->requests));
+	if (a == NULL || a->requests == NULL) {
+		free(a);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	a->m = m;
-	a->httpd = httpd_new(base, listen, &lim, api_handler, api_completed,
-	    a, err, errlen);
+	a->loopback = api_listen_is_loopback(listen);
+	a->httpd = httpd_new(base, listen, &lim, tls.cert_pem != NULL ? &tls :
+	    NULL, api_handler, api_completed, a, err, errlen);
 	if (a->httpd == NULL) {
+		free(a->requests);
 		free(a);
 		return NULL;
 	}
+	if (!a->loopback && cfg->api_token == NULL)
+		log_warn("event=api_open listen=%s reason=\"listening beyond "
+		    "loopback without api.token_file: /status, /alerts, "
+		    "/metrics and the page are readable by anyone who can "
+		    "reach this address\"", listen);
 	return a;
+}
+
+void
+api_set_listener(struct api *a, void (*changed)(void *arg), void *arg)
+{
+	a->changed = changed;
+	a->changed_arg = arg;
 }
 
 void
@@ -287,6 +540,7 @@ api_free(struct api *a)
 	if (a == NULL)
 		return;
 	httpd_free(a->httpd);
+	free(a->requests);
 	free(a);
 }
 

@@ -99,6 +99,11 @@ bool cfg_http_has_metric(const struct probe_cfg *pc, const char *metric);
 void cfg_check_probe_keys(struct cfgread *v, const cJSON *p,
     const char *const *own, const char *where);
 
+/* "api.tls": reads the certificate and key files named there. */
+void cfg_parse_api_tls(struct cfgread *v, const cJSON *api,
+    struct config *cfg);
+void cfg_clear_api_tls(struct config *cfg);
+
 /* The "rules" section, then one implicit <probe>_down rule per probe. */
 void cfg_parse_rules(struct cfgread *v, const cJSON *root, const cJSON *arr,
     struct config *cfg);

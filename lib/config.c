@@ -251,7 +251,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 		"state_dir", "state_interval", "instance", NULL,
 	};
 	static const char *const api_keys[] = {
-		"listen", "token_file", "public_url", NULL,
+		"listen", "token_file", "public_url", "tls", NULL,
 	};
 	static const char *const def_keys[] = { "interval", "timeout", NULL };
 	static const char *const store_keys[] = { "retention", NULL };
@@ -286,6 +286,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 		if (cfg_string(v, o, "token_file", &s) == 1)
 			cfg->api_token = cfg_secret_file(v,
 			    cfg_member(o, "token_file"), s);
+		cfg_parse_api_tls(v, o, cfg);
 	}
 	if ((o = cfg_object(v, root, "defaults")) != NULL) {
 		cfg_check_keys(v, o, def_keys, "\"defaults\"");
@@ -454,6 +455,7 @@ config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->instance);
 	free(cfg->public_url);
+	cfg_clear_api_tls(cfg);
 	free(cfg->path);
 	free(cfg->listen);
 	if (cfg->api_token != NULL) {

@@ -143,6 +143,9 @@ struct config {
 	char *path;
 	char *listen;		/* "127.0.0.1:9464", "[::1]:9464" */
 	char *api_token;	/* from api.token_file; secret, never shown */
+	/* api.tls: PEM text of the certificate and key (NULL: plain HTTP). */
+	char *api_tls_cert;
+	char *api_tls_key;	/* secret, never shown */
 	int64_t retention_ms;	/* how much history each metric keeps */
 	int64_t default_interval_ms;
 	int64_t default_timeout_ms;

@@ -9,6 +9,25 @@
 #include "config.h"
 #include "monitor.h"
 #include "ruleset.h"
+#include "silence.h"
+
+/*
+ * " [silenced by ana until 14:00:00Z]": the verdict stays the truth, but
+ * whoever reads it learns that someone already knows.
+ */
+static void
+silenced_note(const struct silences *sl, const struct rule_cfg *rc,
+    int64_t now, char *buf, size_t len)
+{
+	const struct silence *x = silences_match(sl, rc, now);
+	char t[40];
+
+	buf[0] = '\0';
+	if (x == NULL)
+		return;
+	clock_iso(x->expires, t, sizeof(t));
+	snprintf(buf, len, " [silenced by %s until %.19sZ]", x->author, t);
+}
 
 /* Appends "; text" to the output, as much as fits. */
 static void
@@ -26,8 +45,9 @@ health_eval(const struct monitor *m, struct health *h)
 	const struct ruleset *rs = monitor_rules(m);
 	int64_t now = clock_wall_ms();
 	bool fail = false, warn = false;
+	const struct silences *sl = monitor_silences(m);
 	struct rule_view v;
-	char why[256];
+	char why[256], note[SILENCE_MAX_TEXT + 64];
 
 	h->output[0] = '\0';
 	if (monitor_degraded(m, why, sizeof(why))) {
@@ -38,19 +58,23 @@ health_eval(const struct monitor *m, struct health *h)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; ruleset_view(rs, i, now, &v); i++) {
 			const struct rule_status *st = v.st;
-			char line[400];
+			char line[400 + sizeof(note)];
 
 			if (pass == 0 && st->state == RULE_FIRING &&
 			    st->sev == SEV_CRITICAL) {
 				fail = true;
-				snprintf(line, sizeof(line), "critical: %s: %s",
-				    v.cfg->name, v.summary);
+				silenced_note(sl, v.cfg, now, note,
+				    sizeof(note));
+				snprintf(line, sizeof(line), "critical: %s: %s%s",
+				    v.cfg->name, v.summary, note);
 				add_output(h, line);
 			} else if (pass == 1 && st->state == RULE_FIRING &&
 			    st->sev == SEV_WARNING) {
 				warn = true;
-				snprintf(line, sizeof(line), "warning: %s: %s",
-				    v.cfg->name, v.summary);
+				silenced_note(sl, v.cfg, now, note,
+				    sizeof(note));
+				snprintf(line, sizeof(line), "warning: %s: %s%s",
+				    v.cfg->name, v.summary, note);
 				add_output(h, line);
 			} else if (pass == 1 && st->state == RULE_UNKNOWN &&
 			    !st->suppressed) {

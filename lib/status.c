@@ -11,7 +11,10 @@
 #include "health.h"
 #include "monitor.h"
 #include "probe.h"
+#include "alerts.h"
 #include "ruleset.h"
+#include "silence.h"
+#include "silence_json.h"
 #include "store.h"
 
 static void
@@ -81,11 +84,12 @@ add_level(cJSON *o, const char *key, const struct rule_level *l)
 }
 
 static cJSON *
-rule_json(const struct rule_view *v, int64_t now)
+rule_json(const struct rule_view *v, const struct silences *sl, int64_t now)
 {
 	const struct rule_cfg *rc = v->cfg;
 	const struct rule_status *st = v->st;
 	cJSON *r = cJSON_CreateObject(), *t, *h;
+	const struct silence *x;
 	struct rule_transition tr;
 
 	cJSON_AddStringToObject(r, "name", rc->name);
@@ -141,6 +145,9 @@ rule_json(const struct rule_view *v, int64_t now)
 		cJSON_AddStringToObject(r, "probe_error", v->probe_error);
 	if (st->suppressed)
 		cJSON_AddStringToObject(r, "suppressed_by", st->suppressed_by);
+	/* Its notifications are held; the state above is still the truth. */
+	if ((x = silences_match(sl, rc, now)) != NULL)
+		cJSON_AddItemToObject(r, "silenced_by", silence_json(x, now));
 	if (rc->depends_on != NULL)
 		cJSON_AddStringToObject(r, "depends_on", rc->depends_on);
 	cJSON_AddBoolToObject(r, "flapping", st->flapping);
@@ -239,7 +246,9 @@ status_json(const struct monitor *m)
 		cJSON_AddItemToArray(probes, probe_json(&v));
 	rules = cJSON_AddArrayToObject(o, "rules");
 	for (size_t i = 0; ruleset_view(rs, i, now, &rv); i++)
-		cJSON_AddItemToArray(rules, rule_json(&rv, now));
+		cJSON_AddItemToArray(rules, rule_json(&rv,
+		    monitor_silences(m), now));
+	cJSON_AddItemToObject(o, "silences", alerts_silences_json(m, now));
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return out;

@@ -1,0 +1,64 @@
+/*
+ * api_int: what the API's files share (api.c: the server, routing,
+ * authentication and the read endpoints; api_silences.c: the silences).
+ * Not for use outside the api module.
+ */
+#ifndef VIGIL_API_INT_H
+#define VIGIL_API_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+struct cJSON;
+struct httpd;
+struct monitor;
+
+struct api {
+	struct monitor *m;
+	struct httpd *httpd;
+	/*
+	 * Listening on loopback only: the detailed read endpoints are open
+	 * to whoever can reach them (that host's users). Beyond loopback,
+	 * with api.token_file, they need the token too.
+	 */
+	bool loopback;
+	void (*changed)(void *arg);	/* after a silence or baseline change */
+	void *changed_arg;
+	uint64_t *requests;		/* per route, then "other" */
+	uint64_t auth_failures;
+};
+
+/* Per-request state: the body so far, capped at API_MAX_BODY. */
+struct api_req {
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+/*
+ * Queues an answer and frees body (malloc'd; NULL means out of memory and
+ * becomes a 500). hdrs: NULL, or name, value, ..., NULL.
+ */
+enum MHD_Result api_send(struct MHD_Connection *c, unsigned code,
+    const char *type, char *body, const char *const *hdrs);
+/* {"error": msg} with code. */
+enum MHD_Result api_error(struct MHD_Connection *c, unsigned code,
+    const char *msg);
+/* Prints and frees a JSON document. */
+char *api_json_take(struct cJSON *root);
+/* Tells the owner that saved state (silences, baselines) changed. */
+void api_changed(struct api *a);
+
+enum MHD_Result api_silences_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_silences_add(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_silence_get(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_silence_delete(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+
+#endif
