@@ -51,12 +51,16 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 SIM_SRC  := $(sort $(wildcard tests/sim/*.c))
 SIM_OBJ  := $(SIM_SRC:%.c=$(B)/%.o)
 
-PROGS := $(B)/vigild $(B)/portal-sim $(B)/check-unit
+# vigilctl: its main, then one file per group of commands (ctl_*.c).
+CTL_SRC  := daemon/vigilctl.c $(sort $(wildcard daemon/ctl_*.c))
+CTL_OBJ  := $(CTL_SRC:%.c=$(B)/%.o)
+
+PROGS := $(B)/vigild $(B)/vigilctl $(B)/portal-sim $(B)/check-unit
 
 .PHONY: all check check-unit check-e2e check-plain check-san demo deps \
         install clean lint deb
 
-all: $(B)/vigild $(B)/portal-sim
+all: $(B)/vigild $(B)/vigilctl $(B)/portal-sim
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,6 +75,9 @@ $(B)/libvigil.a: $(LIB_OBJ)
 $(B)/vigild: $(B)/daemon/vigild.o $(B)/libvigil.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/vigilctl: $(CTL_OBJ) $(B)/libvigil.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/portal-sim: $(SIM_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
@@ -81,14 +88,15 @@ $(B)/tests/unit/%.o: tests/unit/%.c
 $(B)/check-unit: $(UNIT_OBJ) $(B)/libvigil.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(B)/daemon/vigild.d
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
+    $(B)/daemon/vigild.d
 
 # The test runs: unit tests, then the end-to-end suite against the real
 # binaries. check-plain and check-san run them on the two builds.
 check-unit: $(B)/check-unit
 	CK_DEFAULT_TIMEOUT=30 $(B)/check-unit
 
-check-e2e: $(B)/vigild $(B)/portal-sim
+check-e2e: $(B)/vigild $(B)/vigilctl $(B)/portal-sim
 	VIGIL_BUILD=$(B) python3 tests/e2e/run.py
 
 check-plain:
@@ -108,7 +116,7 @@ check: deps lint
 # replacement that the code base uses instead.
 lint:
 	@if grep -nE '\b(atoi|atol|sprintf|vsprintf|strcpy|strcat|strtok|gets)\s*\(' \
-	    lib/*.c lib/*.h daemon/*.c tests/sim/*.c; then \
+	    lib/*.c lib/*.h daemon/*.c daemon/*.h tests/sim/*.c; then \
 	  echo "lint: banned function used (see above)"; exit 1; fi
 
 demo: deps
@@ -128,15 +136,18 @@ deps:
 
 # The unit is generated so that its ExecStart= names the vigild installed
 # here, whatever PREFIX is.
-install: $(B)/vigild
+install: $(B)/vigild $(B)/vigilctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/vigil \
 	           $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
-	           $(DESTDIR)$(MANDIR)/man8
+	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BINDIR) \
+	           $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/vigild $(DESTDIR)$(SBINDIR)/vigild
+	install -m 0755 $(B)/vigilctl $(DESTDIR)$(BINDIR)/vigilctl
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    systemd/vigil.service.in > $(B)/vigil.service
 	install -m 0644 $(B)/vigil.service $(DESTDIR)$(UNITDIR)/vigil.service
 	install -m 0644 man/vigild.8 $(DESTDIR)$(MANDIR)/man8/vigild.8
+	install -m 0644 man/vigilctl.1 $(DESTDIR)$(MANDIR)/man1/vigilctl.1
 	install -m 0644 man/vigil.json.5 $(DESTDIR)$(MANDIR)/man5/vigil.json.5
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.json ]; then \
 	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.json"; \

@@ -32,7 +32,7 @@ UNIT_DIRECTIVES = {
     "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
 }
 CREDENTIALS = ["vigil.sentry-token", "vigil.pg-password", "vigil.webhook-url"]
-MAN_PAGES = ["man8/vigild.8", "man5/vigil.json.5"]
+MAN_PAGES = ["man8/vigild.8", "man5/vigil.json.5", "man1/vigilctl.1"]
 
 
 def run(cmd, **kw):
@@ -91,6 +91,7 @@ class Install(unittest.TestCase):
             "etc/vigil/vigil.json",
             "usr/local/lib/systemd/system/vigil.service",
             "usr/local/sbin/vigild",
+            "usr/local/bin/vigilctl",
             *(f"usr/local/share/man/{m}" for m in MAN_PAGES),
         ]))
         self.assertTrue(os.stat(os.path.join(dest, "usr/local/sbin/vigild")).st_mode & stat.S_IXOTH)
@@ -234,7 +235,8 @@ class Deb(unittest.TestCase):
         contents = run(["dpkg-deb", "-c", deb]).stdout
         for path in ("./usr/sbin/vigild", "./lib/systemd/system/vigil.service",
                      "./etc/vigil/vigil.json", "./usr/share/man/man8/vigild.8.gz",
-                     "./usr/share/man/man5/vigil.json.5.gz"):
+                     "./usr/share/man/man5/vigil.json.5.gz", "./usr/bin/vigilctl",
+                     "./usr/share/man/man1/vigilctl.1.gz"):
             self.assertIn(path, contents)
         conffiles = run(["dpkg-deb", "-I", deb, "conffiles"]).stdout.split()
         self.assertEqual(conffiles, ["/etc/vigil/vigil.json"])

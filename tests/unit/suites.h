@@ -21,6 +21,7 @@
 	X(silence_json) \
 	X(metrics) \
 	X(page) \
+	X(client) \
 	X(payload) \
 	X(stats) \
 	X(judge)

@@ -1,0 +1,77 @@
+/*
+ * ctl: what vigilctl's command files share. vigilctl.c parses the command
+ * line, finds vigild (lib/client) and dispatches through its command
+ * table; each group of commands lives in its own file (ctl_oncall.c:
+ * status, alerts, silences) and renders what vigild answers.
+ */
+#ifndef VIGIL_CTL_H
+#define VIGIL_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "client.h"
+
+/* Exit codes, the same for every command (see --help and vigilctl(1)). */
+enum {
+	CTL_OK = 0,		/* done; or healthy, nothing firing */
+	CTL_WARN = 1,		/* status warn; a warning firing */
+	CTL_FAIL = 2,		/* status fail; a critical firing */
+	CTL_UNREACHABLE = 3,	/* vigild did not answer, or not usably */
+	CTL_REFUSED = 4,	/* vigild refused: bad input, token, no such */
+	CTL_USAGE = 64,		/* the command line is wrong */
+};
+
+/* The options a command may take (globals are always allowed). */
+enum {
+	OPT_JSON = 1 << 0,
+	OPT_RULE = 1 << 1,
+	OPT_MATCH = 1 << 2,
+	OPT_FOR = 1 << 3,
+	OPT_UNTIL = 1 << 4,
+	OPT_COMMENT = 1 << 5,
+	OPT_AUTHOR = 1 << 6,
+	OPT_SEVERITY = 1 << 7,
+	OPT_STATE = 1 << 8,
+};
+
+#define CTL_MAX_MATCH 8
+
+struct ctl {
+	struct client cli;
+	bool color;		/* ANSI colours on stdout */
+	bool json;
+	const char *rule, *dur, *until, *comment, *author;
+	const char *severity, *state;
+	const char *match[CTL_MAX_MATCH];
+	size_t nmatch;
+	char **args;		/* operands after the command's words */
+	int nargs;
+};
+
+enum ctl_color { C_RED, C_YELLOW, C_GREEN, C_BLUE, C_DIM, C_BOLD, C_OFF };
+
+/* The escape sequence for c, or "" without colours. */
+const char *ctl_c(const struct ctl *x, enum ctl_color c);
+
+/*
+ * One request; on success (0) the answer is in *a and, for a JSON body,
+ * parsed into *doc (NULL otherwise; the caller deletes it). Otherwise
+ * prints why on stderr and returns the exit code: CTL_UNREACHABLE, or
+ * CTL_REFUSED for a 4xx (with vigild's reason and, for 401/403, where a
+ * token comes from).
+ */
+int ctl_call(struct ctl *x, const char *method, const char *path,
+    const char *body, struct client_answer *a, cJSON **doc);
+
+/* The commands of ctl_oncall.c. */
+int ctl_status(struct ctl *x);
+int ctl_alerts(struct ctl *x);
+int ctl_silence_add(struct ctl *x);
+int ctl_silence_list(struct ctl *x);
+int ctl_silence_expire(struct ctl *x);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * vigilctl: the on-call engineer's client of vigild. Arguments, the
+ * command table, help and exit codes; the commands themselves are in
+ * ctl_*.c, the HTTP plumbing in lib/client.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "client.h"
+#include "ctl.h"
+
+/*
+ * Every command: its words, what runs it, the options it takes, and its
+ * help. The release gate's commands (deploy, wait, baseline, report) are
+ * more lines here and a ctl_release.c.
+ */
+static const struct ctl_cmd {
+	const char *name, *sub;
+	int (*run)(struct ctl *x);
+	unsigned opts;
+	const char *synopsis;
+	const char *help;
+} cmds[] = {
+	{ "status", NULL, ctl_status, OPT_JSON,
+	    "status [--json]",
+	    "The whole picture on one screen: the verdict, firing alerts\n"
+	    "first (with since-when and who silenced them), each probe's\n"
+	    "last run, the key numbers and the silences. Coloured when\n"
+	    "standard output is a terminal. --json prints vigild's /status\n"
+	    "document as it is.\n"
+	    "Exit: 0 pass, 1 warn, 2 fail, 3 vigild unreachable.\n" },
+	{ "alerts", NULL, ctl_alerts, OPT_JSON | OPT_SEVERITY | OPT_STATE,
+	    "alerts [--severity critical|warning] [--state firing|pending|"
+	    "unknown] [--json]",
+	    "Active alerts, most urgent first: firing (critical, then\n"
+	    "warning), pending, unknown; silenced ones are marked with the\n"
+	    "silence. Several values are comma-separated\n"
+	    "(--state firing,pending).\n"
+	    "Exit: 0 nothing firing, 1 a warning firing, 2 a critical\n"
+	    "firing, 3 vigild unreachable, 4 a bad filter.\n" },
+	{ "silence", "add", ctl_silence_add,
+	    OPT_JSON | OPT_RULE | OPT_MATCH | OPT_FOR | OPT_UNTIL |
+	    OPT_COMMENT | OPT_AUTHOR,
+	    "silence add (--rule RULE | --match LABEL=VALUE ...) "
+	    "(--for DURATION | --until TIME) --comment TEXT [--author NAME]",
+	    "Holds the notifications of the matching alerts until the\n"
+	    "silence expires; they still show, marked silenced. Match a\n"
+	    "rule by name, or rules by label (every --match must hold).\n"
+	    "--for takes a duration (30m, 2h, 1h30m; at most 30d); --until\n"
+	    "an ISO-8601 time with a zone (2026-03-02T18:00:00Z) or Unix\n"
+	    "seconds. --author defaults to $USER. Needs the token.\n"
+	    "Exit: 0 added (its id is printed), 3 vigild unreachable,\n"
+	    "4 refused (the reason is printed).\n" },
+	{ "silence", "list", ctl_silence_list, OPT_JSON,
+	    "silence list [--json]",
+	    "The silences in force, with what each matches now and when it\n"
+	    "ends.\n"
+	    "Exit: 0, or 3 vigild unreachable.\n" },
+	{ "silence", "expire", ctl_silence_expire, 0,
+	    "silence expire ID",
+	    "Ends silence ID now. Needs the token.\n"
+	    "Exit: 0 expired, 3 vigild unreachable, 4 no such silence or\n"
+	    "refused.\n" },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: vigilctl [options] COMMAND [command options]\n\n"
+	    "commands:\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(f, "  vigilctl %s\n", cmds[i].synopsis);
+	fprintf(f,
+	    "  vigilctl help [COMMAND]\n"
+	    "\n"
+	    "options:\n"
+	    "  -u, --url URL          vigild's address (default: $VIGIL_URL,\n"
+	    "                         else api.listen of the configuration,\n"
+	    "                         else %s)\n"
+	    "  -c, --config FILE      the configuration to read api.listen,\n"
+	    "                         api.token_file and api.tls from\n"
+	    "                         (default %s, when readable)\n"
+	    "      --token-file FILE  the bearer token (default:\n"
+	    "                         $VIGIL_TOKEN_FILE, else api.token_file)\n"
+	    "      --cacert FILE      CA certificate for https (default: the\n"
+	    "                         configuration's api.tls.cert_file, else\n"
+	    "                         the system's)\n"
+	    "      --timeout SECONDS  give up on vigild after this (default 10)\n"
+	    "      --color, --no-color  force colours on or off (default: on\n"
+	    "                         when standard output is a terminal and\n"
+	    "                         $NO_COLOR is unset)\n"
+	    "  -h, --help             this text; COMMAND --help for a command\n"
+	    "  -V, --version          print the version\n"
+	    "\n"
+	    "exit status:\n"
+	    "  0   done; status pass; nothing firing\n"
+	    "  1   status warn; a warning firing\n"
+	    "  2   status fail; a critical alert firing\n"
+	    "  3   vigild could not be reached, or its answer not used\n"
+	    "  4   vigild refused the request (bad input, token, not found)\n"
+	    "  64  usage error\n",
+	    CLIENT_DEFAULT_URL, CLIENT_DEFAULT_CONFIG);
+}
+
+static void
+command_help(FILE *f, const struct ctl_cmd *c)
+{
+	fprintf(f, "usage: vigilctl %s\n\n%s", c->synopsis, c->help);
+}
+
+/* The command named by the first words of args, or NULL. */
+static const struct ctl_cmd *
+find_cmd(char **args, int nargs, int *used)
+{
+	for (size_t i = 0; i < NCMDS; i++) {
+		if (nargs < 1 || strcmp(args[0], cmds[i].name) != 0)
+			continue;
+		if (cmds[i].sub == NULL) {
+			*used = 1;
+			return &cmds[i];
+		}
+		if (nargs >= 2 && strcmp(args[1], cmds[i].sub) == 0) {
+			*used = 2;
+			return &cmds[i];
+		}
+	}
+	return NULL;
+}
+
+/* Help for "help silence", "help silence add", "silence --help". */
+static int
+help_for(char **args, int nargs)
+{
+	int used, shown = 0;
+	const struct ctl_cmd *c = find_cmd(args, nargs, &used);
+
+	if (nargs == 0) {
+		usage(stdout);
+		return CTL_OK;
+	}
+	if (c != NULL && (c->sub == NULL || used == 2)) {
+		command_help(stdout, c);
+		return CTL_OK;
+	}
+	for (size_t i = 0; i < NCMDS; i++) {
+		if (strcmp(args[0], cmds[i].name) != 0)
+			continue;
+		fprintf(stdout, "%s", shown++ > 0 ? "\n" : "");
+		command_help(stdout, &cmds[i]);
+	}
+	if (shown > 0)
+		return CTL_OK;
+	fprintf(stderr, "vigilctl: no command \"%s\"\n", args[0]);
+	usage(stderr);
+	return CTL_USAGE;
+}
+
+const char *
+ctl_c(const struct ctl *x, enum ctl_color c)
+{
+	static const char *const seq[] = { "\033[31m", "\033[33m",
+	    "\033[32m", "\033[34m", "\033[2m", "\033[1m", "\033[0m" };
+
+	return x->color ? seq[c] : "";
+}
+
+int
+ctl_call(struct ctl *x, const char *method, const char *path,
+    const char *body, struct client_answer *a, cJSON **doc)
+{
+	char err[700];
+	const cJSON *e;
+
+	*doc = NULL;
+	if (client_request(&x->cli, method, path, body, a, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "vigilctl: %s (the address is from %s; "
+		    "--url or $VIGIL_URL to change it)\n", err,
+		    x->cli.url_from);
+		return CTL_UNREACHABLE;
+	}
+	if (a->len > 0)
+		*doc = cJSON_ParseWithLength(a->body, a->len);
+	if (a->status >= 200 && a->status < 300)
+		return CTL_OK;
+	e = cJSON_GetObjectItemCaseSensitive(*doc, "error");
+	if (a->status >= 400 && a->status < 500) {
+		fprintf(stderr, "vigilctl: vigild refused %s %s (HTTP %ld): "
+		    "%s\n", method, path, a->status, cJSON_IsString(e) ?
+		    e->valuestring : "no reason given");
+		if ((a->status == 401 || a->status == 403) &&
+		    x->cli.token == NULL)
+			fprintf(stderr, "vigilctl: no token was sent: give "
+			    "--token-file FILE or $VIGIL_TOKEN_FILE%s%s\n",
+			    x->cli.token_note[0] != '\0' ? "; " : "",
+			    x->cli.token_note);
+		cJSON_Delete(*doc);
+		*doc = NULL;
+		return CTL_REFUSED;
+	}
+	fprintf(stderr, "vigilctl: vigild answered %s %s with HTTP %ld%s%s\n",
+	    method, path, a->status, cJSON_IsString(e) ? ": " : "",
+	    cJSON_IsString(e) ? e->valuestring : "");
+	cJSON_Delete(*doc);
+	*doc = NULL;
+	return CTL_UNREACHABLE;
+}
+
+enum {
+	O_TOKEN_FILE = 256, O_CACERT, O_TIMEOUT, O_COLOR, O_NO_COLOR,
+	O_JSON, O_RULE, O_MATCH, O_FOR, O_UNTIL, O_COMMENT, O_AUTHOR,
+	O_SEVERITY, O_STATE,
+};
+
+/* Which command option each getopt value stands for. */
+static unsigned
+opt_bit(int o)
+{
+	switch (o) {
+	case O_JSON:
+		return OPT_JSON;
+	case O_RULE:
+		return OPT_RULE;
+	case O_MATCH:
+		return OPT_MATCH;
+	case O_FOR:
+		return OPT_FOR;
+	case O_UNTIL:
+		return OPT_UNTIL;
+	case O_COMMENT:
+		return OPT_COMMENT;
+	case O_AUTHOR:
+		return OPT_AUTHOR;
+	case O_SEVERITY:
+		return OPT_SEVERITY;
+	case O_STATE:
+		return OPT_STATE;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
+		{ "cacert", required_argument, NULL, O_CACERT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "color", no_argument, NULL, O_COLOR },
+		{ "no-color", no_argument, NULL, O_NO_COLOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "rule", required_argument, NULL, O_RULE },
+		{ "match", required_argument, NULL, O_MATCH },
+		{ "for", required_argument, NULL, O_FOR },
+		{ "until", required_argument, NULL, O_UNTIL },
+		{ "comment", required_argument, NULL, O_COMMENT },
+		{ "author", required_argument, NULL, O_AUTHOR },
+		{ "severity", required_argument, NULL, O_SEVERITY },
+		{ "state", required_argument, NULL, O_STATE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client_opts co = { 0 };
+	struct ctl x;
+	const struct ctl_cmd *cmd;
+	unsigned seen = 0;
+	int o, used, rc, color = -1;
+	bool help = false;
+	char err[700], *end;
+
+	memset(&x, 0, sizeof(x));
+	while ((o = getopt_long(argc, argv, "u:c:hV", opts, NULL)) != -1) {
+		seen |= opt_bit(o);
+		switch (o) {
+		case 'u':
+			co.url = optarg;
+			break;
+		case 'c':
+			co.config = optarg;
+			break;
+		case O_TOKEN_FILE:
+			co.token_file = optarg;
+			break;
+		case O_CACERT:
+			co.cacert = optarg;
+			break;
+		case O_TIMEOUT:
+			co.timeout_ms = strtol(optarg, &end, 10) * 1000;
+			if (*optarg == '\0' || *end != '\0' ||
+			    co.timeout_ms <= 0 || co.timeout_ms > 3600000) {
+				fprintf(stderr, "vigilctl: --timeout takes "
+				    "seconds, 1 to 3600\n");
+				return CTL_USAGE;
+			}
+			break;
+		case O_COLOR:
+			color = 1;
+			break;
+		case O_NO_COLOR:
+			color = 0;
+			break;
+		case 'h':
+			help = true;
+			break;
+		case 'V':
+			printf("vigilctl %s\n", VIGIL_VERSION);
+			return CTL_OK;
+		case O_JSON:
+			x.json = true;
+			break;
+		case O_RULE:
+			x.rule = optarg;
+			break;
+		case O_MATCH:
+			if (x.nmatch == CTL_MAX_MATCH) {
+				fprintf(stderr, "vigilctl: at most %d "
+				    "--match\n", CTL_MAX_MATCH);
+				return CTL_USAGE;
+			}
+			x.match[x.nmatch++] = optarg;
+			break;
+		case O_FOR:
+			x.dur = optarg;
+			break;
+		case O_UNTIL:
+			x.until = optarg;
+			break;
+		case O_COMMENT:
+			x.comment = optarg;
+			break;
+		case O_AUTHOR:
+			x.author = optarg;
+			break;
+		case O_SEVERITY:
+			x.severity = optarg;
+			break;
+		case O_STATE:
+			x.state = optarg;
+			break;
+		default:
+			usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	argv += optind;
+	argc -= optind;
+	if (argc > 0 && strcmp(argv[0], "help") == 0)
+		return help_for(argv + 1, argc - 1);
+	if (help)
+		return help_for(argv, argc);
+	if (argc == 0) {
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	cmd = find_cmd(argv, argc, &used);
+	if (cmd == NULL) {
+		fprintf(stderr, "vigilctl: unknown command \"%s%s%s\"\n",
+		    argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	if ((seen & ~cmd->opts) != 0) {
+		fprintf(stderr, "vigilctl: an option given is not one of "
+		    "\"%s%s%s\"'s\n", cmd->name, cmd->sub != NULL ? " " : "",
+		    cmd->sub != NULL ? cmd->sub : "");
+		command_help(stderr, cmd);
+		return CTL_USAGE;
+	}
+	x.args = argv + used;
+	x.nargs = argc - used;
+	if (color < 0)
+		color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
+		    (getenv("TERM") == NULL || strcmp(getenv("TERM"),
+		    "dumb") != 0);
+	x.color = color == 1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "vigilctl: curl_global_init failed\n");
+		return CTL_UNREACHABLE;
+	}
+	if (client_init(&x.cli, &co, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigilctl: %s\n", err);
+		curl_global_cleanup();
+		return CTL_USAGE;
+	}
+	rc = cmd->run(&x);
+	client_clear(&x.cli);
+	curl_global_cleanup();
+	return rc;
+}
