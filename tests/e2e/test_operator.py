@@ -384,6 +384,32 @@ class Silences(E2E):
         self.assertEqual(call(v, "DELETE", "/silences/1", token=TOKEN)[0], 403)
 
 
+class SilencedSendsNothing(E2E):
+    def test_a_silenced_firing_rule_notifies_nobody_until_the_silence_ends(self):
+        from harness import WebhookReceiver
+        rcv = WebhookReceiver()
+        self.addCleanup(rcv.stop)
+        sim = self.sim(args=["--rps", "2000"])
+        v = self.vigild({"api": {"token_file": token_file(self.workdir)},
+                         "probes": app_probes(sim), "rules": RULES,
+                         "notifiers": [{"name": "hook", "type": "webhook", "url": rcv.url,
+                                        "rules": ["error_rate"], "repeat_interval": "0s"}]})
+        wait_for(lambda: v.rule("error_rate")["state"] == "ok", 15, what="error_rate ok")
+        status, _, body = call(v, "POST", "/silences", token=TOKEN, body=json.dumps(
+            {"matchers": {"team": "web"}, "author": "ana", "comment": "known", "duration": "1h"}))
+        self.assertEqual(status, 201)
+        sid = json.loads(body)["id"]
+        sim.scenario("error_spike")
+        wait_for(lambda: v.rule("error_rate")["state"] == "firing", 15, what="firing")
+        time.sleep(2)       # several notifier passes
+        self.assertEqual(rcv.bodies(), [], "a silenced alert sends nothing")
+        self.assertEqual(v.rule("error_rate")["silenced_by"]["id"], sid)
+        # The silence ends while it still fires: now it is told.
+        self.assertEqual(call(v, "DELETE", f"/silences/{sid}", token=TOKEN)[0], 204)
+        bodies = wait_for(lambda: rcv.bodies(), 10, what="the notification")
+        self.assertEqual((bodies[0]["rule"], bodies[0]["kind"]), ("error_rate", "firing"))
+
+
 class WideVigild(Vigild):
     """vigild listening on every interface (reached, still, on loopback)."""
 
