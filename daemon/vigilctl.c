@@ -274,6 +274,7 @@ main(int argc, char **argv)
 	const struct ctl_cmd *cmd;
 	unsigned seen = 0;
 	int o, used, rc, color = -1;
+	long secs;
 	bool help = false;
 	char err[700], *end;
 
@@ -294,13 +295,14 @@ main(int argc, char **argv)
 			co.cacert = optarg;
 			break;
 		case O_TIMEOUT:
-			co.timeout_ms = strtol(optarg, &end, 10) * 1000;
-			if (*optarg == '\0' || *end != '\0' ||
-			    co.timeout_ms <= 0 || co.timeout_ms > 3600000) {
+			secs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || secs < 1 ||
+			    secs > 3600) {
 				fprintf(stderr, "vigilctl: --timeout takes "
 				    "seconds, 1 to 3600\n");
 				return CTL_USAGE;
 			}
+			co.timeout_ms = secs * 1000;
 			break;
 		case O_COLOR:
 			color = 1;
