@@ -38,9 +38,10 @@ struct probe_type_info {
 static const struct probe_type_info probe_types[] = {
 	{ "http", PROBE_HTTP, cfg_parse_http, cfg_clear_http },
 	{ "postgres", PROBE_POSTGRES, cfg_parse_pg, cfg_clear_pg },
+	{ "sentry", PROBE_SENTRY, cfg_parse_sentry, cfg_clear_sentry },
 };
 #define NPROBE_TYPES (sizeof(probe_types) / sizeof(probe_types[0]))
-#define PROBE_TYPE_LIST "\"http\", \"postgres\""
+#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\""
 
 const char *
 probe_type_name(enum probe_type t)

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "config_pg.h"
+#include "config_sentry.h"
 
 #include "rules.h"
 #include "window.h"
@@ -24,6 +25,7 @@
 enum probe_type {
 	PROBE_HTTP,
 	PROBE_POSTGRES,
+	PROBE_SENTRY,
 };
 
 const char *probe_type_name(enum probe_type t);
@@ -84,6 +86,7 @@ struct probe_cfg {
 	char *target;
 	struct http_cfg http;
 	struct pg_cfg pg;
+	struct sentry_cfg sentry;
 };
 
 /* A label on a rule: passed along with its alerts. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config_pg.h"
+#include "config_sentry.h"
 #include "duration.h"
 
 #define DEFAULT_FLAP_WINDOW_MS	(10 * 60 * 1000)
@@ -83,6 +84,14 @@ resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
 			    "(see the postgres probe's metrics in README.md)",
 			    probe, dot + 1);
+			return -1;
+		}
+		if (pc->type == PROBE_SENTRY &&
+		    !cfg_sentry_has_metric(pc, dot + 1)) {
+			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
+			    "(see the sentry probe's metrics in README.md; "
+			    "some need \"outcomes\" or \"issues\")", probe,
+			    dot + 1);
 			return -1;
 		}
 		if (pc->type == PROBE_HTTP &&

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "probe_http.h"
 #include "probe_pg.h"
+#include "probe_sentry.h"
 
 struct probe {
 	const struct probe_ops *ops;
@@ -30,6 +31,7 @@ static const char *const fail_names[] = {
 	[PROBE_FAIL_INTERNAL] = "internal",
 	[PROBE_FAIL_AUTH] = "auth",
 	[PROBE_FAIL_QUERY] = "query",
+	[PROBE_FAIL_RATE_LIMITED] = "rate_limited",
 };
 
 const char *
@@ -147,6 +149,8 @@ probe_ops_for(enum probe_type t)
 		return &probe_http_ops;
 	case PROBE_POSTGRES:
 		return &probe_pg_ops;
+	case PROBE_SENTRY:
+		return &probe_sentry_ops;
 	}
 	return NULL;
 }

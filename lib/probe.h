@@ -26,6 +26,11 @@ enum probe_fail {
 	PROBE_FAIL_INTERNAL,	/* out of memory, setup failure */
 	PROBE_FAIL_AUTH,	/* credentials or role refused */
 	PROBE_FAIL_QUERY,	/* the database answered with an error */
+	/*
+	 * The source refused to answer for now (HTTP 429, a spent rate-limit
+	 * budget): vigil cannot measure, which says nothing of the target.
+	 */
+	PROBE_FAIL_RATE_LIMITED,
 };
 
 const char *probe_fail_name(enum probe_fail f);

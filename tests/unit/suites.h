@@ -11,6 +11,7 @@
 	X(jsonptr) \
 	X(config) \
 	X(pg) \
+	X(sentry) \
 	X(sdnotify) \
 	X(service) \
 	X(sched) \
