@@ -6,12 +6,16 @@
  * scenarios (errors, slowness, leaks, outages, hangs, broken or huge
  * bodies) through control endpoints under /_sim/. See README.md.
  *
+ * It also stands in for Sentry's web API under /api/0/ (sim_sentry.c),
+ * with an event rate that follows the application's errors.
+ *
  * libmicrohttpd runs one thread per connection, so a slow or hanging answer
  * only ever occupies its own thread. Delays sleep in short steps and poll a
  * stop flag so that SIGTERM ends every connection promptly.
  */
 #include "sim_http.h"
 #include "sim_model.h"
+#include "sim_sentry.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,8 +59,9 @@ static const char *const endpoint_paths[EP_COUNT] = {
  * lib/sched.h. <threads.h> does not include it.
  */
 struct server {
-	mtx_t lock;                    /* guards model and hits */
+	mtx_t lock;                    /* guards model, hits and sentry */
 	struct sim_model model;
+	struct sim_sentry sentry;      /* the Sentry API stand-in */
 	unsigned long hits[EP_COUNT];  /* requests received per endpoint */
 	struct sim_params defaults;    /* from the command line; read-only */
 	struct timespec start;         /* CLOCK_MONOTONIC at start */
@@ -290,6 +295,7 @@ static enum MHD_Result control_switch(struct server *srv,
 	mtx_lock(&srv->lock);
 	old = srv->model.scenario;
 	sim_model_switch(&srv->model, sc, &p, elapsed_s(srv), wall_s());
+	sim_sentry_on_switch(&srv->sentry, sc, wall_s());
 	mtx_unlock(&srv->lock);
 
 	fprintf(stderr, "portal-sim: scenario %s -> %s (slow_ms=%ld rate=%g "
@@ -333,15 +339,17 @@ static enum MHD_Result control_stats(struct server *srv,
 	if (reset)
 		memset(srv->hits, 0, sizeof(srv->hits));
 	memcpy(h, srv->hits, sizeof(h));
-	mtx_unlock(&srv->lock);
+	for (unsigned i = 0; i < EP_COUNT; i++)
+		total += h[i];
 
 	body_printf(&b, "{\"requests\":{");
-	for (unsigned i = 0; i < EP_COUNT; i++) {
+	for (unsigned i = 0; i < EP_COUNT; i++)
 		body_printf(&b, "%s\"%s\":%lu", i ? "," : "", endpoint_paths[i],
 		            h[i]);
-		total += h[i];
-	}
-	body_printf(&b, "},\"total\":%lu}", total);
+	body_printf(&b, "},\"total\":%lu", total);
+	sim_sentry_stats(&srv->sentry, &b, reset);
+	mtx_unlock(&srv->lock);
+	body_printf(&b, "}");
 	return send_body(c, MHD_HTTP_OK, &b, NULL);
 }
 
@@ -368,6 +376,12 @@ static enum MHD_Result handle_control(struct server *srv,
 		return get ? control_stats(srv, c, 0) : send_bad_method(c, "GET, HEAD");
 	if (strcmp(url, "/_sim/stats/reset") == 0)
 		return set ? control_stats(srv, c, 1) : send_bad_method(c, "POST, PUT");
+	if (strcmp(url, "/_sim/sentry") == 0) {
+		if (!get && !set)
+			return send_bad_method(c, "GET, HEAD, POST, PUT");
+		return sim_sentry_control(&srv->sentry, &srv->lock, &srv->model,
+		                          elapsed_s(srv), wall_s(), c, set);
+	}
 	return send_not_found(c, url);
 }
 
@@ -402,6 +416,10 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c,
 
 	if (strncmp(url, "/_sim/", 6) == 0)
 		return handle_control(srv, c, url, method);
+	if (strncmp(url, "/api/0/", 7) == 0)
+		return sim_sentry_handle(&srv->sentry, &srv->lock, &srv->model,
+		                         elapsed_s(srv), wall_s(), c, url,
+		                         method);
 	ep = app_endpoint(url);
 	if (ep == EP_NONE)
 		return send_not_found(c, url);
@@ -437,6 +455,11 @@ struct options {
 	double rps;
 	double window_s;
 	int verbose;
+	const char *sentry_token;
+	const char *sentry_token_file;
+	const char *sentry_org;
+	const char *sentry_project;
+	long sentry_limit;
 };
 
 static void usage(FILE *out)
@@ -445,15 +468,29 @@ static void usage(FILE *out)
 	        "usage: portal-sim [--listen ADDR] [--port N] [--port-file PATH]\n"
 	        "                  [--scenario NAME] [--slow-ms N] [--seed N]\n"
 	        "                  [--rps N] [--window SECONDS] [--verbose] [--help]\n"
+	        "                  [--sentry-token T | --sentry-token-file PATH]\n"
+	        "                  [--sentry-org SLUG] [--sentry-project SLUG]\n"
+	        "                  [--sentry-limit N]\n"
 	        "\n"
 	        "Simulates the monitored web application. Defaults: listen\n"
 	        "127.0.0.1, port 0 (ephemeral), scenario healthy, slow-ms 1500,\n"
 	        "seed 1, rps 50, window 60. Switch scenarios with\n"
-	        "POST /_sim/scenario/NAME. See tests/sim/README.md.\n"
+	        "POST /_sim/scenario/NAME. The Sentry API stand-in under /api/0/\n"
+	        "(org acme, project portal, 40 requests/s per endpoint) accepts\n"
+	        "only the --sentry-token bearer token. See tests/sim/README.md.\n"
 	        "Scenarios:");
 	for (unsigned i = 0; i < SIM_SCENARIO_COUNT; i++)
 		fprintf(out, " %s", sim_scenario_name((enum sim_scenario)i));
 	fputc('\n', out);
+}
+
+/* Sentry slugs go into paths: letters, digits, ".", "_", "-". */
+static int sentry_slug(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a bad command line. */
@@ -469,13 +506,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "rps", required_argument, NULL, 'r' },
 		{ "window", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "sentry-token", required_argument, NULL, 'T' },
+		{ "sentry-token-file", required_argument, NULL, 'F' },
+		{ "sentry-org", required_argument, NULL, 'O' },
+		{ "sentry-project", required_argument, NULL, 'P' },
+		{ "sentry-limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, idx = 0;
 
 	*o = (struct options){ "127.0.0.1", 0, NULL, SIM_HEALTHY,
-	                       DEFAULT_SLOW_MS, 1, 50.0, 60.0, 0 };
+	                       DEFAULT_SLOW_MS, 1, 50.0, 60.0, 0, NULL, NULL,
+	                       "acme", "portal", 40 };
 	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
 		int bad = 0;
 
@@ -489,6 +532,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'r': bad = parse_double(optarg, 0.0, 1e9, &o->rps); break;
 		case 'W': bad = parse_double(optarg, 0.001, 1e9, &o->window_s); break;
 		case 'v': o->verbose = 1; break;
+		case 'T': o->sentry_token = optarg; break;
+		case 'F': o->sentry_token_file = optarg; break;
+		case 'O': o->sentry_org = optarg; bad = !sentry_slug(optarg); break;
+		case 'P': o->sentry_project = optarg; bad = !sentry_slug(optarg); break;
+		case 'L': bad = parse_long(optarg, 1, 1000000, &o->sentry_limit); break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -502,6 +550,32 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "portal-sim: unexpected argument: %s\n", argv[optind]);
 		return -1;
 	}
+	if (o->sentry_token != NULL && o->sentry_token_file != NULL) {
+		fprintf(stderr, "portal-sim: --sentry-token or "
+		        "--sentry-token-file, not both\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The token from its file: the first line, white space trimmed. */
+static int read_token_file(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL || fgets(out, (int)len, f) == NULL) {
+		fprintf(stderr, "portal-sim: cannot read %s: %s\n", path,
+		        f == NULL ? strerror(errno) : "empty");
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
+	                 out[n - 1] == ' ' || out[n - 1] == '\t'))
+		out[--n] = '\0';
 	return 0;
 }
 
@@ -622,6 +696,21 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &srv.start);
 	sim_model_init(&srv.model, o.rps, o.window_s, o.seed, o.scenario,
 	               &srv.defaults, wall_s());
+	{
+		char token[512] = "";
+
+		if (o.sentry_token_file != NULL &&
+		    read_token_file(o.sentry_token_file, token,
+		                    sizeof(token)) < 0) {
+			mtx_destroy(&srv.lock);
+			return 2;
+		}
+		if (o.sentry_token != NULL)
+			snprintf(token, sizeof(token), "%s", o.sentry_token);
+		sim_sentry_init(&srv.sentry, token, o.sentry_org,
+		                o.sentry_project, o.sentry_limit, wall_s());
+		explicit_bzero(token, sizeof(token));
+	}
 
 	d = start_daemon(&srv, &o, host, sizeof(host));
 	if (d == NULL) {

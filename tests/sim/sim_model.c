@@ -148,7 +148,8 @@ static void push_segment(struct sim_model *m, double t, enum sim_scenario sc)
 {
 	struct profile p = scenario_profile(sc);
 	struct sim_segment s;
-	double window_start = t - m->window_s;
+	double keep = m->window_s > SIM_HISTORY_S ? m->window_s : SIM_HISTORY_S;
+	double keep_from = t - keep;
 
 	cumulative(m, t, &s.errors0, &s.hits0, &s.misses0);
 	s.t0 = t;
@@ -156,11 +157,11 @@ static void push_segment(struct sim_model *m, double t, enum sim_scenario sc)
 	s.hit_rate = p.hit_rate;
 
 	/*
-	 * Drop segments that ended before the window; if switches come faster
-	 * than the array can hold, drop the oldest anyway and let the window
-	 * shrink to what is left.
+	 * Drop segments that ended before the window and the Sentry history;
+	 * if switches come faster than the array can hold, drop the oldest
+	 * anyway and let the window shrink to what is left.
 	 */
-	while (m->nseg > 1 && (m->seg[1].t0 <= window_start ||
+	while (m->nseg > 1 && (m->seg[1].t0 <= keep_from ||
 	                       m->nseg == SIM_MAX_SEGMENTS)) {
 		memmove(&m->seg[0], &m->seg[1],
 		        (m->nseg - 1) * sizeof(m->seg[0]));
@@ -201,6 +202,14 @@ void sim_model_switch(struct sim_model *m, enum sim_scenario sc,
 	m->since = t;
 	m->since_wall = now_wall;
 	m->generation++;
+}
+
+double sim_model_errors_at(const struct sim_model *m, double t)
+{
+	double errors, hits, misses;
+
+	cumulative(m, t, &errors, &hits, &misses);
+	return errors;
 }
 
 void sim_model_sample(struct sim_model *m, double t, struct sim_snapshot *out)

@@ -49,7 +49,12 @@ struct sim_segment {
 };
 
 /* Enough for many switches inside one window; beyond it the window shrinks. */
-#define SIM_MAX_SEGMENTS 64
+#define SIM_MAX_SEGMENTS 256
+/*
+ * Segments are kept this long after they end (or until SIM_MAX_SEGMENTS),
+ * so the Sentry stand-in can count errors in buckets of the past hour.
+ */
+#define SIM_HISTORY_S 3600.0
 
 struct sim_model {
 	double rps;              /* simulated requests per second */
@@ -100,5 +105,12 @@ void sim_model_switch(struct sim_model *m, enum sim_scenario sc,
                       double now_wall);
 /* Fill *out for elapsed time t; advances the jitter generator. */
 void sim_model_sample(struct sim_model *m, double t, struct sim_snapshot *out);
+/*
+ * Cumulative application errors at elapsed time t (fractional: the
+ * integral of the error rate), for t up to the latest time seen. Before
+ * the oldest kept segment it is that segment's start value. Pure: no
+ * jitter, no clock, t is not clamped.
+ */
+double sim_model_errors_at(const struct sim_model *m, double t);
 
 #endif

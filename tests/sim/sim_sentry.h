@@ -1,0 +1,118 @@
+/*
+ * The Sentry web API stand-in of the portal simulator, under /api/0/:
+ * project details, project stats (TSDB), organization stats_v2 by
+ * outcome, and the organization issue stream, with the payload shapes,
+ * headers and errors of the real API (reference: protocols.md section 1).
+ *
+ * The events Sentry counts follow the simulated application's errors
+ * (sim_model.c): each error becomes `capture` events, of which a share is
+ * rejected (rate limited) and a share filtered, so error_spike shows up
+ * as a rising event rate. Every switch into error_spike also opens two
+ * new issues. Controls (POST /_sim/sentry) force 429s (with or without
+ * the rate-limit headers, with Retry-After), server errors, missing
+ * scopes, self-hosted behaviour (no rate-limit headers) and no X-Hits.
+ *
+ * Everything here runs under the server's one lock, which guards this
+ * state and the traffic model together.
+ */
+#ifndef PORTAL_SIM_SENTRY_H
+#define PORTAL_SIM_SENTRY_H
+
+#include <stddef.h>
+#include <threads.h>
+
+#include <microhttpd.h>
+
+#include "sim_http.h"
+#include "sim_model.h"
+
+enum sim_sentry_ep {
+	SSE_PROJECT,	/* projects/{org}/{project}/ */
+	SSE_STATS,	/* projects/{org}/{project}/stats/ */
+	SSE_STATS_V2,	/* organizations/{org}/stats_v2/ */
+	SSE_ISSUES,	/* organizations/{org}/issues/ */
+	SSE_COUNT,
+};
+
+#define SIM_SENTRY_MAX_ISSUES	2000
+#define SIM_SENTRY_MAX_SEGS	64
+#define SIM_SENTRY_SCOPES	3	/* project:read, org:read, event:read */
+
+/* How application errors become Sentry events, from time t0 on. */
+struct sim_sentry_seg {
+	double t0;		/* elapsed seconds */
+	double e0;		/* application errors at t0 */
+	double recv0, rej0, filt0;	/* Sentry's counts at t0 */
+	double capture;		/* events per application error */
+	double rejected;	/* share of events rate limited */
+	double filtered;	/* share of events filtered */
+};
+
+struct sim_issue {
+	unsigned id;
+	double first_seen;	/* unix seconds */
+	int priority;		/* 0 high, 1 medium, 2 low */
+	int resolved;
+	char title[96];
+	char culprit[64];
+};
+
+struct sim_sentry {
+	char token[512];	/* the one accepted; "" accepts none */
+	char org[64], project[64];
+	double start_wall;	/* unix seconds at elapsed 0 */
+
+	/* Knobs (POST /_sim/sentry). */
+	long limit;		/* requests per endpoint per second */
+	int self_hosted;	/* no X-Sentry-Rate-Limit-* headers */
+	int send_hits;		/* X-Hits on the issue stream */
+	int scopes[SIM_SENTRY_SCOPES];
+	double force_until;	/* unix s: every request gets 429 */
+	int force_headers;	/* ... with the rate-limit headers */
+	long retry_after;	/* ... with Retry-After (s), when > 0 */
+	int fail_status;	/* the next fail_count requests get this */
+	long fail_count;
+
+	size_t nseg;
+	struct sim_sentry_seg seg[SIM_SENTRY_MAX_SEGS];
+
+	/* Per endpoint fixed one-second windows. */
+	long window[SSE_COUNT];
+	long used[SSE_COUNT];
+
+	size_t nissues;
+	struct sim_issue issues[SIM_SENTRY_MAX_ISSUES];
+	unsigned next_id;
+	unsigned spikes;
+
+	/* What /_sim/stats reports. */
+	unsigned long hits[SSE_COUNT];
+	unsigned long unauthorized, forbidden, rate_limited, failed;
+	unsigned long without_query;
+	double last_request;	/* unix seconds, 0: none */
+};
+
+void sim_sentry_init(struct sim_sentry *s, const char *token,
+                     const char *org, const char *project, long limit,
+                     double start_wall);
+/* Lock held: the application switched scenario at elapsed t. */
+void sim_sentry_on_switch(struct sim_sentry *s, enum sim_scenario sc,
+                          double now_wall);
+
+/*
+ * GET /api/0/...: takes the lock itself (the model and this state), and
+ * answers. elapsed and now_wall are the request's arrival.
+ */
+enum MHD_Result sim_sentry_handle(struct sim_sentry *s, mtx_t *lock,
+                                  struct sim_model *m, double elapsed,
+                                  double now_wall, struct MHD_Connection *c,
+                                  const char *url, const char *method);
+/* POST /_sim/sentry?knob=value... (and GET): the knobs as JSON. */
+enum MHD_Result sim_sentry_control(struct sim_sentry *s, mtx_t *lock,
+                                   struct sim_model *m, double elapsed,
+                                   double now_wall, struct MHD_Connection *c,
+                                   int set);
+/* Lock held: appends ,"sentry":{...} to the stats body; reset zeroes. */
+void sim_sentry_stats(struct sim_sentry *s, struct body *b, int reset);
+
+#endif
