@@ -1,0 +1,295 @@
+"""The sentry probe end to end: the real vigild against the simulator's
+Sentry API stand-in. An error spike in the application becomes a rising
+Sentry event rate and fires the shipped-style error-rate rule; a 429 with
+X-Sentry-Rate-Limit-Reset holds every request until the reset; a bad token
+gives one clear error and a backed-off retry schedule; the token never
+appears in /status or the log."""
+import json
+import os
+import time
+
+from harness import E2E, http, http_probe, wait_for
+
+FAST = "300ms"
+TOKEN = "sntrys_e2e-9f3c1a7b5d2e4f60-token"
+
+
+def iso(epoch_s):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_s))
+
+
+class SentryE2E(E2E):
+    def sentry_sim(self, rps=2000, extra=()):
+        self.token_path = os.path.join(self.workdir, "sim-token")
+        with open(self.token_path, "w") as f:
+            f.write(TOKEN + "\n")
+        return self.sim(args=["--rps", str(rps), "--window", "2",
+                              "--sentry-token-file", self.token_path, *extra])
+
+    def write_token(self, token):
+        """vigild's token file (a systemd credential in production)."""
+        path = os.path.join(self.workdir, "vigil.sentry-token")
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(token + "\n")
+        os.rename(tmp, path)
+        return path
+
+    def sentry_probe(self, sim, token=TOKEN, **extra):
+        p = {"name": "sentry", "type": "sentry",
+             "base_url": sim.url("/api/0/"), "organization": "acme",
+             "project": "portal", "token_file": self.write_token(token),
+             "interval": FAST, "timeout": "2s", "resolution": "1s",
+             "issues_window": "1m"}
+        p.update(extra)
+        return p
+
+    def app_probe(self, sim):
+        return http_probe("app_advanced", sim.url("/api/health/advanced"), interval=FAST,
+                          metrics={"requests_total": "/metrics/requests/total",
+                                   "errors_total": "/metrics/requests/errors"})
+
+    def control(self, sim, **knobs):
+        q = "&".join(f"{k}={v}" for k, v in knobs.items())
+        status, _, body = http("POST", sim.url("/_sim/sentry?" + q), b"")
+        self.assertEqual(status, 200, body)
+        return json.loads(body)
+
+    def sentry_stats(self, sim):
+        return sim.stats()["sentry"]
+
+    def last_run(self, v):
+        return v.probe("sentry").get("last_run") or {}
+
+
+# The rules of etc/vigil.json, with test-sized windows.
+SENTRY_RULES = [
+    {"name": "error_rate_sentry",
+     "ratio": {"numerator": "sentry.events_total",
+               "denominator": "app_advanced.requests_total",
+               "scale": 100, "min_denominator": 500},
+     "aggregate": "delta", "window": "3s", "op": ">", "warn": 0.1, "crit": 1,
+     "for": "1s", "unit": "%",
+     "summary": "Sentry error rate {value} % over {window}, threshold {threshold} %"},
+    {"name": "error_rate",
+     "ratio": {"numerator": "app_advanced.errors_total",
+               "denominator": "app_advanced.requests_total",
+               "scale": 100, "min_denominator": 500},
+     "aggregate": "delta", "window": "3s", "op": ">", "warn": 0.1, "crit": 1,
+     "for": "1s", "unit": "%"},
+    {"name": "sentry_missing_errors",
+     "ratio": {"numerator": "sentry.events_total",
+               "denominator": "app_advanced.errors_total", "min_denominator": 50},
+     "aggregate": "delta", "window": "3s", "op": "<", "warn": 0.5, "for": "1s"},
+    {"name": "app_missing_errors",
+     "ratio": {"numerator": "app_advanced.errors_total",
+               "denominator": "sentry.events_total", "min_denominator": 50},
+     "aggregate": "delta", "window": "3s", "op": "<", "warn": 0.5, "for": "1s"},
+]
+
+
+class ErrorRate(SentryE2E):
+    def test_error_spike_raises_the_sentry_event_rate_and_fires(self):
+        sim = self.sentry_sim()
+        v = self.vigild({"probes": [self.app_probe(sim), self.sentry_probe(sim)],
+                         "rules": SENTRY_RULES})
+        r = wait_for(lambda: (lambda r: r if r["state"] == "ok" and r["value"] is not None
+                              else None)(v.rule("error_rate_sentry")), 15,
+                     what="error_rate_sentry ok while healthy")
+        self.assertLess(r["value"], 0.1)
+        run = self.last_run(v)
+        self.assertEqual(run["result"], "up", run)
+        before = run["metrics"]
+        self.assertEqual(before["new_issues"], 0)
+        self.assertEqual(before["unresolved_issues"], 3)
+        self.assertIn("events_total", before)
+        self.assertIn("rate_limit_remaining", before)
+
+        sim.scenario("error_spike")
+        seen = []
+
+        def critical():
+            r = v.rule("error_rate_sentry")
+            if not seen or seen[-1] != r["state"]:
+                seen.append(r["state"])
+            return r if r["state"] == "firing" and r["severity"] == "critical" else None
+
+        r = wait_for(critical, 15, what="error_rate_sentry critical")
+        self.assertGreater(r["value"], 1)
+        self.assertIn("pending", seen, "for: 1s shows pending first")
+        self.assertRegex(r["summary"], r"^Sentry error rate \d")
+        # The rate rises run after run: events per run far above the healthy ~0.5.
+        m = self.last_run(v)["metrics"]
+        self.assertGreater(m["events"], 10)
+        self.assertGreater(m["events_total"], before["events_total"] + 100)
+        # Two new issues first seen with the spike.
+        self.assertEqual(m["new_issues"], 2)
+        self.assertEqual(m["unresolved_issues"], 5)
+        # Both error rates, side by side in /status, and they agree.
+        st = v.status()
+        app, sentry = v.rule("error_rate", st), v.rule("error_rate_sentry", st)
+        self.assertEqual(app["state"], "firing")
+        self.assertLess(abs(app["value"] - sentry["value"]), 1.5, (app, sentry))
+        self.assertNotEqual(v.rule("sentry_missing_errors", st)["state"], "firing")
+        # The query is always sent explicitly (Sentry's default adds a filter).
+        self.assertEqual(self.sentry_stats(sim)["without_query"], 0)
+
+    def test_disagreement_warns(self):
+        sim = self.sentry_sim()
+        v = self.vigild({"probes": [self.app_probe(sim), self.sentry_probe(sim, issues=False)],
+                         "rules": SENTRY_RULES})
+        sim.scenario("error_spike")
+        wait_for(lambda: v.rule("sentry_missing_errors")["state"] == "ok", 15,
+                 what="Sentry and the application agree")
+        # Sentry now drops 4 events in 5 (quota, sampling, a broken SDK).
+        self.control(sim, capture=0.2)
+        r = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(
+            v.rule("sentry_missing_errors")), 15, what="sentry_missing_errors firing")
+        self.assertEqual(r["severity"], "warning")
+        self.assertLess(r["value"], 0.5)
+        self.assertEqual(v.rule("app_missing_errors")["state"], "ok")
+        self.assertNotIn("new_issues", self.last_run(v)["metrics"])
+        # Sentry now sees three events per error the application counts:
+        # the application under-reports.
+        self.control(sim, capture=3)
+        r = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(
+            v.rule("app_missing_errors")), 15, what="app_missing_errors firing")
+        self.assertLess(r["value"], 0.5)
+
+
+class RateLimits(SentryE2E):
+    def test_429_holds_every_request_until_the_reset(self):
+        sim = self.sentry_sim()
+        v = self.vigild({"probes": [self.app_probe(sim), self.sentry_probe(sim)],
+                         "rules": SENTRY_RULES[:1]})
+        wait_for(lambda: v.probe("sentry")["state"] == "up", 10, what="sentry up")
+        knobs = self.control(sim, rate_limit_for=30)
+        reset = knobs["rate_limited_until"]
+        wait_for(lambda: self.sentry_stats(sim)["rate_limited"] >= 1, 5,
+                 what="vigild meets the 429")
+        sent = self.sentry_stats(sim)["total"]
+        self.assertEqual(self.sentry_stats(sim)["rate_limited"], 1)
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            self.assertEqual(self.sentry_stats(sim)["total"], sent,
+                             "a request went out before X-Sentry-Rate-Limit-Reset")
+            time.sleep(0.25)
+        run = self.last_run(v)
+        self.assertEqual(run["fail"], "rate_limited")
+        self.assertIn(f"rate limited until {iso(reset)}", run["reason"])
+        self.assertIn("X-Sentry-Rate-Limit-Reset", run["reason"])
+        self.assertEqual(run["metrics"]["api_requests"], 0)
+        self.assertGreater(v.probe("sentry")["runs"], 15)
+        # Rules over Sentry's numbers cannot measure: unknown, not ok.
+        r = v.rule("error_rate_sentry")
+        self.assertEqual(r["state"], "unknown")
+        self.assertIn("rate limited until", r["reason"])
+
+    def test_retry_after_wins_and_no_headers_backs_off(self):
+        sim = self.sentry_sim()
+        v = self.vigild({"probes": [self.sentry_probe(sim, issues=False)]})
+        wait_for(lambda: v.probe("sentry")["state"] == "up", 10, what="sentry up")
+        # A proxy's Retry-After: 2 s, though the reset is 30 s away.
+        self.control(sim, rate_limit_for=30, retry_after=2)
+        wait_for(lambda: self.sentry_stats(sim)["rate_limited"] >= 1, 5, what="a 429")
+        t0, n0 = time.monotonic(), self.sentry_stats(sim)["total"]
+        self.assertIn("Retry-After", self.last_run(v)["reason"])
+        wait_for(lambda: self.sentry_stats(sim)["total"] > n0, 5, what="a retry")
+        waited = time.monotonic() - t0
+        self.assertGreater(waited, 1.2)
+        self.assertLess(waited, 3.5)
+        self.control(sim, rate_limit_for=0)
+        wait_for(lambda: self.last_run(v).get("result") == "up", 5, what="up again")
+        # No rate-limit headers at all (self-hosted behind a proxy):
+        # exponential backoff, 1 s, 2 s, 4 s...
+        limited = self.sentry_stats(sim)["rate_limited"]
+        self.control(sim, rate_limit_for=30, rate_limit_headers=0)
+        times = []
+        end = time.monotonic() + 8
+        while time.monotonic() < end:
+            n = self.sentry_stats(sim)["rate_limited"]
+            if n != limited:
+                times.append(time.monotonic())
+                limited = n
+            time.sleep(0.05)
+        self.assertIn("no rate-limit headers, backing off", self.last_run(v)["reason"])
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        self.assertGreaterEqual(len(gaps), 2, gaps)
+        self.assertGreater(gaps[0], 0.8, gaps)
+        for a, b in zip(gaps, gaps[1:]):
+            self.assertGreater(b, a * 1.5, f"backoff must grow: {gaps}")
+        self.control(sim, rate_limit_for=0)
+
+
+class Token(SentryE2E):
+    def test_bad_token_one_clear_error_backed_off_and_never_shown(self):
+        sim = self.sentry_sim()
+        wrong = "sntrys_wrong-0b1d5e-not-this-one"
+        v = self.vigild({"probes": [self.sentry_probe(sim, token=wrong)]})
+        wait_for(lambda: self.sentry_stats(sim)["unauthorized"] >= 1, 5, what="a 401")
+        t0 = time.monotonic()
+        time.sleep(7.5)
+        stats = self.sentry_stats(sim)
+        p = v.probe("sentry")
+        run = p["last_run"]
+        self.assertEqual(p["state"], "down")
+        self.assertEqual(run["fail"], "auth")
+        self.assertRegex(run["reason"], r'^token rejected \(HTTP 401 from the project '
+                         r'details endpoint: "Invalid token"\); next attempt at \d{4}-')
+        # Runs every 300 ms; requests at about 0, 1, 3 and 7 s.
+        self.assertGreaterEqual(p["runs"], 20)
+        self.assertLessEqual(stats["total"], 5, stats)
+        self.assertGreaterEqual(stats["total"], 3, stats)
+        log = v.log_text()
+        self.assertEqual(log.count("event=probe_down probe=sentry"), 1)
+        self.assertIn('probe_down probe=sentry fail=auth reason="token rejected', log)
+        # The right token in the file: the next run tries it at once.
+        self.write_token(TOKEN)
+        wait_for(lambda: v.probe("sentry")["state"] == "up", 3, what="sentry up again")
+        self.assertLess(time.monotonic() - t0, 7.5 + 3)
+        # Some runs with the good token, then look everywhere for both.
+        wait_for(lambda: v.probe("sentry")["consecutive_successes"] >= 3, 5,
+                 what="good runs")
+        for path in ("/status", "/health"):
+            body = v.get(path)[2].decode()
+            self.assertNotIn(TOKEN, body, path)
+            self.assertNotIn(wrong, body, path)
+        v.stop()
+        log = v.log_text()
+        self.assertNotIn(TOKEN, log)
+        self.assertNotIn(wrong, log)
+
+    def test_missing_token_and_missing_scope(self):
+        sim = self.sentry_sim()
+        probe = self.sentry_probe(sim)
+        probe["token_file"] = os.path.join(self.workdir, "absent")
+        v = self.vigild({"probes": [probe]})
+        run = wait_for(lambda: self.last_run(v) or None, 5, what="a run")
+        self.assertEqual(run["fail"], "auth")
+        self.assertIn("no token: cannot read token_file", run["reason"])
+        self.assertEqual(self.sentry_stats(sim)["total"], 0, "no token, no request")
+
+        # A token without event:read: the issues endpoint says 403.
+        self.control(sim, scopes="project:read,org:read")
+        v2 = self.vigild({"probes": [self.sentry_probe(sim)]}, name="v2")
+        run = wait_for(lambda: (lambda r: r if r.get("fail") == "auth" else None)(
+            self.last_run(v2)), 5, what="a 403")
+        self.assertIn("token lacks scope event:read for the issues endpoint (HTTP 403",
+                      run["reason"])
+
+
+class Paging(SentryE2E):
+    def test_issues_counted_by_pages_without_x_hits(self):
+        sim = self.sentry_sim()
+        self.control(sim, add_issues=150, hits=0)
+        v = self.vigild({"probes": [self.sentry_probe(sim, project_stats=False)]})
+        run = wait_for(lambda: (lambda r: r if r.get("result") == "up" else None)(
+            self.last_run(v)), 10, what="a good run")
+        # 3 seeded unresolved issues and 150 new ones: two pages of 100.
+        self.assertEqual(run["metrics"]["unresolved_issues"], 153)
+        self.assertEqual(run["metrics"]["new_issues"], 150)
+        self.assertNotIn("events_total", run["metrics"])
+        self.control(sim, hits=1)
+        wait_for(lambda: self.last_run(v)["metrics"].get("api_requests") == 2, 5,
+                 what="X-Hits again: one request per count")
+        self.assertEqual(self.last_run(v)["metrics"]["unresolved_issues"], 153)
