@@ -9,6 +9,8 @@ SIM_PORT=9480
 API=127.0.0.1:9464
 PG_PORT=9432
 PGDIR=${VIGIL_DEMO_PGDIR:-/tmp/vigil-demo-pg}
+# etc/demo.json's sentry probe reads its token here.
+SENTRY_DIR=/tmp/vigil-demo-sentry
 sim_pid=""
 vigild_pid=""
 pg_started=""
@@ -22,14 +24,21 @@ stop() {
 	[ -n "$vigild_pid" ] && wait "$vigild_pid" 2>/dev/null || true
 	[ -n "$sim_pid" ] && wait "$sim_pid" 2>/dev/null || true
 	[ -n "$pg_started" ] && tests/pg-throwaway.sh stop "$PGDIR" || true
+	rm -rf "$SENTRY_DIR"
 	exit 0
 }
 trap stop INT TERM EXIT
 
 portfile=$(mktemp)
 rm -f "$portfile"
+# A fresh random Sentry token, readable by this user only, shared by the
+# simulator's Sentry stand-in and vigild through the file: never inline.
+rm -rf "$SENTRY_DIR"
+mkdir -m 0700 "$SENTRY_DIR"
+(umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$SENTRY_DIR/token")
 # 1,000 req/s: a 20 s window then holds ~10 errors at 0.05 %, not 0 or 1.
-"$B/portal-sim" --port $SIM_PORT --port-file "$portfile" --rps 1000 >/dev/null &
+"$B/portal-sim" --port $SIM_PORT --port-file "$portfile" --rps 1000 \
+    --sentry-token-file "$SENTRY_DIR/token" >/dev/null &
 sim_pid=$!
 i=0
 until [ -s "$portfile" ]; do
@@ -68,7 +77,8 @@ done
 cat <<TXT
 
 vigil demo is running: vigild on http://$API, watching the portal
-simulator on http://127.0.0.1:$SIM_PORT every 5 s.
+simulator on http://127.0.0.1:$SIM_PORT every 5 s, and its Sentry stand-in
+(probe "sentry", token in $SENTRY_DIR/token).
 
   curl -s localhost:9464/health            # 200 "pass" / 503 "fail"
   curl -s localhost:9464/status | python3 -m json.tool
@@ -78,6 +88,17 @@ cold_cache, down, hang, malformed, huge):
 
   curl -s -X POST localhost:$SIM_PORT/_sim/scenario/down
   curl -s -X POST localhost:$SIM_PORT/_sim/scenario/healthy
+
+The error rate two ways, side by side (the application's own counters,
+and Sentry's events over the application's requests):
+
+  curl -s localhost:9464/status | python3 -m json.tool |
+      grep -A4 -E '"name": "(error_rate|error_rate_sentry)"'
+  curl -s -X POST localhost:$SIM_PORT/_sim/scenario/error_spike  # both rise
+  curl -s -X POST 'localhost:$SIM_PORT/_sim/sentry?capture=0.3'  # Sentry drops
+      # events: sentry_missing_errors warns
+  curl -s -X POST 'localhost:$SIM_PORT/_sim/sentry?rate_limit_for=30'
+      # Sentry answers 429: "rate limited until ..." in /status
 
 The database (probe "db", PostgreSQL on 127.0.0.1:$PG_PORT):
 
