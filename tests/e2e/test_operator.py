@@ -101,8 +101,18 @@ class Metrics(E2E):
         cls.cluster = pg.Cluster(max_connections=20)
         cls.addClassCleanup(cls.cluster.destroy)
 
-    def test_promtool_passes_with_http_postgres_and_rules(self):
-        sim = self.sim(args=["--rps", "2000"])
+    def test_promtool_passes_with_every_probe_type_and_rules(self):
+        sentry_token = "sntrys_op-e2e-5a1f-token"
+        sim_token = os.path.join(self.workdir, "sim-sentry-token")
+        vigil_token = os.path.join(self.workdir, "vigil-sentry-token")
+        for path in (sim_token, vigil_token):
+            with open(path, "w") as f:
+                f.write(sentry_token + "\n")
+        sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
+        sentry = {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
+                  "organization": "acme", "project": "portal", "token_file": vigil_token,
+                  "interval": FAST, "timeout": "2s", "resolution": "1s",
+                  "issues_window": "1m", "outcomes": True}
         c = self.cluster
         db = {"name": "db", "type": "postgres", "interval": FAST, "timeout": "2s",
               "conninfo": c.conninfo(),
@@ -115,13 +125,15 @@ class Metrics(E2E):
             {"name": "db_query_p95", "metric": "db.canary_ms", "aggregate": "p95",
              "window": "5s", "op": ">", "warn": 250, "unit": "ms"},
         ]
-        v = self.vigild({"probes": app_probes(sim) + [db], "rules": rules})
+        v = self.vigild({"probes": app_probes(sim) + [db, sentry], "rules": rules})
         wait_for(lambda: all(v.rule(n)["state"] == "ok" for n in ("db_pool", "api_p95", "memory")),
                  15, what="rules judged ok")
         # Rates need a second run; custom queries come with them.
         wait_for(lambda: {"commits_per_s", "custom_orders_n_count"} <=
                  set((v.probe("db")["last_run"] or {}).get("metrics", {})), 15,
                  what="the database's full set of metrics")
+        wait_for(lambda: v.probe("sentry")["state"] == "up" and "events_total" in
+                 v.probe("sentry")["last_run"]["metrics"], 15, what="sentry up")
         status, headers, body = call(v, "GET", "/metrics")
         self.assertEqual(status, 200)
         self.assertEqual(headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8")
@@ -131,7 +143,7 @@ class Metrics(E2E):
         self.assertEqual((rc, out), (0, ""), text[-3000:])
 
         s = samples(text)
-        for p in ("app_health", "app_advanced", "db"):
+        for p in ("app_health", "app_advanced", "db", "sentry"):
             self.assertEqual(s[f'vigil_probe_up{{probe="{p}"}}'], 1, p)
             self.assertGreater(s[f'vigil_probe_runs_total{{probe="{p}"}}'], 0)
             self.assertGreater(s[f'vigil_probe_duration_seconds{{probe="{p}"}}'], 0)
@@ -139,7 +151,7 @@ class Metrics(E2E):
         self.assertEqual(s['vigil_build_info{version="0.1.0"}'], 1)
         self.assertEqual(s["vigil_degraded"], 0)
         # Every rule is in exactly one state.
-        for r in [x["name"] for x in rules] + ["app_health_down", "db_down"]:
+        for r in [x["name"] for x in rules] + ["app_health_down", "db_down", "sentry_down"]:
             states = [s[f'vigil_rule_state{{rule="{r}",state="{st}"}}']
                       for st in ("ok", "pending", "firing", "resolved", "unknown")]
             self.assertEqual(sum(states), 1, r)
@@ -156,6 +168,9 @@ class Metrics(E2E):
         self.assertIn("vigil_db_canary_seconds", s)
         self.assertIn("vigil_db_index_orders_customer_idx_ok", s)
         self.assertIn("vigil_db_custom_orders_n_count_value", s)
+        self.assertRegex(text, r"# TYPE vigil_sentry_events_total counter\n")
+        self.assertIn("vigil_sentry_unresolved_issues", s)
+        self.assertNotIn(sentry_token, text)
         self.assertLess(abs(s['vigil_rule_value{rule="memory"}'] - adv["memory_pct"]), 5)
         self.assertEqual(s['vigil_rule_threshold{rule="api_p95",level="critical"}'], 1000)
         self.assertGreaterEqual(s["vigil_uptime_seconds"], 0)
