@@ -36,6 +36,14 @@ enum {
 	OPT_AUTHOR = 1 << 6,
 	OPT_SEVERITY = 1 << 7,
 	OPT_STATE = 1 << 8,
+	OPT_VERSION = 1 << 9,
+	OPT_WARMUP = 1 << 10,
+	OPT_WEIGHT = 1 << 11,
+	OPT_FAIL_ON = 1 << 12,
+	OPT_DRY_RUN = 1 << 13,
+	OPT_INTERVAL = 1 << 14,
+	OPT_DEPLOY = 1 << 15,
+	OPT_MARKDOWN = 1 << 16,
 };
 
 #define CTL_MAX_MATCH 8
@@ -46,6 +54,10 @@ struct ctl {
 	bool json;
 	const char *rule, *dur, *until, *comment, *author;
 	const char *severity, *state;
+	/* The release commands' (ctl_release.c). */
+	const char *version, *warmup, *fail_on, *interval, *deploy;
+	int weight;
+	bool dry_run, markdown;
 	const char *match[CTL_MAX_MATCH];
 	size_t nmatch;
 	char **args;		/* operands after the command's words */
@@ -73,5 +85,13 @@ int ctl_alerts(struct ctl *x);
 int ctl_silence_add(struct ctl *x);
 int ctl_silence_list(struct ctl *x);
 int ctl_silence_expire(struct ctl *x);
+
+/* The release gate's commands (ctl_release.c). */
+int ctl_deploy_begin(struct ctl *x);
+int ctl_deploy_step(struct ctl *x);
+int ctl_deploy_end(struct ctl *x);
+int ctl_wait(struct ctl *x);
+int ctl_report(struct ctl *x);
+int ctl_baseline(struct ctl *x);
 
 #endif

@@ -66,6 +66,49 @@ static const struct ctl_cmd {
 	    "Ends silence ID now. Needs the token.\n"
 	    "Exit: 0 expired, 3 vigild unreachable, 4 no such silence or\n"
 	    "refused.\n" },
+	{ "deploy", "begin", ctl_deploy_begin,
+	    OPT_JSON | OPT_VERSION | OPT_WARMUP,
+	    "deploy begin --version VERSION [--warmup DURATION] [--json]",
+	    "Opens a deploy window in vigild: the baseline (the window\n"
+	    "before now, release.baseline long) is saved, and after the\n"
+	    "warm-up (default release.warmup) every poll of every release\n"
+	    "check is judged. Needs the token.\n"
+	    "Exit: 0 begun, 3 vigild unreachable, 4 refused (a window is\n"
+	    "already open).\n" },
+	{ "deploy", "step", ctl_deploy_step, OPT_JSON | OPT_WEIGHT,
+	    "deploy step --weight PERCENT [--json]",
+	    "Marks a rollout stage (25, 50, 75, 100) in the open window.\n"
+	    "Needs the token.\n"
+	    "Exit: 0, 3 vigild unreachable, 4 no window open.\n" },
+	{ "deploy", "end", ctl_deploy_end, OPT_JSON,
+	    "deploy end [--json]",
+	    "Closes the open window. Needs the token.\n"
+	    "Exit: 0, 3 vigild unreachable, 4 no window open.\n" },
+	{ "wait", NULL, ctl_wait,
+	    OPT_JSON | OPT_FOR | OPT_FAIL_ON | OPT_DRY_RUN | OPT_INTERVAL,
+	    "wait [--for DURATION] [--fail-on warning|critical] [--dry-run] "
+	    "[--interval DURATION] [--json]",
+	    "Follows the open window's verdict, a line per --interval\n"
+	    "(default 5s), until a check fails or errors out (at once) or\n"
+	    "--for is up, then prints one line per check saying why.\n"
+	    "--dry-run prints the code it would return and exits 0.\n"
+	    "Exit: 0 pass (and warn, unless --fail-on warning), 1 warn with\n"
+	    "--fail-on warning, 2 fail, 3 inconclusive (measurement errors,\n"
+	    "too few samples, no window, vigild unreachable), 64 usage.\n" },
+	{ "report", NULL, ctl_report, OPT_JSON | OPT_DEPLOY | OPT_MARKDOWN,
+	    "report [--deploy ID] [--markdown | --json]",
+	    "The post-deployment summary of a deploy (default the latest):\n"
+	    "verdict and reason, traffic, and per check its target, the\n"
+	    "measured value and how, the baseline and delta, the test and\n"
+	    "its p-value, polls and errors; alerts fired. --markdown is\n"
+	    "ready to paste; --json is GET /deploys/ID, schema\n"
+	    "vigil.deploy/1.\n"
+	    "Exit: 0, 3 vigild unreachable, 4 no such deploy.\n" },
+	{ "baseline", NULL, ctl_baseline, OPT_RULE,
+	    "baseline [--rule RULE]",
+	    "Saves the current values of the rules with baseline factors\n"
+	    "(or of RULE) as their baselines. Needs the token.\n"
+	    "Exit: 0, 3 vigild unreachable, 4 refused.\n" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -215,7 +258,8 @@ ctl_call(struct ctl *x, const char *method, const char *path,
 enum {
 	O_TOKEN_FILE = 256, O_CACERT, O_TIMEOUT, O_COLOR, O_NO_COLOR,
 	O_JSON, O_RULE, O_MATCH, O_FOR, O_UNTIL, O_COMMENT, O_AUTHOR,
-	O_SEVERITY, O_STATE,
+	O_SEVERITY, O_STATE, O_VERSION, O_WARMUP, O_WEIGHT, O_FAIL_ON,
+	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN,
 };
 
 /* Which command option each getopt value stands for. */
@@ -241,6 +285,22 @@ opt_bit(int o)
 		return OPT_SEVERITY;
 	case O_STATE:
 		return OPT_STATE;
+	case O_VERSION:
+		return OPT_VERSION;
+	case O_WARMUP:
+		return OPT_WARMUP;
+	case O_WEIGHT:
+		return OPT_WEIGHT;
+	case O_FAIL_ON:
+		return OPT_FAIL_ON;
+	case O_DRY_RUN:
+		return OPT_DRY_RUN;
+	case O_INTERVAL:
+		return OPT_INTERVAL;
+	case O_DEPLOY:
+		return OPT_DEPLOY;
+	case O_MARKDOWN:
+		return OPT_MARKDOWN;
 	}
 	return 0;
 }
@@ -248,7 +308,7 @@ opt_bit(int o)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static struct option opts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
@@ -257,6 +317,7 @@ main(int argc, char **argv)
 		{ "color", no_argument, NULL, O_COLOR },
 		{ "no-color", no_argument, NULL, O_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
+		/* "deploy begin --version X" takes it over (below). */
 		{ "version", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "rule", required_argument, NULL, O_RULE },
@@ -267,6 +328,13 @@ main(int argc, char **argv)
 		{ "author", required_argument, NULL, O_AUTHOR },
 		{ "severity", required_argument, NULL, O_SEVERITY },
 		{ "state", required_argument, NULL, O_STATE },
+		{ "warmup", required_argument, NULL, O_WARMUP },
+		{ "weight", required_argument, NULL, O_WEIGHT },
+		{ "fail-on", required_argument, NULL, O_FAIL_ON },
+		{ "dry-run", no_argument, NULL, O_DRY_RUN },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "deploy", required_argument, NULL, O_DEPLOY },
+		{ "markdown", no_argument, NULL, O_MARKDOWN },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts co = { 0 };
@@ -279,6 +347,21 @@ main(int argc, char **argv)
 	char err[700], *end;
 
 	memset(&x, 0, sizeof(x));
+	/*
+	 * "vigilctl deploy begin --version 1.2.3" names the release, as the
+	 * pipelines expect; everywhere else --version prints vigilctl's.
+	 */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "deploy") != 0)
+			continue;
+		for (struct option *op = opts; op->name != NULL; op++) {
+			if (strcmp(op->name, "version") == 0) {
+				op->has_arg = required_argument;
+				op->val = O_VERSION;
+			}
+		}
+		break;
+	}
 	while ((o = getopt_long(argc, argv, "u:c:hV", opts, NULL)) != -1) {
 		seen |= opt_bit(o);
 		switch (o) {
@@ -347,6 +430,43 @@ main(int argc, char **argv)
 			break;
 		case O_STATE:
 			x.state = optarg;
+			break;
+		case O_VERSION:
+			x.version = optarg;
+			break;
+		case O_WARMUP:
+			x.warmup = optarg;
+			break;
+		case O_WEIGHT:
+			secs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || secs < 1 ||
+			    secs > 100) {
+				fprintf(stderr, "vigilctl: --weight takes a "
+				    "percentage, 1 to 100\n");
+				return CTL_USAGE;
+			}
+			x.weight = (int)secs;
+			break;
+		case O_FAIL_ON:
+			if (strcmp(optarg, "warning") != 0 &&
+			    strcmp(optarg, "critical") != 0) {
+				fprintf(stderr, "vigilctl: --fail-on takes "
+				    "warning or critical\n");
+				return CTL_USAGE;
+			}
+			x.fail_on = optarg;
+			break;
+		case O_DRY_RUN:
+			x.dry_run = true;
+			break;
+		case O_INTERVAL:
+			x.interval = optarg;
+			break;
+		case O_DEPLOY:
+			x.deploy = optarg;
+			break;
+		case O_MARKDOWN:
+			x.markdown = true;
 			break;
 		default:
 			usage(stderr);

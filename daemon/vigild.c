@@ -14,6 +14,7 @@
 #include "api.h"
 #include "config.h"
 #include "log.h"
+#include "deploy.h"
 #include "monitor.h"
 #include "notifier.h"
 #include "ruleset.h"
@@ -29,6 +30,7 @@ struct vigild {
 	struct api *api;
 	struct service *svc;	/* systemd notifications */
 	struct notifier *notifier;
+	struct deploys *deploys;	/* the release gate's windows */
 	struct statefile *state;
 	char *listen;		/* the address the api is bound to */
 	int exit_code;
@@ -125,6 +127,7 @@ reloaded(struct vigild *d, char *old_state_dir)
 
 	/* The notifiers point into the config: they move along now. */
 	notifier_reload(d->notifier);
+	deploys_reload(d->deploys);
 	if ((now == NULL) != (old_state_dir == NULL) ||
 	    (now != NULL && strcmp(now, old_state_dir) != 0))
 		log_warn("event=state_dir_changed note=\"takes effect at the "
@@ -166,6 +169,7 @@ reload(struct vigild *d)
 			return;
 		}
 		api_set_listener(napi, on_api_change, d);
+		api_set_deploys(napi, d->deploys);
 	}
 	if (napi != NULL) {
 		char *l = strdup(cfg->listen);
@@ -240,6 +244,15 @@ on_alert(const struct alert_event *e, void *arg)
 	statefile_touch(d->state);
 }
 
+/* A probe's run was judged by its rules: now the release gate's turn. */
+static void
+on_run(size_t probe, void *arg)
+{
+	struct vigild *d = arg;
+
+	deploys_on_run(d->deploys, probe);
+}
+
 static int
 run(const char *path)
 {
@@ -284,12 +297,18 @@ run(const char *path)
 		goto out;
 	}
 	monitor_set_alert_listener(d.monitor, on_alert, &d);
+	d.deploys = deploys_new(d.monitor);
+	if (d.deploys == NULL) {
+		log_err("event=start_failed reason=\"out of memory\"");
+		goto out;
+	}
+	monitor_set_run_listener(d.monitor, on_run, &d);
 	if (monitor_config(d.monitor)->state_dir != NULL) {
 		/* Before the first run: restored state meets fresh samples. */
 		d.state = statefile_open(d.base,
 		    monitor_config(d.monitor)->state_dir,
 		    monitor_config(d.monitor)->state_interval_ms, d.monitor,
-		    d.notifier);
+		    d.notifier, d.deploys);
 		if (d.state == NULL) {
 			log_err("event=start_failed reason=\"out of memory\"");
 			goto out;
@@ -302,6 +321,7 @@ run(const char *path)
 		goto out;
 	}
 	api_set_listener(d.api, on_api_change, &d);
+	api_set_deploys(d.api, d.deploys);
 	d.svc = service_new(d.base, getenv("NOTIFY_SOCKET"),
 	    getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"),
 	    service_summarize_monitor, d.monitor);
@@ -335,6 +355,7 @@ out:
 	api_free(d.api);
 	/* Saved last, with what was told and what is still queued. */
 	statefile_close(d.state);
+	deploys_free(d.deploys);
 	notifier_free(d.notifier);
 	monitor_free(d.monitor);
 	free(d.listen);

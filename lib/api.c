@@ -72,6 +72,10 @@ static const struct route {
 	{ "/silences/", "/silences/{id}", ACCESS_DETAIL, api_silence_get,
 	    NULL, api_silence_delete },
 	{ "/baseline", "/baseline", ACCESS_DETAIL, NULL, r_baseline, NULL },
+	{ "/deploys", "/deploys", ACCESS_DETAIL, api_deploys_list,
+	    api_deploys_post, NULL },
+	{ "/deploys/", "/deploys/{id}", ACCESS_DETAIL, api_deploy_get, NULL,
+	    NULL },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -532,6 +536,12 @@ api_set_listener(struct api *a, void (*changed)(void *arg), void *arg)
 {
 	a->changed = changed;
 	a->changed_arg = arg;
+}
+
+void
+api_set_deploys(struct api *a, struct deploys *d)
+{
+	a->deploys = d;
 }
 
 void

@@ -64,6 +64,10 @@ unsigned api_port(const struct api *a);
  */
 void api_set_listener(struct api *a, void (*changed)(void *arg), void *arg);
 
+struct deploys;
+/* Serves the release gate's /deploys from d (NULL: none). */
+void api_set_deploys(struct api *a, struct deploys *d);
+
 /* Whether a listen address ("127.0.0.1:9464", "[::1]:0") is loopback. */
 bool api_listen_is_loopback(const char *listen);
 

@@ -27,6 +27,7 @@ struct api {
 	bool loopback;
 	void (*changed)(void *arg);	/* after a silence or baseline change */
 	void *changed_arg;
+	struct deploys *deploys;	/* the release gate, or NULL */
 	uint64_t *requests;		/* per route, then "other" */
 	uint64_t auth_failures;
 };
@@ -59,6 +60,13 @@ enum MHD_Result api_silences_add(struct api *a, struct MHD_Connection *c,
 enum MHD_Result api_silence_get(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 enum MHD_Result api_silence_delete(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+
+enum MHD_Result api_deploys_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_deploy_get(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_deploys_post(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 
 #endif

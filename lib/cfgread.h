@@ -116,4 +116,11 @@ void cfg_parse_notifiers(struct cfgread *v, const cJSON *arr,
     struct config *cfg);
 void cfg_clear_notifiers(struct config *cfg);
 
+/*
+ * The "release" section: the release gate's checks. Without one, every
+ * rule is a check (implicit <probe>_down rules as key checks).
+ */
+void cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg);
+void cfg_clear_release(struct config *cfg);
+
 #endif

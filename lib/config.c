@@ -249,7 +249,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 {
 	static const char *const root_keys[] = {
 		"api", "defaults", "store", "probes", "rules", "notifiers",
-		"state_dir", "state_interval", "instance", NULL,
+		"state_dir", "state_interval", "instance", "release", NULL,
 	};
 	static const char *const api_keys[] = {
 		"listen", "token_file", "public_url", "tls", NULL,
@@ -335,6 +335,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 	}
 	cfg_parse_rules(v, root, cfg_member(root, "rules"), cfg);
 	cfg_parse_notifiers(v, cfg_member(root, "notifiers"), cfg);
+	cfg_parse_release(v, cfg_member(root, "release"), cfg);
 	if (cfg_string(v, root, "state_dir", &s) == 1) {
 		if (s[0] != '/')
 			cfg_err(v, cfg_member(root, "state_dir"), "\"state_dir\""
@@ -452,6 +453,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->probes);
 	cfg_clear_notifiers(cfg);
+	cfg_clear_release(cfg);
 	cfg_clear_rules(cfg);
 	free(cfg->state_dir);
 	free(cfg->instance);

@@ -142,6 +142,31 @@ struct notifier_cfg {
 	size_t queue_max;
 };
 
+/* A release check: a rule judged poll by poll in a deploy window. */
+struct release_check_cfg {
+	char *name;
+	size_t rule;			/* index into the config's rules */
+	bool key;			/* fails on the first crit */
+	bool advisory;			/* shown, never gates */
+	unsigned fail_after;		/* consecutive crits that fail */
+	long max_failures;		/* total crits tolerated; -1: off */
+	unsigned max_consecutive_errors;
+	unsigned min_samples;		/* judged polls; fewer: inconclusive */
+	double min_requests;		/* ratio rules: the denominator's count */
+	/* Optionally: no worse than the baseline, significantly. */
+	bool relative;
+	double max_increase_pct;
+	double confidence;		/* 0.98: p < 0.02 is significant */
+	unsigned min_relative_samples;	/* per side, for Mann-Whitney U */
+};
+
+struct release_cfg {
+	int64_t warmup_ms;		/* recorded, not judged */
+	int64_t baseline_ms;		/* the window before the deploy */
+	struct release_check_cfg *checks;
+	size_t nchecks;
+};
+
 struct config {
 	char *path;
 	char *listen;		/* "127.0.0.1:9464", "[::1]:9464" */
@@ -163,6 +188,7 @@ struct config {
 	int64_t state_interval_ms;	/* most often the state file is written */
 	char *instance;		/* names this vigild in notifications */
 	char *public_url;	/* vigild's page, for links in alerts */
+	struct release_cfg release;	/* the release gate's checks */
 };
 
 struct config_error {

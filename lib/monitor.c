@@ -52,6 +52,8 @@ struct monitor {
 	struct silences *silences;
 	void (*listener)(const struct alert_event *e, void *arg);
 	void *listener_arg;
+	void (*run_listener)(size_t probe, void *arg);
+	void *run_listener_arg;
 	struct probe_fact *facts;	/* parallel to rts */
 	struct event *tick;
 	int64_t tick_due;		/* monotonic µs of the next tick */
@@ -195,6 +197,8 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	sched_job_set_interval(rt->job, want * 1000);
 	rt_fact(rt);
 	ruleset_eval(m->rules, m->store, m->facts, rt->idx, clock_wall_ms());
+	if (m->run_listener != NULL)
+		m->run_listener(rt->idx, m->run_listener_arg);
 }
 
 static void
@@ -597,4 +601,18 @@ monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
 			    series_cap_for(m->cfg, pc));
 	}
 	return -1;
+}
+
+void
+monitor_set_run_listener(struct monitor *m,
+    void (*fn)(size_t probe, void *arg), void *arg)
+{
+	m->run_listener = fn;
+	m->run_listener_arg = arg;
+}
+
+const struct probe_fact *
+monitor_facts(const struct monitor *m)
+{
+	return m->facts;
 }

@@ -20,6 +20,7 @@ struct event_base;
 struct ruleset;
 struct silences;
 struct alert_event;
+struct probe_fact;
 struct probe_result;
 struct store;
 
@@ -107,6 +108,15 @@ struct silences *monitor_silences(const struct monitor *m);
  */
 void monitor_set_alert_listener(struct monitor *m,
     void (*fn)(const struct alert_event *e, void *arg), void *arg);
+
+/*
+ * After every probe run, once its rules are evaluated, fn is called with
+ * the probe's index (config order): the release gate judges there.
+ */
+void monitor_set_run_listener(struct monitor *m,
+    void (*fn)(size_t probe, void *arg), void *arg);
+/* What the rules know of each probe, for judging outside the monitor. */
+const struct probe_fact *monitor_facts(const struct monitor *m);
 
 /*
  * Whether vigild itself cannot be trusted right now (its loop lagged, a

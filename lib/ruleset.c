@@ -261,7 +261,7 @@ reserve(struct ruleset *rs, size_t n)
 static bool
 metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
     const struct probe_fact *facts, const char *metric, size_t probe,
-    int64_t now, double *out, int64_t *age)
+    int64_t now, int64_t clip, double *out, int64_t *age)
 {
 	const struct rule_cfg *rc = r->cfg;
 	const struct probe_fact *f = &facts[probe];
@@ -315,11 +315,19 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		return false;
 	}
 	if (rc->window_ms == 0) {
+		if (last.t < clip) {
+			snprintf(r->why, sizeof(r->why), "no sample of %s since "
+			    "the window opened", metric);
+			return false;
+		}
 		r->samples = 1;
 		*out = last.v;
 		return true;
 	}
 	since = now - rc->window_ms;
+	/* A deploy window never mixes samples from before it opened. */
+	if (clip > since)
+		since = clip - 1;
 	if (!reserve(rs, series_len(s))) {
 		snprintf(r->why, sizeof(r->why), "out of memory");
 		return false;
@@ -351,7 +359,8 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 
 static void
 rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
-    const struct probe_fact *facts, int64_t now, struct rule_input *in)
+    const struct probe_fact *facts, int64_t now, int64_t clip,
+    struct rule_input *in)
 {
 	const struct rule_cfg *rc = r->cfg;
 	int64_t age = -1, age2 = -1;
@@ -364,10 +373,10 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
 	if (rc->metric != NULL) {
 		in->known = metric_value(rs, r, st, facts, rc->metric,
-		    rc->probe, now, &in->value, &age);
+		    rc->probe, now, clip, &in->value, &age);
 	} else if (metric_value(rs, r, st, facts, rc->numerator, rc->probe,
-	    now, &num, &age) && metric_value(rs, r, st, facts,
-	    rc->denominator, rc->probe2, now, &den, &age2)) {
+	    now, clip, &num, &age) && metric_value(rs, r, st, facts,
+	    rc->denominator, rc->probe2, now, clip, &den, &age2)) {
 		char d[32], m[32];
 
 		if (age2 > age)
@@ -448,7 +457,7 @@ eval_one(struct ruleset *rs, size_t i, const struct store *st,
 	struct rule_input in;
 	int n;
 
-	rule_input(rs, r, st, facts, now, &in);
+	rule_input(rs, r, st, facts, now, 0, &in);
 	n = rules_eval(&r->cfg->def, &r->st, &in, now, ev);
 	for (int e = 0; e < n; e++) {
 		log_event(r, &ev[e]);
@@ -933,4 +942,26 @@ ruleset_restore(struct ruleset *rs, const cJSON *saved)
 			restored++;
 	}
 	log_info("event=rules_restored rules=%zu of=%zu", restored, rs->n);
+}
+
+bool
+ruleset_value_since(struct ruleset *rs, size_t i, const struct store *st,
+    const struct probe_fact *facts, int64_t since, int64_t now,
+    double *value, size_t *samples, char *why, size_t len)
+{
+	struct rule_rt copy;
+	struct rule_input in;
+
+	if (i >= rs->n) {
+		snprintf(why, len, "no such rule");
+		return false;
+	}
+	/* A scratch copy: the rule's own view and state stay untouched. */
+	copy = rs->rules[i];
+	rule_input(rs, &copy, st, facts, now, since, &in);
+	*value = in.value;
+	*samples = copy.samples;
+	if (!in.known)
+		snprintf(why, len, "%s", copy.why);
+	return in.known;
 }

@@ -116,6 +116,15 @@ struct ruleset_counts {
 };
 void ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c);
 
+/*
+ * Rule i's value as its window would give it if the window could not
+ * reach before since (a deploy window). Read-only: the rule's status is
+ * not touched. false with why when it cannot be measured.
+ */
+bool ruleset_value_since(struct ruleset *rs, size_t i, const struct store *st,
+    const struct probe_fact *facts, int64_t since, int64_t now,
+    double *value, size_t *samples, char *why, size_t len);
+
 /* Formats a value the way people read it: 0.05, 312, 1.5e+09. */
 void ruleset_fmt_num(double v, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "deploy.h"
 #include "log.h"
 #include "monitor.h"
 #include "notifier.h"
@@ -29,6 +30,7 @@ struct statefile {
 	struct event_base *base;
 	struct monitor *m;
 	struct notifier *nt;
+	struct deploys *dp;
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 	char dir[PATH_MAX];
@@ -196,6 +198,8 @@ build_document(struct statefile *sf, size_t *len)
 	cJSON_AddItemToObject(o, "silences",
 	    silences_json(monitor_silences(sf->m)));
 	cJSON_AddItemToObject(o, "notifiers", notifier_save(sf->nt));
+	if (sf->dp != NULL)
+		cJSON_AddItemToObject(o, "deploys", deploys_save(sf->dp));
 	sc.out = cJSON_AddObjectToObject(o, "store");
 	sc.since = now - keep;
 	if (sc.out != NULL)
@@ -462,6 +466,9 @@ load(struct statefile *sf)
 	    "silences"), clock_wall_ms());
 	notifier_restore(sf->nt, cJSON_GetObjectItemCaseSensitive(doc,
 	    "notifiers"));
+	if (sf->dp != NULL)
+		deploys_restore(sf->dp, cJSON_GetObjectItemCaseSensitive(doc,
+		    "deploys"));
 	log_notice("event=state_restored path=%s samples=%zu silences=%zu",
 	    sf->path, restore_store(sf->m,
 	    cJSON_GetObjectItemCaseSensitive(doc, "store")),
@@ -471,7 +478,7 @@ load(struct statefile *sf)
 
 struct statefile *
 statefile_open(struct event_base *base, const char *dir, int64_t interval_ms,
-    struct monitor *m, struct notifier *nt)
+    struct monitor *m, struct notifier *nt, struct deploys *dp)
 {
 	struct statefile *sf = calloc(1, sizeof(*sf));
 	struct timeval tv;
@@ -482,6 +489,7 @@ statefile_open(struct event_base *base, const char *dir, int64_t interval_ms,
 	sf->base = base;
 	sf->m = m;
 	sf->nt = nt;
+	sf->dp = dp;
 	sf->interval_ms = interval_ms;
 	snprintf(sf->dir, sizeof(sf->dir), "%s", dir);
 	snprintf(sf->path, sizeof(sf->path), "%s/%s", dir, STATEFILE_NAME);

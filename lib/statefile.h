@@ -2,7 +2,8 @@
  * statefile: what vigild must not forget across a restart, in one JSON
  * file in state_dir (systemd's StateDirectory=): every rule's status and
  * baseline, the silences, what each notifier has told and its undelivered
- * notices, and enough recent samples for the rules' windows.
+ * notices, the release gate's deploy windows (so a restart mid-window
+ * resumes it), and enough recent samples for the rules' windows.
  *
  * Written atomically (temp file, fsync, rename, fsync of the directory)
  * when something changed, at most every state_interval, and on shutdown.
@@ -24,6 +25,7 @@
 struct event_base;
 struct monitor;
 struct notifier;
+struct deploys;
 struct statefile;
 
 #define STATEFILE_NAME "state.json"
@@ -35,7 +37,8 @@ struct statefile;
  * memory; a bad file is not an error (moved aside, logged).
  */
 struct statefile *statefile_open(struct event_base *base, const char *dir,
-    int64_t interval_ms, struct monitor *m, struct notifier *nt);
+    int64_t interval_ms, struct monitor *m, struct notifier *nt,
+    struct deploys *dp);
 /* Writes once more, synchronously, then frees. NULL is a no-op. */
 void statefile_close(struct statefile *sf);
 

@@ -1,0 +1,421 @@
+/*
+ * vigilctl's release commands: deploy begin|step|end, wait, report and
+ * baseline. vigild owns the deploy window and judges it; these only ask
+ * and render, so a pipeline that has only curl gets the same verdict
+ * from GET /deploys/current.
+ *
+ * wait's exit codes: 0 pass (also warn, unless --fail-on warning), 1 warn
+ * under --fail-on warning, 2 fail, 3 inconclusive (measurement errors,
+ * too few samples, vigild unreachable), 64 usage. --dry-run prints the
+ * code it would have returned and exits 0.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "duration.h"
+
+static const char *
+str(const cJSON *o, const char *key, const char *dflt)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(x) ? x->valuestring : dflt;
+}
+
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(x) ? x->valuedouble : NAN;
+}
+
+/* 312, 0.05, 1.5e+09: the way people read numbers. */
+static void
+fmt(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (fabs(v) >= 1e6 || (v != 0 && fabs(v) < 1e-3))
+		snprintf(buf, len, "%.3g", v);
+	else
+		snprintf(buf, len, "%.4g", v);
+}
+
+static int
+post_action(struct ctl *x, const char *body, const char *what)
+{
+	struct client_answer a = { 0 };
+	cJSON *doc = NULL;
+	int rc = ctl_call(x, "POST", "/deploys", body, &a, &doc);
+
+	if (rc != 0) {
+		client_answer_clear(&a);
+		return rc;
+	}
+	if (x->json) {
+		fputs(a.body, stdout);
+		fputc('\n', stdout);
+	} else {
+		printf("deploy %.0f (%s) %s", num(doc, "id"),
+		    str(doc, "version", "?"), what);
+		if (strcmp(what, "begun") == 0)
+			printf(": judging from %s (warm-up %.0f s), baseline "
+			    "from %s", str(doc, "judging_from", "?"),
+			    num(doc, "warmup_s"), str(cJSON_GetObjectItem(doc,
+			    "baseline"), "from", "?"));
+		printf("\n");
+	}
+	cJSON_Delete(doc);
+	client_answer_clear(&a);
+	return CTL_OK;
+}
+
+int
+ctl_deploy_begin(struct ctl *x)
+{
+	cJSON *o;
+	char *body;
+	int rc;
+
+	if (x->version == NULL) {
+		fprintf(stderr, "vigilctl: deploy begin needs --version\n");
+		return CTL_USAGE;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "action", "begin");
+	cJSON_AddStringToObject(o, "version", x->version);
+	if (x->warmup != NULL)
+		cJSON_AddStringToObject(o, "warmup", x->warmup);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	rc = body != NULL ? post_action(x, body, "begun") : CTL_UNREACHABLE;
+	cJSON_free(body);
+	return rc;
+}
+
+int
+ctl_deploy_step(struct ctl *x)
+{
+	char body[64];
+
+	if (x->weight < 1 || x->weight > 100) {
+		fprintf(stderr, "vigilctl: deploy step needs --weight 1..100\n");
+		return CTL_USAGE;
+	}
+	snprintf(body, sizeof(body), "{\"action\":\"step\",\"weight\":%d}",
+	    x->weight);
+	return post_action(x, body, "stepped");
+}
+
+int
+ctl_deploy_end(struct ctl *x)
+{
+	return post_action(x, "{\"action\":\"end\"}", "ended");
+}
+
+static enum { V_PASS, V_WARN, V_INCONCLUSIVE, V_FAIL }
+verdict_of(const char *s)
+{
+	if (strcmp(s, "fail") == 0)
+		return V_FAIL;
+	if (strcmp(s, "inconclusive") == 0)
+		return V_INCONCLUSIVE;
+	if (strcmp(s, "warn") == 0)
+		return V_WARN;
+	return V_PASS;
+}
+
+static int
+exit_code(const char *verdict, bool fail_on_warning)
+{
+	switch (verdict_of(verdict)) {
+	case V_FAIL:
+		return 2;
+	case V_INCONCLUSIVE:
+		return 3;
+	case V_WARN:
+		return fail_on_warning ? 1 : 0;
+	case V_PASS:
+		break;
+	}
+	return 0;
+}
+
+/* One line a poll: the verdict so far and each check's counts. */
+static void
+progress(struct ctl *x, const cJSON *doc, double elapsed)
+{
+	const cJSON *c;
+
+	printf("%s[+%4.0fs]%s %s%-12s%s", ctl_c(x, C_DIM), elapsed,
+	    ctl_c(x, C_OFF), ctl_c(x, C_BOLD),
+	    cJSON_IsTrue(cJSON_GetObjectItem(doc, "warming_up")) ?
+	    "warming up" : str(cJSON_GetObjectItem(doc, "verdict"), "now",
+	    "?"), ctl_c(x, C_OFF));
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "checks")) {
+		char v[32];
+
+		fmt(num(cJSON_GetObjectItem(c, "measured"), "value"), v,
+		    sizeof(v));
+		printf("  %s=%s%s (%.0f ok %.0f warn %.0f crit %.0f err)",
+		    str(c, "name", "?"), v, str(cJSON_GetObjectItem(c,
+		    "target"), "unit", ""), num(c, "ok"), num(c, "warn"),
+		    num(c, "crit"), num(c, "errors"));
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static void
+reasons(struct ctl *x, const cJSON *doc)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "checks")) {
+		const char *v = str(c, "verdict", "?");
+		enum ctl_color col = verdict_of(v) == V_FAIL ? C_RED :
+		    verdict_of(v) == V_PASS ? C_GREEN : C_YELLOW;
+
+		printf("  %-22s %s%-12s%s %s\n", str(c, "name", "?"),
+		    ctl_c(x, col), v, ctl_c(x, C_OFF), str(c, "reason", ""));
+	}
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "dry_run"))
+		printf("  %-22s %-12s %s (advisory: never gates)\n",
+		    str(c, "name", "?"), str(c, "verdict", "?"),
+		    str(c, "reason", ""));
+}
+
+int
+ctl_wait(struct ctl *x)
+{
+	int64_t for_ms = 0, poll_ms = 5000;
+	struct timespec t0, now;
+	const char *verdict = "inconclusive", *reason = "";
+	cJSON *doc = NULL;
+	int code;
+
+	if (x->dur != NULL && duration_parse(x->dur, &for_ms) != 0) {
+		fprintf(stderr, "vigilctl: --for \"%s\" is not a duration\n",
+		    x->dur);
+		return CTL_USAGE;
+	}
+	if (x->interval != NULL && (duration_parse(x->interval, &poll_ms) !=
+	    0 || poll_ms < 100)) {
+		fprintf(stderr, "vigilctl: --interval must be a duration of at "
+		    "least 100ms\n");
+		return CTL_USAGE;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct client_answer a = { 0 };
+		double elapsed;
+		int rc;
+
+		cJSON_Delete(doc);
+		doc = NULL;
+		rc = ctl_call(x, "GET", "/deploys/current", NULL, &a, &doc);
+		if (rc != 0) {
+			client_answer_clear(&a);
+			/* Cannot judge without vigild: never a silent pass. */
+			fprintf(stderr, "vigilctl: inconclusive: %s\n",
+			    rc == CTL_UNREACHABLE ? "vigild unreachable" :
+			    "no deploy window (vigilctl deploy begin first)");
+			return x->dry_run ? 0 : 3;
+		}
+		client_answer_clear(&a);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (double)(now.tv_sec - t0.tv_sec) +
+		    (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (!x->json)
+			progress(x, doc, elapsed);
+		/* A fail, or the error limit, decides at once. */
+		if (cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
+		    "verdict"), "decided"))) {
+			verdict = str(cJSON_GetObjectItem(doc, "verdict"),
+			    "now", "inconclusive");
+			reason = str(cJSON_GetObjectItem(doc, "verdict"),
+			    "now_reason", "");
+			break;
+		}
+		if (elapsed * 1000 >= (double)for_ms) {
+			verdict = str(cJSON_GetObjectItem(doc, "verdict"),
+			    "final", "inconclusive");
+			reason = str(cJSON_GetObjectItem(doc, "verdict"),
+			    "final_reason", "");
+			break;
+		}
+		usleep((useconds_t)(poll_ms * 1000));
+	}
+	code = exit_code(verdict, x->fail_on != NULL &&
+	    strcmp(x->fail_on, "warning") == 0);
+	if (x->json) {
+		char *s = cJSON_Print(doc);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		cJSON_free(s);
+	} else {
+		printf("%sverdict: %s%s (exit %d): %s\n", ctl_c(x, C_BOLD),
+		    verdict, ctl_c(x, C_OFF), code, reason);
+		reasons(x, doc);
+	}
+	cJSON_Delete(doc);
+	if (x->dry_run) {
+		printf("dry run: would have exited %d\n", code);
+		return 0;
+	}
+	return code;
+}
+
+/* The team's post-deployment summary, in text or Markdown. */
+static void
+render_report(struct ctl *x, const cJSON *doc, bool md)
+{
+	const cJSON *v = cJSON_GetObjectItem(doc, "verdict");
+	const cJSON *t = cJSON_GetObjectItem(doc, "traffic");
+	const cJSON *c, *st;
+	const char *final = str(v, "final", "?");
+	bool open = cJSON_IsTrue(cJSON_GetObjectItem(doc, "open"));
+	char a[32], b[32];
+
+	(void)x;
+	printf(md ? "## Deploy %s: %s\n\n" : "Deploy %s: %s\n",
+	    str(doc, "version", "?"), verdict_of(final) == V_PASS ? "PASS" :
+	    verdict_of(final) == V_WARN ? "WARN" : verdict_of(final) ==
+	    V_FAIL ? "FAIL" : "INCONCLUSIVE");
+	printf(md ? "- Verdict: **%s** (exit %d): %s\n" :
+	    "Verdict: %s (exit %d): %s\n", final, exit_code(final, false),
+	    str(v, "final_reason", ""));
+	printf(md ? "- Begun: %s, warm-up %.0f s, %s\n" :
+	    "Begun: %s, warm-up %.0f s, %s\n", str(doc, "begun", "?"),
+	    num(doc, "warmup_s"), open ? "window still open" : "ended");
+	printf(md ? "- Stages:" : "Stages:");
+	cJSON_ArrayForEach(st, cJSON_GetObjectItem(doc, "stages"))
+		printf(" %.0f%%", num(st, "weight"));
+	printf("\n");
+	fmt(num(t, "requests"), a, sizeof(a));
+	fmt(num(t, "errors"), b, sizeof(b));
+	printf(md ? "- Traffic: %s requests, %s errors" :
+	    "Traffic: %s requests, %s errors", a, b);
+	if (!isnan(num(t, "error_rate_pct"))) {
+		fmt(num(t, "error_rate_pct"), a, sizeof(a));
+		printf(" (%s %%)", a);
+	}
+	printf("\n\n");
+	if (md)
+		printf("| check | target | measured | baseline | verdict | "
+		    "reason |\n|---|---|---|---|---|---|\n");
+	else
+		printf("Checks:\n");
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "checks")) {
+		const cJSON *tg = cJSON_GetObjectItem(c, "target");
+		const cJSON *m = cJSON_GetObjectItem(c, "measured");
+		const cJSON *rel = cJSON_GetObjectItem(c, "relative");
+		char w[32], cr[32], val[32], base[48], target[96];
+
+		fmt(num(tg, "warn"), w, sizeof(w));
+		fmt(num(tg, "crit"), cr, sizeof(cr));
+		snprintf(target, sizeof(target), "%s warn %s crit %s%s%s",
+		    str(tg, "op", "?"), w, cr, *str(tg, "unit", "") ? " " : "",
+		    str(tg, "unit", ""));
+		fmt(num(m, "value"), val, sizeof(val));
+		fmt(num(c, "baseline"), base, sizeof(base));
+		if (!isnan(num(c, "delta_pct"))) {
+			size_t n = strlen(base);
+
+			snprintf(base + n, sizeof(base) - n, " (%+.1f %%)",
+			    num(c, "delta_pct"));
+		}
+		if (md)
+			printf("| %s | %s | %s (%s) | %s | %s | %s |\n",
+			    str(c, "name", "?"), target, val, str(m, "how", ""),
+			    base, str(c, "verdict", "?"), str(c, "reason", ""));
+		else
+			printf("  %-20s %-8s %s\n      target %s; measured %s "
+			    "(%s); baseline %s; %.0f polls, %.0f errors, "
+			    "longest crit run %.0f\n", str(c, "name", "?"),
+			    str(c, "verdict", "?"), str(c, "reason", ""),
+			    target, val, str(m, "how", ""), base,
+			    num(c, "polls"), num(c, "errors"),
+			    num(c, "longest_crit_run"));
+		if (rel != NULL)
+			printf(md ? "|  | relative | %s |  | %s | %s |\n" :
+			    "      relative (%s): %s: %s\n",
+			    str(rel, "test", "?"), str(rel, "verdict", "?"),
+			    str(rel, "reason", ""));
+	}
+	printf(md ? "\n- Alerts fired:" : "Alerts fired:");
+	st = cJSON_GetObjectItem(doc, "alerts");
+	if (cJSON_GetArraySize(st) == 0)
+		printf(" none");
+	cJSON_ArrayForEach(c, st)
+		printf(" %s (%s, %s)", str(c, "rule", "?"),
+		    str(c, "severity", "?"), str(c, "time", "?"));
+	printf("\n");
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(doc, "dry_run")) > 0) {
+		printf(md ? "- Dry run (advisory):" : "Dry run (advisory):");
+		cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "dry_run"))
+			printf(" %s %s;", str(c, "name", "?"),
+			    str(c, "verdict", "?"));
+		printf("\n");
+	}
+}
+
+int
+ctl_report(struct ctl *x)
+{
+	struct client_answer a = { 0 };
+	cJSON *doc = NULL;
+	char path[64];
+	int rc;
+
+	snprintf(path, sizeof(path), "/deploys/%s", x->deploy != NULL ?
+	    x->deploy : "latest");
+	rc = ctl_call(x, "GET", path, NULL, &a, &doc);
+	if (rc != 0) {
+		client_answer_clear(&a);
+		return rc;
+	}
+	if (x->json) {
+		fputs(a.body, stdout);
+		fputc('\n', stdout);
+	} else {
+		render_report(x, doc, x->markdown);
+	}
+	cJSON_Delete(doc);
+	client_answer_clear(&a);
+	return CTL_OK;
+}
+
+int
+ctl_baseline(struct ctl *x)
+{
+	struct client_answer a = { 0 };
+	cJSON *doc = NULL, *o = cJSON_CreateObject();
+	char *body;
+	int rc;
+
+	if (x->rule != NULL)
+		cJSON_AddStringToObject(o, "rule", x->rule);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (body == NULL)
+		return CTL_UNREACHABLE;
+	rc = ctl_call(x, "POST", "/baseline", body, &a, &doc);
+	cJSON_free(body);
+	if (rc != 0) {
+		client_answer_clear(&a);
+		return rc;
+	}
+	printf("baselines saved: %.0f (skipped, no value: %.0f)\n",
+	    num(doc, "saved"), num(doc, "skipped_unknown"));
+	cJSON_Delete(doc);
+	client_answer_clear(&a);
+	return CTL_OK;
+}

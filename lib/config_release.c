@@ -1,0 +1,161 @@
+/*
+ * The "release" section: which rules the release gate judges during a
+ * deploy window, and how strictly. Without the section every rule is a
+ * check, and a probe's implicit down rule is a key check (a dead health
+ * endpoint fails a release on the first poll).
+ */
+#include "cfgread.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_WARMUP_MS	(5 * 60 * 1000)
+#define DEFAULT_BASELINE_MS	(30 * 60 * 1000)
+
+static void
+check_defaults(struct release_check_cfg *c, const struct rule_cfg *rc)
+{
+	c->key = rc->implicit;
+	c->fail_after = c->key ? 1 : 2;
+	c->max_failures = -1;
+	c->max_consecutive_errors = 4;
+	c->min_samples = 3;
+	c->confidence = 0.98;
+	c->min_relative_samples = 50;
+}
+
+static void
+parse_relative(struct cfgread *v, const cJSON *o, struct release_check_cfg *c)
+{
+	static const char *const keys[] = {
+		"max_increase_pct", "confidence", "min_samples", NULL,
+	};
+	const cJSON *r = cfg_object(v, o, "relative");
+	double x;
+
+	if (r == NULL)
+		return;
+	cfg_check_keys(v, r, keys, "\"relative\"");
+	c->relative = true;
+	cfg_number(v, r, "max_increase_pct", 0, 1000, false,
+	    &c->max_increase_pct);
+	cfg_number(v, r, "confidence", 0.5, 0.9999, false, &c->confidence);
+	if (cfg_number(v, r, "min_samples", 10, 100000, true, &x) == 1)
+		c->min_relative_samples = (unsigned)x;
+}
+
+static void
+parse_check(struct cfgread *v, const cJSON *o, struct release_check_cfg *c,
+    const struct config *cfg)
+{
+	static const char *const keys[] = {
+		"rule", "name", "key", "advisory", "fail_after", "max_failures",
+		"max_consecutive_errors", "min_samples", "min_requests",
+		"relative", NULL,
+	};
+	const struct rule_cfg *rc = NULL;
+	const char *s;
+	double x;
+
+	if (!cJSON_IsObject(o)) {
+		cfg_err(v, o, "a release check must be an object, not %s",
+		    cfg_type_name(o));
+		return;
+	}
+	cfg_check_keys(v, o, keys, "a release check");
+	if (cfg_string(v, o, "rule", &s) == 1) {
+		rc = config_rule(cfg, s);
+		if (rc == NULL)
+			cfg_err(v, cfg_member(o, "rule"), "no rule named "
+			    "\"%s\"", s);
+	} else if (cfg_member(o, "rule") == NULL) {
+		cfg_err(v, o, "a release check needs a \"rule\"");
+	}
+	if (rc == NULL)
+		return;
+	c->rule = (size_t)(rc - cfg->rules);
+	check_defaults(c, rc);
+	c->name = cfg_strdup(v, o, cfg_string(v, o, "name", &s) == 1 ? s :
+	    rc->name);
+	cfg_bool(v, o, "key", &c->key);
+	cfg_bool(v, o, "advisory", &c->advisory);
+	if (cfg_number(v, o, "fail_after", 1, 1000, true, &x) == 1)
+		c->fail_after = (unsigned)x;
+	if (cfg_number(v, o, "max_failures", 0, 100000, true, &x) == 1)
+		c->max_failures = (long)x;
+	if (cfg_number(v, o, "max_consecutive_errors", 1, 1000, true, &x) == 1)
+		c->max_consecutive_errors = (unsigned)x;
+	if (cfg_number(v, o, "min_samples", 0, 100000, true, &x) == 1)
+		c->min_samples = (unsigned)x;
+	if (cfg_number(v, o, "min_requests", 0, 1e12, false,
+	    &c->min_requests) == 1 && rc->denominator == NULL)
+		cfg_err(v, cfg_member(o, "min_requests"), "\"min_requests\" "
+		    "is for ratio rules (errors / requests)");
+	parse_relative(v, o, c);
+}
+
+void
+cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
+{
+	static const char *const keys[] = {
+		"warmup", "baseline", "checks", NULL,
+	};
+	struct release_cfg *r = &cfg->release;
+	const cJSON *arr, *e;
+
+	r->warmup_ms = DEFAULT_WARMUP_MS;
+	r->baseline_ms = DEFAULT_BASELINE_MS;
+	if (o != NULL && !cJSON_IsObject(o)) {
+		cfg_err(v, o, "\"release\" must be an object");
+		return;
+	}
+	if (o != NULL) {
+		cfg_check_keys(v, o, keys, "\"release\"");
+		cfg_duration(v, o, "warmup", 0, 86400000, &r->warmup_ms);
+		cfg_duration(v, o, "baseline", 10000, 7LL * 86400000,
+		    &r->baseline_ms);
+	}
+	arr = o != NULL ? cfg_member(o, "checks") : NULL;
+	if (arr != NULL && !cJSON_IsArray(arr)) {
+		cfg_err(v, arr, "\"checks\" must be an array");
+		return;
+	}
+	r->checks = calloc((arr != NULL ? (size_t)cJSON_GetArraySize(arr) :
+	    cfg->nrules) + 1, sizeof(*r->checks));
+	if (r->checks == NULL) {
+		cfg_err(v, o, "out of memory");
+		return;
+	}
+	if (arr == NULL) {
+		for (size_t i = 0; i < cfg->nrules; i++) {
+			struct release_check_cfg *c = &r->checks[r->nchecks++];
+
+			if (cfg->rules[i].name == NULL)
+				continue;
+			c->rule = i;
+			check_defaults(c, &cfg->rules[i]);
+			c->name = strdup(cfg->rules[i].name);
+		}
+		return;
+	}
+	cJSON_ArrayForEach(e, arr) {
+		struct release_check_cfg *c = &r->checks[r->nchecks++];
+
+		parse_check(v, e, c, cfg);
+		for (size_t j = 0; c->name != NULL && j + 1 < r->nchecks; j++)
+			if (r->checks[j].name != NULL &&
+			    strcmp(r->checks[j].name, c->name) == 0)
+				cfg_err(v, e, "duplicate release check \"%s\"",
+				    c->name);
+	}
+}
+
+void
+cfg_clear_release(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->release.nchecks; i++)
+		free(cfg->release.checks[i].name);
+	free(cfg->release.checks);
+	memset(&cfg->release, 0, sizeof(cfg->release));
+}

@@ -1,0 +1,66 @@
+/*
+ * deploy: the release gate's deploy windows. vigild owns the window and
+ * judges it -- it has the samples and survives a restart -- so any
+ * pipeline gets the verdict from GET /deploys/{id} with curl alone, and
+ * vigilctl only asks and renders.
+ *
+ * begin records the deploy and captures the baseline: the same-length
+ * window before it, as per-poll samples and counts. During the warm-up,
+ * samples are recorded but not judged. After it, every poll of every
+ * release check is judged ok/warn/crit/error on the check's rule, with
+ * the rule's window clipped so it never reaches back before the judging
+ * started. step marks rollout stages; end closes the window.
+ *
+ * Relative checks, optional and secondary: "no worse than the baseline by
+ * 10 %" fails only when also significant -- a two-proportion test for
+ * ratios (errors / requests), one-sided Mann-Whitney U on per-poll samples
+ * (at least min_samples a side) for the rest. Too thin a baseline skips
+ * the relative check and says so; it never passes silently.
+ */
+#ifndef VIGIL_DEPLOY_H
+#define VIGIL_DEPLOY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct monitor;
+struct deploys;
+
+#define DEPLOY_SCHEMA "vigil.deploy/1"
+
+struct deploys *deploys_new(struct monitor *m);
+void deploys_free(struct deploys *d);
+
+/*
+ * Opens a window now. warmup_ms < 0: the configured one. Returns the id,
+ * or 0 with why (a window is already open; out of memory).
+ */
+uint64_t deploys_begin(struct deploys *d, const char *version,
+    int64_t warmup_ms, char *why, size_t len);
+/* Marks a rollout stage (weight 1..100) in the open window. 0 or -1. */
+int deploys_step(struct deploys *d, int weight, char *why, size_t len);
+/* Closes the open window. 0 or -1 (none open). */
+int deploys_end(struct deploys *d, char *why, size_t len);
+
+/* A probe's run ended: judge the checks it feeds (monitor's listener). */
+void deploys_on_run(struct deploys *d, size_t probe);
+
+/* The config changed: checks follow by name; new ones start empty. */
+void deploys_reload(struct deploys *d);
+
+/*
+ * The document for one deploy (id 0: the open one, else the latest), or
+ * NULL if there is none. final: judge as if the window ended now.
+ */
+cJSON *deploys_json(const struct deploys *d, uint64_t id);
+/* Every deploy kept, newest first, in brief. */
+cJSON *deploys_list_json(const struct deploys *d);
+
+/* The state file's part. */
+cJSON *deploys_save(const struct deploys *d);
+void deploys_restore(struct deploys *d, const cJSON *saved);
+
+#endif
