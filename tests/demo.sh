@@ -9,7 +9,8 @@ SIM_PORT=9480
 API=127.0.0.1:9464
 PG_PORT=9432
 PGDIR=${VIGIL_DEMO_PGDIR:-/tmp/vigil-demo-pg}
-# etc/demo.json's sentry probe reads its token here.
+# etc/demo.json's sentry probe reads its token here, and vigild's own API
+# token (for silences and the release gate) is beside it.
 SENTRY_DIR=/tmp/vigil-demo-sentry
 sim_pid=""
 vigild_pid=""
@@ -36,6 +37,7 @@ rm -f "$portfile"
 rm -rf "$SENTRY_DIR"
 mkdir -m 0700 "$SENTRY_DIR"
 (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$SENTRY_DIR/token")
+(umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$SENTRY_DIR/api-token")
 # 1,000 req/s: a 20 s window then holds ~10 errors at 0.05 %, not 0 or 1.
 "$B/portal-sim" --port $SIM_PORT --port-file "$portfile" --rps 1000 \
     --sentry-token-file "$SENTRY_DIR/token" >/dev/null &
@@ -107,6 +109,19 @@ The database (probe "db", PostgreSQL on 127.0.0.1:$PG_PORT):
       # a slow statement: db.slow_statements, and its text in the notes
   psql -h $PGDIR -p $PG_PORT -U postgres portal -c 'DROP INDEX orders_customer_idx'
       # a migration's index gone: db.indexes_missing 1
+
+On call and release day, with vigilctl (the API token is in
+$SENTRY_DIR/api-token):
+
+  export VIGIL_TOKEN_FILE=$SENTRY_DIR/api-token
+  $B/vigilctl status
+  $B/vigilctl silence add --rule api_p95 --for 30m --comment "known slow"
+  $B/vigilctl deploy begin --version 1.2.3     # judging after a 10 s warm-up
+  $B/vigilctl wait --for 1m                    # 0 pass, 2 fail, 3 inconclusive
+      # meanwhile, in another shell, fail the canary:
+      # curl -s -X POST localhost:$SIM_PORT/_sim/scenario/error_spike
+  $B/vigilctl deploy end
+  $B/vigilctl report --markdown
 
 Reload the configuration:  kill -HUP $vigild_pid
 Ctrl-C stops the demo.
