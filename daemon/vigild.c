@@ -244,6 +244,17 @@ on_alert(const struct alert_event *e, void *arg)
 	statefile_touch(d->state);
 }
 
+/* A release verdict was decided, or its window ended: tell everyone. */
+static void
+on_verdict(uint64_t id, const char *version, const char *verdict,
+    const char *reason, bool final, void *arg)
+{
+	struct vigild *d = arg;
+
+	notifier_deploy(d->notifier, id, version, verdict, reason, final);
+	statefile_touch(d->state);
+}
+
 /* A probe's run was judged by its rules: now the release gate's turn. */
 static void
 on_run(size_t probe, void *arg)
@@ -303,6 +314,7 @@ run(const char *path)
 		goto out;
 	}
 	monitor_set_run_listener(d.monitor, on_run, &d);
+	deploys_set_listener(d.deploys, on_verdict, &d);
 	if (monitor_config(d.monitor)->state_dir != NULL) {
 		/* Before the first run: restored state meets fresh samples. */
 		d.state = statefile_open(d.base,

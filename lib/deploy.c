@@ -54,6 +54,7 @@ struct deploy {
 	size_t nstages;
 	struct dcheck *checks;
 	size_t nchecks;
+	bool announced;		/* its verdict was told */
 };
 
 struct deploys {
@@ -62,6 +63,9 @@ struct deploys {
 	size_t nkept;
 	bool open;				/* kept[0] is open */
 	uint64_t next_id;
+	void (*listener)(uint64_t id, const char *version, const char *verdict,
+	    const char *reason, bool final, void *arg);
+	void *listener_arg;
 };
 
 static void
@@ -272,6 +276,50 @@ deploys_step(struct deploys *d, int weight, char *why, size_t len)
 	return 0;
 }
 
+void
+deploys_set_listener(struct deploys *d,
+    void (*fn)(uint64_t id, const char *version, const char *verdict,
+    const char *reason, bool final, void *arg), void *arg)
+{
+	d->listener = fn;
+	d->listener_arg = arg;
+}
+
+/*
+ * Tells the listener the verdict of the open window once: when it is
+ * decided early, or (final) when the window ends.
+ */
+static void
+announce(struct deploys *d, bool final)
+{
+	struct deploy *dp = d->nkept > 0 ? d->kept[0] : NULL;
+	const cJSON *v;
+	cJSON *doc;
+	bool decided;
+
+	if (dp == NULL || dp->announced || d->listener == NULL)
+		return;
+	doc = deploys_json(d, dp->id);
+	v = cJSON_GetObjectItem(doc, "verdict");
+	decided = cJSON_IsTrue(cJSON_GetObjectItem(v, "decided"));
+	if (final || decided) {
+		const cJSON *verdict = cJSON_GetObjectItem(v, final ? "final" :
+		    "now");
+		const cJSON *reason = cJSON_GetObjectItem(v, final ?
+		    "final_reason" : "now_reason");
+
+		dp->announced = true;
+		log_notice("event=deploy_verdict id=%llu verdict=%s final=%d",
+		    (unsigned long long)dp->id, cJSON_IsString(verdict) ?
+		    verdict->valuestring : "?", final);
+		d->listener(dp->id, dp->version, cJSON_IsString(verdict) ?
+		    verdict->valuestring : "inconclusive",
+		    cJSON_IsString(reason) ? reason->valuestring : "", final,
+		    d->listener_arg);
+	}
+	cJSON_Delete(doc);
+}
+
 int
 deploys_end(struct deploys *d, char *why, size_t len)
 {
@@ -280,6 +328,7 @@ deploys_end(struct deploys *d, char *why, size_t len)
 		return -1;
 	}
 	d->kept[0]->ended = clock_wall_ms();
+	announce(d, true);
 	d->open = false;
 	log_notice("event=deploy_end id=%llu", (unsigned long long)
 	    d->kept[0]->id);
@@ -386,6 +435,8 @@ deploys_on_run(struct deploys *d, size_t probe)
 	struct deploy *dp = d != NULL && d->open ? d->kept[0] : NULL;
 	int64_t now = clock_wall_ms();
 
+	bool judged = false;
+
 	if (dp == NULL || now < dp->judge_from)
 		return;	/* nothing open, or still warming up */
 	for (size_t i = 0; i < dp->nchecks; i++) {
@@ -396,7 +447,10 @@ deploys_on_run(struct deploys *d, size_t probe)
 		    c->rule->probe2 == probe)))
 			continue;
 		judge_check(d, dp, c, now);
+		judged = true;
 	}
+	if (judged)
+		announce(d, false);
 }
 
 void
@@ -801,6 +855,7 @@ deploys_save(const struct deploys *d)
 		cJSON_AddNumberToObject(e, "ended", (double)dp->ended);
 		cJSON_AddNumberToObject(e, "baseline_from",
 		    (double)dp->baseline_from);
+		cJSON_AddBoolToObject(e, "announced", dp->announced);
 		sg = cJSON_AddArrayToObject(e, "stages");
 		for (size_t i = 0; i < dp->nstages; i++) {
 			cJSON *s = cJSON_CreateArray();
@@ -949,6 +1004,8 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 		dp->judge_from = (int64_t)jnum(e, "judge_from");
 		dp->ended = (int64_t)jnum(e, "ended");
 		dp->baseline_from = (int64_t)jnum(e, "baseline_from");
+		dp->announced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+		    "announced"));
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(e,
 		    "stages")) {
 			if (dp->nstages < MAX_STAGES &&

@@ -45,6 +45,14 @@ int deploys_step(struct deploys *d, int weight, char *why, size_t len);
 /* Closes the open window. 0 or -1 (none open). */
 int deploys_end(struct deploys *d, char *why, size_t len);
 
+/*
+ * fn hears every terminal verdict once: decided early (a fail, an error
+ * limit) or final (the window ended). The notifiers listen here.
+ */
+void deploys_set_listener(struct deploys *d,
+    void (*fn)(uint64_t id, const char *version, const char *verdict,
+    const char *reason, bool final, void *arg), void *arg);
+
 /* A probe's run ended: judge the checks it feeds (monitor's listener). */
 void deploys_on_run(struct deploys *d, size_t probe);
 

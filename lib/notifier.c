@@ -926,3 +926,40 @@ notifier_restore(struct notifier *nt, const cJSON *saved)
 	}
 	notifier_kick(nt);
 }
+
+void
+notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
+    const char *verdict, const char *reason, bool final)
+{
+	for (size_t k = 0; nt != NULL && k < nt->n; k++) {
+		struct notif *n = nt->ns[k];
+		struct deploy_notice d = {
+			.seq = ++n->seq, .id = id, .version = version,
+			.verdict = verdict, .reason = reason, .final = final,
+			.t = clock_wall_ms(),
+		};
+		char *body;
+
+		if (n->type == NOTIFIER_ALERTMANAGER &&
+		    strcmp(verdict, "pass") == 0)
+			continue;
+		body = n->type == NOTIFIER_ALERTMANAGER ?
+		    payload_deploy_alertmanager(&d, &nt->sender) :
+		    n->cfg->format == WEBHOOK_SLACK ?
+		    payload_deploy_slack(&d, &nt->sender) :
+		    payload_deploy_generic(&d, &nt->sender);
+		if (body == NULL) {
+			n->dropped++;
+			continue;
+		}
+		log_notice("event=notification notifier=%s kind=deploy_verdict "
+		    "deploy=%llu verdict=%s seq=%llu", n->name,
+		    (unsigned long long)id, verdict,
+		    (unsigned long long)d.seq);
+		for (size_t b = 0; b < n->nboxes; b++) {
+			outbox_push(&n->boxes[b], d.seq, body, 0);
+			outbox_pump(&n->boxes[b]);
+		}
+		free(body);
+	}
+}

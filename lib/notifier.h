@@ -46,6 +46,14 @@ int notifier_reload(struct notifier *nt);
 /* Something changed: reconcile on the next loop pass. */
 void notifier_kick(struct notifier *nt);
 
+/*
+ * A release gate's verdict, decided or final: told to every notifier
+ * (Alertmanager only when it is not a pass). No filter applies: a
+ * release verdict is not an alert of some rule.
+ */
+void notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
+    const char *verdict, const char *reason, bool final);
+
 struct notifier_view {
 	const char *name;
 	const char *type;		/* "webhook", "alertmanager" */

@@ -155,3 +155,67 @@ payload_alertmanager(const struct notice *const *ns, size_t n,
 	}
 	return take(arr);
 }
+
+char *
+payload_deploy_generic(const struct deploy_notice *d, const struct sender *s)
+{
+	cJSON *o = cJSON_CreateObject(), *dp;
+	char id[96];
+
+	snprintf(id, sizeof(id), "%s-%llu", s->instance,
+	    (unsigned long long)d->seq);
+	cJSON_AddStringToObject(o, "version", "1");
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "kind", "deploy_verdict");
+	dp = cJSON_AddObjectToObject(o, "deploy");
+	cJSON_AddNumberToObject(dp, "id", (double)d->id);
+	cJSON_AddStringToObject(dp, "version", d->version);
+	cJSON_AddStringToObject(o, "verdict", d->verdict);
+	cJSON_AddStringToObject(o, "reason", d->reason);
+	cJSON_AddBoolToObject(o, "final", d->final);
+	add_time(o, "time", d->t);
+	cJSON_AddStringToObject(o, "instance", s->instance);
+	cJSON_AddStringToObject(o, "url", s->url);
+	return take(o);
+}
+
+char *
+payload_deploy_slack(const struct deploy_notice *d, const struct sender *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	char text[640];
+	bool good = strcmp(d->verdict, "pass") == 0;
+
+	snprintf(text, sizeof(text), "%s Deploy %s: %s%s: %s (%s)",
+	    good ? ":white_check_mark:" : strcmp(d->verdict, "fail") == 0 ?
+	    ":rotating_light:" : ":warning:", d->version, d->verdict,
+	    d->final ? "" : " (decided early)", d->reason, s->instance);
+	cJSON_AddStringToObject(o, "text", text);
+	return take(o);
+}
+
+char *
+payload_deploy_alertmanager(const struct deploy_notice *d,
+    const struct sender *s)
+{
+	cJSON *arr = cJSON_CreateArray(), *a = cJSON_CreateObject(), *l, *an;
+	char ver[96];
+
+	l = cJSON_AddObjectToObject(a, "labels");
+	cJSON_AddStringToObject(l, "alertname", "vigil_deploy_verdict");
+	cJSON_AddStringToObject(l, "instance", s->instance);
+	cJSON_AddStringToObject(l, "severity",
+	    strcmp(d->verdict, "fail") == 0 ? "critical" : "warning");
+	cJSON_AddStringToObject(l, "verdict", d->verdict);
+	snprintf(ver, sizeof(ver), "%s", d->version);
+	cJSON_AddStringToObject(l, "release", ver);
+	cJSON_AddStringToObject(l, "source", "vigil");
+	an = cJSON_AddObjectToObject(a, "annotations");
+	cJSON_AddStringToObject(an, "summary", d->reason);
+	add_time(a, "startsAt", d->t);
+	/* A verdict is an event, not a state: it ends by itself. */
+	add_time(a, "endsAt", d->t + 3600 * 1000);
+	cJSON_AddStringToObject(a, "generatorURL", s->url);
+	cJSON_AddItemToArray(arr, a);
+	return take(arr);
+}

@@ -56,10 +56,30 @@ struct sender {
 	const char *url;	/* vigild's page */
 };
 
+/* A release gate's verdict, told when it is decided or the window ends. */
+struct deploy_notice {
+	uint64_t seq;
+	uint64_t id;		/* the deploy's */
+	const char *version;
+	const char *verdict;	/* "pass", "warn", "inconclusive", "fail" */
+	const char *reason;
+	bool final;		/* the window ended; else decided early */
+	int64_t t;
+};
+
 /* Bodies are malloc'd; NULL when out of memory. */
 char *payload_generic(const struct notice *n, const struct sender *s);
 char *payload_slack(const struct notice *n, const struct sender *s);
 char *payload_alertmanager(const struct notice *const *ns, size_t n,
+    const struct sender *s);
+
+/* The same three shapes for a deploy verdict. */
+char *payload_deploy_generic(const struct deploy_notice *d,
+    const struct sender *s);
+char *payload_deploy_slack(const struct deploy_notice *d,
+    const struct sender *s);
+/* An alert "vigil_deploy_verdict" that ends by itself after an hour. */
+char *payload_deploy_alertmanager(const struct deploy_notice *d,
     const struct sender *s);
 
 #endif

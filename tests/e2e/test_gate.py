@@ -294,3 +294,37 @@ class Cli(GateCase):
         rc, out, err = self.ctl(v, "wait", "--for", "1s")
         self.assertEqual(rc, 3)
         self.assertIn("vigild unreachable", err)
+
+
+class Announce(GateCase):
+    def test_terminal_verdicts_are_notified_once(self):
+        from harness import WebhookReceiver
+        rcv = WebhookReceiver()
+        self.addCleanup(rcv.stop)
+        sim = self.sim(args=["--rps", "2000"])
+        cfg = self.config(sim, [{"rule": "error_rate", "fail_after": 2, "min_requests": 100},
+                                {"rule": "app_health_down", "key": True}])
+        cfg["notifiers"] = [{"name": "hook", "type": "webhook", "url": rcv.url,
+                             "rules": ["error_rate"]}]
+        v = self.vigild(cfg)
+        post(v, {"action": "begin", "version": "6.0.0"})
+        sim.scenario("error_spike")
+        self.decided(v, 10)
+        verdicts = wait_for(lambda: [b for b in rcv.bodies() if b["kind"] == "deploy_verdict"],
+                            10, what="the verdict notified")
+        self.assertEqual((verdicts[0]["verdict"], verdicts[0]["final"]), ("fail", False))
+        self.assertEqual(verdicts[0]["deploy"], {"id": 1, "version": "6.0.0"})
+        self.assertIn("crit: 2 consecutive > 1 %", verdicts[0]["reason"])
+        time.sleep(1.5)                      # told once, not at every poll
+        post(v, {"action": "end"})
+        time.sleep(1)
+        self.assertEqual(len([b for b in rcv.bodies() if b["kind"] == "deploy_verdict"]), 1)
+        # The next window passes, and says so when it ends.
+        sim.scenario("healthy")
+        time.sleep(3.5)                      # the 3 s error window clears
+        post(v, {"action": "begin", "version": "6.0.1"})
+        time.sleep(2.5)
+        post(v, {"action": "end"})
+        final = wait_for(lambda: [b for b in rcv.bodies() if b["kind"] == "deploy_verdict" and
+                                  b["deploy"]["version"] == "6.0.1"], 10, what="final verdict")
+        self.assertEqual((final[0]["verdict"], final[0]["final"]), ("pass", True))
