@@ -170,6 +170,7 @@ reload(struct vigild *d)
 		}
 		api_set_listener(napi, on_api_change, d);
 		api_set_deploys(napi, d->deploys);
+		api_set_delivery(napi, d->notifier, d->state);
 	}
 	if (napi != NULL) {
 		char *l = strdup(cfg->listen);
@@ -334,6 +335,7 @@ run(const char *path)
 	}
 	api_set_listener(d.api, on_api_change, &d);
 	api_set_deploys(d.api, d.deploys);
+	api_set_delivery(d.api, d.notifier, d.state);
 	d.svc = service_new(d.base, getenv("NOTIFY_SOCKET"),
 	    getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"),
 	    service_summarize_monitor, d.monitor);

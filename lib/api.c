@@ -12,13 +12,17 @@
 #include "api_int.h"
 #include "clock.h"
 #include "config.h"
+#include "deploy.h"
 #include "health.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
+#include "notifier.h"
 #include "page.h"
 #include "ruleset.h"
+#include "sbuf.h"
+#include "statefile.h"
 #include "status.h"
 
 /*
@@ -231,14 +235,62 @@ r_livez(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	    MHD_HTTP_OK, "application/health+json", api_json_take(o), NULL);
 }
 
+/* What /status says of the parts the monitor does not own. */
+static void
+status_extras(struct api *a, cJSON *o)
+{
+	struct notifier_view nv;
+	struct statefile_view sv;
+	cJSON *arr, *s;
+
+	arr = cJSON_AddArrayToObject(o, "notifiers");
+	for (size_t i = 0; notifier_view(a->notifier, i, &nv); i++) {
+		cJSON *n = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(n, "name", nv.name);
+		cJSON_AddStringToObject(n, "type", nv.type);
+		cJSON_AddStringToObject(n, "target", nv.target);
+		cJSON_AddNumberToObject(n, "sent", (double)nv.sent);
+		cJSON_AddNumberToObject(n, "failed", (double)nv.failed);
+		cJSON_AddNumberToObject(n, "dropped", (double)nv.dropped);
+		cJSON_AddNumberToObject(n, "queued", (double)nv.queued);
+		cJSON_AddStringToObject(n, "last_error", nv.last_error);
+		if (nv.next_retry_ms > 0)
+			cJSON_AddNumberToObject(n, "next_retry_s",
+			    (double)nv.next_retry_ms / 1e3);
+		cJSON_AddItemToArray(arr, n);
+	}
+	if (a->state != NULL) {
+		statefile_view(a->state, &sv);
+		s = cJSON_AddObjectToObject(o, "state_file");
+		cJSON_AddStringToObject(s, "path", sv.path);
+		cJSON_AddNumberToObject(s, "writes", (double)sv.writes);
+		cJSON_AddNumberToObject(s, "failures", (double)sv.failures);
+		cJSON_AddStringToObject(s, "last_error", sv.last_error);
+		if (sv.last_saved != 0) {
+			char t[40];
+
+			clock_iso(sv.last_saved, t, sizeof(t));
+			cJSON_AddStringToObject(s, "last_saved", t);
+		}
+	}
+	if (a->deploys != NULL)
+		cJSON_AddItemToObject(o, "deploys",
+		    deploys_list_json(a->deploys));
+}
+
 static enum MHD_Result
 r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
+	cJSON *o = status_doc(a->m);
+
 	(void)rq;
 	(void)arg;
+	if (o != NULL)
+		status_extras(a, o);
 	return api_send(c, MHD_HTTP_OK, "application/json",
-	    status_json(a->m), NULL);
+	    api_json_take(o), NULL);
 }
 
 static enum MHD_Result
@@ -258,6 +310,66 @@ r_alerts(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	    alerts_json(a->m, &f), NULL);
 }
 
+/*
+ * Appends the notifiers' and the state file's counters to an exposition
+ * (takes text; NULL stays NULL). Names follow the exposition's rules:
+ * counters end in _total, one family per HELP/TYPE.
+ */
+static char *
+metrics_delivery(struct api *a, char *text)
+{
+	static const struct {
+		const char *name, *help;
+	} fam[] = {
+		{ "vigil_notifications_sent_total", "Notices delivered." },
+		{ "vigil_notifications_failed_total", "Delivery attempts that "
+		    "failed (each is retried)." },
+		{ "vigil_notifications_dropped_total", "Notices dropped (queue "
+		    "full, or out of memory)." },
+		{ "vigil_notifications_queued", "Notices waiting for delivery." },
+	};
+	struct notifier_view nv;
+	struct statefile_view sv;
+	struct sbuf b;
+
+	if (text == NULL)
+		return NULL;
+	sbuf_init(&b, strlen(text) + 64 * 1024);
+	sbuf_puts(&b, text);
+	free(text);
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		bool counter = f < 3;
+
+		if (notifier_count(a->notifier) == 0)
+			break;
+		sbuf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
+		    fam[f].help, fam[f].name, counter ? "counter" : "gauge");
+		for (size_t i = 0; notifier_view(a->notifier, i, &nv); i++) {
+			double v = f == 0 ? (double)nv.sent : f == 1 ?
+			    (double)nv.failed : f == 2 ? (double)nv.dropped :
+			    (double)nv.queued;
+
+			sbuf_printf(&b, "%s{notifier=\"", fam[f].name);
+			metrics_label(&b, nv.name);
+			sbuf_puts(&b, "\"} ");
+			metrics_value(&b, v);
+			sbuf_puts(&b, "\n");
+		}
+	}
+	if (a->state != NULL) {
+		statefile_view(a->state, &sv);
+		sbuf_printf(&b, "# HELP vigil_state_writes_total State file "
+		    "writes that worked.\n# TYPE vigil_state_writes_total "
+		    "counter\nvigil_state_writes_total %llu\n"
+		    "# HELP vigil_state_write_failures_total State file writes "
+		    "that failed.\n# TYPE vigil_state_write_failures_total "
+		    "counter\nvigil_state_write_failures_total %llu\n",
+		    (unsigned long long)sv.writes,
+		    (unsigned long long)sv.failures);
+	}
+	return sbuf_take(&b);
+}
+
 static enum MHD_Result
 r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
@@ -275,7 +387,7 @@ r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	/* Prometheus 3 refuses a scrape whose Content-Type is not exact. */
 	return api_send(c, MHD_HTTP_OK,
 	    "text/plain; version=0.0.4; charset=utf-8",
-	    metrics_text(a->m, &h), NULL);
+	    metrics_delivery(a, metrics_text(a->m, &h)), NULL);
 }
 
 static enum MHD_Result
@@ -542,6 +654,13 @@ void
 api_set_deploys(struct api *a, struct deploys *d)
 {
 	a->deploys = d;
+}
+
+void
+api_set_delivery(struct api *a, struct notifier *nt, struct statefile *sf)
+{
+	a->notifier = nt;
+	a->state = sf;
 }
 
 void

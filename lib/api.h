@@ -68,6 +68,12 @@ struct deploys;
 /* Serves the release gate's /deploys from d (NULL: none). */
 void api_set_deploys(struct api *a, struct deploys *d);
 
+struct notifier;
+struct statefile;
+/* /status and /metrics show their counters (either may be NULL). */
+void api_set_delivery(struct api *a, struct notifier *nt,
+    struct statefile *sf);
+
 /* Whether a listen address ("127.0.0.1:9464", "[::1]:0") is loopback. */
 bool api_listen_is_loopback(const char *listen);
 

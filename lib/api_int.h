@@ -28,6 +28,8 @@ struct api {
 	void (*changed)(void *arg);	/* after a silence or baseline change */
 	void *changed_arg;
 	struct deploys *deploys;	/* the release gate, or NULL */
+	struct notifier *notifier;	/* for /status and /metrics */
+	struct statefile *state;
 	uint64_t *requests;		/* per route, then "other" */
 	uint64_t auth_failures;
 };

@@ -196,8 +196,8 @@ rule_json(const struct rule_view *v, const struct silences *sl, int64_t now)
 	return r;
 }
 
-char *
-status_json(const struct monitor *m)
+cJSON *
+status_doc(const struct monitor *m)
 {
 	const struct config *cfg = monitor_config(m);
 	const struct store *st = monitor_store(m);
@@ -209,7 +209,7 @@ status_json(const struct monitor *m)
 	struct rule_view rv;
 	struct health h;
 	int64_t now = clock_wall_ms();
-	char why[256], *out;
+	char why[256];
 
 	monitor_info(m, &info);
 	health_eval(m, &h);
@@ -249,7 +249,15 @@ status_json(const struct monitor *m)
 		cJSON_AddItemToArray(rules, rule_json(&rv,
 		    monitor_silences(m), now));
 	cJSON_AddItemToObject(o, "silences", alerts_silences_json(m, now));
-	out = cJSON_PrintUnformatted(o);
+	return o;
+}
+
+char *
+status_json(const struct monitor *m)
+{
+	cJSON *o = status_doc(m);
+	char *out = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
 	cJSON_Delete(o);
 	return out;
 }

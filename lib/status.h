@@ -11,5 +11,7 @@ struct monitor;
 
 /* The JSON document (malloc'd), or NULL when out of memory. */
 char *status_json(const struct monitor *m);
+/* The same as a tree, for callers that add what the monitor does not own. */
+struct cJSON *status_doc(const struct monitor *m);
 
 #endif

@@ -147,6 +147,20 @@ class Delivery(NotifyCase):
         self.assertEqual([b["kind"] for b in bodies], ["firing", "resolved"])
         self.assertLess(int(bodies[0]["id"].rsplit("-", 1)[1]),
                         int(bodies[1]["id"].rsplit("-", 1)[1]))
+        # The counters an operator (and Prometheus) sees.
+        n = v.status()["notifiers"][0]
+        self.assertEqual((n["name"], n["type"], n["target"]), ("hook", "webhook",
+                                                             "http://127.0.0.1:%d/..." % rcv.port))
+        self.assertEqual((n["sent"], n["queued"], n["dropped"]), (2, 0, 0))
+        self.assertGreaterEqual(n["failed"], 1)
+        _, _, metrics = v.get("/metrics")
+        text = metrics.decode()
+        self.assertIn('vigil_notifications_sent_total{notifier="hook"} 2\n', text)
+        self.assertRegex(text, r'vigil_notifications_failed_total\{notifier="hook"\} [1-9]')
+        import subprocess
+        r = subprocess.run(["promtool", "check", "metrics"], input=metrics,
+                           capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertRegex(v.log_text(), r"event=notification_failed notifier=hook seq=\d+ "
                                        r"attempt=1 error=\"HTTP 503\" retry_in_ms=\d+")
 

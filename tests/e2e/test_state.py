@@ -96,6 +96,11 @@ class Restart(E2E):
         cfg = config(sim, self.rcv, self.state_dir)
         v = self.start(cfg)
         wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
+        sf = wait_for(lambda: (lambda s: s if s["writes"] >= 1 else None)(
+            v.status()["state_file"]), 5, what="a state write")
+        self.assertEqual((sf["failures"], sf["last_error"]), (0, ""))
+        self.assertTrue(sf["path"].endswith("/state/state.json"))
+        self.assertIn("vigil_state_writes_total", v.get("/metrics")[2].decode())
         self.vigilds.remove(v)
         self.assertEqual(v.stop(), 0)
         self.assertIn("event=state_saved", v.log_text())
