@@ -293,3 +293,37 @@ class Paging(SentryE2E):
         wait_for(lambda: self.last_run(v)["metrics"].get("api_requests") == 2, 5,
                  what="X-Hits again: one request per count")
         self.assertEqual(self.last_run(v)["metrics"]["unresolved_issues"], 153)
+
+
+class ReleaseGate(SentryE2E):
+    def test_sentry_429_throughout_is_inconclusive_not_fail_or_pass(self):
+        import subprocess
+        import urllib.request
+        from harness import BUILD
+        sim = self.sentry_sim()
+        api_token = os.path.join(self.workdir, "api-token")
+        with open(api_token, "w") as f:
+            f.write("gate-token-429")
+        v = self.vigild({
+            "api": {"token_file": api_token},
+            "probes": [self.sentry_probe(sim), self.app_probe(sim)],
+            "rules": [SENTRY_RULES[0]],
+            "release": {"warmup": "0s", "checks": [
+                {"rule": "error_rate_sentry", "fail_after": 2, "min_requests": 500}]},
+        })
+        wait_for(lambda: v.rule("error_rate_sentry")["value"] is not None, 10,
+                 what="a first Sentry-based error rate")
+        self.control(sim, rate_limit_for=120)       # 429 for the whole window
+        req = urllib.request.Request(v.base + "/deploys", method="POST",
+                                     data=b'{"action":"begin","version":"7.0.0"}',
+                                     headers={"Authorization": "Bearer gate-token-429"})
+        urllib.request.urlopen(req, timeout=5).close()
+        r = subprocess.run([os.path.join(BUILD, "vigilctl"), "--url", v.base, "--no-color",
+                            "wait", "--for", "30s", "--interval", "300ms"],
+                           capture_output=True, text=True, timeout=60)
+        # The observer failed, not the application: 3, never 2 and never 0.
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"verdict: inconclusive \(exit 3\): error_rate_sentry: "
+                                   r"error: 4 consecutive measurement errors")
+        self.assertIn("rate limited", r.stdout)
+        self.control(sim, rate_limit_for=0)
