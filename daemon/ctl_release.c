@@ -197,6 +197,7 @@ ctl_wait(struct ctl *x)
 	int64_t for_ms = 0, poll_ms = 5000;
 	struct timespec t0, now;
 	const char *verdict = "inconclusive", *reason = "";
+	const cJSON *v;
 	cJSON *doc = NULL;
 	int code;
 
@@ -232,22 +233,25 @@ ctl_wait(struct ctl *x)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		elapsed = (double)(now.tv_sec - t0.tv_sec) +
 		    (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		/*
+		 * In a staged rollout each wait judges its stage (since the
+		 * last deploy step); before any step, the whole window.
+		 */
+		v = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "stage"),
+		    "verdict");
+		if (v == NULL)
+			v = cJSON_GetObjectItem(doc, "verdict");
 		if (!x->json)
 			progress(x, doc, elapsed);
 		/* A fail, or the error limit, decides at once. */
-		if (cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
-		    "verdict"), "decided"))) {
-			verdict = str(cJSON_GetObjectItem(doc, "verdict"),
-			    "now", "inconclusive");
-			reason = str(cJSON_GetObjectItem(doc, "verdict"),
-			    "now_reason", "");
+		if (cJSON_IsTrue(cJSON_GetObjectItem(v, "decided"))) {
+			verdict = str(v, "now", "inconclusive");
+			reason = str(v, "now_reason", "");
 			break;
 		}
 		if (elapsed * 1000 >= (double)for_ms) {
-			verdict = str(cJSON_GetObjectItem(doc, "verdict"),
-			    "final", "inconclusive");
-			reason = str(cJSON_GetObjectItem(doc, "verdict"),
-			    "final_reason", "");
+			verdict = str(v, "final", "inconclusive");
+			reason = str(v, "final_reason", "");
 			break;
 		}
 		usleep((useconds_t)(poll_ms * 1000));
@@ -295,6 +299,8 @@ render_report(struct ctl *x, const cJSON *doc, bool md)
 	printf(md ? "- Begun: %s, warm-up %.0f s, %s\n" :
 	    "Begun: %s, warm-up %.0f s, %s\n", str(doc, "begun", "?"),
 	    num(doc, "warmup_s"), open ? "window still open" : "ended");
+	printf(md ? "- Compared: %s\n" : "Compared: %s\n",
+	    str(doc, "compared", "whole-application metrics"));
 	printf(md ? "- Stages:" : "Stages:");
 	cJSON_ArrayForEach(st, cJSON_GetObjectItem(doc, "stages"))
 		printf(" %.0f%%", num(st, "weight"));

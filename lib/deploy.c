@@ -24,7 +24,8 @@ struct dcheck {
 	char name[64];
 	const struct release_check_cfg *cfg;	/* NULL: gone from the config */
 	const struct rule_cfg *rule;
-	struct judge j;
+	struct judge j;		/* the whole window */
+	struct judge stage;	/* since the last deploy step */
 	bool known;
 	double value;
 	size_t samples;
@@ -210,6 +211,7 @@ init_checks(struct deploy *dp, const struct config *cfg)
 		c->rule = &cfg->rules[rc->rule];
 		l = limits_of(rc);
 		judge_init(&c->j, &l);
+		judge_init(&c->stage, &l);
 	}
 	return 0;
 }
@@ -271,6 +273,9 @@ deploys_step(struct deploys *d, int weight, char *why, size_t len)
 	}
 	dp->stages[dp->nstages].t = clock_wall_ms();
 	dp->stages[dp->nstages++].weight = weight;
+	/* Each stage is judged afresh; the window keeps counting. */
+	for (size_t i = 0; i < dp->nchecks; i++)
+		judge_init(&dp->checks[i].stage, &dp->checks[i].j.lim);
 	log_notice("event=deploy_step id=%llu weight=%d",
 	    (unsigned long long)dp->id, weight);
 	return 0;
@@ -401,6 +406,8 @@ judge_check(struct deploys *d, struct deploy *dp, struct dcheck *c,
 	if (!c->known) {
 		judge_poll(&c->j, POLL_ERROR, 0, 0, rule_op_text(def->op), u,
 		    c->why);
+		judge_poll(&c->stage, POLL_ERROR, 0, 0, rule_op_text(def->op), u,
+		    c->why);
 		return;
 	}
 	c->why[0] = '\0';
@@ -417,6 +424,7 @@ judge_check(struct deploys *d, struct deploy *dp, struct dcheck *c,
 		    def->crit.threshold;
 	}
 	judge_poll(&c->j, o, c->value, thr, rule_op_text(def->op), u, NULL);
+	judge_poll(&c->stage, o, c->value, thr, rule_op_text(def->op), u, NULL);
 	if (rc->metric != NULL) {
 		const struct series *s = store_find(st, rc->metric);
 		struct sample last;
@@ -475,6 +483,7 @@ deploys_reload(struct deploys *d)
 					c->cfg = rc;
 					c->rule = &cfg->rules[rc->rule];
 					c->j.lim = limits_of(rc);
+					c->stage.lim = c->j.lim;
 				}
 			}
 		}
@@ -728,6 +737,52 @@ verdicts(const struct deploy *dp, cJSON *o, cJSON *checks, cJSON *dry)
 	}
 }
 
+/*
+ * The current stage (since the last step): its verdict so far and if it
+ * ended now, judged on the stage's own polls. wait decides on this.
+ */
+static cJSON *
+stage_json(const struct deploy *dp)
+{
+	enum verdict now = VERDICT_PASS, end = VERDICT_PASS;
+	char now_reason[340] = "", end_reason[340] = "", r[256];
+	cJSON *o = cJSON_CreateObject(), *v;
+
+	for (size_t i = 0; i < dp->nchecks; i++) {
+		const struct dcheck *c = &dp->checks[i];
+		enum verdict vn, ve;
+
+		if (c->cfg == NULL || c->cfg->advisory)
+			continue;
+		vn = judge_verdict(&c->stage, false, r, sizeof(r));
+		if (vn > now) {
+			now = vn;
+			snprintf(now_reason, sizeof(now_reason), "%s: %s",
+			    c->name, r);
+		}
+		ve = judge_verdict(&c->stage, true, r, sizeof(r));
+		if (ve > end) {
+			end = ve;
+			snprintf(end_reason, sizeof(end_reason), "%s: %s",
+			    c->name, r);
+		}
+	}
+	cJSON_AddNumberToObject(o, "weight",
+	    dp->stages[dp->nstages - 1].weight);
+	add_time(o, "since", dp->stages[dp->nstages - 1].t);
+	v = cJSON_AddObjectToObject(o, "verdict");
+	cJSON_AddStringToObject(v, "now", verdict_name(now));
+	cJSON_AddStringToObject(v, "now_reason", now_reason[0] ? now_reason :
+	    "every check within its limits so far");
+	cJSON_AddBoolToObject(v, "decided", now == VERDICT_FAIL ||
+	    now == VERDICT_INCONCLUSIVE);
+	cJSON_AddStringToObject(v, "final", verdict_name(end));
+	cJSON_AddStringToObject(v, "final_reason", end_reason[0] ?
+	    end_reason : "every check passed");
+	cJSON_AddNumberToObject(v, "exit_code", verdict_exit_code(end, false));
+	return o;
+}
+
 /* Rules that started firing (or escalated) while the window was open. */
 static cJSON *
 alerts_fired(const struct deploys *d, const struct deploy *dp)
@@ -794,6 +849,16 @@ deploys_json(const struct deploys *d, uint64_t id)
 	dry = cJSON_CreateArray();
 	verdicts(dp, o, checks, dry);
 	cJSON_AddItemToObject(o, "alerts", alerts_fired(d, dp));
+	if (dp->nstages > 0)
+		cJSON_AddItemToObject(o, "stage", stage_json(dp));
+	/*
+	 * vigil sees the whole application: a 10 % canary's errors are
+	 * diluted about tenfold in these numbers. Say what was compared.
+	 */
+	cJSON_AddStringToObject(o, "compared", dp->nstages > 0 &&
+	    dp->stages[dp->nstages - 1].weight < 100 ? "whole-application "
+	    "metrics during a partial rollout: a canary's own errors are "
+	    "diluted by its traffic share" : "whole-application metrics");
 	cJSON_AddItemToObject(o, "checks", checks);
 	cJSON_AddItemToObject(o, "dry_run", dry);
 	return o;

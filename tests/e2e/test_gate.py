@@ -328,3 +328,28 @@ class Announce(GateCase):
         final = wait_for(lambda: [b for b in rcv.bodies() if b["kind"] == "deploy_verdict" and
                                   b["deploy"]["version"] == "6.0.1"], 10, what="final verdict")
         self.assertEqual((final[0]["verdict"], final[0]["final"]), ("pass", True))
+
+
+class Stages(Cli):
+    def test_each_wait_judges_its_stage(self):
+        sim = self.sim(args=["--rps", "2000"])
+        v = self.vigild(self.config(sim, [{"rule": "api_p95", "fail_after": 3}]))
+        self.ctl(v, "deploy", "begin", "--version", "8.0.0", "--warmup", "0s")
+        self.ctl(v, "deploy", "step", "--weight", "25")
+        sim.scenario("slow", slow_ms=400)            # p95 ~700: warnings
+        time.sleep(1.5)
+        rc, out, err = self.ctl(v, "wait", "--for", "2s", "--interval", "500ms",
+                                "--fail-on", "warning")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("verdict: warn (exit 1)", out)
+        sim.scenario("healthy")
+        time.sleep(1)
+        self.ctl(v, "deploy", "step", "--weight", "100")
+        rc, out, err = self.ctl(v, "wait", "--for", "2s", "--interval", "500ms",
+                                "--fail-on", "warning")
+        self.assertEqual(rc, 0, out + err)
+        doc = self.current(v)
+        self.assertEqual(doc["stage"]["weight"], 100)
+        self.assertEqual(doc["stage"]["verdict"]["final"], "pass")
+        self.assertEqual(doc["verdict"]["final"], "warn")   # the window remembers
+        self.assertEqual(doc["compared"], "whole-application metrics")
