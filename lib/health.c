@@ -50,6 +50,7 @@ health_eval(const struct monitor *m, struct health *h)
 	char why[256], note[SILENCE_MAX_TEXT + 64];
 
 	h->output[0] = '\0';
+	h->notes[0] = '\0';
 	if (monitor_degraded(m, why, sizeof(why))) {
 		fail = true;
 		add_output(h, why);
@@ -76,6 +77,13 @@ health_eval(const struct monitor *m, struct health *h)
 				snprintf(line, sizeof(line), "warning: %s: %s%s",
 				    v.cfg->name, v.summary, note);
 				add_output(h, line);
+			} else if (pass == 1 && st->state == RULE_UNKNOWN &&
+			    !st->suppressed && st->quiet) {
+				size_t n = strlen(h->notes);
+
+				snprintf(h->notes + n, sizeof(h->notes) - n,
+				    "%s%s: %s", n > 0 ? "; " : "",
+				    v.cfg->name, st->why);
 			} else if (pass == 1 && st->state == RULE_UNKNOWN &&
 			    !st->suppressed) {
 				warn = true;
@@ -106,6 +114,11 @@ health_json(const struct monitor *m)
 	    "vigil's view of the watched application");
 	if (h.output[0] != '\0')
 		cJSON_AddStringToObject(o, "output", h.output);
+	if (h.notes[0] != '\0') {
+		cJSON *n = cJSON_AddArrayToObject(o, "notes");
+
+		cJSON_AddItemToArray(n, cJSON_CreateString(h.notes));
+	}
 	checks = cJSON_AddObjectToObject(o, "checks");
 	/*
 	 * One check per rule, "<probe>:<metric>" as the draft wants. The

@@ -201,6 +201,7 @@ rules_eval(const struct rule_def *d, struct rule_status *st,
 		st->since = now;
 	st->evaluated = now;
 	st->known = in->known;
+	st->quiet = !in->known && in->quiet;
 	st->suppressed = in->suppressed_by != NULL;
 	snprintf(st->suppressed_by, sizeof(st->suppressed_by), "%s",
 	    in->suppressed_by != NULL ? in->suppressed_by : "");

@@ -62,6 +62,11 @@ struct rule_input {
 	bool known;
 	double value;
 	const char *why;	/* when !known: the reason */
+	/*
+	 * When !known: there was too little data to judge (a ratio under
+	 * its min_denominator), as opposed to failing to measure.
+	 */
+	bool quiet;
 	bool has_baseline;
 	double baseline;
 	const char *suppressed_by;	/* a failing dependency, or NULL */
@@ -84,6 +89,7 @@ struct rule_status {
 	int64_t clear_since;	/* condition gone since, while firing */
 	enum rule_sev fired_sev;	/* severity before going unknown */
 	bool known;
+	bool quiet;		/* unknown for too little data: see rule_input */
 	double value;
 	char why[160];
 	double threshold;	/* the threshold in force for sev */

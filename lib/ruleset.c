@@ -383,14 +383,16 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 			age = age2;
 		ruleset_fmt_num(den, d, sizeof(d));
 		ruleset_fmt_num(rc->min_denominator, m, sizeof(m));
-		if (den <= 0)
+		if (den <= 0) {
 			snprintf(r->why, sizeof(r->why), "%s is 0 in the "
 			    "window: nothing to divide by", rc->denominator);
-		else if (den < rc->min_denominator)
+			in->quiet = true;
+		} else if (den < rc->min_denominator) {
 			snprintf(r->why, sizeof(r->why), "too little data: %s "
 			    "is %s, under min_denominator %s",
 			    rc->denominator, d, m);
-		else {
+			in->quiet = true;
+		} else {
 			in->known = true;
 			in->value = rc->scale * num / den;
 		}

@@ -106,8 +106,11 @@ rule_json(const struct rule_view *v, const struct silences *sl, int64_t now)
 		cJSON_AddStringToObject(r, "unit", rc->unit);
 	cJSON_AddStringToObject(r, "summary", v->summary);
 	cJSON_AddStringToObject(r, "explain", v->explain);
-	if (!st->known && st->evaluated != 0)
+	if (!st->known && st->evaluated != 0) {
 		cJSON_AddStringToObject(r, "reason", st->why);
+		/* Too little data to judge, not a failure to measure. */
+		cJSON_AddBoolToObject(r, "insufficient_data", st->quiet);
+	}
 	if (rc->metric != NULL) {
 		cJSON_AddStringToObject(r, "metric", rc->metric);
 	} else {

@@ -202,6 +202,7 @@ START_TEST(test_unknown_never_ok)
 	ck_assert_int_eq(feed_unknown(&f, "stale: last sample 95 s ago", S),
 	    RULE_UNKNOWN);
 	ck_assert_str_eq(f.st.why, "stale: last sample 95 s ago");
+	ck_assert(!f.st.quiet);
 	ck_assert_int_eq(f.ev[0].from, RULE_OK);
 	ck_assert_int_eq(f.ev[0].to, RULE_UNKNOWN);
 	ck_assert_int_eq(feed(&f, 1, S), RULE_OK);
@@ -257,6 +258,23 @@ START_TEST(test_flapping_detected_and_end_announced)
 	}
 	ck_assert(saw_end);
 	ck_assert(!f.st.flapping);
+}
+END_TEST
+
+START_TEST(test_quiet_unknown)
+{
+	struct fx f;
+	struct rule_input in = { .known = false, .quiet = true,
+	    .why = "too little data" };
+
+	fx_init(&f, RULE_GT);
+	level(&f.d.crit, 1);
+	f.nev = rules_eval(&f.d, &f.st, &in, f.now, f.ev);
+	/* Still unknown -- never a silent ok -- but marked as quiet. */
+	ck_assert_int_eq(f.st.state, RULE_UNKNOWN);
+	ck_assert(f.st.quiet);
+	ck_assert_int_eq(feed(&f, 0.5, S), RULE_OK);
+	ck_assert(!f.st.quiet);
 }
 END_TEST
 
@@ -346,6 +364,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_unknown_never_ok);
 	tcase_add_test(tc, test_flapping_detected_and_end_announced);
 	tcase_add_test(tc, test_suppression_marks_events);
+	tcase_add_test(tc, test_quiet_unknown);
 	tcase_add_test(tc, test_baseline_comparison);
 	tcase_add_test(tc, test_history_bounded);
 	suite_add_tcase(s, tc);
