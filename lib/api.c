@@ -356,6 +356,29 @@ metrics_delivery(struct api *a, char *text)
 			sbuf_puts(&b, "\n");
 		}
 	}
+	if (a->deploys != NULL) {
+		static const char *const verdicts[] = {
+			"pass", "warn", "inconclusive", "fail",
+		};
+		cJSON *dep = deploys_json(a->deploys, 0);
+		const cJSON *now = cJSON_GetObjectItem(cJSON_GetObjectItem(dep,
+		    "verdict"), "now");
+
+		sbuf_printf(&b, "# HELP vigil_deploy_open Whether a deploy "
+		    "window is open.\n# TYPE vigil_deploy_open gauge\n"
+		    "vigil_deploy_open %d\n",
+		    cJSON_IsTrue(cJSON_GetObjectItem(dep, "open")) ? 1 : 0);
+		if (cJSON_IsString(now)) {
+			sbuf_puts(&b, "# HELP vigil_deploy_verdict The latest "
+			    "deploy's verdict so far, one-hot.\n# TYPE "
+			    "vigil_deploy_verdict gauge\n");
+			for (size_t i = 0; i < 4; i++)
+				sbuf_printf(&b, "vigil_deploy_verdict{verdict="
+				    "\"%s\"} %d\n", verdicts[i],
+				    strcmp(now->valuestring, verdicts[i]) == 0);
+		}
+		cJSON_Delete(dep);
+	}
 	if (a->state != NULL) {
 		statefile_view(a->state, &sv);
 		sbuf_printf(&b, "# HELP vigil_state_writes_total State file "
@@ -402,10 +425,34 @@ r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		NULL,
 	};
 
+	cJSON *dep = a->deploys != NULL ? deploys_json(a->deploys, 0) : NULL;
+	struct page_release rel;
+	const cJSON *v = cJSON_GetObjectItem(dep, "verdict");
+	const cJSON *st = cJSON_GetObjectItem(dep, "stages");
+	char *html;
+
 	(void)rq;
 	(void)arg;
-	return api_send(c, MHD_HTTP_OK, "text/html; charset=utf-8",
-	    page_html(a->m), hdrs);
+	if (dep != NULL) {
+		const cJSON *last = cJSON_GetArrayItem(st,
+		    cJSON_GetArraySize(st) - 1);
+		const cJSON *w = cJSON_GetObjectItem(last, "weight");
+		const cJSON *ver = cJSON_GetObjectItem(dep, "version");
+		const cJSON *now = cJSON_GetObjectItem(v, "now");
+		const cJSON *why = cJSON_GetObjectItem(v, "now_reason");
+
+		rel.version = cJSON_IsString(ver) ? ver->valuestring : "?";
+		rel.open = cJSON_IsTrue(cJSON_GetObjectItem(dep, "open"));
+		rel.warming_up = cJSON_IsTrue(cJSON_GetObjectItem(dep,
+		    "warming_up"));
+		rel.stage_weight = cJSON_IsNumber(w) ? w->valueint : 0;
+		rel.verdict = cJSON_IsString(now) ? now->valuestring : "?";
+		rel.reason = cJSON_IsString(why) ? why->valuestring : "";
+	}
+	html = page_html(a->m, dep != NULL ? &rel : NULL);
+	cJSON_Delete(dep);
+	return api_send(c, MHD_HTTP_OK, "text/html; charset=utf-8", html,
+	    hdrs);
 }
 
 /* POST /baseline {"rule": "api_p95"}: saves current values as baselines. */

@@ -680,8 +680,27 @@ probes_section(struct sbuf *b, const struct monitor *m, int64_t now)
 	sbuf_puts(b, "</tbody></table></section>");
 }
 
+/* One line on the release in progress (or the last one). */
+static void
+release_section(struct sbuf *b, const struct page_release *r)
+{
+	sbuf_puts(b, "<section id=\"release\"><h2>Release</h2><p>Deploy ");
+	page_escape(b, r->version);
+	if (r->open && r->warming_up)
+		sbuf_puts(b, " (open, warming up)");
+	else if (r->open && r->stage_weight > 0)
+		sbuf_printf(b, " (open, stage %d %%)", r->stage_weight);
+	else
+		sbuf_puts(b, r->open ? " (open)" : " (ended)");
+	sbuf_puts(b, ": <b>");
+	page_escape(b, r->verdict);
+	sbuf_puts(b, "</b> &middot; ");
+	page_escape(b, r->reason);
+	sbuf_puts(b, "</p></section>");
+}
+
 char *
-page_html(const struct monitor *m)
+page_html(const struct monitor *m, const struct page_release *rel)
 {
 	int64_t now = clock_wall_ms();
 	struct alert *a;
@@ -702,6 +721,8 @@ page_html(const struct monitor *m)
 	    strcmp(h.status, "warn") == 0 ? "WARN" : "PASS", page_css);
 	banner(&b, m, a, n, now);
 	sbuf_puts(&b, "<main>");
+	if (rel != NULL)
+		release_section(&b, rel);
 	alerts_section(&b, a, n, now);
 	silences_section(&b, m, now);
 	cards_section(&b, m, a, n, now);

@@ -22,7 +22,16 @@ struct sbuf;
 #define SPARK_SLOTS 120
 
 /* The page (malloc'd), or NULL when out of memory. */
-char *page_html(const struct monitor *m);
+/* The release gate's window, when there is one, for its own line. */
+struct page_release {
+	const char *version;
+	bool open, warming_up;
+	int stage_weight;		/* 0: no step yet */
+	const char *verdict;		/* so far: pass, warn, ... */
+	const char *reason;
+};
+
+char *page_html(const struct monitor *m, const struct page_release *rel);
 
 /* Appends s with &, <, >, " and ' escaped. */
 void page_escape(struct sbuf *b, const char *s);

@@ -353,3 +353,27 @@ class Stages(Cli):
         self.assertEqual(doc["stage"]["verdict"]["final"], "pass")
         self.assertEqual(doc["verdict"]["final"], "warn")   # the window remembers
         self.assertEqual(doc["compared"], "whole-application metrics")
+
+
+class Shown(GateCase):
+    def test_deploys_on_status_metrics_and_page(self):
+        import subprocess
+        sim = self.sim(args=["--rps", "2000"])
+        v = self.vigild(self.config(sim, [{"rule": "app_health_down", "key": True}]))
+        _, _, m = v.get("/metrics")
+        self.assertIn("vigil_deploy_open 0\n", m.decode())
+        post(v, {"action": "begin", "version": "9.9.9<b>"})
+        post(v, {"action": "step", "weight": 25})
+        time.sleep(1)
+        st = v.status()
+        self.assertEqual(st["deploys"][0]["version"], "9.9.9<b>")
+        _, _, m = v.get("/metrics")
+        text = m.decode()
+        self.assertIn("vigil_deploy_open 1\n", text)
+        self.assertIn('vigil_deploy_verdict{verdict="pass"} 1\n', text)
+        r = subprocess.run(["promtool", "check", "metrics"], input=m, capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        _, _, page = v.get("/")
+        html = page.decode()
+        self.assertIn('<section id="release"><h2>Release</h2><p>Deploy 9.9.9&lt;b&gt; '
+                      '(open, stage 25 %): <b>pass</b>', html)
