@@ -166,15 +166,25 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	(void)p;
 	sched_job_set_busy(rt->job, false);
 	rt->runs++;
-	if (!r->up) {
+	if (!r->up)
 		rt->failures++;
+	/*
+	 * Rate limited: the target told us to wait, which says nothing of
+	 * whether it is up. The debounce holds; the rules over its metrics
+	 * still go unknown (no fresh samples), which is the truth.
+	 */
+	if (!r->up && r->fail == PROBE_FAIL_RATE_LIMITED) {
+		log_info("event=probe_rate_limited probe=%s reason=\"%s\"",
+		    rt->cfg->name, r->reason);
+	} else if (!r->up) {
 		rt->consecutive_failures++;
 		rt->consecutive_successes = 0;
+		rt_debounce(rt, r);
 	} else {
 		rt->consecutive_failures = 0;
 		rt->consecutive_successes++;
+		rt_debounce(rt, r);
 	}
-	rt_debounce(rt, r);
 	log_debug("event=probe_run probe=%s up=%d duration_ms=%.1f",
 	    rt->cfg->name, r->up, r->duration_ms);
 	if (probe_result_copy(&rt->last, r) != 0)

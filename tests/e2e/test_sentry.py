@@ -184,6 +184,10 @@ class RateLimits(SentryE2E):
         r = v.rule("error_rate_sentry")
         self.assertEqual(r["state"], "unknown")
         self.assertIn("rate limited until", r["reason"])
+        # Being told to wait is not being down: no sentry_down page.
+        self.assertEqual(v.probe("sentry")["state"], "up")
+        self.assertNotEqual(v.rule("sentry_down")["state"], "firing")
+        self.assertNotIn("event=probe_down probe=sentry", v.log_text())
 
     def test_retry_after_wins_and_no_headers_backs_off(self):
         sim = self.sentry_sim()
