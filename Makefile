@@ -35,7 +35,13 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
               -DVIGIL_VERSION='"$(VERSION)"' -iquote lib $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm -lpthread
 
-ifneq ($(SANITIZE),)
+ifneq ($(FUZZ),)
+  # libFuzzer needs clang; the library is instrumented, the targets link
+  # the fuzzer's main.
+  B := build/fuzz
+  ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+else ifneq ($(SANITIZE),)
   B := build/san
   ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -O1
@@ -56,6 +62,18 @@ CTL_SRC  := daemon/vigilctl.c $(sort $(wildcard daemon/ctl_*.c))
 CTL_OBJ  := $(CTL_SRC:%.c=$(B)/%.o)
 
 PROGS := $(B)/vigild $(B)/vigilctl $(B)/portal-sim $(B)/check-unit
+
+# Fuzzing: libFuzzer targets in tests/fuzz/, run for FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := config jsonptr sentry rules
+
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libvigil.a
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ \
+	    $(LDLIBS)
+
+fuzz:
+	$(MAKE) FUZZ=1 CC=clang $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 .PHONY: all check check-unit check-e2e check-plain check-san demo deps \
         install clean lint deb
@@ -110,6 +128,7 @@ check-san:
 check: deps lint
 	$(MAKE) check-plain
 	$(MAKE) check-san
+	$(MAKE) fuzz FUZZ_SECONDS=10
 	@echo "make check: all suites passed"
 
 # Banned functions (as in curl's checksrc): each has a bounded or checked
@@ -129,7 +148,7 @@ DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
             libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
             ca-certificates mandoc man-db debhelper dpkg-dev systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
-            openssl
+            openssl clang libclang-rt-14-dev
 
 deps:
 	@tests/deps.sh $(DEB_PKGS)

@@ -473,7 +473,8 @@ const struct probe_cfg *
 config_probe(const struct config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->nprobes; i++)
-		if (strcmp(cfg->probes[i].name, name) == 0)
+		if (cfg->probes[i].name != NULL &&
+		    strcmp(cfg->probes[i].name, name) == 0)
 			return &cfg->probes[i];
 	return NULL;
 }
@@ -481,8 +482,10 @@ config_probe(const struct config *cfg, const char *name)
 const struct rule_cfg *
 config_rule(const struct config *cfg, const char *name)
 {
+	/* Called while parsing too, when a broken rule may have no name. */
 	for (size_t i = 0; i < cfg->nrules; i++)
-		if (strcmp(cfg->rules[i].name, name) == 0)
+		if (cfg->rules[i].name != NULL &&
+		    strcmp(cfg->rules[i].name, name) == 0)
 			return &cfg->rules[i];
 	return NULL;
 }

@@ -47,6 +47,10 @@ struct hconn {
 
 static void httpd_run(struct httpd *h);
 
+/* MHD hands its own printf-style format: say so, for the compilers. */
+static void httpd_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 httpd_mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -532,6 +532,18 @@ START_TEST(test_notifier_errors)
 }
 END_TEST
 
+/* Found by the config fuzzer: a rule without a name, looked up by name
+ * from a later section while parsing, crashed in strcmp. */
+START_TEST(test_unnamed_rule_looked_up)
+{
+	expect_error(RULES_HDR "{\"metric\": \"app.p95_ms\", \"op\": \">\", "
+	    "\"warn\": 1}],\n\"notifiers\": [{\"name\": \"n\", \"type\": "
+	    "\"webhook\", \"url\": \"http://h/\", \"rules\": [\"x\"]}],\n"
+	    "\"release\": {\"checks\": [{\"rule\": \"y\"}]}}", 4, 78,
+	    "no rule named \"x\"");
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -559,6 +571,7 @@ config_suite(void)
 	tcase_add_test(tc, test_token_file);
 	tcase_add_test(tc, test_notifiers);
 	tcase_add_test(tc, test_notifier_errors);
+	tcase_add_test(tc, test_unnamed_rule_looked_up);
 	suite_add_tcase(s, tc);
 	return s;
 }
