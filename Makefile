@@ -4,6 +4,8 @@
 #   make check      every test: unit (Check) and end to end, plain and under
 #                   AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       run vigild against the bundled portal simulator
+#   make bench      benchmarks side by side with Monit, blackbox_exporter and
+#                   nginx (installs them itself; writes bench/RESULTS.md)
 #   make deps       install the Debian packages building and testing need
 #   make install    PREFIX=/usr/local DESTDIR=  (binaries, unit, man pages,
 #                   and etc/vigil.json unless one is there already)
@@ -76,7 +78,7 @@ fuzz:
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 .PHONY: all check check-unit check-e2e check-plain check-san demo deps \
-        install clean lint deb
+        install clean lint deb bench
 
 all: $(B)/vigild $(B)/vigilctl $(B)/portal-sim
 
@@ -141,6 +143,12 @@ lint:
 demo: deps
 	$(MAKE) all
 	tests/demo.sh $(B)
+
+# Benchmarks (bench/run installs Monit, blackbox_exporter, wrk and nginx
+# itself; about 6 minutes). Not part of check.
+bench: deps
+	$(MAKE) all
+	bench/run
 
 # Debian packages needed to build, test and run the demo. Installs only
 # what is missing; idempotent.
