@@ -13,6 +13,9 @@
 #
 # SANITIZE=address,undefined builds into build/san with the sanitizers on.
 
+# "make" alone builds; targets defined further down must not take over.
+.DEFAULT_GOAL := all
+
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin

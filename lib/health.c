@@ -55,11 +55,21 @@ health_eval(const struct monitor *m, struct health *h)
 		fail = true;
 		add_output(h, why);
 	}
-	/* Criticals first in the output: they are what the reader needs. */
+	/*
+	 * Criticals first in the output: they are what the reader needs.
+	 * The verdict comes from the bare statuses; a rule's text is
+	 * rendered only when it goes into the output, so /health costs
+	 * little with thousands of quiet rules (bench/PROFILE.md).
+	 */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; ruleset_view(rs, i, now, &v); i++) {
-			const struct rule_status *st = v.st;
+		for (size_t i = 0; i < ruleset_count(rs); i++) {
+			const struct rule_status *st = ruleset_status(rs, i);
 			char line[400 + sizeof(note)];
+
+			if (st->state != RULE_FIRING &&
+			    st->state != RULE_UNKNOWN)
+				continue;
+			ruleset_view(rs, i, now, &v);
 
 			if (pass == 0 && st->state == RULE_FIRING &&
 			    st->sev == SEV_CRITICAL) {
@@ -121,17 +131,25 @@ health_json(const struct monitor *m)
 	}
 	checks = cJSON_AddObjectToObject(o, "checks");
 	/*
-	 * One check per rule, "<probe>:<metric>" as the draft wants. The
-	 * status of a check is optional there; it is left out when the rule
-	 * is fine, so "pass" appears only at the top level.
+	 * A check per rule that is not ok, "<probe>:<rule>" as the draft
+	 * wants; rules that are fine are left out, so the answer stays
+	 * small and cheap whatever the number of rules (the whole picture is
+	 * /status). A check's status is optional in the draft and never
+	 * "pass" here, so "pass" appears only at the top level.
 	 */
-	for (size_t i = 0; ruleset_view(rs, i, now, &v); i++) {
-		const struct rule_status *st = v.st;
-		const char *metric = v.cfg->metric != NULL ? v.cfg->metric :
-		    v.cfg->numerator;
-		const char *dot = strchr(metric, '.');
+	for (size_t i = 0; i < ruleset_count(rs); i++) {
+		const struct rule_status *st;
+		const char *metric, *dot;
 		char key[160], t[40];
 		cJSON *arr, *e;
+
+		if (ruleset_status(rs, i)->state == RULE_OK)
+			continue;
+		ruleset_view(rs, i, now, &v);
+		st = v.st;
+		metric = v.cfg->metric != NULL ? v.cfg->metric :
+		    v.cfg->numerator;
+		dot = strchr(metric, '.');
 
 		snprintf(key, sizeof(key), "%.*s:%s",
 		    (int)(dot != NULL ? dot - metric : 0), metric,
@@ -153,8 +171,7 @@ health_json(const struct monitor *m)
 			clock_iso(st->evaluated, t, sizeof(t));
 			cJSON_AddStringToObject(e, "time", t);
 		}
-		if (st->state != RULE_OK)
-			cJSON_AddStringToObject(e, "output", v.explain);
+		cJSON_AddStringToObject(e, "output", v.explain);
 	}
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
