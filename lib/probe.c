@@ -10,6 +10,7 @@
 #include "probe_http.h"
 #include "probe_pg.h"
 #include "probe_sentry.h"
+#include "utf8.h"
 
 struct probe {
 	const struct probe_ops *ops;
@@ -116,11 +117,20 @@ probe_result_failf(struct probe_result *r, enum probe_fail f,
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	probe_result_vfailf(r, f, fmt, ap);
+	va_end(ap);
+}
+
+void
+probe_result_vfailf(struct probe_result *r, enum probe_fail f,
+    const char *fmt, va_list ap)
+{
 	r->up = false;
 	r->fail = f;
-	va_start(ap, fmt);
 	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
-	va_end(ap);
+	/* Reasons quote targets; they must stay valid in JSON answers. */
+	utf8_scrub(r->reason);
 }
 
 void
@@ -139,6 +149,7 @@ probe_result_notef(struct probe_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->notes + n, sizeof(r->notes) - n, fmt, ap);
 	va_end(ap);
+	utf8_scrub(r->notes + n);
 }
 
 static const struct probe_ops *

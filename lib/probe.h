@@ -6,6 +6,7 @@
 #ifndef VIGIL_PROBE_H
 #define VIGIL_PROBE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,8 +61,14 @@ bool probe_result_get(const struct probe_result *r, const char *name,
     double *v);
 /* Copies src into dst (dst cleared first); 0 or -1 on allocation failure. */
 int probe_result_copy(struct probe_result *dst, const struct probe_result *src);
+/*
+ * Marks the run failed with a reason. Reasons quote what targets sent, so
+ * bytes that are not UTF-8 become '?' (utf8.h).
+ */
 void probe_result_failf(struct probe_result *r, enum probe_fail f,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void probe_result_vfailf(struct probe_result *r, enum probe_fail f,
+    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -252,10 +252,8 @@ pg_abort(struct pg_probe *pg, enum probe_fail kind, const char *fmt, ...)
 	va_list ap;
 
 	if (pg->r->fail == PROBE_FAIL_NONE) {
-		pg->r->up = false;
-		pg->r->fail = kind;
 		va_start(ap, fmt);
-		vsnprintf(pg->r->reason, sizeof(pg->r->reason), fmt, ap);
+		probe_result_vfailf(pg->r, kind, fmt, ap);
 		va_end(ap);
 	}
 	pg_end_run(pg);

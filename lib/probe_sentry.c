@@ -260,10 +260,8 @@ abort_run(struct sentry_probe *sp, enum probe_fail kind, const char *fmt, ...)
 	va_list ap;
 
 	if (sp->r->fail == PROBE_FAIL_NONE) {
-		sp->r->up = false;
-		sp->r->fail = kind;
 		va_start(ap, fmt);
-		vsnprintf(sp->r->reason, sizeof(sp->r->reason), fmt, ap);
+		probe_result_vfailf(sp->r, kind, fmt, ap);
 		va_end(ap);
 	}
 	end_run(sp);

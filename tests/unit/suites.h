@@ -25,7 +25,8 @@
 	X(client) \
 	X(payload) \
 	X(stats) \
-	X(judge)
+	X(judge) \
+	X(utf8)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)
