@@ -324,6 +324,9 @@ http_fail_transfer(struct http_probe *h, CURLcode res, struct probe_result *r)
 	} else if (res == CURLE_WRITE_ERROR) {
 		probe_result_failf(r, PROBE_FAIL_INTERNAL,
 		    "out of memory storing the body");
+	} else if (res == CURLE_PARTIAL_FILE) {
+		/* The target answered, then closed early: its body is the fault. */
+		probe_result_failf(r, PROBE_FAIL_BODY, "body cut short: %s", msg);
 	} else {
 		probe_result_failf(r, PROBE_FAIL_CONNECT, "%s", msg);
 	}
