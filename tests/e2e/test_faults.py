@@ -1,0 +1,237 @@
+"""Hostile HTTP targets and reload storms against the real vigild (#10).
+
+A loopback server in the test process misbehaves in one way per path. Each
+probe must end in a failed run with a reason a person can act on, vigild
+must keep answering and keep a well-behaved probe on schedule, and a burst
+of SIGHUPs must leave exactly one consistent configuration running.
+"""
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+from harness import E2E, http_probe, wait_for
+
+
+def response(body, ctype="application/json", status="200 OK", extra=b""):
+    return (b"HTTP/1.1 " + status.encode() + b"\r\nContent-Type: " + ctype.encode() +
+            b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n" + extra +
+            b"Connection: close\r\n\r\n" + body)
+
+
+NESTED = b"[" * 10000 + b"]" * 10000
+
+
+class Hostile:
+    """One misbehaviour per path, each connection in its own thread."""
+
+    def __init__(self, tls_ctx=None):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.tls_ctx = tls_ctx
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path):
+        scheme = "https" if self.tls_ctx else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        try:
+            if self.tls_ctx:
+                c = self.tls_ctx.wrap_socket(c, server_side=True)
+            req = b""
+            while b"\r\n\r\n" not in req:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                req += chunk
+            path = req.split(b" ")[1].decode()
+            self._answer(c, path)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def _answer(self, c, path):
+        if path == "/nested":
+            c.sendall(response(NESTED))
+        elif path == "/nan":
+            c.sendall(response(b'{"status": "ok", "p95": NaN}'))
+        elif path == "/string":
+            c.sendall(response(b'{"status": "ok", "p95": "fast"}'))
+        elif path == "/huge-number":
+            c.sendall(response(b'{"status": "ok", "p95": 1e400}'))
+        elif path == "/dup":
+            c.sendall(response(b'{"status": "ok", "status": "down", "p95": 12}'))
+        elif path == "/utf8":
+            c.sendall(response(b'{"status": "\xff\xfe ok", "p95": 12}'))
+        elif path == "/html":
+            c.sendall(response(b"<html><body>502 Bad Gateway</body></html>", "text/html"))
+        elif path == "/truncated":
+            c.sendall(response(b'{"status": "ok", "p95": 1')[:-3])
+        elif path == "/loop":
+            c.sendall(response(b"", status="302 Found", extra=b"Location: /loop\r\n"))
+        elif path == "/headers-then-hang":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 100\r\n\r\n{")
+            time.sleep(30)
+        elif path == "/trickle":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n")
+            for _ in range(30):
+                c.sendall(b"1\r\n \r\n")
+                time.sleep(1)
+        elif path == "/endless":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n")
+            chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+            for _ in range(2000):                   # 128 MiB, far past any limit
+                c.sendall(chunk)
+        else:
+            c.sendall(response(b'{"status": "ok", "p95": 12}'))
+
+
+def probe(name, url, **kw):
+    return http_probe(name, url, interval="400ms", timeout="1500ms",
+                      expect={"json": {"/status": "ok"}},
+                      metrics={"p95_ms": "/p95"}, **kw)
+
+
+class HostileTargets(E2E):
+    def test_every_misbehaviour_is_a_failed_run_with_a_reason(self):
+        h = Hostile()
+        self.addCleanup(h.stop)
+        sim = self.sim()
+        paths = ["nested", "nan", "string", "huge-number", "dup", "utf8", "html", "truncated",
+                 "loop", "headers-then-hang", "trickle", "endless"]
+        probes = [probe(p.replace("-", "_"), h.url("/" + p), max_body="1MiB") for p in paths]
+        probes.append(http_probe("steady", sim.url("/api/health"), interval="200ms"))
+        v = self.vigild({"probes": probes})
+        names = [p["name"] for p in probes[:-1]]
+        wait_for(lambda: all(v.probe(n).get("last_run") for n in names), 10,
+                 what="a finished run of every hostile probe")
+        t0 = time.monotonic()
+        time.sleep(3)
+        runs = {n: v.probe(n) for n in names}
+
+        def failed(name, fail, reason_re):
+            p = runs[name]
+            self.assertEqual(p["state"], "down", (name, p))
+            self.assertEqual(p["last_run"]["fail"], fail, (name, p["last_run"]))
+            self.assertRegex(p["last_run"]["reason"], reason_re, name)
+
+        # Payloads the JSON parser refuses, whatever the trick.
+        for n in ("nested", "nan", "html"):
+            failed(n, "json", r"body is not valid JSON \(error at byte \d+ of \d+\)")
+        failed("truncated", "body", r"body cut short: transfer closed with 3 bytes remaining")
+        # Bytes that are not UTF-8 are quoted as '?': one hostile target
+        # must not make /status and /health invalid JSON for every reader.
+        failed("utf8", "json", r'"/status" is "\?\? ok", expected "ok"')
+        body = v.get("/health")[2]
+        body.decode("utf-8")
+        # A value of the wrong kind or out of range is noted, not read as
+        # zero or infinity; the run itself is fine.
+        for n in ("string", "huge_number"):
+            last = runs[n]["last_run"]
+            self.assertEqual(runs[n]["state"], "up", runs[n])
+            self.assertNotIn("p95_ms", last["metrics"])
+            self.assertEqual(last["notes"], "metric p95_ms (/p95): value is not a finite number "
+                             "or boolean")
+        # Duplicate keys: the first occurrence wins, as in cJSON.
+        self.assertEqual(runs["dup"]["state"], "up", runs["dup"])
+        # Redirects are not followed unless asked, and a loop is a status failure.
+        failed("loop", "status", r"302")
+        # Stalls end at the timeout with what was being waited for.
+        failed("headers_then_hang", "timeout", r"timed out after 1500 ms")
+        failed("trickle", "timeout", r"timed out after 1500 ms")
+        # An endless body is cut at the limit.
+        failed("endless", "body", r"body larger than the 1048576-byte limit")
+
+        # The well-behaved probe kept its schedule through all of it.
+        steady = v.probe("steady")
+        self.assertEqual(steady["state"], "up")
+        self.assertEqual(steady["missed_slots"], 0, steady)
+        self.assertLess(steady["start_lateness_max_ms"], 250, steady)
+        self.assertGreaterEqual(steady["runs"], (time.monotonic() - t0) / 0.2)
+        self.assertEqual(v.get("/health")[0], 503)
+        self.assertIsNone(v.proc.poll())
+
+    def test_redirect_loop_followed_is_stopped(self):
+        h = Hostile()
+        self.addCleanup(h.stop)
+        v = self.vigild({"probes": [probe("loop", h.url("/loop"), follow_redirects=True)]})
+        p = wait_for(lambda: (lambda p: p if p.get("last_run") else None)(v.probe("loop")), 10,
+                     what="a finished run")
+        self.assertEqual(p["state"], "down", p)
+        self.assertRegex(p["last_run"]["reason"], r"(?i)redirect", p["last_run"])
+
+
+class Tls(E2E):
+    def test_self_signed_certificate_fails_verification_with_a_reason(self):
+        key, crt = (os.path.join(self.workdir, n) for n in ("k.pem", "c.pem"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", crt, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        h = Hostile(tls_ctx=ctx)
+        self.addCleanup(h.stop)
+        v = self.vigild({"probes": [
+            probe("untrusted", h.url("/ok")),
+            probe("trusted", h.url("/ok"), tls={"ca_file": crt}),
+        ]})
+        wait_for(lambda: v.probe("untrusted").get("last_run") and v.probe("trusted").get("last_run"),
+                 10, what="runs")
+        bad, good = v.probe("untrusted"), v.probe("trusted")
+        self.assertEqual(bad["state"], "down", bad)
+        # TLS handshakes fail as "connect" (probe.h), and the reason says why.
+        self.assertEqual(bad["last_run"]["fail"], "connect", bad["last_run"])
+        self.assertIn("SSL certificate problem: self-signed certificate", bad["last_run"]["reason"])
+        # Trusting that certificate makes the same target good, and its
+        # expiry (2 days) is measured.
+        self.assertEqual(good["state"], "up", good)
+        days = good["last_run"]["metrics"]["cert_expiry_days"]
+        self.assertTrue(1.9 < days <= 2.0, days)
+
+
+class ReloadStorm(E2E):
+    def test_a_hundred_sighups_leave_one_consistent_config(self):
+        sim = self.sim()
+        a = {"probes": [http_probe("alpha", sim.url("/api/health"), interval="300ms")]}
+        b = {"probes": [http_probe("beta", sim.url("/api/health"), interval="300ms")]}
+        v = self.vigild(a)
+        for i in range(100):
+            v.write_config(b if i % 2 == 0 else a)
+            v.signal(signal.SIGHUP)
+            time.sleep(0.01)
+        v.write_config(b)
+        v.signal(signal.SIGHUP)
+        want = ["beta"]
+        wait_for(lambda: [p["name"] for p in v.status()["probes"]] == want, 10,
+                 what="the last config in force")
+        wait_for(lambda: v.probe("beta")["state"] == "up", 5, what="beta up")
+        self.assertIsNone(v.proc.poll())
+        self.assertEqual(v.get("/health")[0], 200)
