@@ -81,7 +81,7 @@ fuzz:
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 .PHONY: all check check-unit check-e2e check-plain check-san demo deps \
-        install clean lint deb bench
+        install clean lint deb bench soak
 
 all: $(B)/vigild $(B)/vigilctl $(B)/portal-sim
 
@@ -146,6 +146,12 @@ lint:
 demo: deps
 	$(MAKE) all
 	tests/demo.sh $(B)
+
+# A bounded soak (tests/soak/soak.py): every simulator scenario, reloads,
+# reads and notifications for SOAK_SECS (default 300); fails when RSS or
+# descriptors grow after the warm-up. Not part of check.
+soak: $(B)/vigild $(B)/portal-sim
+	VIGIL_BUILD=$(B) python3 tests/soak/soak.py
 
 # Benchmarks (bench/run installs Monit, blackbox_exporter, wrk and nginx
 # itself; about 6 minutes). Not part of check.
