@@ -1,4 +1,4 @@
-"""Hostile HTTP targets and reload storms against the real vigild (#10).
+"""Hostile HTTP targets, a failing Sentry API and reload storms against the real vigild (#10).
 
 A loopback server in the test process misbehaves in one way per path. Each
 probe must end in a failed run with a reason a person can act on, vigild
@@ -75,7 +75,19 @@ class Hostile:
                 pass
 
     def _answer(self, c, path):
-        if path == "/nested":
+        # A Sentry API that fails one way per prefix (base_url points here).
+        if path.startswith("/s404/"):
+            c.sendall(response(b'{"detail": "The requested resource does not exist"}',
+                               status="404 Not Found"))
+        elif path.startswith("/s500/"):
+            c.sendall(response(b"<h1>Server Error (500)</h1>", "text/html",
+                               status="500 Internal Server Error"))
+        elif path.startswith("/sbad/"):
+            c.sendall(response(b'{"groups": [{"by": {}, "totals": {"sum(quantity)": '))
+        elif path.startswith("/sslow/"):
+            time.sleep(5)
+            c.sendall(response(b"{}"))
+        elif path == "/nested":
             c.sendall(response(NESTED))
         elif path == "/nan":
             c.sendall(response(b'{"status": "ok", "p95": NaN}'))
@@ -235,3 +247,43 @@ class ReloadStorm(E2E):
         wait_for(lambda: v.probe("beta")["state"] == "up", 5, what="beta up")
         self.assertIsNone(v.proc.poll())
         self.assertEqual(v.get("/health")[0], 200)
+
+
+class HostileSentry(E2E):
+    def test_404_500_malformed_and_slow_are_failed_runs_with_reasons(self):
+        h = Hostile()
+        self.addCleanup(h.stop)
+        token = os.path.join(self.workdir, "token")
+        with open(token, "w") as f:
+            f.write("sntrys_fault_suite_token\n")
+        sim = self.sim()
+
+        def sentry(name, prefix):
+            return {"name": name, "type": "sentry", "base_url": h.url(f"/{prefix}/api/0/"),
+                    "organization": "acme", "project": "portal", "token_file": token,
+                    "interval": "500ms", "timeout": "1500ms", "resolution": "1s"}
+
+        v = self.vigild({"probes": [sentry("s404", "s404"), sentry("s500", "s500"),
+                                    sentry("sbad", "sbad"), sentry("sslow", "sslow"),
+                                    http_probe("steady", sim.url("/api/health"),
+                                               interval="200ms")]})
+        names = ["s404", "s500", "sbad", "sslow"]
+        wait_for(lambda: all(v.probe(n).get("last_run") for n in names), 10, what="runs")
+        time.sleep(2)
+        runs = {n: v.probe(n) for n in names}
+        want = {
+            "s404": ("status", r'^HTTP 404 from the project details endpoint: "The requested '
+                               r'resource does not exist": check "organization" and "project"; '
+                               r"next attempt at "),
+            "s500": ("status", r"^HTTP 500 from the project details endpoint; next attempt at "),
+            "sbad": ("json", r"^project: not valid JSON \(error at byte \d+ of 51\); next "),
+            "sslow": ("timeout", r"^timed out after 1500 ms waiting for the project details "
+                                 r"endpoint; next attempt at "),
+        }
+        for n, (fail, reason) in want.items():
+            last = runs[n]["last_run"]
+            self.assertEqual((runs[n]["state"], last["fail"]), ("down", fail), last)
+            self.assertRegex(last["reason"], reason)
+        self.assertNotIn("sntrys_fault_suite_token", v.get("/status")[2].decode())
+        steady = v.probe("steady")
+        self.assertEqual((steady["state"], steady["missed_slots"]), ("up", 0), steady)
