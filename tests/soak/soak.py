@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bounded soak (#10): the real vigild against the portal simulator, cycling
 through every scenario, reloading, being read and notifying, for SOAK_SECS
-(default 300). After a warm-up (a fifth of the run, at least 30 s) vigild's
+(default 300). After a warm-up (a fifth of the run, at least 90 s: longer
+than the 1 m store retention it sets, so the rings are full) vigild's
 RSS and open descriptors must stay flat: RSS within SOAK_RSS_KIB (default
 1024 KiB) of its value at the end of the warm-up, descriptors within 4.
 Prints the samples and a one-line summary; exit 1 when a bound is broken.
@@ -42,6 +43,9 @@ def config(sim, hook, state_dir, interval):
                "memory_pct": "/metrics/memory/percentage"}
     return {
         "state_dir": state_dir,
+        # The store's rings grow to their retention; the shortest one lets
+        # them fill within the warm-up, so growth after it is a leak.
+        "store": {"retention": "1m"},
         "probes": [
             http_probe("app_health", sim.url("/api/health"), interval=interval, timeout="1s"),
             http_probe("app_advanced", sim.url("/api/health/advanced"), interval=interval,
@@ -67,7 +71,7 @@ def config(sim, hook, state_dir, interval):
 def main():
     secs = float(os.environ.get("SOAK_SECS", "300"))
     rss_bound = int(os.environ.get("SOAK_RSS_KIB", "1024"))
-    warm = max(30.0, secs / 5)
+    warm = max(90.0, secs / 5)
     work = tempfile.mkdtemp(prefix="vigil-soak-")
     os.chmod(work, 0o755)
     state_dir = os.path.join(work, "state")
@@ -107,7 +111,8 @@ def main():
         max_rss = max(s[1] for s in after)
         fd_lo, fd_hi = min(s[2] for s in after), max(s[2] for s in after)
         runs = sum(p["runs"] for p in v.status()["probes"])
-        print(f"soak: {secs:.0f} s, {runs} probe runs, {len(hook.bodies())} notifications; "
+        print(f"soak: {secs:.0f} s, {runs} probe runs since the last reload, "
+              f"{len(hook.bodies())} notifications; "
               f"after the {warm:.0f} s warm-up RSS {base[1]} -> max {max_rss} KiB "
               f"(+{max_rss - base[1]}, bound {rss_bound}), descriptors {fd_lo}..{fd_hi} "
               f"(at warm-up {base[2]})")
