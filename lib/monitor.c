@@ -406,12 +406,15 @@ monitor_free(struct monitor *m)
 	if (m->tick != NULL)
 		event_free(m->tick);
 	if (m->env.dns != NULL) {
-		evdns_base_free(m->env.dns, 0);
 		/*
 		 * A lookup the probes cancelled still owes its callback, which
 		 * evdns runs from the loop: one pass lets it free its memory.
+		 * The pass comes first: that callback reads the evdns base, so
+		 * after evdns_base_free it would read freed memory (valgrind
+		 * sees it; ASan cannot, libevent is not instrumented).
 		 */
 		event_base_loop(m->base, EVLOOP_NONBLOCK);
+		evdns_base_free(m->env.dns, 0);
 	}
 	ruleset_free(m->rules);
 	silences_free(m->silences);

@@ -455,8 +455,9 @@ START_TEST(test_lookup_times_out)
 	usleep(300 * 1000);
 	ck_assert_int_eq(probe_start(p, lookup_done, &lr), 0);
 	probe_free(p);
-	evdns_base_free(env.dns, 0);
+	/* As monitor_free: the cancelled lookup's callback, then the base. */
 	event_base_loop(env.base, EVLOOP_NONBLOCK);
+	evdns_base_free(env.dns, 0);
 	event_base_free(env.base);
 	probe_result_clear(&lr.r);
 	close(udp);
