@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 int64_t clock_wall_ms(void);
+/* The monotonic clock in microseconds: for durations, never shown. */
+int64_t clock_mono_us(void);
 /* "2026-11-29T03:41:45.801Z"; len >= 32. */
 void clock_iso(int64_t ms, char *buf, size_t len);
 /*

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "probe_http.h"
 #include "probe_pg.h"
@@ -150,6 +151,35 @@ probe_result_notef(struct probe_result *r, const char *fmt, ...)
 	vsnprintf(r->notes + n, sizeof(r->notes) - n, fmt, ap);
 	va_end(ap);
 	utf8_scrub(r->notes + n);
+}
+
+void
+probe_result_close(struct probe_result *r, int64_t start_us)
+{
+	r->up = r->fail == PROBE_FAIL_NONE;
+	r->duration_ms = (double)(clock_mono_us() - start_us) / 1000.0;
+	probe_result_add(r, "up", r->up ? 1 : 0);
+	probe_result_add(r, "duration_ms", r->duration_ms);
+}
+
+void
+probe_scrub_secret(const char *secret, char *buf)
+{
+	size_t sl = secret != NULL ? strlen(secret) : 0;
+	char *at = buf;
+
+	if (sl == 0)
+		return;
+	while ((at = strstr(at, secret)) != NULL) {
+		if (sl >= 3) {
+			memcpy(at, "***", 3);
+			memmove(at + 3, at + sl, strlen(at + sl) + 1);
+			at += 3;
+		} else {
+			memset(at, '*', sl);
+			at += sl;
+		}
+	}
 }
 
 static const struct probe_ops *

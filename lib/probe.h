@@ -69,6 +69,13 @@ void probe_result_failf(struct probe_result *r, enum probe_fail f,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void probe_result_vfailf(struct probe_result *r, enum probe_fail f,
     const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+/*
+ * Ends a run's result: up unless it failed, its duration since start_us
+ * (clock_mono_us), both also as the "up" and "duration_ms" metrics.
+ */
+void probe_result_close(struct probe_result *r, int64_t start_us);
+/* Every occurrence of secret in buf becomes "***"; buf never grows. */
+void probe_scrub_secret(const char *secret, char *buf);
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -15,6 +15,7 @@
 #include <event2/util.h>
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
 #include "pg_stats.h"
 
@@ -131,15 +132,6 @@ static void pg_connect_begin(struct pg_probe *pg);
 static void pg_on_io(evutil_socket_t fd, short what, void *arg);
 
 static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
 wall_ms(void)
 {
 	struct timespec ts;
@@ -179,30 +171,6 @@ flatten(const char *in, char *out, size_t len)
 	out[n] = '\0';
 }
 
-/*
- * Replaces every occurrence of the password in buf with "***" (or as many
- * stars as it is long, when shorter: the text must not grow).
- */
-static void
-scrub(const char *secret, char *buf)
-{
-	size_t sl = secret != NULL ? strlen(secret) : 0;
-	char *at = buf;
-
-	if (sl == 0)
-		return;
-	while ((at = strstr(at, secret)) != NULL) {
-		if (sl >= 3) {
-			memcpy(at, "***", 3);
-			memmove(at + 3, at + sl, strlen(at + sl) + 1);
-			at += 3;
-		} else {
-			memset(at, '*', sl);
-			at += sl;
-		}
-	}
-}
-
 /* Notices would go to stderr unformatted; vigild's log is key=value. */
 static void
 pg_notice(void *arg, const char *msg)
@@ -234,12 +202,9 @@ pg_on_defer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!pg->running)
 		return;
-	r->up = r->fail == PROBE_FAIL_NONE;
-	r->duration_ms = (double)(mono_us() - pg->run_start_us) / 1000.0;
-	probe_result_add(r, "up", r->up ? 1 : 0);
-	probe_result_add(r, "duration_ms", r->duration_ms);
-	scrub(pg->secret, r->reason);
-	scrub(pg->secret, r->notes);
+	probe_result_close(r, pg->run_start_us);
+	probe_scrub_secret(pg->secret, r->reason);
+	probe_scrub_secret(pg->secret, r->notes);
 	pg->running = false;
 	pg->finishing = false;
 	probe_finish(pg->probe);
@@ -333,10 +298,10 @@ pg_connect_failed(struct pg_probe *pg, enum probe_fail kind, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(pg->last_error, sizeof(pg->last_error), fmt, ap);
 	va_end(ap);
-	scrub(pg->secret, pg->last_error);
+	probe_scrub_secret(pg->secret, pg->last_error);
 	pg_drop(pg);
 	pg->connect_failures++;
-	pg->next_connect_us = mono_us() + 1000 *
+	pg->next_connect_us = clock_mono_us() + 1000 *
 	    pg_backoff_ms(pg->connect_failures, pg->cfg->pg.reconnect_max_ms);
 	pg->last_fail = kind;
 	pg_abort(pg, kind, "%s", pg->last_error);
@@ -604,7 +569,7 @@ pg_resolve(struct pg_probe *pg)
 static void
 pg_connect_begin(struct pg_probe *pg)
 {
-	pg->conn_start_us = mono_us();
+	pg->conn_start_us = clock_mono_us();
 	if (pg->resolve)
 		pg_resolve(pg);
 	else
@@ -714,7 +679,7 @@ static void
 on_canary(struct pg_probe *pg, const PGresult *res)
 {
 	(void)res;
-	add(pg, "canary_ms", (double)(mono_us() - pg->step_sent_us) / 1000.0);
+	add(pg, "canary_ms", (double)(clock_mono_us() - pg->step_sent_us) / 1000.0);
 }
 
 static const char sql_activity[] =
@@ -1315,7 +1280,7 @@ pg_step_send(struct pg_probe *pg)
 	int ok = 0;
 
 	pg->step_failed = false;
-	pg->step_sent_us = mono_us();
+	pg->step_sent_us = clock_mono_us();
 	switch (pg->step) {
 	case ST_CANARY:
 		sql = g->canary;
@@ -1407,7 +1372,7 @@ pg_connected(struct pg_probe *pg)
 	pg->connect_failures = 0;
 	pg->last_error[0] = '\0';
 	pg->ext = EXT_UNKNOWN;
-	add(pg, "connect_ms", (double)(mono_us() - pg->conn_start_us) /
+	add(pg, "connect_ms", (double)(clock_mono_us() - pg->conn_start_us) /
 	    1000.0);
 	/* Never block in a send: PQflush reports what is left instead. */
 	if (PQsetnonblocking(pg->conn, 1) != 0) {
@@ -1579,7 +1544,7 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 {
 	struct pg_probe *pg = impl;
 	struct timeval tv;
-	int64_t now = mono_us();
+	int64_t now = clock_mono_us();
 
 	pg->probe = p;
 	pg->r = r;

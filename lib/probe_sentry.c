@@ -141,15 +141,6 @@ struct sentry_probe {
 
 static void sentry_send(struct sentry_probe *sp);
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* "2025-01-01T12:00:30Z": whole seconds, rounded up (never early). */
 static void
 iso_s(int64_t ms, char *buf, size_t len)
@@ -170,27 +161,6 @@ token_hash(const char *s)
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return h;
-}
-
-/* Every occurrence of the token in buf becomes "***". */
-static void
-scrub(const char *secret, char *buf)
-{
-	size_t sl = secret != NULL ? strlen(secret) : 0;
-	char *at = buf;
-
-	if (sl == 0)
-		return;
-	while ((at = strstr(at, secret)) != NULL) {
-		if (sl >= 3) {
-			memcpy(at, "***", 3);
-			memmove(at + 3, at + sl, strlen(at + sl) + 1);
-			at += 3;
-		} else {
-			memset(at, '*', sl);
-			at += sl;
-		}
-	}
 }
 
 static void
@@ -230,16 +200,13 @@ on_defer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!sp->running)
 		return;
-	r->up = r->fail == PROBE_FAIL_NONE;
-	r->duration_ms = (double)(mono_us() - sp->run_start_us) / 1000.0;
-	probe_result_add(r, "up", r->up ? 1 : 0);
-	probe_result_add(r, "duration_ms", r->duration_ms);
+	probe_result_close(r, sp->run_start_us);
 	probe_result_add(r, "api_requests", sp->requests);
 	if (sp->has_remaining)
 		probe_result_add(r, "rate_limit_remaining",
 		    (double)sp->min_remaining);
-	scrub(sp->token, r->reason);
-	scrub(sp->token, r->notes);
+	probe_scrub_secret(sp->token, r->reason);
+	probe_scrub_secret(sp->token, r->notes);
 	forget_token(sp);
 	/* Answers are not kept between runs: memory stays bounded. */
 	if (sp->alloc > 65536) {
@@ -281,7 +248,7 @@ fail_backoff(struct sentry_probe *sp, enum probe_fail kind, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(sp->last_error, sizeof(sp->last_error), fmt, ap);
 	va_end(ap);
-	scrub(sp->token, sp->last_error);
+	probe_scrub_secret(sp->token, sp->last_error);
 	sp->failures++;
 	sp->last_fail = kind;
 	sp->next_attempt = clock_wall_ms() + sentry_backoff_ms(sp->failures,
@@ -301,7 +268,7 @@ block_until(struct sentry_probe *sp, int64_t until, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sp->blocked_why, sizeof(sp->blocked_why), fmt, ap);
 	va_end(ap);
-	scrub(sp->token, sp->blocked_why);
+	probe_scrub_secret(sp->token, sp->blocked_why);
 	iso_s(until, when, sizeof(when));
 	abort_run(sp, PROBE_FAIL_RATE_LIMITED, "rate limited until %s (%s)",
 	    when, sp->blocked_why);
@@ -605,7 +572,7 @@ wait_then_send(struct sentry_probe *sp, int64_t ms)
 static int64_t
 time_left(const struct sentry_probe *sp)
 {
-	return (sp->deadline_us - mono_us()) / 1000;
+	return (sp->deadline_us - clock_mono_us()) / 1000;
 }
 
 /*
@@ -1119,7 +1086,7 @@ sentry_start(void *impl, struct probe *p, struct probe_result *r)
 	sp->requests = 0;
 	sp->has_remaining = false;
 	sp->new_issues_ok = sp->unresolved_ok = false;
-	sp->run_start_us = mono_us();
+	sp->run_start_us = clock_mono_us();
 	sp->deadline_us = sp->run_start_us + sp->cfg->timeout_ms * 1000;
 	r->started = now;
 	if (now < sp->blocked_until) {
