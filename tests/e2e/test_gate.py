@@ -330,7 +330,14 @@ class Announce(GateCase):
         post(v, {"action": "end"})
         final = wait_for(lambda: [b for b in rcv.bodies() if b["kind"] == "deploy_verdict" and
                                   b["deploy"]["version"] == "6.0.1"], 10, what="final verdict")
-        self.assertEqual((final[0]["verdict"], final[0]["final"]), ("pass", True), final[0])
+        # Healthy is 0.05 % errors; a poll's window clipped to the judging
+        # start holds a few hundred requests, where one error reads as
+        # 0.17 % (past the 0.1 % warning), so the healthy window ends pass
+        # or, now and then, warn; never fail, and it is told once, final.
+        self.assertTrue(final[0]["final"], final[0])
+        self.assertIn(final[0]["verdict"], ("pass", "warn"), final[0])
+        self.assertEqual(len([b for b in rcv.bodies() if b["kind"] == "deploy_verdict" and
+                              b["deploy"]["version"] == "6.0.1"]), 1)
 
 
 class Stages(Cli):
