@@ -801,25 +801,69 @@ quote_key(const char *key, char *out, size_t outlen)
 
 static cJSON *parse_value(struct parser *p, int depth);
 
+/*
+ * After '[' or '{' (at p->i): steps over it and any space. Returns 1 when
+ * the container closes at once (empty), 0 when an element follows, -1 on
+ * error.
+ */
+static int
+open_container(struct parser *p, char close)
+{
+	p->i++;
+	if (skip_ws(p) != 0)
+		return -1;
+	if (p->i < p->len && p->s[p->i] == close) {
+		p->i++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * After an element of an array or object: 1 when the container closes
+ * here, 0 when a comma leads to the next element, -1 on error (a missing
+ * comma, or a trailing one before the close).
+ */
+static int
+next_element(struct parser *p, char close, const char *element)
+{
+	size_t comma;
+
+	if (skip_ws(p) != 0)
+		return -1;
+	if (p->i < p->len && p->s[p->i] == close) {
+		p->i++;
+		return 1;
+	}
+	if (p->i >= p->len || p->s[p->i] != ',') {
+		fail_at(p, p->i, "expected ',' or '%c' after %s", close,
+		    element);
+		return -1;
+	}
+	comma = p->i++;
+	if (skip_ws(p) != 0)
+		return -1;
+	if (p->i < p->len && p->s[p->i] == close) {
+		fail_at(p, comma, "trailing comma before '%c'", close);
+		return -1;
+	}
+	return 0;
+}
+
 static cJSON *
 parse_array(struct parser *p, int depth)
 {
 	cJSON *arr = cJSON_CreateArray(), *item;
 	struct jsonc_pos vpos;
-	size_t comma;
+	int r;
 
 	if (arr == NULL) {
 		oom(p);
 		return NULL;
 	}
-	p->i++;
-	if (skip_ws(p) != 0)
-		goto fail;
-	if (p->i < p->len && p->s[p->i] == ']') {
-		p->i++;
-		return arr;
-	}
-	for (;;) {
+	if ((r = open_container(p, ']')) != 0)
+		goto done;
+	do {
 		vpos = cur_pos(p);
 		item = parse_value(p, depth + 1);
 		if (item == NULL)
@@ -829,25 +873,10 @@ parse_array(struct parser *p, int depth)
 			oom(p);
 			goto fail;
 		}
-		if (skip_ws(p) != 0)
-			goto fail;
-		if (p->i < p->len && p->s[p->i] == ']') {
-			p->i++;
-			return arr;
-		}
-		if (p->i >= p->len || p->s[p->i] != ',') {
-			fail_at(p, p->i, "expected ',' or ']' after array "
-			    "element");
-			goto fail;
-		}
-		comma = p->i++;
-		if (skip_ws(p) != 0)
-			goto fail;
-		if (p->i < p->len && p->s[p->i] == ']') {
-			fail_at(p, comma, "trailing comma before ']'");
-			goto fail;
-		}
-	}
+	} while ((r = next_element(p, ']', "array element")) == 0);
+done:
+	if (r == 1)
+		return arr;
 fail:
 	cJSON_Delete(arr);
 	return NULL;
@@ -858,23 +887,19 @@ parse_object(struct parser *p, int depth)
 {
 	cJSON *obj = cJSON_CreateObject(), *item;
 	struct jsonc_pos vpos, kpos;
-	size_t comma, koff, kstart;
+	size_t koff, kstart;
 	const char *key;
 	char what[48], qk[104];
 	uint64_t h;
+	int r;
 
 	if (obj == NULL) {
 		oom(p);
 		return NULL;
 	}
-	p->i++;
-	if (skip_ws(p) != 0)
-		goto fail;
-	if (p->i < p->len && p->s[p->i] == '}') {
-		p->i++;
-		return obj;
-	}
-	for (;;) {
+	if ((r = open_container(p, '}')) != 0)
+		goto done;
+	do {
 		if (p->i >= p->len || p->s[p->i] != '"') {
 			if (p->i < p->len && p->s[p->i] == '\'')
 				fail_at(p, p->i, "single quotes are not "
@@ -926,25 +951,10 @@ parse_object(struct parser *p, int depth)
 			oom(p);
 			goto fail;
 		}
-		if (skip_ws(p) != 0)
-			goto fail;
-		if (p->i < p->len && p->s[p->i] == '}') {
-			p->i++;
-			return obj;
-		}
-		if (p->i >= p->len || p->s[p->i] != ',') {
-			fail_at(p, p->i, "expected ',' or '}' after object "
-			    "member");
-			goto fail;
-		}
-		comma = p->i++;
-		if (skip_ws(p) != 0)
-			goto fail;
-		if (p->i < p->len && p->s[p->i] == '}') {
-			fail_at(p, comma, "trailing comma before '}'");
-			goto fail;
-		}
-	}
+	} while ((r = next_element(p, '}', "object member")) == 0);
+done:
+	if (r == 1)
+		return obj;
 fail:
 	cJSON_Delete(obj);
 	return NULL;
