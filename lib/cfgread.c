@@ -101,6 +101,8 @@ config_error_format(const struct config_errors *errs, size_t i,
 const char *
 cfg_type_name(const cJSON *n)
 {
+	if (n == NULL)
+		return "nothing";
 	if (cJSON_IsObject(n))
 		return "an object";
 	if (cJSON_IsArray(n))

@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "cfgread.h"
+
 /* Whole numbers of events fit a double exactly up to 2^53. */
 #define MAX_COUNT	9007199254740992.0
 /* Bucket starts from 1970 to 5138: anything else is not a time. */
@@ -49,24 +51,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static const char *
-json_kind(const cJSON *n)
-{
-	if (n == NULL)
-		return "nothing";
-	if (cJSON_IsObject(n))
-		return "an object";
-	if (cJSON_IsArray(n))
-		return "an array";
-	if (cJSON_IsString(n))
-		return "a string";
-	if (cJSON_IsNumber(n))
-		return "a number";
-	if (cJSON_IsBool(n))
-		return "a boolean";
-	return "null";
 }
 
 /*
@@ -112,7 +96,7 @@ sentry_parse_stats(const char *body, size_t len, struct sentry_series *out,
 		return -1;
 	if (!cJSON_IsArray(doc)) {
 		rc = fail(err, errlen, "%s: expected an array of [timestamp, "
-		    "count] pairs, got %s", what, json_kind(doc));
+		    "count] pairs, got %s", what, cfg_type_name(doc));
 		goto out;
 	}
 	if (cJSON_GetArraySize(doc) > SENTRY_MAX_POINTS) {
@@ -200,7 +184,7 @@ outcome_intervals(const cJSON *iv, struct sentry_outcomes *out, char *err,
 
 	if (!cJSON_IsArray(iv))
 		return fail(err, errlen, "%s: expected \"intervals\": an array "
-		    "of ISO-8601 times, got %s", what, json_kind(iv));
+		    "of ISO-8601 times, got %s", what, cfg_type_name(iv));
 	if (cJSON_GetArraySize(iv) > SENTRY_MAX_POINTS)
 		return fail(err, errlen, "%s: %d intervals, more than the %d "
 		    "vigild reads", what, cJSON_GetArraySize(iv),
@@ -281,7 +265,7 @@ sentry_parse_outcomes(const char *body, size_t len, const char *field,
 		return -1;
 	if (!cJSON_IsObject(doc)) {
 		rc = fail(err, errlen, "stats_v2: expected an object with "
-		    "\"intervals\" and \"groups\", got %s", json_kind(doc));
+		    "\"intervals\" and \"groups\", got %s", cfg_type_name(doc));
 		goto out;
 	}
 	rc = outcome_intervals(cJSON_GetObjectItemCaseSensitive(doc,
@@ -291,7 +275,7 @@ sentry_parse_outcomes(const char *body, size_t len, const char *field,
 	groups = cJSON_GetObjectItemCaseSensitive(doc, "groups");
 	if (!cJSON_IsArray(groups)) {
 		rc = fail(err, errlen, "stats_v2: expected \"groups\": an "
-		    "array, got %s", json_kind(groups));
+		    "array, got %s", cfg_type_name(groups));
 		goto out;
 	}
 	cJSON_ArrayForEach(g, groups) {
@@ -329,7 +313,7 @@ sentry_parse_project_id(const char *body, size_t len, char *id, size_t idlen,
 	else
 		rc = fail(err, errlen, "project: expected an object with a "
 		    "numeric \"id\", got %s", cJSON_IsObject(doc) ?
-		    "an object without one" : json_kind(doc));
+		    "an object without one" : cfg_type_name(doc));
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -345,7 +329,7 @@ sentry_parse_issue_page(const char *body, size_t len, size_t *count,
 		return -1;
 	if (!cJSON_IsArray(doc))
 		rc = fail(err, errlen, "issues: expected an array of issues, "
-		    "got %s", json_kind(doc));
+		    "got %s", cfg_type_name(doc));
 	else
 		*count = (size_t)cJSON_GetArraySize(doc);
 	cJSON_Delete(doc);
