@@ -20,8 +20,8 @@
 #define DEFAULT_SLOW_MS		250
 #define DEFAULT_RECONNECT_MAX_MS 30000
 
-static const char *
-opt_value(const PQconninfoOption *opts, const char *kw)
+const char *
+pg_conninfo_value(const PQconninfoOption *opts, const char *kw)
 {
 	for (const PQconninfoOption *o = opts; o != NULL && o->keyword != NULL;
 	    o++)
@@ -36,9 +36,9 @@ static const char *
 opt_effective(const PQconninfoOption *opts, const PQconninfoOption *defs,
     const char *kw)
 {
-	const char *s = opt_value(opts, kw);
+	const char *s = pg_conninfo_value(opts, kw);
 
-	return s != NULL ? s : opt_value(defs, kw);
+	return s != NULL ? s : pg_conninfo_value(defs, kw);
 }
 
 int
@@ -111,19 +111,19 @@ validate_conninfo(struct cfgread *v, const cJSON *node, const char *ci,
 		PQfreemem(err);
 		return;
 	}
-	host = opt_value(opts, "host");
-	addr = opt_value(opts, "hostaddr");
+	host = pg_conninfo_value(opts, "host");
+	addr = pg_conninfo_value(opts, "hostaddr");
 	/*
 	 * A service file can name the host, and vigild must know the host
 	 * before libpq does to resolve it without blocking the loop.
 	 */
-	if (opt_value(opts, "service") != NULL)
+	if (pg_conninfo_value(opts, "service") != NULL)
 		cfg_err(v, node, "\"conninfo\": \"service\" is not supported: "
 		    "write host, port, dbname and user in the conninfo");
 	if (host != NULL && strchr(host, ',') != NULL && addr == NULL)
 		cfg_err(v, node, "\"conninfo\": a host list needs a matching "
 		    "numeric \"hostaddr\" list (vigild resolves one name)");
-	if (opt_value(opts, "password") != NULL && has_password_file)
+	if (pg_conninfo_value(opts, "password") != NULL && has_password_file)
 		cfg_err(v, node, "\"conninfo\" has a password and there is a "
 		    "\"password_file\": keep one (the file)");
 	PQconninfoFree(opts);

@@ -54,6 +54,14 @@ struct pg_cfg {
  * NULL. Returns 0, or -1 when conninfo does not parse.
  */
 int pg_describe_conninfo(const char *conninfo, char *buf, size_t len);
+/*
+ * A keyword's value in libpq's parsed options (PQconninfoOption, named by
+ * its struct so this header does not pull libpq into every user of
+ * config.h), or NULL when unset or empty.
+ */
+struct _PQconninfoOption;
+const char *pg_conninfo_value(const struct _PQconninfoOption *opts,
+    const char *kw);
 
 struct probe_cfg;
 /*

@@ -131,26 +131,6 @@ static void pg_step_send(struct pg_probe *pg);
 static void pg_connect_begin(struct pg_probe *pg);
 static void pg_on_io(evutil_socket_t fd, short what, void *arg);
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *
-opt_value(const PQconninfoOption *opts, const char *kw)
-{
-	for (const PQconninfoOption *o = opts; o != NULL && o->keyword != NULL;
-	    o++)
-		if (strcmp(o->keyword, kw) == 0)
-			return o->val != NULL && o->val[0] != '\0' ? o->val :
-			    NULL;
-	return NULL;
-}
-
 /* libpq's messages span lines ("...\n\tIs the server running..."). */
 static void
 flatten(const char *in, char *out, size_t len)
@@ -402,7 +382,7 @@ pg_params_build(struct pg_probe *pg, struct pg_params *pp, const char *addrs,
 {
 	const struct pg_cfg *g = &pg->cfg->pg;
 	bool own_host = addrs != NULL || pg->numeric;
-	const char *user_opts = opt_value(pg->opts, "options");
+	const char *user_opts = pg_conninfo_value(pg->opts, "options");
 
 	pp->n = 0;
 	for (const PQconninfoOption *o = pg->opts; o != NULL &&
@@ -1514,19 +1494,19 @@ pg_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	 * here is what lets a name be resolved without blocking.
 	 */
 	defs = PQconndefaults();
-	host = opt_value(pg->opts, "host");
-	addr = opt_value(pg->opts, "hostaddr");
+	host = pg_conninfo_value(pg->opts, "host");
+	addr = pg_conninfo_value(pg->opts, "hostaddr");
 	if (host == NULL)
-		host = opt_value(defs, "host");
+		host = pg_conninfo_value(defs, "host");
 	if (addr == NULL)
-		addr = opt_value(defs, "hostaddr");
+		addr = pg_conninfo_value(defs, "hostaddr");
 	snprintf(pg->host, sizeof(pg->host), "%s", host != NULL ? host : "");
 	if (addr == NULL && host != NULL && host[0] != '/' && host[0] != '@') {
 		pg->numeric = is_numeric_host(host);
 		pg->resolve = !pg->numeric;
 	}
 	PQconninfoFree(defs);
-	pw = opt_value(pg->opts, "password");
+	pw = pg_conninfo_value(pg->opts, "password");
 	if (pw != NULL)
 		pg->secret = strdup(pw);
 	pg->timer = evtimer_new(env->base, pg_on_timeout, pg);
@@ -1553,7 +1533,7 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 	pg->retried = false;
 	pg->conn_new = false;
 	pg->noted_first = false;
-	r->started = wall_ms();
+	r->started = clock_wall_ms();
 	pg->run_start_us = now;
 	tv.tv_sec = (time_t)(pg->cfg->timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(pg->cfg->timeout_ms % 1000) * 1000;
