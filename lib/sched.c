@@ -1,7 +1,8 @@
 #include "sched.h"
 
+#include "clock.h"
+
 #include <stdlib.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -19,10 +20,7 @@ struct sched_job {
 int64_t
 sched_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return clock_mono_us();
 }
 
 int64_t

@@ -23,7 +23,7 @@ struct sched_job;
 typedef void (*sched_fn)(struct sched_job *job, int64_t due, int64_t now,
     void *arg);
 
-/* Monotonic clock in microseconds. */
+/* Monotonic clock in microseconds (clock_mono_us): the schedule's time. */
 int64_t sched_now(void);
 
 /*

@@ -137,15 +137,6 @@ service_summarize_monitor(void *arg, struct service_summary *out)
 	}
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Sends one message. A failure is logged when it starts and when it ends,
  * not at every watchdog ping: a manager that went away must not flood the
@@ -187,7 +178,7 @@ send_status(struct service *s, bool ready)
 	    line);
 	notify(s, ready ? "READY" : "STATUS", msg);
 	memcpy(s->status, line, sizeof(s->status));
-	s->status_sent_ms = mono_ms();
+	s->status_sent_ms = clock_mono_us() / 1000;
 }
 
 /*
@@ -207,7 +198,7 @@ on_status_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	current_status(s, line, sizeof(line));
 	if (strcmp(line, s->status) != 0 ||
-	    mono_ms() - s->status_sent_ms >= SERVICE_STATUS_REFRESH_MS)
+	    clock_mono_us() / 1000 - s->status_sent_ms >= SERVICE_STATUS_REFRESH_MS)
 		send_status(s, false);
 }
 
@@ -325,7 +316,6 @@ service_ready(struct service *s)
 void
 service_reloading(struct service *s)
 {
-	struct timespec ts;
 	char msg[128];
 
 	if (s->notify == NULL)
@@ -334,11 +324,9 @@ service_reloading(struct service *s)
 	 * systemd 253's Type=notify-reload wants the time of the request, to
 	 * tell this reload from an older one; 252 ignores the field.
 	 */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu\n"
 	    "STATUS=reloading the configuration",
-	    (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	    (unsigned long long)clock_mono_us());
 	notify(s, "RELOADING", msg);
 }
 
