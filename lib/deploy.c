@@ -9,6 +9,7 @@
 #include "config.h"
 #include "duration.h"
 #include "judge.h"
+#include "jsonc.h"
 #include "log.h"
 #include "monitor.h"
 #include "ruleset.h"
@@ -961,14 +962,6 @@ deploys_save(const struct deploys *d)
 	return o;
 }
 
-static double
-jnum(const cJSON *o, const char *k)
-{
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(x) ? x->valuedouble : 0;
-}
-
 static double *
 load_doubles(const cJSON *a, size_t *n)
 {
@@ -1046,7 +1039,7 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 
 	if (!cJSON_IsObject(saved))
 		return;
-	d->next_id = (uint64_t)jnum(saved, "next_id");
+	d->next_id = (uint64_t)jsonc_number(saved, "next_id", 0);
 	if (d->next_id == 0)
 		d->next_id = 1;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(saved,
@@ -1061,14 +1054,15 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 			deploy_free(dp);
 			break;
 		}
-		dp->id = (uint64_t)jnum(e, "id");
+		dp->id = (uint64_t)jsonc_number(e, "id", 0);
 		v = cJSON_GetObjectItemCaseSensitive(e, "version");
 		snprintf(dp->version, sizeof(dp->version), "%s",
 		    cJSON_IsString(v) ? v->valuestring : "?");
-		dp->begun = (int64_t)jnum(e, "begun");
-		dp->judge_from = (int64_t)jnum(e, "judge_from");
-		dp->ended = (int64_t)jnum(e, "ended");
-		dp->baseline_from = (int64_t)jnum(e, "baseline_from");
+		dp->begun = (int64_t)jsonc_number(e, "begun", 0);
+		dp->judge_from = (int64_t)jsonc_number(e, "judge_from", 0);
+		dp->ended = (int64_t)jsonc_number(e, "ended", 0);
+		dp->baseline_from = (int64_t)jsonc_number(e, "baseline_from",
+		    0);
 		dp->announced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
 		    "announced"));
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(e,

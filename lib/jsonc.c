@@ -1135,3 +1135,19 @@ jsonc_free(struct jsonc_doc *doc)
 	cJSON_free(doc->tab);
 	cJSON_free(doc);
 }
+
+double
+jsonc_number(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(x) ? x->valuedouble : dflt;
+}
+
+const char *
+jsonc_string(const cJSON *o, const char *key, const char *dflt)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(x) ? x->valuestring : dflt;
+}

@@ -77,4 +77,11 @@ int jsonc_key_pos(const struct jsonc_doc *doc, const cJSON *node,
 
 void jsonc_free(struct jsonc_doc *doc);
 
+/*
+ * Readers of a parsed object's members: the member's number or string, or
+ * dflt when o is NULL, the key is missing or the value has another type.
+ */
+double jsonc_number(const cJSON *o, const char *key, double dflt);
+const char *jsonc_string(const cJSON *o, const char *key, const char *dflt);
+
 #endif

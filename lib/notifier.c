@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "config.h"
 #include "evcurl.h"
+#include "jsonc.h"
 #include "log.h"
 #include "monitor.h"
 #include "payload.h"
@@ -868,14 +869,6 @@ notifier_save(const struct notifier *nt)
 	return o;
 }
 
-static double
-num(const cJSON *o, const char *key)
-{
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(x) ? x->valuedouble : 0;
-}
-
 void
 notifier_restore(struct notifier *nt, const cJSON *saved)
 {
@@ -887,22 +880,22 @@ notifier_restore(struct notifier *nt, const cJSON *saved)
 
 		if (!cJSON_IsObject(e))
 			continue;
-		n->seq = (uint64_t)num(e, "seq");
-		n->sent = (uint64_t)num(e, "sent");
-		n->failed = (uint64_t)num(e, "failed");
-		n->dropped = (uint64_t)num(e, "dropped");
+		n->seq = (uint64_t)jsonc_number(e, "seq", 0);
+		n->sent = (uint64_t)jsonc_number(e, "sent", 0);
+		n->failed = (uint64_t)jsonc_number(e, "failed", 0);
+		n->dropped = (uint64_t)jsonc_number(e, "dropped", 0);
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(e,
 		    "told")) {
 			struct told *x;
-			double sev = num(r, "sev");
+			double sev = jsonc_number(r, "sev", 0);
 
 			if (!cJSON_IsObject(r) || sev < SEV_NONE ||
 			    sev > SEV_CRITICAL ||
 			    (x = told_find(n, r->string, true)) == NULL)
 				continue;
 			x->sev = (enum rule_sev)sev;
-			x->since = (int64_t)num(r, "since");
-			x->last_sent = (int64_t)num(r, "last_sent");
+			x->since = (int64_t)jsonc_number(r, "since", 0);
+			x->last_sent = (int64_t)jsonc_number(r, "last_sent", 0);
 			x->flapping = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(r, "flapping"));
 		}
@@ -917,9 +910,10 @@ notifier_restore(struct notifier *nt, const cJSON *saved)
 
 				if (cJSON_IsString(body))
 					outbox_push(&n->boxes[b],
-					    (uint64_t)num(it, "seq"),
+					    (uint64_t)jsonc_number(it, "seq", 0),
 					    body->valuestring,
-					    (unsigned)num(it, "attempts"));
+					    (unsigned)jsonc_number(it, "attempts",
+					    0));
 			}
 			b++;
 		}
