@@ -1045,7 +1045,7 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(saved,
 	    "deploys")) {
 		struct deploy *dp;
-		const cJSON *s, *v;
+		const cJSON *s;
 
 		if (d->nkept == KEPT_DEPLOYS)
 			break;
@@ -1055,9 +1055,8 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 			break;
 		}
 		dp->id = (uint64_t)jsonc_number(e, "id", 0);
-		v = cJSON_GetObjectItemCaseSensitive(e, "version");
 		snprintf(dp->version, sizeof(dp->version), "%s",
-		    cJSON_IsString(v) ? v->valuestring : "?");
+		    jsonc_string(e, "version", "?"));
 		dp->begun = (int64_t)jsonc_number(e, "begun", 0);
 		dp->judge_from = (int64_t)jsonc_number(e, "judge_from", 0);
 		dp->ended = (int64_t)jsonc_number(e, "ended", 0);
