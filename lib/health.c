@@ -64,38 +64,35 @@ health_eval(const struct monitor *m, struct health *h)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < ruleset_count(rs); i++) {
 			const struct rule_status *st = ruleset_status(rs, i);
+			bool crit = st->state == RULE_FIRING &&
+			    st->sev == SEV_CRITICAL;
 			char line[400 + sizeof(note)];
 
-			if (st->state != RULE_FIRING &&
-			    st->state != RULE_UNKNOWN)
+			/* Criticals in pass 0, the rest in pass 1: each once. */
+			if (crit != (pass == 0) || (st->state != RULE_FIRING &&
+			    (st->state != RULE_UNKNOWN || st->suppressed)))
 				continue;
 			ruleset_view(rs, i, now, &v);
-
-			if (pass == 0 && st->state == RULE_FIRING &&
-			    st->sev == SEV_CRITICAL) {
-				fail = true;
+			if (st->state == RULE_FIRING) {
+				if (crit)
+					fail = true;
+				else if (st->sev == SEV_WARNING)
+					warn = true;
+				else
+					continue;
 				silenced_note(sl, v.cfg, now, note,
 				    sizeof(note));
-				snprintf(line, sizeof(line), "critical: %s: %s%s",
-				    v.cfg->name, v.summary, note);
+				snprintf(line, sizeof(line), "%s: %s: %s%s",
+				    crit ? "critical" : "warning", v.cfg->name,
+				    v.summary, note);
 				add_output(h, line);
-			} else if (pass == 1 && st->state == RULE_FIRING &&
-			    st->sev == SEV_WARNING) {
-				warn = true;
-				silenced_note(sl, v.cfg, now, note,
-				    sizeof(note));
-				snprintf(line, sizeof(line), "warning: %s: %s%s",
-				    v.cfg->name, v.summary, note);
-				add_output(h, line);
-			} else if (pass == 1 && st->state == RULE_UNKNOWN &&
-			    !st->suppressed && st->quiet) {
+			} else if (st->quiet) {
 				size_t n = strlen(h->notes);
 
 				snprintf(h->notes + n, sizeof(h->notes) - n,
 				    "%s%s: %s", n > 0 ? "; " : "",
 				    v.cfg->name, st->why);
-			} else if (pass == 1 && st->state == RULE_UNKNOWN &&
-			    !st->suppressed) {
+			} else {
 				warn = true;
 				snprintf(line, sizeof(line), "unknown: %s: %s",
 				    v.cfg->name, st->why);
