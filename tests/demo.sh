@@ -28,6 +28,16 @@ stop() {
 	rm -rf "$SENTRY_DIR"
 	exit 0
 }
+
+# A second demo must not take the first one's token directory (or its
+# database) away from under it: refuse before touching anything.
+for url in "http://$API/livez" "http://127.0.0.1:$SIM_PORT/api/health"; do
+	if curl -s -m 1 -o /dev/null "$url"; then
+		echo "demo: $url already answers (another make demo?);" \
+		    "stop it first" >&2
+		exit 1
+	fi
+done
 trap stop INT TERM EXIT
 
 portfile=$(mktemp)
