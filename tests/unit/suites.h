@@ -18,6 +18,7 @@
 	X(store) \
 	X(window) \
 	X(rules) \
+	X(ruleset) \
 	X(silence) \
 	X(silence_json) \
 	X(metrics) \

@@ -1,0 +1,147 @@
+/*
+ * ruleset: the store and probe facts turned into rule inputs, on a fake
+ * clock: staleness noticed by the clock alone (no new sample), and a
+ * rule held by a failing dependency instead of firing on its own.
+ */
+#include <string.h>
+
+#include <check.h>
+
+#include "config.h"
+#include "rules.h"
+#include "ruleset.h"
+#include "store.h"
+#include "suites.h"
+
+#define S	1000		/* one second of the fake clock, in ms */
+#define T0	1700000000000LL	/* Unix ms: the first run */
+
+static const char cfg_text[] =
+    "{ \"probes\": [ { \"name\": \"app\", \"type\": \"http\","
+    "  \"url\": \"http://127.0.0.1:1/\", \"interval\": \"1s\","
+    "  \"timeout\": \"500ms\", \"metrics\": { \"p95_ms\": \"/p95\" } } ],"
+    "  \"rules\": [ { \"name\": \"p95\", \"metric\": \"app.p95_ms\","
+    "  \"op\": \">\", \"warn\": 500, \"crit\": 1000,"
+    "  \"depends_on\": \"app_down\" } ] }";
+
+struct fx {
+	struct config *cfg;
+	struct config_errors errs;
+	struct ruleset *rs;
+	struct store *st;
+	struct probe_fact fact;
+};
+
+static void
+fx_init(struct fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->cfg = config_parse("test.json", cfg_text, strlen(cfg_text),
+	    &f->errs);
+	ck_assert_ptr_nonnull(f->cfg);
+	f->rs = ruleset_new(f->cfg, NULL);
+	ck_assert_ptr_nonnull(f->rs);
+	f->st = store_new();
+	ck_assert_ptr_nonnull(f->st);
+	f->fact.interval_ms = 1 * S;
+	f->fact.timeout_ms = S / 2;
+}
+
+static void
+fx_free(struct fx *f)
+{
+	ruleset_free(f->rs);
+	store_free(f->st);
+	config_free(f->cfg);
+	config_errors_clear(&f->errs);
+}
+
+/* One run of the probe at t: its p95 and its debounced down state. */
+static void
+run(struct fx *f, int64_t t, double p95, bool down)
+{
+	ck_assert_int_eq(store_add(f->st, "app.p95_ms", t, p95, 100), 0);
+	ck_assert_int_eq(store_add(f->st, "app.down", t, down ? 1 : 0, 100),
+	    0);
+	f->fact.has_run = true;
+	f->fact.last_up = !down;
+	f->fact.last_started = t;
+	f->fact.last_finished = t + 10;
+	f->fact.reason = down ? "status 500, expected 2xx" : "";
+}
+
+static const struct rule_status *
+rule(const struct fx *f, const char *name)
+{
+	for (size_t i = 0; i < ruleset_count(f->rs); i++)
+		if (strcmp(ruleset_cfg(f->rs, i)->name, name) == 0)
+			return ruleset_status(f->rs, i);
+	ck_abort_msg("no rule %s", name);
+	return NULL;
+}
+
+START_TEST(test_stale_on_the_clock_alone)
+{
+	struct fx f;
+	const struct rule_status *st;
+
+	fx_init(&f);
+	run(&f, T0, 120, false);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 20);
+	ck_assert_int_eq(rule(&f, "p95")->state, RULE_OK);
+	/* Within three intervals the last sample still counts. */
+	ruleset_eval(f.rs, f.st, &f.fact, RULESET_ALL, T0 + 2 * S);
+	ck_assert_int_eq(rule(&f, "p95")->state, RULE_OK);
+	/* Past them, with no new sample and no new run: unknown, and why. */
+	ruleset_eval(f.rs, f.st, &f.fact, RULESET_ALL, T0 + 4 * S);
+	st = rule(&f, "p95");
+	ck_assert_int_eq(st->state, RULE_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(st->why, "stale: last sample of "
+	    "app.p95_ms"));
+	ck_assert_ptr_nonnull(strstr(st->why, "(stale after 3s)"));
+	/* A fresh sample brings it back. */
+	run(&f, T0 + 5 * S, 130, false);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 5 * S + 20);
+	ck_assert_int_ne(rule(&f, "p95")->state, RULE_UNKNOWN);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_failing_dependency_holds_the_rule)
+{
+	struct fx f;
+	const struct rule_status *st;
+
+	fx_init(&f);
+	/* Down, with a p95 past critical: the health rule fires, p95 is held. */
+	run(&f, T0, 2000, true);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 20);
+	ck_assert_int_eq(rule(&f, "app_down")->state, RULE_FIRING);
+	ck_assert_int_eq(rule(&f, "app_down")->sev, SEV_CRITICAL);
+	st = rule(&f, "p95");
+	ck_assert(st->suppressed);
+	ck_assert_str_eq(st->suppressed_by, "app_down");
+	ck_assert_int_ne(st->state, RULE_OK);
+	/* Up again with the same p95: now p95 speaks for itself. */
+	run(&f, T0 + S, 2000, false);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + S + 20);
+	ck_assert_int_ne(rule(&f, "app_down")->state, RULE_FIRING);
+	st = rule(&f, "p95");
+	ck_assert(!st->suppressed);
+	ck_assert_int_eq(st->state, RULE_FIRING);
+	ck_assert_int_eq(st->sev, SEV_CRITICAL);
+	fx_free(&f);
+}
+END_TEST
+
+Suite *
+ruleset_suite(void)
+{
+	Suite *s = suite_create("ruleset");
+	TCase *tc = tcase_create("ruleset");
+
+	tcase_add_test(tc, test_stale_on_the_clock_alone);
+	tcase_add_test(tc, test_failing_dependency_holds_the_rule);
+	suite_add_tcase(s, tc);
+	return s;
+}
