@@ -1,6 +1,12 @@
 """Notifications end to end: what a webhook receiver hears as the real
 vigild watches the simulator -- exactly the transitions, repeats on time,
-flapping damped then announced, nothing lost while the receiver is down."""
+flapping damped then announced, nothing lost while the receiver is down,
+custom headers sent but never shown, and a receiver that hangs costs
+retries and (past the queue bound) dropped notices, never a probe slot."""
+import os
+import re
+import socket
+import threading
 import time
 
 from harness import E2E, WebhookReceiver, http_probe, wait_for
@@ -21,6 +27,51 @@ def probes(sim):
 P95 = {"name": "api_p95", "metric": "app_advanced.p95_ms", "op": ">", "warn": 500,
        "crit": 1000, "unit": "ms", "labels": {"team": "web"},
        "summary": "API p95 {value} ms, threshold {threshold} ms"}
+
+
+class SilentReceiver:
+    """A loopback listener that accepts every connection and never answers.
+
+    Records when each connection arrived (time.monotonic()), so a test can
+    see when vigild tried again; holds the sockets open until stop().
+    """
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.accepted = []
+        self.conns = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted.append(time.monotonic())
+                self.conns.append(c)
+
+    def arrivals(self):
+        with self.lock:
+            return list(self.accepted)
+
+    def stop(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
+        with self.lock:
+            for c in self.conns:
+                c.close()
 
 
 class NotifyCase(E2E):
@@ -182,3 +233,115 @@ class Delivery(NotifyCase):
         for path_ in ("/status", "/health"):
             self.assertNotIn("XXXXsecretXXXX", v.get(path_)[2].decode())
         self.assertNotIn("XXXXsecretXXXX", v.log_text())
+
+    def test_custom_headers_sent_and_file_value_never_shown(self):
+        sim, rcv = self.sim(), self.receiver()
+        secret = "hdr-SECRET-4e7b1d09a3"
+        hfile = os.path.join(self.workdir, "api-key")
+        with open(hfile, "w") as f:
+            f.write(secret + "\n")
+        state_dir = os.path.join(self.workdir, "state")
+        os.mkdir(state_dir)
+        v = self.vigild({"probes": probes(sim), "rules": [P95], "state_dir": state_dir,
+                         "state_interval": "1s",
+                         "notifiers": [{"name": "hook", "type": "webhook", "url": rcv.url,
+                                        "rules": ["api_p95"], "repeat_interval": "0s",
+                                        "headers": {"X-Team": "web-oncall"},
+                                        "header_files": {"X-Api-Key": hfile}}]})
+        wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
+        sim.scenario("slow", slow_ms=400)
+        bodies = self.wait_kinds(rcv, 1, 15)
+        self.assertEqual(bodies[0]["kind"], "firing")
+        h = rcv.received[0]["headers"]
+        self.assertEqual(h.get("X-Team"), "web-oncall")
+        # The file's value, its trailing newline gone.
+        self.assertEqual(h.get("X-Api-Key"), secret)
+        self.assertEqual(h.get("Content-Type"), "application/json")
+        # Every answer an operator or a scraper can read, the log, and the
+        # state file: the value read from the file is in none of them.
+        for path in ("/status", "/metrics", "/alerts", "/", "/health", "/silences"):
+            status, _, body = v.get(path)
+            self.assertIn(status, (200, 503), path)
+            self.assertNotIn(secret, body.decode("utf-8", "replace"), path)
+        wait_for(lambda: v.status()["state_file"]["writes"] >= 1, 10, what="a state write")
+        with open(os.path.join(state_dir, "state.json")) as f:
+            self.assertNotIn(secret, f.read())
+        self.assertIn("event=notification_sent notifier=hook", v.log_text())
+        self.assertNotIn(secret, v.log_text())
+
+
+class Hanging(NotifyCase):
+    """A receiver that accepts and never answers: each delivery times out,
+    retries back off, a small queue drops its oldest notices and counts
+    them, and the probe beside it keeps every slot."""
+
+    def test_hanging_receiver_backoff_drops_and_polling_on_time(self):
+        slow, tiny = SilentReceiver(), SilentReceiver()
+        self.addCleanup(slow.stop)
+        self.addCleanup(tiny.stop)
+        sim = self.sim()
+        tick = http_probe("tick", sim.url("/api/health/advanced"), interval=FAST, timeout="3s",
+                          metrics={"p95_ms": "/metrics/responseTime/p95"})
+        # Fires at once on the healthy simulator (its p95 is well above 1 ms).
+        rule = {"name": "p95_any", "metric": "tick.p95_ms", "op": ">", "warn": 1}
+        v = self.vigild({"probes": [tick], "rules": [rule], "notifiers": [
+            # One notice, retried: its attempts show the backoff.
+            {"name": "backoff", "type": "webhook", "url": slow.url, "timeout": "1s",
+             "repeat_interval": "0s"},
+            # A repeat a second into a queue of two: the excess is dropped.
+            {"name": "tiny", "type": "webhook", "url": tiny.url, "timeout": "1s",
+             "repeat_interval": "1s", "queue_max": 2}]})
+        wait_for(lambda: v.rule("p95_any")["state"] == "firing", 10, what="firing")
+        before = v.probe("tick")
+        t0 = time.monotonic()
+
+        # Attempts at about 0, 2, 5 and 10 s: 1 s timeout, then 1, 2, 4 s (+-20 %).
+        arrivals = wait_for(lambda: (lambda a: a if len(a) >= 4 else None)(slow.arrivals()),
+                            40, step=0.2, what="four delivery attempts")
+        gaps = [b - a for a, b in zip(arrivals, arrivals[1:4])]
+        # Lower bounds hold however slow the machine (timeout + backoff - 20 %
+        # jitter); the upper ones are generous.
+        for gap, backoff in zip(gaps, (1.0, 2.0, 4.0)):
+            self.assertGreaterEqual(gap, 1.0 + 0.8 * backoff - 0.15, gaps)
+            self.assertLess(gap, 1.0 + 1.2 * backoff + 5, gaps)
+        self.assertGreater(gaps[2], gaps[0] + 1, f"retry gaps must grow: {gaps}")
+        log = v.log_text()
+        failed = re.findall(r"event=notification_failed notifier=backoff seq=1 attempt=(\d+) "
+                            r"error=\"([^\"]*)\" retry_in_ms=(\d+)", log)
+        self.assertGreaterEqual(len(failed), 3, log[-3000:])
+        self.assertEqual([int(a) for a, _, _ in failed[:3]], [1, 2, 3])
+        for _, error, _ in failed:
+            self.assertIn("timed out", error)
+        waits = [int(ms) for _, _, ms in failed[:3]]
+        for ms, nominal in zip(waits, (1000, 2000, 4000)):
+            self.assertTrue(0.8 * nominal <= ms <= 1.2 * nominal, waits)
+        self.assertTrue(waits[0] < waits[1] < waits[2], waits)
+
+        # The small queue: bounded, the excess dropped and counted.
+        st = wait_for(lambda: (lambda s: s if s["notifiers"][1]["dropped"] >= 2 else None)(
+            v.status()), 20, what="dropped notices")
+        bk, tn = st["notifiers"]
+        self.assertEqual(tn["name"], "tiny")
+        self.assertLessEqual(tn["queued"], 2)
+        self.assertEqual(tn["sent"], 0)
+        self.assertGreaterEqual(tn["failed"], 1)
+        self.assertIn("timed out", tn["last_error"])
+        self.assertRegex(v.log_text(), r'event=notification_dropped notifier=tiny seq=\d+ '
+                                       r'reason="queue full \(2\)"')
+        self.assertEqual((bk["name"], bk["sent"], bk["dropped"], bk["queued"]),
+                         ("backoff", 0, 0, 1))
+        metrics = v.get("/metrics")[2].decode()
+        m = re.search(r'^vigil_notifications_dropped_total\{notifier="tiny"\} (\d+)$',
+                      metrics, re.M)
+        self.assertIsNotNone(m, metrics)
+        self.assertGreaterEqual(int(m.group(1)), tn["dropped"])
+        self.assertIn('vigil_notifications_dropped_total{notifier="backoff"} 0\n', metrics)
+        self.assertIn('vigil_notifications_sent_total{notifier="tiny"} 0\n', metrics)
+
+        # And all the while the probe beside them kept its schedule.
+        after = v.probe("tick")
+        elapsed = time.monotonic() - t0
+        self.assertEqual(after["missed_slots"], 0, after)
+        self.assertGreaterEqual(after["runs"] - before["runs"], int(elapsed / 0.3 * 0.7),
+                                (after, elapsed))
+        self.assertTrue(v.alive())

@@ -8,10 +8,12 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 
 from harness import E2E, Vigild, WebhookReceiver, http_probe, wait_for
 
 FAST = "300ms"
+TOKEN = "state-token-8d2f61c0e4"
 
 
 def config(sim, rcv, state_dir, **extra):
@@ -49,6 +51,20 @@ class Restart(E2E):
     def saved(self):
         with open(os.path.join(self.state_dir, "state.json")) as f:
             return json.load(f)
+
+    def token_file(self):
+        path = os.path.join(self.workdir, "api.token")
+        with open(path, "w") as f:
+            f.write(TOKEN + "\n")
+        return path
+
+    def add_silence(self, v, **body):
+        req = urllib.request.Request(v.base + "/silences", data=json.dumps(body).encode(),
+                                     method="POST",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            self.assertEqual(r.status, 201)
+            return json.loads(r.read())["id"]
 
     def test_kill9_while_firing_does_not_page_again(self):
         sim = self.sim()
@@ -93,9 +109,12 @@ class Restart(E2E):
 
     def test_clean_stop_saves_and_silences_survive(self):
         sim = self.sim()
-        cfg = config(sim, self.rcv, self.state_dir)
+        cfg = config(sim, self.rcv, self.state_dir, api={"token_file": self.token_file()})
         v = self.start(cfg)
         wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
+        sid = self.add_silence(v, rule="api_p95", author="ana", comment="INC-42 db failover",
+                               duration="2h")
+        self.assertEqual(v.rule("api_p95")["silenced_by"]["id"], sid)
         sf = wait_for(lambda: (lambda s: s if s["writes"] >= 1 else None)(
             v.status()["state_file"]), 5, what="a state write")
         self.assertEqual((sf["failures"], sf["last_error"]), (0, ""))
@@ -108,11 +127,60 @@ class Restart(E2E):
         self.assertEqual(doc["version"], 1)
         self.assertIn("app_advanced.p95_ms", doc["store"])
         self.assertEqual(doc["rules"]["api_p95"]["state"], 0)   # ok
-        # Nothing secret is ever written (the notifier URL included).
+        self.assertEqual([(x["id"], x["rule"]) for x in doc["silences"]], [(sid, "api_p95")])
+        # Nothing secret is ever written (the notifier URL and token included).
         self.assertNotIn(self.rcv.url, json.dumps(doc))
+        self.assertNotIn(TOKEN, json.dumps(doc))
         # Restored samples make windows meaningful at once.
         v2 = self.start(cfg, name="second")
-        self.assertRegex(v2.log_text(), r"event=state_restored path=\S+ samples=[1-9]")
+        self.assertRegex(v2.log_text(), r"event=state_restored path=\S+ samples=[1-9]\d* "
+                                        r"silences=1")
+        # The silence is back: same id, author, comment, and still matching.
+        silences = json.loads(v2.get("/silences")[2])["silences"]
+        self.assertEqual([(x["id"], x["author"], x["comment"]) for x in silences],
+                         [(sid, "ana", "INC-42 db failover")])
+        self.assertGreater(silences[0]["expires_in_s"], 7000)
+        self.assertEqual(v2.rule("api_p95")["silenced_by"]["id"], sid)
+        # And it still silences: a firing alert under it sends nothing.
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: v2.rule("api_p95")["state"] == "firing", 10, what="firing")
+        time.sleep(2.5)
+        self.assertEqual(self.rcv.bodies(), [])
+
+    def test_kill9_undelivered_notice_is_delivered_once_after_restart(self):
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        v = self.start(cfg)
+        wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
+        self.rcv.set_status(503)                 # the receiver is down
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: v.rule("api_p95")["state"] == "firing", 10, what="firing")
+        wait_for(lambda: "event=notification_failed notifier=hook" in v.log_text(), 10,
+                 what="a failed delivery")
+        # The undelivered notice is in the state file when vigild dies.
+        outbox = wait_for(lambda: self.saved()["notifiers"]["hook"]["outbox"][0], 5,
+                          what="undelivered notice saved")
+        self.assertEqual(len(outbox), 1, outbox)
+        queued = json.loads(outbox[0]["body"])
+        self.assertEqual(queued["kind"], "firing")
+        self.kill9(v)
+        self.assertEqual(self.rcv.bodies(), [])
+        self.rcv.set_status(200)                 # and is back
+        v2 = self.start(cfg, name="second")
+        self.assertRegex(v2.log_text(), r"event=state_restored ")
+        bodies = wait_for(lambda: self.rcv.bodies(), 15, what="the saved notice delivered")
+        # Exactly once: give retries, repeats and reconcile ticks time to
+        # (wrongly) send it again, or to page afresh for the same episode.
+        wait_for(lambda: v2.probe("app_advanced")["runs"] >= 8, 15, what="runs after restart")
+        time.sleep(2)
+        bodies = self.rcv.bodies()
+        self.assertEqual([b["kind"] for b in bodies], ["firing"], bodies)
+        self.assertEqual((bodies[0]["id"], bodies[0]["since"]), (queued["id"], queued["since"]))
+        self.assertEqual(v2.rule("api_p95")["state"], "firing")
+        n = v2.status()["notifiers"][0]
+        self.assertEqual((n["sent"], n["queued"], n["dropped"]), (1, 0, 0))
+        wait_for(lambda: self.saved()["notifiers"]["hook"]["outbox"] == [[]], 5,
+                 what="delivered notice gone from the state file")
 
     def test_damaged_state_files_are_moved_aside(self):
         sim = self.sim()
