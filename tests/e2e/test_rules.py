@@ -161,6 +161,49 @@ class Hang(E2E):
         wait_for(lambda: v.get("/health")[0] == 200, 10, what="health 200 again")
 
 
+class Debounce(E2E):
+    def test_fail_after_recover_after_and_retry_interval(self):
+        """down only after fail_after failed runs in a row, looked at again
+        every retry_interval meanwhile; up only after recover_after good ones.
+        Every /status snapshot must agree with those counts."""
+        sim = self.sim()
+        v = self.vigild({"probes": [http_probe(
+            "app", sim.url("/api/health"), interval="3s", timeout="1s", fail_after=3,
+            recover_after=2, retry_interval="500ms")]})
+        wait_for(lambda: v.probe("app")["state"] == "up", 10, what="up")
+        snaps = []
+
+        def watch(until, timeout):
+            def step():
+                p = v.probe("app")
+                snaps.append((p["state"], p["consecutive_failures"],
+                              p["consecutive_successes"], p["runs"]))
+                return p if until(p) else None
+            return wait_for(step, timeout, what="probe state")
+
+        sim.scenario("down")
+        runs0 = v.probe("app")["runs"]
+        # Three failures 500 ms apart fit well inside one 3 s interval (at
+        # the plain interval they would take 6 s or more).
+        p = watch(lambda p: p["state"] == "down", 5.5)
+        self.assertEqual(p["consecutive_failures"], 3, p)
+        self.assertLessEqual(p["runs"] - runs0, 4, p)
+        failing = [s for s in snaps if s[1] > 0]
+        self.assertTrue(any(s[1] in (1, 2) for s in failing), snaps)
+        for state, cf, _, _ in failing:
+            self.assertEqual(state, "up" if cf < 3 else "down", snaps)
+        self.assertEqual(v.rule("app_down")["state"], "firing")
+
+        snaps.clear()
+        sim.scenario("healthy")
+        p = watch(lambda p: p["state"] == "up", 15)
+        self.assertEqual(p["consecutive_successes"], 2, p)
+        recovering = [s for s in snaps if s[2] > 0]
+        self.assertTrue(any(s[2] == 1 for s in recovering), snaps)
+        for state, _, cs, _ in recovering:
+            self.assertEqual(state, "down" if cs < 2 else "up", snaps)
+
+
 class RuleLifecycle(E2E):
     def test_reload_keeps_firing_state_and_since(self):
         sim = self.sim()
