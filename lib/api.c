@@ -24,6 +24,7 @@
 #include "sbuf.h"
 #include "statefile.h"
 #include "status.h"
+#include "token.h"
 
 /*
  * Who may call what. GET and HEAD need the route's `read` access; POST and
@@ -148,22 +149,6 @@ api_changed(struct api *a)
 }
 
 /*
- * Compares in time that depends only on the presented token's length,
- * so response timing says nothing about how much of it was right.
- */
-static bool
-token_equal(const char *given, const char *want)
-{
-	size_t lg = strlen(given), lw = strlen(want);
-	unsigned char diff = lg != lw;
-
-	for (size_t i = 0; i < lg; i++)
-		diff |= (unsigned char)given[i] ^
-		    (unsigned char)want[lw > 0 ? i % lw : 0];
-	return diff == 0 && lw > 0;
-}
-
-/*
  * Checks the request against the access it needs. On refusal the answer
  * is queued (401 without a token, 403 for a wrong one, or when mutating
  * endpoints are off for want of api.token_file) and *ok is false.
@@ -181,7 +166,7 @@ api_check_auth(struct api *a, struct MHD_Connection *c, enum access need,
 	    (need == ACCESS_DETAIL && (a->loopback || tok == NULL)))
 		return MHD_YES;
 	if (tok != NULL && h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
-	    token_equal(h + 7, tok))
+	    token_equal(h + 7, strlen(h + 7), tok, strlen(tok)))
 		return MHD_YES;
 	*ok = false;
 	a->auth_failures++;

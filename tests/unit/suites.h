@@ -27,7 +27,8 @@
 	X(payload) \
 	X(stats) \
 	X(judge) \
-	X(utf8)
+	X(utf8) \
+	X(token)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)
