@@ -44,6 +44,7 @@ enum {
 	OPT_INTERVAL = 1 << 14,
 	OPT_DEPLOY = 1 << 15,
 	OPT_MARKDOWN = 1 << 16,
+	OPT_SINCE = 1 << 17,
 };
 
 #define CTL_MAX_MATCH 8
@@ -55,7 +56,7 @@ struct ctl {
 	const char *rule, *dur, *until, *comment, *author;
 	const char *severity, *state;
 	/* The release commands' (ctl_release.c). */
-	const char *version, *warmup, *fail_on, *interval, *deploy;
+	const char *version, *warmup, *fail_on, *interval, *deploy, *since;
 	int weight;
 	bool dry_run, markdown;
 	const char *match[CTL_MAX_MATCH];

@@ -277,6 +277,33 @@ ctl_wait(struct ctl *x)
 	return code;
 }
 
+/*
+ * A relative check that could not run (too thin a baseline) is said up
+ * front: the verdict did not compare against the baseline.
+ */
+static void
+skipped(const cJSON *doc, bool md)
+{
+	const cJSON *c;
+	int n = 0;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "checks")) {
+		const cJSON *rel = cJSON_GetObjectItem(c, "relative");
+		const char *why = str(rel, "reason", ""), *p;
+
+		if (strcmp(str(rel, "verdict", ""), "skipped") != 0)
+			continue;
+		/* "relative check skipped: 3 samples before, ..." */
+		if ((p = strchr(why, ':')) != NULL && p[1] == ' ')
+			why = p + 2;
+		printf("%s%s (%s)", n++ == 0 ? (md ? "- Relative checks "
+		    "skipped: " : "Relative checks skipped: ") : "; ",
+		    str(c, "name", "?"), why);
+	}
+	if (n > 0)
+		printf("\n");
+}
+
 /* The team's post-deployment summary, in text or Markdown. */
 static void
 render_report(struct ctl *x, const cJSON *doc, bool md)
@@ -305,15 +332,27 @@ render_report(struct ctl *x, const cJSON *doc, bool md)
 	cJSON_ArrayForEach(st, cJSON_GetObjectItem(doc, "stages"))
 		printf(" %.0f%%", num(st, "weight"));
 	printf("\n");
-	fmt(num(t, "requests"), a, sizeof(a));
-	fmt(num(t, "errors"), b, sizeof(b));
-	printf(md ? "- Traffic: %s requests, %s errors" :
-	    "Traffic: %s requests, %s errors", a, b);
+	/* Counts in full: they are compared with the application's. */
+	printf(md ? "- Traffic: %.0f requests, %.0f errors" :
+	    "Traffic: %.0f requests, %.0f errors", num(t, "requests"),
+	    num(t, "errors"));
 	if (!isnan(num(t, "error_rate_pct"))) {
 		fmt(num(t, "error_rate_pct"), a, sizeof(a));
 		printf(" (%s %%)", a);
 	}
-	printf("\n\n");
+	/* Not configured, or no sample yet, is not 0 hits. */
+	if (isnan(num(t, "cache_hits"))) {
+		printf(", cache hits: not measured");
+	} else {
+		printf(", %.0f cache hits", num(t, "cache_hits"));
+		if (!isnan(num(t, "cache_hit_rate_pct"))) {
+			fmt(num(t, "cache_hit_rate_pct"), b, sizeof(b));
+			printf(" (%s %%)", b);
+		}
+	}
+	printf("\n");
+	skipped(doc, md);
+	printf("\n");
 	if (md)
 		printf("| check | target | measured | baseline | verdict | "
 		    "reason |\n|---|---|---|---|---|---|\n");
@@ -373,30 +412,110 @@ render_report(struct ctl *x, const cJSON *doc, bool md)
 	}
 }
 
-int
-ctl_report(struct ctl *x)
+/* One deploy's report; --json prints vigild's document as it is. */
+static int
+report_one(struct ctl *x, const char *id, bool first)
 {
 	struct client_answer a = { 0 };
 	cJSON *doc = NULL;
 	char path[64];
 	int rc;
 
-	snprintf(path, sizeof(path), "/deploys/%s", x->deploy != NULL ?
-	    x->deploy : "latest");
+	snprintf(path, sizeof(path), "/deploys/%s", id);
 	rc = ctl_call(x, "GET", path, NULL, &a, &doc);
 	if (rc != 0) {
 		client_answer_clear(&a);
 		return rc;
 	}
 	if (x->json) {
-		fputs(a.body, stdout);
-		fputc('\n', stdout);
+		printf("%s%s", first ? "" : ",\n", a.body);
 	} else {
+		if (!first)
+			printf("\n");
 		render_report(x, doc, x->markdown);
 	}
 	cJSON_Delete(doc);
 	client_answer_clear(&a);
 	return CTL_OK;
+}
+
+/*
+ * --since 2h: every deploy that began in the last two hours, oldest
+ * first, one report each (--json: an array). vigild picks them by its
+ * own clock, the one that stamped them. None is an error that names the
+ * latest, so a pipeline never files an empty report.
+ */
+static int
+report_since(struct ctl *x)
+{
+	struct client_answer a = { 0 };
+	cJSON *doc = NULL;
+	const cJSON *list, *latest;
+	char path[96], id[32];
+	int64_t ms;
+	int rc, n;
+
+	if (duration_parse(x->since, &ms) != 0 || ms <= 0) {
+		fprintf(stderr, "vigilctl: --since \"%s\" is not a duration "
+		    "(2h, 30m, 1h30m)\n", x->since);
+		return CTL_USAGE;
+	}
+	snprintf(path, sizeof(path), "/deploys?since=%s", x->since);
+	rc = ctl_call(x, "GET", path, NULL, &a, &doc);
+	client_answer_clear(&a);
+	if (rc != 0)
+		return rc;
+	list = cJSON_GetObjectItem(doc, "deploys");
+	n = cJSON_GetArraySize(list);
+	if (n == 0) {
+		cJSON_Delete(doc);
+		rc = ctl_call(x, "GET", "/deploys", NULL, &a, &doc);
+		client_answer_clear(&a);
+		if (rc != 0)
+			return rc;
+		latest = cJSON_GetArrayItem(cJSON_GetObjectItem(doc,
+		    "deploys"), 0);
+		if (latest == NULL)
+			fprintf(stderr, "vigilctl: no deploy began in the last "
+			    "%s: there is none yet\n", x->since);
+		else
+			fprintf(stderr, "vigilctl: no deploy began in the last "
+			    "%s; the latest, %s (deploy %.0f), began %s\n",
+			    x->since, str(latest, "version", "?"),
+			    num(latest, "id"), str(latest, "begun", "?"));
+		cJSON_Delete(doc);
+		return CTL_REFUSED;
+	}
+	if (x->json)
+		printf("[");
+	/* The list is newest first; a report reads oldest first. */
+	for (int i = n - 1; i >= 0 && rc == 0; i--) {
+		snprintf(id, sizeof(id), "%.0f", num(cJSON_GetArrayItem(list,
+		    i), "id"));
+		rc = report_one(x, id, i == n - 1);
+	}
+	if (x->json)
+		printf("]\n");
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int
+ctl_report(struct ctl *x)
+{
+	int rc;
+
+	if (x->deploy != NULL && x->since != NULL) {
+		fprintf(stderr, "vigilctl: report takes --deploy or --since, "
+		    "not both\n");
+		return CTL_USAGE;
+	}
+	if (x->since != NULL)
+		return report_since(x);
+	rc = report_one(x, x->deploy != NULL ? x->deploy : "latest", true);
+	if (rc == CTL_OK && x->json)
+		printf("\n");
+	return rc;
 }
 
 int

@@ -95,15 +95,20 @@ static const struct ctl_cmd {
 	    "Exit: 0 pass (and warn, unless --fail-on warning), 1 warn with\n"
 	    "--fail-on warning, 2 fail, 3 inconclusive (measurement errors,\n"
 	    "too few samples, no window, vigild unreachable), 64 usage.\n" },
-	{ "report", NULL, ctl_report, OPT_JSON | OPT_DEPLOY | OPT_MARKDOWN,
-	    "report [--deploy ID] [--markdown | --json]",
+	{ "report", NULL, ctl_report,
+	    OPT_JSON | OPT_DEPLOY | OPT_SINCE | OPT_MARKDOWN,
+	    "report [--deploy ID | --since DURATION] [--markdown | --json]",
 	    "The post-deployment summary of a deploy (default the latest):\n"
-	    "verdict and reason, traffic, and per check its target, the\n"
-	    "measured value and how, the baseline and delta, the test and\n"
-	    "its p-value, polls and errors; alerts fired. --markdown is\n"
-	    "ready to paste; --json is GET /deploys/ID, schema\n"
-	    "vigil.deploy/1.\n"
-	    "Exit: 0, 3 vigild unreachable, 4 no such deploy.\n" },
+	    "verdict and reason, traffic (requests, errors, error rate,\n"
+	    "cache hits), and per check its target, the measured value and\n"
+	    "what it is over, the baseline and delta, the test and its\n"
+	    "p-value, polls and errors; alerts fired. --since 2h reports\n"
+	    "every deploy that began in the last two hours (by vigild's\n"
+	    "clock; it keeps the last 8), oldest first, one report each.\n"
+	    "--markdown is ready to paste; --json is GET /deploys/ID,\n"
+	    "schema vigil.deploy/1 (with --since, an array of them).\n"
+	    "Exit: 0, 3 vigild unreachable, 4 no such deploy (with\n"
+	    "--since: none began in that time), 64 usage.\n" },
 	{ "baseline", NULL, ctl_baseline, OPT_RULE,
 	    "baseline [--rule RULE]",
 	    "Saves the current values of the rules with baseline factors\n"
@@ -259,7 +264,7 @@ enum {
 	O_TOKEN_FILE = 256, O_CACERT, O_TIMEOUT, O_COLOR, O_NO_COLOR,
 	O_JSON, O_RULE, O_MATCH, O_FOR, O_UNTIL, O_COMMENT, O_AUTHOR,
 	O_SEVERITY, O_STATE, O_VERSION, O_WARMUP, O_WEIGHT, O_FAIL_ON,
-	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN,
+	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN, O_SINCE,
 };
 
 /* Which command option each getopt value stands for. */
@@ -301,6 +306,8 @@ opt_bit(int o)
 		return OPT_DEPLOY;
 	case O_MARKDOWN:
 		return OPT_MARKDOWN;
+	case O_SINCE:
+		return OPT_SINCE;
 	}
 	return 0;
 }
@@ -335,6 +342,7 @@ main(int argc, char **argv)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "deploy", required_argument, NULL, O_DEPLOY },
 		{ "markdown", no_argument, NULL, O_MARKDOWN },
+		{ "since", required_argument, NULL, O_SINCE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts co = { 0 };
@@ -467,6 +475,9 @@ main(int argc, char **argv)
 			break;
 		case O_MARKDOWN:
 			x.markdown = true;
+			break;
+		case O_SINCE:
+			x.since = optarg;
 			break;
 		default:
 			usage(stderr);

@@ -261,7 +261,7 @@ status_extras(struct api *a, cJSON *o)
 	}
 	if (a->deploys != NULL)
 		cJSON_AddItemToObject(o, "deploys",
-		    deploys_list_json(a->deploys));
+		    deploys_list_json(a->deploys, 0));
 }
 
 static enum MHD_Result

@@ -1,7 +1,8 @@
 /*
- * The release gate's endpoints: GET /deploys, GET /deploys/{id|current},
- * and POST /deploys to begin, step and end a window. vigild judges; a
- * pipeline can gate on GET /deploys/current with curl alone.
+ * The release gate's endpoints: GET /deploys[?since=2h], GET
+ * /deploys/{id|current}, and POST /deploys to begin, step and end a
+ * window. vigild judges; a pipeline can gate on GET /deploys/current with
+ * curl alone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,34 @@
 #include <cjson/cJSON.h>
 
 #include "api_int.h"
+#include "clock.h"
 #include "deploy.h"
 #include "duration.h"
 
+/*
+ * ?since=2h: only the deploys that began in the last two hours by
+ * vigild's clock, which stamped them (a pipeline host's may be off).
+ */
 enum MHD_Result
 api_deploys_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg)
 {
-	cJSON *o = cJSON_CreateObject();
+	const char *since = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "since");
+	int64_t from = 0, ms;
+	cJSON *o;
 
 	(void)rq;
 	(void)arg;
+	if (since != NULL) {
+		if (duration_parse(since, &ms) != 0 || ms <= 0)
+			return api_error(c, MHD_HTTP_BAD_REQUEST, "since must "
+			    "be a duration (\"2h\", \"30m\")");
+		from = clock_wall_ms() - ms;
+	}
+	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "deploys", a->deploys != NULL ?
-	    deploys_list_json(a->deploys) : cJSON_CreateArray());
+	    deploys_list_json(a->deploys, from) : cJSON_CreateArray());
 	return api_send(c, MHD_HTTP_OK, "application/json", api_json_take(o),
 	    NULL);
 }

@@ -101,6 +101,13 @@ bool cfg_http_has_metric(const struct probe_cfg *pc, const char *metric);
 void cfg_check_probe_keys(struct cfgread *v, const cJSON *p,
     const char *const *own, const char *where);
 
+/*
+ * "<probe>.<metric>": finds the probe, and for types that know their
+ * metrics, the metric. Reports at node; returns the probe index or -1.
+ */
+long cfg_resolve_metric(struct cfgread *v, const cJSON *node,
+    const char *name, const struct config *cfg);
+
 /* "api.tls": reads the certificate and key files named there. */
 void cfg_parse_api_tls(struct cfgread *v, const cJSON *api,
     struct config *cfg);

@@ -165,6 +165,13 @@ struct release_cfg {
 	int64_t baseline_ms;		/* the window before the deploy */
 	struct release_check_cfg *checks;
 	size_t nchecks;
+	/*
+	 * Counters the report's traffic sums over the window like the
+	 * requests and errors of the ratio checks: "<probe>.<metric>", or
+	 * NULL (not measured).
+	 */
+	char *cache_hits, *cache_misses;
+	size_t cache_hits_probe, cache_misses_probe;
 };
 
 struct config {

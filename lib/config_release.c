@@ -1,6 +1,7 @@
 /*
  * The "release" section: which rules the release gate judges during a
- * deploy window, and how strictly. Without the section every rule is a
+ * deploy window, and how strictly, and which counters (cache hits and
+ * misses) the report's traffic sums. Without the section every rule is a
  * check, and a probe's implicit down rule is a key check (a dead health
  * endpoint fails a release on the first poll).
  */
@@ -95,11 +96,28 @@ parse_check(struct cfgread *v, const cJSON *o, struct release_check_cfg *c,
 	parse_relative(v, o, c);
 }
 
+/* A traffic counter of the report: "<probe>.<metric>". */
+static void
+parse_counter(struct cfgread *v, const cJSON *o, const char *key,
+    const struct config *cfg, char **metric, size_t *probe)
+{
+	const char *s;
+	long p;
+
+	if (cfg_string(v, o, key, &s) != 1)
+		return;
+	if ((p = cfg_resolve_metric(v, cfg_member(o, key), s, cfg)) < 0)
+		return;
+	*metric = cfg_strdup(v, o, s);
+	*probe = (size_t)p;
+}
+
 void
 cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 {
 	static const char *const keys[] = {
-		"warmup", "baseline", "checks", NULL,
+		"warmup", "baseline", "checks", "cache_hits", "cache_misses",
+		NULL,
 	};
 	struct release_cfg *r = &cfg->release;
 	const cJSON *arr, *e;
@@ -115,6 +133,15 @@ cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 		cfg_duration(v, o, "warmup", 0, 86400000, &r->warmup_ms);
 		cfg_duration(v, o, "baseline", 10000, 7LL * 86400000,
 		    &r->baseline_ms);
+		parse_counter(v, o, "cache_hits", cfg, &r->cache_hits,
+		    &r->cache_hits_probe);
+		parse_counter(v, o, "cache_misses", cfg, &r->cache_misses,
+		    &r->cache_misses_probe);
+		if (cfg_member(o, "cache_misses") != NULL &&
+		    cfg_member(o, "cache_hits") == NULL)
+			cfg_err(v, cfg_member(o, "cache_misses"), "\"cache_"
+			    "misses\" gives the hit rate of \"cache_hits\": "
+			    "set that too");
 	}
 	arr = o != NULL ? cfg_member(o, "checks") : NULL;
 	if (arr != NULL && !cJSON_IsArray(arr)) {
@@ -157,5 +184,7 @@ cfg_clear_release(struct config *cfg)
 	for (size_t i = 0; i < cfg->release.nchecks; i++)
 		free(cfg->release.checks[i].name);
 	free(cfg->release.checks);
+	free(cfg->release.cache_hits);
+	free(cfg->release.cache_misses);
 	memset(&cfg->release, 0, sizeof(cfg->release));
 }

@@ -50,12 +50,8 @@ op_upward(enum rule_op op)
 	return op == RULE_GT || op == RULE_GE;
 }
 
-/*
- * "<probe>.<metric>": finds the probe, and for types that know their
- * metrics, the metric. Reports at node; returns the probe index or -1.
- */
-static long
-resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
+long
+cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
     const struct config *cfg)
 {
 	const char *dot = strchr(name, '.');
@@ -168,7 +164,7 @@ parse_ratio(struct cfgread *v, const cJSON *r, struct rule_cfg *rc,
 	cfg_check_keys(v, q, keys, "\"ratio\"");
 	if (cfg_string(v, q, "numerator", &s) == 1) {
 		rc->numerator = cfg_strdup(v, q, s);
-		if ((p = resolve_metric(v, cfg_member(q, "numerator"), s,
+		if ((p = cfg_resolve_metric(v, cfg_member(q, "numerator"), s,
 		    cfg)) >= 0)
 			rc->probe = (size_t)p;
 	} else {
@@ -176,7 +172,7 @@ parse_ratio(struct cfgread *v, const cJSON *r, struct rule_cfg *rc,
 	}
 	if (cfg_string(v, q, "denominator", &s) == 1) {
 		rc->denominator = cfg_strdup(v, q, s);
-		if ((p = resolve_metric(v, cfg_member(q, "denominator"), s,
+		if ((p = cfg_resolve_metric(v, cfg_member(q, "denominator"), s,
 		    cfg)) >= 0)
 			rc->probe2 = (size_t)p;
 	} else {
@@ -306,7 +302,7 @@ parse_rule(struct cfgread *v, const cJSON *r, struct rule_cfg *rc,
 		    "not both");
 	} else if (cfg_string(v, r, "metric", &s) == 1) {
 		rc->metric = cfg_strdup(v, r, s);
-		if ((p = resolve_metric(v, m, s, cfg)) >= 0)
+		if ((p = cfg_resolve_metric(v, m, s, cfg)) >= 0)
 			rc->probe = (size_t)p;
 	} else if (cfg_member(r, "ratio") != NULL) {
 		parse_ratio(v, r, rc, cfg);

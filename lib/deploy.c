@@ -28,8 +28,13 @@ struct dcheck {
 	struct judge j;		/* the whole window */
 	struct judge stage;	/* since the last deploy step */
 	bool known;
-	double value;
-	size_t samples;
+	/*
+	 * The latest poll's value and what it is over: the rule's window at
+	 * that poll, clipped to when judging began; not the whole deploy
+	 * window, whose counts are the traffic's.
+	 */
+	struct rule_measure m;
+	int64_t at;		/* when: the rule's own evaluation of the run */
 	char why[160];
 	/* The baseline: its aggregate, per-poll values and counts. */
 	bool has_base;
@@ -45,6 +50,16 @@ struct dcheck {
 	bool have_last;
 };
 
+/*
+ * A counter summed over the window poll by poll, from the first sample
+ * after judging began: how the ratio checks count requests and errors.
+ */
+struct tally {
+	char metric[128];	/* "" : not configured, not measured */
+	double total, last;
+	bool have_last;
+};
+
 struct deploy {
 	uint64_t id;
 	char version[64];
@@ -56,6 +71,7 @@ struct deploy {
 	size_t nstages;
 	struct dcheck *checks;
 	size_t nchecks;
+	struct tally hits, misses;	/* release.cache_hits, cache_misses */
 	bool announced;		/* its verdict was told */
 };
 
@@ -243,6 +259,12 @@ deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
 	dp->judge_from = now + (warmup_ms >= 0 ? warmup_ms :
 	    cfg->release.warmup_ms);
 	dp->baseline_from = now - cfg->release.baseline_ms;
+	if (cfg->release.cache_hits != NULL)
+		snprintf(dp->hits.metric, sizeof(dp->hits.metric), "%s",
+		    cfg->release.cache_hits);
+	if (cfg->release.cache_misses != NULL)
+		snprintf(dp->misses.metric, sizeof(dp->misses.metric), "%s",
+		    cfg->release.cache_misses);
 	for (size_t i = 0; i < dp->nchecks; i++)
 		capture_baseline(&dp->checks[i], monitor_store(d->m),
 		    dp->baseline_from, now);
@@ -367,6 +389,26 @@ counter_step(double last, double now)
 }
 
 static void
+tally_poll(struct tally *k, const struct store *st, const char *metric,
+    int64_t from)
+{
+	const struct series *s = store_find(st, metric);
+	struct sample x;
+
+	if (strcmp(k->metric, metric) != 0) {
+		/* A reload named another counter: count on from its next. */
+		snprintf(k->metric, sizeof(k->metric), "%s", metric);
+		k->have_last = false;
+	}
+	if (s == NULL || !series_last(s, &x) || x.t < from)
+		return;
+	if (k->have_last)
+		k->total += counter_step(k->last, x.v);
+	k->last = x.v;
+	k->have_last = true;
+}
+
+static void
 record_counts(struct dcheck *c, const struct store *st, int64_t from)
 {
 	const struct series *ns = store_find(st, c->rule->numerator);
@@ -396,14 +438,20 @@ judge_check(struct deploys *d, struct deploy *dp, struct dcheck *c,
 	enum poll_outcome o = POLL_OK;
 	double thr = 0;
 	size_t idx = (size_t)(rc - monitor_config(d->m)->rules);
+	const struct rule_status *rst = ruleset_status(rs, idx);
 	const char *unit = rc->unit != NULL ? rc->unit : "";
 	char u[20];
 
 	snprintf(u, sizeof(u), "%s%s", unit[0] != '\0' && unit[0] != '%' ?
 	    " " : (unit[0] == '%' ? " " : ""), unit);
+	/*
+	 * The rule was evaluated on this very run, just before: measure at
+	 * its instant, so that once the window no longer reaches back to
+	 * the deploy, the check's value is the one /status shows.
+	 */
+	c->at = rst != NULL && rst->evaluated != 0 ? rst->evaluated : now;
 	c->known = ruleset_value_since(rs, idx, st, monitor_facts(d->m),
-	    dp->judge_from, now, &c->value, &c->samples, c->why,
-	    sizeof(c->why));
+	    dp->judge_from, c->at, &c->m, c->why, sizeof(c->why));
 	if (!c->known) {
 		judge_poll(&c->j, POLL_ERROR, 0, 0, rule_op_text(def->op), u,
 		    c->why);
@@ -412,11 +460,11 @@ judge_check(struct deploys *d, struct deploy *dp, struct dcheck *c,
 		return;
 	}
 	c->why[0] = '\0';
-	if (def->crit.set && rule_crosses(def->op, c->value,
+	if (def->crit.set && rule_crosses(def->op, c->m.value,
 	    def->crit.threshold)) {
 		o = POLL_CRIT;
 		thr = def->crit.threshold;
-	} else if (def->warn.set && rule_crosses(def->op, c->value,
+	} else if (def->warn.set && rule_crosses(def->op, c->m.value,
 	    def->warn.threshold)) {
 		o = POLL_WARN;
 		thr = def->warn.threshold;
@@ -424,8 +472,9 @@ judge_check(struct deploys *d, struct deploy *dp, struct dcheck *c,
 		thr = def->warn.set ? def->warn.threshold :
 		    def->crit.threshold;
 	}
-	judge_poll(&c->j, o, c->value, thr, rule_op_text(def->op), u, NULL);
-	judge_poll(&c->stage, o, c->value, thr, rule_op_text(def->op), u, NULL);
+	judge_poll(&c->j, o, c->m.value, thr, rule_op_text(def->op), u, NULL);
+	judge_poll(&c->stage, o, c->m.value, thr, rule_op_text(def->op), u,
+	    NULL);
 	if (rc->metric != NULL) {
 		const struct series *s = store_find(st, rc->metric);
 		struct sample last;
@@ -443,11 +492,18 @@ deploys_on_run(struct deploys *d, size_t probe)
 {
 	struct deploy *dp = d != NULL && d->open ? d->kept[0] : NULL;
 	int64_t now = clock_wall_ms();
-
+	const struct release_cfg *rel;
+	const struct store *st;
 	bool judged = false;
 
 	if (dp == NULL || now < dp->judge_from)
 		return;	/* nothing open, or still warming up */
+	rel = &monitor_config(d->m)->release;
+	st = monitor_store(d->m);
+	if (rel->cache_hits != NULL && rel->cache_hits_probe == probe)
+		tally_poll(&dp->hits, st, rel->cache_hits, dp->judge_from);
+	if (rel->cache_misses != NULL && rel->cache_misses_probe == probe)
+		tally_poll(&dp->misses, st, rel->cache_misses, dp->judge_from);
 	for (size_t i = 0; i < dp->nchecks; i++) {
 		struct dcheck *c = &dp->checks[i];
 
@@ -603,13 +659,70 @@ relative_json(const struct dcheck *c, enum verdict *v, char *reason,
 	return o;
 }
 
+/* "app_advanced.requests_total" reads as "requests_total". */
+static const char *
+short_metric(const char *metric)
+{
+	const char *dot = strchr(metric, '.');
+
+	return dot != NULL ? dot + 1 : metric;
+}
+
+/*
+ * What the measured value is over, said truthfully: the rule's window at
+ * the latest poll (clipped to when judging began), never the whole
+ * deploy window, whose counts are the traffic's.
+ */
+static void
+measured_json(const struct dcheck *c, cJSON *m)
+{
+	const struct rule_cfg *rc = c->rule;
+	char span[64], d[32], how[200];
+	int64_t ms = c->at - c->m.from;
+
+	if (rc->window_ms == 0) {
+		snprintf(span, sizeof(span), "the latest poll");
+	} else if (c->m.clipped) {
+		duration_format(ms >= 1000 ? ms / 1000 * 1000 : ms, d,
+		    sizeof(d));
+		snprintf(span, sizeof(span), "the %s since judging began", d);
+	} else {
+		duration_format(rc->window_ms, d, sizeof(d));
+		snprintf(span, sizeof(span), "the last %s", d);
+	}
+	if (c->j.polls == 0 || c->at == 0) {
+		snprintf(how, sizeof(how), "not measured yet");
+	} else if (!c->known) {
+		snprintf(how, sizeof(how), "no value at the latest poll");
+	} else if (rc->denominator != NULL) {
+		snprintf(how, sizeof(how), "%s of %s / %s over %s: %.0f / %.0f",
+		    agg_name(rc->agg), short_metric(rc->numerator),
+		    short_metric(rc->denominator), span, c->m.num, c->m.den);
+		cJSON_AddNumberToObject(m, "numerator", c->m.num);
+		cJSON_AddNumberToObject(m, "denominator", c->m.den);
+	} else if (rc->window_ms == 0) {
+		snprintf(how, sizeof(how), "%s at %s", short_metric(rc->metric),
+		    span);
+	} else {
+		snprintf(how, sizeof(how), "%s of %s over %s: %zu samples",
+		    agg_name(rc->agg), short_metric(rc->metric), span,
+		    c->m.samples);
+	}
+	cJSON_AddStringToObject(m, "how", how);
+	if (c->j.polls > 0 && c->at != 0 && c->known) {
+		add_time(m, "at", c->at);
+		cJSON_AddNumberToObject(m, "window_s", (double)ms / 1e3);
+		cJSON_AddNumberToObject(m, "samples", (double)c->m.samples);
+	}
+}
+
 static cJSON *
 check_json(const struct dcheck *c, bool final, enum verdict *out,
     double *req, double *err)
 {
 	const struct rule_cfg *rc = c->rule;
 	cJSON *o = cJSON_CreateObject(), *t, *m;
-	char reason[256], how[96];
+	char reason[256];
 	enum verdict v = judge_verdict(&c->j, final, reason, sizeof(reason));
 
 	if (rc->denominator != NULL && final && v != VERDICT_FAIL &&
@@ -633,21 +746,15 @@ check_json(const struct dcheck *c, bool final, enum verdict *out,
 		cJSON_AddStringToObject(t, "unit", rc->unit);
 	m = cJSON_AddObjectToObject(o, "measured");
 	if (c->j.polls > 0 && c->known)
-		cJSON_AddNumberToObject(m, "value", c->value);
+		cJSON_AddNumberToObject(m, "value", c->m.value);
 	else
 		cJSON_AddNullToObject(m, "value");
-	if (rc->denominator != NULL)
-		snprintf(how, sizeof(how), "%s over %.0f requests",
-		    agg_name(rc->agg), c->win_den);
-	else
-		snprintf(how, sizeof(how), "%s over %zu samples",
-		    agg_name(rc->agg), c->samples);
-	cJSON_AddStringToObject(m, "how", how);
+	measured_json(c, m);
 	if (c->has_base) {
 		cJSON_AddNumberToObject(o, "baseline", c->base_value);
 		if (c->j.polls > 0 && c->known && c->base_value != 0)
 			cJSON_AddNumberToObject(o, "delta_pct",
-			    (c->value - c->base_value) / fabs(c->base_value) *
+			    (c->m.value - c->base_value) / fabs(c->base_value) *
 			    100.0);
 	} else {
 		cJSON_AddNullToObject(o, "baseline");
@@ -683,6 +790,31 @@ find(const struct deploys *d, uint64_t id)
 		if (d->kept[i]->id == id)
 			return d->kept[i];
 	return NULL;
+}
+
+/*
+ * Cache hits, counted as the requests are. null, never 0, when no
+ * counter is configured or none was read since judging began: "not
+ * measured" is not "no hits".
+ */
+static void
+cache_json(const struct deploy *dp, cJSON *t)
+{
+	const struct tally *h = &dp->hits, *m = &dp->misses;
+
+	if (h->metric[0] == '\0' || !h->have_last) {
+		cJSON_AddNullToObject(t, "cache_hits");
+	} else {
+		cJSON_AddNumberToObject(t, "cache_hits", h->total);
+		if (m->metric[0] != '\0' && m->have_last) {
+			cJSON_AddNumberToObject(t, "cache_misses", m->total);
+			if (h->total + m->total > 0)
+				cJSON_AddNumberToObject(t, "cache_hit_rate_pct",
+				    h->total / (h->total + m->total) * 100.0);
+		}
+	}
+	if (h->metric[0] != '\0')
+		cJSON_AddStringToObject(t, "cache_hits_metric", h->metric);
 }
 
 /* The verdicts of every check, now and as if the window ended now. */
@@ -735,6 +867,7 @@ verdicts(const struct deploy *dp, cJSON *o, cJSON *checks, cJSON *dry)
 		if (req > 0)
 			cJSON_AddNumberToObject(t, "error_rate_pct",
 			    err / req * 100.0);
+		cache_json(dp, t);
 	}
 }
 
@@ -866,13 +999,16 @@ deploys_json(const struct deploys *d, uint64_t id)
 }
 
 cJSON *
-deploys_list_json(const struct deploys *d)
+deploys_list_json(const struct deploys *d, int64_t from)
 {
 	cJSON *a = cJSON_CreateArray();
 
 	for (size_t i = 0; i < d->nkept; i++) {
-		cJSON *full = deploys_json(d, d->kept[i]->id), *o;
+		cJSON *full, *o;
 
+		if (d->kept[i]->begun < from)
+			continue;
+		full = deploys_json(d, d->kept[i]->id);
 		if (full == NULL)
 			continue;
 		o = cJSON_CreateObject();
@@ -886,6 +1022,8 @@ deploys_list_json(const struct deploys *d)
 		    full, "begun"));
 		cJSON_AddItemToObject(o, "verdict",
 		    cJSON_DetachItemFromObject(full, "verdict"));
+		cJSON_AddItemToObject(o, "traffic",
+		    cJSON_DetachItemFromObject(full, "traffic"));
 		cJSON_AddItemToArray(a, o);
 		cJSON_Delete(full);
 	}
@@ -900,6 +1038,29 @@ doubles(const double *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
 	return a;
+}
+
+static cJSON *
+tally_save(const struct tally *k)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "metric", k->metric);
+	cJSON_AddNumberToObject(o, "total", k->total);
+	cJSON_AddNumberToObject(o, "last", k->last);
+	cJSON_AddBoolToObject(o, "have_last", k->have_last);
+	return o;
+}
+
+static void
+tally_restore(struct tally *k, const cJSON *o)
+{
+	snprintf(k->metric, sizeof(k->metric), "%s", jsonc_string(o,
+	    "metric", ""));
+	k->total = jsonc_number(o, "total", 0);
+	k->last = jsonc_number(o, "last", 0);
+	k->have_last = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "have_last"));
 }
 
 cJSON *
@@ -922,6 +1083,8 @@ deploys_save(const struct deploys *d)
 		cJSON_AddNumberToObject(e, "baseline_from",
 		    (double)dp->baseline_from);
 		cJSON_AddBoolToObject(e, "announced", dp->announced);
+		cJSON_AddItemToObject(e, "hits", tally_save(&dp->hits));
+		cJSON_AddItemToObject(e, "misses", tally_save(&dp->misses));
 		sg = cJSON_AddArrayToObject(e, "stages");
 		for (size_t i = 0; i < dp->nstages; i++) {
 			cJSON *s = cJSON_CreateArray();
@@ -945,10 +1108,17 @@ deploys_save(const struct deploys *d)
 			    j->terminal_verdict, c->has_base, c->base_value,
 			    c->base_num, c->base_den, c->win_num, c->win_den,
 			    c->last_num, c->last_den, c->have_last,
-			    c->known, c->value };
+			    c->known, c->m.value };
+
+			double m[] = { (double)c->m.samples, c->m.num,
+			    c->m.den, (double)c->m.from, c->m.clipped,
+			    (double)c->at };
 
 			cJSON_AddItemToObject(x, "n", doubles(n,
 			    sizeof(n) / sizeof(n[0])));
+			/* Apart from "n", which older state files lack. */
+			cJSON_AddItemToObject(x, "m", doubles(m,
+			    sizeof(m) / sizeof(m[0])));
 			cJSON_AddStringToObject(x, "terminal_reason",
 			    j->terminal_reason);
 			cJSON_AddStringToObject(x, "last_error", j->last_error);
@@ -1013,7 +1183,16 @@ restore_check(struct dcheck *c, const cJSON *x)
 	c->last_den = v[18];
 	c->have_last = v[19] != 0;
 	c->known = v[20] != 0;
-	c->value = v[21];
+	c->m.value = v[21];
+	s = cJSON_GetObjectItemCaseSensitive(x, "m");
+	if (cJSON_GetArraySize(s) == 6) {
+		c->m.samples = (size_t)cJSON_GetArrayItem(s, 0)->valuedouble;
+		c->m.num = cJSON_GetArrayItem(s, 1)->valuedouble;
+		c->m.den = cJSON_GetArrayItem(s, 2)->valuedouble;
+		c->m.from = (int64_t)cJSON_GetArrayItem(s, 3)->valuedouble;
+		c->m.clipped = cJSON_GetArrayItem(s, 4)->valuedouble != 0;
+		c->at = (int64_t)cJSON_GetArrayItem(s, 5)->valuedouble;
+	}
 	s = cJSON_GetObjectItemCaseSensitive(x, "terminal_reason");
 	if (cJSON_IsString(s))
 		snprintf(j->terminal_reason, sizeof(j->terminal_reason), "%s",
@@ -1064,6 +1243,10 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 		    0);
 		dp->announced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
 		    "announced"));
+		tally_restore(&dp->hits, cJSON_GetObjectItemCaseSensitive(e,
+		    "hits"));
+		tally_restore(&dp->misses, cJSON_GetObjectItemCaseSensitive(e,
+		    "misses"));
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(e,
 		    "stages")) {
 			if (dp->nstages < MAX_STAGES &&

@@ -64,8 +64,11 @@ void deploys_reload(struct deploys *d);
  * NULL if there is none. final: judge as if the window ended now.
  */
 cJSON *deploys_json(const struct deploys *d, uint64_t id);
-/* Every deploy kept, newest first, in brief. */
-cJSON *deploys_list_json(const struct deploys *d);
+/*
+ * Every deploy kept (the last 8) that began at or after from (wall ms; 0:
+ * all), newest first, in brief: verdict and traffic.
+ */
+cJSON *deploys_list_json(const struct deploys *d, int64_t from);
 
 /* The state file's part. */
 cJSON *deploys_save(const struct deploys *d);

@@ -19,6 +19,7 @@ struct rule_rt {
 	int64_t baseline_at;
 	int64_t data_age_ms;
 	size_t samples;
+	double num, den;	/* a ratio's two sides, as last read */
 	const char *probe_error;
 	char why[160];		/* the reason behind an unknown input */
 	/* Rules that depend on this one, to evaluate after it. */
@@ -369,6 +370,7 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	memset(in, 0, sizeof(*in));
 	r->why[0] = '\0';
 	r->samples = 0;
+	r->num = r->den = 0;
 	r->probe_error = facts[rc->probe].has_run &&
 	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
 	if (rc->metric != NULL) {
@@ -381,6 +383,8 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 
 		if (age2 > age)
 			age = age2;
+		r->num = num;
+		r->den = den;
 		ruleset_fmt_num(den, d, sizeof(d));
 		ruleset_fmt_num(rc->min_denominator, m, sizeof(m));
 		if (den <= 0) {
@@ -949,11 +953,13 @@ ruleset_restore(struct ruleset *rs, const cJSON *saved)
 bool
 ruleset_value_since(struct ruleset *rs, size_t i, const struct store *st,
     const struct probe_fact *facts, int64_t since, int64_t now,
-    double *value, size_t *samples, char *why, size_t len)
+    struct rule_measure *m, char *why, size_t len)
 {
 	struct rule_rt copy;
 	struct rule_input in;
+	int64_t window;
 
+	memset(m, 0, sizeof(*m));
 	if (i >= rs->n) {
 		snprintf(why, len, "no such rule");
 		return false;
@@ -961,8 +967,14 @@ ruleset_value_since(struct ruleset *rs, size_t i, const struct store *st,
 	/* A scratch copy: the rule's own view and state stay untouched. */
 	copy = rs->rules[i];
 	rule_input(rs, &copy, st, facts, now, since, &in);
-	*value = in.value;
-	*samples = copy.samples;
+	m->value = in.value;
+	m->samples = copy.samples;
+	m->num = copy.num;
+	m->den = copy.den;
+	/* The span the value is over, as metric_value clipped it. */
+	window = copy.cfg->window_ms;
+	m->clipped = window > 0 && now - window < since;
+	m->from = window == 0 ? now : m->clipped ? since : now - window;
 	if (!in.known)
 		snprintf(why, len, "%s", copy.why);
 	return in.known;

@@ -117,13 +117,26 @@ struct ruleset_counts {
 void ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c);
 
 /*
+ * What a rule's value is over, for a report to say so truthfully: its
+ * samples, a ratio's numerator and denominator over the same span, and
+ * the span itself (from..now; window 0: the latest sample alone).
+ */
+struct rule_measure {
+	double value;
+	size_t samples;		/* a ratio: the denominator's */
+	double num, den;	/* a ratio's two sides (0 for a metric) */
+	int64_t from;		/* the span's start, wall ms */
+	bool clipped;		/* the window reaches back before since */
+};
+
+/*
  * Rule i's value as its window would give it if the window could not
  * reach before since (a deploy window). Read-only: the rule's status is
  * not touched. false with why when it cannot be measured.
  */
 bool ruleset_value_since(struct ruleset *rs, size_t i, const struct store *st,
     const struct probe_fact *facts, int64_t since, int64_t now,
-    double *value, size_t *samples, char *why, size_t len);
+    struct rule_measure *m, char *why, size_t len);
 
 /* Formats a value the way people read it: 0.05, 312, 1.5e+09. */
 void ruleset_fmt_num(double v, char *buf, size_t len);

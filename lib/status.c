@@ -98,6 +98,9 @@ rule_json(const struct rule_view *v, const struct silences *sl, int64_t now)
 		cJSON_AddStringToObject(r, "severity", rule_sev_name(st->sev));
 	if (st->evaluated != 0)
 		add_time(r, "since", st->since);
+	/* When value was taken: a deploy check measured then agrees. */
+	if (st->evaluated != 0)
+		add_time(r, "evaluated", st->evaluated);
 	if (st->known)
 		cJSON_AddNumberToObject(r, "value", st->value);
 	else

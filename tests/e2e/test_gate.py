@@ -1,16 +1,20 @@
 """The release gate end to end, through its HTTP API (what vigilctl and any
 pipeline use): a deploy window judged poll by poll with ok/warn/crit/error
 kept apart, and verdicts a pipeline can trust."""
+import calendar
 import json
 import os
+import re
 import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
-from harness import E2E, http_probe, wait_for
+from harness import BUILD, E2E, http_probe, wait_for
 
 TOKEN = "gate-token-5d1e"
+VIGILCTL = os.path.join(BUILD, "vigilctl")
 
 
 def post(v, body):
@@ -68,6 +72,13 @@ class GateCase(E2E):
                 return c
         raise KeyError(name)
 
+    def ctl(self, v, *args, timeout=60):
+        """vigilctl against v: (exit code, stdout, stderr)."""
+        path = os.path.join(self.workdir, "token")
+        r = subprocess.run([VIGILCTL, "--url", v.base, "--token-file", path, "--no-color",
+                            *args], capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
 
 class Verdicts(GateCase):
     def test_healthy_window_passes(self):
@@ -91,7 +102,10 @@ class Verdicts(GateCase):
         err = self.check(doc, "error_rate")
         self.assertGreaterEqual(err["polls"], 5)
         self.assertEqual(err["crit"], 0)
-        self.assertRegex(err["measured"]["how"], r"^delta over \d+ requests$")
+        # What the value is over: the rule's window at the latest poll.
+        self.assertRegex(err["measured"]["how"], r"^delta of errors_total / requests_total over "
+                                                 r"the (last 3s|\S+ since judging began): "
+                                                 r"\d+ / \d+$")
         self.assertGreater(doc["traffic"]["requests"], 1000)
         self.assertTrue(self.check(doc, "app_health_down")["key"])
         self.assertEqual(post(v, {"action": "end"})[0], 200)
@@ -232,19 +246,8 @@ class Resume(GateCase):
         self.assertEqual((doc["id"], doc["verdict"]["now"]), (1, "fail"))
 
 
-VIGILCTL = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), os.environ.get("VIGIL_BUILD", "build"), "vigilctl")
-
-
 class Cli(GateCase):
     """vigilctl deploy / wait / report: what a pipeline types."""
-
-    def ctl(self, v, *args, timeout=60):
-        import subprocess
-        path = os.path.join(self.workdir, "token")
-        r = subprocess.run([VIGILCTL, "--url", v.base, "--token-file", path, "--no-color",
-                            *args], capture_output=True, text=True, timeout=timeout)
-        return r.returncode, r.stdout, r.stderr
 
     def test_wait_pass_then_report_matches_the_daemon(self):
         sim = self.sim(args=["--rps", "2000"])
@@ -267,7 +270,8 @@ class Cli(GateCase):
         self.assertIn("| error_rate |", out)
         self.assertIn("- Stages: 50%", out)
         # The report's numbers are the daemon's.
-        self.assertIn(f"{doc['traffic']['requests']:.4g} requests".replace("e+0", "e+"), out)
+        self.assertIn(f"- Traffic: {doc['traffic']['requests']:.0f} requests, "
+                      f"{doc['traffic']['errors']:.0f} errors", out)
         rc, out, _ = self.ctl(v, "report", "--json", "--deploy", "1")
         self.assertEqual(json.loads(out)["schema"], "vigil.deploy/1")
 
@@ -340,7 +344,7 @@ class Announce(GateCase):
                               b["deploy"]["version"] == "6.0.1"]), 1)
 
 
-class Stages(Cli):
+class Stages(GateCase):
     def test_each_wait_judges_its_stage(self):
         sim = self.sim(args=["--rps", "2000"])
         v = self.vigild(self.config(sim, [{"rule": "api_p95", "fail_after": 3}]))
@@ -367,7 +371,6 @@ class Stages(Cli):
 
 class Shown(GateCase):
     def test_deploys_on_status_metrics_and_page(self):
-        import subprocess
         sim = self.sim(args=["--rps", "2000"])
         v = self.vigild(self.config(sim, [{"rule": "app_health_down", "key": True}]))
         _, _, m = v.get("/metrics")
@@ -387,3 +390,254 @@ class Shown(GateCase):
         html = page.decode()
         self.assertIn('<section id="release"><h2>Release</h2><p>Deploy 9.9.9&lt;b&gt; '
                       '(open, stage 25 %): <b>pass</b>', html)
+
+
+# The simulator's cache counters, and the release section naming them.
+CACHE_METRICS = {"cache_hits_total": "/metrics/cache/hits",
+                 "cache_misses_total": "/metrics/cache/misses"}
+CACHE_RELEASE = {"cache_hits": "app_advanced.cache_hits_total",
+                 "cache_misses": "app_advanced.cache_misses_total"}
+
+
+def shown(v):
+    """A number as vigilctl's report shows it (fmt in ctl_release.c)."""
+    if v is None:
+        return "-"
+    if abs(v) >= 1e6 or (v != 0 and abs(v) < 1e-3):
+        return "%.3g" % v
+    return "%.4g" % v
+
+
+def traffic_line(t):
+    """The report's traffic line for vigild's traffic object."""
+    line = f"Traffic: {t['requests']:.0f} requests, {t['errors']:.0f} errors"
+    if "error_rate_pct" in t:
+        line += f" ({shown(t['error_rate_pct'])} %)"
+    if t.get("cache_hits") is None:
+        return line + ", cache hits: not measured"
+    line += f", {t['cache_hits']:.0f} cache hits"
+    if "cache_hit_rate_pct" in t:
+        line += f" ({shown(t['cache_hit_rate_pct'])} %)"
+    return line
+
+
+class Report(GateCase):
+    """The report's numbers are vigild's, and say what they are over."""
+
+    def snapshot(self, v):
+        """The open deploy, /status and the text and Markdown reports, taken
+        with no poll in between: the deploy document is the same before and
+        after. None when a poll came in between."""
+        before = self.current(v)
+        rc, text, err = self.ctl(v, "report", "--deploy", str(before["id"]))
+        self.assertEqual(rc, 0, err)
+        rc, md, err = self.ctl(v, "report", "--deploy", str(before["id"]), "--markdown")
+        self.assertEqual(rc, 0, err)
+        st = v.status()
+        return (before, st, text, md) if self.current(v) == before else None
+
+    def assert_report_is_the_daemons(self, doc, st, text, md, compared):
+        """Traffic as /status has it; each check whose rule /status shows as
+        evaluated at the instant the check measured, with the same value."""
+        t = doc["traffic"]
+        self.assertEqual(st["deploys"][0]["traffic"], t)
+        self.assertAlmostEqual(t["error_rate_pct"], t["errors"] / t["requests"] * 100)
+        self.assertAlmostEqual(t["cache_hit_rate_pct"],
+                               t["cache_hits"] / (t["cache_hits"] + t["cache_misses"]) * 100)
+        self.assertIn("\n" + traffic_line(t) + "\n", text)
+        self.assertIn("\n- " + traffic_line(t) + "\n", md)
+        for c in doc["checks"]:
+            m = c["measured"]
+            self.assertIn(f"; measured {shown(m['value'])} ({m['how']}); ", text)
+            self.assertIn(f"| {c['name']} | ", md)
+            self.assertIn(f" | {shown(m['value'])} ({m['how']}) | ", md)
+            rule = v_rule(st, c["rule"])
+            if rule.get("evaluated") == m["at"]:
+                self.assertEqual(m["value"], rule["value"], (c, rule))
+                compared.add(c["name"])
+
+    def test_healthy_window_report_matches_status(self):
+        sim = self.sim(args=["--rps", "2000"])
+        # Polls at 700 ms: room between them for a snapshot, and out of
+        # step with the rules' once-a-second evaluation.
+        cfg = self.config(sim, [
+            {"rule": "error_rate", "fail_after": 2, "min_requests": 1000},
+            {"rule": "api_p95", "fail_after": 3},
+            {"rule": "app_health_down", "key": True}],
+            interval="700ms", extra_metrics=CACHE_METRICS, **CACHE_RELEASE)
+        v = self.vigild(cfg)
+        rc, out, err = self.ctl(v, "deploy", "begin", "--version", "7.0.0", "--warmup", "0s")
+        self.assertEqual(rc, 0, err)
+        # The canary passes (a healthy window may read warn: exit 0 too).
+        rc, out, err = self.ctl(v, "wait", "--for", "4s", "--interval", "1s")
+        self.assertEqual(rc, 0, out + err)
+        # Past the rule's 3 s window the check measures what the rule does.
+        wait_for(lambda: self.check(self.current(v), "error_rate")["measured"]["how"]
+                 .startswith("delta of errors_total / requests_total over the last 3s: "),
+                 15, what="the error-rate window no longer clipped")
+        compared, snaps = set(), []
+        end = time.monotonic() + 60
+        while time.monotonic() < end and (len(snaps) < 2 or compared != {
+                "error_rate", "api_p95", "app_health_down"}):
+            snap = self.snapshot(v)
+            if snap is None:
+                continue
+            self.assert_report_is_the_daemons(*snap, compared)
+            # Two snapshots at least two polls apart, for the counts.
+            if not snaps or (self.check(snap[0], "error_rate")["polls"] >=
+                             self.check(snaps[0][0], "error_rate")["polls"] + 2):
+                snaps.append(snap)
+        self.assertEqual(compared, {"error_rate", "api_p95", "app_health_down"})
+        self.assertGreaterEqual(len(snaps), 2)
+        # The window's counts grow exactly as the application's counters in
+        # /status do between the two snapshots.
+        (d1, s1, _, _), (d2, s2, _, _) = snaps[0], snaps[-1]
+        c1 = v_probe(s1, "app_advanced")["last_run"]["metrics"]
+        c2 = v_probe(s2, "app_advanced")["last_run"]["metrics"]
+        for key, metric in (("requests", "requests_total"), ("errors", "errors_total"),
+                            ("cache_hits", "cache_hits_total"),
+                            ("cache_misses", "cache_misses_total")):
+            self.assertEqual(d2["traffic"][key] - d1["traffic"][key], c2[metric] - c1[metric],
+                             key)
+        self.assertGreater(d2["traffic"]["cache_hits"], 0)
+        # Ended, the report is frozen: text, Markdown and JSON agree.
+        self.assertEqual(self.ctl(v, "deploy", "end")[0], 0)
+        doc = json.loads(v.get("/deploys/1")[2])
+        rc, text, _ = self.ctl(v, "report")
+        self.assertIn("\n" + traffic_line(doc["traffic"]) + "\n", text)
+        rc, out, _ = self.ctl(v, "report", "--json")
+        self.assertEqual(json.loads(out), doc)
+
+    def test_cache_hits_not_configured_are_not_measured(self):
+        sim = self.sim(args=["--rps", "2000"])
+        v = self.vigild(self.config(sim, [
+            {"rule": "error_rate", "fail_after": 2, "min_requests": 1000}]))
+        post(v, {"action": "begin", "version": "7.0.1"})
+        wait_for(lambda: self.check(self.current(v), "error_rate")["polls"] >= 3, 15,
+                 what="three polls")
+        doc = self.current(v)
+        self.assertIsNone(doc["traffic"]["cache_hits"])
+        self.assertNotIn("cache_hits_metric", doc["traffic"])
+        rc, out, err = self.ctl(v, "report")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"\nTraffic: \d+ requests, \d+ errors( \([\d.e-]+ %\))?, "
+                              r"cache hits: not measured\n")
+
+    def test_warmup_records_but_does_not_judge(self):
+        sim = self.sim(args=["--rps", "2000"])
+        cfg = self.config(sim, [{"rule": "error_rate", "fail_after": 2, "min_requests": 1000},
+                                {"rule": "app_health_down", "key": True}],
+                          extra_metrics=CACHE_METRICS, **CACHE_RELEASE)
+        v = self.vigild(cfg)
+        runs0 = v_probe(v.status(), "app_advanced")["runs"]
+        s, doc = post(v, {"action": "begin", "version": "7.1.0", "warmup": "4s"})
+        self.assertEqual(s, 201, doc)
+        # Answered as it began: warming up, nothing judged.
+        self.assertEqual((doc["warming_up"], doc["warmup_s"]), (True, 4))
+        seen_warming, give_up = 0, time.monotonic() + 30
+        while True:
+            self.assertLess(time.monotonic(), give_up, "still warming up after 30 s")
+            st = v.status()
+            doc = self.current(v)
+            if not doc["warming_up"]:
+                break
+            # The probes ran and recorded; not one poll was judged.
+            self.assertEqual([c["polls"] for c in doc["checks"]], [0, 0], doc["checks"])
+            self.assertEqual((doc["traffic"]["requests"], doc["traffic"]["cache_hits"]),
+                             (0, None))
+            if v_probe(st, "app_advanced")["runs"] > runs0:
+                seen_warming += 1
+            time.sleep(0.2)
+        self.assertGreater(seen_warming, 0, "no probe run seen during the warm-up")
+        # Then judged, with windows that never reach back into the warm-up.
+        doc = wait_for(lambda: (lambda d: d if self.check(d, "error_rate")["polls"] >= 3
+                                else None)(self.current(v)), 15, what="judged polls")
+        self.assertFalse(doc["warming_up"])
+        m = self.check(doc, "error_rate")["measured"]
+        judging_from = iso_ms(doc["judging_from"])
+        self.assertGreaterEqual(iso_ms(m["at"]) - m["window_s"] * 1000, judging_from - 1)
+        self.assertEqual(iso_ms(doc["judging_from"]) - iso_ms(doc["begun"]), 4000)
+
+    def test_thin_baseline_skips_the_relative_check(self):
+        sim = self.sim(args=["--rps", "2000"])
+        # 200 baseline polls need a minute of history; vigild has seconds.
+        v = self.vigild(self.config(sim, [
+            {"rule": "api_p95", "fail_after": 3,
+             "relative": {"max_increase_pct": 10, "min_samples": 200}}]))
+        post(v, {"action": "begin", "version": "7.3.0"})
+        wait_for(lambda: self.check(self.current(v), "api_p95")["polls"] >= 5, 15,
+                 what="five polls")
+        post(v, {"action": "end"})
+        doc = self.current(v)
+        rel = self.check(doc, "api_p95")["relative"]
+        self.assertEqual(rel["verdict"], "skipped", rel)
+        m = re.fullmatch(r"relative check skipped: (\d+) samples before, (\d+) after, "
+                         r"need 200 a side", rel["reason"])
+        self.assertIsNotNone(m, rel["reason"])
+        self.assertLess(int(m[1]), 200)
+        self.assertNotIn("p", rel)
+        rc, text, err = self.ctl(v, "report")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(f"\nRelative checks skipped: api_p95 ({m[1]} samples before, {m[2]} "
+                      f"after, need 200 a side)\n", text)
+        self.assertIn(f"\n      relative (Mann-Whitney U): skipped: {rel['reason']}\n", text)
+        self.assertNotIn("relative (Mann-Whitney U): pass", text)
+        rc, md, err = self.ctl(v, "report", "--markdown")
+        self.assertIn("\n- Relative checks skipped: api_p95 (", md)
+        self.assertIn(f"|  | relative | Mann-Whitney U |  | skipped | {rel['reason']} |", md)
+
+    def test_report_since(self):
+        sim = self.sim(args=["--rps", "2000"])
+        v = self.vigild(self.config(sim, [{"rule": "app_health_down", "key": True}]))
+        rc, out, err = self.ctl(v, "report", "--since", "1h")
+        self.assertEqual((rc, out), (4, ""))
+        self.assertIn("no deploy began in the last 1h: there is none yet", err)
+        post(v, {"action": "begin", "version": "7.2.0"})
+        post(v, {"action": "end"})
+        time.sleep(2.5)
+        t2 = time.monotonic()
+        post(v, {"action": "begin", "version": "7.2.1"})
+        post(v, {"action": "end"})
+        # Every deploy in the last hour, oldest first, one report each.
+        rc, out, err = self.ctl(v, "report", "--since", "1h")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"^Deploy 7\.2\.0: \w+\n(.*\n)+\nDeploy 7\.2\.1: \w+\n")
+        rc, out, err = self.ctl(v, "report", "--since", "1h", "--markdown")
+        self.assertEqual(re.findall(r"^## Deploy (\S+):", out, re.M), ["7.2.0", "7.2.1"])
+        rc, out, err = self.ctl(v, "report", "--since", "1h", "--json")
+        docs = json.loads(out)
+        self.assertEqual([(d["schema"], d["id"]) for d in docs],
+                         [("vigil.deploy/1", 1), ("vigil.deploy/1", 2)])
+        self.assertEqual(docs[1], json.loads(v.get("/deploys/2")[2]))
+        # A span that reaches the second deploy but not the first, 2.5 s
+        # earlier: half of that is the slack for vigilctl to ask.
+        since = int((time.monotonic() - t2) * 1000) + 1250
+        rc, out, err = self.ctl(v, "report", "--since", f"{since}ms", "--json")
+        self.assertEqual((rc, [d["version"] for d in json.loads(out)]), (0, ["7.2.1"]), err)
+        time.sleep(0.3)
+        rc, out, err = self.ctl(v, "report", "--since", "200ms")
+        self.assertEqual((rc, out), (4, ""))
+        self.assertRegex(err, r"^vigilctl: no deploy began in the last 200ms; the latest, "
+                              r"7\.2\.1 \(deploy 2\), began \d{4}-\d\d-\d\dT[\d:.]+Z\n$")
+        # Usage: one or the other, and a duration.
+        self.assertEqual(self.ctl(v, "report", "--since", "1h", "--deploy", "1")[0], 64)
+        rc, _, err = self.ctl(v, "report", "--since", "yesterday")
+        self.assertEqual(rc, 64)
+        self.assertIn('--since "yesterday" is not a duration', err)
+        self.assertEqual(v.get("/deploys?since=soon")[0], 400)
+        self.assertEqual([d["id"] for d in json.loads(v.get("/deploys?since=1h")[2])["deploys"]],
+                         [2, 1])
+
+
+def v_rule(st, name):
+    return next(r for r in st["rules"] if r["name"] == name)
+
+
+def v_probe(st, name):
+    return next(p for p in st["probes"] if p["name"] == name)
+
+
+def iso_ms(s):
+    """Milliseconds since the epoch of vigild's 2026-01-02T03:04:05.678Z."""
+    secs = calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
+    return secs * 1000 + int(s[20:23])

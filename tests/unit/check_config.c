@@ -544,6 +544,31 @@ START_TEST(test_unnamed_rule_looked_up)
 }
 END_TEST
 
+/* The report's cache counters name probe metrics, as rules do. */
+START_TEST(test_release_cache_counters)
+{
+	struct config_errors errs;
+	struct config *cfg = parse(RULES_HDR "],\n\"release\": "
+	    "{\"cache_hits\": \"app.req\", \"cache_misses\": \"app.err\"}}",
+	    &errs);
+
+	ck_assert_msg(cfg != NULL, "errors: %zu first %s", errs.n,
+	    errs.n ? errs.v[0].msg : "");
+	ck_assert_str_eq(cfg->release.cache_hits, "app.req");
+	ck_assert_str_eq(cfg->release.cache_misses, "app.err");
+	ck_assert_uint_eq(cfg->release.cache_hits_probe, 0);
+	config_free(cfg);
+	cfg = parse(RULES_HDR "],\n\"release\": {}}", &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_null(cfg->release.cache_hits);
+	config_free(cfg);
+	expect_error(RULES_HDR "],\n\"release\": {\"cache_hits\": "
+	    "\"db.hits\"}}", 4, 27, "no probe named \"db\"");
+	expect_error(RULES_HDR "],\n\"release\": {\"cache_misses\": "
+	    "\"app.err\"}}", 4, 29, "set that too");
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -572,6 +597,7 @@ config_suite(void)
 	tcase_add_test(tc, test_notifiers);
 	tcase_add_test(tc, test_notifier_errors);
 	tcase_add_test(tc, test_unnamed_rule_looked_up);
+	tcase_add_test(tc, test_release_cache_counters);
 	suite_add_tcase(s, tc);
 	return s;
 }
