@@ -21,12 +21,16 @@
 #define BUF_MAX		(4 * 1024 * 1024)
 #define CONCURRENT	25
 #define DEFAULT_QUERY	"is:unresolved issue.priority:[high,medium]"
+#define FIRST_RELEASE	"1.0.0"
+#define MAX_TERMS	8	/* release terms of one events query */
+#define QUERY_MAX	600
 
 static const char *const ep_keys[SSE_COUNT] = {
 	[SSE_PROJECT] = "project",
 	[SSE_STATS] = "stats",
 	[SSE_STATS_V2] = "stats_v2",
 	[SSE_ISSUES] = "issues",
+	[SSE_EVENTS] = "events",
 };
 
 static const char *const scope_names[SIM_SENTRY_SCOPES] = {
@@ -36,7 +40,7 @@ static const char *const scope_names[SIM_SENTRY_SCOPES] = {
 /* The scope each endpoint needs (Sentry's permission classes). */
 static const int ep_scope[SSE_COUNT] = {
 	[SSE_PROJECT] = 0, [SSE_STATS] = 0, [SSE_STATS_V2] = 1,
-	[SSE_ISSUES] = 2,
+	[SSE_ISSUES] = 2, [SSE_EVENTS] = 1,
 };
 
 static const char *const priority_names[] = { "high", "medium", "low" };
@@ -222,6 +226,12 @@ void sim_sentry_init(struct sim_sentry *s, const char *token,
 		s->scopes[i] = 1;
 	s->nseg = 1;
 	s->seg[0].capture = 1.0;
+	/* Everything starts on one release that serves all traffic. */
+	s->nrel = 1;
+	s->rel[0].t0 = start_wall;
+	snprintf(s->rel[0].version, sizeof(s->rel[0].version), "%s",
+	         FIRST_RELEASE);
+	s->rel[0].share = s->rel[0].factor = s->rel[0].frac = 1.0;
 	s->next_id = 1001;
 	for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++) {
 		struct sim_issue *is = &s->issues[s->nissues++];
@@ -317,6 +327,30 @@ static void push_seg(struct sim_sentry *s, const struct sim_model *m,
 	s->seg[s->nseg++] = g;
 }
 
+/* From now_wall on, version serves share of the traffic, prev the rest. */
+static void push_release(struct sim_sentry *s, double now_wall,
+                         const char *version, const char *prev, double share,
+                         double factor)
+{
+	struct sim_release_seg g;
+
+	memset(&g, 0, sizeof(g));
+	g.t0 = now_wall;
+	snprintf(g.version, sizeof(g.version), "%s", version);
+	snprintf(g.prev, sizeof(g.prev), "%s", prev);
+	g.share = share;
+	g.factor = factor;
+	/* Errors per request: factor on version's share, 1 on the rest. */
+	g.frac = share >= 1 ? 1.0 : share * factor /
+	                            (share * factor + (1 - share));
+	if (s->nrel == SIM_SENTRY_MAX_RELEASES) {
+		memmove(&s->rel[0], &s->rel[1],
+		        (s->nrel - 1) * sizeof(s->rel[0]));
+		s->nrel--;
+	}
+	s->rel[s->nrel++] = g;
+}
+
 enum stat_kind { ST_RECEIVED, ST_REJECTED, ST_FILTERED, ST_ACCEPTED };
 
 /* Events of one kind in [a, b) (unix seconds), up to now. */
@@ -347,6 +381,25 @@ static double bucket_count(const struct sim_sentry *s,
 		}
 	}
 	return v[1] - v[0] > 0 ? v[1] - v[0] : 0;
+}
+
+/* Accepted events in [a, b) (unix seconds), up to now, unrounded. */
+static double accepted_real(const struct sim_sentry *s,
+                            const struct sim_model *m, double a, double b,
+                            double now_wall)
+{
+	double r[2], j[2], f[2], d;
+
+	if (b > now_wall)
+		b = now_wall;
+	if (a < s->start_wall)
+		a = s->start_wall;
+	if (b <= a)
+		return 0;
+	counts_at(s, m, a - s->start_wall, &r[0], &j[0], &f[0]);
+	counts_at(s, m, b - s->start_wall, &r[1], &j[1], &f[1]);
+	d = (r[1] - j[1] - f[1]) - (r[0] - j[0] - f[0]);
+	return d > 0 ? d : 0;
 }
 
 /* ---- requests ---- */
@@ -580,6 +633,243 @@ static const char *answer_stats_v2(struct sim_sentry *s, struct sim_model *m,
 	return NULL;
 }
 
+/* The release terms of an events query; an event must pass them all. */
+struct event_filter {
+	char buf[QUERY_MAX];	/* the query, its release values cut out */
+	size_t n;
+	const char *rel[MAX_TERMS];
+	int neg[MAX_TERMS];
+};
+
+/*
+ * Parses the part of Discover's search syntax this stand-in knows: terms
+ * separated by spaces, event.type:error (required), release:V,
+ * release:"V" and !release:V. NULL, or why not (in why, naming the term).
+ */
+static const char *parse_event_query(const char *q, struct event_filter *f,
+                                     char *why, size_t wlen)
+{
+	char *p;
+	int type = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (q == NULL)
+		return "The query needs event.type:error";
+	if (strlen(q) >= sizeof(f->buf))
+		return "query too long";
+	snprintf(f->buf, sizeof(f->buf), "%s", q);
+	p = f->buf;
+	for (;;) {
+		char *term, *key, *colon, *val, *next;
+		size_t klen, vlen;
+		int neg, quoted;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		term = p;
+		neg = *p == '!';
+		key = p + neg;
+		colon = key + strcspn(key, ": \"");
+		if (*colon != ':')
+			goto unsupported;
+		klen = (size_t)(colon - key);
+		val = colon + 1;
+		quoted = *val == '"';
+		if (quoted) {
+			char *close = strchr(val + 1, '"');
+
+			if (close == NULL) {
+				snprintf(why, wlen, "Unterminated quote in the "
+				         "search term %s", term);
+				return why;
+			}
+			val++;
+			vlen = (size_t)(close - val);
+			next = close + 1;
+		} else {
+			vlen = strcspn(val, " \"");
+			next = val + vlen;
+		}
+		/* A term ends at a space: release:"a"b is not a term. */
+		if (*next != ' ' && *next != '\0')
+			goto unsupported;
+		if (klen == 10 && strncmp(key, "event.type", 10) == 0) {
+			if (neg || vlen != 5 || strncmp(val, "error", 5) != 0) {
+				snprintf(why, wlen, "This stand-in counts error "
+				         "events only: %.*s",
+				         (int)(next - term), term);
+				return why;
+			}
+			type = 1;
+		} else if (klen == 7 && strncmp(key, "release", 7) == 0) {
+			if (vlen == 0) {
+				snprintf(why, wlen, "Empty release in the search "
+				         "term %.*s", (int)(next - term), term);
+				return why;
+			}
+			if (f->n == MAX_TERMS)
+				return "Too many release terms";
+			f->rel[f->n] = val;
+			f->neg[f->n] = neg;
+			f->n++;
+		} else {
+			goto unsupported;
+		}
+		/* Cut the value out; an unquoted one ends at the space. */
+		p = !quoted && *next != '\0' ? next + 1 : next;
+		val[vlen] = '\0';
+		continue;
+unsupported:
+		snprintf(why, wlen, "This stand-in does not know the search "
+		         "term %.*s", (int)strcspn(term, " "), term);
+		return why;
+	}
+	if (!type)
+		return "The query needs event.type:error";
+	return NULL;
+}
+
+/* Whether events of release rel pass every term of f. */
+static int release_passes(const struct event_filter *f, const char *rel)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if ((strcmp(rel, f->rel[i]) == 0) == f->neg[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Accepted events in [a, b), unrounded: all, those passing f and the
+ * rest. Pass and fail are computed alike, so release:V's pass and
+ * !release:V's fail are the same number, bit for bit.
+ */
+static void release_split(const struct sim_sentry *s,
+                          const struct sim_model *m, double a, double b,
+                          double now_wall, const struct event_filter *f,
+                          double *all, double *pass, double *fail)
+{
+	*all = *pass = *fail = 0;
+	/* Piece 0 is before the oldest segment, piece i is rel[i - 1]'s. */
+	for (size_t i = 0; i <= s->nrel; i++) {
+		double lo = i == 0 ? a : s->rel[i - 1].t0;
+		double hi = i < s->nrel ? s->rel[i].t0 : b;
+		double x = lo > a ? lo : a, y = hi < b ? hi : b, d, wp, wf;
+
+		if (y <= x)
+			continue;
+		d = accepted_real(s, m, x, y, now_wall);
+		if (i == 0) {
+			int ok = release_passes(f, s->rel[0].prev);
+
+			wp = ok ? 1.0 : 0.0;
+			wf = ok ? 0.0 : 1.0;
+		} else {
+			const struct sim_release_seg *g = &s->rel[i - 1];
+			int vp = release_passes(f, g->version);
+			int pp = release_passes(f, g->prev);
+
+			wp = (vp ? g->frac : 0) + (pp ? 1 - g->frac : 0);
+			wf = (vp ? 0 : g->frac) + (pp ? 0 : 1 - g->frac);
+		}
+		*all += d;
+		*pass += d * wp;
+		*fail += d * wf;
+	}
+}
+
+/*
+ * Whole events of an unrounded part of all_real, all being the whole
+ * events of the span: the floor, and all when nothing is left out.
+ */
+static double whole_part(double part, double all_real, double all)
+{
+	double n;
+
+	if (part >= all_real)
+		return all;
+	n = floor(part + 1e-6);
+	return n < 0 ? 0 : n > all ? all : n;
+}
+
+struct field_scan {
+	int n;
+	const char *bad;	/* the first field that is not count() */
+};
+
+static enum MHD_Result scan_field(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+	struct field_scan *fs = cls;
+
+	(void)kind;
+	if (strcmp(key, "field") != 0)
+		return MHD_YES;
+	fs->n++;
+	if (fs->bad == NULL && (value == NULL || strcmp(value, "count()") != 0))
+		fs->bad = value != NULL ? value : "";
+	return MHD_YES;
+}
+
+/* events/?field=count(): the accepted error events of a span. */
+static const char *answer_events(struct sim_sentry *s, struct sim_model *m,
+                                 struct MHD_Connection *c, double now,
+                                 struct buf *b, char *why, size_t wlen)
+{
+	const char *period = arg(c, "statsPeriod"), *proj = arg(c, "project");
+	const char *ds = arg(c, "dataset"), *bad;
+	struct field_scan fs = { 0, NULL };
+	struct event_filter f;
+	double start, end, all, all_real, pass, fail, n;
+	int positive = 0;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, scan_field, &fs);
+	if (fs.n == 0)
+		return "No columns selected";
+	if (fs.bad != NULL) {
+		snprintf(why, wlen, "This stand-in knows only field=count(), "
+		         "not %.200s", fs.bad);
+		return why;
+	}
+	if (proj != NULL && strcmp(proj, PROJECT_ID) != 0 &&
+	    strcmp(proj, "-1") != 0)
+		return "Invalid project";
+	if (ds != NULL && strcmp(ds, "errors") != 0 &&
+	    strcmp(ds, "discover") != 0)
+		return "This stand-in knows only dataset=errors or discover";
+	if ((bad = parse_event_query(arg(c, "query"), &f, why, wlen)) != NULL)
+		return bad;
+	if (period != NULL) {
+		long p = parse_period(period);
+
+		if (p <= 0)
+			return "Invalid statsPeriod";
+		end = now;
+		start = now - (double)p;
+	} else {
+		start = parse_time(arg(c, "start"));
+		end = parse_time(arg(c, "end"));
+		if (start < 0 || end < 0 || start > end)
+			return "start and end, or statsPeriod, are required";
+	}
+	/* The same whole events stats_v2 reports as accepted for the span. */
+	all = bucket_count(s, m, start, end, now, ST_ACCEPTED);
+	release_split(s, m, start, end, now, &f, &all_real, &pass, &fail);
+	for (size_t i = 0; i < f.n; i++)
+		positive |= !f.neg[i];
+	/*
+	 * Negations only: all minus the rest, so that release:V and
+	 * !release:V add up to all exactly.
+	 */
+	n = positive ? whole_part(pass, all_real, all)
+	             : all - whole_part(fail, all_real, all);
+	buf_printf(b, "{\"data\":[{\"count()\":%.0f}],\"meta\":{\"fields\":"
+	           "{\"count()\":\"integer\"},\"units\":{\"count()\":null}}}",
+	           n);
+	return NULL;
+}
+
 /* What an issues query asks for. */
 struct issue_filter {
 	int status;		/* -1 any, 0 unresolved, 1 resolved */
@@ -781,13 +1071,20 @@ static enum sim_sentry_ep route(const struct sim_sentry *s, const char *url,
 	         s->org);
 	if (strcmp(url, want) == 0)
 		return SSE_ISSUES;
+	snprintf(want, sizeof(want), "/api/0/organizations/%s/events/",
+	         s->org);
+	if (strcmp(url, want) == 0)
+		return SSE_EVENTS;
 	*known_owner = 0;
 	/* Right shape, wrong slugs: still counted against its endpoint. */
 	if (strncmp(url, "/api/0/projects/", 16) == 0)
 		return strstr(url, "/stats/") != NULL ? SSE_STATS : SSE_PROJECT;
-	if (strncmp(url, "/api/0/organizations/", 21) == 0)
-		return strstr(url, "/stats_v2/") != NULL ? SSE_STATS_V2
-		                                          : SSE_ISSUES;
+	if (strncmp(url, "/api/0/organizations/", 21) == 0) {
+		if (strstr(url, "/stats_v2/") != NULL)
+			return SSE_STATS_V2;
+		return strstr(url, "/events/") != NULL ? SSE_EVENTS
+		                                        : SSE_ISSUES;
+	}
 	return SSE_COUNT;
 }
 
@@ -811,6 +1108,7 @@ enum MHD_Result sim_sentry_handle(struct sim_sentry *s, mtx_t *lock,
 	const char *bad = NULL;
 	unsigned int status = MHD_HTTP_OK;
 	long window = (long)floor(now_wall);
+	char why[QUERY_MAX + 100];
 	int owner;
 
 	(void)elapsed;
@@ -896,6 +1194,9 @@ enum MHD_Result sim_sentry_handle(struct sim_sentry *s, mtx_t *lock,
 	case SSE_STATS_V2:
 		bad = answer_stats_v2(s, m, c, now_wall, &b);
 		break;
+	case SSE_EVENTS:
+		bad = answer_events(s, m, c, now_wall, &b, why, sizeof(why));
+		break;
 	default:
 		bad = answer_issues(s, c, now_wall, &b, &h);
 		break;
@@ -913,6 +1214,7 @@ enum MHD_Result sim_sentry_handle(struct sim_sentry *s, mtx_t *lock,
 static void knobs_json(const struct sim_sentry *s, struct body *b)
 {
 	const struct sim_sentry_seg *g = &s->seg[s->nseg - 1];
+	const struct sim_release_seg *r = &s->rel[s->nrel - 1];
 	int first = 1;
 
 	body_printf(b, "{\"capture\":%g,\"rejected\":%g,\"filtered\":%g,"
@@ -931,7 +1233,33 @@ static void knobs_json(const struct sim_sentry *s, struct body *b)
 		body_printf(b, "%s\"%s\"", first ? "" : ",", scope_names[i]);
 		first = 0;
 	}
-	body_printf(b, "]}");
+	body_printf(b, "],\"release\":");
+	body_json_string(b, r->version, sizeof(r->version));
+	body_printf(b, ",\"release_share\":%g,\"release_error_factor\":%g,"
+	            "\"previous_release\":", r->share, r->factor);
+	if (r->prev[0] != '\0')
+		body_json_string(b, r->prev, sizeof(r->prev));
+	else
+		body_printf(b, "null");
+	body_printf(b, ",\"release_since\":%.3f}", r->t0);
+}
+
+/* 1 to 63 of [A-Za-z0-9._+-]: what the release knob takes. */
+static int valid_release(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= SIM_SENTRY_RELEASE_MAX)
+		return 0;
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '+' || c == '-'))
+			return 0;
+	}
+	return 1;
 }
 
 /* "project:read,event:read": which scopes the token has. */
@@ -967,6 +1295,8 @@ struct knobs {
 	double force_until;
 	long fail_status, fail_count, add;
 	int scopes[SIM_SENTRY_SCOPES];
+	char release[SIM_SENTRY_RELEASE_MAX];
+	double release_share, release_factor;
 };
 
 /* Reads the control's parameters into k; the bad one's name, or NULL. */
@@ -1022,6 +1352,24 @@ static const char *read_knobs(struct MHD_Connection *c, double now_wall,
 	if ((v = arg(c, "add_issues")) != NULL &&
 	    parse_long(v, 0, SIM_SENTRY_MAX_ISSUES, &k->add) < 0)
 		return "add_issues";
+	if ((v = arg(c, "release")) != NULL) {
+		if (!valid_release(v))
+			return "release";
+		/* A new release starts at full share and factor 1. */
+		if (strcmp(v, k->release) != 0) {
+			snprintf(k->release, sizeof(k->release), "%s", v);
+			k->release_share = 1;
+			k->release_factor = 1;
+		}
+	}
+	if ((v = arg(c, "release_share")) != NULL) {
+		if (parse_double(v, 0, 1, &d) < 0 || d <= 0)
+			return "release_share";
+		k->release_share = d;
+	}
+	if ((v = arg(c, "release_error_factor")) != NULL &&
+	    parse_double(v, 0, 1000, &k->release_factor) < 0)
+		return "release_error_factor";
 	return NULL;
 }
 
@@ -1032,16 +1380,20 @@ enum MHD_Result sim_sentry_control(struct sim_sentry *s, mtx_t *lock,
 {
 	struct body b = { .len = 0 };
 	const struct sim_sentry_seg *g;
+	const struct sim_release_seg *r;
 	const char *bad = NULL;
 	struct knobs k;
 
 	mtx_lock(lock);
 	g = &s->seg[s->nseg - 1];
+	r = &s->rel[s->nrel - 1];
 	k = (struct knobs){ g->capture, g->rejected, g->filtered, s->limit,
 	                    s->self_hosted, s->send_hits, s->force_headers,
 	                    s->retry_after, s->force_until, s->fail_status,
-	                    s->fail_count, 0, { 0 } };
+	                    s->fail_count, 0, { 0 }, { 0 }, r->share,
+	                    r->factor };
 	memcpy(k.scopes, s->scopes, sizeof(k.scopes));
+	snprintf(k.release, sizeof(k.release), "%s", r->version);
 	if (set && (bad = read_knobs(c, now_wall, &k)) == NULL) {
 		s->limit = k.limit;
 		s->self_hosted = (int)k.self_hosted;
@@ -1056,6 +1408,14 @@ enum MHD_Result sim_sentry_control(struct sim_sentry *s, mtx_t *lock,
 		    k.filtered != g->filtered)
 			push_seg(s, m, elapsed, k.capture, k.rejected,
 			         k.filtered);
+		/* A new version, or the same one with another split. */
+		if (strcmp(k.release, r->version) != 0)
+			push_release(s, now_wall, k.release, r->version,
+			             k.release_share, k.release_factor);
+		else if (k.release_share != r->share ||
+		         k.release_factor != r->factor)
+			push_release(s, now_wall, r->version, r->prev,
+			             k.release_share, k.release_factor);
 		for (long i = 0; i < k.add; i++) {
 			char title[96];
 

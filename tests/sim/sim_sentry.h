@@ -1,16 +1,21 @@
 /*
  * The Sentry web API stand-in of the portal simulator, under /api/0/:
  * project details, project stats (TSDB), organization stats_v2 by
- * outcome, and the organization issue stream, with the payload shapes,
- * headers and errors of the real API (reference: protocols.md section 1).
+ * outcome, the organization issue stream, and Discover's event count by
+ * release, with the payload shapes, headers and errors of the real API
+ * (reference: protocols.md section 1).
  *
  * The events Sentry counts follow the simulated application's errors
  * (sim_model.c): each error becomes `capture` events, of which a share is
  * rejected (rate limited) and a share filtered, so error_spike shows up
- * as a rising event rate. Every switch into error_spike also opens two
- * new issues. Controls (POST /_sim/sentry) force 429s (with or without
- * the rate-limit headers, with Retry-After), server errors, missing
- * scopes, self-hosted behaviour (no rate-limit headers) and no X-Hits.
+ * as a rising event rate. The accepted events are split between the
+ * current release and the one before it by the release knobs, so a
+ * canary that makes more errors per request shows up in the events
+ * endpoint's release:VERSION counts. Every switch into error_spike also
+ * opens two new issues. Controls (POST /_sim/sentry) force 429s (with or
+ * without the rate-limit headers, with Retry-After), server errors,
+ * missing scopes, self-hosted behaviour (no rate-limit headers) and no
+ * X-Hits, and set the release.
  *
  * Everything here runs under the server's one lock, which guards this
  * state and the traffic model together.
@@ -31,12 +36,15 @@ enum sim_sentry_ep {
 	SSE_STATS,	/* projects/{org}/{project}/stats/ */
 	SSE_STATS_V2,	/* organizations/{org}/stats_v2/ */
 	SSE_ISSUES,	/* organizations/{org}/issues/ */
+	SSE_EVENTS,	/* organizations/{org}/events/ */
 	SSE_COUNT,
 };
 
 #define SIM_SENTRY_MAX_ISSUES	2000
 #define SIM_SENTRY_MAX_SEGS	64
 #define SIM_SENTRY_SCOPES	3	/* project:read, org:read, event:read */
+#define SIM_SENTRY_MAX_RELEASES	16
+#define SIM_SENTRY_RELEASE_MAX	64	/* a version, its NUL included */
 
 /* How application errors become Sentry events, from time t0 on. */
 struct sim_sentry_seg {
@@ -46,6 +54,20 @@ struct sim_sentry_seg {
 	double capture;		/* events per application error */
 	double rejected;	/* share of events rate limited */
 	double filtered;	/* share of events filtered */
+};
+
+/*
+ * Which release the accepted events belong to, from t0 on: a share frac
+ * to version, the rest to prev (the release before). Events before the
+ * oldest kept segment's t0 all belong to its prev.
+ */
+struct sim_release_seg {
+	double t0;		/* unix seconds the knob was set */
+	char version[SIM_SENTRY_RELEASE_MAX];
+	char prev[SIM_SENTRY_RELEASE_MAX];
+	double share;		/* of the application's traffic, 0 < share <= 1 */
+	double factor;		/* errors per request relative to prev */
+	double frac;		/* share * factor / (share * factor + 1 - share) */
 };
 
 struct sim_issue {
@@ -75,6 +97,8 @@ struct sim_sentry {
 
 	size_t nseg;
 	struct sim_sentry_seg seg[SIM_SENTRY_MAX_SEGS];
+	size_t nrel;		/* >= 1: the last is the current release */
+	struct sim_release_seg rel[SIM_SENTRY_MAX_RELEASES];
 
 	/* Per endpoint fixed one-second windows. */
 	long window[SSE_COUNT];
