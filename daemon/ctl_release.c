@@ -304,6 +304,38 @@ skipped(const cJSON *doc, bool md)
 		printf("\n");
 }
 
+/*
+ * The release's own error events against the rest's, per stage: what
+ * the whole-application numbers above cannot say of a canary.
+ */
+static void
+by_release(const cJSON *br, bool md)
+{
+	const cJSON *st;
+	int i = 0;
+
+	if (br == NULL)
+		return;
+	printf(md ? "\n- Errors by release (%s, %s%s): " :
+	    "Errors by release (%s, %s%s): ", str(br, "source", "?"),
+	    str(br, "test", "?"), cJSON_IsTrue(cJSON_GetObjectItem(br,
+	    "advisory")) ? ", advisory" : "");
+	if (isnan(num(br, "errors")))
+		printf("not measured yet");
+	else
+		printf("%.0f of %.0f error events from %s since judging began",
+		    num(br, "release_errors"), num(br, "errors"),
+		    str(br, "version", "?"));
+	printf(md ? "; **%s**: %s\n" : "; %s: %s\n", str(br, "verdict", "?"),
+	    str(br, "reason", ""));
+	cJSON_ArrayForEach(st, cJSON_GetObjectItem(br, "stages"))
+		printf(md ? "  - stage %d (%.0f %%): %s: %s\n" :
+		    "  stage %d (%.0f %%): %s: %s\n", ++i, num(st, "weight"),
+		    str(st, "verdict", "?"), str(st, "reason", ""));
+	if (!md)
+		printf("\n");
+}
+
 /* The team's post-deployment summary, in text or Markdown. */
 static void
 render_report(struct ctl *x, const cJSON *doc, bool md)
@@ -395,6 +427,7 @@ render_report(struct ctl *x, const cJSON *doc, bool md)
 			    str(rel, "test", "?"), str(rel, "verdict", "?"),
 			    str(rel, "reason", ""));
 	}
+	by_release(cJSON_GetObjectItem(doc, "by_release"), md);
 	printf(md ? "\n- Alerts fired:" : "Alerts fired:");
 	st = cJSON_GetObjectItem(doc, "alerts");
 	if (cJSON_GetArraySize(st) == 0)

@@ -160,6 +160,20 @@ struct release_check_cfg {
 	unsigned min_relative_samples;	/* per side, for Mann-Whitney U */
 };
 
+/*
+ * "by_release": the deploy's own errors against the rest's, from a sentry
+ * probe that counts events by release, tested per stage against the
+ * stage's traffic weight (split.h).
+ */
+struct by_release_cfg {
+	bool on;
+	size_t probe;
+	double max_increase_pct;
+	double confidence;
+	unsigned min_errors;		/* error events a stage needs */
+	bool advisory;
+};
+
 struct release_cfg {
 	int64_t warmup_ms;		/* recorded, not judged */
 	int64_t baseline_ms;		/* the window before the deploy */
@@ -172,6 +186,7 @@ struct release_cfg {
 	 */
 	char *cache_hits, *cache_misses;
 	size_t cache_hits_probe, cache_misses_probe;
+	struct by_release_cfg by_release;
 };
 
 struct config {

@@ -112,12 +112,59 @@ parse_counter(struct cfgread *v, const cJSON *o, const char *key,
 	*probe = (size_t)p;
 }
 
+/*
+ * "by_release": {"probe": "sentry", ...}: the sentry probe named counts
+ * the deploy's error events apart from the rest (Discover, org:read).
+ */
+static void
+parse_by_release(struct cfgread *v, const cJSON *o, struct config *cfg)
+{
+	static const char *const keys[] = {
+		"probe", "max_increase_pct", "confidence", "min_errors",
+		"advisory", NULL,
+	};
+	const cJSON *b = cfg_object(v, o, "by_release");
+	const struct probe_cfg *pc;
+	const char *s;
+	double x;
+
+	if (b == NULL)
+		return;
+	cfg_check_keys(v, b, keys, "\"by_release\"");
+	cfg->release.by_release.max_increase_pct = 10;
+	cfg->release.by_release.confidence = 0.98;
+	cfg->release.by_release.min_errors = 20;
+	cfg_number(v, b, "max_increase_pct", 0, 1000, false,
+	    &cfg->release.by_release.max_increase_pct);
+	cfg_number(v, b, "confidence", 0.5, 0.9999, false,
+	    &cfg->release.by_release.confidence);
+	if (cfg_number(v, b, "min_errors", 1, 1000000, true, &x) == 1)
+		cfg->release.by_release.min_errors = (unsigned)x;
+	cfg_bool(v, b, "advisory", &cfg->release.by_release.advisory);
+	if (cfg_string(v, b, "probe", &s) != 1) {
+		if (cfg_member(b, "probe") == NULL)
+			cfg_err(v, b, "\"by_release\" needs the \"probe\" "
+			    "(a sentry probe) that counts errors by release");
+		return;
+	}
+	pc = config_probe(cfg, s);
+	if (pc == NULL || pc->type != PROBE_SENTRY) {
+		cfg_err(v, cfg_member(b, "probe"), pc == NULL ? "no probe "
+		    "named \"%s\"" : "\"%s\" is not a sentry probe: only "
+		    "Sentry counts errors by release", s);
+		return;
+	}
+	cfg->release.by_release.on = true;
+	cfg->release.by_release.probe = (size_t)(pc - cfg->probes);
+	cfg->probes[pc - cfg->probes].sentry.release_errors = true;
+}
+
 void
 cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 {
 	static const char *const keys[] = {
 		"warmup", "baseline", "checks", "cache_hits", "cache_misses",
-		NULL,
+		"by_release", NULL,
 	};
 	struct release_cfg *r = &cfg->release;
 	const cJSON *arr, *e;
@@ -142,6 +189,7 @@ cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 			cfg_err(v, cfg_member(o, "cache_misses"), "\"cache_"
 			    "misses\" gives the hit rate of \"cache_hits\": "
 			    "set that too");
+		parse_by_release(v, o, cfg);
 	}
 	arr = o != NULL ? cfg_member(o, "checks") : NULL;
 	if (arr != NULL && !cJSON_IsArray(arr)) {

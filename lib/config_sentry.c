@@ -36,6 +36,9 @@ static const char *const event_metrics[] = { "events", "events_total", NULL };
 static const char *const issue_metrics[] = {
 	"new_issues", "unresolved_issues", NULL,
 };
+static const char *const release_metrics[] = {
+	"release_errors", "release_all_errors", NULL,
+};
 static const char *const outcome_names[] = {
 	"accepted", "filtered", "rate_limited", "invalid", "abuse",
 	"client_discard", "cardinality_limited", NULL,
@@ -62,6 +65,8 @@ cfg_sentry_has_metric(const struct probe_cfg *pc, const char *metric)
 	if ((s->project_stats || s->outcomes) && in_list(event_metrics, metric))
 		return true;
 	if (s->issues && in_list(issue_metrics, metric))
+		return true;
+	if (s->release_errors && in_list(release_metrics, metric))
 		return true;
 	if (s->outcomes && strncmp(metric, "outcome_", 8) == 0) {
 		char name[40];

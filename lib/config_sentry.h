@@ -24,6 +24,11 @@ struct sentry_cfg {
 	bool outcomes;		/* organizations/{org}/stats_v2/ */
 	int64_t outcomes_interval_ms;
 	bool issues;		/* organizations/{org}/issues/, X-Hits */
+	/*
+	 * organizations/{org}/events/: the open deploy's own error events
+	 * and all of them, counted alike; set by release.by_release.
+	 */
+	bool release_errors;
 	char *query;		/* the issues query, sent explicitly */
 	int64_t issues_window_ms;	/* "new": first seen this recently */
 	int64_t backoff_max_ms;	/* longest wait after failures */

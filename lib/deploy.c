@@ -12,7 +12,9 @@
 #include "jsonc.h"
 #include "log.h"
 #include "monitor.h"
+#include "probe.h"
 #include "ruleset.h"
+#include "split.h"
 #include "stats.h"
 #include "store.h"
 #include "window.h"
@@ -72,6 +74,7 @@ struct deploy {
 	struct dcheck *checks;
 	size_t nchecks;
 	struct tally hits, misses;	/* release.cache_hits, cache_misses */
+	struct split split;		/* release.by_release */
 	bool announced;		/* its verdict was told */
 };
 
@@ -233,6 +236,20 @@ init_checks(struct deploy *dp, const struct config *cfg)
 	return 0;
 }
 
+/* Tells the probes which release is judged, from when (or none). */
+static void
+focus(struct deploys *d, const struct deploy *dp)
+{
+	struct release_focus *f = monitor_focus(d->m);
+
+	memset(f, 0, sizeof(*f));
+	if (dp == NULL)
+		return;
+	f->open = true;
+	snprintf(f->version, sizeof(f->version), "%s", dp->version);
+	f->from = dp->judge_from;
+}
+
 uint64_t
 deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
     char *why, size_t len)
@@ -274,6 +291,7 @@ deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
 	d->kept[0] = dp;
 	d->nkept++;
 	d->open = true;
+	focus(d, dp);
 	log_notice("event=deploy_begin id=%llu version=\"%s\" warmup_ms=%lld "
 	    "checks=%zu", (unsigned long long)dp->id, dp->version,
 	    (long long)(dp->judge_from - now), dp->nchecks);
@@ -296,6 +314,7 @@ deploys_step(struct deploys *d, int weight, char *why, size_t len)
 	}
 	dp->stages[dp->nstages].t = clock_wall_ms();
 	dp->stages[dp->nstages++].weight = weight;
+	split_step(&dp->split, weight, dp->stages[dp->nstages - 1].t);
 	/* Each stage is judged afresh; the window keeps counting. */
 	for (size_t i = 0; i < dp->nchecks; i++)
 		judge_init(&dp->checks[i].stage, &dp->checks[i].j.lim);
@@ -358,6 +377,7 @@ deploys_end(struct deploys *d, char *why, size_t len)
 	d->kept[0]->ended = clock_wall_ms();
 	announce(d, true);
 	d->open = false;
+	focus(d, NULL);
 	log_notice("event=deploy_end id=%llu", (unsigned long long)
 	    d->kept[0]->id);
 	return 0;
@@ -487,6 +507,29 @@ judge_check(struct deploys *d, struct deploy *dp, struct dcheck *c,
 	}
 }
 
+/*
+ * The sentry probe's counts of the release's error events and of all,
+ * since judging began: taken only from a run that began after judging
+ * did (one in flight at begin counted for no deploy, or another).
+ */
+static void
+split_poll(struct deploy *dp, const struct store *st, const char *probe)
+{
+	const struct series *own, *all;
+	struct sample a, b;
+	char n[160];
+
+	snprintf(n, sizeof(n), "%s.release_errors", probe);
+	own = store_find(st, n);
+	snprintf(n, sizeof(n), "%s.release_all_errors", probe);
+	all = store_find(st, n);
+	if (own == NULL || all == NULL || !series_last(own, &a) ||
+	    !series_last(all, &b) || a.t != b.t || a.t < dp->judge_from ||
+	    a.t <= dp->split.at)
+		return;
+	split_count(&dp->split, a.v, b.v, a.t);
+}
+
 void
 deploys_on_run(struct deploys *d, size_t probe)
 {
@@ -504,6 +547,8 @@ deploys_on_run(struct deploys *d, size_t probe)
 		tally_poll(&dp->hits, st, rel->cache_hits, dp->judge_from);
 	if (rel->cache_misses != NULL && rel->cache_misses_probe == probe)
 		tally_poll(&dp->misses, st, rel->cache_misses, dp->judge_from);
+	if (rel->by_release.on && rel->by_release.probe == probe)
+		split_poll(dp, st, monitor_config(d->m)->probes[probe].name);
 	for (size_t i = 0; i < dp->nchecks; i++) {
 		struct dcheck *c = &dp->checks[i];
 
@@ -819,8 +864,11 @@ cache_json(const struct deploy *dp, cJSON *t)
 
 /* The verdicts of every check, now and as if the window ended now. */
 static void
-verdicts(const struct deploy *dp, cJSON *o, cJSON *checks, cJSON *dry)
+verdicts(const struct deploys *d, const struct deploy *dp, cJSON *o,
+    cJSON *checks, cJSON *dry)
 {
+	const struct config *cfg = monitor_config(d->m);
+	const struct by_release_cfg *br = &cfg->release.by_release;
 	enum verdict now = VERDICT_PASS, end = VERDICT_PASS;
 	char now_reason[300] = "", end_reason[300] = "";
 	double req = 0, err = 0;
@@ -847,6 +895,14 @@ verdicts(const struct deploy *dp, cJSON *o, cJSON *checks, cJSON *dry)
 		}
 		cJSON_Delete(j1);
 	}
+	/*
+	 * Tested as the stages end, never poll by poll: it can fail the
+	 * final verdict, not decide early.
+	 */
+	if (br->on)
+		cJSON_AddItemToObject(o, "by_release", split_json(&dp->split, br,
+		    cfg->probes[br->probe].name, dp->version, &end, end_reason,
+		    sizeof(end_reason)));
 	{
 		cJSON *v = cJSON_AddObjectToObject(o, "verdict");
 		cJSON *t = cJSON_AddObjectToObject(o, "traffic");
@@ -876,11 +932,14 @@ verdicts(const struct deploy *dp, cJSON *o, cJSON *checks, cJSON *dry)
  * ended now, judged on the stage's own polls. wait decides on this.
  */
 static cJSON *
-stage_json(const struct deploy *dp)
+stage_json(const struct deploys *d, const struct deploy *dp)
 {
+	const struct by_release_cfg *br =
+	    &monitor_config(d->m)->release.by_release;
 	enum verdict now = VERDICT_PASS, end = VERDICT_PASS;
 	char now_reason[340] = "", end_reason[340] = "", r[256];
 	cJSON *o = cJSON_CreateObject(), *v;
+	struct split_result sr;
 
 	for (size_t i = 0; i < dp->nchecks; i++) {
 		const struct dcheck *c = &dp->checks[i];
@@ -899,6 +958,16 @@ stage_json(const struct deploy *dp)
 			end = ve;
 			snprintf(end_reason, sizeof(end_reason), "%s: %s",
 			    c->name, r);
+		}
+	}
+	/* The stage's errors by release, tested as if it ended now. */
+	if (br->on && !br->advisory && dp->split.nstages > 0) {
+		split_judge(&dp->split, br, dp->version, dp->split.nstages - 1,
+		    &sr);
+		if (sr.outcome == SPLIT_FAIL && end != VERDICT_FAIL) {
+			end = VERDICT_FAIL;
+			snprintf(end_reason, sizeof(end_reason), "by_release: %s",
+			    sr.reason);
 		}
 	}
 	cJSON_AddNumberToObject(o, "weight",
@@ -981,18 +1050,22 @@ deploys_json(const struct deploys *d, uint64_t id)
 	}
 	checks = cJSON_CreateArray();
 	dry = cJSON_CreateArray();
-	verdicts(dp, o, checks, dry);
+	verdicts(d, dp, o, checks, dry);
 	cJSON_AddItemToObject(o, "alerts", alerts_fired(d, dp));
 	if (dp->nstages > 0)
-		cJSON_AddItemToObject(o, "stage", stage_json(dp));
+		cJSON_AddItemToObject(o, "stage", stage_json(d, dp));
 	/*
 	 * vigil sees the whole application: a 10 % canary's errors are
 	 * diluted about tenfold in these numbers. Say what was compared.
 	 */
 	cJSON_AddStringToObject(o, "compared", dp->nstages > 0 &&
-	    dp->stages[dp->nstages - 1].weight < 100 ? "whole-application "
-	    "metrics during a partial rollout: a canary's own errors are "
-	    "diluted by its traffic share" : "whole-application metrics");
+	    dp->stages[dp->nstages - 1].weight < 100 ? (monitor_config(d->m)->
+	    release.by_release.on ? "whole-application metrics during a "
+	    "partial rollout, where a canary's own errors are diluted by its "
+	    "traffic share; by_release compares its own error events with "
+	    "the rest's, undiluted" : "whole-application metrics during a "
+	    "partial rollout: a canary's own errors are diluted by its "
+	    "traffic share") : "whole-application metrics");
 	cJSON_AddItemToObject(o, "checks", checks);
 	cJSON_AddItemToObject(o, "dry_run", dry);
 	return o;
@@ -1085,6 +1158,7 @@ deploys_save(const struct deploys *d)
 		cJSON_AddBoolToObject(e, "announced", dp->announced);
 		cJSON_AddItemToObject(e, "hits", tally_save(&dp->hits));
 		cJSON_AddItemToObject(e, "misses", tally_save(&dp->misses));
+		cJSON_AddItemToObject(e, "split", split_save(&dp->split));
 		sg = cJSON_AddArrayToObject(e, "stages");
 		for (size_t i = 0; i < dp->nstages; i++) {
 			cJSON *s = cJSON_CreateArray();
@@ -1247,6 +1321,8 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 		    "hits"));
 		tally_restore(&dp->misses, cJSON_GetObjectItemCaseSensitive(e,
 		    "misses"));
+		split_restore(&dp->split, cJSON_GetObjectItemCaseSensitive(e,
+		    "split"));
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(e,
 		    "stages")) {
 			if (dp->nstages < MAX_STAGES &&
@@ -1266,6 +1342,8 @@ deploys_restore(struct deploys *d, const cJSON *saved)
 	}
 	d->open = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(saved,
 	    "open")) && d->nkept > 0 && d->kept[0]->ended == 0;
+	if (d->open)
+		focus(d, d->kept[0]);
 	if (d->open)
 		log_notice("event=deploy_resumed id=%llu version=\"%s\"",
 		    (unsigned long long)d->kept[0]->id, d->kept[0]->version);

@@ -44,6 +44,7 @@ struct probe_rt {
 struct monitor {
 	struct event_base *base;
 	struct probe_env env;
+	struct release_focus focus;	/* env.focus points here */
 	struct config *cfg;
 	struct store *store;
 	struct probe_rt **rts;	/* parallel to cfg->probes */
@@ -356,6 +357,7 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->base = base;
 	m->started = m->loaded = clock_wall_ms();
 	m->env.base = base;
+	m->env.focus = &m->focus;
 	m->env.curl = evcurl_new(base);
 	/*
 	 * Name lookups for probes whose library would block in getaddrinfo
@@ -496,6 +498,12 @@ const struct config *
 monitor_config(const struct monitor *m)
 {
 	return m->cfg;
+}
+
+struct release_focus *
+monitor_focus(struct monitor *m)
+{
+	return &m->focus;
 }
 
 const struct store *

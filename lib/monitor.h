@@ -22,6 +22,7 @@ struct silences;
 struct alert_event;
 struct probe_fact;
 struct probe_result;
+struct release_focus;
 struct store;
 
 struct monitor;
@@ -44,6 +45,8 @@ int monitor_reload(struct monitor *m, struct config *cfg);
 
 const struct config *monitor_config(const struct monitor *m);
 const struct store *monitor_store(const struct monitor *m);
+/* The release the gate judges; probes that can split by release read it. */
+struct release_focus *monitor_focus(struct monitor *m);
 
 /* What the API shows of the daemon itself. */
 struct monitor_info {

@@ -80,10 +80,22 @@ void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Where probes run: the loop and the shared curl multi handle. */
+/*
+ * The release a deploy window is judging, for a source that can count a
+ * release's own errors (Sentry events filtered by release). Owned by the
+ * monitor, written by the release gate, read by probes at each run.
+ */
+struct release_focus {
+	bool open;		/* a deploy is open */
+	char version[64];
+	int64_t from;		/* Unix ms: count from when judging began */
+};
+
 struct probe_env {
 	struct event_base *base;
 	struct evcurl *curl;
 	struct evdns_base *dns;	/* for probes that resolve names */
+	const struct release_focus *focus;
 };
 
 struct probe;

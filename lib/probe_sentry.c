@@ -37,6 +37,8 @@ enum sentry_step {
 	SS_OUTCOMES,
 	SS_NEW_ISSUES,
 	SS_UNRESOLVED,
+	SS_RELEASE_ALL,	/* error events since judging began */
+	SS_RELEASE_OWN,	/* those of the deploy's version */
 	SS_DONE,
 };
 
@@ -46,6 +48,7 @@ enum sentry_ep {
 	EP_STATS,
 	EP_OUTCOMES,
 	EP_ISSUES,
+	EP_EVENTS,
 	EP_COUNT,
 };
 
@@ -60,6 +63,8 @@ static const struct {
 	[SS_OUTCOMES] = { EP_OUTCOMES, NULL },
 	[SS_NEW_ISSUES] = { EP_ISSUES, NULL },
 	[SS_UNRESOLVED] = { EP_ISSUES, NULL },
+	[SS_RELEASE_ALL] = { EP_EVENTS, NULL },
+	[SS_RELEASE_OWN] = { EP_EVENTS, NULL },
 	[SS_DONE] = { EP_COUNT, NULL },
 };
 
@@ -71,6 +76,7 @@ static const struct {
 	[EP_STATS] = { "project stats", "project:read" },
 	[EP_OUTCOMES] = { "stats_v2", "org:read" },
 	[EP_ISSUES] = { "issues", "event:read" },
+	[EP_EVENTS] = { "events", "org:read" },
 };
 
 /* What the headers said of an endpoint's budget. */
@@ -88,6 +94,7 @@ struct reported {
 
 struct sentry_probe {
 	const struct probe_cfg *cfg;
+	const struct release_focus *focus;	/* the monitor's */
 	struct evcurl *ec;
 	struct evcurl_xfer xfer;
 	struct curl_slist *headers;	/* this run's, with the token */
@@ -119,6 +126,12 @@ struct sentry_probe {
 	size_t paged;
 	double new_issues, unresolved;
 	bool new_issues_ok, unresolved_ok;
+	/* The release in focus as the run began, and its counts. */
+	bool rel;
+	char rel_version[64];
+	int64_t rel_from_s, rel_to_s;
+	double rel_all, rel_own;
+	bool rel_ok;
 
 	/* Kept between runs. */
 	char project_id[24];
@@ -481,7 +494,7 @@ static bool
 step_url(struct sentry_probe *sp)
 {
 	const struct sentry_cfg *s = &sp->cfg->sentry;
-	char res[32], a[40], b[40];
+	char res[32], a[40], b[40], rq[160];
 	char *q;
 
 	switch (sp->step) {
@@ -520,6 +533,24 @@ step_url(struct sentry_probe *sp)
 		    ISSUES_PERIOD, sp->paging ? ISSUE_PAGE : 1);
 		curl_free(q);
 		return true;
+	case SS_RELEASE_ALL:
+	case SS_RELEASE_OWN:
+		/* Both counted alike: the share compares like with like. */
+		if (sp->step == SS_RELEASE_ALL)
+			snprintf(rq, sizeof(rq), "event.type:error");
+		else
+			snprintf(rq, sizeof(rq), "event.type:error release:"
+			    "\"%s\"", sp->rel_version);
+		q = curl_easy_escape(sp->xfer.easy, rq, 0);
+		if (q == NULL)
+			return false;
+		iso_exact(sp->rel_from_s, a, sizeof(a));
+		iso_exact(sp->rel_to_s, b, sizeof(b));
+		snprintf(sp->url, sizeof(sp->url), "%sorganizations/%s/events/"
+		    "?field=count%%28%%29&project=%s&query=%s&start=%s&end=%s",
+		    s->base_url, s->organization, sp->project_id, q, a, b);
+		curl_free(q);
+		return true;
 	case SS_DONE:
 		break;
 	}
@@ -533,7 +564,8 @@ step_enabled(const struct sentry_probe *sp, enum sentry_step st)
 
 	switch (st) {
 	case SS_PROJECT:
-		return (s->outcomes || s->issues) && sp->project_id[0] == '\0';
+		return (s->outcomes || s->issues || sp->rel) &&
+		    sp->project_id[0] == '\0';
 	case SS_RECEIVED:
 	case SS_REJECTED:
 	case SS_FILTERED:
@@ -543,6 +575,9 @@ step_enabled(const struct sentry_probe *sp, enum sentry_step st)
 	case SS_NEW_ISSUES:
 	case SS_UNRESOLVED:
 		return s->issues;
+	case SS_RELEASE_ALL:
+	case SS_RELEASE_OWN:
+		return sp->rel;
 	case SS_DONE:
 		break;
 	}
@@ -819,6 +854,15 @@ read_answer(struct sentry_probe *sp)
 	case SS_OUTCOMES:
 		ok = read_outcomes(sp, err, sizeof(err));
 		break;
+	case SS_RELEASE_ALL:
+		ok = sentry_parse_event_count(sp->body, sp->len, &sp->rel_all,
+		    err, sizeof(err)) == 0;
+		break;
+	case SS_RELEASE_OWN:
+		ok = sentry_parse_event_count(sp->body, sp->len, &sp->rel_own,
+		    err, sizeof(err)) == 0;
+		sp->rel_ok = ok;
+		break;
 	case SS_NEW_ISSUES:
 	case SS_UNRESOLVED:
 		/* Paging and moving on happen inside. */
@@ -1036,6 +1080,15 @@ finish_ok(struct sentry_probe *sp)
 		probe_result_add(r, "new_issues", sp->new_issues);
 	if (sp->unresolved_ok)
 		probe_result_add(r, "unresolved_issues", sp->unresolved);
+	if (sp->rel_ok) {
+		/*
+		 * Read a moment apart, the release's count may pass the
+		 * total's by an event or two that arrived in between.
+		 */
+		probe_result_add(r, "release_all_errors",
+		    sp->rel_own > sp->rel_all ? sp->rel_own : sp->rel_all);
+		probe_result_add(r, "release_errors", sp->rel_own);
+	}
 	if (!sp->reported_once && (s->project_stats || s->outcomes))
 		probe_result_notef(r, "first run: counting starts now (per-"
 		    "interval counts from the next run)");
@@ -1044,6 +1097,41 @@ finish_ok(struct sentry_probe *sp)
 }
 
 /* ---- the probe operations ---------------------------------------------- */
+
+/* What Sentry's search takes inside quotes without escapes. */
+static bool
+searchable(const char *v)
+{
+	return v[0] != '\0' && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._+-@:/") == strlen(v);
+}
+
+/*
+ * The release in focus, if the gate wants its errors counted: from when
+ * judging began (whole seconds) to now, once at least a second has gone.
+ */
+static void
+plan_release(struct sentry_probe *sp, int64_t now_ms)
+{
+	const struct release_focus *f = sp->focus;
+
+	sp->rel = false;
+	sp->rel_ok = false;
+	sp->rel_all = sp->rel_own = 0;
+	if (!sp->cfg->sentry.release_errors || f == NULL || !f->open ||
+	    now_ms / 1000 <= f->from / 1000)
+		return;
+	if (!searchable(f->version)) {
+		probe_result_notef(sp->r, "release \"%s\" cannot be searched "
+		    "for in Sentry; its errors are not counted apart",
+		    f->version);
+		return;
+	}
+	snprintf(sp->rel_version, sizeof(sp->rel_version), "%s", f->version);
+	sp->rel_from_s = f->from / 1000;
+	sp->rel_to_s = now_ms / 1000;
+	sp->rel = true;
+}
 
 /* The windows this run asks for, aligned to the buckets. */
 static void
@@ -1115,6 +1203,7 @@ sentry_start(void *impl, struct probe *p, struct probe_result *r)
 		return 0;
 	}
 	plan_windows(sp, now);
+	plan_release(sp, now);
 	sp->step = SS_PROJECT;
 	sp->attempt = 0;
 	sp->paging = false;
@@ -1199,6 +1288,7 @@ sentry_create(const struct probe_cfg *cfg, const struct probe_env *env)
 		return NULL;
 	sp->cfg = cfg;
 	sp->ec = env->curl;
+	sp->focus = env->focus;
 	sp->wait = evtimer_new(env->base, on_wait, sp);
 	sp->defer = event_new(env->base, -1, 0, on_defer, sp);
 	e = sp->xfer.easy = curl_easy_init();

@@ -319,6 +319,38 @@ sentry_parse_project_id(const char *body, size_t len, char *id, size_t idlen,
 }
 
 int
+sentry_parse_event_count(const char *body, size_t len, double *count,
+    char *err, size_t errlen)
+{
+	cJSON *doc = parse_body(body, len, "events", err, errlen);
+	const cJSON *data, *row, *v;
+	int rc = 0;
+
+	if (doc == NULL)
+		return -1;
+	data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+	row = cJSON_GetArrayItem(data, 0);
+	v = cJSON_GetObjectItemCaseSensitive(row, "count()");
+	if (!cJSON_IsArray(data))
+		rc = fail(err, errlen, "events: expected an object with a "
+		    "\"data\" array, got %s", cJSON_IsObject(doc) ?
+		    "an object without one" : cfg_type_name(doc));
+	else if (row == NULL)
+		*count = 0;	/* Discover leaves out an empty result's row */
+	else if (cJSON_GetArraySize(data) != 1 || !cJSON_IsNumber(v) ||
+	    v->valuedouble < 0 || v->valuedouble > MAX_COUNT ||
+	    v->valuedouble != floor(v->valuedouble))
+		rc = fail(err, errlen, "events: expected one row with a whole "
+		    "\"count()\" >= 0, got %d row(s)%s",
+		    cJSON_GetArraySize(data), cJSON_IsNumber(v) ? " with a "
+		    "count out of range" : " without a number \"count()\"");
+	else
+		*count = v->valuedouble;
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int
 sentry_parse_issue_page(const char *body, size_t len, size_t *count,
     char *err, size_t errlen)
 {

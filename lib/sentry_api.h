@@ -77,6 +77,13 @@ void sentry_outcomes_clear(struct sentry_outcomes *o);
 int sentry_parse_project_id(const char *body, size_t len, char *id,
     size_t idlen, char *err, size_t errlen);
 
+/*
+ * GET organizations/{org}/events/?field=count()...: Discover's one row,
+ * {"data": [{"count()": 42}], "meta": {...}}. No rows is a count of 0.
+ */
+int sentry_parse_event_count(const char *body, size_t len, double *count,
+    char *err, size_t errlen);
+
 /* GET organizations/{org}/issues/: how many issues the page lists. */
 int sentry_parse_issue_page(const char *body, size_t len, size_t *count,
     char *err, size_t errlen);

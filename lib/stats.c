@@ -100,3 +100,62 @@ stats_two_proportion(double x1, double n1, double x2, double n2,
 	r.p = stats_norm_sf(r.statistic);
 	return r;
 }
+
+/* log of the binomial probability of exactly k in n at p (0 < p < 1). */
+static double
+binom_logpmf(double k, double n, double p)
+{
+	return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) +
+	    k * log(p) + (n - k) * log1p(-p);
+}
+
+/*
+ * Sums the pmf from k away from the mode (step +1 or -1) until the terms
+ * no longer count: they only shrink on that side of the mode.
+ */
+static double
+binom_tail(double k, double n, double p, double step)
+{
+	double sum = 0, t;
+
+	for (; k >= 0 && k <= n; k += step) {
+		t = exp(binom_logpmf(k, n, p));
+		sum += t;
+		if (t < sum * 1e-17)
+			break;
+	}
+	return sum;
+}
+
+double
+stats_binom_sf(double k, double n, double p)
+{
+	double mode;
+
+	if (k <= 0)
+		return 1;
+	if (k > n || p <= 0)
+		return 0;
+	if (p >= 1)
+		return 1;
+	/* Sum the short side: the upper tail above the mode, else 1 - lower. */
+	mode = floor((n + 1) * p);
+	if (k > mode)
+		return fmin(1, binom_tail(k, n, p, 1));
+	return fmax(0, 1 - binom_tail(k - 1, n, p, -1));
+}
+
+struct stats_result
+stats_binomial_share(double k, double n, double share, double margin)
+{
+	struct stats_result r = { k, 1, false };
+	double s;
+
+	if (n < 1 || k < 0 || k > n || share <= 0 || share >= 1)
+		return r;
+	/* No worse by margin: its rate (1 + margin) times the rest's. */
+	s = share * (1 + margin) / (share * (1 + margin) + (1 - share));
+	r.p = stats_binom_sf(k, n, s);
+	r.valid = true;
+	return r;
+}

@@ -40,4 +40,19 @@ struct stats_result stats_mann_whitney(const double *after, size_t na,
 struct stats_result stats_two_proportion(double x1, double n1, double x2,
     double n2, double margin);
 
+/* P(X >= k) for X ~ Binomial(n, p): an exact tail, not an approximation. */
+double stats_binom_sf(double k, double n, double p);
+
+/*
+ * A part that carries `share` of the traffic made k of n events (errors):
+ * the exact one-sided binomial test that its rate per request exceeds the
+ * rest's by more than the factor (1 + margin). Under that null, an event
+ * is the part's with probability share(1+m) / (share(1+m) + 1 - share),
+ * and p = P(X >= k). Conditioning on n makes the unknown request count
+ * drop out: the comparison of two Poisson rates with known exposures.
+ * The statistic is k; valid is false for a share outside (0, 1) or n = 0.
+ */
+struct stats_result stats_binomial_share(double k, double n, double share,
+    double margin);
+
 #endif

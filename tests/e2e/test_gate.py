@@ -9,9 +9,10 @@ import signal
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
-from harness import BUILD, E2E, http_probe, wait_for
+from harness import BUILD, E2E, http, http_probe, wait_for
 
 TOKEN = "gate-token-5d1e"
 VIGILCTL = os.path.join(BUILD, "vigilctl")
@@ -641,3 +642,112 @@ def iso_ms(s):
     """Milliseconds since the epoch of vigild's 2026-01-02T03:04:05.678Z."""
     secs = calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
     return secs * 1000 + int(s[20:23])
+
+
+SENTRY_TOKEN = "sntrys_gate-3b7e-token"
+
+
+class ByRelease(GateCase):
+    """A canary's own Sentry error events against the rest's, per stage at
+    its traffic weight: undiluted by the traffic it does not serve."""
+
+    def setup_release(self, factor):
+        sim_token = os.path.join(self.workdir, "sim-sentry-token")
+        with open(sim_token, "w") as f:
+            f.write(SENTRY_TOKEN + "\n")
+        sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
+        # 5 % of 2,000 requests/s fail: some 100 error events a second.
+        sim.scenario("error_spike")
+        status, _, body = http("POST", sim.url(
+            f"/_sim/sentry?release=8.0.0&release_share=0.1&release_error_factor={factor}"), b"")
+        self.assertEqual(status, 200, body)
+        cfg = self.config(sim, [{"rule": "app_health_down", "key": True}],
+                          by_release={"probe": "sentry", "min_errors": 50})
+        cfg["probes"].append({"name": "sentry", "type": "sentry",
+                              "base_url": sim.url("/api/0/"), "organization": "acme",
+                              "project": "portal", "token_file": sim_token,
+                              "interval": "500ms", "timeout": "3s", "resolution": "1s"})
+        cfg["state_dir"] = os.path.join(self.workdir, "state")
+        cfg["state_interval"] = "1s"
+        os.mkdir(cfg["state_dir"])
+        self.cfg = cfg
+        return sim, self.vigild(cfg)
+
+    def sim_count(self, sim, query, start, end):
+        q = urllib.parse.quote(query)
+        req = urllib.request.Request(sim.url(
+            f"/api/0/organizations/acme/events/?field=count()&project=4501234&query={q}"
+            f"&start={start}&end={end}"), headers={"Authorization": f"Bearer {SENTRY_TOKEN}"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read())["data"][0]["count()"]
+
+    def test_canary_making_three_times_the_errors_fails(self):
+        sim, v = self.setup_release(3)
+        self.assertEqual(self.ctl(v, "deploy", "begin", "--version", "8.0.0",
+                                  "--warmup", "0s")[0], 0)
+        self.assertEqual(self.ctl(v, "deploy", "step", "--weight", "10")[0], 0)
+        rc, out, err = self.ctl(v, "wait", "--for", "4s", "--interval", "1s")
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("by_release: 8.0.0 made ", out + err)
+        doc = self.current(v)
+        br = doc["by_release"]
+        self.assertEqual((br["verdict"], br["source"], br["test"]),
+                         ("fail", "sentry", "exact binomial"), br)
+        st = br["stages"][0]
+        self.assertEqual((st["weight"], st["verdict"]), (10, "fail"), st)
+        self.assertLess(st["p"], 0.02)
+        # The simulator gives the canary 0.3 / (0.3 + 0.9) = 25 % of them.
+        self.assertAlmostEqual(st["release_errors"] / st["errors"], 0.25, delta=0.03)
+        self.assertGreaterEqual(st["errors"], 50)
+        self.assertEqual(doc["verdict"]["final"], "fail")
+        self.assertIn("by_release: stage 1 (10 %): 8.0.0 made", doc["verdict"]["final_reason"])
+        # The counts are Sentry's own for that span, asked the same way.
+        start = doc["judging_from"][:19] + "Z"
+        end = br["counted_at"][:19] + "Z"
+        self.assertEqual(br["errors"], self.sim_count(sim, "event.type:error", start, end))
+        self.assertEqual(br["release_errors"],
+                         self.sim_count(sim, 'event.type:error release:"8.0.0"', start, end))
+        rc, text, err = self.ctl(v, "report")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(f"\nErrors by release (sentry, exact binomial): {br['release_errors']:.0f} "
+                      f"of {br['errors']:.0f} error events from 8.0.0 since judging began; "
+                      f"fail: stage 1 (10 %): 8.0.0 made", text)
+        self.assertIn("\n  stage 1 (10 %): fail: 8.0.0 made ", text)
+        rc, md, err = self.ctl(v, "report", "--markdown")
+        self.assertIn("\n- Errors by release (sentry, exact binomial): ", md)
+        self.assertIn("; **fail**: stage 1 (10 %)", md)
+
+    def test_canary_as_good_as_the_rest_passes_and_survives_a_restart(self):
+        sim, v = self.setup_release(1)
+        post(v, {"action": "begin", "version": "8.0.0", "warmup": "0s"})
+        # Before any step the release's traffic share is unknown: untested.
+        wait_for(lambda: self.current(v)["by_release"]["errors"] is not None, 15,
+                 what="a count from Sentry")
+        br = self.current(v)["by_release"]
+        self.assertEqual(br["verdict"], "untested")
+        self.assertIn("deploy step --weight", br["reason"])
+        self.assertEqual(post(v, {"action": "step", "weight": 10})[0], 200)
+        rc, out, err = self.ctl(v, "wait", "--for", "4s", "--interval", "1s")
+        self.assertEqual(rc, 0, out + err)
+        st = self.current(v)["by_release"]["stages"][0]
+        self.assertEqual(st["verdict"], "pass", st)
+        self.assertAlmostEqual(st["release_errors"] / st["errors"], 0.10, delta=0.02)
+        self.assertGreater(st["p"], 0.02)
+        # A restart mid-window keeps the stage's counts and goes on.
+        counted = st["errors"]
+        self.vigilds.remove(v)
+        self.assertEqual(v.stop(), 0)
+        v = self.vigild(self.cfg, name="second")
+        self.assertIn("event=deploy_resumed id=1", v.log_text())
+        wait_for(lambda: self.current(v)["by_release"]["stages"][0]["errors"] > counted, 20,
+                 what="the stage counting on after the restart")
+        # At 100 % there is no rest to compare with: untested, not pass.
+        self.assertEqual(post(v, {"action": "step", "weight": 100})[0], 200)
+        wait_for(lambda: len(self.current(v)["by_release"]["stages"]) == 2 and
+                 self.current(v)["by_release"]["stages"][1]["errors"] > 0, 15,
+                 what="a count in the second stage")
+        br = self.current(v)["by_release"]
+        self.assertEqual(br["stages"][1]["verdict"], "untested")
+        self.assertEqual(br["verdict"], "pass", br)
+        post(v, {"action": "end"})
+        self.assertEqual(self.current(v)["verdict"]["final"], "pass")

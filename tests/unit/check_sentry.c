@@ -338,6 +338,35 @@ START_TEST(test_project_and_issues)
 }
 END_TEST
 
+/* Discover's count: one row; no row is 0; anything else is said. */
+START_TEST(test_event_count)
+{
+	char err[200];
+	double n = -1;
+
+	ck_assert_int_eq(sentry_parse_event_count(S("{\"data\": [{\"count()\": "
+	    "42}], \"meta\": {\"fields\": {\"count()\": \"integer\"}}}"), &n, err,
+	    sizeof(err)), 0);
+	ck_assert_double_eq(n, 42);
+	ck_assert_int_eq(sentry_parse_event_count(S("{\"data\": []}"), &n, err,
+	    sizeof(err)), 0);
+	ck_assert_double_eq(n, 0);
+	ck_assert_int_eq(sentry_parse_event_count(S("{\"data\": [{\"count()\": "
+	    "\"42\"}]}"), &n, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "events: expected one row with a whole "
+	    "\"count()\" >= 0, got 1 row(s) without a number \"count()\"");
+	ck_assert_int_eq(sentry_parse_event_count(S("{\"data\": [{\"count()\": "
+	    "-1}]}"), &n, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "events: expected one row with a whole "
+	    "\"count()\" >= 0, got 1 row(s) with a count out of range");
+	ck_assert_int_eq(sentry_parse_event_count(S("[1]"), &n, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "events: expected an object with a \"data\" "
+	    "array, got an array");
+	ck_assert_double_eq(n, 0);
+}
+END_TEST
+
 START_TEST(test_error_text)
 {
 	char out[40];
@@ -581,6 +610,40 @@ expect_error(const char *text, int line, int col, const char *want)
 #define OK_KEYS "\"organization\": \"acme\", \"project\": \"portal\",\n" \
     "\"token_file\": \"/run/credentials/vigil.service/t\""
 
+/* release.by_release names a sentry probe, which then counts by release. */
+START_TEST(test_config_by_release)
+{
+	struct config_errors errs;
+	struct config *cfg = parse(HDR OK_KEYS "}],\n\"release\": {\"by_release\""
+	    ": {\"probe\": \"s\", \"min_errors\": 30}}}", &errs);
+	const struct probe_cfg *pc;
+
+	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.v[0].msg : "");
+	pc = config_probe(cfg, "s");
+	ck_assert(pc->sentry.release_errors);
+	ck_assert(cfg->release.by_release.on);
+	ck_assert_uint_eq(cfg->release.by_release.min_errors, 30);
+	ck_assert_double_eq(cfg->release.by_release.max_increase_pct, 10);
+	ck_assert_double_eq(cfg->release.by_release.confidence, 0.98);
+	ck_assert(cfg_sentry_has_metric(pc, "release_errors"));
+	ck_assert(cfg_sentry_has_metric(pc, "release_all_errors"));
+	config_free(cfg);
+	cfg = parse(HDR OK_KEYS "}]}", &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert(!config_probe(cfg, "s")->sentry.release_errors);
+	ck_assert(!cfg_sentry_has_metric(config_probe(cfg, "s"),
+	    "release_errors"));
+	config_free(cfg);
+	expect_error(HDR OK_KEYS "}],\n\"release\": {\"by_release\": "
+	    "{\"probe\": \"x\"}}}", 4, 37, "no probe named \"x\"");
+	expect_error(HDR OK_KEYS "}, {\"name\": \"h\", \"type\": \"http\", "
+	    "\"url\": \"http://h/\"}],\n\"release\": {\"by_release\": "
+	    "{\"probe\": \"h\"}}}", 4, 37, "not a sentry probe");
+	expect_error(HDR OK_KEYS "}],\n\"release\": {\"by_release\": "
+	    "{\"min_errors\": 0}}}", 4, 27, "needs the \"probe\"");
+}
+END_TEST
+
 START_TEST(test_config_valid)
 {
 	struct config_errors errs;
@@ -718,6 +781,8 @@ sentry_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
 	tcase_add_test(tc, test_config_valid);
+	tcase_add_test(tc, test_config_by_release);
+	tcase_add_test(tc, test_event_count);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);
 	return s;

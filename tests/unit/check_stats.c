@@ -73,6 +73,46 @@ START_TEST(test_two_proportion)
 }
 END_TEST
 
+/*
+ * Exact tails, from exact rational arithmetic (Python's fractions and
+ * math.comb): sum(comb(n, i) p^i (1-p)^(n-i) for i in k..n).
+ */
+START_TEST(test_binomial)
+{
+	struct stats_result r;
+
+	ck_assert_double_eq_tol(stats_binom_sf(8, 10, 0.5), 0.0546875, 1e-15);
+	/* Above the mode (summed upward) and below it (1 - the lower). */
+	ck_assert_double_eq_tol(stats_binom_sf(12, 52, 0.1),
+	    0.004537343762852174, 1e-14);
+	ck_assert_double_eq_tol(stats_binom_sf(3, 52, 0.1),
+	    0.9033667148627479, 1e-13);
+	ck_assert_double_eq_tol(stats_binom_sf(150, 1000, 0.1) /
+	    4.4894428594500086e-07, 1, 1e-9);
+	/* lgamma(20001) ~ 1.8e5 leaves some 1e-11 of relative error. */
+	ck_assert_double_eq_tol(stats_binom_sf(2100, 20000, 0.1),
+	    0.009865476468164417, 1e-10);
+	ck_assert_double_eq_tol(stats_binom_sf(1950, 20000, 0.1),
+	    0.8832985013072437, 1e-10);
+	ck_assert_double_eq(stats_binom_sf(0, 5, 0.5), 1);
+	ck_assert_double_eq(stats_binom_sf(6, 5, 0.5), 0);
+	/*
+	 * A canary at 10 % of traffic with 30 of 200 error events, no worse
+	 * by 10 %: the null share is 0.11 / 1.01 = 11/101.
+	 */
+	r = stats_binomial_share(30, 200, 0.1, 0.1);
+	ck_assert(r.valid);
+	ck_assert_double_eq_tol(r.p, 0.04452123957557766, 1e-13);
+	ck_assert_double_eq(r.statistic, 30);
+	/* Its fair share of errors is nowhere near significant. */
+	ck_assert_double_gt(stats_binomial_share(20, 200, 0.1, 0.1).p, 0.5);
+	/* All the traffic, none of it, or no events: nothing to compare. */
+	ck_assert(!stats_binomial_share(5, 10, 1, 0).valid);
+	ck_assert(!stats_binomial_share(5, 10, 0, 0).valid);
+	ck_assert(!stats_binomial_share(0, 0, 0.1, 0).valid);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -83,6 +123,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_mann_whitney);
 	tcase_add_test(tc, test_mann_whitney_ties);
 	tcase_add_test(tc, test_two_proportion);
+	tcase_add_test(tc, test_binomial);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,7 +28,8 @@
 	X(stats) \
 	X(judge) \
 	X(utf8) \
-	X(token)
+	X(token) \
+	X(split)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)
