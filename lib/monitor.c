@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+
 #include "clock.h"
 #include "config.h"
 #include "evcurl.h"
@@ -24,6 +26,14 @@
 #define LAG_LIMIT_MS	1000
 #define LAG_SLOTS	10
 #define START_FAIL_WINDOW_MS	60000
+/*
+ * Descriptors a probe run may hold at once (its socket, the threaded
+ * resolver's pair), and those kept back from probes for everything else:
+ * the API's connections above all, so that /health answers even when
+ * every target hangs.
+ */
+#define FDS_PER_RUN	3
+#define FDS_RESERVED	512
 
 struct probe_rt {
 	struct monitor *m;
@@ -37,6 +47,7 @@ struct probe_rt {
 	enum probe_state state;	/* debounced by fail_after/recover_after */
 	int64_t state_since;
 	bool has_last;
+	bool inflight;		/* a run started and not done */
 	struct probe_result last;
 	int64_t last_finished;	/* Unix ms */
 };
@@ -61,6 +72,9 @@ struct monitor {
 	int64_t lag_ms[LAG_SLOTS];	/* the last ticks' lateness */
 	unsigned lag_head;
 	int64_t last_start_failure;	/* Unix ms, 0: never */
+	bool start_held;		/* that was the descriptor bound */
+	unsigned inflight, max_inflight;	/* probe runs */
+	unsigned long long nofile;	/* RLIMIT_NOFILE, 0: unlimited */
 	int64_t started, loaded;
 	uint64_t reloads;
 };
@@ -166,6 +180,10 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 
 	(void)p;
 	sched_job_set_busy(rt->job, false);
+	if (rt->inflight) {
+		rt->inflight = false;
+		m->inflight--;
+	}
 	rt->runs++;
 	if (!r->up)
 		rt->failures++;
@@ -216,18 +234,38 @@ static void
 rt_slot(struct sched_job *job, int64_t due, int64_t now, void *arg)
 {
 	struct probe_rt *rt = arg;
+	struct monitor *m = rt->m;
 
 	rt->last_lateness_us = now - due;
 	if (rt->last_lateness_us > rt->max_lateness_us)
 		rt->max_lateness_us = rt->last_lateness_us;
+	if (m->inflight >= m->max_inflight) {
+		/* Said once a minute, not once a slot. */
+		if (clock_wall_ms() - m->last_start_failure >=
+		    START_FAIL_WINDOW_MS || !m->start_held)
+			log_warn("event=probe_runs_held probe=%s in_flight=%u "
+			    "reason=\"the descriptor limit (RLIMIT_NOFILE %llu) "
+			    "allows %u runs at once\"", rt->cfg->name,
+			    m->inflight, m->nofile, m->max_inflight);
+		rt->start_failures++;
+		m->last_start_failure = clock_wall_ms();
+		m->start_held = true;
+		return;
+	}
 	if (probe_start(rt->probe, rt_done, rt) != 0) {
 		rt->start_failures++;
-		rt->m->last_start_failure = clock_wall_ms();
+		m->last_start_failure = clock_wall_ms();
+		m->start_held = false;
 		log_err("event=probe_start_failed probe=%s", rt->cfg->name);
 		return;
 	}
 	/* Until rt_done, the scheduler skips (and counts) this job's slots. */
 	sched_job_set_busy(job, true);
+	/* probe_start may have finished the run already (rt_done ran). */
+	if (probe_running(rt->probe)) {
+		rt->inflight = true;
+		m->inflight++;
+	}
 }
 
 static void
@@ -235,6 +273,8 @@ rt_free(struct probe_rt *rt)
 {
 	if (rt == NULL)
 		return;
+	if (rt->inflight)
+		rt->m->inflight--;
 	sched_job_free(rt->job);
 	probe_free(rt->probe);
 	probe_result_clear(&rt->last);
@@ -343,6 +383,22 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
 }
 
+/* How many probe runs the descriptor limit leaves room for at once. */
+static void
+fit_runs(struct monitor *m)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	m->nofile = (unsigned long long)rl.rlim_cur;
+	room = rl.rlim_cur > FDS_RESERVED * 2 ? rl.rlim_cur - FDS_RESERVED :
+	    rl.rlim_cur / 2;
+	m->max_inflight = room / FDS_PER_RUN > 0 ? (unsigned)(room /
+	    FDS_PER_RUN) : 1;
+}
+
 struct monitor *
 monitor_new(struct event_base *base, struct config *cfg, char *err,
     size_t errlen)
@@ -356,6 +412,7 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	}
 	m->base = base;
 	m->started = m->loaded = clock_wall_ms();
+	fit_runs(m);
 	m->env.base = base;
 	m->env.focus = &m->focus;
 	m->env.curl = evcurl_new(base);
@@ -592,8 +649,15 @@ monitor_degraded(const struct monitor *m, char *why, size_t len)
 	}
 	if (m->last_start_failure != 0 &&
 	    clock_wall_ms() - m->last_start_failure < START_FAIL_WINDOW_MS) {
-		snprintf(why, len, "vigild could not start a probe run in the "
-		    "last minute (out of memory or file descriptors)");
+		if (m->start_held)
+			snprintf(why, len, "vigild held back probe runs in the "
+			    "last minute: the descriptor limit (RLIMIT_NOFILE "
+			    "%llu) allows %u runs at once, and that many were "
+			    "in flight", m->nofile, m->max_inflight);
+		else
+			snprintf(why, len, "vigild could not start a probe run "
+			    "in the last minute (out of memory or file "
+			    "descriptors)");
 		return true;
 	}
 	return false;

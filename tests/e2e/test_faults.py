@@ -287,3 +287,37 @@ class HostileSentry(E2E):
         self.assertNotIn("sntrys_fault_suite_token", v.get("/status")[2].decode())
         steady = v.probe("steady")
         self.assertEqual((steady["state"], steady["missed_slots"]), ("up", 0), steady)
+
+
+class DescriptorLimit(E2E):
+    """Every target hangs and the descriptor limit is small: probe runs are
+    held back, said so, and the API keeps answering (#10)."""
+
+    def test_hung_targets_cannot_take_the_apis_descriptors(self):
+        # A listener that never accepts: connections complete in the kernel's
+        # backlog and then hang, each holding one of vigild's descriptors.
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(1024)
+        self.addCleanup(hole.close)
+        url = f"http://127.0.0.1:{hole.getsockname()[1]}/"
+        probes = [http_probe(f"hung{i}", url, interval="500ms", timeout="20s")
+                  for i in range(60)]
+        # 64 descriptors: half kept for vigild itself, 3 per run: 10 runs.
+        v = self.vigild({"probes": probes}, wrap=("prlimit", "--nofile=64:64", "--"))
+        wait_for(lambda: "event=probe_runs_held" in v.log_text(), 15,
+                 what="runs held back at the descriptor limit")
+        self.assertRegex(v.log_text(), r"event=probe_runs_held probe=hung\d+ in_flight=10 "
+                                       r"reason=\"the descriptor limit \(RLIMIT_NOFILE 64\) "
+                                       r"allows 10 runs at once\"")
+        # The API answers, again and again, and says why vigild is degraded.
+        for _ in range(20):
+            status, _, body = v.get("/health")
+            self.assertEqual(status, 503, body)
+            self.assertIn(b"vigild held back probe runs in the last minute: the descriptor "
+                          b"limit (RLIMIT_NOFILE 64) allows 10 runs at once", body)
+        st = v.status()
+        self.assertGreater(sum(p["start_failures"] for p in st["probes"]), 0)
+        # Ten runs hang (they time out at 20 s); the rest were never started.
+        self.assertEqual(sum(1 for p in st["probes"] if p.get("last_run")), 0)
+        self.assertEqual(v.stop(), 0)
