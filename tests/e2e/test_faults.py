@@ -229,6 +229,70 @@ class Tls(E2E):
         self.assertTrue(1.9 < days <= 2.0, days)
 
 
+CA_CNF = """[ca]
+default_ca = ca_default
+[ca_default]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = policy_any
+copy_extensions = copy
+unique_subject = no
+[policy_any]
+commonName = supplied
+"""
+
+
+def expired_certificate(workdir):
+    """A CA valid now, and a server certificate it signed that expired on
+    2020-01-02: (ca.pem, server key, server certificate)."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=workdir)
+    with open(os.path.join(workdir, "ca.cnf"), "w") as f:
+        f.write(CA_CNF)
+    open(os.path.join(workdir, "index.txt"), "w").close()
+    with open(os.path.join(workdir, "serial"), "w") as f:
+        f.write("01\n")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=vigil test CA")
+    run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
+        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    run("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+        "-in", "srv.csr", "-out", "srv.pem", "-notext",
+        "-startdate", "20200101000000Z", "-enddate", "20200102000000Z")
+    return tuple(os.path.join(workdir, n) for n in ("ca.pem", "srv.key", "srv.pem"))
+
+
+class ExpiredCertificate(E2E):
+    def test_expired_certificate_fails_with_a_reason_and_its_age(self):
+        ca, key, crt = expired_certificate(self.workdir)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        h = Hostile(tls_ctx=ctx)
+        self.addCleanup(h.stop)
+        v = self.vigild({"probes": [
+            # Its issuer trusted: only the dates are wrong.
+            probe("expired", h.url("/ok"), tls={"ca_file": ca}),
+            # Verification off (a lab box): the run passes, and the
+            # certificate's age still shows, negative.
+            probe("unverified", h.url("/ok"), tls={"verify": False}),
+        ]})
+        wait_for(lambda: v.probe("expired").get("last_run") and
+                 v.probe("unverified").get("last_run"), 10, what="runs")
+        bad, lax = v.probe("expired"), v.probe("unverified")
+        self.assertEqual(bad["state"], "down", bad)
+        self.assertEqual(bad["last_run"]["fail"], "connect", bad["last_run"])
+        self.assertIn("SSL certificate problem: certificate has expired",
+                      bad["last_run"]["reason"])
+        self.assertEqual(lax["state"], "up", lax)
+        days = lax["last_run"]["metrics"].get("cert_expiry_days")
+        self.assertIsNotNone(days, lax["last_run"])
+        expired = (time.time() - 1577923200) / 86400  # since 2020-01-02
+        self.assertAlmostEqual(-days, expired, delta=0.01)
+        self.assertTrue(v.alive())
+
+
 class ReloadStorm(E2E):
     def test_a_hundred_sighups_leave_one_consistent_config(self):
         sim = self.sim()
