@@ -1120,7 +1120,8 @@ pg_next_step(struct pg_probe *pg, enum pg_step st)
 	case ST_DATABASE:
 		if (!g->statements)
 			return after_stmt;
-		if (pg->ext == EXT_UNKNOWN)
+		/* Absence is asked again each run: CREATE EXTENSION is seen. */
+		if (pg->ext != EXT_PRESENT)
 			return ST_EXTENSION;
 		/* FALLTHROUGH */
 	case ST_EXTENSION:
@@ -1160,8 +1161,19 @@ pg_result(struct pg_probe *pg, const PGresult *res)
 	ExecStatusType st = PQresultStatus(res);
 
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
 		pg->step_failed = true;
 		pg_step_error(pg, res);
+		/*
+		 * The extension went away under a kept connection (dropped,
+		 * its schema renamed): look for it again on the next run,
+		 * which then says plainly that it is missing.
+		 */
+		if ((pg->step == ST_STATEMENTS || pg->step == ST_STMT_TEXT) &&
+		    code != NULL && (strcmp(code, "42P01") == 0 ||
+		    strcmp(code, "42883") == 0 || strcmp(code, "3F000") == 0))
+			pg->ext = EXT_UNKNOWN;
 		return;
 	}
 	switch (pg->step) {

@@ -327,3 +327,72 @@ class Outages(PgCase):
         v.signal(signal.SIGHUP)
         wait_for(lambda: "event=config_reloaded" in v.log_text(), 5, what="reload")
         self.assertIn("kept=1 started=1", v.log_text())
+
+
+class RuntimeFaults(PgCase):
+    """What the database does to vigild while it runs (#10): its extension
+    dropped, its role's rights revoked, its session killed mid-query."""
+
+    def test_extension_dropped_then_recreated(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir)]})
+        self.wait_run(v, lambda lr: "stmt_calls_per_s" in lr["metrics"], 10, "stmt metrics")
+        c.psql("DROP EXTENSION pg_stat_statements")
+        try:
+            # One run may meet the missing relation; the next looks again.
+            lr = self.wait_run(v, lambda lr: "pg_stat_statements is not installed in "
+                               "portal (CREATE EXTENSION pg_stat_statements)" in
+                               lr.get("notes", ""), 10, "the dropped extension noted")
+            # The rest of the run stands: still up, pool and sessions read.
+            self.assertEqual(lr["result"], "up", lr)
+            self.assertNotIn("stmt_calls_per_s", lr["metrics"])
+            self.assertIn("pool_used_pct", lr["metrics"])
+            self.assertEqual(v.probe("db")["state"], "up")
+        finally:
+            c.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        self.wait_run(v, lambda lr: "stmt_calls_per_s" in lr["metrics"], 10,
+                      "stmt metrics back once it is created again")
+
+    def test_monitoring_role_revoked_then_granted(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir)]})
+        c.hold(2)
+        self.wait_run(v, lambda lr: "sessions_active" in lr["metrics"], 10, "session states")
+        c.psql("REVOKE pg_monitor FROM vigil")
+        try:
+            lr = self.wait_run(v, lambda lr: "pg_stat_activity hides" in lr.get("notes", ""),
+                               10, "hidden sessions noted")
+            self.assertEqual(lr["result"], "up", lr)
+            self.assertIn("from vigil (grant pg_monitor)", lr["notes"])
+            self.assertNotIn("sessions_active", lr["metrics"])
+            self.assertGreaterEqual(lr["metrics"]["connections_used"], 3)
+        finally:
+            c.psql("GRANT pg_monitor TO vigil")
+        self.wait_run(v, lambda lr: "sessions_active" in lr["metrics"] and
+                      "hides" not in lr.get("notes", ""), 10, "session states back")
+
+    def test_session_killed_mid_query_reconnects(self):
+        c = self.cluster
+        # A slow custom query keeps vigil's session busy most of each run.
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, interval="500ms", timeout="3s",
+                                             custom_queries={"slow": "SELECT 1 AS one "
+                                                             "FROM pg_sleep(0.3)"})]})
+        self.wait_run(v, lambda lr: lr["metrics"].get("custom_slow_one") == 1, 10, "up")
+        killed = 0
+        for _ in range(40):
+            out = c.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "WHERE usename = 'vigil' AND wait_event = 'PgSleep'")
+            killed += int(out.strip().splitlines()[-1].strip() or 0) if out else 0
+            if killed:
+                break
+            time.sleep(0.05)
+        self.assertGreater(killed, 0, "vigil's session was never caught mid-query")
+        # That run fails and says so; the next connects again and is up.
+        lr = self.wait_run(v, lambda lr: lr.get("result") == "down", 5, "the killed run")
+        self.assertEqual(lr["fail"], "connect", lr)
+        self.assertRegex(lr["reason"], r"^connection lost during a custom query: FATAL: "
+                                       r"terminating connection due to administrator command")
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("custom_slow_one") == 1, 10,
+                           "up again")
+        self.assertIn("connect_ms", lr["metrics"])   # a new connection
+        self.assertTrue(v.alive())
