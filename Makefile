@@ -176,7 +176,7 @@ DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
             libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
             ca-certificates mandoc man-db debhelper dpkg-dev systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
-            openssl clang libclang-rt-14-dev valgrind
+            openssl clang libclang-rt-14-dev valgrind mount util-linux
 
 deps:
 	@tests/deps.sh $(DEB_PKGS)

@@ -5,6 +5,8 @@ probe must end in a failed run with a reason a person can act on, vigild
 must keep answering and keep a well-behaved probe on schedule, and a burst
 of SIGHUPs must leave exactly one consistent configuration running.
 """
+import errno
+import json
 import os
 import signal
 import socket
@@ -384,4 +386,176 @@ class DescriptorLimit(E2E):
         self.assertGreater(sum(p["start_failures"] for p in st["probes"]), 0)
         # Ten runs hang (they time out at 20 s); the rest were never started.
         self.assertEqual(sum(1 for p in st["probes"] if p.get("last_run")), 0)
+        self.assertEqual(v.stop(), 0)
+
+
+class DnsStub:
+    """A DNS server on 127.0.0.1:53 (UDP) for names under .example: ok.example
+    is 127.0.0.1, nx.example does not exist, fail.example is SERVFAIL,
+    mute.example is never answered."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 53))
+        self.sock.settimeout(0.2)
+        self.asked = []
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.sock.close()
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                q, addr = self.sock.recvfrom(512)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if len(q) < 17:
+                continue
+            labels, i = [], 12
+            while i < len(q) and q[i] != 0:
+                labels.append(q[i + 1:i + 1 + q[i]].decode(errors="replace"))
+                i += 1 + q[i]
+            name = ".".join(labels).lower()
+            qtype = int.from_bytes(q[i + 1:i + 3], "big")
+            question = q[12:i + 5]
+            self.asked.append(name)
+            if name == "mute.example":
+                continue
+            rcode, answers = 0, b""
+            if name == "ok.example" and qtype == 1:
+                answers = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01"
+            elif name == "nx.example" or not name.endswith("example"):
+                rcode = 3
+            elif name == "fail.example":
+                rcode = 2
+            flags = 0x8180 | rcode
+            header = (q[:2] + flags.to_bytes(2, "big") + b"\x00\x01" +
+                      (1 if answers else 0).to_bytes(2, "big") + b"\x00\x00\x00\x00")
+            self.sock.sendto(header + question + answers, addr)
+
+
+class Dns(E2E):
+    """Names that do not resolve, through a stub resolver on loopback: vigild
+    runs in its own mount namespace with /etc/resolv.conf pointing there."""
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("binds port 53 and a mount namespace: root only")
+        if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+            self.skipTest("mount namespaces are not permitted here")
+        try:
+            self.dns = DnsStub()
+        except OSError as e:
+            self.skipTest(f"127.0.0.1:53 is taken: {e}")
+        self.addCleanup(self.dns.stop)
+        self.resolv = os.path.join(self.workdir, "resolv.conf")
+        with open(self.resolv, "w") as f:
+            f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
+    def test_unresolvable_names_fail_with_reasons_and_block_nothing(self):
+        h = Hostile()
+        self.addCleanup(h.stop)
+        port = h.port
+        v = self.vigild({"probes": [
+            probe("resolves", f"http://ok.example:{port}/ok"),
+            probe("nx", f"http://nx.example:{port}/ok"),
+            probe("servfail", f"http://fail.example:{port}/ok"),
+            probe("mute", f"http://mute.example:{port}/ok"),
+            http_probe("local", h.url("/ok"), interval="200ms"),
+            {"name": "db", "type": "postgres", "interval": "500ms", "timeout": "1500ms",
+             "conninfo": "host=nx.example port=5432 dbname=portal user=vigil password=unused"},
+        ]}, wrap=("unshare", "-m", "sh", "-c",
+                  'mount --bind "$0" /etc/resolv.conf && exec "$@"', self.resolv))
+        wait_for(lambda: all(v.probe(n).get("last_run") for n in
+                             ("resolves", "nx", "servfail", "mute", "db")), 15, what="runs")
+        # The stub is the resolver vigild asks: a name it knows works.
+        self.assertEqual(v.probe("resolves")["state"], "up", v.probe("resolves"))
+        self.assertIn("ok.example", self.dns.asked)
+        for name, host in (("nx", "nx.example"), ("servfail", "fail.example")):
+            lr = v.probe(name)["last_run"]
+            self.assertEqual(lr["fail"], "connect", lr)
+            self.assertIn(f"Could not resolve host: {host}", lr["reason"])
+        # Never answered: the resolver gives up after its 1 s timeout.
+        lr = v.probe("mute")["last_run"]
+        self.assertEqual(lr["fail"], "connect", lr)
+        self.assertIn("Could not resolve host: mute.example", lr["reason"])
+        # The postgres probe resolves through libevent's evdns instead.
+        lr = v.probe("db")["last_run"]
+        self.assertEqual(lr["fail"], "connect", lr)
+        self.assertIn('cannot resolve "nx.example"', lr["reason"])
+        # A lookup that never ends delays nobody: the local probe keeps time.
+        local = v.probe("local")
+        self.assertEqual(local["missed_slots"], 0)
+        self.assertLess(local["start_lateness_max_ms"], 250)
+        self.assertEqual(v.get("/health")[0], 503)
+
+
+class FullDisk(E2E):
+    """The state directory's filesystem fills up: saves fail with the reason,
+    the last good state file stays whole, polling goes on, and saving
+    resumes once there is room. vigild runs in its own mount namespace with
+    a 256 KiB tmpfs on its state directory; the test reaches into it
+    through /proc/<pid>/root."""
+
+    def test_state_saves_fail_cleanly_then_resume(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounts a tmpfs in a mount namespace: root only")
+        if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+            self.skipTest("mount namespaces are not permitted here")
+        h = Hostile()
+        self.addCleanup(h.stop)
+        state = os.path.join(self.workdir, "state")
+        os.mkdir(state)
+        v = self.vigild({"probes": [probe("app", h.url("/ok"))], "state_dir": state,
+                         "state_interval": "1s"},
+                        wrap=("unshare", "-m", "sh", "-c",
+                              'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"', state))
+        inside = f"/proc/{v.proc.pid}/root{state}"
+
+        def read(p):
+            with open(p, "rb") as f:
+                return f.read()
+        path = os.path.join(inside, "state.json")
+        wait_for(lambda: os.path.exists(path), 10, what="a first save")
+        self.assertEqual(os.listdir(state), [])   # the tmpfs is vigild's alone
+        # Fill the filesystem to the last byte.
+        filler = os.path.join(inside, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError as e:
+            self.assertEqual(e.errno, errno.ENOSPC)
+        finally:
+            os.close(fd)
+        wait_for(lambda: "event=state_save_failed" in v.log_text(), 10, what="a failed save")
+        self.assertRegex(v.log_text(), r'event=state_save_failed path=\S+state\.json '
+                                       r'error="(write|fsync|create): No space left on device"')
+        # The last good file stays whole and no temporary file is left,
+        # save after save; vigild still polls and answers.
+        before = read(path)
+        json.loads(before)
+        time.sleep(2.5)
+        self.assertEqual(read(path), before)
+        self.assertEqual(sorted(os.listdir(inside)), ["filler", "state.json"])
+        self.assertEqual(v.get("/health")[0], 200)
+        sf = v.status()["state_file"]
+        self.assertGreater(sf["failures"], 1)
+        self.assertRegex(sf["last_error"], r"^(write|fsync|create): No space left on device$")
+        self.assertRegex(v.get("/metrics")[2].decode(),
+                         r"\nvigil_state_write_failures_total [1-9]\d*\n")
+        runs = v.probe("app")["runs"]
+        wait_for(lambda: v.probe("app")["runs"] > runs, 5, what="polling going on")
+        self.assertEqual(v.log_text().count("event=state_save_failed"), 1)  # said once
+        os.unlink(filler)
+        wait_for(lambda: "event=state_saved_again" in v.log_text(), 10, what="saving resumed")
+        self.assertNotEqual(read(path), before)
         self.assertEqual(v.stop(), 0)

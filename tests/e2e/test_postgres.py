@@ -396,3 +396,21 @@ class RuntimeFaults(PgCase):
                            "up again")
         self.assertIn("connect_ms", lr["metrics"])   # a new connection
         self.assertTrue(v.alive())
+
+    def test_statement_timeout_cancels_a_slow_query(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, interval="500ms", timeout="3s",
+                                             statement_timeout="300ms",
+                                             custom_queries={"slow": "SELECT 1 AS one "
+                                                             "FROM pg_sleep(2)"})]})
+        lr = self.wait_run(v, lambda lr: "statement_timeout" in lr.get("notes", ""), 10,
+                           "the slow query canceled")
+        # A custom query is the operator's: it costs its metric, not the run.
+        self.assertIn("custom query slow: canceled after statement_timeout (300 ms)", lr["notes"])
+        self.assertEqual(lr["result"], "up", lr)
+        self.assertNotIn("custom_slow_one", lr["metrics"])
+        self.assertLess(lr["duration_ms"], 1500)   # not the 2 s the query asked
+        # The session is still good for the next run (not a reconnect).
+        lr = self.wait_run(v, lambda lr: "connect_ms" not in lr["metrics"] and
+                           "pool_used_pct" in lr["metrics"], 10, "a run on the kept session")
+        self.assertTrue(v.alive())
