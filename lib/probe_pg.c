@@ -771,6 +771,11 @@ on_extension(struct pg_probe *pg, const PGresult *res)
 {
 	const char *schema;
 
+	/* Asked again after the extension went away: the old name goes. */
+	if (pg->ext_schema != NULL) {
+		PQfreemem(pg->ext_schema);
+		pg->ext_schema = NULL;
+	}
 	if (PQntuples(res) < 1) {
 		pg->ext = EXT_MISSING;
 		return;
