@@ -134,9 +134,13 @@ check-san:
 # leaks count: it sees inside uninstrumented libraries (libevent, libpq,
 # curl) where ASan cannot, and check_token.c asks it whether the token
 # comparison decides anything on the secret's bytes.
-check-valgrind: $(B)/check-unit
+# Then the end-to-end suite with every vigild under memcheck
+# (VIGIL_VALGRIND=1, tests/e2e/harness.py): a memory error or a definite
+# or indirect leak makes vigild exit 97 at SIGTERM, which fails the test.
+check-valgrind: $(B)/check-unit $(B)/vigild $(B)/vigilctl $(B)/portal-sim
 	CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect $(B)/check-unit
+	VIGIL_BUILD=$(B) VIGIL_VALGRIND=1 python3 tests/e2e/run.py
 
 # deps first, then a fresh make: pkg-config flags are read when make starts,
 # so on a new machine they must be read after the packages are installed.

@@ -8,6 +8,7 @@ of SIGHUPs must leave exactly one consistent configuration running.
 import errno
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -373,15 +374,21 @@ class DescriptorLimit(E2E):
         v = self.vigild({"probes": probes}, wrap=("prlimit", "--nofile=64:64", "--"))
         wait_for(lambda: "event=probe_runs_held" in v.log_text(), 15,
                  what="runs held back at the descriptor limit")
-        self.assertRegex(v.log_text(), r"event=probe_runs_held probe=hung\d+ in_flight=10 "
-                                       r"reason=\"the descriptor limit \(RLIMIT_NOFILE 64\) "
-                                       r"allows 10 runs at once\"")
+        m = re.search(r"event=probe_runs_held probe=hung\d+ in_flight=(\d+) reason=\"the "
+                      r"descriptor limit \(RLIMIT_NOFILE (\d+)\) allows (\d+) runs at once\"",
+                      v.log_text())
+        self.assertIsNotNone(m, v.log_text()[-2000:])
+        # 64 (valgrind keeps a few of them for itself, and says less).
+        limit, allowed = int(m[2]), int(m[3])
+        self.assertLessEqual(limit, 64)
+        self.assertEqual((int(m[1]), allowed), (allowed, max(1, limit // 2 // 3)))
         # The API answers, again and again, and says why vigild is degraded.
         for _ in range(20):
             status, _, body = v.get("/health")
             self.assertEqual(status, 503, body)
-            self.assertIn(b"vigild held back probe runs in the last minute: the descriptor "
-                          b"limit (RLIMIT_NOFILE 64) allows 10 runs at once", body)
+            self.assertIn(f"vigild held back probe runs in the last minute: the descriptor "
+                          f"limit (RLIMIT_NOFILE {limit}) allows {allowed} runs at once"
+                          .encode(), body)
         st = v.status()
         self.assertGreater(sum(p["start_failures"] for p in st["probes"]), 0)
         # Ten runs hang (they time out at 20 s); the rest were never started.

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 
 import pg
-from harness import E2E, Vigild, http_probe, wait_for
+from harness import E2E, Vigild, http_probe, timing_sensitive, wait_for
 
 FAST = "300ms"
 TOKEN = "op-token-7c1e5a9d3b"
@@ -400,6 +400,7 @@ class Silences(E2E):
 
 
 class SilencedSendsNothing(E2E):
+    @timing_sensitive
     def test_a_silenced_firing_rule_notifies_nobody_until_the_silence_ends(self):
         from harness import WebhookReceiver
         rcv = WebhookReceiver()

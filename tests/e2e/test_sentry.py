@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from harness import E2E, http, http_probe, wait_for
+from harness import E2E, http, http_probe, timing_sensitive, wait_for
 
 FAST = "300ms"
 TOKEN = "sntrys_e2e-9f3c1a7b5d2e4f60-token"
@@ -89,6 +89,7 @@ SENTRY_RULES = [
 
 
 class ErrorRate(SentryE2E):
+    @timing_sensitive
     def test_error_spike_raises_the_sentry_event_rate_and_fires(self):
         sim = self.sentry_sim()
         v = self.vigild({"probes": [self.app_probe(sim), self.sentry_probe(sim)],
