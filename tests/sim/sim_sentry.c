@@ -546,6 +546,26 @@ static const char *answer_stats(struct sim_sentry *s, struct sim_model *m,
 	return NULL;
 }
 
+/* statsPeriod, or start and end: the span [start, end) asked for. */
+static const char *parse_span(struct MHD_Connection *c, const char *period,
+                              double now, double *start, double *end)
+{
+	if (period != NULL) {
+		long p = parse_period(period);
+
+		if (p <= 0)
+			return "Invalid statsPeriod";
+		*end = now;
+		*start = now - (double)p;
+		return NULL;
+	}
+	*start = parse_time(arg(c, "start"));
+	*end = parse_time(arg(c, "end"));
+	if (*start < 0 || *end < 0 || *start > *end)
+		return "start and end, or statsPeriod, are required";
+	return NULL;
+}
+
 static const char *answer_stats_v2(struct sim_sentry *s, struct sim_model *m,
                                    struct MHD_Connection *c, double now,
                                    struct buf *b)
@@ -561,7 +581,7 @@ static const char *answer_stats_v2(struct sim_sentry *s, struct sim_model *m,
 	};
 	const char *field = arg(c, "field"), *cat = arg(c, "category");
 	const char *group = arg(c, "groupBy"), *period = arg(c, "statsPeriod");
-	const char *proj = arg(c, "project");
+	const char *proj = arg(c, "project"), *bad;
 	long iv = arg(c, "interval") != NULL ? parse_period(arg(c, "interval"))
 	                                     : 3600;
 	double start, end, t0, t1;
@@ -584,19 +604,8 @@ static const char *answer_stats_v2(struct sim_sentry *s, struct sim_model *m,
 		return "Invalid project";
 	if (iv <= 0 || 86400 % iv != 0)
 		return "The interval has to be a divisor of one day";
-	if (period != NULL) {
-		long p = parse_period(period);
-
-		if (p <= 0)
-			return "Invalid statsPeriod";
-		end = now;
-		start = now - (double)p;
-	} else {
-		start = parse_time(arg(c, "start"));
-		end = parse_time(arg(c, "end"));
-		if (start < 0 || end < 0 || start > end)
-			return "start and end, or statsPeriod, are required";
-	}
+	if ((bad = parse_span(c, period, now, &start, &end)) != NULL)
+		return bad;
 	/* Snapped to the interval: the last bucket is partial. */
 	t0 = floor(start / (double)iv) * (double)iv;
 	t1 = floor(end / (double)iv) * (double)iv;
@@ -840,19 +849,8 @@ static const char *answer_events(struct sim_sentry *s, struct sim_model *m,
 		return "This stand-in knows only dataset=errors or discover";
 	if ((bad = parse_event_query(arg(c, "query"), &f, why, wlen)) != NULL)
 		return bad;
-	if (period != NULL) {
-		long p = parse_period(period);
-
-		if (p <= 0)
-			return "Invalid statsPeriod";
-		end = now;
-		start = now - (double)p;
-	} else {
-		start = parse_time(arg(c, "start"));
-		end = parse_time(arg(c, "end"));
-		if (start < 0 || end < 0 || start > end)
-			return "start and end, or statsPeriod, are required";
-	}
+	if ((bad = parse_span(c, period, now, &start, &end)) != NULL)
+		return bad;
 	/* The same whole events stats_v2 reports as accepted for the span. */
 	all = bucket_count(s, m, start, end, now, ST_ACCEPTED);
 	release_split(s, m, start, end, now, &f, &all_real, &pass, &fail);
