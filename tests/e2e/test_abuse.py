@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from harness import E2E, http, http_probe, wait_for
+from harness import E2E, TIMING, http, http_probe, wait_for
 
 PER_IP = 32          # API_MAX_CONNS_PER_IP
 DEADLINE_S = 15      # API_REQUEST_DEADLINE_S
@@ -99,10 +99,12 @@ class Abuse(E2E):
         """The probe kept its schedule since before: runs, lateness, slots."""
         now = self.v.probe("tick")
         runs = now["runs"] - before["runs"]
-        self.assertGreaterEqual(runs, int(elapsed / INTERVAL_S * 0.8), (before, now))
-        self.assertEqual(now["missed_slots"], before["missed_slots"], now)
+        if TIMING:
+            self.assertGreaterEqual(runs, int(elapsed / INTERVAL_S * 0.8), (before, now))
+            self.assertEqual(now["missed_slots"], before["missed_slots"], now)
         self.assertEqual(now["skipped_in_flight"], before["skipped_in_flight"], now)
-        self.assertLess(now["start_lateness_max_ms"], 250, now)
+        if TIMING:
+            self.assertLess(now["start_lateness_max_ms"], 250, now)
         return now
 
     def report(self, what, times):

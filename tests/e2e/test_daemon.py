@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from harness import E2E, ROOT, VIGILD, http, http_probe, wait_for
+from harness import E2E, ROOT, TIMING, VIGILD, http, http_probe, wait_for
 
 
 def advanced_probe(sim, **kw):
@@ -97,7 +97,8 @@ class Health(E2E):
         t0 = time.monotonic()
         wait_for(lambda: v.get("/health")[0] == 503, 1.0 + 0.2, step=0.02,
                  what="503 within two intervals")
-        self.assertLess(time.monotonic() - t0, 1.2)
+        if TIMING:
+            self.assertLess(time.monotonic() - t0, 1.2)
         doc = json.loads(v.get("/health")[2])
         self.assertEqual(doc["status"], "fail")
         self.assertIn("status 500", doc["output"])
@@ -178,10 +179,11 @@ class Failures(E2E):
         elapsed = time.monotonic() - t0
         quick, stuck = v.probe("quick"), v.probe("stuck")
         # The quick probe kept its 500 ms schedule while the other hung.
-        expected = elapsed / 0.5
-        self.assertGreaterEqual(quick["runs"] - first, expected - 2)
-        self.assertLess(quick["start_lateness_max_ms"], 250)
-        self.assertEqual(quick["missed_slots"], 0)
+        if TIMING:
+            expected = elapsed / 0.5
+            self.assertGreaterEqual(quick["runs"] - first, expected - 2)
+            self.assertLess(quick["start_lateness_max_ms"], 250)
+            self.assertEqual(quick["missed_slots"], 0)
         self.assertEqual(quick["state"], "up")
         # The hung one never doubled up: its slots were skipped and counted.
         self.assertEqual(stuck["state"], "down")
@@ -191,7 +193,8 @@ class Failures(E2E):
         # /health answered fast throughout.
         t = time.monotonic()
         self.assertEqual(v.get("/health")[0], 503)
-        self.assertLess(time.monotonic() - t, 0.5)
+        if TIMING:
+            self.assertLess(time.monotonic() - t, 0.5)
 
 
 class Lifecycle(E2E):
@@ -231,7 +234,8 @@ class Lifecycle(E2E):
         self.vigilds.remove(v)
         t = time.monotonic()
         self.assertEqual(v.stop(), 0, v.log_text())
-        self.assertLess(time.monotonic() - t, 5)
+        if TIMING:
+            self.assertLess(time.monotonic() - t, 5)
         self.assertIn("event=stopped", v.log_text())
 
     def test_port_in_use_is_a_clear_start_error(self):

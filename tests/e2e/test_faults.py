@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from harness import E2E, http_probe, wait_for
+from harness import E2E, TIMING, http_probe, wait_for
 
 
 def response(body, ctype="application/json", status="200 OK", extra=b""):
@@ -187,8 +187,9 @@ class HostileTargets(E2E):
         # The well-behaved probe kept its schedule through all of it.
         steady = v.probe("steady")
         self.assertEqual(steady["state"], "up")
-        self.assertEqual(steady["missed_slots"], 0, steady)
-        self.assertLess(steady["start_lateness_max_ms"], 250, steady)
+        if TIMING:
+            self.assertEqual(steady["missed_slots"], 0, steady)
+            self.assertLess(steady["start_lateness_max_ms"], 250, steady)
         self.assertGreaterEqual(steady["runs"], (time.monotonic() - t0) / 0.2)
         self.assertEqual(v.get("/health")[0], 503)
         self.assertIsNone(v.proc.poll())
@@ -353,7 +354,9 @@ class HostileSentry(E2E):
             self.assertRegex(last["reason"], reason)
         self.assertNotIn("sntrys_fault_suite_token", v.get("/status")[2].decode())
         steady = v.probe("steady")
-        self.assertEqual((steady["state"], steady["missed_slots"]), ("up", 0), steady)
+        self.assertEqual(steady["state"], "up", steady)
+        if TIMING:
+            self.assertEqual(steady["missed_slots"], 0, steady)
 
 
 class DescriptorLimit(E2E):
@@ -500,8 +503,9 @@ class Dns(E2E):
         self.assertIn('cannot resolve "nx.example"', lr["reason"])
         # A lookup that never ends delays nobody: the local probe keeps time.
         local = v.probe("local")
-        self.assertEqual(local["missed_slots"], 0)
-        self.assertLess(local["start_lateness_max_ms"], 250)
+        if TIMING:
+            self.assertEqual(local["missed_slots"], 0)
+            self.assertLess(local["start_lateness_max_ms"], 250)
         self.assertEqual(v.get("/health")[0], 503)
 
 

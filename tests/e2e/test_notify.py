@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from harness import E2E, WebhookReceiver, http_probe, wait_for
+from harness import E2E, TIMING, http_probe, wait_for, WebhookReceiver
 
 FAST = "300ms"
 
@@ -341,7 +341,8 @@ class Hanging(NotifyCase):
         # And all the while the probe beside them kept its schedule.
         after = v.probe("tick")
         elapsed = time.monotonic() - t0
-        self.assertEqual(after["missed_slots"], 0, after)
-        self.assertGreaterEqual(after["runs"] - before["runs"], int(elapsed / 0.3 * 0.7),
-                                (after, elapsed))
+        if TIMING:
+            self.assertEqual(after["missed_slots"], 0, after)
+            self.assertGreaterEqual(after["runs"] - before["runs"], int(elapsed / 0.3 * 0.7),
+                                    (after, elapsed))
         self.assertTrue(v.alive())

@@ -12,7 +12,7 @@ import socket
 import time
 
 import pg
-from harness import E2E, wait_for
+from harness import E2E, TIMING, wait_for
 
 
 def pg_probe(cluster, workdir, name="db", interval="300ms", timeout="2s", **extra):
@@ -266,7 +266,8 @@ class Outages(PgCase):
         # vigild itself carries on.
         t = time.monotonic()
         self.assertEqual(v.get("/health")[0], 503)
-        self.assertLess(time.monotonic() - t, 0.5)
+        if TIMING:
+            self.assertLess(time.monotonic() - t, 0.5)
         # Database unreachable: critical, and what depends on it is held.
         down = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(
             v.rule("db_down")), 5, what="db_down firing")
@@ -306,9 +307,10 @@ class Outages(PgCase):
         time.sleep(3.0)
         elapsed = time.monotonic() - t0
         db, hung = v.probe("db"), v.probe("hung")
-        self.assertGreaterEqual(db["runs"] - first, elapsed / 0.3 - 2)
-        self.assertLess(db["start_lateness_max_ms"], 250)
-        self.assertEqual(db["missed_slots"], 0)
+        if TIMING:
+            self.assertGreaterEqual(db["runs"] - first, elapsed / 0.3 - 2)
+            self.assertLess(db["start_lateness_max_ms"], 250)
+            self.assertEqual(db["missed_slots"], 0)
         self.assertEqual(db["state"], "up")
         self.assertEqual(hung["state"], "down")
         self.assertEqual(hung["last_run"]["fail"], "timeout")
@@ -317,7 +319,8 @@ class Outages(PgCase):
         # /health answers at once while a connection attempt hangs.
         t = time.monotonic()
         self.assertEqual(v.get("/health")[0], 503)
-        self.assertLess(time.monotonic() - t, 0.5)
+        if TIMING:
+            self.assertLess(time.monotonic() - t, 0.5)
         # A reload that replaces the hung probe mid-connect frees it (the
         # sanitizer build fails the stop in tearDown otherwise).
         wait_for(lambda: v.probe("hung")["running"], 3, what="a connect in flight")

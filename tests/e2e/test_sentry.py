@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from harness import E2E, http, http_probe, timing_sensitive, wait_for
+from harness import E2E, TIMING, http, http_probe, timing_sensitive, wait_for
 
 FAST = "300ms"
 TOKEN = "sntrys_e2e-9f3c1a7b5d2e4f60-token"
@@ -251,7 +251,8 @@ class Token(SentryE2E):
         # The right token in the file: the next run tries it at once.
         self.write_token(TOKEN)
         wait_for(lambda: v.probe("sentry")["state"] == "up", 3, what="sentry up again")
-        self.assertLess(time.monotonic() - t0, 7.5 + 3)
+        if TIMING:
+            self.assertLess(time.monotonic() - t0, 7.5 + 3)
         # Some runs with the good token, then look everywhere for both.
         wait_for(lambda: v.probe("sentry")["consecutive_successes"] >= 3, 5,
                  what="good runs")

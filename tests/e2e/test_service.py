@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 
-from harness import E2E, VIGILD, free_port, http_probe, wait_for
+from harness import E2E, TIMING, VIGILD, free_port, http_probe, wait_for
 
 
 class NotifySocket:
@@ -112,7 +112,8 @@ class Notify(E2E):
         self.notify.wait(lambda m: fields(m).get("STATUS") == "1 probe, 0 up, 1 down (app_health), "
                          "1 alert firing (app_health_down critical)",
                          5, "STATUS with the probe down")
-        self.assertLess(time.monotonic() - t, 2.5)
+        if TIMING:
+            self.assertLess(time.monotonic() - t, 2.5)
         sim.scenario("healthy")
         self.notify.wait(lambda m: fields(m).get("STATUS") == "1 probe, 1 up", 5, "recovery")
 
@@ -186,7 +187,8 @@ class Notify(E2E):
             v.signal(signal.SIGCONT)
         t2 = time.monotonic()
         self.notify.wait(lambda m: m == "WATCHDOG=1", 2, "pings after SIGCONT")
-        self.assertLess(time.monotonic() - t2, 1.0)
+        if TIMING:
+            self.assertLess(time.monotonic() - t2, 1.0)
         self.notify.poll(1.0)
         self.assertGreaterEqual(self.notify.pings(t2, time.monotonic()), 4)
         self.assertIn(v.get("/health")[0], (200, 503))
