@@ -228,3 +228,52 @@ class Restart(E2E):
         # One line per kind of failure, not one per attempt.
         self.assertEqual(v.log_text().count("event=state_save_failed"), 1)
         self.assertEqual(v.get("/health")[0], 200)
+
+
+class NoSecretSaved(E2E):
+    """The state file holds samples, alerts and silences, never a secret: not
+    the database password, not the Sentry token, not the API token (#4, #5)."""
+
+    def test_no_secret_reaches_the_state_file(self):
+        import pg
+        cluster = pg.Cluster(max_connections=20)
+        self.addCleanup(cluster.destroy)
+        sentry_token = "sntrys_state-7c1e9a-never-saved"
+        sim_token = os.path.join(self.workdir, "sim-token")
+        with open(sim_token, "w") as f:
+            f.write(sentry_token + "\n")
+        sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
+        api_token = os.path.join(self.workdir, "api-token")
+        with open(api_token, "w") as f:
+            f.write(TOKEN + "\n")
+        state_dir = os.path.join(self.workdir, "state")
+        os.mkdir(state_dir)
+        v = self.vigild({
+            "api": {"token_file": api_token},
+            "probes": [
+                {"name": "db", "type": "postgres", "interval": FAST, "timeout": "3s",
+                 "conninfo": cluster.conninfo(), "password_file":
+                 cluster.password_file(self.workdir)},
+                {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
+                 "organization": "acme", "project": "portal", "token_file": sim_token,
+                 "interval": FAST, "timeout": "3s", "resolution": "1s"},
+            ],
+            "state_dir": state_dir, "state_interval": "1s"})
+        wait_for(lambda: all((v.probe(n).get("last_run") or {}).get("result") == "up"
+                             for n in ("db", "sentry")), 15, what="both probes up")
+        # A silence too (its author and comment are saved; the token is not).
+        req = urllib.request.Request(v.base + "/silences", method="POST", data=json.dumps(
+            {"rule": "db_down", "author": "ana", "comment": "maintenance", "duration": "1h"})
+            .encode(), headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            self.assertEqual(r.status, 201)
+        self.assertEqual(v.stop(), 0)
+        with open(os.path.join(state_dir, "state.json")) as f:
+            text = f.read()
+        state = json.loads(text)
+        # What it should hold is there: both probes' samples and the silence.
+        self.assertIn("db.up", json.dumps(state))
+        self.assertIn("sentry.up", json.dumps(state))
+        self.assertIn("maintenance", text)
+        for secret in (pg.VIGIL_PASSWORD, sentry_token, TOKEN):
+            self.assertNotIn(secret, text)
