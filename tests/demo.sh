@@ -127,9 +127,13 @@ $SENTRY_DIR/api-token):
   $B/vigilctl status
   $B/vigilctl silence add --rule api_p95 --for 30m --comment "known slow"
   $B/vigilctl deploy begin --version 1.2.3     # judging after a 10 s warm-up
+  $B/vigilctl deploy step --weight 10          # the canary serves 10 %
   $B/vigilctl wait --for 1m                    # 0 pass, 2 fail, 3 inconclusive
       # meanwhile, in another shell, fail the canary:
       # curl -s -X POST localhost:$SIM_PORT/_sim/scenario/error_spike
+      # or make only the canary worse, seen in Sentry's events by release
+      # (by_release in the report):
+      # curl -s -X POST "localhost:$SIM_PORT/_sim/sentry?release=1.2.3&release_share=0.1&release_error_factor=4"
   $B/vigilctl deploy end
   $B/vigilctl report --markdown
 
