@@ -131,9 +131,10 @@ $SENTRY_DIR/api-token):
   $B/vigilctl wait --for 1m                    # 0 pass, 2 fail, 3 inconclusive
       # meanwhile, in another shell, fail the canary:
       # curl -s -X POST localhost:$SIM_PORT/_sim/scenario/error_spike
-      # or make only the canary worse, seen in Sentry's events by release
-      # (by_release in the report):
-      # curl -s -X POST "localhost:$SIM_PORT/_sim/sentry?release=1.2.3&release_share=0.1&release_error_factor=4"
+      # or make only the canary worse: 10x the errors per request at 10 %
+      # of the traffic hardly moves the whole application's error rate, but
+      # Sentry's events by release show it (by_release: exit 2):
+      # curl -s -X POST "localhost:$SIM_PORT/_sim/sentry?release=1.2.3&release_share=0.1&release_error_factor=10"
   $B/vigilctl deploy end
   $B/vigilctl report --markdown
 
