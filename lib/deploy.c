@@ -472,6 +472,16 @@ judge_check(struct deploys *d, struct deploy *dp, struct dcheck *c,
 	c->at = rst != NULL && rst->evaluated != 0 ? rst->evaluated : now;
 	c->known = ruleset_value_since(rs, idx, st, monitor_facts(d->m),
 	    dp->judge_from, c->at, &c->m, c->why, sizeof(c->why));
+	if (!c->known && c->m.thin) {
+		/*
+		 * Too few samples since judging began (a delta needs two), or
+		 * too little traffic: not a poll, and not the observer's
+		 * error. min_samples and min_requests keep it from passing.
+		 */
+		if (rc->metric == NULL)
+			record_counts(c, st, dp->judge_from);
+		return;
+	}
 	if (!c->known) {
 		judge_poll(&c->j, POLL_ERROR, 0, 0, rule_op_text(def->op), u,
 		    c->why);

@@ -20,6 +20,8 @@ struct rule_rt {
 	int64_t data_age_ms;
 	size_t samples;
 	double num, den;	/* a ratio's two sides, as last read */
+	/* Unknown only for want of samples in the window (or traffic). */
+	bool thin;
 	const char *probe_error;
 	char why[160];		/* the reason behind an unknown input */
 	/* Rules that depend on this one, to evaluate after it. */
@@ -319,6 +321,7 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		if (last.t < clip) {
 			snprintf(r->why, sizeof(r->why), "no sample of %s since "
 			    "the window opened", metric);
+			r->thin = true;
 			return false;
 		}
 		r->samples = 1;
@@ -349,10 +352,13 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		snprintf(r->why, sizeof(r->why), "%s: a slope needs samples "
 		    "over at least half its window (%s of %s so far)", metric,
 		    have, want);
+		r->thin = true;
 		return false;
 	}
 	if (window_eval(rc->agg, rs->buf, n, rs->scratch, out, &why) != 0) {
 		snprintf(r->why, sizeof(r->why), "%s: %s", metric, why);
+		/* Too few samples yet, not a bad one. */
+		r->thin = n < 2 || rs->buf[n - 1].t == rs->buf[0].t;
 		return false;
 	}
 	return true;
@@ -371,6 +377,7 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	r->why[0] = '\0';
 	r->samples = 0;
 	r->num = r->den = 0;
+	r->thin = false;
 	r->probe_error = facts[rc->probe].has_run &&
 	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
 	if (rc->metric != NULL) {
@@ -391,11 +398,13 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 			snprintf(r->why, sizeof(r->why), "%s is 0 in the "
 			    "window: nothing to divide by", rc->denominator);
 			in->quiet = true;
+			r->thin = true;
 		} else if (den < rc->min_denominator) {
 			snprintf(r->why, sizeof(r->why), "too little data: %s "
 			    "is %s, under min_denominator %s",
 			    rc->denominator, d, m);
 			in->quiet = true;
+			r->thin = true;
 		} else {
 			in->known = true;
 			in->value = rc->scale * num / den;
@@ -971,6 +980,7 @@ ruleset_value_since(struct ruleset *rs, size_t i, const struct store *st,
 	m->samples = copy.samples;
 	m->num = copy.num;
 	m->den = copy.den;
+	m->thin = !in.known && copy.thin;
 	/* The span the value is over, as metric_value clipped it. */
 	window = copy.cfg->window_ms;
 	m->clipped = window > 0 && now - window < since;

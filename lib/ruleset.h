@@ -127,6 +127,12 @@ struct rule_measure {
 	double num, den;	/* a ratio's two sides (0 for a metric) */
 	int64_t from;		/* the span's start, wall ms */
 	bool clipped;		/* the window reaches back before since */
+	/*
+	 * Unknown only for want of samples since `since` (a delta needs
+	 * two) or of traffic (a ratio under min_denominator): not a
+	 * measurement error.
+	 */
+	bool thin;
 };
 
 /*

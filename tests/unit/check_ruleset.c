@@ -134,6 +134,41 @@ START_TEST(test_failing_dependency_holds_the_rule)
 }
 END_TEST
 
+/*
+ * A deploy window's view (ruleset_value_since): nothing sampled since it
+ * opened is "thin", not a measurement error; a failing probe is an error.
+ */
+START_TEST(test_value_since)
+{
+	struct fx f;
+	struct rule_measure m;
+	char why[160];
+	size_t p95 = 0;
+
+	fx_init(&f);
+	while (strcmp(ruleset_cfg(f.rs, p95)->name, "p95") != 0)
+		p95++;
+	run(&f, T0, 120, false);
+	ck_assert(ruleset_value_since(f.rs, p95, f.st, &f.fact, T0 - S,
+	    T0 + 100, &m, why, sizeof(why)));
+	ck_assert_double_eq(m.value, 120);
+	ck_assert(!m.thin);
+	/* The window opened after the last sample: too soon, not an error. */
+	ck_assert(!ruleset_value_since(f.rs, p95, f.st, &f.fact, T0 + S / 2,
+	    T0 + S / 2 + 100, &m, why, sizeof(why)));
+	ck_assert(m.thin);
+	ck_assert_str_eq(why, "no sample of app.p95_ms since the window opened");
+	/* A failing probe is the observer's error, thin or not. */
+	run(&f, T0 + S, 130, true);
+	f.fact.last_started = T0 + 2 * S;
+	ck_assert(!ruleset_value_since(f.rs, p95, f.st, &f.fact, T0 + S / 2,
+	    T0 + 2 * S + 100, &m, why, sizeof(why)));
+	ck_assert(!m.thin);
+	ck_assert_ptr_nonnull(strstr(why, "probe failing"));
+	fx_free(&f);
+}
+END_TEST
+
 Suite *
 ruleset_suite(void)
 {
@@ -142,6 +177,7 @@ ruleset_suite(void)
 
 	tcase_add_test(tc, test_stale_on_the_clock_alone);
 	tcase_add_test(tc, test_failing_dependency_holds_the_rule);
+	tcase_add_test(tc, test_value_since);
 	suite_add_tcase(s, tc);
 	return s;
 }
