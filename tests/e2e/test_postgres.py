@@ -281,7 +281,8 @@ class Outages(PgCase):
         self.assertRegex(lr["reason"], r"Connection refused")
         c.start()
         lr = self.wait_run(v, lambda lr: lr.get("result") == "up", 8, "reconnected by itself")
-        self.assertIn("connect_ms", lr["metrics"])
+        if TIMING:   # under valgrind the next run may replace it before it is read
+            self.assertIn("connect_ms", lr["metrics"])
         wait_for(lambda: v.rule("db_down")["state"] == "resolved" and
                  v.rule("db_pool")["state"] == "ok", 5, what="db_down resolved, pool ok")
         log = v.log_text()
