@@ -215,6 +215,15 @@ class Livez(E2E):
             call(v, "GET", "/livez")), 5, what="/livez 503 after a stall")
         self.assertEqual(doc["status"], "fail")
         self.assertIn("lagged", doc["output"])
+        # /health says it too (vigild cannot be trusted for ten seconds),
+        # and /metrics carries the lag and the degraded flag.
+        status, _, body = call(v, "GET", "/health")
+        self.assertEqual(status, 503, body)
+        self.assertRegex(json.loads(body)["output"], r"vigild's event loop lagged \d+ ms in the "
+                                                     r"last 10 s \(limit 1000 ms\)")
+        metrics = call(v, "GET", "/metrics")[2].decode()
+        self.assertIn("\nvigil_degraded 1\n", metrics)
+        self.assertRegex(metrics, r"\nvigil_loop_lag_seconds [0-9.e+-]+\n")
 
 
 class Alerts(E2E):
