@@ -418,3 +418,16 @@ class RuntimeFaults(PgCase):
         lr = self.wait_run(v, lambda lr: "connect_ms" not in lr["metrics"] and
                            "pool_used_pct" in lr["metrics"], 10, "a run on the kept session")
         self.assertTrue(v.alive())
+
+
+class Environment(PgCase):
+    def test_connection_settings_from_the_libpq_environment(self):
+        """PGHOST, PGPORT, PGDATABASE and PGUSER, as libpq reads them: the
+        conninfo may leave them out (#4)."""
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, conninfo="application_name=vigil")]},
+                        extra_env={"PGHOST": c.host, "PGPORT": str(c.port),
+                                   "PGDATABASE": "portal", "PGUSER": "vigil"})
+        lr = self.wait_run(v, lambda lr: lr.get("result") == "up", 10, "up from the environment")
+        self.assertIn("pool_used_pct", lr["metrics"])
+        self.assertEqual(v.probe("db")["target"], f"{c.host}:{c.port}/portal user=vigil")

@@ -333,3 +333,18 @@ class ReleaseGate(SentryE2E):
                                    r"error: 4 consecutive measurement errors")
         self.assertIn("rate limited", r.stdout)
         self.control(sim, rate_limit_for=0)
+
+
+class TokenFromEnvironment(SentryE2E):
+    def test_token_env_is_read_at_run_time_and_never_shown(self):
+        """token_env: the token comes from vigild's environment (#5)."""
+        sim = self.sentry_sim()
+        probe = self.sentry_probe(sim)
+        del probe["token_file"]
+        probe["token_env"] = "VIGIL_E2E_SENTRY_TOKEN"
+        v = self.vigild({"probes": [probe]}, extra_env={"VIGIL_E2E_SENTRY_TOKEN": TOKEN})
+        lr = wait_for(lambda: (lambda r: r if r.get("result") == "up" else None)(
+            self.last_run(v)), 10, what="a good run with the token from the environment")
+        self.assertIn("events_total", lr["metrics"])
+        self.assertNotIn(TOKEN, v.get("/status")[2].decode())
+        self.assertNotIn(TOKEN, v.log_text())
