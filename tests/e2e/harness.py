@@ -30,7 +30,8 @@ VALGRIND = ("valgrind", "-q", "--error-exitcode=97", "--leak-check=full",
 SLOW = 4 if VALGRIND else 1
 # For the few tests whose assertions are about timing that valgrind's
 # slowdown breaks; their memory is exercised by the rest of the run.
-timing_sensitive = unittest.skipIf(bool(VALGRIND), "timing assertions; not under valgrind")
+TIMING_SKIP = "timing assertions; not under valgrind"
+timing_sensitive = unittest.skipIf(bool(VALGRIND), TIMING_SKIP)
 # Assertions on lateness and run counts hold only at full speed: under
 # valgrind they are skipped and the rest of the test still runs.
 TIMING = not VALGRIND
