@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t
@@ -22,16 +23,60 @@ clock_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* d as n decimal digits at p (zero-padded). */
+static void
+put(char *p, int d, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + d % 10);
+		d /= 10;
+	}
+}
+
+/*
+ * By hand rather than gmtime_r and strftime: /status writes a few times
+ * per probe and rule, thousands per answer. The date is Howard Hinnant's
+ * days-to-civil (proleptic Gregorian, as gmtime).
+ */
 void
 clock_iso(int64_t ms, char *buf, size_t len)
 {
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
+	int64_t days, sod, z, era, doe, yoe, doy, mp, y;
+	int mo, d;
+	char t[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
 
-	gmtime_r(&s, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
+	if (len == 0)
+		return;
+	days = ms / 86400000;
+	sod = ms % 86400000;
+	if (sod < 0) {
+		sod += 86400000;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	mo = (int)(mp < 10 ? mp + 3 : mp - 9);
+	y = yoe + era * 400 + (mo <= 2);
+	if (y < 0 || y > 9999) {
+		snprintf(buf, len, "%s", "out-of-range");
+		return;
+	}
+	put(t, (int)y, 4);
+	put(t + 5, mo, 2);
+	put(t + 8, d, 2);
+	put(t + 11, (int)(sod / 3600000), 2);
+	put(t + 14, (int)(sod / 60000 % 60), 2);
+	put(t + 17, (int)(sod / 1000 % 60), 2);
+	put(t + 20, (int)(sod % 1000), 3);
+	if (len > sizeof(t) - 1)
+		len = sizeof(t);
+	memcpy(buf, t, len - 1);
+	buf[len - 1] = '\0';
 }
 
 /* n digits at *p as a number; -1 if any is not a digit. */

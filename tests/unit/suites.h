@@ -9,6 +9,7 @@
 	X(duration) \
 	X(jsonc) \
 	X(jsonptr) \
+	X(jsonw) \
 	X(config) \
 	X(pg) \
 	X(sentry) \
