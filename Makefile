@@ -27,7 +27,7 @@ MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 
 CC       ?= cc
-PKGS     := libevent libcurl libmicrohttpd libpq libcjson
+PKGS     := libevent libcurl libmicrohttpd libpq libcjson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -180,7 +180,8 @@ DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
             libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
             ca-certificates mandoc man-db debhelper dpkg-dev systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
-            openssl clang libclang-rt-14-dev valgrind mount util-linux
+            openssl clang libclang-rt-14-dev valgrind mount util-linux \
+            zlib1g-dev
 
 deps:
 	@tests/deps.sh $(DEB_PKGS)

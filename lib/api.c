@@ -15,6 +15,8 @@
 #include "deploy.h"
 #include "health.h"
 #include "httpd.h"
+#include "gzip.h"
+#include "jsonw.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
@@ -86,6 +88,15 @@ static const struct route {
 
 static const char *route_labels[NROUTES + 1];
 
+/* What every answer says of itself. */
+static void
+common_headers(struct MHD_Response *r, const char *type)
+{
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+}
+
 enum MHD_Result
 api_send(struct MHD_Connection *c, unsigned code, const char *type,
     char *body, const char *const *hdrs)
@@ -110,9 +121,7 @@ api_send(struct MHD_Connection *c, unsigned code, const char *type,
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	common_headers(r, type);
 	for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
 		MHD_add_response_header(r, hdrs[i], hdrs[i + 1]);
 	if (code == MHD_HTTP_UNAUTHORIZED)
@@ -222,60 +231,138 @@ r_livez(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 
 /* What /status says of the parts the monitor does not own. */
 static void
-status_extras(struct api *a, cJSON *o)
+status_extras(struct api *a, struct jsonw *w)
 {
 	struct notifier_view nv;
 	struct statefile_view sv;
-	cJSON *arr, *s;
 
-	arr = cJSON_AddArrayToObject(o, "notifiers");
+	jsonw_arr(w, "notifiers");
 	for (size_t i = 0; notifier_view(a->notifier, i, &nv); i++) {
-		cJSON *n = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(n, "name", nv.name);
-		cJSON_AddStringToObject(n, "type", nv.type);
-		cJSON_AddStringToObject(n, "target", nv.target);
-		cJSON_AddNumberToObject(n, "sent", (double)nv.sent);
-		cJSON_AddNumberToObject(n, "failed", (double)nv.failed);
-		cJSON_AddNumberToObject(n, "dropped", (double)nv.dropped);
-		cJSON_AddNumberToObject(n, "queued", (double)nv.queued);
-		cJSON_AddStringToObject(n, "last_error", nv.last_error);
+		jsonw_obj(w, NULL);
+		jsonw_str(w, "name", nv.name);
+		jsonw_str(w, "type", nv.type);
+		jsonw_str(w, "target", nv.target);
+		jsonw_int(w, "sent", (int64_t)nv.sent);
+		jsonw_int(w, "failed", (int64_t)nv.failed);
+		jsonw_int(w, "dropped", (int64_t)nv.dropped);
+		jsonw_int(w, "queued", (int64_t)nv.queued);
+		jsonw_str(w, "last_error", nv.last_error);
 		if (nv.next_retry_ms > 0)
-			cJSON_AddNumberToObject(n, "next_retry_s",
+			jsonw_num(w, "next_retry_s",
 			    (double)nv.next_retry_ms / 1e3);
-		cJSON_AddItemToArray(arr, n);
+		jsonw_end(w);
 	}
+	jsonw_end(w);
 	if (a->state != NULL) {
 		statefile_view(a->state, &sv);
-		s = cJSON_AddObjectToObject(o, "state_file");
-		cJSON_AddStringToObject(s, "path", sv.path);
-		cJSON_AddNumberToObject(s, "writes", (double)sv.writes);
-		cJSON_AddNumberToObject(s, "failures", (double)sv.failures);
-		cJSON_AddStringToObject(s, "last_error", sv.last_error);
-		if (sv.last_saved != 0) {
-			char t[40];
-
-			clock_iso(sv.last_saved, t, sizeof(t));
-			cJSON_AddStringToObject(s, "last_saved", t);
-		}
+		jsonw_obj(w, "state_file");
+		jsonw_str(w, "path", sv.path);
+		jsonw_int(w, "writes", (int64_t)sv.writes);
+		jsonw_int(w, "failures", (int64_t)sv.failures);
+		jsonw_str(w, "last_error", sv.last_error);
+		if (sv.last_saved != 0)
+			jsonw_time(w, "last_saved", sv.last_saved);
+		jsonw_end(w);
 	}
-	if (a->deploys != NULL)
-		cJSON_AddItemToObject(o, "deploys",
-		    deploys_list_json(a->deploys, 0));
+	if (a->deploys != NULL) {
+		cJSON *d = deploys_list_json(a->deploys, 0);
+
+		jsonw_tree(w, "deploys", d);
+		cJSON_Delete(d);
+	}
 }
 
+/* What decides whether a rendered /status still tells the truth. */
+static void
+status_key(const struct api *a, uint64_t key[API_STATUS_KEY])
+{
+	struct monitor_info info;
+
+	monitor_info(a->m, &info);
+	key[0] = info.reloads;
+	key[1] = ruleset_events(monitor_rules(a->m));
+	key[2] = a->writes;
+	/* A release window open: /status and /deploys agree, poll by poll. */
+	key[3] = deploys_polls(a->deploys);
+}
+
+static struct MHD_Response *
+status_render(struct api *a, bool gz)
+{
+	struct MHD_Response *r;
+	struct sbuf b;
+	struct jsonw w;
+	size_t len;
+	char *s, *z;
+
+	sbuf_init(&b, API_STATUS_MAX_BYTES);
+	jsonw_init(&w, &b);
+	jsonw_obj(&w, NULL);
+	status_write(a->m, &w);
+	status_extras(a, &w);
+	jsonw_end(&w);
+	len = b.len;
+	if ((s = sbuf_take(&b)) == NULL)
+		return NULL;
+	if (gz) {
+		int rc = gzip_compress(s, len, &z, &len);
+
+		free(s);
+		if (rc != 0)
+			return NULL;
+		s = z;
+	}
+	r = MHD_create_response_from_buffer(len, s, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(s);
+		return NULL;
+	}
+	common_headers(r, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+		    "gzip");
+	return r;
+}
+
+/*
+ * /status is megabytes at thousands of probes, and rendering it runs on
+ * the loop that polls them. So one rendering serves every reader for up
+ * to API_STATUS_MAX_AGE_MS (its vigild.now says when it was made), and
+ * sooner a new one once a rule changes state, the configuration is
+ * reloaded, a request changes something or a poll feeds an open release
+ * window (a release engineer compares /status with /deploys). A script
+ * or a dashboard polling /status in a loop costs the monitor one
+ * rendering per period, and a reader never sees a state older than the
+ * last change. A client that accepts gzip gets it: a seventeenth of the
+ * bytes.
+ */
 static enum MHD_Result
 r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
-	cJSON *o = status_doc(a->m);
+	bool gz = gzip_accepted(MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	struct status_cache *sc = &a->status[gz];
+	int64_t now = clock_mono_us();
+	uint64_t key[API_STATUS_KEY];
 
 	(void)rq;
 	(void)arg;
-	if (o != NULL)
-		status_extras(a, o);
-	return api_send(c, MHD_HTTP_OK, "application/json",
-	    api_json_take(o), NULL);
+	status_key(a, key);
+	if (sc->r == NULL || memcmp(key, sc->key, sizeof(key)) != 0 ||
+	    now - sc->at >= (int64_t)API_STATUS_MAX_AGE_MS * 1000) {
+		if (sc->r != NULL)
+			MHD_destroy_response(sc->r);
+		if ((sc->r = status_render(a, gz)) == NULL)
+			return api_send(c, MHD_HTTP_OK, "application/json",
+			    NULL, NULL);
+		sc->at = now;
+		memcpy(sc->key, key, sizeof(key));
+		a->renders++;
+	}
+	return MHD_queue_response(c, MHD_HTTP_OK, sc->r);
 }
 
 static enum MHD_Result
@@ -388,6 +475,7 @@ r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		.requests = a->requests,
 		.nendpoints = NROUTES + 1,
 		.auth_failures = a->auth_failures,
+		.status_renders = a->renders,
 	};
 
 	(void)rq;
@@ -543,6 +631,8 @@ api_route(struct api *a, struct MHD_Connection *c, const char *url,
 	ret = api_check_auth(a, c, need, &ok);
 	if (!ok)
 		return ret;
+	if (need == ACCESS_WRITE)
+		a->writes++;
 	return fn(a, c, rq, arg);
 }
 
@@ -701,6 +791,9 @@ api_free(struct api *a)
 	if (a == NULL)
 		return;
 	httpd_free(a->httpd);
+	for (size_t i = 0; i < 2; i++)
+		if (a->status[i].r != NULL)
+			MHD_destroy_response(a->status[i].r);
 	free(a->requests);
 	free(a);
 }

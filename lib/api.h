@@ -47,6 +47,9 @@ struct api;
 #define API_IDLE_TIMEOUT_S 10
 #define API_REQUEST_DEADLINE_S 15
 #define API_CONN_MEMORY (32 * 1024)	/* bounds request line + headers */
+/* /status: how long one rendering serves readers, and its ceiling. */
+#define API_STATUS_MAX_AGE_MS 250
+#define API_STATUS_MAX_BYTES ((size_t)1 << 30)
 
 /*
  * Serves m's state on cfg's api.listen, over HTTPS when cfg has api.tls

@@ -16,6 +16,8 @@ struct cJSON;
 struct httpd;
 struct monitor;
 
+#define API_STATUS_KEY 4
+
 struct api {
 	struct monitor *m;
 	struct httpd *httpd;
@@ -31,6 +33,17 @@ struct api {
 	struct notifier *notifier;	/* for /status and /metrics */
 	struct statefile *state;
 	uint64_t *requests;		/* per route, then "other" */
+	uint64_t writes;		/* POST and DELETE requests let in */
+	/*
+	 * The last /status renderings, plain and gzip, each shared by its
+	 * readers (see r_status).
+	 */
+	struct status_cache {
+		struct MHD_Response *r;
+		int64_t at;		/* monotonic µs */
+		uint64_t key[API_STATUS_KEY];
+	} status[2];
+	uint64_t renders;
 	uint64_t auth_failures;
 };
 

@@ -288,6 +288,8 @@ client_request(const struct client *c, const char *method,
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "vigilctl/" VIGIL_VERSION);
+	/* Every coding this libcurl decodes: /status gzipped is 1/17. */
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	if (c->cacert != NULL) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
 		/*

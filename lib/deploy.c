@@ -87,6 +87,7 @@ struct deploys {
 	void (*listener)(uint64_t id, const char *version, const char *verdict,
 	    const char *reason, bool final, void *arg);
 	void *listener_arg;
+	uint64_t polls;		/* polls that fed the open window */
 };
 
 static void
@@ -551,6 +552,7 @@ deploys_on_run(struct deploys *d, size_t probe)
 
 	if (dp == NULL || now < dp->judge_from)
 		return;	/* nothing open, or still warming up */
+	d->polls++;
 	rel = &monitor_config(d->m)->release;
 	st = monitor_store(d->m);
 	if (rel->cache_hits != NULL && rel->cache_hits_probe == probe)
@@ -571,6 +573,12 @@ deploys_on_run(struct deploys *d, size_t probe)
 	}
 	if (judged)
 		announce(d, false);
+}
+
+uint64_t
+deploys_polls(const struct deploys *d)
+{
+	return d != NULL ? d->polls : 0;
 }
 
 void

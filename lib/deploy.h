@@ -55,6 +55,8 @@ void deploys_set_listener(struct deploys *d,
 
 /* A probe's run ended: judge the checks it feeds (monitor's listener). */
 void deploys_on_run(struct deploys *d, size_t probe);
+/* How many runs have fed an open window (d may be NULL): it changed. */
+uint64_t deploys_polls(const struct deploys *d);
 
 /* The config changed: checks follow by name; new ones start empty. */
 void deploys_reload(struct deploys *d);

@@ -252,6 +252,10 @@ self_metrics(struct sbuf *b, const struct monitor *m,
 	    "Requests refused for a missing or wrong bearer token.");
 	sample1(b, "vigil_http_auth_failures_total", NULL, NULL,
 	    (double)h->auth_failures);
+	family(b, "vigil_http_status_renders_total", "counter",
+	    "Renderings of /status; its readers share one for a moment.");
+	sample1(b, "vigil_http_status_renders_total", NULL, NULL,
+	    (double)h->status_renders);
 }
 
 enum probe_fam {
@@ -488,7 +492,8 @@ taken(const char *name)
 	    "vigil_config_loaded_timestamp_seconds", "vigil_store_series",
 	    "vigil_store_bytes", "vigil_silences_active", "vigil_alerts",
 	    "vigil_http_connections", "vigil_http_requests_total",
-	    "vigil_http_auth_failures_total", "vigil_probe_phase_seconds",
+	    "vigil_http_auth_failures_total",
+	    "vigil_http_status_renders_total", "vigil_probe_phase_seconds",
 	    "vigil_rule_state", "vigil_rule_severity", "vigil_rule_value",
 	    "vigil_rule_threshold", "vigil_rule_state_since_timestamp_seconds",
 	    "vigil_rule_suppressed", "vigil_rule_silenced",

@@ -31,6 +31,7 @@ struct metrics_http {
 	const uint64_t *requests;
 	size_t nendpoints;
 	uint64_t auth_failures;
+	uint64_t status_renders;	/* /status renderings (see api.c) */
 };
 
 /* The exposition (malloc'd), or NULL when out of memory. */

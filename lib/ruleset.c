@@ -45,6 +45,7 @@ struct ruleset {
 	bool *queued;
 	ruleset_listener listener;
 	void *listener_arg;
+	uint64_t events;	/* alert events since this ruleset was built */
 };
 
 void
@@ -474,6 +475,7 @@ eval_one(struct ruleset *rs, size_t i, const struct store *st,
 
 	rule_input(rs, r, st, facts, now, 0, &in);
 	n = rules_eval(&r->cfg->def, &r->st, &in, now, ev);
+	rs->events += (uint64_t)n;
 	for (int e = 0; e < n; e++) {
 		log_event(r, &ev[e]);
 		if (rs->listener != NULL) {
@@ -485,6 +487,12 @@ eval_one(struct ruleset *rs, size_t i, const struct store *st,
 			rs->listener(&ae, rs->listener_arg);
 		}
 	}
+}
+
+uint64_t
+ruleset_events(const struct ruleset *rs)
+{
+	return rs->events;
 }
 
 void

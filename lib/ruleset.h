@@ -56,6 +56,8 @@ struct ruleset *ruleset_new(const struct config *cfg,
     const struct ruleset *old);
 void ruleset_free(struct ruleset *rs);
 
+/* How many alert events the rules have had: a change of state shows. */
+uint64_t ruleset_events(const struct ruleset *rs);
 /* Every event of every evaluation goes to fn (NULL: none). */
 void ruleset_set_listener(struct ruleset *rs, ruleset_listener fn,
     void *arg);

@@ -1,269 +1,260 @@
 #include "status.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "alerts.h"
 #include "clock.h"
 #include "config.h"
 #include "health.h"
+#include "jsonw.h"
 #include "monitor.h"
 #include "probe.h"
-#include "alerts.h"
 #include "ruleset.h"
 #include "silence.h"
 #include "silence_json.h"
 #include "store.h"
 
 static void
-add_time(cJSON *o, const char *key, int64_t ms)
+probe_write(struct jsonw *w, const struct probe_view *v)
 {
-	char buf[40];
-
-	clock_iso(ms, buf, sizeof(buf));
-	cJSON_AddStringToObject(o, key, buf);
-}
-
-static cJSON *
-probe_json(const struct probe_view *v)
-{
-	cJSON *p = cJSON_CreateObject(), *lr, *mt;
 	const struct probe_result *r = v->last;
 
-	cJSON_AddStringToObject(p, "name", v->name);
-	cJSON_AddStringToObject(p, "type", v->type);
-	cJSON_AddStringToObject(p, "target", v->target);
-	cJSON_AddNumberToObject(p, "interval_s", (double)v->interval_ms / 1e3);
-	cJSON_AddNumberToObject(p, "timeout_s", (double)v->timeout_ms / 1e3);
-	cJSON_AddStringToObject(p, "state", probe_state_name(v->state));
+	jsonw_obj(w, NULL);
+	jsonw_str(w, "name", v->name);
+	jsonw_str(w, "type", v->type);
+	jsonw_str(w, "target", v->target);
+	jsonw_num(w, "interval_s", (double)v->interval_ms / 1e3);
+	jsonw_num(w, "timeout_s", (double)v->timeout_ms / 1e3);
+	jsonw_str(w, "state", probe_state_name(v->state));
 	if (v->state != PROBE_STATE_PENDING)
-		add_time(p, "since", v->state_since);
-	cJSON_AddNumberToObject(p, "runs", (double)v->runs);
-	cJSON_AddNumberToObject(p, "failures", (double)v->failures);
-	cJSON_AddNumberToObject(p, "consecutive_failures",
-	    (double)v->consecutive_failures);
-	cJSON_AddNumberToObject(p, "consecutive_successes",
-	    (double)v->consecutive_successes);
-	cJSON_AddNumberToObject(p, "skipped_in_flight", (double)v->skipped);
-	cJSON_AddNumberToObject(p, "missed_slots", (double)v->missed);
-	cJSON_AddNumberToObject(p, "start_failures",
-	    (double)v->start_failures);
-	cJSON_AddBoolToObject(p, "running", v->running);
-	cJSON_AddNumberToObject(p, "start_lateness_ms",
-	    (double)v->last_lateness_us / 1e3);
-	cJSON_AddNumberToObject(p, "start_lateness_max_ms",
+		jsonw_time(w, "since", v->state_since);
+	jsonw_int(w, "runs", (int64_t)v->runs);
+	jsonw_int(w, "failures", (int64_t)v->failures);
+	jsonw_int(w, "consecutive_failures", (int64_t)v->consecutive_failures);
+	jsonw_int(w, "consecutive_successes",
+	    (int64_t)v->consecutive_successes);
+	jsonw_int(w, "skipped_in_flight", (int64_t)v->skipped);
+	jsonw_int(w, "missed_slots", (int64_t)v->missed);
+	jsonw_int(w, "start_failures", (int64_t)v->start_failures);
+	jsonw_bool(w, "running", v->running);
+	jsonw_num(w, "start_lateness_ms", (double)v->last_lateness_us / 1e3);
+	jsonw_num(w, "start_lateness_max_ms",
 	    (double)v->max_lateness_us / 1e3);
 	if (r == NULL) {
-		cJSON_AddNullToObject(p, "last_run");
-		return p;
+		jsonw_null(w, "last_run");
+		jsonw_end(w);
+		return;
 	}
-	lr = cJSON_AddObjectToObject(p, "last_run");
-	add_time(lr, "time", r->started);
-	cJSON_AddStringToObject(lr, "result", r->up ? "up" : "down");
+	jsonw_obj(w, "last_run");
+	jsonw_time(w, "time", r->started);
+	jsonw_str(w, "result", r->up ? "up" : "down");
 	if (!r->up) {
-		cJSON_AddStringToObject(lr, "fail", probe_fail_name(r->fail));
-		cJSON_AddStringToObject(lr, "reason", r->reason);
+		jsonw_str(w, "fail", probe_fail_name(r->fail));
+		jsonw_str(w, "reason", r->reason);
 	}
-	cJSON_AddNumberToObject(lr, "duration_ms", r->duration_ms);
+	jsonw_num(w, "duration_ms", r->duration_ms);
 	if (r->notes[0] != '\0')
-		cJSON_AddStringToObject(lr, "notes", r->notes);
-	mt = cJSON_AddObjectToObject(lr, "metrics");
+		jsonw_str(w, "notes", r->notes);
+	jsonw_obj(w, "metrics");
 	for (size_t i = 0; i < r->nmetrics; i++)
-		cJSON_AddNumberToObject(mt, r->metrics[i].name,
-		    r->metrics[i].value);
-	return p;
+		jsonw_num(w, r->metrics[i].name, r->metrics[i].value);
+	jsonw_end(w);
+	jsonw_end(w);
+	jsonw_end(w);
 }
 
 static void
-add_level(cJSON *o, const char *key, const struct rule_level *l)
+level_write(struct jsonw *w, const char *key, const struct rule_level *l)
 {
 	if (l->set)
-		cJSON_AddNumberToObject(o, key, l->threshold);
+		jsonw_num(w, key, l->threshold);
 }
 
-static cJSON *
-rule_json(const struct rule_view *v, const struct silences *sl, int64_t now)
+static void
+baseline_write(struct jsonw *w, const struct rule_view *v)
 {
 	const struct rule_cfg *rc = v->cfg;
 	const struct rule_status *st = v->st;
-	cJSON *r = cJSON_CreateObject(), *t, *h;
+
+	jsonw_obj(w, "baseline");
+	if (v->has_baseline) {
+		jsonw_num(w, "value", v->baseline);
+		if (v->baseline_at != 0)
+			jsonw_time(w, "saved", v->baseline_at);
+		if (st->known && v->baseline != 0)
+			jsonw_num(w, "delta_pct",
+			    (st->value - v->baseline) / v->baseline * 100.0);
+	} else {
+		jsonw_null(w, "value");
+	}
+	if (rc->def.warn.base_factor > 0)
+		jsonw_num(w, "warn_factor", rc->def.warn.base_factor);
+	if (rc->def.crit.base_factor > 0)
+		jsonw_num(w, "crit_factor", rc->def.crit.base_factor);
+	jsonw_end(w);
+}
+
+static void
+rule_write(struct jsonw *w, const struct rule_view *v,
+    const struct silences *sl, int64_t now)
+{
+	const struct rule_cfg *rc = v->cfg;
+	const struct rule_status *st = v->st;
 	const struct silence *x;
 	struct rule_transition tr;
 
-	cJSON_AddStringToObject(r, "name", rc->name);
-	cJSON_AddStringToObject(r, "state", v->state);
+	jsonw_obj(w, NULL);
+	jsonw_str(w, "name", rc->name);
+	jsonw_str(w, "state", v->state);
 	if (st->state == RULE_FIRING || st->state == RULE_PENDING)
-		cJSON_AddStringToObject(r, "severity", rule_sev_name(st->sev));
+		jsonw_str(w, "severity", rule_sev_name(st->sev));
 	if (st->evaluated != 0)
-		add_time(r, "since", st->since);
+		jsonw_time(w, "since", st->since);
 	/* When value was taken: a deploy check measured then agrees. */
 	if (st->evaluated != 0)
-		add_time(r, "evaluated", st->evaluated);
+		jsonw_time(w, "evaluated", st->evaluated);
 	if (st->known)
-		cJSON_AddNumberToObject(r, "value", st->value);
+		jsonw_num(w, "value", st->value);
 	else
-		cJSON_AddNullToObject(r, "value");
+		jsonw_null(w, "value");
 	if (rc->unit != NULL)
-		cJSON_AddStringToObject(r, "unit", rc->unit);
-	cJSON_AddStringToObject(r, "summary", v->summary);
-	cJSON_AddStringToObject(r, "explain", v->explain);
+		jsonw_str(w, "unit", rc->unit);
+	jsonw_str(w, "summary", v->summary);
+	jsonw_str(w, "explain", v->explain);
 	if (!st->known && st->evaluated != 0) {
-		cJSON_AddStringToObject(r, "reason", st->why);
+		jsonw_str(w, "reason", st->why);
 		/* Too little data to judge, not a failure to measure. */
-		cJSON_AddBoolToObject(r, "insufficient_data", st->quiet);
+		jsonw_bool(w, "insufficient_data", st->quiet);
 	}
 	if (rc->metric != NULL) {
-		cJSON_AddStringToObject(r, "metric", rc->metric);
+		jsonw_str(w, "metric", rc->metric);
 	} else {
-		cJSON *q = cJSON_AddObjectToObject(r, "ratio");
-
-		cJSON_AddStringToObject(q, "numerator", rc->numerator);
-		cJSON_AddStringToObject(q, "denominator", rc->denominator);
-		cJSON_AddNumberToObject(q, "scale", rc->scale);
+		jsonw_obj(w, "ratio");
+		jsonw_str(w, "numerator", rc->numerator);
+		jsonw_str(w, "denominator", rc->denominator);
+		jsonw_num(w, "scale", rc->scale);
+		jsonw_end(w);
 	}
-	cJSON_AddStringToObject(r, "aggregate", agg_name(rc->agg));
-	cJSON_AddNumberToObject(r, "window_s", (double)rc->window_ms / 1e3);
-	t = cJSON_AddObjectToObject(r, "thresholds");
-	cJSON_AddStringToObject(t, "op", rule_op_text(rc->def.op));
-	add_level(t, "warn", &rc->def.warn);
-	add_level(t, "crit", &rc->def.crit);
+	jsonw_str(w, "aggregate", agg_name(rc->agg));
+	jsonw_num(w, "window_s", (double)rc->window_ms / 1e3);
+	jsonw_obj(w, "thresholds");
+	jsonw_str(w, "op", rule_op_text(rc->def.op));
+	level_write(w, "warn", &rc->def.warn);
+	level_write(w, "crit", &rc->def.crit);
 	if (rc->def.warn.has_clear)
-		cJSON_AddNumberToObject(t, "clear_warn", rc->def.warn.clear);
+		jsonw_num(w, "clear_warn", rc->def.warn.clear);
 	if (rc->def.crit.has_clear)
-		cJSON_AddNumberToObject(t, "clear_crit", rc->def.crit.clear);
+		jsonw_num(w, "clear_crit", rc->def.crit.clear);
 	if (st->evaluated != 0)
-		cJSON_AddNumberToObject(t, "in_force", st->threshold);
-	cJSON_AddNumberToObject(r, "for_s", (double)rc->def.for_ms / 1e3);
+		jsonw_num(w, "in_force", st->threshold);
+	jsonw_end(w);
+	jsonw_num(w, "for_s", (double)rc->def.for_ms / 1e3);
 	if (st->state == RULE_PENDING)
-		cJSON_AddNumberToObject(r, "pending_held_s",
+		jsonw_num(w, "pending_held_s",
 		    (double)(now - st->cond_since) / 1e3);
 	if (rc->def.keep_firing_ms > 0)
-		cJSON_AddNumberToObject(r, "keep_firing_for_s",
+		jsonw_num(w, "keep_firing_for_s",
 		    (double)rc->def.keep_firing_ms / 1e3);
 	if (v->data_age_ms >= 0)
-		cJSON_AddNumberToObject(r, "data_age_s",
-		    (double)v->data_age_ms / 1e3);
+		jsonw_num(w, "data_age_s", (double)v->data_age_ms / 1e3);
 	if (rc->window_ms > 0)
-		cJSON_AddNumberToObject(r, "samples", (double)v->samples);
+		jsonw_int(w, "samples", (int64_t)v->samples);
 	if (v->probe_error != NULL)
-		cJSON_AddStringToObject(r, "probe_error", v->probe_error);
+		jsonw_str(w, "probe_error", v->probe_error);
 	if (st->suppressed)
-		cJSON_AddStringToObject(r, "suppressed_by", st->suppressed_by);
+		jsonw_str(w, "suppressed_by", st->suppressed_by);
 	/* Its notifications are held; the state above is still the truth. */
-	if ((x = silences_match(sl, rc, now)) != NULL)
-		cJSON_AddItemToObject(r, "silenced_by", silence_json(x, now));
+	if ((x = silences_match(sl, rc, now)) != NULL) {
+		cJSON *sj = silence_json(x, now);
+
+		jsonw_tree(w, "silenced_by", sj);
+		cJSON_Delete(sj);
+	}
 	if (rc->depends_on != NULL)
-		cJSON_AddStringToObject(r, "depends_on", rc->depends_on);
-	cJSON_AddBoolToObject(r, "flapping", st->flapping);
+		jsonw_str(w, "depends_on", rc->depends_on);
+	jsonw_bool(w, "flapping", st->flapping);
 	if (rc->def.warn.base_factor > 0 || rc->def.crit.base_factor > 0 ||
-	    v->has_baseline) {
-		cJSON *b = cJSON_AddObjectToObject(r, "baseline");
-
-		if (v->has_baseline) {
-			cJSON_AddNumberToObject(b, "value", v->baseline);
-			if (v->baseline_at != 0)
-				add_time(b, "saved", v->baseline_at);
-			if (st->known && v->baseline != 0)
-				cJSON_AddNumberToObject(b, "delta_pct",
-				    (st->value - v->baseline) /
-				    v->baseline * 100.0);
-		} else {
-			cJSON_AddNullToObject(b, "value");
-		}
-		if (rc->def.warn.base_factor > 0)
-			cJSON_AddNumberToObject(b, "warn_factor",
-			    rc->def.warn.base_factor);
-		if (rc->def.crit.base_factor > 0)
-			cJSON_AddNumberToObject(b, "crit_factor",
-			    rc->def.crit.base_factor);
-	}
+	    v->has_baseline)
+		baseline_write(w, v);
 	if (rc->nlabels > 0) {
-		cJSON *l = cJSON_AddObjectToObject(r, "labels");
-
+		jsonw_obj(w, "labels");
 		for (size_t i = 0; i < rc->nlabels; i++)
-			cJSON_AddStringToObject(l, rc->labels[i].key,
-			    rc->labels[i].value);
+			jsonw_str(w, rc->labels[i].key, rc->labels[i].value);
+		jsonw_end(w);
 	}
-	cJSON_AddBoolToObject(r, "implicit", rc->implicit);
-	h = cJSON_AddArrayToObject(r, "history");
+	jsonw_bool(w, "implicit", rc->implicit);
+	jsonw_arr(w, "history");
 	for (unsigned i = 0; rule_history(st, i, &tr); i++) {
-		cJSON *e = cJSON_CreateObject();
-
-		add_time(e, "time", tr.t);
-		cJSON_AddStringToObject(e, "from", rule_state_name(tr.from));
-		cJSON_AddStringToObject(e, "to", rule_state_name(tr.to));
+		jsonw_obj(w, NULL);
+		jsonw_time(w, "time", tr.t);
+		jsonw_str(w, "from", rule_state_name(tr.from));
+		jsonw_str(w, "to", rule_state_name(tr.to));
 		if (tr.sev != SEV_NONE)
-			cJSON_AddStringToObject(e, "severity",
-			    rule_sev_name(tr.sev));
-		cJSON_AddItemToArray(h, e);
+			jsonw_str(w, "severity", rule_sev_name(tr.sev));
+		jsonw_end(w);
 	}
-	return r;
+	jsonw_end(w);
+	jsonw_end(w);
 }
 
-cJSON *
-status_doc(const struct monitor *m)
+void
+status_write(const struct monitor *m, struct jsonw *w)
 {
 	const struct config *cfg = monitor_config(m);
 	const struct store *st = monitor_store(m);
 	const struct ruleset *rs = monitor_rules(m);
-	cJSON *o = cJSON_CreateObject(), *d, *c, *s, *a, *probes, *rules;
 	struct ruleset_counts counts;
 	struct monitor_info info;
 	struct probe_view v;
 	struct rule_view rv;
 	struct health h;
 	int64_t now = clock_wall_ms();
+	cJSON *sl;
 	char why[256];
 
 	monitor_info(m, &info);
 	health_eval(m, &h);
-	cJSON_AddStringToObject(o, "status", h.status);
+	jsonw_str(w, "status", h.status);
 	if (h.output[0] != '\0')
-		cJSON_AddStringToObject(o, "output", h.output);
-	d = cJSON_AddObjectToObject(o, "vigild");
-	cJSON_AddStringToObject(d, "version", VIGIL_VERSION);
-	cJSON_AddNumberToObject(d, "pid", (double)getpid());
-	add_time(d, "started", info.started);
-	cJSON_AddNumberToObject(d, "uptime_s",
-	    (double)(now - info.started) / 1e3);
-	add_time(d, "now", now);
-	cJSON_AddBoolToObject(d, "degraded",
-	    monitor_degraded(m, why, sizeof(why)));
-	cJSON_AddNumberToObject(d, "loop_lag_ms",
-	    (double)monitor_loop_lag_ms(m));
-	c = cJSON_AddObjectToObject(d, "config");
-	cJSON_AddStringToObject(c, "path", cfg->path);
-	add_time(c, "loaded", info.loaded);
-	cJSON_AddNumberToObject(c, "reloads", (double)info.reloads);
-	s = cJSON_AddObjectToObject(d, "store");
-	cJSON_AddNumberToObject(s, "series", (double)store_count(st));
-	cJSON_AddNumberToObject(s, "bytes", (double)store_bytes(st));
+		jsonw_str(w, "output", h.output);
+	jsonw_obj(w, "vigild");
+	jsonw_str(w, "version", VIGIL_VERSION);
+	jsonw_int(w, "pid", (int64_t)getpid());
+	jsonw_time(w, "started", info.started);
+	jsonw_num(w, "uptime_s", (double)(now - info.started) / 1e3);
+	jsonw_time(w, "now", now);
+	jsonw_bool(w, "degraded", monitor_degraded(m, why, sizeof(why)));
+	jsonw_num(w, "loop_lag_ms", (double)monitor_loop_lag_ms(m));
+	jsonw_obj(w, "config");
+	jsonw_str(w, "path", cfg->path);
+	jsonw_time(w, "loaded", info.loaded);
+	jsonw_int(w, "reloads", (int64_t)info.reloads);
+	jsonw_end(w);
+	jsonw_obj(w, "store");
+	jsonw_int(w, "series", (int64_t)store_count(st));
+	jsonw_int(w, "bytes", (int64_t)store_bytes(st));
+	jsonw_end(w);
+	jsonw_end(w);
 	ruleset_counts(rs, &counts);
-	a = cJSON_AddObjectToObject(o, "alerts");
-	cJSON_AddNumberToObject(a, "critical", counts.critical);
-	cJSON_AddNumberToObject(a, "warning", counts.warning);
-	cJSON_AddNumberToObject(a, "pending", counts.pending);
-	cJSON_AddNumberToObject(a, "unknown", counts.unknown);
-	cJSON_AddNumberToObject(a, "suppressed", counts.suppressed);
-	probes = cJSON_AddArrayToObject(o, "probes");
+	jsonw_obj(w, "alerts");
+	jsonw_int(w, "critical", counts.critical);
+	jsonw_int(w, "warning", counts.warning);
+	jsonw_int(w, "pending", counts.pending);
+	jsonw_int(w, "unknown", counts.unknown);
+	jsonw_int(w, "suppressed", counts.suppressed);
+	jsonw_end(w);
+	jsonw_arr(w, "probes");
 	for (size_t i = 0; monitor_probe_view(m, i, &v); i++)
-		cJSON_AddItemToArray(probes, probe_json(&v));
-	rules = cJSON_AddArrayToObject(o, "rules");
+		probe_write(w, &v);
+	jsonw_end(w);
+	jsonw_arr(w, "rules");
 	for (size_t i = 0; ruleset_view(rs, i, now, &rv); i++)
-		cJSON_AddItemToArray(rules, rule_json(&rv,
-		    monitor_silences(m), now));
-	cJSON_AddItemToObject(o, "silences", alerts_silences_json(m, now));
-	return o;
-}
-
-char *
-status_json(const struct monitor *m)
-{
-	cJSON *o = status_doc(m);
-	char *out = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
-
-	cJSON_Delete(o);
-	return out;
+		rule_write(w, &rv, monitor_silences(m), now);
+	jsonw_end(w);
+	sl = alerts_silences_json(m, now);
+	jsonw_tree(w, "silences", sl);
+	cJSON_Delete(sl);
 }

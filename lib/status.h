@@ -3,15 +3,19 @@
  * vigilctl. It explains rather than lists: every probe's last run and
  * reason, and every rule's state, value, threshold, since-when, pending
  * progress, data age, suppression and why it is -- or is not -- firing.
+ * Streamed with jsonw: at thousands of probes it is megabytes, and a cJSON
+ * tree of it cost more than the polling it describes.
  */
 #ifndef VIGIL_STATUS_H
 #define VIGIL_STATUS_H
 
+struct jsonw;
 struct monitor;
 
-/* The JSON document (malloc'd), or NULL when out of memory. */
-char *status_json(const struct monitor *m);
-/* The same as a tree, for callers that add what the monitor does not own. */
-struct cJSON *status_doc(const struct monitor *m);
+/*
+ * The document's members, written into the object w has open, so that
+ * the caller can add what the monitor does not own before closing it.
+ */
+void status_write(const struct monitor *m, struct jsonw *w);
 
 #endif

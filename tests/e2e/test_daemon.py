@@ -1,12 +1,17 @@
 """vigild end to end: health verdicts, failure reasons, isolation of a hung
 target, reload and stop, against the real binary and simulator."""
+import gzip
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
+import urllib.request
 
-from harness import E2E, ROOT, TIMING, VIGILD, http, http_probe, wait_for
+from harness import BUILD, E2E, ROOT, TIMING, VIGILD, http, http_probe, wait_for
+
+VIGILCTL = os.path.join(BUILD, "vigilctl")
 
 
 def advanced_probe(sim, **kw):
@@ -122,6 +127,73 @@ class Health(E2E):
         s, _, _ = v.get("/status", method="POST", body=b"x" * (200 * 1024))
         self.assertEqual(s, 413)
         self.assertEqual(v.get("/health")[0], 200)
+
+
+class StatusAnswer(E2E):
+    """/status is rendered once for its readers for a moment, never past a
+    change of state, and gzipped for clients that accept it."""
+
+    def renders(self, v):
+        for line in v.get("/metrics")[2].decode().splitlines():
+            if line.startswith("vigil_http_status_renders_total "):
+                return float(line.split()[1])
+        self.fail("no vigil_http_status_renders_total")
+
+    def test_readers_share_a_rendering_but_never_miss_a_change(self):
+        sim = self.sim()
+        v = self.vigild({"probes": [health_probe(sim, interval="200ms")]})
+        wait_for(lambda: v.get("/health")[0] == 200, 10, what="pass")
+        r0 = self.renders(v)
+        docs = [v.status() for _ in range(40)]
+        # 40 readers in well under a second: a few renderings, not 40.
+        self.assertLess(self.renders(v) - r0, 20)
+        self.assertTrue(all(d["probes"][0]["name"] == "app_health" for d in docs))
+        # Readers hammering /status keep a rendering warm; a rule that
+        # fires shows in the next answer all the same.
+        stop = threading.Event()
+
+        def hammer():
+            while not stop.is_set():
+                v.get("/status")
+        t = threading.Thread(target=hammer)
+        t.start()
+        try:
+            sim.scenario("down")
+            wait_for(lambda: v.get("/health")[0] == 503, 5, step=0.01, what="503")
+            self.assertEqual(v.rule("app_health_down")["state"], "firing")
+        finally:
+            stop.set()
+            t.join()
+        # Still fresh within the moment: vigild.now moves on.
+        n0 = v.status()["vigild"]["now"]
+        wait_for(lambda: v.status()["vigild"]["now"] != n0, 2, what="a newer rendering")
+
+    def test_gzip_for_clients_that_accept_it(self):
+        sim = self.sim()
+        v = self.vigild({"probes": [health_probe(sim), advanced_probe(sim)]})
+        wait_for(lambda: v.probe("app_advanced")["last_run"] is not None, 10, what="a run")
+        req = urllib.request.Request(v.base + "/status",
+                                     headers={"Accept-Encoding": "br, gzip;q=0.5"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            self.assertEqual(r.headers["Content-Encoding"], "gzip")
+            self.assertEqual(r.headers["Vary"], "Accept-Encoding")
+            self.assertEqual(r.headers["Content-Type"], "application/json")
+            raw = r.read()
+        self.assertEqual(raw[:2], b"\x1f\x8b")
+        doc = json.loads(gzip.decompress(raw))
+        self.assertEqual([p["name"] for p in doc["probes"]], ["app_health", "app_advanced"])
+        # Refused with q=0, or not offered: plain JSON.
+        for ae in ("gzip;q=0", None):
+            h = {"Accept-Encoding": ae} if ae else {}
+            req = urllib.request.Request(v.base + "/status", headers=h)
+            with urllib.request.urlopen(req, timeout=5) as r:
+                self.assertIsNone(r.headers["Content-Encoding"])
+                self.assertEqual(json.loads(r.read())["probes"][0]["name"], "app_health")
+        # vigilctl asks for it and reads it.
+        out = subprocess.run([VIGILCTL, "--url", v.base, "status"],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("app_advanced", out.stdout)
 
 
 class Failures(E2E):

@@ -10,6 +10,7 @@
 	X(jsonc) \
 	X(jsonptr) \
 	X(jsonw) \
+	X(gzip) \
 	X(config) \
 	X(pg) \
 	X(sentry) \
