@@ -173,6 +173,12 @@ evcurl_remove(struct evcurl *ec, struct evcurl_xfer *x)
 	curl_multi_remove_handle(ec->multi, x->easy);
 }
 
+void
+evcurl_set_max_idle(struct evcurl *ec, long n)
+{
+	curl_multi_setopt(ec->multi, CURLMOPT_MAXCONNECTS, n);
+}
+
 int
 evcurl_running(const struct evcurl *ec)
 {

@@ -34,6 +34,14 @@ int evcurl_add(struct evcurl *ec, struct evcurl_xfer *x);
 /* Cancels a running transfer; its callback is not called. */
 void evcurl_remove(struct evcurl *ec, struct evcurl_xfer *x);
 
+/*
+ * How many idle connections to keep for reuse (0: libcurl's default).
+ * libcurl's default keeps four per transfer in flight: polling a thousand
+ * targets one after another, it kept four and closed the rest, and most
+ * probes paid for a new connection.
+ */
+void evcurl_set_max_idle(struct evcurl *ec, long n);
+
 /* Transfers running now. */
 int evcurl_running(const struct evcurl *ec);
 

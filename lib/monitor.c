@@ -1,5 +1,6 @@
 #include "monitor.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,7 @@ struct monitor {
 	int64_t last_start_failure;	/* Unix ms, 0: never */
 	bool start_held;		/* that was the descriptor bound */
 	unsigned inflight, max_inflight;	/* probe runs */
+	long max_idle;			/* idle connections kept for reuse */
 	unsigned long long nofile;	/* RLIMIT_NOFILE, 0: unlimited */
 	int64_t started, loaded;
 	uint64_t reloads;
@@ -390,18 +392,27 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
 }
 
-/* How many probe runs the descriptor limit leaves room for at once. */
+/*
+ * How the descriptor limit is shared: FDS_RESERVED for vigild itself,
+ * a quarter of the rest for idle connections kept for reuse, the others
+ * for probe runs in flight.
+ */
 static void
 fit_runs(struct monitor *m)
 {
 	struct rlimit rl;
-	rlim_t room;
+	rlim_t room, idle;
 
+	m->max_inflight = UINT_MAX;
+	m->max_idle = 0;	/* libcurl's default */
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return;
 	m->nofile = (unsigned long long)rl.rlim_cur;
 	room = rl.rlim_cur > FDS_RESERVED * 2 ? rl.rlim_cur - FDS_RESERVED :
 	    rl.rlim_cur / 2;
+	idle = room / 4 > 0 ? room / 4 : 1;
+	m->max_idle = idle < LONG_MAX ? (long)idle : LONG_MAX;
+	room -= room / 4;
 	m->max_inflight = room / FDS_PER_RUN > 0 ? (unsigned)(room /
 	    FDS_PER_RUN) : 1;
 }
@@ -423,6 +434,8 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->env.base = base;
 	m->env.focus = &m->focus;
 	m->env.curl = evcurl_new(base);
+	if (m->env.curl != NULL)
+		evcurl_set_max_idle(m->env.curl, m->max_idle);
 	/*
 	 * Name lookups for probes whose library would block in getaddrinfo
 	 * (libpq). Without it such probes report that they cannot resolve.
