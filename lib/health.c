@@ -61,7 +61,8 @@ health_eval(const struct monitor *m, struct health *h)
 	 * rendered only when it goes into the output, so /health costs
 	 * little with thousands of quiet rules (bench/PROFILE.md).
 	 */
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0, more = 1; pass < 2 && more; pass++) {
+		more = 0;
 		for (size_t i = 0; i < ruleset_count(rs); i++) {
 			const struct rule_status *st = ruleset_status(rs, i);
 			bool crit = st->state == RULE_FIRING &&
@@ -69,9 +70,13 @@ health_eval(const struct monitor *m, struct health *h)
 			char line[400 + sizeof(note)];
 
 			/* Criticals in pass 0, the rest in pass 1: each once. */
-			if (crit != (pass == 0) || (st->state != RULE_FIRING &&
-			    (st->state != RULE_UNKNOWN || st->suppressed)))
+			if (st->state != RULE_FIRING &&
+			    (st->state != RULE_UNKNOWN || st->suppressed))
 				continue;
+			if (crit != (pass == 0)) {
+				more = 1;	/* pass 1 has work */
+				continue;
+			}
 			ruleset_view(rs, i, now, &v);
 			if (st->state == RULE_FIRING) {
 				if (crit)
@@ -104,7 +109,7 @@ health_eval(const struct monitor *m, struct health *h)
 }
 
 char *
-health_json(const struct monitor *m)
+health_json(const struct monitor *m, struct health *out)
 {
 	const struct ruleset *rs = monitor_rules(m);
 	cJSON *o = cJSON_CreateObject(), *checks;
@@ -114,6 +119,7 @@ health_json(const struct monitor *m)
 	char *s;
 
 	health_eval(m, &h);
+	*out = h;
 	cJSON_AddStringToObject(o, "status", h.status);
 	cJSON_AddStringToObject(o, "version", VIGIL_VERSION);
 	cJSON_AddStringToObject(o, "serviceId", "vigild");

@@ -30,7 +30,10 @@ struct health {
 };
 
 void health_eval(const struct monitor *m, struct health *h);
-/* The application/health+json document (malloc'd), or NULL. */
-char *health_json(const struct monitor *m);
+/*
+ * The application/health+json document (malloc'd), or NULL; *h gets the
+ * verdict it was made from (one walk of the rules, not two).
+ */
+char *health_json(const struct monitor *m, struct health *h);
 
 #endif
