@@ -194,13 +194,13 @@ r_health(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
 	struct health h;
+	char *body = health_json(a->m, &h);
 
 	(void)rq;
 	(void)arg;
-	health_eval(a->m, &h);
 	return api_send(c, strcmp(h.status, "fail") == 0 ?
 	    MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
-	    "application/health+json", health_json(a->m), NULL);
+	    "application/health+json", body, NULL);
 }
 
 /*
@@ -329,7 +329,8 @@ status_render(struct api *a, bool gz)
 /*
  * /status is megabytes at thousands of probes, and rendering it runs on
  * the loop that polls them. So one rendering serves every reader for up
- * to API_STATUS_MAX_AGE_MS (its vigild.now says when it was made), and
+ * to API_STATUS_MAX_AGE_MS, or ten times as long as it took to render
+ * when that is longer (its vigild.now says when it was made), and
  * sooner a new one once a rule changes state, the configuration is
  * reloaded, a request changes something or a poll feeds an open release
  * window (a release engineer compares /status with /deploys). A script
@@ -352,13 +353,17 @@ r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	(void)arg;
 	status_key(a, key);
 	if (sc->r == NULL || memcmp(key, sc->key, sizeof(key)) != 0 ||
-	    now - sc->at >= (int64_t)API_STATUS_MAX_AGE_MS * 1000) {
+	    now - sc->at >= sc->ttl) {
 		if (sc->r != NULL)
 			MHD_destroy_response(sc->r);
 		if ((sc->r = status_render(a, gz)) == NULL)
 			return api_send(c, MHD_HTTP_OK, "application/json",
 			    NULL, NULL);
 		sc->at = now;
+		/* Readers never take more than a tenth of the loop. */
+		sc->ttl = (clock_mono_us() - now) * 10;
+		if (sc->ttl < (int64_t)API_STATUS_MAX_AGE_MS * 1000)
+			sc->ttl = (int64_t)API_STATUS_MAX_AGE_MS * 1000;
 		memcpy(sc->key, key, sizeof(key));
 		a->renders++;
 	}

@@ -40,7 +40,7 @@ struct api {
 	 */
 	struct status_cache {
 		struct MHD_Response *r;
-		int64_t at;		/* monotonic µs */
+		int64_t at, ttl;	/* monotonic µs; how long it serves */
 		uint64_t key[API_STATUS_KEY];
 	} status[2];
 	uint64_t renders;
