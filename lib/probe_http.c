@@ -42,7 +42,12 @@ http_write(char *data, size_t size, size_t nmemb, void *arg)
 		return 0;
 	}
 	if (h->len + n + 1 > h->alloc) {
-		size_t a = h->alloc == 0 ? 16384 : h->alloc;
+		/*
+		 * Small first: the buffer lives as long as the probe, and
+		 * health answers are mostly a few hundred bytes. At 16 KiB
+		 * it was half of vigild's heap at a thousand probes.
+		 */
+		size_t a = h->alloc == 0 ? 1024 : h->alloc;
 		char *b;
 
 		while (a < h->len + n + 1)
