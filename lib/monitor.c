@@ -57,6 +57,7 @@ struct probe_rt {
 
 struct monitor {
 	struct event_base *base;
+	struct sched *sched;		/* the probes' schedules */
 	struct probe_env env;
 	struct release_focus focus;	/* env.focus points here */
 	struct config *cfg;
@@ -298,7 +299,7 @@ rt_new(struct monitor *m, const struct probe_cfg *pc, int64_t first_due)
 	rt->state = PROBE_STATE_PENDING;
 	probe_result_init(&rt->last);
 	rt->probe = probe_new(pc, &m->env);
-	rt->job = sched_job_new(m->base, pc->interval_ms * 1000, first_due,
+	rt->job = sched_job_new(m->sched, pc->interval_ms * 1000, first_due,
 	    rt_slot, rt);
 	if (rt->probe == NULL || rt->job == NULL) {
 		rt_free(rt);
@@ -447,8 +448,10 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->rules = ruleset_new(cfg, NULL);
 	m->silences = silences_new();
 	m->tick = evtimer_new(base, on_tick, m);
-	if (m->env.curl == NULL || m->store == NULL || m->facts == NULL ||
-	    m->rules == NULL || m->silences == NULL || m->tick == NULL) {
+	m->sched = sched_new(base);
+	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
+	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
+	    m->tick == NULL) {
 		snprintf(err, errlen, "out of memory");
 		monitor_free(m);
 		return NULL;
@@ -477,6 +480,8 @@ monitor_free(struct monitor *m)
 {
 	if (m == NULL)
 		return;
+	/* First: freeing jobs one by one would search the heap for each. */
+	sched_free(m->sched);
 	for (size_t i = 0; i < m->nrts; i++)
 		rt_free(m->rts[i]);
 	free(m->rts);

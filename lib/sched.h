@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct sched;
 struct sched_job;
 
 /*
@@ -35,10 +36,18 @@ int64_t sched_next_due(int64_t due, int64_t interval, int64_t now,
     uint64_t *missed);
 
 /*
- * Creates a job whose first slot is at first_due (monotonic µs; a time in
- * the past fires at once). Returns NULL on allocation failure.
+ * The jobs of one event loop, under one timer. Freeing it stops its jobs
+ * (they are still the owners' to free).
  */
-struct sched_job *sched_job_new(struct event_base *base, int64_t interval,
+struct sched *sched_new(struct event_base *base);
+void sched_free(struct sched *s);
+
+/*
+ * Creates a job whose first slot is at first_due (monotonic µs; a time in
+ * the past fires at once). Returns NULL on allocation failure. Jobs due
+ * at the same time fire in one wake-up of the loop.
+ */
+struct sched_job *sched_job_new(struct sched *s, int64_t interval,
     int64_t first_due, sched_fn fn, void *arg);
 
 /*

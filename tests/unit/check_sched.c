@@ -79,18 +79,21 @@ START_TEST(test_loop_slots_do_not_drift)
 {
 	struct run_log rl = { .want = 8, .sleep_us = 12000 };
 	struct sched_job *job;
+	struct sched *sc;
 	int64_t first;
 
 	rl.base = event_base_new();
+	sc = sched_new(rl.base);
 	first = sched_now() + 5000;
 	/* A 12 ms callback on a 20 ms interval: slots stay first + k*20ms. */
-	job = sched_job_new(rl.base, 20000, first, on_slot, &rl);
+	job = sched_job_new(sc, 20000, first, on_slot, &rl);
 	ck_assert_ptr_nonnull(job);
 	event_base_dispatch(rl.base);
 	ck_assert_int_eq(rl.n, 8);
 	for (int k = 0; k < rl.n; k++)
 		ck_assert_int_eq(rl.dues[k], first + (int64_t)k * 20000);
 	sched_job_free(job);
+	sched_free(sc);
 	event_base_free(rl.base);
 }
 END_TEST
@@ -109,12 +112,14 @@ START_TEST(test_loop_busy_skips)
 	struct timeval tv = { 0, 130000 };
 	struct sched_job *job;
 	struct event *stop;
+	struct sched *sc;
 
 	rl.base = event_base_new();
+	sc = sched_new(rl.base);
 	stop = evtimer_new(rl.base, stop_loop, rl.base);
 	evtimer_add(stop, &tv);
 	/* Runs twice, then stays busy: the remaining slots are skipped. */
-	job = sched_job_new(rl.base, 20000, sched_now(), on_slot, &rl);
+	job = sched_job_new(sc, 20000, sched_now(), on_slot, &rl);
 	event_base_dispatch(rl.base);
 	ck_assert_int_eq(rl.n, 2);
 	/* ~130 ms at 20 ms: slots 0..6; 0 and 1 ran, 2..6 were skipped. */
@@ -127,6 +132,7 @@ START_TEST(test_loop_busy_skips)
 	ck_assert_int_eq(rl.n, 3);
 	ck_assert_int_eq((rl.dues[2] - rl.dues[0]) % 20000, 0);
 	sched_job_free(job);
+	sched_free(sc);
 	event_free(stop);
 	event_base_free(rl.base);
 }
@@ -135,9 +141,10 @@ END_TEST
 START_TEST(test_set_interval)
 {
 	struct event_base *base = event_base_new();
+	struct sched *sc = sched_new(base);
 	struct run_log rl = { .base = base };
 	int64_t now = sched_now();
-	struct sched_job *job = sched_job_new(base, 1000000, now + 1000000,
+	struct sched_job *job = sched_job_new(sc, 1000000, now + 1000000,
 	    on_slot, &rl);
 
 	ck_assert_int_eq(sched_job_next_due(job), now + 1000000);
@@ -147,7 +154,83 @@ START_TEST(test_set_interval)
 	ck_assert_int_eq(sched_job_interval(job), 250000);
 	sched_job_free(job);
 	sched_job_free(NULL);
+	sched_free(sc);
+	sched_free(NULL);
 	event_base_free(base);
+}
+END_TEST
+
+/* Many jobs: each fires on its own slots, earliest first, and a callback
+ * may free other jobs or itself. */
+#define NJOBS 200
+
+struct many {
+	struct event_base *base;
+	struct sched_job *jobs[NJOBS];
+	int64_t first[NJOBS];
+	int fired[NJOBS];
+	int64_t last_due;
+	int total, order_errors, due_errors;
+};
+
+static void
+on_many(struct sched_job *job, int64_t due, int64_t now, void *arg)
+{
+	struct many *mm = arg;
+	int i = 0;
+
+	(void)now;
+	while (mm->jobs[i] != job)
+		i++;
+	if (due < mm->last_due)
+		mm->order_errors++;
+	mm->last_due = due;
+	if ((due - mm->first[i]) % 10000 != 0)
+		mm->due_errors++;
+	mm->fired[i]++;
+	mm->total++;
+	/* Job 7 frees job 8 and itself; job 9 retimes itself. */
+	if (i == 7 && mm->jobs[8] != NULL) {
+		sched_job_free(mm->jobs[8]);
+		mm->jobs[8] = NULL;
+	}
+	if (i == 9)
+		sched_job_set_interval(job, 20000);
+	if (mm->total >= 1200)
+		event_base_loopbreak(mm->base);
+}
+
+START_TEST(test_many_jobs_in_order)
+{
+	struct many mm = { 0 };
+	struct sched *sc;
+	int64_t now = sched_now();
+
+	mm.base = event_base_new();
+	sc = sched_new(mm.base);
+	/* First slots on a 1 ms grid in scrambled order, 10 ms apart. */
+	for (int i = 0; i < NJOBS; i++) {
+		mm.first[i] = now + 2000 + (int64_t)((i * 37) % NJOBS) * 50;
+		mm.jobs[i] = sched_job_new(sc, 10000, mm.first[i], on_many,
+		    &mm);
+		ck_assert_ptr_nonnull(mm.jobs[i]);
+	}
+	event_base_dispatch(mm.base);
+	ck_assert_int_eq(mm.order_errors, 0);
+	ck_assert_int_eq(mm.due_errors, 0);
+	/* Job 8 ran until job 7 first fired, never after. */
+	ck_assert_int_le(mm.fired[8], 1);
+	for (int i = 0; i < NJOBS; i++) {
+		if (i == 8 || i == 9)
+			continue;
+		ck_assert_int_ge(mm.fired[i], 4);
+	}
+	/* Job 9 at 20 ms fired about half as often as the others. */
+	ck_assert_int_lt(mm.fired[9], mm.fired[10]);
+	for (int i = 0; i < NJOBS; i++)
+		sched_job_free(mm.jobs[i]);
+	sched_free(sc);
+	event_base_free(mm.base);
 }
 END_TEST
 
@@ -164,6 +247,7 @@ sched_suite(void)
 	tcase_add_test(loop, test_loop_slots_do_not_drift);
 	tcase_add_test(loop, test_loop_busy_skips);
 	tcase_add_test(loop, test_set_interval);
+	tcase_add_test(loop, test_many_jobs_in_order);
 	suite_add_tcase(s, pure);
 	suite_add_tcase(s, loop);
 	return s;
