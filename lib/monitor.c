@@ -101,11 +101,21 @@ static void
 rt_record(struct probe_rt *rt, const struct probe_result *r)
 {
 	size_t cap = series_cap_for(rt->m->cfg, rt->cfg);
+	size_t pn = strlen(rt->cfg->name);
 	char name[160];
 
 	for (size_t i = 0; i < r->nmetrics; i++) {
-		snprintf(name, sizeof(name), "%s.%s", rt->cfg->name,
-		    r->metrics[i].name);
+		size_t mn = strlen(r->metrics[i].name);
+
+		/* "<probe>.<metric>" without printf: a few per run. */
+		if (pn + 1 + mn < sizeof(name)) {
+			memcpy(name, rt->cfg->name, pn);
+			name[pn] = '.';
+			memcpy(name + pn + 1, r->metrics[i].name, mn + 1);
+		} else {
+			snprintf(name, sizeof(name), "%s.%s", rt->cfg->name,
+			    r->metrics[i].name);
+		}
 		if (store_add(rt->m->store, name, r->started,
 		    r->metrics[i].value, cap) != 0)
 			log_warn("event=store_add_failed metric=%s", name);

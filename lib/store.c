@@ -5,14 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A series carries its name's hash and the name itself: a lookup walks a
+ * chain comparing hashes, and touches one more cache line only for the
+ * match (every probe run looks up each of its metrics).
+ */
 struct series {
 	struct series *next;	/* hash chain */
-	char *name;
+	uint64_t hash;
 	struct sample *ring;
 	size_t alloc;		/* slots allocated, <= cap */
 	size_t cap;		/* most samples kept */
 	size_t head;		/* index of the oldest sample */
 	size_t len;
+	char name[];
 };
 
 struct store {
@@ -57,7 +63,6 @@ series_free(struct series *s)
 {
 	if (s == NULL)
 		return;
-	free(s->name);
 	free(s->ring);
 	free(s);
 }
@@ -82,10 +87,11 @@ store_free(struct store *st)
 static struct series **
 store_slot(const struct store *st, const char *name)
 {
-	struct series **pp =
-	    &st->buckets[hash_name(name) & (st->nbuckets - 1)];
+	uint64_t h = hash_name(name);
+	struct series **pp = &st->buckets[h & (st->nbuckets - 1)];
 
-	while (*pp != NULL && strcmp((*pp)->name, name) != 0)
+	while (*pp != NULL && ((*pp)->hash != h ||
+	    strcmp((*pp)->name, name) != 0))
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -106,7 +112,7 @@ store_maybe_grow(struct store *st)
 		struct series *s = st->buckets[i], *next;
 
 		for (; s != NULL; s = next) {
-			size_t j = hash_name(s->name) & (n - 1);
+			size_t j = s->hash & (n - 1);
 
 			next = s->next;
 			s->next = b[j];
@@ -149,11 +155,12 @@ store_add(struct store *st, const char *name, int64_t t, double v,
 	pp = store_slot(st, name);
 	s = *pp;
 	if (s == NULL) {
-		s = calloc(1, sizeof(*s));
-		if (s == NULL || (s->name = strdup(name)) == NULL) {
-			free(s);
+		size_t n = strlen(name);
+
+		if ((s = calloc(1, sizeof(*s) + n + 1)) == NULL)
 			return -ENOMEM;
-		}
+		memcpy(s->name, name, n + 1);
+		s->hash = hash_name(name);
 		s->cap = cap;
 		*pp = s;
 		st->count++;
