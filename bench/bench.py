@@ -891,9 +891,9 @@ def report(meta):
       "`-H 'Accept-Encoding: gzip'` (what curl --compressed, browsers and "
       "vigilctl send). Monit's page is not compressed either way. vigild "
       "renders `/status` for all its readers at most once per 250 ms "
-      "(or ten renderings' time, if longer) "
-      "(renderings during the %d s run: %s)." % (
-          WRK_SECS, R.get(("vigild", "status_renders"), "?")))
+      "(or ten renderings' time, if longer): %s renderings during the two "
+      "%d s wrk runs on `/status`." % (
+          R.get(("vigild", "status_renders"), "?"), WRK_SECS))
     a("")
     fv, fm = R.get(("vigild", "faults")), R.get(("monit", "faults"))
     if fv and fm:
