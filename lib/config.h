@@ -64,6 +64,7 @@ struct http_cfg {
 	bool tls_verify;
 	char *ca_file;
 	bool follow_redirects;
+	bool new_connection;	/* no reuse: every run connects afresh */
 };
 
 struct probe_cfg {

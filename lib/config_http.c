@@ -263,7 +263,7 @@ cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	static const char *const tls_keys[] = { "verify", "ca_file", NULL };
 	static const char *const http_keys[] = {
 		"url", "method", "headers", "body", "expect", "metrics",
-		"max_body", "tls", "follow_redirects", NULL,
+		"max_body", "tls", "follow_redirects", "new_connection", NULL,
 	};
 	const cJSON *expect, *tls, *m;
 	const char *s;
@@ -300,6 +300,7 @@ cfg_parse_http(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 		parse_metrics(v, m, h);
 	cfg_size(v, p, "max_body", 1024, 256LL * 1024 * 1024, &h->max_body);
 	cfg_bool(v, p, "follow_redirects", &h->follow_redirects);
+	cfg_bool(v, p, "new_connection", &h->new_connection);
 	if ((tls = cfg_object(v, p, "tls")) != NULL) {
 		cfg_check_keys(v, tls, tls_keys, "\"tls\"");
 		cfg_bool(v, tls, "verify", &h->tls_verify);

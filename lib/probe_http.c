@@ -106,6 +106,14 @@ http_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
 	    hc->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	/*
+	 * A kept-alive connection hides what a new visitor meets: connect
+	 * and TLS handshake failures, a balancer's other backends.
+	 */
+	if (hc->new_connection) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hc->tls_verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hc->tls_verify ? 2L : 0L);
 	if (hc->ca_file != NULL)

@@ -196,6 +196,27 @@ class StatusAnswer(E2E):
         self.assertIn("app_advanced", out.stdout)
 
 
+class NewConnection(E2E):
+    def test_new_connection_connects_every_run_reuse_does_not(self):
+        sim = self.sim()
+        v = self.vigild({"probes": [
+            health_probe(sim, interval="200ms"),
+            http_probe("fresh", sim.url("/api/health"), interval="200ms",
+                       new_connection=True)]})
+        wait_for(lambda: v.probe("fresh")["runs"] >= 4 and
+                 v.probe("app_health")["runs"] >= 4, 10, what="four runs each")
+        # A new connection has a connect time every run; a reused one none.
+        seen = {"fresh": 0, "app_health": 0}
+        for _ in range(5):
+            st = v.status()
+            for name in seen:
+                p = next(p for p in st["probes"] if p["name"] == name)
+                seen[name] += "connect_ms" in p["last_run"]["metrics"]
+            time.sleep(0.25)
+        self.assertEqual(seen, {"fresh": 5, "app_health": 0})
+        self.assertEqual(v.probe("fresh")["failures"], 0)
+
+
 class Failures(E2E):
     def test_malformed_and_huge_are_failed_runs_with_reasons(self):
         sim = self.sim()
