@@ -225,13 +225,14 @@ def gap_stats(per, skip=()):
 
 
 # --------------------------------------------------------------- vigild
-def vigild_conf(n, targets, extra=(), timeout="5s"):
+def vigild_conf(n, targets, extra=(), timeout="5s", probe_opts=None):
     port = free_port()
     probes = []
     for i in range(n):
         probes.append({"name": "t%d" % i, "type": "http", "url": targets(i),
                        "expect": {"status": [200],
                                   "keyword": '"status":"ok"'}})
+        probes[-1].update(probe_opts or {})
     probes.extend(extra)
     conf = {"api": {"listen": "127.0.0.1:%d" % port},
             "defaults": {"interval": "1s", "timeout": timeout},
@@ -458,9 +459,13 @@ def phase_vigild_big(nginx, n):
     return p, port
 
 
-def phase_vigild(nginx, n):
-    conf, port = vigild_conf(n, nginx.url)
-    p = start([VIGILD, "-c", conf], "vigild-%d" % n)
+def phase_vigild(nginx, n, fresh=False):
+    """fresh: every probe with new_connection (a connection per run, as
+    Monit and blackbox_exporter do), under the tool name "vigild-new"."""
+    tool = "vigild-new" if fresh else "vigild"
+    conf, port = vigild_conf(n, nginx.url, probe_opts={
+        "new_connection": True} if fresh else None)
+    p = start([VIGILD, "-c", conf], "%s-%d" % (tool, n))
     wait_http(port, "/health")
     time.sleep(WARMUP)
     m = measure_pid(p.pid, WINDOW, nginx, sample=lambda: vigild_status(port))
@@ -481,7 +486,7 @@ def phase_vigild(nginx, n):
     runs = runs_sum(s1) - runs_sum(m["s0"])
     done, dev = gap_stats(m["per"])
     _, sbody = get(port, "/status")
-    R[("vigild", n)] = dict(
+    R[(tool, n)] = dict(
         cpu_s=m["cpu_s"], secs=m["secs"], rss_kib=m["rss_kib"],
         runs_per_s=runs / m["secs"], done_per_s=done / m["secs"],
         cpu_us_per_probe=m["cpu_s"] / max(done, 1) * 1e6,
@@ -490,8 +495,8 @@ def phase_vigild(nginx, n):
         missed=missed, skipped=skipped, store=st_bytes,
         reused=reused_pct(m["per"]),
         status_bytes=len(sbody), port=port, proc=p)
-    log("vigild N=%d: %s" % (n, {k: v for k, v in R[("vigild", n)].items()
-                                  if k not in ("proc",)}))
+    log("%s N=%d: %s" % (tool, n, {k: v for k, v in R[(tool, n)].items()
+                                    if k not in ("proc",)}))
     return p, port
 
 
@@ -819,7 +824,7 @@ def report(meta):
       "CPU µs per probe | RSS MiB | requests on a reused connection | "
       "gap dev p50/p99/max ms | vigild start lateness p50/p99/max ms |")
     a("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for tool in ("vigild", "monit", "blackbox"):
+    for tool in ("vigild", "vigild-new", "monit", "blackbox"):
         for n in NS + ([BIG] if BIG else []):
             r = R.get((tool, n))
             if not r:
@@ -834,6 +839,10 @@ def report(meta):
                 "%s / %s / %s" % (fmt(r["late_p50"], 3), fmt(r["late_p99"], 3),
                                   fmt(r["late_max"], 3))
                 if "late_p50" in r else ""))
+    a("")
+    a("vigild-new: the same vigild with `new_connection` on every probe "
+      "(a connection per run and closed after it, as Monit and "
+      "blackbox_exporter do).")
     a("")
     a("Idle RSS (1 target): vigild %.1f MiB, Monit %.1f MiB; "
       "blackbox_exporter before any probe %s MiB." % (
@@ -982,6 +991,13 @@ def headline():
                                         mo["cpu_us_per_probe"],
                                         ratio(v["cpu_us_per_probe"],
                                               mo["cpu_us_per_probe"])))
+    vn = R.get(("vigild-new", n))
+    if vn and mo:
+        h.append("CPU per probe at N=%d with a new connection per probe, as "
+                 "Monit does: vigild %.1f µs, Monit %.1f µs (vigild/Monit "
+                 "%s)" % (n, vn["cpu_us_per_probe"], mo["cpu_us_per_probe"],
+                          ratio(vn["cpu_us_per_probe"],
+                                mo["cpu_us_per_probe"])))
     if v and bb:
         h.append("CPU per probe at N=%d: blackbox_exporter %.1f µs "
                  "(blackbox/vigild %s)" % (n, bb["cpu_us_per_probe"],
@@ -1053,6 +1069,9 @@ def main():
         log("nginx on 127.0.0.1:%d (pid %d), tmp %s" % (
             nginx.port, nginx.proc.pid, TMP))
         idle_rss(nginx)
+        vp, _ = phase_vigild(nginx, NS[-1], fresh=True)
+        stop(vp)
+        loads.append(float(loadavg().split()[0]))
         vp = None
         for n in NS:
             if vp:
@@ -1107,9 +1126,6 @@ def main():
         "blackbox_exporter at N = 10,000 (at ~800 µs CPU a probe it would "
         "need about 8 CPUs; this machine has 2), and the hang/slow, wrk and "
         "start-up points at N = 10,000.",
-        "vigild forced to open a new connection per probe (it has no such "
-        "setting): the table's reused-connection column says which tool "
-        "reused connections to nginx.",
         "blackbox_exporter driven by a real Prometheus server; the driver "
         "here is a Python loop and its own CPU is not counted.",
         "start-up time to systemd READY (measured: time to the first "
