@@ -134,18 +134,21 @@ static void
 sched_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct sched *s = arg;
-	int64_t now = sched_now();
+	int64_t now = sched_now(), until = now;
 
 	(void)fd;
 	(void)what;
 	/*
-	 * Every job due by now, earliest first. Each is given its next slot
-	 * (after now) before its callback, which may free or retime jobs,
-	 * so the loop ends. libevent may wake a little before the slot (its
-	 * clock is cached per loop iteration): then nothing is due yet, and
-	 * the timer is armed for the rest, which keeps "due" honest.
+	 * Every job due by the time we woke, earliest first; a job that
+	 * falls due while its elders run waits for the next pass, so the
+	 * loop ends and I/O is served between passes even when callbacks
+	 * are slow. Each job gets its next slot (after now) before its
+	 * callback, which may free or retime jobs. libevent may wake a
+	 * little before the slot (its clock is cached per loop iteration):
+	 * then nothing is due yet, and the timer is armed for the rest,
+	 * which keeps "due" honest.
 	 */
-	while (s->n > 0 && s->heap[0].due <= now) {
+	while (s->n > 0 && s->heap[0].due <= until) {
 		struct sched_job *job = s->heap[0].job;
 		int64_t due = job->due;
 
