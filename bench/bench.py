@@ -899,8 +899,8 @@ def report(meta):
     a("wrk sends no Accept-Encoding unless told: the gzip row adds "
       "`-H 'Accept-Encoding: gzip'` (what curl --compressed, browsers and "
       "vigilctl send). Monit's page is not compressed either way. vigild "
-      "renders `/status` for all its readers at most once per 250 ms "
-      "(or ten renderings' time, if longer): %s renderings during the two "
+      "shares a rendering of `/status` among its readers until it is "
+      "older than ten times its rendering time: %s renderings during the two "
       "%d s wrk runs on `/status`." % (
           R.get(("vigild", "status_renders"), "?"), WRK_SECS))
     a("")

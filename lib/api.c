@@ -272,9 +272,13 @@ status_extras(struct api *a, struct jsonw *w)
 	}
 }
 
-/* What decides whether a rendered /status still tells the truth. */
+/*
+ * What a rendered /status must not be older than: reloads, rule events,
+ * API writes and polls that fed an open release window (/status and
+ * /deploys agree, poll by poll). Probe runs are counted apart.
+ */
 static void
-status_key(const struct api *a, uint64_t key[API_STATUS_KEY])
+status_key(const struct api *a, uint64_t key[API_STATUS_KEY], uint64_t *runs)
 {
 	struct monitor_info info;
 
@@ -282,8 +286,8 @@ status_key(const struct api *a, uint64_t key[API_STATUS_KEY])
 	key[0] = info.reloads;
 	key[1] = ruleset_events(monitor_rules(a->m));
 	key[2] = a->writes;
-	/* A release window open: /status and /deploys agree, poll by poll. */
 	key[3] = deploys_polls(a->deploys);
+	*runs = info.runs;
 }
 
 static struct MHD_Response *
@@ -328,16 +332,16 @@ status_render(struct api *a, bool gz)
 
 /*
  * /status is megabytes at thousands of probes, and rendering it runs on
- * the loop that polls them. So one rendering serves every reader for up
- * to API_STATUS_MAX_AGE_MS, or ten times as long as it took to render
- * when that is longer (its vigild.now says when it was made), and
- * sooner a new one once a rule changes state, the configuration is
- * reloaded, a request changes something or a poll feeds an open release
- * window (a release engineer compares /status with /deploys). A script
- * or a dashboard polling /status in a loop costs the monitor one
- * rendering per period, and a reader never sees a state older than the
- * last change. A client that accepts gzip gets it: a seventeenth of the
- * bytes.
+ * the loop that polls them. So a rendering is shared by its readers:
+ * - a new one as soon as a rule changes state, the configuration is
+ *   reloaded, a request changes something or a poll feeds an open
+ *   release window;
+ * - after a probe run, a new one once the last is older than ten times
+ *   its own rendering time (so readers never take more than a tenth of
+ *   the loop): at once with a few probes, ~50 ms behind at 1,000;
+ * - with nothing new, a new one every API_STATUS_MAX_AGE_MS at most,
+ *   for the clock's sake (vigild.now says when it was made).
+ * A client that accepts gzip gets it: a seventeenth of the bytes.
  */
 static enum MHD_Result
 r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
@@ -346,24 +350,23 @@ r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	bool gz = gzip_accepted(MHD_lookup_connection_value(c,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 	struct status_cache *sc = &a->status[gz];
-	int64_t now = clock_mono_us();
-	uint64_t key[API_STATUS_KEY];
+	int64_t now = clock_mono_us(), age = now - sc->at;
+	uint64_t key[API_STATUS_KEY], runs;
 
 	(void)rq;
 	(void)arg;
-	status_key(a, key);
+	status_key(a, key, &runs);
 	if (sc->r == NULL || memcmp(key, sc->key, sizeof(key)) != 0 ||
-	    now - sc->at >= sc->ttl) {
+	    (age >= sc->cost * 10 && (runs != sc->runs ||
+	    age >= (int64_t)API_STATUS_MAX_AGE_MS * 1000))) {
 		if (sc->r != NULL)
 			MHD_destroy_response(sc->r);
 		if ((sc->r = status_render(a, gz)) == NULL)
 			return api_send(c, MHD_HTTP_OK, "application/json",
 			    NULL, NULL);
 		sc->at = now;
-		/* Readers never take more than a tenth of the loop. */
-		sc->ttl = (clock_mono_us() - now) * 10;
-		if (sc->ttl < (int64_t)API_STATUS_MAX_AGE_MS * 1000)
-			sc->ttl = (int64_t)API_STATUS_MAX_AGE_MS * 1000;
+		sc->cost = clock_mono_us() - now;
+		sc->runs = runs;
 		memcpy(sc->key, key, sizeof(key));
 		a->renders++;
 	}

@@ -40,8 +40,9 @@ struct api {
 	 */
 	struct status_cache {
 		struct MHD_Response *r;
-		int64_t at, ttl;	/* monotonic µs; how long it serves */
+		int64_t at, cost;	/* made when, in how long (µs) */
 		uint64_t key[API_STATUS_KEY];
+		uint64_t runs;		/* probe runs it shows */
 	} status[2];
 	uint64_t renders;
 	uint64_t auth_failures;

@@ -58,6 +58,7 @@ struct probe_rt {
 struct monitor {
 	struct event_base *base;
 	struct sched *sched;		/* the probes' schedules */
+	uint64_t runs;			/* runs ended, all probes */
 	struct probe_env env;
 	struct release_focus focus;	/* env.focus points here */
 	struct config *cfg;
@@ -200,6 +201,7 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 		m->inflight--;
 	}
 	rt->runs++;
+	rt->m->runs++;
 	if (!r->up)
 		rt->failures++;
 	/*
@@ -610,6 +612,7 @@ monitor_info(const struct monitor *m, struct monitor_info *out)
 	out->started = m->started;
 	out->loaded = m->loaded;
 	out->reloads = m->reloads;
+	out->runs = m->runs;
 }
 
 size_t

@@ -53,6 +53,7 @@ struct monitor_info {
 	int64_t started;	/* Unix ms */
 	int64_t loaded;		/* Unix ms of the config now in force */
 	uint64_t reloads;
+	uint64_t runs;		/* probe runs ended since start */
 };
 void monitor_info(const struct monitor *m, struct monitor_info *out);
 
