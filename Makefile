@@ -56,7 +56,7 @@ else
   B := build
 endif
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
@@ -155,7 +155,8 @@ check: deps lint
 # replacement that the code base uses instead.
 lint:
 	@if grep -nE '\b(atoi|atol|sprintf|vsprintf|strcpy|strcat|strtok|gets)\s*\(' \
-	    lib/*.c lib/*.h daemon/*.c daemon/*.h tests/sim/*.c; then \
+	    lib/*.c lib/*.h lib/*/*.c lib/*/*.h daemon/*.c daemon/*.h \
+	    tests/sim/*.c; then \
 	  echo "lint: banned function used (see above)"; exit 1; fi
 
 demo: deps

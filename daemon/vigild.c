@@ -14,7 +14,7 @@
 #include "api.h"
 #include "config.h"
 #include "log.h"
-#include "deploy.h"
+#include "release/deploy.h"
 #include "monitor.h"
 #include "notifier.h"
 #include "ruleset.h"

@@ -12,7 +12,7 @@
 #include "api_int.h"
 #include "clock.h"
 #include "config.h"
-#include "deploy.h"
+#include "release/deploy.h"
 #include "health.h"
 #include "httpd.h"
 #include "gzip.h"

@@ -12,7 +12,7 @@
 
 #include "api_int.h"
 #include "clock.h"
-#include "deploy.h"
+#include "release/deploy.h"
 #include "duration.h"
 
 /*

@@ -14,7 +14,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "deploy.h"
+#include "release/deploy.h"
 #include "log.h"
 #include "monitor.h"
 #include "notifier.h"

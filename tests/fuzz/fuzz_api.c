@@ -20,7 +20,7 @@
 
 #include "api.h"
 #include "config.h"
-#include "deploy.h"
+#include "release/deploy.h"
 #include "monitor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

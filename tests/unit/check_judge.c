@@ -2,7 +2,7 @@
 #include <string.h>
 #include <check.h>
 
-#include "judge.h"
+#include "release/judge.h"
 #include "suites.h"
 
 static struct judge_limits

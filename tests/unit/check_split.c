@@ -9,7 +9,7 @@
 #include <check.h>
 
 #include "config.h"
-#include "split.h"
+#include "release/split.h"
 #include "suites.h"
 
 static const struct by_release_cfg cfg = {

@@ -3,7 +3,7 @@
  * the pooled two-proportion z-test with norm.sf), embedded here. */
 #include <check.h>
 
-#include "stats.h"
+#include "release/stats.h"
 #include "suites.h"
 
 START_TEST(test_normal)

@@ -1,4 +1,4 @@
-#include "deploy.h"
+#include "release/deploy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,14 +8,14 @@
 #include "clock.h"
 #include "config.h"
 #include "duration.h"
-#include "judge.h"
+#include "release/judge.h"
 #include "jsonc.h"
 #include "log.h"
 #include "monitor.h"
 #include "probe.h"
 #include "ruleset.h"
-#include "split.h"
-#include "stats.h"
+#include "release/split.h"
+#include "release/stats.h"
 #include "store.h"
 #include "window.h"
 

@@ -1,4 +1,4 @@
-#include "split.h"
+#include "release/split.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include "clock.h"
 #include "config.h"
 #include "jsonc.h"
-#include "stats.h"
+#include "release/stats.h"
 
 void
 split_count(struct split *s, double own, double all, int64_t at)

@@ -22,7 +22,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "judge.h"
+#include "release/judge.h"
 
 #define SPLIT_STAGES	16
 

@@ -1,4 +1,4 @@
-#include "judge.h"
+#include "release/judge.h"
 
 #include <stdio.h>
 #include <string.h>
