@@ -355,6 +355,7 @@ r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 
 	(void)rq;
 	(void)arg;
+	deploys_tick(a->deploys);
 	status_key(a, key, &runs);
 	if (sc->r == NULL || memcmp(key, sc->key, sizeof(key)) != 0 ||
 	    (age >= sc->cost * 10 && (runs != sc->runs ||
@@ -442,7 +443,7 @@ metrics_delivery(struct api *a, char *text)
 		};
 		cJSON *dep = deploys_json(a->deploys, 0);
 		const cJSON *now = cJSON_GetObjectItem(cJSON_GetObjectItem(dep,
-		    "verdict"), "now");
+		    "gate"), "now");
 
 		sbuf_printf(&b, "# HELP vigil_deploy_open Whether a deploy "
 		    "window is open.\n# TYPE vigil_deploy_open gauge\n"
@@ -450,7 +451,8 @@ metrics_delivery(struct api *a, char *text)
 		    cJSON_IsTrue(cJSON_GetObjectItem(dep, "open")) ? 1 : 0);
 		if (cJSON_IsString(now)) {
 			sbuf_puts(&b, "# HELP vigil_deploy_verdict The latest "
-			    "deploy's verdict so far, one-hot.\n# TYPE "
+			    "deploy's verdict so far, as vigilctl wait judges it "
+			    "(the stage's in a staged rollout), one-hot.\n# TYPE "
 			    "vigil_deploy_verdict gauge\n");
 			for (size_t i = 0; i < 4; i++)
 				sbuf_printf(&b, "vigil_deploy_verdict{verdict="
@@ -486,6 +488,7 @@ r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		.status_renders = a->renders,
 	};
 
+	deploys_tick(a->deploys);
 	(void)rq;
 	(void)arg;
 	/* Prometheus 3 refuses a scrape whose Content-Type is not exact. */
@@ -506,12 +509,16 @@ r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		NULL,
 	};
 
-	cJSON *dep = a->deploys != NULL ? deploys_json(a->deploys, 0) : NULL;
+	cJSON *dep;
 	struct page_release rel;
-	const cJSON *v = cJSON_GetObjectItem(dep, "verdict");
-	const cJSON *st = cJSON_GetObjectItem(dep, "stages");
+	const cJSON *v, *st;
 	char *html;
 
+	deploys_tick(a->deploys);
+	dep = a->deploys != NULL ? deploys_json(a->deploys, 0) : NULL;
+	/* The verdict vigilctl wait decides on: the stage's, if staged. */
+	v = cJSON_GetObjectItem(dep, "gate");
+	st = cJSON_GetObjectItem(dep, "stages");
 	(void)rq;
 	(void)arg;
 	if (dep != NULL) {

@@ -36,6 +36,7 @@ api_deploys_list(struct api *a, struct MHD_Connection *c,
 			    "be a duration (\"2h\", \"30m\")");
 		from = clock_wall_ms() - ms;
 	}
+	deploys_tick(a->deploys);
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "deploys", a->deploys != NULL ?
 	    deploys_list_json(a->deploys, from) : cJSON_CreateArray());
@@ -58,6 +59,7 @@ api_deploy_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 			return api_error(c, MHD_HTTP_NOT_FOUND, "no such deploy "
 			    "(an id, or \"current\")");
 	}
+	deploys_tick(a->deploys);
 	o = a->deploys != NULL ? deploys_json(a->deploys, id) : NULL;
 	if (o == NULL)
 		return api_error(c, MHD_HTTP_NOT_FOUND, id == 0 ? "no deploy "

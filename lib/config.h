@@ -178,6 +178,11 @@ struct by_release_cfg {
 struct release_cfg {
 	int64_t warmup_ms;		/* recorded, not judged */
 	int64_t baseline_ms;		/* the window before the deploy */
+	/*
+	 * The judging interval: at each one's end the statistics run once
+	 * and the data is checked (release/verdict.h).
+	 */
+	int64_t interval_ms;
 	struct release_check_cfg *checks;
 	size_t nchecks;
 	/*

@@ -13,6 +13,7 @@
 
 #define DEFAULT_WARMUP_MS	(5 * 60 * 1000)
 #define DEFAULT_BASELINE_MS	(30 * 60 * 1000)
+#define DEFAULT_INTERVAL_MS	(60 * 1000)
 
 static void
 check_defaults(struct release_check_cfg *c, const struct rule_cfg *rc)
@@ -163,14 +164,15 @@ void
 cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 {
 	static const char *const keys[] = {
-		"warmup", "baseline", "checks", "cache_hits", "cache_misses",
-		"by_release", NULL,
+		"warmup", "baseline", "interval", "checks", "cache_hits",
+		"cache_misses", "by_release", NULL,
 	};
 	struct release_cfg *r = &cfg->release;
 	const cJSON *arr, *e;
 
 	r->warmup_ms = DEFAULT_WARMUP_MS;
 	r->baseline_ms = DEFAULT_BASELINE_MS;
+	r->interval_ms = DEFAULT_INTERVAL_MS;
 	if (o != NULL && !cJSON_IsObject(o)) {
 		cfg_err(v, o, "\"release\" must be an object");
 		return;
@@ -180,6 +182,7 @@ cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 		cfg_duration(v, o, "warmup", 0, 86400000, &r->warmup_ms);
 		cfg_duration(v, o, "baseline", 10000, 7LL * 86400000,
 		    &r->baseline_ms);
+		cfg_duration(v, o, "interval", 1000, 86400000, &r->interval_ms);
 		parse_counter(v, o, "cache_hits", cfg, &r->cache_hits,
 		    &r->cache_hits_probe);
 		parse_counter(v, o, "cache_misses", cfg, &r->cache_misses,

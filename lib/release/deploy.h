@@ -4,18 +4,15 @@
  * pipeline gets the verdict from GET /deploys/{id} with curl alone, and
  * vigilctl only asks and renders.
  *
- * begin records the deploy and captures the baseline: the same-length
- * window before it, as per-poll samples and counts. During the warm-up,
- * samples are recorded but not judged. After it, every poll of every
- * release check is judged ok/warn/crit/error on the check's rule, with
- * the rule's window clipped so it never reaches back before the judging
- * started. step marks rollout stages; end closes the window.
- *
- * Relative checks, optional and secondary: "no worse than the baseline by
- * 10 %" fails only when also significant -- a two-proportion test for
- * ratios (errors / requests), one-sided Mann-Whitney U on per-poll samples
- * (at least min_samples a side) for the rest. Too thin a baseline skips
- * the relative check and says so; it never passes silently.
+ * begin records the deploy, the copy of the configuration it is judged
+ * with (a reload never changes or frees it) and the baseline: the
+ * same-length window before it, as per-poll samples and counts. During
+ * the warm-up, samples are recorded but not judged. After it, every poll
+ * of every release check is measured on the check's rule, with the
+ * rule's window clipped so it never reaches back before the judging
+ * started, and handed to the pure verdict module (release/verdict.h),
+ * which records it and judges the statistics once per interval. step
+ * marks rollout stages; end closes the window.
  */
 #ifndef VIGIL_DEPLOY_H
 #define VIGIL_DEPLOY_H
@@ -55,6 +52,14 @@ void deploys_set_listener(struct deploys *d,
 
 /* A probe's run ended: judge the checks it feeds (monitor's listener). */
 void deploys_on_run(struct deploys *d, size_t probe);
+/*
+ * Closes the judging intervals that ended by now (deploys_on_run does it
+ * too): readers call it before they render, so a window whose probes
+ * stalled is still judged on time.
+ */
+void deploys_tick(struct deploys *d);
+/* Whether a window is open (d may be NULL). */
+bool deploys_open(const struct deploys *d);
 /* How many runs have fed an open window (d may be NULL): it changed. */
 uint64_t deploys_polls(const struct deploys *d);
 

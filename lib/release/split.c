@@ -97,8 +97,8 @@ split_judge(const struct split *s, const struct by_release_cfg *c,
 	    out->all, share, g->weight, c->max_increase_pct, r.p, alpha);
 }
 
-static const char *
-outcome_name(enum split_outcome o)
+const char *
+split_outcome_name(enum split_outcome o)
 {
 	switch (o) {
 	case SPLIT_UNTESTED:
@@ -111,72 +111,6 @@ outcome_name(enum split_outcome o)
 		return "fail";
 	}
 	return "?";
-}
-
-cJSON *
-split_json(const struct split *s, const struct by_release_cfg *c,
-    const char *source, const char *version, enum verdict *v, char *reason,
-    size_t len)
-{
-	cJSON *o = cJSON_CreateObject(), *st = cJSON_CreateArray();
-	enum split_outcome worst = SPLIT_UNTESTED;
-	char why[300] = "", when[40];
-	struct split_result r;
-
-	cJSON_AddStringToObject(o, "source", source);
-	cJSON_AddStringToObject(o, "version", version);
-	cJSON_AddStringToObject(o, "test", "exact binomial");
-	cJSON_AddNumberToObject(o, "max_increase_pct", c->max_increase_pct);
-	cJSON_AddNumberToObject(o, "confidence", c->confidence);
-	cJSON_AddNumberToObject(o, "min_errors", c->min_errors);
-	cJSON_AddBoolToObject(o, "advisory", c->advisory);
-	/* Since judging began; null until Sentry answered once. */
-	if (s->have) {
-		cJSON_AddNumberToObject(o, "release_errors", s->own);
-		cJSON_AddNumberToObject(o, "errors", s->all);
-		/* The counts cover judging_from..counted_at. */
-		clock_iso(s->at, when, sizeof(when));
-		cJSON_AddStringToObject(o, "counted_at", when);
-	} else {
-		cJSON_AddNullToObject(o, "release_errors");
-		cJSON_AddNullToObject(o, "errors");
-	}
-	for (size_t i = 0; i < s->nstages; i++) {
-		cJSON *e = cJSON_CreateObject();
-
-		split_judge(s, c, version, i, &r);
-		cJSON_AddNumberToObject(e, "weight", s->stage[i].weight);
-		clock_iso(s->stage[i].since, when, sizeof(when));
-		cJSON_AddStringToObject(e, "since", when);
-		cJSON_AddNumberToObject(e, "release_errors", r.own);
-		cJSON_AddNumberToObject(e, "errors", r.all);
-		if (!isnan(r.p))
-			cJSON_AddNumberToObject(e, "p", r.p);
-		cJSON_AddStringToObject(e, "verdict", outcome_name(r.outcome));
-		cJSON_AddStringToObject(e, "reason", r.reason);
-		cJSON_AddItemToArray(st, e);
-		/*
-		 * fail > pass > skipped > untested: the first failed stage
-		 * stands, else the latest of the best outcome.
-		 */
-		if (r.outcome > worst || (r.outcome == worst &&
-		    worst != SPLIT_FAIL)) {
-			worst = r.outcome;
-			snprintf(why, sizeof(why), "stage %zu (%d %%): %s", i + 1,
-			    s->stage[i].weight, r.reason);
-		}
-	}
-	cJSON_AddItemToObject(o, "stages", st);
-	if (s->nstages == 0)
-		snprintf(why, sizeof(why), "not tested: no stage gave the "
-		    "release's traffic share (vigilctl deploy step --weight)");
-	cJSON_AddStringToObject(o, "verdict", outcome_name(worst));
-	cJSON_AddStringToObject(o, "reason", why);
-	if (worst == SPLIT_FAIL && !c->advisory && *v != VERDICT_FAIL) {
-		*v = VERDICT_FAIL;
-		snprintf(reason, len, "by_release: %s", why);
-	}
-	return o;
 }
 
 cJSON *

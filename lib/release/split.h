@@ -9,9 +9,10 @@
  * release no worse than the rest by the margin m, its share of the error
  * events would be at most w(1+m) / (w(1+m) + 1 - w). An exact one-sided
  * binomial test of its count against that share says whether it is
- * significantly more (stats_binomial_share). A stage is tested when it is
- * judged as ended (wait at the end of a stage, the final verdict), never
- * poll by poll: looking at every poll would find chance differences.
+ * significantly more (stats_binomial_share). The verdict module runs the
+ * test at the end of each judging interval and of each stage and records
+ * it (release/verdict.h), never poll by poll: looking at every poll would
+ * find chance differences.
  */
 #ifndef VIGIL_SPLIT_H
 #define VIGIL_SPLIT_H
@@ -21,8 +22,6 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
-
-#include "release/judge.h"
 
 #define SPLIT_STAGES	16
 
@@ -49,6 +48,9 @@ void split_step(struct split *s, int weight, int64_t t);
 
 enum split_outcome { SPLIT_UNTESTED, SPLIT_SKIPPED, SPLIT_PASS, SPLIT_FAIL };
 
+/* "untested", "skipped", "pass", "fail". */
+const char *split_outcome_name(enum split_outcome o);
+
 /* Stage i's counts and test. */
 struct split_result {
 	enum split_outcome outcome;
@@ -59,15 +61,6 @@ struct split_result {
 
 void split_judge(const struct split *s, const struct by_release_cfg *c,
     const char *version, size_t i, struct split_result *out);
-
-/*
- * The whole split for the report: counts, each stage's test, and the
- * verdict (fail when any stage failed). *v is raised to FAIL, with the
- * reason, unless the check is advisory.
- */
-cJSON *split_json(const struct split *s, const struct by_release_cfg *c,
-    const char *source, const char *version, enum verdict *v, char *reason,
-    size_t len);
 
 /* The state file's part. */
 cJSON *split_save(const struct split *s);

@@ -73,34 +73,6 @@ stats_mann_whitney(const double *after, size_t na, const double *before,
 	return r;
 }
 
-struct stats_result
-stats_two_proportion(double x1, double n1, double x2, double n2,
-    double margin)
-{
-	struct stats_result r = { 0, 1, false };
-	double p1, p2, se, k = 1.0 + margin;
-
-	if (n1 <= 0 || n2 <= 0 || x1 < 0 || x2 < 0 || x1 > n1 || x2 > n2)
-		return r;
-	r.valid = true;
-	p1 = x1 / n1;
-	p2 = x2 / n2;
-	if (margin == 0) {
-		double p = (x1 + x2) / (n1 + n2);
-
-		se = sqrt(p * (1 - p) * (1 / n1 + 1 / n2));
-	} else {
-		se = sqrt(p2 * (1 - p2) / n2 + k * k * p1 * (1 - p1) / n1);
-	}
-	if (se == 0 || !isfinite(se)) {
-		r.p = 1;	/* no errors on either side */
-		return r;
-	}
-	r.statistic = (p2 - k * p1) / se;
-	r.p = stats_norm_sf(r.statistic);
-	return r;
-}
-
 /* log of the binomial probability of exactly k in n at p (0 < p < 1). */
 static double
 binom_logpmf(double k, double n, double p)

@@ -31,7 +31,8 @@
 	X(judge) \
 	X(utf8) \
 	X(token) \
-	X(split)
+	X(split) \
+	X(verdict)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)
