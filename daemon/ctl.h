@@ -45,6 +45,7 @@ enum {
 	OPT_DEPLOY = 1 << 15,
 	OPT_MARKDOWN = 1 << 16,
 	OPT_SINCE = 1 << 17,
+	OPT_RETRY_FOR = 1 << 18,
 };
 
 #define CTL_MAX_MATCH 8
@@ -57,6 +58,7 @@ struct ctl {
 	const char *severity, *state;
 	/* The release commands' (ctl_release.c). */
 	const char *version, *warmup, *fail_on, *interval, *deploy, *since;
+	const char *retry_for;
 	int weight;
 	bool dry_run, markdown;
 	const char *match[CTL_MAX_MATCH];
@@ -66,6 +68,9 @@ struct ctl {
 };
 
 enum ctl_color { C_RED, C_YELLOW, C_GREEN, C_BLUE, C_DIM, C_BOLD, C_OFF };
+
+/* 0 when the command got want operands, else says so: CTL_USAGE. */
+int ctl_operands(const struct ctl *x, int want, const char *cmd);
 
 /* The escape sequence for c, or "" without colours. */
 const char *ctl_c(const struct ctl *x, enum ctl_color c);

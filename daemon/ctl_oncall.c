@@ -338,16 +338,6 @@ exit_for_status(const char *status)
 	return strcmp(status, "warn") == 0 ? CTL_WARN : CTL_OK;
 }
 
-static int
-operands(const struct ctl *x, int want, const char *cmd)
-{
-	if (x->nargs == want)
-		return 0;
-	fprintf(stderr, "vigilctl: %s takes %s\n", cmd, want == 0 ?
-	    "no operands" : "one operand");
-	return CTL_USAGE;
-}
-
 int
 ctl_status(struct ctl *x)
 {
@@ -357,7 +347,7 @@ ctl_status(struct ctl *x)
 	const char *status, *out;
 	char up[32] = "";
 	double s;
-	int rc = operands(x, 0, "status");
+	int rc = ctl_operands(x, 0, "status");
 
 	if (rc != 0)
 		return rc;
@@ -430,7 +420,7 @@ ctl_alerts(struct ctl *x)
 	const cJSON *c;
 	char path[300] = "/alerts", q[256] = "";
 	double crit = 0, warn = 0;
-	int rc = operands(x, 0, "alerts");
+	int rc = ctl_operands(x, 0, "alerts");
 
 	if (rc != 0)
 		return rc;
@@ -542,7 +532,7 @@ ctl_silence_add(struct ctl *x)
 	cJSON *doc;
 	const cJSON *s, *id;
 	char *body;
-	int rc = operands(x, 0, "silence add");
+	int rc = ctl_operands(x, 0, "silence add");
 
 	if (rc != 0)
 		return rc;
@@ -584,7 +574,7 @@ ctl_silence_list(struct ctl *x)
 {
 	struct client_answer a;
 	cJSON *doc;
-	int rc = operands(x, 0, "silence list");
+	int rc = ctl_operands(x, 0, "silence list");
 
 	if (rc != 0)
 		return rc;
@@ -607,7 +597,7 @@ ctl_silence_expire(struct ctl *x)
 	struct client_answer a;
 	cJSON *doc;
 	char path[64];
-	int rc = operands(x, 1, "silence expire");
+	int rc = ctl_operands(x, 1, "silence expire");
 
 	if (rc != 0)
 		return rc;

@@ -83,6 +83,8 @@ ctl_deploy_begin(struct ctl *x)
 	char *body;
 	int rc;
 
+	if (ctl_operands(x, 0, "deploy begin") != 0)
+		return CTL_USAGE;
 	if (x->version == NULL) {
 		fprintf(stderr, "vigilctl: deploy begin needs --version\n");
 		return CTL_USAGE;
@@ -104,6 +106,8 @@ ctl_deploy_step(struct ctl *x)
 {
 	char body[64];
 
+	if (ctl_operands(x, 0, "deploy step") != 0)
+		return CTL_USAGE;
 	if (x->weight < 1 || x->weight > 100) {
 		fprintf(stderr, "vigilctl: deploy step needs --weight 1..100\n");
 		return CTL_USAGE;
@@ -116,6 +120,8 @@ ctl_deploy_step(struct ctl *x)
 int
 ctl_deploy_end(struct ctl *x)
 {
+	if (ctl_operands(x, 0, "deploy end") != 0)
+		return CTL_USAGE;
 	return post_action(x, "{\"action\":\"end\"}", "ended");
 }
 
@@ -147,43 +153,54 @@ exit_code(const char *verdict, bool fail_on_warning)
 	return 0;
 }
 
-/* One line a poll: the verdict so far and each check's counts. */
+/*
+ * The verdict wait decides on: vigild's "gate" (the stage's in a staged
+ * rollout, else the window's), as vigild rendered it.
+ */
+static const cJSON *
+gate_of(const cJSON *doc)
+{
+	return cJSON_GetObjectItem(doc, "gate");
+}
+
+/* One line a poll: the gate's verdict so far and each check's counts. */
 static void
 progress(struct ctl *x, const cJSON *doc, double elapsed)
 {
 	const cJSON *c;
 
-	printf("%s[+%4.0fs]%s %s%-12s%s", ctl_c(x, C_DIM), elapsed,
+	fprintf(stderr, "%s[+%4.0fs]%s %s%-12s%s", ctl_c(x, C_DIM), elapsed,
 	    ctl_c(x, C_OFF), ctl_c(x, C_BOLD),
 	    cJSON_IsTrue(cJSON_GetObjectItem(doc, "warming_up")) ?
-	    "warming up" : str(cJSON_GetObjectItem(doc, "verdict"), "now",
-	    "?"), ctl_c(x, C_OFF));
+	    "warming up" : str(gate_of(doc), "now", "?"), ctl_c(x, C_OFF));
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "checks")) {
 		char v[32];
 
 		fmt(num(cJSON_GetObjectItem(c, "measured"), "value"), v,
 		    sizeof(v));
-		printf("  %s=%s%s (%.0f ok %.0f warn %.0f crit %.0f err)",
-		    str(c, "name", "?"), v, str(cJSON_GetObjectItem(c,
+		fprintf(stderr, "  %s=%s%s (%.0f ok %.0f warn %.0f crit %.0f "
+		    "err)", str(c, "name", "?"), v, str(cJSON_GetObjectItem(c,
 		    "target"), "unit", ""), num(c, "ok"), num(c, "warn"),
 		    num(c, "crit"), num(c, "errors"));
 	}
-	printf("\n");
-	fflush(stdout);
+	fprintf(stderr, "\n");
 }
 
+/* Each check's verdict in the gate's scope, and why. */
 static void
 reasons(struct ctl *x, const cJSON *doc)
 {
+	bool stage = strcmp(str(gate_of(doc), "scope", ""), "stage") == 0;
 	const cJSON *c;
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "checks")) {
-		const char *v = str(c, "verdict", "?");
+		const cJSON *sc = stage ? cJSON_GetObjectItem(c, "stage") : c;
+		const char *v = str(sc, "verdict", "?");
 		enum ctl_color col = verdict_of(v) == V_FAIL ? C_RED :
 		    verdict_of(v) == V_PASS ? C_GREEN : C_YELLOW;
 
 		printf("  %-22s %s%-12s%s %s\n", str(c, "name", "?"),
-		    ctl_c(x, col), v, ctl_c(x, C_OFF), str(c, "reason", ""));
+		    ctl_c(x, col), v, ctl_c(x, C_OFF), str(sc, "reason", ""));
 	}
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "dry_run"))
 		printf("  %-22s %-12s %s (advisory: never gates)\n",
@@ -191,17 +208,67 @@ reasons(struct ctl *x, const cJSON *doc)
 		    str(c, "reason", ""));
 }
 
+static double
+since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * The open window's document, retrying an unreachable vigild (a restart,
+ * a blip) for up to retry_ms. 0 with *doc, or the exit code.
+ */
+static int
+fetch(struct ctl *x, int64_t retry_ms, int64_t poll_ms, cJSON **doc)
+{
+	struct timespec t0;
+	bool told = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct client_answer a = { 0 };
+		int rc = ctl_call(x, "GET", "/deploys/current", NULL, &a, doc);
+
+		client_answer_clear(&a);
+		if (rc != CTL_UNREACHABLE)
+			return rc;
+		if (since(&t0) * 1000 >= (double)retry_ms)
+			return rc;
+		if (!told)
+			fprintf(stderr, "vigilctl: retrying for up to %.0f s\n",
+			    (double)retry_ms / 1e3);
+		told = true;
+		usleep((useconds_t)((poll_ms < 1000 ? poll_ms : 1000) * 1000));
+	}
+}
+
 int
 ctl_wait(struct ctl *x)
 {
-	int64_t for_ms = 0, poll_ms = 5000;
-	struct timespec t0, now;
+	int64_t for_ms = 0, poll_ms = 5000, retry_ms = 30000;
+	struct timespec t0;
 	const char *verdict = "inconclusive", *reason = "";
-	const cJSON *v;
+	const cJSON *g;
 	cJSON *doc = NULL;
+	double id = NAN;
 	int code;
 
-	if (x->dur != NULL && duration_parse(x->dur, &for_ms) != 0) {
+	if (x->nargs > 0) {
+		fprintf(stderr, "vigilctl: wait takes no operands (\"%s\"): "
+		    "did you mean --for %s?\n", x->args[0], x->args[0]);
+		return CTL_USAGE;
+	}
+	if (x->dur == NULL) {
+		fprintf(stderr, "vigilctl: wait needs --for DURATION: how long "
+		    "to judge the stage (10m); it returns at once only on a "
+		    "fail or the measurement error limit\n");
+		return CTL_USAGE;
+	}
+	if (duration_parse(x->dur, &for_ms) != 0 || for_ms <= 0) {
 		fprintf(stderr, "vigilctl: --for \"%s\" is not a duration\n",
 		    x->dur);
 		return CTL_USAGE;
@@ -212,46 +279,64 @@ ctl_wait(struct ctl *x)
 		    "least 100ms\n");
 		return CTL_USAGE;
 	}
+	if (x->retry_for != NULL && duration_parse(x->retry_for,
+	    &retry_ms) != 0) {
+		fprintf(stderr, "vigilctl: --retry-for \"%s\" is not a "
+		    "duration\n", x->retry_for);
+		return CTL_USAGE;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		struct client_answer a = { 0 };
 		double elapsed;
 		int rc;
 
 		cJSON_Delete(doc);
 		doc = NULL;
-		rc = ctl_call(x, "GET", "/deploys/current", NULL, &a, &doc);
+		rc = fetch(x, retry_ms, poll_ms, &doc);
 		if (rc != 0) {
-			client_answer_clear(&a);
 			/* Cannot judge without vigild: never a silent pass. */
 			fprintf(stderr, "vigilctl: inconclusive: %s\n",
 			    rc == CTL_UNREACHABLE ? "vigild unreachable" :
 			    "no deploy window (vigilctl deploy begin first)");
+			cJSON_Delete(doc);
 			return x->dry_run ? 0 : 3;
 		}
-		client_answer_clear(&a);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed = (double)(now.tv_sec - t0.tv_sec) +
-		    (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		/*
-		 * In a staged rollout each wait judges its stage (since the
-		 * last deploy step); before any step, the whole window.
-		 */
-		v = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "stage"),
-		    "verdict");
-		if (v == NULL)
-			v = cJSON_GetObjectItem(doc, "verdict");
+		g = gate_of(doc);
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(doc, "open")) ||
+		    (!isnan(id) && num(doc, "id") != id) || g == NULL) {
+			/* A window that is not open is no window to judge. */
+			if (g == NULL)
+				fprintf(stderr, "vigilctl: inconclusive: this "
+				    "vigild gives no gate verdict (too old?)\n");
+			else
+				fprintf(stderr, "vigilctl: inconclusive: no "
+				    "deploy window is open%s; the latest, deploy "
+				    "%.0f (%s), %s %s with verdict %s\n",
+				    isnan(id) ? "" : " (the one waited on "
+				    "ended)", num(doc, "id"),
+				    str(doc, "version", "?"),
+				    cJSON_IsTrue(cJSON_GetObjectItem(doc, "open")) ?
+				    "began" : "ended", cJSON_IsTrue(
+				    cJSON_GetObjectItem(doc, "open")) ?
+				    str(doc, "begun", "?") : str(doc, "ended", "?"),
+				    str(cJSON_GetObjectItem(doc, "verdict"),
+				    "final", "?"));
+			cJSON_Delete(doc);
+			return x->dry_run ? 0 : 3;
+		}
+		id = num(doc, "id");
+		elapsed = since(&t0);
 		if (!x->json)
 			progress(x, doc, elapsed);
 		/* A fail, or the error limit, decides at once. */
-		if (cJSON_IsTrue(cJSON_GetObjectItem(v, "decided"))) {
-			verdict = str(v, "now", "inconclusive");
-			reason = str(v, "now_reason", "");
+		if (cJSON_IsTrue(cJSON_GetObjectItem(g, "decided"))) {
+			verdict = str(g, "now", "inconclusive");
+			reason = str(g, "now_reason", "");
 			break;
 		}
 		if (elapsed * 1000 >= (double)for_ms) {
-			verdict = str(v, "final", "inconclusive");
-			reason = str(v, "final_reason", "");
+			verdict = str(g, "final", "inconclusive");
+			reason = str(g, "final_reason", "");
 			break;
 		}
 		usleep((useconds_t)(poll_ms * 1000));
@@ -271,7 +356,8 @@ ctl_wait(struct ctl *x)
 	}
 	cJSON_Delete(doc);
 	if (x->dry_run) {
-		printf("dry run: would have exited %d\n", code);
+		/* stderr: with --json, stdout holds the document alone. */
+		fprintf(stderr, "dry run: would have exited %d\n", code);
 		return 0;
 	}
 	return code;
@@ -538,6 +624,8 @@ ctl_report(struct ctl *x)
 {
 	int rc;
 
+	if (ctl_operands(x, 0, "report") != 0)
+		return CTL_USAGE;
 	if (x->deploy != NULL && x->since != NULL) {
 		fprintf(stderr, "vigilctl: report takes --deploy or --since, "
 		    "not both\n");
@@ -559,6 +647,10 @@ ctl_baseline(struct ctl *x)
 	char *body;
 	int rc;
 
+	if (ctl_operands(x, 0, "baseline") != 0) {
+		cJSON_Delete(o);
+		return CTL_USAGE;
+	}
 	if (x->rule != NULL)
 		cJSON_AddStringToObject(o, "rule", x->rule);
 	body = cJSON_PrintUnformatted(o);

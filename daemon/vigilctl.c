@@ -85,16 +85,24 @@ static const struct ctl_cmd {
 	    "Closes the open window. Needs the token.\n"
 	    "Exit: 0, 3 vigild unreachable, 4 no window open.\n" },
 	{ "wait", NULL, ctl_wait,
-	    OPT_JSON | OPT_FOR | OPT_FAIL_ON | OPT_DRY_RUN | OPT_INTERVAL,
-	    "wait [--for DURATION] [--fail-on warning|critical] [--dry-run] "
-	    "[--interval DURATION] [--json]",
-	    "Follows the open window's verdict, a line per --interval\n"
-	    "(default 5s), until a check fails or errors out (at once) or\n"
-	    "--for is up, then prints one line per check saying why.\n"
-	    "--dry-run prints the code it would return and exits 0.\n"
+	    OPT_JSON | OPT_FOR | OPT_FAIL_ON | OPT_DRY_RUN | OPT_INTERVAL |
+	    OPT_RETRY_FOR,
+	    "wait --for DURATION [--fail-on warning|critical] [--dry-run] "
+	    "[--interval DURATION] [--retry-for DURATION] [--json]",
+	    "Judges the open window's stage (since the last deploy step;\n"
+	    "the whole window before any step) for --for, a progress line\n"
+	    "on stderr per --interval (default 5s). A fail or the\n"
+	    "measurement error limit ends it at once; otherwise, when --for\n"
+	    "is up, the stage is judged as if it ended then. The verdict is\n"
+	    "vigild's (GET /deploys/current, \"gate\"), printed with one\n"
+	    "line per check saying why; --json prints vigild's document\n"
+	    "alone. An unreachable vigild is retried for --retry-for\n"
+	    "(default 30s). --dry-run prints the code it would return on\n"
+	    "stderr and exits 0.\n"
 	    "Exit: 0 pass (and warn, unless --fail-on warning), 1 warn with\n"
 	    "--fail-on warning, 2 fail, 3 inconclusive (measurement errors,\n"
-	    "too few samples, no window, vigild unreachable), 64 usage.\n" },
+	    "no data, too few samples or requests, no window open, vigild\n"
+	    "unreachable), 64 usage (no --for, an operand).\n" },
 	{ "report", NULL, ctl_report,
 	    OPT_JSON | OPT_DEPLOY | OPT_SINCE | OPT_MARKDOWN,
 	    "report [--deploy ID | --since DURATION] [--markdown | --json]",
@@ -260,11 +268,21 @@ ctl_call(struct ctl *x, const char *method, const char *path,
 	return CTL_UNREACHABLE;
 }
 
+int
+ctl_operands(const struct ctl *x, int want, const char *cmd)
+{
+	if (x->nargs == want)
+		return 0;
+	fprintf(stderr, "vigilctl: %s takes %s\n", cmd, want == 0 ?
+	    "no operands" : "one operand");
+	return CTL_USAGE;
+}
+
 enum {
 	O_TOKEN_FILE = 256, O_CACERT, O_TIMEOUT, O_COLOR, O_NO_COLOR,
 	O_JSON, O_RULE, O_MATCH, O_FOR, O_UNTIL, O_COMMENT, O_AUTHOR,
 	O_SEVERITY, O_STATE, O_VERSION, O_WARMUP, O_WEIGHT, O_FAIL_ON,
-	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN, O_SINCE,
+	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN, O_SINCE, O_RETRY_FOR,
 };
 
 /* Which command option each getopt value stands for. */
@@ -308,6 +326,8 @@ opt_bit(int o)
 		return OPT_MARKDOWN;
 	case O_SINCE:
 		return OPT_SINCE;
+	case O_RETRY_FOR:
+		return OPT_RETRY_FOR;
 	}
 	return 0;
 }
@@ -343,6 +363,7 @@ main(int argc, char **argv)
 		{ "deploy", required_argument, NULL, O_DEPLOY },
 		{ "markdown", no_argument, NULL, O_MARKDOWN },
 		{ "since", required_argument, NULL, O_SINCE },
+		{ "retry-for", required_argument, NULL, O_RETRY_FOR },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts co = { 0 };
@@ -478,6 +499,9 @@ main(int argc, char **argv)
 			break;
 		case O_SINCE:
 			x.since = optarg;
+			break;
+		case O_RETRY_FOR:
+			x.retry_for = optarg;
 			break;
 		default:
 			usage(stderr);
