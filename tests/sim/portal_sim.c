@@ -40,6 +40,7 @@
 #define DEFAULT_SLOW_MS 1500L
 #define DEFAULT_LEAK_RATE 0.5                 /* 1 point every 2 s */
 #define DEFAULT_HUGE_SIZE (20ULL * 1024 * 1024)
+#define DEFAULT_ERROR_PCT 5.0                 /* error_spike's error rate */
 #define MAX_HUGE_SIZE (64ULL * 1024 * 1024 * 1024)
 #define MAX_SLOW_MS 3600000L
 #define POLL_STEP_MS 50
@@ -263,6 +264,9 @@ static const char *switch_params(const struct server *srv,
 	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "size");
 	if (v != NULL && parse_u64(v, MAX_HUGE_SIZE, &p->huge_size) < 0)
 		return "size";
+	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "error_pct");
+	if (v != NULL && parse_double(v, 0.0, 100.0, &p->error_pct) < 0)
+		return "error_pct";
 	return NULL;
 }
 
@@ -299,8 +303,9 @@ static enum MHD_Result control_switch(struct server *srv,
 	mtx_unlock(&srv->lock);
 
 	fprintf(stderr, "portal-sim: scenario %s -> %s (slow_ms=%ld rate=%g "
-	        "size=%" PRIu64 ")\n", sim_scenario_name(old),
-	        sim_scenario_name(sc), p.slow_ms, p.leak_rate, p.huge_size);
+	        "size=%" PRIu64 " error_pct=%g)\n", sim_scenario_name(old),
+	        sim_scenario_name(sc), p.slow_ms, p.leak_rate, p.huge_size,
+	        p.error_pct);
 	body_printf(&b, "{\"scenario\":\"%s\"}", sim_scenario_name(sc));
 	return send_body(c, MHD_HTTP_OK, &b, NULL);
 }
@@ -323,9 +328,9 @@ static enum MHD_Result control_scenario(struct server *srv,
 
 	body_printf(&b, "{\"scenario\":\"%s\",\"since\":%.3f,"
 	            "\"generation\":%" PRIu64 ",\"slow_ms\":%ld,\"rate\":%g,"
-	            "\"size\":%" PRIu64 "}",
+	            "\"size\":%" PRIu64 ",\"error_pct\":%g}",
 	            sim_scenario_name(sc), since, gen, p.slow_ms, p.leak_rate,
-	            p.huge_size);
+	            p.huge_size, p.error_pct);
 	return send_body(c, MHD_HTTP_OK, &b, NULL);
 }
 
@@ -693,6 +698,7 @@ int main(int argc, char **argv)
 	srv.defaults.slow_ms = o.slow_ms;
 	srv.defaults.leak_rate = DEFAULT_LEAK_RATE;
 	srv.defaults.huge_size = DEFAULT_HUGE_SIZE;
+	srv.defaults.error_pct = DEFAULT_ERROR_PCT;
 	clock_gettime(CLOCK_MONOTONIC, &srv.start);
 	sim_model_init(&srv.model, o.rps, o.window_s, o.seed, o.scenario,
 	               &srv.defaults, wall_s());

@@ -21,6 +21,7 @@
  * switching back shows a healthy application straight away.
  */
 struct profile {
+	double traffic;         /* share of rps served */
 	double err_rate;
 	double hit_rate;
 	double p50, p95, p99;   /* ms; slow adds slow_ms on top */
@@ -29,7 +30,7 @@ struct profile {
 };
 
 static const struct profile healthy_profile = {
-	0.0005, 0.82, 120.0, 300.0, 450.0, 1200.0, 0
+	1.0, 0.0005, 0.82, 120.0, 300.0, 450.0, 1200.0, 0
 };
 
 static const char *const scenario_names[SIM_SCENARIO_COUNT] = {
@@ -42,6 +43,7 @@ static const char *const scenario_names[SIM_SCENARIO_COUNT] = {
 	[SIM_HANG] = "hang",
 	[SIM_MALFORMED] = "malformed",
 	[SIM_HUGE] = "huge",
+	[SIM_NO_TRAFFIC] = "no_traffic",
 };
 
 const char *sim_scenario_name(enum sim_scenario sc)
@@ -62,13 +64,14 @@ int sim_scenario_parse(const char *name, enum sim_scenario *out)
 	return -1;
 }
 
-static struct profile scenario_profile(enum sim_scenario sc)
+static struct profile scenario_profile(enum sim_scenario sc,
+                                       const struct sim_params *params)
 {
 	struct profile p = healthy_profile;
 
 	switch (sc) {
 	case SIM_ERROR_SPIKE:
-		p.err_rate = 0.05;
+		p.err_rate = params->error_pct / 100.0;
 		p.p50 = 160.0;
 		p.p95 = 600.0;
 		p.p99 = 900.0;
@@ -81,6 +84,10 @@ static struct profile scenario_profile(enum sim_scenario sc)
 		p.hit_rate = 0.20;
 		p.keys = 150.0;
 		p.degraded = 1;
+		break;
+	case SIM_NO_TRAFFIC:
+		/* Healthy, just idle: rates stay so the window can fall back. */
+		p.traffic = 0.0;
 		break;
 	default:
 		break;
@@ -109,18 +116,23 @@ static double jitter(struct sim_model *m, double value, double frac)
 	return value * (1.0 + frac * rng_sym(m));
 }
 
-/* Cumulative counters at time t, from the segment containing t. */
-static void cumulative(const struct sim_model *m, double t, double *errors,
-                       double *hits, double *misses)
+/*
+ * Cumulative counters at time t, from the segment containing t. Errors and
+ * lookups follow the requests served, so no_traffic freezes them all.
+ */
+static void cumulative(const struct sim_model *m, double t, double *requests,
+                       double *errors, double *hits, double *misses)
 {
 	const struct sim_segment *s = &m->seg[0];
-	double dt, lookups;
+	double dt, reqs, lookups;
 
 	for (size_t i = 1; i < m->nseg && m->seg[i].t0 <= t; i++)
 		s = &m->seg[i];
 	dt = t > s->t0 ? t - s->t0 : 0.0;
-	lookups = m->rps * CACHE_LOOKUPS_PER_REQUEST * dt;
-	*errors = s->errors0 + m->rps * s->err_rate * dt;
+	reqs = m->rps * s->traffic * dt;
+	lookups = reqs * CACHE_LOOKUPS_PER_REQUEST;
+	*requests = s->requests0 + reqs;
+	*errors = s->errors0 + reqs * s->err_rate;
 	*hits = s->hits0 + lookups * s->hit_rate;
 	*misses = s->misses0 + lookups * (1.0 - s->hit_rate);
 }
@@ -144,15 +156,17 @@ static double memory_pct(const struct sim_model *m, double t)
 	return pct > MEM_CAP_PCT ? MEM_CAP_PCT : pct;
 }
 
-static void push_segment(struct sim_model *m, double t, enum sim_scenario sc)
+static void push_segment(struct sim_model *m, double t, enum sim_scenario sc,
+                         const struct sim_params *params)
 {
-	struct profile p = scenario_profile(sc);
+	struct profile p = scenario_profile(sc, params);
 	struct sim_segment s;
 	double keep = m->window_s > SIM_HISTORY_S ? m->window_s : SIM_HISTORY_S;
 	double keep_from = t - keep;
 
-	cumulative(m, t, &s.errors0, &s.hits0, &s.misses0);
+	cumulative(m, t, &s.requests0, &s.errors0, &s.hits0, &s.misses0);
 	s.t0 = t;
+	s.traffic = p.traffic;
 	s.err_rate = p.err_rate;
 	s.hit_rate = p.hit_rate;
 
@@ -174,7 +188,7 @@ void sim_model_init(struct sim_model *m, double rps, double window_s,
                     uint64_t seed, enum sim_scenario sc,
                     const struct sim_params *params, double now_wall)
 {
-	struct profile p = scenario_profile(sc);
+	struct profile p = scenario_profile(sc, params);
 
 	memset(m, 0, sizeof(*m));
 	m->rps = rps;
@@ -185,6 +199,7 @@ void sim_model_init(struct sim_model *m, double rps, double window_s,
 	m->since_wall = now_wall;
 	m->mem_base = MEM_BASELINE_PCT;
 	m->nseg = 1;
+	m->seg[0].traffic = p.traffic;
 	m->seg[0].err_rate = p.err_rate;
 	m->seg[0].hit_rate = p.hit_rate;
 }
@@ -196,7 +211,7 @@ void sim_model_switch(struct sim_model *m, enum sim_scenario sc,
 	t = clamp_time(m, t);
 	/* A leak continues from wherever memory is now (even mid-leak). */
 	m->mem_base = memory_pct(m, t);
-	push_segment(m, t, sc);
+	push_segment(m, t, sc, params);
 	m->scenario = sc;
 	m->params = *params;
 	m->since = t;
@@ -206,28 +221,28 @@ void sim_model_switch(struct sim_model *m, enum sim_scenario sc,
 
 double sim_model_errors_at(const struct sim_model *m, double t)
 {
-	double errors, hits, misses;
+	double requests, errors, hits, misses;
 
-	cumulative(m, t, &errors, &hits, &misses);
+	cumulative(m, t, &requests, &errors, &hits, &misses);
 	return errors;
 }
 
 void sim_model_sample(struct sim_model *m, double t, struct sim_snapshot *out)
 {
-	struct profile p = scenario_profile(m->scenario);
+	struct profile p = scenario_profile(m->scenario, &m->params);
 	const struct sim_segment *cur;
-	double e_now, h_now, mi_now, e_ws, h_ws, mi_ws;
-	double ws, dur, extra = 0.0, lookups, mem;
+	double r_now, e_now, h_now, mi_now, r_ws, e_ws, h_ws, mi_ws;
+	double ws, dur, extra = 0.0, reqs, lookups, mem;
 	int mem_degraded;
 
 	t = clamp_time(m, t);
 	cur = &m->seg[m->nseg - 1];
 	memset(out, 0, sizeof(*out));
 	out->uptime = t;
-	out->per_second = m->rps;
-	out->requests_total = (uint64_t)floor(m->rps * t);
+	out->per_second = m->rps * cur->traffic;
 
-	cumulative(m, t, &e_now, &h_now, &mi_now);
+	cumulative(m, t, &r_now, &e_now, &h_now, &mi_now);
+	out->requests_total = (uint64_t)floor(r_now);
 	out->errors_total = (uint64_t)floor(e_now);
 	out->cache_hits = (uint64_t)floor(h_now);
 	out->cache_misses = (uint64_t)floor(mi_now);
@@ -237,10 +252,15 @@ void sim_model_sample(struct sim_model *m, double t, struct sim_snapshot *out)
 	if (ws < m->seg[0].t0)
 		ws = m->seg[0].t0;
 	dur = t - ws;
-	cumulative(m, ws, &e_ws, &h_ws, &mi_ws);
+	cumulative(m, ws, &r_ws, &e_ws, &h_ws, &mi_ws);
+	/*
+	 * Divide by the requests served, as the window may span no_traffic;
+	 * under a millionth of a request is rounding noise, not traffic.
+	 */
+	reqs = r_now - r_ws;
 	lookups = (h_now - h_ws) + (mi_now - mi_ws);
-	if (dur > 1e-6 && m->rps > 0.0 && lookups > 0.0) {
-		out->error_rate_pct = (e_now - e_ws) / (m->rps * dur) * 100.0;
+	if (dur > 1e-6 && reqs > 1e-6 && lookups > 0.0) {
+		out->error_rate_pct = (e_now - e_ws) / reqs * 100.0;
 		out->cache_hit_rate_pct = (h_now - h_ws) / lookups * 100.0;
 	} else {
 		/* No time has passed (or no traffic): report current rates. */

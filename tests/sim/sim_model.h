@@ -2,11 +2,12 @@
  * Traffic model of the portal simulator.
  *
  * The simulated application serves a steady load of `rps` requests per
- * second. Everything the health endpoints report is derived from elapsed
- * time and the history of scenario switches, so counters are monotonic and
- * consistent however often (or rarely) they are read. The model is pure: it
- * takes times as arguments and does no locking, no I/O and no clock reads;
- * the server serialises calls with its mutex.
+ * second, or none at all in no_traffic. Everything the health endpoints
+ * report is derived from elapsed time and the history of scenario
+ * switches, so counters are monotonic and consistent however often (or
+ * rarely) they are read. The model is pure: it takes times as arguments
+ * and does no locking, no I/O and no clock reads; the server serialises
+ * calls with its mutex.
  */
 #ifndef PORTAL_SIM_MODEL_H
 #define PORTAL_SIM_MODEL_H
@@ -24,6 +25,7 @@ enum sim_scenario {
 	SIM_HANG,
 	SIM_MALFORMED,
 	SIM_HUGE,
+	SIM_NO_TRAFFIC,
 	SIM_SCENARIO_COUNT
 };
 
@@ -32,17 +34,21 @@ struct sim_params {
 	long slow_ms;        /* slow: delay of every application response */
 	double leak_rate;    /* memory_leak: percentage points per second */
 	uint64_t huge_size;  /* huge: body size in bytes */
+	double error_pct;    /* error_spike: error rate in percent (0-100) */
 };
 
 /*
  * One stretch of time with constant rates. The cumulative counters at t0
  * make the counters continuous across switches: the value at any time is
- * the value at the start of its segment plus rate * time into it.
+ * the value at the start of its segment plus rate * time into it, where
+ * every rate is scaled by the requests actually served (rps * traffic).
  */
 struct sim_segment {
 	double t0;         /* elapsed seconds at which the segment starts */
+	double traffic;    /* share of rps served: 1, or 0 in no_traffic */
 	double err_rate;   /* fraction of requests that fail */
 	double hit_rate;   /* fraction of cache lookups that hit */
+	double requests0;  /* cumulative requests at t0 */
 	double errors0;    /* cumulative errors at t0 */
 	double hits0;      /* cumulative cache hits at t0 */
 	double misses0;    /* cumulative cache misses at t0 */
@@ -78,7 +84,7 @@ struct sim_snapshot {
 	uint64_t requests_total;
 	uint64_t errors_total;
 	double error_rate_pct;       /* over the window, 0-100 */
-	double per_second;
+	double per_second;           /* rps, or 0 in no_traffic */
 	double p50, p95, p99;        /* ms */
 	double db_response_ms;
 	double heap_used_mb, heap_total_mb, rss_mb;
