@@ -193,6 +193,13 @@ struct release_cfg {
 	char *cache_hits, *cache_misses;
 	size_t cache_hits_probe, cache_misses_probe;
 	struct by_release_cfg by_release;
+	/*
+	 * "compare": the canary pods' own probe against the stable pods',
+	 * over the same minutes: relative checks compare these two instead
+	 * of the deploy window with the window before it.
+	 */
+	bool compare;
+	size_t canary_probe, stable_probe;
 };
 
 struct config {

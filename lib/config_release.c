@@ -160,12 +160,88 @@ parse_by_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 	cfg->probes[pc - cfg->probes].sentry.release_errors = true;
 }
 
+/* A probe named by "compare": index, or -1 (reported). */
+static long
+compare_probe(struct cfgread *v, const cJSON *o, const char *key,
+    const struct config *cfg)
+{
+	const char *s;
+
+	if (cfg_string(v, o, key, &s) != 1) {
+		if (cfg_member(o, key) == NULL)
+			cfg_err(v, o, "\"compare\" needs \"%s\": a probe", key);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nprobes; i++)
+		if (cfg->probes[i].name != NULL &&
+		    strcmp(cfg->probes[i].name, s) == 0)
+			return (long)i;
+	cfg_err(v, cfg_member(o, key), "no probe named \"%s\"", s);
+	return -1;
+}
+
+/*
+ * "compare": {"canary": probe, "baseline": probe}. Every relative check's
+ * metrics must be read by both probes under the same names: the check's
+ * "app.p95_ms" is compared as "<canary>.p95_ms" against
+ * "<baseline>.p95_ms".
+ */
+static void
+parse_compare(struct cfgread *v, const cJSON *o, struct config *cfg)
+{
+	static const char *const keys[] = { "canary", "baseline", NULL };
+	const cJSON *c = cfg_object(v, o, "compare");
+	struct release_cfg *r = &cfg->release;
+	long cp, sp;
+
+	if (c == NULL)
+		return;
+	cfg_check_keys(v, c, keys, "\"compare\"");
+	cp = compare_probe(v, c, "canary", cfg);
+	sp = compare_probe(v, c, "baseline", cfg);
+	if (cp < 0 || sp < 0)
+		return;
+	if (cp == sp) {
+		cfg_err(v, c, "\"compare\" needs two different probes");
+		return;
+	}
+	r->compare = true;
+	r->canary_probe = (size_t)cp;
+	r->stable_probe = (size_t)sp;
+	for (size_t i = 0; i < r->nchecks; i++) {
+		const struct release_check_cfg *k = &r->checks[i];
+		const struct rule_cfg *rc;
+		const char *m[2];
+
+		if (k->name == NULL || !k->relative)
+			continue;
+		rc = &cfg->rules[k->rule];
+		m[0] = rc->metric != NULL ? rc->metric : rc->numerator;
+		m[1] = rc->metric != NULL ? NULL : rc->denominator;
+		for (int j = 0; j < 2 && m[j] != NULL; j++) {
+			const char *dot = strchr(m[j], '.');
+			char name[300];
+
+			if (dot == NULL)
+				continue;
+			snprintf(name, sizeof(name), "%s%s",
+			    cfg->probes[cp].name, dot);
+			(void)cfg_resolve_metric(v, cfg_member(c, "canary"),
+			    name, cfg);
+			snprintf(name, sizeof(name), "%s%s",
+			    cfg->probes[sp].name, dot);
+			(void)cfg_resolve_metric(v, cfg_member(c, "baseline"),
+			    name, cfg);
+		}
+	}
+}
+
 void
 cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 {
 	static const char *const keys[] = {
 		"warmup", "baseline", "interval", "checks", "cache_hits",
-		"cache_misses", "by_release", NULL,
+		"cache_misses", "by_release", "compare", NULL,
 	};
 	struct release_cfg *r = &cfg->release;
 	const cJSON *arr, *e;
@@ -215,6 +291,7 @@ cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 			check_defaults(c, &cfg->rules[i]);
 			c->name = strdup(cfg->rules[i].name);
 		}
+		parse_compare(v, o, cfg);
 		return;
 	}
 	cJSON_ArrayForEach(e, arr) {
@@ -227,6 +304,7 @@ cfg_parse_release(struct cfgread *v, const cJSON *o, struct config *cfg)
 				cfg_err(v, e, "duplicate release check \"%s\"",
 				    c->name);
 	}
+	parse_compare(v, o, cfg);
 }
 
 void

@@ -230,6 +230,15 @@ judging_interval(const struct config *cfg)
 		    2 * cfg->probes[r->probe2].interval_ms > iv)
 			iv = 2 * cfg->probes[r->probe2].interval_ms;
 	}
+	if (cfg->release.compare) {
+		const struct probe_cfg *c = &cfg->probes[cfg->release.canary_probe];
+		const struct probe_cfg *s = &cfg->probes[cfg->release.stable_probe];
+
+		if (2 * c->interval_ms > iv)
+			iv = 2 * c->interval_ms;
+		if (2 * s->interval_ms > iv)
+			iv = 2 * s->interval_ms;
+	}
 	return iv;
 }
 
@@ -284,6 +293,13 @@ deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
 		k++;
 	}
 	dp->vd.br = *br;
+	if (cfg->release.compare) {
+		dp->vd.compare = true;
+		snprintf(dp->vd.canary, sizeof(dp->vd.canary), "%s",
+		    cfg->probes[cfg->release.canary_probe].name);
+		snprintf(dp->vd.stable, sizeof(dp->vd.stable), "%s",
+		    cfg->probes[cfg->release.stable_probe].name);
+	}
 	if (br->on)
 		snprintf(dp->br_probe, sizeof(dp->br_probe), "%s",
 		    cfg->probes[br->probe].name);
@@ -478,6 +494,56 @@ split_poll(struct deploy *dp, const struct store *st, const char *probe)
 	verdict_split(&dp->vd, a.v, b.v, a.t);
 }
 
+/* The latest sample of "<probe>.<metric's name after its probe>". */
+static bool
+side_sample(const struct store *st, const char *probe, const char *metric,
+    int64_t from, struct sample *x)
+{
+	const char *dot = strchr(metric, '.');
+	const struct series *s;
+	char n[300];
+
+	snprintf(n, sizeof(n), "%s%s", probe, dot != NULL ? dot : "");
+	s = store_find(st, n);
+	return s != NULL && series_last(s, x) && x->t >= from;
+}
+
+/*
+ * A run of the canary's or the stable pods' probe: each relative check's
+ * metrics, read there under the names the check's rule reads them by.
+ */
+static void
+side_poll(struct deploy *dp, const struct store *st, enum vside_kind k,
+    const char *probe)
+{
+	for (size_t i = 0; i < dp->vd.nchecks; i++) {
+		const struct vcheck_cfg *cf = &dp->vd.checks[i].cfg;
+		struct vpoll p = { 0 };
+		struct sample a, b;
+
+		if (!cf->relative || dp->vd.checks[i].gone)
+			continue;
+		if (cf->ratio) {
+			if (!side_sample(st, probe, cf->numerator,
+			    dp->vd.judge_from, &a) || !side_sample(st, probe,
+			    cf->denominator, dp->vd.judge_from, &b))
+				continue;
+			p.has_counts = true;
+			p.num = a.v;
+			p.den = b.v;
+			p.t = a.t > b.t ? a.t : b.t;
+		} else {
+			if (!side_sample(st, probe, cf->metric,
+			    dp->vd.judge_from, &a))
+				continue;
+			p.has_sample = true;
+			p.sample = a.v;
+			p.t = a.t;
+		}
+		verdict_side(&dp->vd, i, k, &p);
+	}
+}
+
 void
 deploys_on_run(struct deploys *d, size_t probe)
 {
@@ -502,6 +568,12 @@ deploys_on_run(struct deploys *d, size_t probe)
 	if (dp->vd.br.on && strcmp(cfg->probes[probe].name,
 	    dp->br_probe) == 0)
 		split_poll(dp, st, dp->br_probe);
+	if (dp->vd.compare && strcmp(cfg->probes[probe].name,
+	    dp->vd.canary) == 0)
+		side_poll(dp, st, VSIDE_CANARY, dp->vd.canary);
+	if (dp->vd.compare && strcmp(cfg->probes[probe].name,
+	    dp->vd.stable) == 0)
+		side_poll(dp, st, VSIDE_STABLE, dp->vd.stable);
 	for (size_t i = 0; i < dp->vd.nchecks; i++) {
 		const struct rule_cfg *rc;
 

@@ -241,6 +241,34 @@ test_load(struct vtest *t, const cJSON *o)
 }
 
 static cJSON *
+side_save(const struct vside *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	const double n[] = { s->num, s->den, s->last_num, s->last_den };
+
+	cJSON_AddItemToObject(o, "counts", doubles(n, 4));
+	cJSON_AddBoolToObject(o, "have_last", s->have_last);
+	cJSON_AddItemToObject(o, "samples", doubles(s->v, s->n));
+	return o;
+}
+
+static void
+side_load(struct vside *s, const cJSON *o)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "counts");
+	double *v[] = { &s->num, &s->den, &s->last_num, &s->last_den };
+
+	if (!cJSON_IsObject(o))
+		return;
+	for (int i = 0; i < 4 && cJSON_GetArraySize(n) == 4; i++)
+		*v[i] = cJSON_GetArrayItem(n, i)->valuedouble;
+	s->have_last = flag(o, "have_last");
+	s->v = load_doubles(cJSON_GetObjectItemCaseSensitive(o, "samples"),
+	    &s->n);
+	s->a = s->n;
+}
+
+static cJSON *
 check_save(const struct vcheck *c, const struct dlink *l)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -270,6 +298,8 @@ check_save(const struct vcheck *c, const struct dlink *l)
 	cJSON_AddItemToObject(o, "relative", test_save(&c->rel));
 	cJSON_AddItemToObject(o, "base", doubles(c->base, c->nbase));
 	cJSON_AddItemToObject(o, "after", doubles(c->after, c->nafter));
+	cJSON_AddItemToObject(o, "canary", side_save(&c->side[VSIDE_CANARY]));
+	cJSON_AddItemToObject(o, "stable", side_save(&c->side[VSIDE_STABLE]));
 	return o;
 }
 
@@ -316,6 +346,10 @@ check_load(struct vcheck *c, struct dlink *l, const cJSON *o)
 	c->after = load_doubles(cJSON_GetObjectItemCaseSensitive(o, "after"),
 	    &c->nafter);
 	c->aafter = c->nafter;
+	side_load(&c->side[VSIDE_CANARY], cJSON_GetObjectItemCaseSensitive(o,
+	    "canary"));
+	side_load(&c->side[VSIDE_STABLE], cJSON_GetObjectItemCaseSensitive(o,
+	    "stable"));
 }
 
 /*
@@ -433,6 +467,12 @@ deploy_save_one(const struct deploy *dp)
 	if (vd->br.on)
 		cJSON_AddItemToObject(e, "by_release", br_save(vd,
 		    dp->br_probe));
+	if (vd->compare) {
+		cJSON *c = cJSON_AddObjectToObject(e, "compare");
+
+		cJSON_AddStringToObject(c, "canary", vd->canary);
+		cJSON_AddStringToObject(c, "baseline", vd->stable);
+	}
 	sg = cJSON_AddArrayToObject(e, "stages");
 	for (size_t i = 0; i < vd->nstages; i++) {
 		const struct vstage *g = &vd->stages[i];
@@ -597,12 +637,20 @@ deploy_restore_one(const cJSON *e, const struct config *cfg)
 		    cfg->probes[cfg->release.by_release.probe].name);
 	}
 	stages_load(vd, cJSON_GetObjectItemCaseSensitive(e, "stages"));
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "compare"))) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "compare");
+
+		vd->compare = true;
+		text(vd->canary, sizeof(vd->canary), c, "canary");
+		text(vd->stable, sizeof(vd->stable), c, "baseline");
+	}
 	if (old && vd->ended == 0) {
 		/* Its intervals were never checked: judge on from the next. */
 		int64_t now = clock_wall_ms();
 
-		while (vd->next_close <= now)
-			vd->next_close += vd->interval_ms;
+		if (vd->next_close <= now)
+			vd->next_close += ((now - vd->next_close) /
+			    vd->interval_ms + 1) * vd->interval_ms;
 	}
 	return dp;
 }

@@ -85,9 +85,13 @@ measured_json(const struct vcheck *c, const struct dlink *l, cJSON *m)
 	}
 }
 
-/* The relative test as it was last recorded: never run here. */
+/*
+ * The relative test as it was last recorded: never run here. "baseline"
+ * is what the check is compared with: the window before the deploy, or
+ * the stable pods side by side.
+ */
 static cJSON *
-relative_json(const struct vcheck *c)
+relative_json(const struct vdeploy *vd, const struct vcheck *c)
 {
 	const struct vcheck_cfg *cf = &c->cfg;
 	const struct vtest *t = &c->rel;
@@ -96,7 +100,17 @@ relative_json(const struct vcheck *c)
 	cJSON_AddNumberToObject(o, "max_increase_pct", cf->max_increase_pct);
 	cJSON_AddNumberToObject(o, "confidence", cf->confidence);
 	cJSON_AddStringToObject(o, "test", verdict_test_name(cf));
-	if (cf->ratio) {
+	cJSON_AddStringToObject(o, "compared", verdict_compared(vd));
+	if (cf->ratio && vd->compare) {
+		cJSON_AddNumberToObject(o, "baseline_errors",
+		    c->side[VSIDE_STABLE].num);
+		cJSON_AddNumberToObject(o, "baseline_requests",
+		    c->side[VSIDE_STABLE].den);
+		if (t->outcome != VTEST_NONE) {
+			cJSON_AddNumberToObject(o, "errors", t->a);
+			cJSON_AddNumberToObject(o, "requests", t->b);
+		}
+	} else if (cf->ratio) {
 		cJSON_AddNumberToObject(o, "baseline_errors", c->base_num);
 		cJSON_AddNumberToObject(o, "baseline_requests", c->base_den);
 		/* The counts the recorded test was run on. */
@@ -105,7 +119,8 @@ relative_json(const struct vcheck *c)
 			cJSON_AddNumberToObject(o, "requests", t->b);
 		}
 	} else {
-		cJSON_AddNumberToObject(o, "baseline_samples", (double)c->nbase);
+		cJSON_AddNumberToObject(o, "baseline_samples", vd->compare ?
+		    (double)c->side[VSIDE_STABLE].n : (double)c->nbase);
 		if (t->outcome != VTEST_NONE)
 			cJSON_AddNumberToObject(o, "samples", t->a);
 		if (t->outcome == VTEST_PASS || t->outcome == VTEST_FAIL) {
@@ -181,7 +196,7 @@ check_json(const struct vdeploy *vd, size_t i, const struct dlink *l,
 	if (c->j.last_error[0] != '\0')
 		cJSON_AddStringToObject(o, "last_error", c->j.last_error);
 	if (cf->relative)
-		cJSON_AddItemToObject(o, "relative", relative_json(c));
+		cJSON_AddItemToObject(o, "relative", relative_json(vd, c));
 	cJSON_AddStringToObject(o, "verdict", verdict_name(r.window.final));
 	cJSON_AddStringToObject(o, "reason", r.window.final_reason);
 	if (vd->nstages > 0) {
@@ -324,6 +339,10 @@ compared(const struct vdeploy *vd)
 	 * vigil sees the whole application: a 10 % canary's errors are
 	 * diluted about tenfold in these numbers. Say what was compared.
 	 */
+	if (vd->compare)
+		return "whole-application metrics for the thresholds; relative "
+		    "checks compare the canary's probe with the stable pods', "
+		    "over the same minutes, undiluted";
 	if (vd->nstages == 0 || vd->stages[vd->nstages - 1].weight >= 100)
 		return "whole-application metrics";
 	return vd->br.on ? "whole-application metrics during a partial "

@@ -41,6 +41,8 @@ verdict_clear(struct vdeploy *d)
 	for (size_t i = 0; i < d->nchecks; i++) {
 		free(d->checks[i].base);
 		free(d->checks[i].after);
+		free(d->checks[i].side[0].v);
+		free(d->checks[i].side[1].v);
 	}
 	free(d->checks);
 	d->checks = NULL;
@@ -70,22 +72,23 @@ verdict_baseline(struct vcheck *c, const double *v, size_t n, bool has_value,
 	return 0;
 }
 
+/* Appends v to a bounded array of per-poll samples. */
 static void
-add_after(struct vcheck *c, double v)
+push_value(double **vals, size_t *n, size_t *alloc, double v)
 {
-	if (c->nafter == c->aafter) {
-		size_t a = c->aafter == 0 ? 64 : c->aafter * 2;
-		double *n;
+	if (*n == *alloc) {
+		size_t a = *alloc == 0 ? 64 : *alloc * 2;
+		double *x;
 
 		if (a > VERDICT_MAX_VALUES)
 			return;	/* bounded: the test has plenty by then */
-		n = realloc(c->after, a * sizeof(*n));
-		if (n == NULL)
+		x = realloc(*vals, a * sizeof(*x));
+		if (x == NULL)
 			return;
-		c->after = n;
-		c->aafter = a;
+		*vals = x;
+		*alloc = a;
 	}
-	c->after[c->nafter++] = v;
+	(*vals)[(*n)++] = v;
 }
 
 /* Counter growth since the last poll, a drop read as a restart. */
@@ -160,7 +163,29 @@ verdict_poll(struct vdeploy *d, size_t i, const struct vpoll *p)
 	c->at = p->t;
 	c->iv_judged++;
 	if (p->has_sample)
-		add_after(c, p->sample);
+		push_value(&c->after, &c->nafter, &c->aafter, p->sample);
+}
+
+void
+verdict_side(struct vdeploy *d, size_t i, enum vside_kind k,
+    const struct vpoll *p)
+{
+	struct vside *s = &d->checks[i].side[k];
+
+	if (p->t < d->judge_from || (d->ended != 0 && p->t > d->ended))
+		return;
+	verdict_tick(d, p->t);
+	if (p->has_counts) {
+		if (s->have_last) {
+			s->num += counter_step(s->last_num, p->num);
+			s->den += counter_step(s->last_den, p->den);
+		}
+		s->last_num = p->num;
+		s->last_den = p->den;
+		s->have_last = true;
+	}
+	if (p->has_sample)
+		push_value(&s->v, &s->n, &s->a, p->sample);
 }
 
 void
@@ -194,17 +219,32 @@ verdict_test_name(const struct vcheck_cfg *c)
 	return c->ratio ? "Fisher exact" : "Mann-Whitney U";
 }
 
+const char *
+verdict_compared(const struct vdeploy *d)
+{
+	return d->compare ? "the canary's probe against the stable pods', "
+	    "over the same minutes" : "the deploy window against the "
+	    "same-length window before it";
+}
+
 /*
- * The relative part of a check, run once at t: worse than the baseline
- * by more than the margin, and significantly so.
+ * The relative part of a check, run once at t: worse than what it is
+ * compared with (the baseline window, or the stable pods) by more than
+ * the margin, and significantly so.
  */
 static void
-run_relative(const struct vcheck *c, int64_t t, struct vtest *out)
+run_relative(const struct vdeploy *d, const struct vcheck *c, int64_t t,
+    struct vtest *out)
 {
 	const struct vcheck_cfg *cf = &c->cfg;
+	const struct vside *cn = &c->side[VSIDE_CANARY];
+	const struct vside *sb = &c->side[VSIDE_STABLE];
 	bool up = cf->op == RULE_GT || cf->op == RULE_GE;
 	double alpha = 1.0 - cf->confidence;
 	double k = 1 + cf->max_increase_pct / 100.0;
+	const char *before = d->compare ? "stable" : "before";
+	const char *after = d->compare ? "canary" : "after";
+	const char *than = d->compare ? "the stable pods" : "the baseline";
 	struct stats_result r;
 
 	memset(out, 0, sizeof(*out));
@@ -213,38 +253,41 @@ run_relative(const struct vcheck *c, int64_t t, struct vtest *out)
 	if (cf->ratio) {
 		double need = fmax(1, cf->min_requests);
 
-		out->base_a = c->base_num;
-		out->base_b = c->base_den;
-		out->a = c->num;
-		out->b = c->den;
-		if (c->base_den < need || c->den < need) {
+		out->base_a = d->compare ? sb->num : c->base_num;
+		out->base_b = d->compare ? sb->den : c->base_den;
+		out->a = d->compare ? cn->num : c->num;
+		out->b = d->compare ? cn->den : c->den;
+		if (out->base_b < need || out->b < need) {
 			out->outcome = VTEST_SKIPPED;
 			snprintf(out->reason, sizeof(out->reason), "relative "
-			    "check skipped: %.0f requests before, %.0f after, "
-			    "need %.0f a side", c->base_den, c->den, need);
+			    "check skipped: %.0f requests %s, %.0f %s, need "
+			    "%.0f a side", out->base_b, before, out->b, after,
+			    need);
 			return;
 		}
-		r = stats_fisher_exact(c->base_num, c->base_den, c->num,
-		    c->den, cf->max_increase_pct / 100.0);
+		r = stats_fisher_exact(out->base_a, out->base_b, out->a, out->b,
+		    cf->max_increase_pct / 100.0);
 	} else {
-		double mb = median(c->base, c->nbase);
-		double ma = median(c->after, c->nafter);
+		const double *bv = d->compare ? sb->v : c->base;
+		const double *av = d->compare ? cn->v : c->after;
+		size_t nb = d->compare ? sb->n : c->nbase;
+		size_t na = d->compare ? cn->n : c->nafter;
+		double mb = median(bv, nb), ma = median(av, na);
 
-		out->base_a = (double)c->nbase;
+		out->base_a = (double)nb;
 		out->base_b = mb;
-		out->a = (double)c->nafter;
+		out->a = (double)na;
 		out->b = ma;
-		if (c->nbase < cf->min_relative_samples ||
-		    c->nafter < cf->min_relative_samples) {
+		if (nb < cf->min_relative_samples ||
+		    na < cf->min_relative_samples) {
 			out->outcome = VTEST_SKIPPED;
 			snprintf(out->reason, sizeof(out->reason), "relative "
-			    "check skipped: %zu samples before, %zu after, need "
-			    "%u a side", c->nbase, c->nafter,
+			    "check skipped: %zu samples %s, %zu %s, need %u a "
+			    "side", nb, before, na, after,
 			    cf->min_relative_samples);
 			return;
 		}
-		r = stats_mann_whitney(c->after, c->nafter, c->base, c->nbase,
-		    up);
+		r = stats_mann_whitney(av, na, bv, nb, up);
 		/* Significant is not enough: the margin must be passed too. */
 		if (r.valid && !(up ? ma > mb * k : ma < mb / k))
 			r.p = fmax(r.p, 1.0);
@@ -252,13 +295,13 @@ run_relative(const struct vcheck *c, int64_t t, struct vtest *out)
 	out->p = r.p;
 	if (r.valid && r.p < alpha) {
 		out->outcome = VTEST_FAIL;
-		snprintf(out->reason, sizeof(out->reason), "worse than the "
-		    "baseline by more than %g %% (%s p=%.2g < %.2g)",
+		snprintf(out->reason, sizeof(out->reason), "worse than %s by "
+		    "more than %g %% (%s p=%.2g < %.2g)", than,
 		    cf->max_increase_pct, verdict_test_name(cf), r.p, alpha);
 	} else {
 		out->outcome = VTEST_PASS;
 		snprintf(out->reason, sizeof(out->reason), "no significant "
-		    "change against the baseline (%s p=%.2g, need < %.2g)",
+		    "change against %s (%s p=%.2g, need < %.2g)", than,
 		    verdict_test_name(cf), r.p, alpha);
 	}
 }
@@ -273,7 +316,7 @@ run_tests(struct vdeploy *d, int64_t t)
 		if (!c->cfg.relative || c->gone ||
 		    c->rel.outcome == VTEST_FAIL)
 			continue;
-		run_relative(c, t, &c->rel);
+		run_relative(d, c, t, &c->rel);
 	}
 	if (d->br.on && d->nstages > 0) {
 		struct vstage *g = &d->stages[d->nstages - 1];

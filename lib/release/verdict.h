@@ -22,6 +22,13 @@
  * that interval ("no data", as Flagger counts it), and a window or stage
  * whose last full interval had no data ends inconclusive, never pass.
  *
+ * What a relative check compares: by default the deploy window with the
+ * same-length window before it (before/after). With canary and baseline
+ * probes ("compare"), the canary pods' own numbers with the stable pods',
+ * over the same minutes, as Kayenta judges: a 10 % canary's errors are
+ * then not diluted tenfold in whole-application numbers, and time of day
+ * is no longer part of the difference.
+ *
  * A stage is judged by every check the window is: its own polls against
  * the thresholds, min_samples, min_requests over its own requests, the
  * relative tests and errors by release as recorded; and whatever decided
@@ -105,6 +112,17 @@ struct vpoll {
 	double num, den;
 };
 
+/* The canary's or the stable pods' side of a side-by-side check. */
+enum vside_kind { VSIDE_CANARY, VSIDE_STABLE };
+
+struct vside {
+	double *v;		/* per-poll samples (a metric check) */
+	size_t n, a;
+	double num, den;	/* counted since judging began (a ratio) */
+	double last_num, last_den;
+	bool have_last;
+};
+
 struct vcheck {
 	struct vcheck_cfg cfg;
 	bool gone;		/* a reload removed it: no longer measured */
@@ -135,6 +153,8 @@ struct vcheck {
 	char nodata_why[160];
 	/* The relative test, as last recorded; a fail stays. */
 	struct vtest rel;
+	/* Side by side: the canary's and the stable pods' polls. */
+	struct vside side[2];
 };
 
 struct vstage {
@@ -158,6 +178,9 @@ struct vdeploy {
 	struct by_release_cfg br;
 	char version[64];
 	struct split split;
+	/* Side by side: relative checks compare these two probes' numbers. */
+	bool compare;
+	char canary[64], stable[64];
 };
 
 /*
@@ -175,6 +198,12 @@ int verdict_baseline(struct vcheck *c, const double *v, size_t n,
 
 /* Records one poll of check i. Polls before judge_from are ignored. */
 void verdict_poll(struct vdeploy *d, size_t i, const struct vpoll *p);
+/*
+ * A poll of check i's metrics on the canary's or the stable pods' probe
+ * (has_sample, or has_counts); only relative checks use them.
+ */
+void verdict_side(struct vdeploy *d, size_t i, enum vside_kind k,
+    const struct vpoll *p);
 /* Errors by release: the counts since judging began, read at `at`. */
 void verdict_split(struct vdeploy *d, double own, double all, int64_t at);
 
@@ -228,5 +257,7 @@ void verdict_judge(const struct vdeploy *d, int64_t now, struct vresult *out);
 const char *vtest_outcome_name(enum vtest_outcome o);
 /* The test a check's relative part uses: "Fisher exact" or Mann-Whitney. */
 const char *verdict_test_name(const struct vcheck_cfg *c);
+/* What relative checks compare, in words. */
+const char *verdict_compared(const struct vdeploy *d);
 
 #endif

@@ -569,6 +569,45 @@ START_TEST(test_release_cache_counters)
 }
 END_TEST
 
+/* "compare": the canary's probe and the stable pods', metric for metric. */
+#define CMP_HDR "{\"probes\": [" \
+	"{\"name\": \"app\", \"type\": \"http\", \"url\": \"http://h/\", " \
+	"\"metrics\": {\"req\": \"/r\", \"err\": \"/e\"}},\n" \
+	"{\"name\": \"canary\", \"type\": \"http\", \"url\": \"http://c/\", " \
+	"\"metrics\": {\"req\": \"/r\", \"err\": \"/e\"}},\n" \
+	"{\"name\": \"stable\", \"type\": \"http\", \"url\": \"http://s/\", " \
+	"\"metrics\": {\"req\": \"/r\"}}],\n" \
+	"\"rules\": [{\"name\": \"errors\", \"ratio\": {\"numerator\": " \
+	"\"app.err\", \"denominator\": \"app.req\"}, \"op\": \">\", " \
+	"\"warn\": 1}],\n\"release\": {\"checks\": [{\"rule\": \"errors\", " \
+	"\"relative\": {\"max_increase_pct\": 10}}],\n"
+
+START_TEST(test_release_compare)
+{
+	struct config_errors errs;
+	struct config *cfg = parse(CMP_HDR "\"compare\": {\"canary\": "
+	    "\"canary\", \"baseline\": \"canary\"}}}", &errs);
+
+	ck_assert_ptr_null(cfg);
+	config_errors_clear(&errs);
+	/* The stable pods' probe must read the check's "err" too. */
+	expect_error(CMP_HDR "\"compare\": {\"canary\": \"canary\", "
+	    "\"baseline\": \"stable\"}}}", 6, 45, "no metric \"err\"");
+	expect_error(CMP_HDR "\"compare\": {\"canary\": \"canary\"}}}", 6,
+	    12, "needs \"baseline\"");
+	expect_error(CMP_HDR "\"compare\": {\"canary\": \"nope\", "
+	    "\"baseline\": \"app\"}}}", 6, 23, "no probe named \"nope\"");
+	cfg = parse(CMP_HDR "\"compare\": {\"canary\": \"canary\", "
+	    "\"baseline\": \"app\"}}}", &errs);
+	ck_assert_msg(cfg != NULL, "errors: %zu first %s", errs.n,
+	    errs.n ? errs.v[0].msg : "");
+	ck_assert(cfg->release.compare);
+	ck_assert_uint_eq(cfg->release.canary_probe, 1);
+	ck_assert_uint_eq(cfg->release.stable_probe, 0);
+	config_free(cfg);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -576,6 +615,7 @@ config_suite(void)
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_test(tc, test_valid_full);
+	tcase_add_test(tc, test_release_compare);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_syntax_errors);
 	tcase_add_test(tc, test_unknown_keys);

@@ -603,6 +603,95 @@ START_TEST(test_gone_check_gates_only_if_failed)
 }
 END_TEST
 
+/*
+ * Side by side: the canary pods' errors 0.15 %, the stable pods' 0.05 %,
+ * at 10 % of the traffic. The whole application reads 0.06 % against a
+ * 0.05 % baseline, within a 10 % margin of noise: before/after passes;
+ * canary against stable, the same minutes, fails.
+ */
+START_TEST(test_side_by_side_sees_what_dilution_hides)
+{
+	for (int compare = 0; compare < 2; compare++) {
+		struct vdeploy d;
+		struct vresult r;
+		double cn = 0, cd = 0, sn = 0, sd = 0;
+
+		verdict_init(&d, 1, -S(600), 0, S(10));
+		ratio_cfg(&d.checks[0], "error_rate", 1000, true, 10);
+		d.checks[0].cfg.warn_set = d.checks[0].cfg.crit_set = false;
+		verdict_baseline(&d.checks[0], NULL, 0, true, 0.05, 600,
+		    1200000);
+		d.compare = compare;
+		verdict_step(&d, 10, 0);
+		for (int64_t t = 0; t <= S(60); t += S(1)) {
+			struct vpoll c = {
+				.t = t, .has_counts = true, .num = cn, .den = cd,
+			};
+			struct vpoll s = {
+				.t = t, .has_counts = true, .num = sn, .den = sd,
+			};
+
+			verdict_side(&d, 0, VSIDE_CANARY, &c);
+			verdict_side(&d, 0, VSIDE_STABLE, &s);
+			rpoll(&d, 0, t, 0.06, cn + sn, cd + sd);
+			cn += 0.3;
+			cd += 200;
+			sn += 0.9;
+			sd += 1800;
+		}
+		r = judge_at(&d, S(60));
+		if (compare) {
+			ck_assert_int_eq(r.gate.final, VERDICT_FAIL);
+			ck_reason(r.gate.final_reason, "worse than the stable pods");
+			/* The same minutes: 1,800 stable requests a second to
+			 * the canary's 200, counted over the same span. */
+			ck_assert_int_eq(d.checks[0].rel.outcome, VTEST_FAIL);
+			ck_assert_double_eq_tol(d.checks[0].rel.base_b,
+			    9 * d.checks[0].rel.b, 1e-6);
+		} else {
+			ck_assert_int_eq(r.gate.final, VERDICT_PASS);
+			ck_assert_int_eq(d.checks[0].rel.outcome, VTEST_PASS);
+		}
+		verdict_clear(&d);
+	}
+}
+END_TEST
+
+/* Side by side on samples: Mann-Whitney, canary against stable. */
+START_TEST(test_side_by_side_latency)
+{
+	struct vdeploy d;
+	struct vresult r;
+
+	verdict_init(&d, 1, -S(60), 0, S(10));
+	metric_cfg(&d.checks[0], "api_p95", false, 3);
+	d.checks[0].cfg.relative = true;
+	d.checks[0].cfg.max_increase_pct = 10;
+	d.compare = true;
+	for (int64_t t = 0; t <= S(60); t += S(1)) {
+		struct vpoll c = {
+			.t = t, .has_sample = true, .sample = 450 + (double)(t %
+			    7000) / 1000,
+		};
+		struct vpoll s = {
+			.t = t, .has_sample = true, .sample = 300 + (double)(t %
+			    5000) / 1000,
+		};
+
+		verdict_side(&d, 0, VSIDE_CANARY, &c);
+		verdict_side(&d, 0, VSIDE_STABLE, &s);
+		mpoll(&d, 0, t, 320);
+	}
+	/* 60 a side by +60s: tested at the +60s interval end. */
+	verdict_tick(&d, S(70));
+	r = judge_at(&d, S(70));
+	ck_assert_int_eq(r.gate.now, VERDICT_FAIL);
+	ck_reason(r.gate.now_reason, "Mann-Whitney U");
+	ck_reason(r.gate.now_reason, "stable pods");
+	verdict_clear(&d);
+}
+END_TEST
+
 Suite *
 verdict_suite(void)
 {
@@ -627,6 +716,8 @@ verdict_suite(void)
 	tcase_add_test(tc, test_long_gap_is_one_error);
 	tcase_add_test(tc, test_stalled_probe_errors_out);
 	tcase_add_test(tc, test_gone_check_gates_only_if_failed);
+	tcase_add_test(tc, test_side_by_side_sees_what_dilution_hides);
+	tcase_add_test(tc, test_side_by_side_latency);
 	suite_add_tcase(s, tc);
 	return s;
 }
