@@ -610,30 +610,28 @@ deploys_polls(const struct deploys *d)
 
 /*
  * The config changed. Every deploy keeps the copy of the config it began
- * with; the open one measures each check by the live rule of the same
- * check name, and a check the new config lacks is no longer measured.
+ * with, and a closed one is left as it was judged. The open one measures
+ * each check by the live rule of the same check name; a check the new
+ * config lacks is no longer measured.
  */
 void
 deploys_reload(struct deploys *d)
 {
 	const struct config *cfg = monitor_config(d->m);
+	struct deploy *dp = d->open ? d->kept[0] : NULL;
 
-	for (size_t k = 0; k < d->nkept; k++) {
-		struct deploy *dp = d->kept[k];
+	for (size_t i = 0; dp != NULL && i < dp->vd.nchecks; i++) {
+		struct vcheck *c = &dp->vd.checks[i];
 
-		for (size_t i = 0; i < dp->vd.nchecks; i++) {
-			struct vcheck *c = &dp->vd.checks[i];
+		c->gone = true;
+		for (size_t j = 0; j < cfg->release.nchecks; j++) {
+			const struct release_check_cfg *rc =
+			    &cfg->release.checks[j];
 
-			c->gone = true;
-			for (size_t j = 0; j < cfg->release.nchecks; j++) {
-				const struct release_check_cfg *rc =
-				    &cfg->release.checks[j];
-
-				if (rc->name != NULL &&
-				    strcmp(rc->name, c->cfg.name) == 0) {
-					c->gone = false;
-					dp->links[i].rule = rc->rule;
-				}
+			if (rc->name != NULL && strcmp(rc->name,
+			    c->cfg.name) == 0) {
+				c->gone = false;
+				dp->links[i].rule = rc->rule;
 			}
 		}
 	}

@@ -142,15 +142,14 @@ relative_json(const struct vdeploy *vd, const struct vcheck *c)
 }
 
 static cJSON *
-check_json(const struct vdeploy *vd, size_t i, const struct dlink *l,
-    int64_t now)
+check_json(const struct vdeploy *vd, size_t i, const struct dlink *l)
 {
 	const struct vcheck *c = &vd->checks[i];
 	const struct vcheck_cfg *cf = &c->cfg;
 	cJSON *o = cJSON_CreateObject(), *t, *m, *s;
 	struct vcheck_result r;
 
-	verdict_check(vd, i, now, &r);
+	verdict_check(vd, i, &r);
 	cJSON_AddStringToObject(o, "name", cf->name);
 	cJSON_AddStringToObject(o, "rule", cf->rule);
 	cJSON_AddBoolToObject(o, "key", cf->key);
@@ -393,7 +392,7 @@ report_json(const struct deploys *d, const struct deploy *dp, int64_t now)
 		const struct vcheck *c = &vd->checks[i];
 
 		cJSON_AddItemToArray(c->cfg.advisory ? dry : checks,
-		    check_json(vd, i, &dp->links[i], now));
+		    check_json(vd, i, &dp->links[i]));
 		if (c->cfg.ratio && !counted) {
 			counted = true;
 			req = c->den;

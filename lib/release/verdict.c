@@ -478,13 +478,11 @@ check_scope(const struct vdeploy *d, const struct vcheck *c, bool stage,
 }
 
 void
-verdict_check(const struct vdeploy *d, size_t i, int64_t now,
-    struct vcheck_result *out)
+verdict_check(const struct vdeploy *d, size_t i, struct vcheck_result *out)
 {
 	const struct vcheck *c = &d->checks[i];
 	struct vcheck_scope *s[2] = { &out->window, &out->stage };
 
-	(void)now;
 	for (int k = 0; k < 2; k++) {
 		s[k]->now = check_scope(d, c, k == 1, false, s[k]->now_reason,
 		    sizeof(s[k]->now_reason));
@@ -506,8 +504,7 @@ worsen(enum verdict *v, char *reason, size_t len, enum verdict to,
 }
 
 static void
-judge_scope(const struct vdeploy *d, bool stage, int64_t now,
-    struct vscope *s)
+judge_scope(const struct vdeploy *d, bool stage, struct vscope *s)
 {
 	struct vcheck_result r;
 
@@ -519,7 +516,7 @@ judge_scope(const struct vdeploy *d, bool stage, int64_t now,
 
 		if (!gates(c))
 			continue;
-		verdict_check(d, i, now, &r);
+		verdict_check(d, i, &r);
 		worsen(&s->now, s->now_reason, sizeof(s->now_reason), cs->now,
 		    c->cfg.name, cs->now_reason);
 		worsen(&s->final, s->final_reason, sizeof(s->final_reason),
@@ -556,10 +553,10 @@ void
 verdict_judge(const struct vdeploy *d, int64_t now, struct vresult *out)
 {
 	memset(out, 0, sizeof(*out));
-	judge_scope(d, false, now, &out->window);
+	judge_scope(d, false, &out->window);
 	out->has_stage = d->nstages > 0;
 	if (out->has_stage)
-		judge_scope(d, true, now, &out->stage);
+		judge_scope(d, true, &out->stage);
 	out->gate = out->has_stage ? out->stage : out->window;
 	out->gate_scope = out->has_stage ? "stage" : "window";
 	out->warming_up = now < d->judge_from;

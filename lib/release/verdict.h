@@ -248,8 +248,8 @@ struct vresult {
 	char br_reason[300];
 };
 
-/* Check i's verdict at now. */
-void verdict_check(const struct vdeploy *d, size_t i, int64_t now,
+/* Check i's verdict, from what was recorded. */
+void verdict_check(const struct vdeploy *d, size_t i,
     struct vcheck_result *out);
 /* The deploy's verdict at now. */
 void verdict_judge(const struct vdeploy *d, int64_t now, struct vresult *out);

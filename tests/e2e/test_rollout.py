@@ -231,12 +231,17 @@ class Reload(RolloutCase):
     def test_reload_dropping_a_check_keeps_past_reports(self):
         sim = self.sim(args=["--rps", "2000"])
         cfg = self.config(sim)
+        # api_p95 cannot have enough samples: the deploy ends inconclusive
+        # on it, and must stay so when a reload drops the check.
+        cfg["release"]["checks"][1]["min_samples"] = 100000
         v = self.vigild(cfg)
         self.assertEqual(self.ctl(v, "deploy", "begin", "--version", "5.0.0",
                                   "--warmup", "0s")[0], 0)
         time.sleep(2)
         self.assertEqual(self.ctl(v, "deploy", "end")[0], 0)
         before = json.loads(v.get("/deploys/1")[2])
+        self.assertEqual(before["verdict"]["final"], "inconclusive", before["verdict"])
+        self.assertIn("api_p95", before["verdict"]["final_reason"])
         # The next config has no api_p95 check, and api_p95's thresholds
         # are gone with its rule.
         cfg2 = json.loads(json.dumps(cfg))

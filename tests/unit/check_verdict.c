@@ -419,7 +419,7 @@ START_TEST(test_advisory_never_gates)
 	}
 	r = judge_at(&d, S(20));
 	ck_assert_int_eq(r.gate.final, VERDICT_PASS);
-	verdict_check(&d, 1, S(20), &cr);
+	verdict_check(&d, 1, &cr);
 	ck_assert_int_eq(cr.window.final, VERDICT_FAIL);
 	verdict_clear(&d);
 }
