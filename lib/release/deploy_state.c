@@ -240,14 +240,33 @@ test_load(struct vtest *t, const cJSON *o)
 	text(t->reason, sizeof(t->reason), o, "reason");
 }
 
+/* A ratio's counts: [num, den, last_num, last_den], and have_last. */
+static void
+count_save(cJSON *o, const struct vcount *k)
+{
+	const double n[] = { k->num, k->den, k->last_num, k->last_den };
+
+	cJSON_AddItemToObject(o, "counted", doubles(n, 4));
+	cJSON_AddBoolToObject(o, "have_last", k->have_last);
+}
+
+static void
+count_load(struct vcount *k, const cJSON *o)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "counted");
+	double *v[] = { &k->num, &k->den, &k->last_num, &k->last_den };
+
+	for (int i = 0; i < 4 && cJSON_GetArraySize(n) == 4; i++)
+		*v[i] = cJSON_GetArrayItem(n, i)->valuedouble;
+	k->have_last = flag(o, "have_last");
+}
+
 static cJSON *
 side_save(const struct vside *s)
 {
 	cJSON *o = cJSON_CreateObject();
-	const double n[] = { s->num, s->den, s->last_num, s->last_den };
 
-	cJSON_AddItemToObject(o, "counts", doubles(n, 4));
-	cJSON_AddBoolToObject(o, "have_last", s->have_last);
+	count_save(o, &s->cnt);
 	cJSON_AddItemToObject(o, "samples", doubles(s->v, s->n));
 	return o;
 }
@@ -255,14 +274,9 @@ side_save(const struct vside *s)
 static void
 side_load(struct vside *s, const cJSON *o)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "counts");
-	double *v[] = { &s->num, &s->den, &s->last_num, &s->last_den };
-
 	if (!cJSON_IsObject(o))
 		return;
-	for (int i = 0; i < 4 && cJSON_GetArraySize(n) == 4; i++)
-		*v[i] = cJSON_GetArrayItem(n, i)->valuedouble;
-	s->have_last = flag(o, "have_last");
+	count_load(&s->cnt, o);
 	s->v = load_doubles(cJSON_GetObjectItemCaseSensitive(o, "samples"),
 	    &s->n);
 	s->a = s->n;
@@ -273,9 +287,9 @@ check_save(const struct vcheck *c, const struct dlink *l)
 {
 	cJSON *o = cJSON_CreateObject();
 	const double counts[] = {
-		c->base_value, c->base_num, c->base_den, c->num, c->den,
-		c->last_num, c->last_den, c->st_num0, c->st_den0, c->iv_den0,
-		(double)c->iv_judged, c->value, (double)c->at,
+		c->base_value, c->base_num, c->base_den, c->st_num0,
+		c->st_den0, c->iv_den0, (double)c->iv_judged, c->value,
+		(double)c->at,
 	};
 	const double m[] = {
 		(double)l->m.samples, l->m.num, l->m.den, (double)l->m.from,
@@ -286,7 +300,7 @@ check_save(const struct vcheck *c, const struct dlink *l)
 	cJSON_AddItemToObject(o, "window", judge_save(&c->j));
 	cJSON_AddItemToObject(o, "stage", judge_save(&c->stage));
 	cJSON_AddBoolToObject(o, "has_base", c->has_base);
-	cJSON_AddBoolToObject(o, "have_last", c->have_last);
+	count_save(o, &c->cnt);
 	cJSON_AddBoolToObject(o, "known", c->known);
 	cJSON_AddBoolToObject(o, "nodata", c->nodata);
 	cJSON_AddStringToObject(o, "nodata_why", c->nodata_why);
@@ -309,9 +323,8 @@ check_load(struct vcheck *c, struct dlink *l, const cJSON *o)
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "counts");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "measure");
 	double *cv[] = {
-		&c->base_value, &c->base_num, &c->base_den, &c->num, &c->den,
-		&c->last_num, &c->last_den, &c->st_num0, &c->st_den0,
-		&c->iv_den0,
+		&c->base_value, &c->base_num, &c->base_den, &c->st_num0,
+		&c->st_den0, &c->iv_den0,
 	};
 	size_t k = 0;
 
@@ -320,16 +333,16 @@ check_load(struct vcheck *c, struct dlink *l, const cJSON *o)
 	judge_load(&c->stage, &c->cfg.lim, cJSON_GetObjectItemCaseSensitive(o,
 	    "stage"));
 	c->has_base = flag(o, "has_base");
-	c->have_last = flag(o, "have_last");
+	count_load(&c->cnt, o);
 	c->known = flag(o, "known");
 	c->nodata = flag(o, "nodata");
 	text(c->nodata_why, sizeof(c->nodata_why), o, "nodata_why");
-	if (cJSON_GetArraySize(n) == 13) {
+	if (cJSON_GetArraySize(n) == 9) {
 		for (k = 0; k < sizeof(cv) / sizeof(cv[0]); k++)
 			*cv[k] = cJSON_GetArrayItem(n, (int)k)->valuedouble;
-		c->iv_judged = (uint64_t)cJSON_GetArrayItem(n, 10)->valuedouble;
-		c->value = cJSON_GetArrayItem(n, 11)->valuedouble;
-		c->at = (int64_t)cJSON_GetArrayItem(n, 12)->valuedouble;
+		c->iv_judged = (uint64_t)cJSON_GetArrayItem(n, 6)->valuedouble;
+		c->value = cJSON_GetArrayItem(n, 7)->valuedouble;
+		c->at = (int64_t)cJSON_GetArrayItem(n, 8)->valuedouble;
 	}
 	if (cJSON_GetArraySize(m) == 5) {
 		l->m.samples = (size_t)cJSON_GetArrayItem(m, 0)->valuedouble;
@@ -385,11 +398,11 @@ check_load_old(struct vcheck *c, struct dlink *l, const cJSON *x)
 	c->base_value = v[12];
 	c->base_num = v[13];
 	c->base_den = v[14];
-	c->num = v[15];
-	c->den = v[16];
-	c->last_num = v[17];
-	c->last_den = v[18];
-	c->have_last = v[19] != 0;
+	c->cnt.num = v[15];
+	c->cnt.den = v[16];
+	c->cnt.last_num = v[17];
+	c->cnt.last_den = v[18];
+	c->cnt.have_last = v[19] != 0;
 	c->known = v[20] != 0;
 	c->value = l->m.value = v[21];
 	s = cJSON_GetObjectItemCaseSensitive(x, "m");

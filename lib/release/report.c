@@ -103,9 +103,9 @@ relative_json(const struct vdeploy *vd, const struct vcheck *c)
 	cJSON_AddStringToObject(o, "compared", verdict_compared(vd));
 	if (cf->ratio && vd->compare) {
 		cJSON_AddNumberToObject(o, "baseline_errors",
-		    c->side[VSIDE_STABLE].num);
+		    c->side[VSIDE_STABLE].cnt.num);
 		cJSON_AddNumberToObject(o, "baseline_requests",
-		    c->side[VSIDE_STABLE].den);
+		    c->side[VSIDE_STABLE].cnt.den);
 		if (t->outcome != VTEST_NONE) {
 			cJSON_AddNumberToObject(o, "errors", t->a);
 			cJSON_AddNumberToObject(o, "requests", t->b);
@@ -189,8 +189,8 @@ check_json(const struct vdeploy *vd, size_t i, const struct dlink *l)
 	cJSON_AddNumberToObject(o, "longest_crit_run",
 	    (double)c->j.longest_crit_run);
 	if (cf->ratio) {
-		cJSON_AddNumberToObject(o, "requests", c->den);
-		cJSON_AddNumberToObject(o, "errors_counted", c->num);
+		cJSON_AddNumberToObject(o, "requests", c->cnt.den);
+		cJSON_AddNumberToObject(o, "errors_counted", c->cnt.num);
 	}
 	if (c->j.last_error[0] != '\0')
 		cJSON_AddStringToObject(o, "last_error", c->j.last_error);
@@ -204,7 +204,7 @@ check_json(const struct vdeploy *vd, size_t i, const struct dlink *l)
 		    verdict_name(r.stage.final));
 		cJSON_AddStringToObject(s, "reason", r.stage.final_reason);
 		if (cf->ratio)
-			cJSON_AddNumberToObject(s, "requests", c->den -
+			cJSON_AddNumberToObject(s, "requests", c->cnt.den -
 			    c->st_den0);
 	}
 	return o;
@@ -395,8 +395,8 @@ report_json(const struct deploys *d, const struct deploy *dp, int64_t now)
 		    check_json(vd, i, &dp->links[i]));
 		if (c->cfg.ratio && !counted) {
 			counted = true;
-			req = c->den;
-			err = c->num;
+			req = c->cnt.den;
+			err = c->cnt.num;
 		}
 	}
 	if (vd->br.on)

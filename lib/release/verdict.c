@@ -98,6 +98,18 @@ counter_step(double last, double now)
 	return now >= last ? now - last : now;
 }
 
+static void
+count_poll(struct vcount *k, double num, double den)
+{
+	if (k->have_last) {
+		k->num += counter_step(k->last_num, num);
+		k->den += counter_step(k->last_den, den);
+	}
+	k->last_num = num;
+	k->last_den = den;
+	k->have_last = true;
+}
+
 /* " ms", " %", "": how a value's unit reads after it. */
 static void
 unit_text(const struct vcheck_cfg *cf, char *buf, size_t len)
@@ -119,15 +131,8 @@ verdict_poll(struct vdeploy *d, size_t i, const struct vpoll *p)
 		return;
 	/* The poll belongs to the interval it was taken in. */
 	verdict_tick(d, p->t);
-	if (p->has_counts) {
-		if (c->have_last) {
-			c->num += counter_step(c->last_num, p->num);
-			c->den += counter_step(c->last_den, p->den);
-		}
-		c->last_num = p->num;
-		c->last_den = p->den;
-		c->have_last = true;
-	}
+	if (p->has_counts)
+		count_poll(&c->cnt, p->num, p->den);
 	unit_text(cf, u, sizeof(u));
 	switch (p->kind) {
 	case VPOLL_THIN:
@@ -175,15 +180,8 @@ verdict_side(struct vdeploy *d, size_t i, enum vside_kind k,
 	if (p->t < d->judge_from || (d->ended != 0 && p->t > d->ended))
 		return;
 	verdict_tick(d, p->t);
-	if (p->has_counts) {
-		if (s->have_last) {
-			s->num += counter_step(s->last_num, p->num);
-			s->den += counter_step(s->last_den, p->den);
-		}
-		s->last_num = p->num;
-		s->last_den = p->den;
-		s->have_last = true;
-	}
+	if (p->has_counts)
+		count_poll(&s->cnt, p->num, p->den);
 	if (p->has_sample)
 		push_value(&s->v, &s->n, &s->a, p->sample);
 }
@@ -253,10 +251,10 @@ run_relative(const struct vdeploy *d, const struct vcheck *c, int64_t t,
 	if (cf->ratio) {
 		double need = fmax(1, cf->min_requests);
 
-		out->base_a = d->compare ? sb->num : c->base_num;
-		out->base_b = d->compare ? sb->den : c->base_den;
-		out->a = d->compare ? cn->num : c->num;
-		out->b = d->compare ? cn->den : c->den;
+		out->base_a = d->compare ? sb->cnt.num : c->base_num;
+		out->base_b = d->compare ? sb->cnt.den : c->base_den;
+		out->a = d->compare ? cn->cnt.num : c->cnt.num;
+		out->b = d->compare ? cn->cnt.den : c->cnt.den;
 		if (out->base_b < need || out->b < need) {
 			out->outcome = VTEST_SKIPPED;
 			snprintf(out->reason, sizeof(out->reason), "relative "
@@ -350,7 +348,7 @@ check_data(struct vdeploy *d, int64_t t, int64_t missed)
 			    " no poll could be judged in the interval that "
 			    "ended at +%llds", (long long)((t - d->judge_from) /
 			    1000));
-		else if (c->cfg.ratio && !(c->den > c->iv_den0))
+		else if (c->cfg.ratio && !(c->cnt.den > c->iv_den0))
 			snprintf(c->nodata_why, sizeof(c->nodata_why), "no data:"
 			    " no new requests in the interval that ended at "
 			    "+%llds (traffic stopped?)", (long long)((t -
@@ -366,7 +364,7 @@ check_data(struct vdeploy *d, int64_t t, int64_t missed)
 			    c->nodata_why);
 		}
 		c->iv_judged = 0;
-		c->iv_den0 = c->den;
+		c->iv_den0 = c->cnt.den;
 	}
 }
 
@@ -416,8 +414,8 @@ verdict_step(struct vdeploy *d, int weight, int64_t now)
 		struct vcheck *c = &d->checks[i];
 
 		judge_init(&c->stage, &c->cfg.lim);
-		c->st_num0 = c->num;
-		c->st_den0 = c->den;
+		c->st_num0 = c->cnt.num;
+		c->st_den0 = c->cnt.den;
 	}
 }
 
@@ -463,7 +461,7 @@ check_scope(const struct vdeploy *d, const struct vcheck *c, bool stage,
 	if (!final || v == VERDICT_FAIL)
 		return v;
 	/* Too little traffic says more than the no-data it causes. */
-	req = stage ? c->den - c->st_den0 : c->den;
+	req = stage ? c->cnt.den - c->st_den0 : c->cnt.den;
 	if (c->cfg.ratio && req < c->cfg.min_requests) {
 		snprintf(reason, len, "too few requests: %.0f in the %s, need "
 		    "%.0f", req, stage ? "stage" : "window",

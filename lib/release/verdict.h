@@ -112,15 +112,23 @@ struct vpoll {
 	double num, den;
 };
 
+/*
+ * A ratio's two counters summed poll by poll since judging began, a drop
+ * read as the application restarting.
+ */
+struct vcount {
+	double num, den;
+	double last_num, last_den;
+	bool have_last;
+};
+
 /* The canary's or the stable pods' side of a side-by-side check. */
 enum vside_kind { VSIDE_CANARY, VSIDE_STABLE };
 
 struct vside {
 	double *v;		/* per-poll samples (a metric check) */
 	size_t n, a;
-	double num, den;	/* counted since judging began (a ratio) */
-	double last_num, last_den;
-	bool have_last;
+	struct vcount cnt;	/* a ratio check's counts */
 };
 
 struct vcheck {
@@ -141,9 +149,7 @@ struct vcheck {
 	/* The window: per-poll values, and counts since judging began. */
 	double *after;
 	size_t nafter, aafter;
-	double num, den;
-	double last_num, last_den;
-	bool have_last;
+	struct vcount cnt;
 	/* The stage under way began at these counts. */
 	double st_num0, st_den0;
 	/* The interval under way: judged polls, requests as it began. */

@@ -32,7 +32,8 @@
 	X(utf8) \
 	X(token) \
 	X(split) \
-	X(verdict)
+	X(verdict) \
+	X(deploy_state)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
 VIGIL_SUITES(VIGIL_DECLARE_SUITE)
