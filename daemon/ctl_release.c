@@ -441,6 +441,20 @@ render_report(struct ctl *x, const cJSON *doc, bool md)
 	printf(md ? "- Verdict: **%s** (exit %d): %s\n" :
 	    "Verdict: %s (exit %d): %s\n", final, exit_code(final, false),
 	    str(v, "final_reason", ""));
+	/* The last stage as wait judged it, when it differs in scope. */
+	if (cJSON_GetObjectItem(doc, "stage") != NULL) {
+		const cJSON *sg = cJSON_GetObjectItem(doc, "stage");
+		const cJSON *sv = cJSON_GetObjectItem(sg, "verdict");
+
+		printf(md ? "- Last stage (%.0f %%): **%s**: %s\n" :
+		    "Last stage (%.0f %%): %s: %s\n", num(sg, "weight"),
+		    str(sv, "final", "?"), str(sv, "final_reason", ""));
+	}
+	printf(md ? "- Judged every %.0f s (%.0f intervals); relative checks "
+	    "compare %s\n" : "Judged every %.0f s (%.0f intervals); relative "
+	    "checks compare %s\n", num(doc, "interval_s"),
+	    num(doc, "intervals_judged"), str(doc, "relative_compare",
+	    "the deploy window against the window before it"));
 	printf(md ? "- Begun: %s, warm-up %.0f s, %s\n" :
 	    "Begun: %s, warm-up %.0f s, %s\n", str(doc, "begun", "?"),
 	    num(doc, "warmup_s"), open ? "window still open" : "ended");

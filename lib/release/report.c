@@ -375,6 +375,7 @@ report_json(const struct deploys *d, const struct deploy *dp, int64_t now)
 	cJSON_AddNumberToObject(o, "interval_s", (double)vd->interval_ms /
 	    1e3);
 	cJSON_AddNumberToObject(o, "intervals_judged", (double)vd->intervals);
+	cJSON_AddStringToObject(o, "relative_compare", verdict_compared(vd));
 	b = cJSON_AddObjectToObject(o, "baseline");
 	add_time(b, "from", dp->baseline_from);
 	add_time(b, "to", vd->begun);

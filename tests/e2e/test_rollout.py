@@ -111,8 +111,11 @@ class Script(RolloutCase):
         err_check = [c for c in doc["checks"] if c["name"] == "error_rate"][0]
         self.assertEqual(err_check["relative"]["test"], "Fisher exact")
         self.assertEqual(err_check["relative"]["verdict"], "fail")
-        # The report the script pasted says the same.
+        # The report the script pasted says the same, and how it judged.
         self.assertIn("## Deploy 1.0.1: FAIL", out)
+        self.assertIn("- Last stage (10 %): **fail**: error_rate: relative: ", out)
+        self.assertRegex(out, r"- Judged every 1 s \(\d+ intervals\); relative checks compare "
+                              r"the deploy window against the same-length window before it")
 
     def test_same_release_without_relative_check_only_warns(self):
         # The control: thresholds alone cannot see it (a warn passes).
