@@ -8,6 +8,7 @@
 #   make bench      benchmarks side by side with Monit, blackbox_exporter and
 #                   nginx (installs them itself; writes bench/RESULTS.md)
 #   make deps       install the Debian packages building and testing need
+#   make build-deps only those building (and make deb) need
 #   make install    PREFIX=/usr/local DESTDIR=  (binaries, unit, man pages,
 #                   and etc/vigil.json unless one is there already)
 #   make deb        the Debian package, built in build/deb/
@@ -82,7 +83,7 @@ fuzz:
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 .PHONY: all check check-unit check-e2e check-plain check-san check-valgrind \
-        demo deps \
+        demo deps build-deps \
         install clean lint deb bench soak
 
 all: $(B)/vigild $(B)/vigilctl $(B)/portal-sim
@@ -175,17 +176,25 @@ bench: deps
 	$(MAKE) all
 	bench/run
 
-# Debian packages needed to build, test and run the demo. Installs only
-# what is missing; idempotent.
-DEB_PKGS := gcc make libc6-dev pkg-config libevent-dev libcurl4-openssl-dev \
-            libmicrohttpd-dev libpq-dev libcjson-dev check python3 curl \
-            ca-certificates mandoc man-db debhelper dpkg-dev systemd \
+# Debian packages. BUILD_DEPS is what `make` and `make deb` need: debian/
+# control's Build-Depends plus build-essential and fakeroot, which
+# dpkg-buildpackage takes for granted (tests/e2e/test_package.py checks that
+# this list covers Build-Depends). TEST_DEPS is what the tests and the demo
+# add. Both install only what is missing; idempotent.
+BUILD_DEPS := build-essential fakeroot debhelper dpkg-dev pkg-config \
+            libevent-dev libcurl4-openssl-dev libmicrohttpd-dev libpq-dev \
+            libcjson-dev zlib1g-dev
+TEST_DEPS := check python3 curl ca-certificates mandoc man-db systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
             openssl clang libclang-rt-14-dev valgrind mount util-linux \
-            zlib1g-dev
+            lintian
+DEB_PKGS := $(BUILD_DEPS) $(TEST_DEPS)
 
 deps:
 	@tests/deps.sh $(DEB_PKGS)
+
+build-deps:
+	@tests/deps.sh $(BUILD_DEPS)
 
 # The unit is generated so that its ExecStart= names the vigild installed
 # here, whatever PREFIX is.
@@ -210,7 +219,7 @@ install: $(B)/vigild $(B)/vigilctl
 
 # dpkg-buildpackage works in a copy of the tree under build/deb, so none
 # of its files land in the work tree; the package is build/deb/vigil_*.deb.
-deb: deps
+deb: build-deps
 	rm -rf build/deb
 	mkdir -p build/deb/vigil-$(VERSION)
 	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ . | \

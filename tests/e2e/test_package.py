@@ -76,6 +76,60 @@ def check_unit(test, unit):
     return score
 
 
+def control_build_depends():
+    """debian/control's Build-Depends as package names (versions and
+    architecture qualifiers dropped; debhelper-compat is debhelper's)."""
+    text = open(os.path.join(ROOT, "debian/control")).read()
+    m = re.search(r"^Build-Depends:(.*?)^(?=\S)", text, re.M | re.S)
+    assert m, "debian/control has no Build-Depends"
+    names = []
+    for dep in m.group(1).replace("\n", " ").split(","):
+        dep = dep.strip()
+        if not dep:
+            continue
+        # "a | b": make deps installs the first.
+        name = re.split(r"[\s(\[<:]", dep.split("|")[0].strip(), 1)[0]
+        names.append("debhelper" if name == "debhelper-compat" else name)
+    return names
+
+
+def deps_installed_by(target):
+    """The package names `make TARGET` hands to tests/deps.sh."""
+    r = make("-n", target)
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = [ln for ln in r.stdout.splitlines() if "tests/deps.sh" in ln]
+    assert len(line) == 1, r.stdout
+    return line[0].split("tests/deps.sh", 1)[1].split()
+
+
+class Deps(unittest.TestCase):
+    """make deps / make build-deps against debian/control, so they cannot
+    drift: a Build-Depends added to the package and not to the Makefile
+    would fail `make deb` on a fresh machine (as build-essential once did)."""
+
+    def test_build_deps_cover_control(self):
+        control = control_build_depends()
+        self.assertIn("libevent-dev", control)   # the parse found the list
+        build = deps_installed_by("build-deps")
+        everything = deps_installed_by("deps")
+        # dpkg-checkbuilddeps also requires build-essential; -b builds use fakeroot.
+        for name in control + ["build-essential", "fakeroot"]:
+            self.assertIn(name, build, f"make build-deps misses {name} (debian/control)")
+            self.assertIn(name, everything, f"make deps misses {name}")
+        self.assertLessEqual(set(build), set(everything))
+        # The package build needs nothing of the test toolchain.
+        for heavy in ("chromium", "postgresql-15", "prometheus", "valgrind", "clang"):
+            self.assertNotIn(heavy, build)
+        self.assertIn("lintian", everything, "the package test runs lintian")
+
+    def test_deb_needs_only_build_deps(self):
+        r = make("-n", "deb")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        calls = [ln.split("tests/deps.sh", 1)[1].split()
+                 for ln in r.stdout.splitlines() if "tests/deps.sh" in ln]
+        self.assertEqual(calls, [deps_installed_by("build-deps")])
+
+
 class Install(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="vigil-install-")
