@@ -1,8 +1,10 @@
 """Packaging: `make install` lays out the expected files, the installed unit
 passes `systemd-analyze verify` and scores below 2.0 under `systemd-analyze
-security`, the man pages lint clean and match the code, and `make deb`
-builds a package that `dpkg -i` installs (unit disabled, config a conffile)
-and `dpkg -r`/`--purge` remove.
+security`, the man pages lint clean and match the code, make deps covers
+debian/control's Build-Depends, and `make deb` builds a package that
+lintian passes clean (debug symbols in vigil-dbgsym), that `dpkg -i`
+installs (unit disabled, config a conffile), that `dpkg -r` removes
+keeping the configuration and state, and `--purge` removes them too.
 
 These do not depend on how vigild was compiled, so they run once, in the
 pass over the plain build: under VIGIL_BUILD=build/san this module defines
@@ -274,9 +276,29 @@ class Deb(unittest.TestCase):
                       "replace it. Remove it first: dpkg --purge vigil")
         r = make("deb")
         self.assertEqual(r.returncode, 0, (r.stdout + r.stderr)[-6000:])
-        debs = [f for f in os.listdir(os.path.join(ROOT, "build/deb")) if f.endswith(".deb")]
-        self.assertEqual(len(debs), 1, debs)
-        deb = os.path.join(ROOT, "build/deb", debs[0])
+        debs = {f.split("_")[0]: os.path.join(ROOT, "build/deb", f)
+                for f in os.listdir(os.path.join(ROOT, "build/deb")) if f.endswith(".deb")}
+        self.assertEqual(sorted(debs), ["vigil", "vigil-dbgsym"], debs)
+        deb, dbgsym = debs["vigil"], debs["vigil-dbgsym"]
+        changes = [f for f in os.listdir(os.path.join(ROOT, "build/deb")) if f.endswith(".changes")]
+        self.assertEqual(len(changes), 1, changes)
+
+        # lintian, every tag down to info: nothing but overrides that say why.
+        r = run(["lintian", "--info", "--display-info", "--pedantic", "--fail-on",
+                 "error,warning,info,pedantic", os.path.join(ROOT, "build/deb", changes[0])])
+        tags = [ln for ln in (r.stdout + r.stderr).splitlines()
+                if ln and ln != "running with root privileges is not recommended!"]
+        self.assertEqual((r.returncode, tags), (0, []), "lintian")
+        overrides = open(os.path.join(ROOT, "debian/vigil.lintian-overrides")).read()
+        for line in overrides.splitlines():
+            if line.startswith("vigil:"):
+                before = overrides.split(line)[0].rstrip("\n").splitlines()
+                self.assertTrue(before and before[-1].startswith("#"),
+                                f"override without a comment saying why: {line}")
+
+        # Debug symbols are in vigil-dbgsym, the binaries stripped.
+        self.assertIn("./usr/lib/debug/.build-id/", run(["dpkg-deb", "-c", dbgsym]).stdout)
+        self.assertNotIn("/usr/lib/debug", run(["dpkg-deb", "-c", deb]).stdout)
         # Nothing of the package build is left in the work tree.
         for leftover in ("debian/vigil", "debian/.debhelper", "debian/files",
                          "debian/debhelper-build-stamp"):
@@ -303,6 +325,10 @@ class Deb(unittest.TestCase):
         self.assertTrue(self.installed())
         r = run(["/usr/sbin/vigild", "--version"])
         self.assertEqual(r.stdout.strip(), f"vigild {version}")
+        for binary in ("/usr/sbin/vigild", "/usr/bin/vigilctl"):
+            sections = run(["readelf", "-S", "-W", binary]).stdout
+            self.assertIn(".gnu_debuglink", sections, binary)
+            self.assertNotIn(".debug_info", sections, f"{binary} is not stripped")
         r = run(["/usr/sbin/vigild", "--check-config", "/etc/vigil/vigil.json"])
         self.assertEqual(r.returncode, 0, r.stderr)
         unit = "/lib/systemd/system/vigil.service"
@@ -315,15 +341,38 @@ class Deb(unittest.TestCase):
         r = run(["systemd-analyze", "verify", unit])
         self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""), "verify with --man")
         check_unit(self, unit)
+        # Every program the unit runs is vigil's or a declared dependency's
+        # (a minimal system has no procps, and /bin/kill is its).
+        depends = run(["dpkg-deb", "-f", deb, "Depends"]).stdout
+        for prog in set(re.findall(r"^Exec\w+=[-@:+!]*(/\S+)", open(unit).read(), re.M)):
+            owner = run(["dpkg-query", "-S", prog]).stdout.split(":")[0]
+            self.assertTrue(owner == "vigil" or re.search(rf"(^|[ ,]){re.escape(owner)}\b", depends),
+                            f"{prog} is {owner!r}'s, which vigil does not depend on: {depends}")
+
+        # What systemd makes for the dynamic user at the first start
+        # (StateDirectory=): the state in /var/lib/private/vigil, and
+        # /var/lib/vigil a symlink to it.
+        for p in ("/var/lib/vigil", "/var/lib/private/vigil"):
+            self.assertFalse(os.path.lexists(p), f"{p} exists before the test")
+        os.makedirs("/var/lib/private", mode=0o700, exist_ok=True)
+        os.mkdir("/var/lib/private/vigil", 0o700)
+        with open("/var/lib/private/vigil/state.json", "w") as f:
+            f.write("{}")
+        os.symlink("private/vigil", "/var/lib/vigil")
+        self.addCleanup(shutil.rmtree, "/var/lib/private/vigil", True)
+        self.addCleanup(lambda: os.path.lexists("/var/lib/vigil") and os.unlink("/var/lib/vigil"))
 
         r = run(["dpkg", "-r", "vigil"])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertFalse(os.path.exists("/usr/sbin/vigild"))
         self.assertFalse(os.path.exists(unit))
         self.assertTrue(os.path.exists("/etc/vigil/vigil.json"), "remove keeps the conffile")
+        self.assertTrue(os.path.exists("/var/lib/vigil/state.json"), "remove keeps the state")
         r = run(["dpkg", "--purge", "vigil"])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertFalse(os.path.exists("/etc/vigil/vigil.json"), "purge removes it")
+        self.assertFalse(os.path.lexists("/var/lib/vigil"), "purge removes the state directory")
+        self.assertFalse(os.path.lexists("/var/lib/private/vigil"), "and what it pointed to")
         self.assertFalse(self.installed())
 
 
