@@ -371,14 +371,66 @@ cfg_number(struct cfgread *v, const cJSON *obj, const char *key, double lo,
 	return 1;
 }
 
+/*
+ * A bare name (no '/') is a systemd credential: the file of that name in
+ * $CREDENTIALS_DIRECTORY, which systemd sets for the unit's commands when
+ * it has LoadCredential= (vigil.service loads vigil.api-token and others).
+ * Outside the unit (root running vigild --check-config by hand), the
+ * stores LoadCredential= reads it from, in systemd's order.
+ */
+static const char *const cred_stores[] = {
+	"/etc/credstore", "/run/credstore", "/usr/lib/credstore",
+};
+
+static bool
+credential_path(struct cfgread *v, const cJSON *node, const char *name,
+    char *out, size_t len)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	size_t i;
+	int n;
+
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		cfg_err(v, node, "\"%s\" is neither a file's path nor a "
+		    "credential's name", name);
+		return false;
+	}
+	if (dir != NULL && *dir != '\0') {
+		n = snprintf(out, len, "%s/%s", dir, name);
+		if (n < 0 || (size_t)n >= len) {
+			cfg_err(v, node, "$CREDENTIALS_DIRECTORY is too long");
+			return false;
+		}
+		return true;
+	}
+	for (i = 0; i < sizeof(cred_stores) / sizeof(cred_stores[0]); i++) {
+		n = snprintf(out, len, "%s/%s", cred_stores[i], name);
+		/* There (or unreadable: open() will say so), else look on. */
+		if (n >= 0 && (size_t)n < len &&
+		    (access(out, F_OK) == 0 || errno != ENOENT))
+			return true;
+	}
+	cfg_err(v, node, "cannot read the credential %s: "
+	    "$CREDENTIALS_DIRECTORY is not set (the unit sets it, with "
+	    "LoadCredential=%s) and none of /etc/credstore, /run/credstore, "
+	    "/usr/lib/credstore has it", name, name);
+	return false;
+}
+
 char *
 cfg_secret_file(struct cfgread *v, const cJSON *node, const char *path)
 {
-	char buf[4097], *start, *end, *out;
+	char buf[4097], cred[4096], *start, *end, *out;
 	ssize_t n;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
+	if (strchr(path, '/') == NULL) {
+		if (!credential_path(v, node, path, cred, sizeof(cred)))
+			return NULL;
+		path = cred;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		cfg_err(v, node, "cannot read secret file %s: %s", path,
 		    strerror(errno));

@@ -96,6 +96,44 @@ read_token(struct client *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * api.token_file given as a bare name is the systemd credential vigild
+ * reads from $CREDENTIALS_DIRECTORY. vigilctl (root, on the ops host)
+ * looks where systemd does: our own $CREDENTIALS_DIRECTORY, the running
+ * unit's credentials, then the stores LoadCredential= reads from.
+ */
+static const char *const cred_dirs[] = {
+	"/run/credentials/vigil.service", "/etc/credstore", "/run/credstore",
+	"/usr/lib/credstore",
+};
+
+static int
+read_credential(struct client *c, const char *name, char *err, size_t errlen)
+{
+	const char *env = getenv("CREDENTIALS_DIRECTORY");
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i <= sizeof(cred_dirs) / sizeof(cred_dirs[0]); i++) {
+		const char *dir = i == 0 ? env : cred_dirs[i - 1];
+		int n;
+
+		if (dir == NULL || *dir == '\0')
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		/* Absent here: look further. Unreadable: say so (sudo). */
+		if (access(path, R_OK) != 0 && (errno == ENOENT ||
+		    errno == ENOTDIR))
+			continue;
+		return read_token(c, path, err, errlen);
+	}
+	return fail(err, errlen, "the credential %s is in none of "
+	    "$CREDENTIALS_DIRECTORY, /run/credentials/vigil.service, "
+	    "/etc/credstore, /run/credstore, /usr/lib/credstore", name);
+}
+
 int
 client_url_for_listen(const char *listen, bool tls, char *out, size_t len)
 {
@@ -219,8 +257,11 @@ client_init(struct client *c, const struct client_opts *o, char *err,
 	 * still read, so its absence is noted for a 401, not an error now.
 	 */
 	if (have_cfg && b.token_file[0] != '\0' &&
+	    (strchr(b.token_file, '/') == NULL ?
+	    read_credential(c, b.token_file, c->token_note,
+	    sizeof(c->token_note)) :
 	    read_token(c, b.token_file, c->token_note,
-	    sizeof(c->token_note)) != 0)
+	    sizeof(c->token_note))) != 0)
 		c->token = NULL;
 	return 0;
 }

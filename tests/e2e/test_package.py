@@ -16,8 +16,10 @@ without it.
 """
 import fcntl
 import filecmp
+import json
 import os
 import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -25,7 +27,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BUILD, ROOT, VIGILD
+from harness import BUILD, ROOT, VIGILD, free_port, http, wait_for
 
 PLAIN = os.path.realpath(BUILD) == os.path.realpath(os.path.join(ROOT, "build"))
 UNIT_DIRECTIVES = {
@@ -35,7 +37,7 @@ UNIT_DIRECTIVES = {
     "CapabilityBoundingSet": "", "ProtectSystem": "strict", "NoNewPrivileges": "yes",
     "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
 }
-CREDENTIALS = ["vigil.sentry-token", "vigil.pg-password", "vigil.webhook-url"]
+CREDENTIALS = ["vigil.api-token", "vigil.sentry-token", "vigil.pg-password", "vigil.webhook-url"]
 MAN_PAGES = ["man8/vigild.8", "man5/vigil.json.5", "man1/vigilctl.1"]
 
 
@@ -267,6 +269,101 @@ class Deb(unittest.TestCase):
                     self.fail("another run held the deb test's lock for 10 minutes")
                 time.sleep(0.5)
 
+    def api_token_as_credential(self, unit):
+        """The README's way to the API token: "token_file": "vigil.api-token"
+        in /etc/vigil/vigil.json, the secret in /etc/credstore. The unit's
+        start-time check, run as systemd runs it (an unprivileged user,
+        $CREDENTIALS_DIRECTORY holding the credential), passes; the
+        root-only file the README used to suggest fails it; and vigilctl, as
+        root, finds the token in /etc/credstore."""
+        conf = "/etc/vigil/vigil.json"
+        text = open(conf).read()
+        self.assertEqual(text.count('"api": {'), 1)
+        with open(conf, "w") as f:
+            f.write(text.replace('"api": {', '"api": {\n    "token_file": "vigil.api-token",'))
+        pre = [v for k, v in unit_settings(unit).items() if k == ("[Service]", "ExecStartPre")]
+        self.assertEqual(len(pre), 1)
+        argv = shlex.split(pre[0][0])
+        self.assertEqual(argv, ["/usr/sbin/vigild", "--check-config", conf])
+        tmp = tempfile.mkdtemp(prefix="vigil-cred-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o755)
+        creds = os.path.join(tmp, "credentials")
+        os.mkdir(creds, 0o500)
+        token = "pkg-test-token-5e1f"
+        with open(os.path.join(creds, "vigil.api-token"), "w") as f:
+            f.write(token + "\n")
+        os.chmod(os.path.join(creds, "vigil.api-token"), 0o400)
+        for p in (creds, os.path.join(creds, "vigil.api-token")):
+            os.chown(p, 65534, 65534)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        r = run([*nobody, "env", f"CREDENTIALS_DIRECTORY={creds}", *argv])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn(token, r.stdout + r.stderr)
+        r = run([*nobody, *argv])
+        self.assertEqual(r.returncode, 1, "without the credential the check fails")
+        self.assertIn("$CREDENTIALS_DIRECTORY is not set", r.stderr)
+        # What failed before: a root-only token file, as the dynamic user.
+        rootonly = os.path.join(tmp, "token")
+        with open(rootonly, "w") as f:
+            f.write(token + "\n")
+        os.chmod(rootonly, 0o600)
+        other = os.path.join(tmp, "rootonly.json")
+        with open(other, "w") as f:
+            f.write(text.replace('"api": {', f'"api": {{\n    "token_file": "{rootonly}",'))
+        os.chmod(other, 0o644)
+        r = run([*nobody, "/usr/sbin/vigild", "--check-config", other])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("Permission denied", r.stderr)
+
+        # vigilctl as root on the ops host: the token from /etc/credstore.
+        self.assertFalse(os.path.lexists("/etc/credstore/vigil.api-token"))
+        made_store = not os.path.exists("/etc/credstore")
+        os.makedirs("/etc/credstore", 0o700, exist_ok=True)
+        if made_store:
+            self.addCleanup(shutil.rmtree, "/etc/credstore", True)
+        else:
+            self.addCleanup(os.unlink, "/etc/credstore/vigil.api-token")
+        with open(os.open("/etc/credstore/vigil.api-token", os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as f:
+            f.write(token + "\n")
+        # The README's check before a reload, by hand as root, outside the
+        # unit: the credential from the store systemd reads it from.
+        r = run(["/usr/sbin/vigild", "--check-config", conf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # And not as somebody who cannot read the store.
+        r = run([*nobody, "/usr/sbin/vigild", "--check-config", conf])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("/etc/credstore/vigil.api-token: Permission denied", r.stderr)
+        port = free_port()
+        mini = os.path.join(tmp, "vigil.json")
+        with open(mini, "w") as f:
+            json.dump({"api": {"listen": f"127.0.0.1:{port}", "token_file": "vigil.api-token"},
+                       "state_dir": os.path.join(tmp, "state"), "probes": []}, f)
+        os.mkdir(os.path.join(tmp, "state"), 0o700)
+        log = open(os.path.join(tmp, "vigild.log"), "wb")
+        self.addCleanup(log.close)
+        env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
+        proc = subprocess.Popen(["/usr/sbin/vigild", "-c", mini], stdout=log,
+                                stderr=subprocess.STDOUT,
+                                env={**env, "CREDENTIALS_DIRECTORY": creds})
+        self.addCleanup(lambda: proc.poll() is None and (proc.terminate(), proc.wait(20)))
+        wait_for(lambda: http("GET", f"http://127.0.0.1:{port}/livez", timeout=1)[0] == 200,
+                 10, what="the installed vigild to answer")
+        r = subprocess.run(["/usr/bin/vigilctl", "-c", mini, "silence", "add", "--match",
+                            "team=pkg", "--for", "5m", "--comment", "package test"],
+                           capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # The token really decided it: a wrong one in the store is refused.
+        with open("/etc/credstore/vigil.api-token", "w") as f:
+            f.write("wrong-token\n")
+        r = subprocess.run(["/usr/bin/vigilctl", "-c", mini, "silence", "add", "--match",
+                            "team=pkg", "--for", "5m", "--comment", "package test"],
+                           capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        proc.terminate()
+        self.assertEqual(proc.wait(20), 0)
+
     def test_build_install_remove(self):
         if os.geteuid() != 0:
             self.fail("the deb test installs a package: run it as root (CI does)")
@@ -348,6 +445,8 @@ class Deb(unittest.TestCase):
             owner = run(["dpkg-query", "-S", prog]).stdout.split(":")[0]
             self.assertTrue(owner == "vigil" or re.search(rf"(^|[ ,]){re.escape(owner)}\b", depends),
                             f"{prog} is {owner!r}'s, which vigil does not depend on: {depends}")
+
+        self.api_token_as_credential(unit)
 
         # What systemd makes for the dynamic user at the first start
         # (StateDirectory=): the state in /var/lib/private/vigil, and

@@ -184,3 +184,41 @@ class Ctl(E2E):
         r = subprocess.run(["mandoc", "-T", "lint", "-W", "warning",
                             os.path.join(ROOT, "man/vigilctl.1")], capture_output=True, text=True)
         self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""))
+
+
+class CredentialToken(E2E):
+    """api.token_file as a bare name: the systemd credential (the unit's
+    LoadCredential=vigil.api-token), which vigild reads from
+    $CREDENTIALS_DIRECTORY and vigilctl finds in the same place."""
+
+    def test_token_from_the_credentials_directory(self):
+        sim = self.sim()
+        creds = os.path.join(self.workdir, "credentials")
+        os.mkdir(creds, 0o700)
+        with open(os.path.join(creds, "vigil.api-token"), "w") as f:
+            f.write(TOKEN + "\n")
+        v = self.vigild({"api": {"token_file": "vigil.api-token"}, "probes": app_probes(sim),
+                         "rules": RULES}, extra_env={"CREDENTIALS_DIRECTORY": creds})
+        base_env = {k: x for k, x in os.environ.items()
+                    if k not in ("VIGIL_URL", "VIGIL_TOKEN_FILE", "CREDENTIALS_DIRECTORY")}
+
+        def ctl(*args, env=None):
+            r = subprocess.run([VIGILCTL, "-c", v.config_path, *args], capture_output=True,
+                               text=True, env={**base_env, **(env or {})}, timeout=30)
+            return r.returncode, r.stdout, r.stderr
+
+        add = ("silence", "add", "--rule", "memory", "--for", "5m", "--comment", "cred")
+        rc, out, err = ctl(*add, env={"CREDENTIALS_DIRECTORY": creds})
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(json.loads(v.get("/alerts")[2])["silences"]), 1)
+        # Nowhere to be found (no $CREDENTIALS_DIRECTORY; this machine has no
+        # vigil.api-token in the credential stores): refused, and told where
+        # vigilctl looked.
+        for d in ("/run/credentials/vigil.service", "/etc/credstore", "/run/credstore",
+                  "/usr/lib/credstore"):
+            if os.path.exists(os.path.join(d, "vigil.api-token")):
+                self.fail(f"{d}/vigil.api-token exists on this machine; the test needs it absent")
+        rc, out, err = ctl(*add)
+        self.assertEqual(rc, 4, out + err)
+        self.assertIn("the credential vigil.api-token is in none of $CREDENTIALS_DIRECTORY", err)
+        self.assertNotIn(TOKEN, out + err + v.log_text())

@@ -470,6 +470,57 @@ START_TEST(test_token_file)
 }
 END_TEST
 
+/*
+ * A bare name is a systemd credential, read from $CREDENTIALS_DIRECTORY
+ * (the unit's LoadCredential=vigil.api-token).
+ */
+START_TEST(test_token_credential)
+{
+	char dir[] = "/tmp/vigil-creds-XXXXXX", path[512];
+	const char *text = "{\"api\": {\"token_file\": \"vigil.api-token\"}, "
+	    "\"probes\": []}";
+	struct config_errors errs;
+	struct config *cfg;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vigil.api-token", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("cred-tok-9\n", f);
+	fclose(f);
+	/* Without the variable: an error that says what a bare name means. */
+	unsetenv("CREDENTIALS_DIRECTORY");
+	cfg = parse(text, &errs);
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(strstr(errs.v[0].msg,
+	    "$CREDENTIALS_DIRECTORY is not set"));
+	ck_assert_ptr_nonnull(strstr(errs.v[0].msg,
+	    "LoadCredential=vigil.api-token"));
+	config_errors_clear(&errs);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	cfg = parse(text, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_str_eq(cfg->api_token, "cred-tok-9");
+	config_free(cfg);
+	config_errors_clear(&errs);
+	/* Loaded but missing: the file's error, with its full path. */
+	unlink(path);
+	cfg = parse(text, &errs);
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(strstr(errs.v[0].msg, path));
+	config_errors_clear(&errs);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	rmdir(dir);
+	/* Not a name: "." and "" are refused rather than read as directories. */
+	cfg = parse("{\"api\": {\"token_file\": \"..\"}, \"probes\": []}",
+	    &errs);
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(strstr(errs.v[0].msg, "neither a file's path"));
+	config_errors_clear(&errs);
+}
+END_TEST
+
 START_TEST(test_notifiers)
 {
 	char text[1024], path[] = "/tmp/vigil-hook-XXXXXX";
@@ -634,6 +685,7 @@ config_suite(void)
 	tcase_add_test(tc, test_rules_cycle);
 	tcase_add_test(tc, test_probe_debounce_keys);
 	tcase_add_test(tc, test_token_file);
+	tcase_add_test(tc, test_token_credential);
 	tcase_add_test(tc, test_notifiers);
 	tcase_add_test(tc, test_notifier_errors);
 	tcase_add_test(tc, test_unnamed_rule_looked_up);
