@@ -26,8 +26,11 @@ SIM = os.path.join(BUILD, "portal-sim")
 VALGRIND = ("valgrind", "-q", "--error-exitcode=97", "--leak-check=full",
             "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
             "--track-fds=no") if os.environ.get("VIGIL_VALGRIND") == "1" else ()
-# Under valgrind vigild runs some 20 times slower: waits for it stretch.
-SLOW = 4 if VALGRIND else 1
+# Under valgrind vigild runs some 20 times slower, under ASan/UBSan
+# (build/san) two to three times: deadlines of waits for it stretch (waits
+# end at their condition, so only a failure takes longer).
+SANITIZED = os.path.basename(os.path.normpath(BUILD)) == "san"
+SLOW = 4 if VALGRIND else 2 if SANITIZED else 1
 # For the few tests whose assertions are about timing that valgrind's
 # slowdown breaks; their memory is exercised by the rest of the run.
 TIMING_SKIP = "timing assertions; not under valgrind"

@@ -250,6 +250,11 @@ class Metrics(PgCase):
         self.assertEqual(v.probe("inurl")["target"], f"127.0.0.1:{c.port}/portal user=vigil")
 
 
+SERVER_GONE = (r"(Connection refused|connection lost|server closed|"
+               r"the database system is shutting down|Connection reset by peer|"
+               r"Broken pipe|could not send startup packet|could not receive data)")
+
+
 class Outages(PgCase):
     def test_server_stopped_then_restarted(self):
         c = self.cluster
@@ -261,7 +266,12 @@ class Outages(PgCase):
         c.stop("fast")
         lr = self.wait_run(v, lambda lr: lr.get("result") == "down", 5, "down")
         self.assertEqual(lr["fail"], "connect")
-        self.assertRegex(lr["reason"], r"(Connection refused|connection lost|server closed)")
+        # The first failed run can meet the server at any point of its
+        # shutdown, each a true reason: already gone (refused), the kept
+        # session cut (connection lost, closed, reset), or a new connection
+        # turned away while it stops ("the database system is shutting
+        # down", seen on a loaded machine).
+        self.assertRegex(lr["reason"], SERVER_GONE)
         self.assertEqual(lr["metrics"]["up"], 0)
         # vigild itself carries on.
         t = time.monotonic()
