@@ -89,7 +89,7 @@ fuzz:
 	$(MAKE) FUZZ=1 CC=clang $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-.PHONY: all check check-all check-deb check-unit check-e2e check-plain check-san check-valgrind \
+.PHONY: all check check-all check-deb check-boot nspawn-root check-unit check-e2e check-plain check-san check-valgrind \
         demo deps build-deps \
         install clean lint deb bench soak
 
@@ -167,12 +167,37 @@ check-all: check
 	$(MAKE) DEVELOPER=1 check-valgrind
 	$(MAKE) DEVELOPER=1 fuzz FUZZ_SECONDS=10
 	$(MAKE) check-deb
+	$(MAKE) check-boot
 	@echo "make check-all: all suites passed"
 
 # The package round trip: make deb, lintian, dpkg -i, -r, --purge (as
 # root). Once, whatever the build flavour: it builds its own binaries.
 check-deb:
 	VIGIL_BUILD=build VIGIL_DEB=1 python3 tests/e2e/run.py test_package.py
+
+# The container's root directory (see nspawn-root below).
+NSPAWN_ROOT ?= build/nspawn-root
+NSPAWN_PKGS := systemd,systemd-sysv,libcjson1,libcurl4,libevent-2.1-7,libmicrohttpd12,libpq5,zlib1g,procps
+
+# The package booted under systemd in a container (tests/e2e/test_boot.py,
+# as root): the .deb of check-deb (made if missing) in a minimal Debian 12.
+check-boot: $(NSPAWN_ROOT)/etc/os-release
+	ls build/deb/vigil_*.deb >/dev/null 2>&1 || $(MAKE) deb
+	VIGIL_BUILD=build VIGIL_BOOT=1 VIGIL_NSPAWN_ROOT=$(NSPAWN_ROOT) \
+	    python3 tests/e2e/run.py test_boot.py
+
+# That container's root: debootstrap's minbase (what a minimal Debian 12
+# has), systemd, and the package's run-time dependencies, which apt would
+# install with it. Downloaded once from the Debian mirror (provisioning,
+# like make deps); the test boots a copy of it, so it stays clean.
+nspawn-root: $(NSPAWN_ROOT)/etc/os-release
+
+$(NSPAWN_ROOT)/etc/os-release:
+	rm -rf $(NSPAWN_ROOT) $(NSPAWN_ROOT).tmp
+	mkdir -p -m 0755 $(NSPAWN_ROOT).tmp
+	debootstrap --variant=minbase --include=$(NSPAWN_PKGS) bookworm \
+	    $(NSPAWN_ROOT).tmp http://deb.debian.org/debian
+	mv $(NSPAWN_ROOT).tmp $(NSPAWN_ROOT)
 
 # Banned functions (as in curl's checksrc): each has a bounded or checked
 # replacement that the code base uses instead.
@@ -209,7 +234,7 @@ BUILD_DEPS := build-essential fakeroot debhelper dpkg-dev pkg-config \
 TEST_DEPS := check python3 curl ca-certificates mandoc man-db systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
             openssl clang libclang-rt-14-dev valgrind mount util-linux \
-            lintian
+            lintian debootstrap systemd-container
 DEB_PKGS := $(BUILD_DEPS) $(TEST_DEPS)
 
 deps:
