@@ -211,8 +211,10 @@ log_min_messages = warning
             self.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE usename = 'app'", check=False)
 
-    def count_sessions(self, user="app"):
-        return int(self.psql(f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{user}'"))
+    def count_sessions(self, user="app", state=None):
+        """user's sessions; with state (e.g. 'active'), those in that state."""
+        where = f"usename = '{user}'" + (f" AND state = '{state}'" if state else "")
+        return int(self.psql(f"SELECT count(*) FROM pg_stat_activity WHERE {where}"))
 
     # -- what vigild is given --------------------------------------------------
 
