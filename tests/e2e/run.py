@@ -19,11 +19,12 @@ sys.path.insert(0, HERE)
 
 import harness  # noqa: E402  (after the path is set)
 
-# Modules that take longest (measured on the plain build), started first so
-# that the last one to start is not a long one.
-LONG_FIRST = ["test_gate.py", "test_faults.py", "test_postgres.py", "test_operator.py",
-              "test_daemon.py", "test_rollout.py", "test_service.py", "test_sentry.py",
-              "test_abuse.py", "test_notify.py"]
+# Modules that take longest, longest first (measured in make check on the
+# shared 2-core machine: gate 164-204 s, rollout 107-136 s, the others 50 s
+# or less), started first so that a long one does not start last.
+LONG_FIRST = ["test_gate.py", "test_rollout.py", "test_sentry.py", "test_notify.py",
+              "test_rules.py", "test_postgres.py", "test_state.py", "test_operator.py",
+              "test_faults.py", "test_service.py", "test_daemon.py", "test_abuse.py"]
 
 
 def run_tests(pattern):
