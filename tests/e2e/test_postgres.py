@@ -427,7 +427,8 @@ class RuntimeFaults(PgCase):
         self.assertIn("custom query slow: canceled after statement_timeout (300 ms)", lr["notes"])
         self.assertEqual(lr["result"], "up", lr)
         self.assertNotIn("custom_slow_one", lr["metrics"])
-        self.assertLess(lr["duration_ms"], 1500)   # not the 2 s the query asked
+        if TIMING:   # under valgrind the rest of the run alone took 1.7 s
+            self.assertLess(lr["duration_ms"], 1500)   # not the 2 s the query asked
         # The session is still good for the next run (not a reconnect).
         lr = self.wait_run(v, lambda lr: "connect_ms" not in lr["metrics"] and
                            "pool_used_pct" in lr["metrics"], 10, "a run on the kept session")
