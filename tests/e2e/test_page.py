@@ -47,7 +47,10 @@ class Page(E2E):
         wait_for(lambda: v.get("/health")[0] == 200 and
                  json.loads(v.get("/health")[2])["status"] == "pass", 15, what="pass")
         sim.scenario("error_spike")
-        wait_for(lambda: v.rule("error_rate")["state"] == "firing", 15, what="error_rate firing")
+        # Critical, not just firing: the page below must say FAIL.
+        wait_for(lambda: v.rule("error_rate")["state"] == "firing" and
+                 v.rule("error_rate").get("severity") == "critical", 15,
+                 what="error_rate firing critical")
         # Someone silenced memory with a comment that tries to be HTML.
         status, _, _ = call(v, "POST", "/silences", token=TOKEN, body=json.dumps(
             {"rule": "memory", "author": "ana", "duration": "2h",
