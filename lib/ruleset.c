@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "duration.h"
+#include "engine/suppress.h"
 #include "log.h"
 #include "store.h"
 #include "window.h"
@@ -24,6 +25,10 @@ struct rule_rt {
 	bool thin;
 	const char *probe_error;
 	char why[160];		/* the reason behind an unknown input */
+	/* Holding by the dependency (engine/suppress.h). */
+	enum hold hold;
+	int64_t dep_good_since;	/* the dependency fine since; 0: failing */
+	int64_t bad_since;	/* start of the run that showed us bad */
 	/* Rules that depend on this one, to evaluate after it. */
 	size_t *dependents;
 	size_t ndependents;
@@ -415,14 +420,56 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	in->why = r->why;
 	in->has_baseline = r->has_baseline;
 	in->baseline = r->baseline;
-	if (rc->depends_on != NULL) {
-		const struct rule_rt *dep = &rs->rules[rc->dep];
+}
 
-		/* A dependency that fails, or cannot be measured, holds us. */
-		if (dep->st.state == RULE_FIRING ||
-		    dep->st.state == RULE_UNKNOWN)
-			in->suppressed_by = dep->cfg->name;
+/* Start of probe p's last completed run, 0 before its first. */
+static int64_t
+last_run(const struct probe_fact *facts, size_t p)
+{
+	return facts[p].has_run ? facts[p].last_started : 0;
+}
+
+/*
+ * Whether r's dependency holds it now that its state is decided (see
+ * engine/suppress.h for the timeline).
+ */
+static enum hold
+hold_of(struct ruleset *rs, struct rule_rt *r,
+    const struct probe_fact *facts, int64_t now)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct rule_rt *dep;
+	const struct probe_fact *df, *f = &facts[rc->probe];
+	struct hold_input h;
+	bool bad = r->st.state == RULE_PENDING || r->st.state == RULE_FIRING;
+
+	if (!bad)
+		r->bad_since = 0;
+	else if (r->bad_since == 0)
+		r->bad_since = f->has_run ? f->last_started : now;
+	if (rc->depends_on == NULL)
+		return HOLD_NONE;
+	dep = &rs->rules[rc->dep];
+	df = &facts[dep->cfg->probe];
+	memset(&h, 0, sizeof(h));
+	h.dep_state = dep->st.state;
+	h.dep_probe_failed = df->has_run && !df->last_up;
+	h.dep_run = last_run(facts, dep->cfg->probe);
+	h.dep_cycle_ms = df->interval_ms + df->timeout_ms;
+	h.bad = bad;
+	h.bad_since = r->bad_since;
+	h.run = last_run(facts, rc->probe);
+	h.cycle_ms = f->interval_ms + f->timeout_ms;
+	/* A ratio is as fresh as the older of its two probes' runs. */
+	if (rc->denominator != NULL && rc->probe2 != rc->probe) {
+		const struct probe_fact *f2 = &facts[rc->probe2];
+
+		if (last_run(facts, rc->probe2) < h.run)
+			h.run = last_run(facts, rc->probe2);
+		if (f2->interval_ms + f2->timeout_ms > h.cycle_ms)
+			h.cycle_ms = f2->interval_ms + f2->timeout_ms;
 	}
+	return suppress_decide(&h, &r->dep_good_since, now);
 }
 
 static void
@@ -475,6 +522,9 @@ eval_one(struct ruleset *rs, size_t i, const struct store *st,
 
 	rule_input(rs, r, st, facts, now, 0, &in);
 	n = rules_eval(&r->cfg->def, &r->st, &in, now, ev);
+	r->hold = hold_of(rs, r, facts, now);
+	rules_set_suppressed(&r->st, r->hold != HOLD_NONE ?
+	    rs->rules[r->cfg->dep].cfg->name : NULL, ev, n);
 	rs->events += (uint64_t)n;
 	for (int e = 0; e < n; e++) {
 		log_event(r, &ev[e]);
@@ -663,7 +713,9 @@ explain(const struct rule_rt *r, int64_t now, char *out, size_t len)
 	if (st->suppressed) {
 		put(out, len, &n, "suppressed by ");
 		put(out, len, &n, st->suppressed_by);
-		put(out, len, &n, " (its dependency is failing); ");
+		put(out, len, &n, " (");
+		put(out, len, &n, suppress_hold_text(r->hold));
+		put(out, len, &n, "); ");
 	}
 	if (st->evaluated == 0) {
 		put(out, len, &n, "not evaluated yet");

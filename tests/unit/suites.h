@@ -21,6 +21,8 @@
 	X(window) \
 	X(rules) \
 	X(ruleset) \
+	X(outage) \
+	X(decide) \
 	X(silence) \
 	X(silence_json) \
 	X(metrics) \
