@@ -4,8 +4,10 @@
  *
  *   fail  a critical rule fires, or vigild itself is degraded (its loop
  *         lags, a probe cannot be started): 503
- *   warn  a warning fires, or a rule cannot be measured (unknown): 200;
- *         a rule with too little data to judge is only noted
+ *   warn  a warning fires, or a rule cannot be measured (unknown): 200
+ *   notes, not the verdict: rules with too little data to judge, warming
+ *         up (vigild started less than their window ago), held by a
+ *         failing dependency, or silenced
  *   pass  otherwise: 200
  *
  * Only the top level of the document ever says "pass": a keyword monitor
@@ -16,17 +18,21 @@
 
 #include <stddef.h>
 
+/* Room kept at the end of output and notes for "(and N more ...)". */
+#define HEALTH_TRAILER 32
+
 struct monitor;
 
 struct health {
 	const char *status;	/* "pass", "warn", "fail" */
-	char output[512];	/* why, when not pass */
+	char output[512];	/* why, when not pass; "; "-separated */
 	/*
-	 * Rules that cannot judge for lack of data (a quiet night under a
-	 * ratio's min_denominator): named here, but not a warning -- an
-	 * uptime monitor must not page because traffic is low.
+	 * Rules named but not in the verdict, one a line: too little data
+	 * to judge (a quiet night under a ratio's min_denominator), warming
+	 * up after a start, held by a failing dependency, silenced. An
+	 * uptime monitor must not page for any of them.
 	 */
-	char notes[512];
+	char notes[1024];
 };
 
 void health_eval(const struct monitor *m, struct health *h);

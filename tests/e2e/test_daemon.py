@@ -77,8 +77,10 @@ class Health(E2E):
     def test_healthy_pass_then_down_fail_then_back(self):
         sim = self.sim()
         v = self.vigild({"probes": [health_probe(sim), advanced_probe(sim)]})
+        # Warming up is pass too (a note): wait for both probes' first runs.
         wait_for(lambda: v.get("/health")[0] == 200 and
-                 json.loads(v.get("/health")[2])["status"] == "pass", 10, what="pass")
+                 json.loads(v.get("/health")[2])["status"] == "pass" and
+                 v.probe("app_advanced")["state"] == "up", 10, what="pass")
         status, headers, body = v.get("/health")
         self.assertEqual(headers["Content-Type"], "application/health+json")
         self.assertEqual(headers["Cache-Control"], "no-store")

@@ -3,6 +3,7 @@ vigild watches the simulator -- exactly the transitions, repeats on time,
 flapping damped with its resolution on time, nothing lost while the receiver is down,
 custom headers sent but never shown, and a receiver that hangs costs
 retries and (past the queue bound) dropped notices, never a probe slot."""
+import json
 import os
 import re
 import socket
@@ -354,3 +355,54 @@ class Hanging(NotifyCase):
             self.assertGreaterEqual(after["runs"] - before["runs"], int(elapsed / 0.3 * 0.7),
                                     (after, elapsed))
         self.assertTrue(v.alive())
+
+
+class WholeOutage(NotifyCase):
+    """The whole application goes down and comes back: one page, one
+    resolution, both the health probe's; the data probes, which depend on
+    it and run on their own (slower) schedule, never page; and /health is
+    pass within one health interval of the application's recovery."""
+
+    def outage(self, scenario):
+        sim, rcv = self.sim(), self.receiver()
+        data = dict(interval="3s", timeout="1s", depends_on="app_health_down")
+        v = self.vigild({"probes": [
+            http_probe("app_health", sim.url("/api/health"), interval="1s", timeout="1s",
+                       fail_after=2, recover_after=1, retry_interval="500ms",
+                       expect={"json": {"/status": "ok"}}),
+            http_probe("app_advanced", sim.url("/api/health/advanced"),
+                       expect={"json": {"/status": ["healthy", "degraded"]}}, **data),
+            http_probe("app_cache", sim.url("/api/cache/stats"), **data)],
+            "notifiers": [{"name": "hook", "type": "webhook", "url": rcv.url,
+                           "repeat_interval": "0s"}]})
+        wait_for(lambda: v.get("/health")[0] == 200 and
+                 all(v.rule(r)["state"] == "ok" for r in
+                     ("app_health_down", "app_advanced_down", "app_cache_down")),
+                 20, what="everything ok")
+        sim.scenario(scenario)
+        wait_for(lambda: v.rule("app_health_down")["state"] == "firing", 10, what="firing")
+        wait_for(lambda: v.rule("app_advanced_down")["state"] in ("firing", "suppressed") and
+                 v.rule("app_cache_down")["state"] in ("firing", "suppressed"), 10,
+                 what="the data probes failing too")
+        time.sleep(4)                            # a few failed runs of each
+        sim.scenario("healthy")
+        t0 = time.monotonic()
+        wait_for(lambda: json.loads(v.get("/health")[2])["status"] == "pass", 10, step=0.02,
+                 what="/health pass")
+        took = time.monotonic() - t0
+        # The health probe's next run (within its 1 s interval) is the
+        # recovery; /health does not wait for the data probes' next runs.
+        self.assertLess(took, 1.0 + 0.6, f"/health pass {took:.2f} s after recovery")
+        # Both data probes run again after the recovery, and then some.
+        time.sleep(2 * 3 + 1)
+        bodies = rcv.bodies()
+        self.assertEqual([(b["kind"], b["rule"], b.get("severity")) for b in bodies],
+                         [("firing", "app_health_down", "critical"),
+                          ("resolved", "app_health_down", None)], bodies)
+        self.assertEqual(json.loads(v.get("/health")[2])["status"], "pass")
+
+    def test_hang_pages_once(self):
+        self.outage("hang")
+
+    def test_garbage_pages_once(self):
+        self.outage("malformed")
