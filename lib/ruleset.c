@@ -270,7 +270,7 @@ reserve(struct ruleset *rs, size_t n)
 static bool
 metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
     const struct probe_fact *facts, const char *metric, size_t probe,
-    int64_t now, int64_t clip, double *out, int64_t *age)
+    int64_t now, int64_t clip, double *out, int64_t *age, double *count)
 {
 	const struct rule_cfg *rc = r->cfg;
 	const struct probe_fact *f = &facts[probe];
@@ -332,6 +332,8 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		}
 		r->samples = 1;
 		*out = last.v;
+		if (count != NULL)
+			*count = last.v;
 		return true;
 	}
 	since = now - rc->window_ms;
@@ -367,8 +369,22 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		r->thin = n < 2 || rs->buf[n - 1].t == rs->buf[0].t;
 		return false;
 	}
+	/*
+	 * How many requests the window holds, whatever the aggregate: a
+	 * counter's increase for the counter aggregates (a rate is per
+	 * second, a slope per hour), else the value itself.
+	 */
+	if (count != NULL && (rc->agg == AGG_RATE || rc->agg == AGG_SLOPE)) {
+		if (window_eval(AGG_DELTA, rs->buf, n, rs->scratch, count,
+		    &why) != 0)
+			*count = 0;
+	} else if (count != NULL) {
+		*count = *out;
+	}
 	return true;
 }
+
+static void window_text(const struct rule_cfg *rc, char *buf, size_t len);
 
 static void
 rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
@@ -377,7 +393,7 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 {
 	const struct rule_cfg *rc = r->cfg;
 	int64_t age = -1, age2 = -1;
-	double num, den;
+	double num, den, count = 0;
 
 	memset(in, 0, sizeof(*in));
 	r->why[0] = '\0';
@@ -388,27 +404,30 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
 	if (rc->metric != NULL) {
 		in->known = metric_value(rs, r, st, facts, rc->metric,
-		    rc->probe, now, clip, &in->value, &age);
+		    rc->probe, now, clip, &in->value, &age, NULL);
 	} else if (metric_value(rs, r, st, facts, rc->numerator, rc->probe,
-	    now, clip, &num, &age) && metric_value(rs, r, st, facts,
-	    rc->denominator, rc->probe2, now, clip, &den, &age2)) {
-		char d[32], m[32];
+	    now, clip, &num, &age, NULL) && metric_value(rs, r, st, facts,
+	    rc->denominator, rc->probe2, now, clip, &den, &age2, &count)) {
+		char d[32], m[32], w[32];
 
 		if (age2 > age)
 			age = age2;
 		r->num = num;
 		r->den = den;
-		ruleset_fmt_num(den, d, sizeof(d));
+		/* Requests are whole: 483, not 483.3333. */
+		snprintf(d, sizeof(d), "%.0f", count);
 		ruleset_fmt_num(rc->min_denominator, m, sizeof(m));
+		window_text(rc, w, sizeof(w));
 		if (den <= 0) {
 			snprintf(r->why, sizeof(r->why), "%s is 0 in the "
 			    "window: nothing to divide by", rc->denominator);
 			in->quiet = true;
 			r->thin = true;
-		} else if (den < rc->min_denominator) {
+		} else if (count < rc->min_denominator) {
+			/* A count over the window, as min_denominator is. */
 			snprintf(r->why, sizeof(r->why), "too little data: %s "
-			    "is %s, under min_denominator %s",
-			    rc->denominator, d, m);
+			    "requests (%s) over %s, under min_denominator %s",
+			    d, rc->denominator, w, m);
 			in->quiet = true;
 			r->thin = true;
 		} else {
