@@ -261,6 +261,19 @@ class Failures(E2E):
         from harness import free_port
         return free_port()
 
+    def test_timeout_on_a_reused_connection_names_the_wait(self):
+        # A kept-alive connection has no connect phase: a target that
+        # stops answering on it timed out waiting for the response, not
+        # "connecting" (which would send the engineer to the network).
+        sim = self.sim()
+        v = self.vigild({"probes": [
+            http_probe("app", sim.url("/api/health"), interval="300ms", timeout="1s")]})
+        wait_for(lambda: v.probe("app")["runs"] >= 3, 10, what="runs on a kept-alive connection")
+        sim.scenario("hang")
+        reason = wait_for(lambda: (lambda r: r if "timed out" in r else None)(
+            v.probe("app")["last_run"].get("reason", "")), 10, what="a timeout")
+        self.assertEqual(reason, "timed out after 1000 ms waiting for the response")
+
     def test_hung_target_does_not_delay_others(self):
         slow, fast = self.sim("slow"), self.sim("fast")
         slow.scenario("hang")
