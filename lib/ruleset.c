@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "duration.h"
+#include "base/humanize.h"
 #include "engine/suppress.h"
 #include "log.h"
 #include "store.h"
@@ -638,6 +639,32 @@ window_text(const struct rule_cfg *rc, char *buf, size_t len)
 		duration_format(rc->window_ms, buf, len);
 }
 
+/*
+ * How many characters after a {value} or {threshold} placeholder (at
+ * rest) spell the rule's unit -- " ms", "%", " {unit}" -- so the number
+ * can be humanized with it ("1.2 s", not "1234.5 ms"); 0 if none.
+ */
+static size_t
+unit_after(const char *rest, const char *unit)
+{
+	size_t sp = rest[0] == ' ' ? 1 : 0, ul;
+	char c;
+
+	if (unit == NULL || unit[0] == '\0')
+		return 0;
+	if (strncmp(rest + sp, "{unit}", 6) == 0)
+		return sp + 6;
+	ul = strlen(unit);
+	if (strncmp(rest + sp, unit, ul) != 0)
+		return 0;
+	/* The whole unit, not the start of a word: "%" yes, "ms" in "msg" no. */
+	c = rest[sp + ul];
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_')
+		return 0;
+	return sp + ul;
+}
+
 /* Fills the rule's summary template: {value}, {threshold}, ... */
 static void
 render_summary(const struct rule_rt *r, const char *probe, char *out,
@@ -649,6 +676,22 @@ render_summary(const struct rule_rt *r, const char *probe, char *out,
 	size_t n = 0;
 
 	out[0] = '\0';
+	/*
+	 * No value, no template: "threshold 0 %" and "value unknown" say
+	 * nothing. Why it cannot be judged is the news.
+	 */
+	if (r->st.state == RULE_UNKNOWN) {
+		snprintf(out, len, "cannot judge %s: %s", rc->name,
+		    r->st.why);
+		return;
+	}
+	/* A probe's own down rule says what recovered, not "down: none". */
+	if (rc->implicit && (r->st.state == RULE_OK ||
+	    r->st.state == RULE_RESOLVED)) {
+		snprintf(out, len, "probe %s is up%s", probe,
+		    r->st.state == RULE_RESOLVED ? " again" : "");
+		return;
+	}
 	if (t == NULL) {
 		char w[32];
 
@@ -671,13 +714,21 @@ render_summary(const struct rule_rt *r, const char *probe, char *out,
 		memcpy(key, t + 1, kl);
 		key[kl] = '\0';
 		num[0] = '\0';
-		if (strcmp(key, "value") == 0) {
-			if (r->st.known)
-				ruleset_fmt_num(r->st.value, num, sizeof(num));
-			else
+		if (strcmp(key, "value") == 0 || strcmp(key, "threshold") ==
+		    0) {
+			size_t u = unit_after(close + 1, rc->unit);
+			double x = key[0] == 'v' ? r->st.value :
+			    r->st.threshold;
+
+			if (key[0] == 'v' && !r->st.known) {
 				snprintf(num, sizeof(num), "unknown");
-		} else if (strcmp(key, "threshold") == 0) {
-			ruleset_fmt_num(r->st.threshold, num, sizeof(num));
+			} else if (u > 0) {
+				/* "{value} ms" -> "1.2 s": the unit is ours. */
+				human_value(x, rc->unit, num, sizeof(num));
+				close += u;
+			} else {
+				human_num(x, num, sizeof(num));
+			}
 		} else if (strcmp(key, "baseline") == 0) {
 			if (r->has_baseline)
 				ruleset_fmt_num(r->baseline, num, sizeof(num));
@@ -745,29 +796,28 @@ explain(const struct rule_rt *r, int64_t now, char *out, size_t len)
 		put(out, len, &n, st->why);
 		return;
 	}
-	ruleset_fmt_num(st->value, v, sizeof(v));
-	ruleset_fmt_num(st->threshold, t, sizeof(t));
+	human_value(st->value, unit, v, sizeof(v));
+	human_value(st->threshold, unit, t, sizeof(t));
 	window_text(rc, w, sizeof(w));
 	switch (st->state) {
 	case RULE_FIRING:
-		snprintf(out + n, len - n, "%s %s%s %s %s threshold %s%s (%s "
-		    "over %s)", agg_name(rc->agg), v, unit,
-		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, unit,
-		    rc->metric != NULL ? rc->metric : "ratio", w);
+		snprintf(out + n, len - n, "%s %s %s %s threshold %s (%s over "
+		    "%s)", agg_name(rc->agg), v, rule_op_text(rc->def.op),
+		    rule_sev_name(st->sev), t, rc->metric != NULL ? rc->metric :
+		    "ratio", w);
 		break;
 	case RULE_PENDING:
 		duration_format((now - st->cond_since) / 1000 * 1000, held,
 		    sizeof(held));
 		duration_format(rc->def.for_ms, need, sizeof(need));
-		snprintf(out + n, len - n, "%s %s%s %s %s threshold %s%s; "
-		    "held %s of %s before firing", agg_name(rc->agg), v, unit,
-		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, unit,
-		    held, need);
+		snprintf(out + n, len - n, "%s %s %s %s threshold %s; held %s "
+		    "of %s before firing", agg_name(rc->agg), v,
+		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, held,
+		    need);
 		break;
 	default:
-		snprintf(out + n, len - n, "%s %s%s is not %s threshold %s%s",
-		    agg_name(rc->agg), v, unit, rule_op_text(rc->def.op), t,
-		    unit);
+		snprintf(out + n, len - n, "%s %s is not %s threshold %s",
+		    agg_name(rc->agg), v, rule_op_text(rc->def.op), t);
 		break;
 	}
 }
@@ -786,8 +836,10 @@ ruleset_view(const struct ruleset *rs, size_t i, int64_t now,
 	memset(v, 0, sizeof(*v));
 	v->cfg = r->cfg;
 	v->st = &r->st;
-	v->state = r->st.suppressed ? "suppressed" :
+	v->state = r->st.suppressed && r->st.state != RULE_OK &&
+	    r->st.state != RULE_RESOLVED ? "suppressed" :
 	    rule_state_name(r->st.state);
+	v->held_why = r->st.suppressed ? suppress_hold_text(r->hold) : "";
 	v->has_baseline = r->has_baseline;
 	v->baseline = r->baseline;
 	v->baseline_at = r->baseline_at;
@@ -840,7 +892,8 @@ ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c)
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule_status *st = &rs->rules[i].st;
 
-		if (st->suppressed)
+		if (st->suppressed && st->state != RULE_OK &&
+		    st->state != RULE_RESOLVED)
 			c->suppressed++;
 		if (st->state == RULE_FIRING && st->sev == SEV_CRITICAL)
 			c->critical++;

@@ -164,8 +164,10 @@ rule_write(struct jsonw *w, const struct rule_view *v,
 		jsonw_int(w, "samples", (int64_t)v->samples);
 	if (v->probe_error != NULL)
 		jsonw_str(w, "probe_error", v->probe_error);
-	if (st->suppressed)
+	if (st->suppressed) {
 		jsonw_str(w, "suppressed_by", st->suppressed_by);
+		jsonw_str(w, "suppressed_why", v->held_why);
+	}
 	/* Its notifications are held; the state above is still the truth. */
 	if ((x = silences_match(sl, rc, now)) != NULL) {
 		cJSON *sj = silence_json(x, now);

@@ -7,10 +7,11 @@ import json
 import os
 import re
 import socket
+import subprocess
 import threading
 import time
 
-from harness import E2E, TIMING, http_probe, wait_for, WebhookReceiver
+from harness import BUILD, E2E, TIMING, http_probe, wait_for, WebhookReceiver
 
 FAST = "300ms"
 
@@ -110,7 +111,9 @@ class Transitions(NotifyCase):
             self.assertEqual((b["rule"], b["instance"], b["labels"]), ("api_p95", "ops-1",
                                                                       {"team": "web"}))
             self.assertTrue(b["id"].startswith("ops-1-"))
-            self.assertRegex(b["summary"], r"^API p95 \d+(\.\d+)? ms, threshold (500|1000) ms$")
+            # Humanized with the unit: "API p95 612 ms", "API p95 1.5 s".
+            self.assertRegex(b["summary"],
+                             r"^API p95 \d+(\.\d+)? (ms|s), threshold (500 ms|1 s)$")
         self.assertGreater(bodies[1]["value"], 1000)
         self.assertEqual(bodies[0]["since"], bodies[1]["since"])   # one episode
         st = v.status()
@@ -372,7 +375,8 @@ class WholeOutage(NotifyCase):
                        expect={"json": {"/status": "ok"}}),
             http_probe("app_advanced", sim.url("/api/health/advanced"),
                        expect={"json": {"/status": ["healthy", "degraded"]}}, **data),
-            http_probe("app_cache", sim.url("/api/cache/stats"), **data)],
+            http_probe("app_cache", sim.url("/api/cache/stats"),
+                       metrics={"hit_rate": "/hitRate"}, **data)],
             "notifiers": [{"name": "hook", "type": "webhook", "url": rcv.url,
                            "repeat_interval": "0s"}]})
         wait_for(lambda: v.get("/health")[0] == 200 and
@@ -385,6 +389,7 @@ class WholeOutage(NotifyCase):
                  v.rule("app_cache_down")["state"] in ("firing", "suppressed"), 10,
                  what="the data probes failing too")
         time.sleep(4)                            # a few failed runs of each
+        self.counts_agree(v)
         sim.scenario("healthy")
         t0 = time.monotonic()
         wait_for(lambda: json.loads(v.get("/health")[2])["status"] == "pass", 10, step=0.02,
@@ -400,6 +405,21 @@ class WholeOutage(NotifyCase):
                          [("firing", "app_health_down", "critical"),
                           ("resolved", "app_health_down", None)], bodies)
         self.assertEqual(json.loads(v.get("/health")[2])["status"], "pass")
+
+    def counts_agree(self, v):
+        """/status, /alerts and vigilctl status tell the same story."""
+        st = v.status()
+        al = json.loads(v.get("/alerts")[2])
+        for k in ("critical", "warning", "pending", "unknown", "suppressed"):
+            self.assertEqual(st["alerts"][k], al["counts"][k], (k, st["alerts"], al["counts"]))
+        held = [r["name"] for r in st["rules"] if r["state"] == "suppressed"]
+        self.assertEqual(sorted(held), sorted(a["rule"] for a in al["alerts"]
+                                              if "suppressed_by" in a))
+        out = subprocess.run([os.path.join(BUILD, "vigilctl"), "--url", v.base, "status"],
+                             capture_output=True, text=True, timeout=30).stdout
+        self.assertEqual(out.count("SUPPRESSED"), len(held), out)
+        # A rule that is fine behind the failing dependency is not an alert.
+        self.assertNotIn("SUPPRESSED  api", out)
 
     def test_hang_pages_once(self):
         self.outage("hang")

@@ -21,7 +21,8 @@ static const char cfg_text[] =
     "  \"url\": \"http://127.0.0.1:1/\", \"interval\": \"1s\","
     "  \"timeout\": \"500ms\", \"metrics\": { \"p95_ms\": \"/p95\" } } ],"
     "  \"rules\": [ { \"name\": \"p95\", \"metric\": \"app.p95_ms\","
-    "  \"op\": \">\", \"warn\": 500, \"crit\": 1000,"
+    "  \"op\": \">\", \"warn\": 500, \"crit\": 1000, \"unit\": \"ms\","
+    "  \"summary\": \"API p95 {value} ms, threshold {threshold} ms\","
     "  \"depends_on\": \"app_down\" } ] }";
 
 struct fx {
@@ -237,6 +238,54 @@ START_TEST(test_min_denominator_counts_requests)
 }
 END_TEST
 
+/* The view of rule name, as of now. */
+static const char *
+summary(const struct fx *f, const char *name, int64_t now)
+{
+	static struct rule_view v;
+
+	for (size_t i = 0; i < ruleset_count(f->rs); i++)
+		if (strcmp(ruleset_cfg(f->rs, i)->name, name) == 0 &&
+		    ruleset_view(f->rs, i, now, &v))
+			return v.summary;
+	ck_abort_msg("no rule %s", name);
+	return NULL;
+}
+
+/*
+ * Texts say what is true: a probe's down rule that recovered says the
+ * probe is up (not "is down: none"); a rule that cannot be judged says
+ * why (not "threshold 0"); numbers come with their units, humanized.
+ */
+START_TEST(test_summaries_say_what_is_true)
+{
+	struct fx f;
+
+	fx_init(&f);
+	ck_assert_str_eq(summary(&f, "app_down", T0),
+	    "cannot judge app_down: not evaluated yet");
+	ck_assert_str_eq(summary(&f, "p95", T0),
+	    "cannot judge p95: not evaluated yet");
+	run(&f, T0, 1234.5, false);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 20);
+	ck_assert_str_eq(summary(&f, "app_down", T0 + 20), "probe app is up");
+	ck_assert_str_eq(summary(&f, "p95", T0 + 20),
+	    "API p95 1.23 s, threshold 1 s");
+	run(&f, T0 + S, 0, true);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + S + 20);
+	ck_assert_str_eq(summary(&f, "app_down", T0 + S + 20),
+	    "probe app is down: status 500, expected 2xx");
+	run(&f, T0 + 2 * S, 312, false);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 2 * S + 20);
+	ck_assert_int_eq(rule(&f, "app_down")->state, RULE_RESOLVED);
+	ck_assert_str_eq(summary(&f, "app_down", T0 + 2 * S + 20),
+	    "probe app is up again");
+	ck_assert_str_eq(summary(&f, "p95", T0 + 2 * S + 20),
+	    "API p95 312 ms, threshold 500 ms");
+	fx_free(&f);
+}
+END_TEST
+
 Suite *
 ruleset_suite(void)
 {
@@ -247,6 +296,7 @@ ruleset_suite(void)
 	tcase_add_test(tc, test_failing_dependency_holds_the_rule);
 	tcase_add_test(tc, test_value_since);
 	tcase_add_test(tc, test_min_denominator_counts_requests);
+	tcase_add_test(tc, test_summaries_say_what_is_true);
 	suite_add_tcase(s, tc);
 	return s;
 }

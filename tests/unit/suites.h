@@ -32,6 +32,7 @@
 	X(stats) \
 	X(judge) \
 	X(utf8) \
+	X(humanize) \
 	X(token) \
 	X(split)
 
