@@ -154,8 +154,13 @@ ruleset_new(const struct config *cfg, const struct ruleset *old)
 		r->data_age_ms = -1;
 		rule_status_init(&r->st);
 		o = find_old(old, rc, &same);
-		if (o != NULL && same)
+		if (o != NULL && same) {
 			r->st = o->st;
+			/* A reload does not cut a hold short. */
+			r->hold = o->hold;
+			r->dep_good_since = o->dep_good_since;
+			r->bad_since = o->bad_since;
+		}
 		if (o != NULL && o->has_baseline &&
 		    (same || same_metric(o->cfg, rc))) {
 			r->has_baseline = true;
