@@ -47,7 +47,10 @@ class Ctl(E2E):
                                                       "or unknown\n"))
 
         self.sim_.scenario("error_spike")
-        wait_for(lambda: self.v.rule("error_rate")["state"] == "firing", 15, what="firing")
+        # The rate climbs through the warning level as the 3 s window
+        # fills: wait for the critical it settles at.
+        wait_for(lambda: (lambda r: r["state"] == "firing" and r["severity"] == "critical")(
+            self.v.rule("error_rate")), 15, what="firing critical")
         rc, out, err = self.ctl("status")
         self.assertEqual(rc, 2, out + err)
         self.assertTrue(out.startswith("FAIL"), out)
