@@ -56,66 +56,56 @@ add_trailer(char *buf, size_t len, unsigned dropped)
 		    n > 0 ? " " : "", dropped);
 }
 
-/*
- * Whether rule i cannot be judged yet only because vigild just started:
- * for its window (a rule over the latest sample: its probe's interval and
- * timeout), a rule with no verdict is warming up, not a warning -- unless
- * its probe already failed, which is news.
- */
-static bool
-warming_up(const struct monitor *m, const struct rule_view *v, int64_t now)
+enum health_role
+health_role(const struct rule_status *st, const struct health_facts *f)
 {
-	const struct config *cfg = monitor_config(m);
-	const struct probe_cfg *pc = &cfg->probes[v->cfg->probe];
-	struct monitor_info info;
-	int64_t warm = v->cfg->window_ms;
-
-	if (pc->interval_ms + pc->timeout_ms > warm)
-		warm = pc->interval_ms + pc->timeout_ms;
-	monitor_info(m, &info);
-	return v->probe_error == NULL && now - info.started < warm;
+	if (st->state == RULE_FIRING ? st->sev == SEV_NONE :
+	    st->state != RULE_UNKNOWN || st->suppressed)
+		return HEALTH_NONE;
+	if (f == NULL)
+		return HEALTH_UNKNOWN;	/* something to say: ask with facts */
+	if (st->state == RULE_FIRING && st->suppressed)
+		return HEALTH_HELD;
+	if (f->silenced)
+		return HEALTH_SILENCED;
+	if (st->state == RULE_FIRING)
+		return st->sev == SEV_CRITICAL ? HEALTH_FAIL : HEALTH_WARN;
+	if (st->quiet)
+		return HEALTH_QUIET;
+	/* A probe that already failed is news, warming up or not. */
+	if (!f->probe_failed && f->up_ms < f->warm_ms)
+		return HEALTH_WARMING;
+	return HEALTH_UNKNOWN;
 }
 
-/* What one rule is to /health. */
-enum role {
-	ROLE_NONE,	/* fine, pending or resolved: not mentioned */
-	ROLE_FAIL,	/* firing critical: 503 */
-	ROLE_WARN,	/* firing warning: warn */
-	ROLE_UNKNOWN,	/* cannot be measured: warn */
-	ROLE_HELD,	/* firing, held by its dependency: a note */
-	ROLE_SILENCED,	/* firing or unknown, silenced: a note */
-	ROLE_QUIET,	/* too little data: a note */
-	ROLE_WARMING,	/* no verdict yet, vigild just started: a note */
-};
-
 /*
- * The decision for rule i; v (and sil, the silence's text) are filled
- * for every role but ROLE_NONE. The cheap bare status decides first, so
- * that quiet rules cost no rendering.
+ * The decision for rule i (health_role); v (and sil, the silence's text)
+ * are filled for every role but HEALTH_NONE. The bare status decides
+ * first, so that quiet rules cost no rendering.
  */
-static enum role
+static enum health_role
 classify(const struct monitor *m, const struct silences *sl, size_t i,
     int64_t now, struct rule_view *v, char *sil, size_t sillen)
 {
 	const struct ruleset *rs = monitor_rules(m);
 	const struct rule_status *st = ruleset_status(rs, i);
+	const struct probe_cfg *pc;
+	struct monitor_info info;
+	struct health_facts f;
 
-	if (st->state == RULE_FIRING ? st->sev == SEV_NONE :
-	    st->state != RULE_UNKNOWN || st->suppressed)
-		return ROLE_NONE;
+	if (health_role(st, NULL) == HEALTH_NONE)
+		return HEALTH_NONE;
 	ruleset_view(rs, i, now, v);
 	silence_text(sl, v->cfg, now, sil, sillen);
-	if (st->state == RULE_FIRING && st->suppressed)
-		return ROLE_HELD;
-	if (sil[0] != '\0')
-		return ROLE_SILENCED;
-	if (st->state == RULE_FIRING)
-		return st->sev == SEV_CRITICAL ? ROLE_FAIL : ROLE_WARN;
-	if (st->quiet)
-		return ROLE_QUIET;
-	if (warming_up(m, v, now))
-		return ROLE_WARMING;
-	return ROLE_UNKNOWN;
+	pc = &monitor_config(m)->probes[v->cfg->probe];
+	monitor_info(m, &info);
+	f.silenced = sil[0] != '\0';
+	f.probe_failed = v->probe_error != NULL;
+	f.up_ms = now - info.started;
+	f.warm_ms = v->cfg->window_ms;
+	if (pc->interval_ms + pc->timeout_ms > f.warm_ms)
+		f.warm_ms = pc->interval_ms + pc->timeout_ms;
+	return health_role(st, &f);
 }
 
 void
@@ -147,49 +137,49 @@ health_eval(const struct monitor *m, struct health *h)
 			const struct rule_status *st = ruleset_status(rs, i);
 			bool crit = st->state == RULE_FIRING &&
 			    st->sev == SEV_CRITICAL && !st->suppressed;
-			enum role r;
+			enum health_role r;
 
 			/* Criticals in pass 0, the rest in pass 1: each once. */
 			if (crit != (pass == 0))
 				continue;
 			r = classify(m, sl, i, now, &v, sil, sizeof(sil));
 			switch (r) {
-			case ROLE_NONE:
+			case HEALTH_NONE:
 				continue;
-			case ROLE_FAIL:
-			case ROLE_WARN:
-				fail |= r == ROLE_FAIL;
-				warn |= r == ROLE_WARN;
+			case HEALTH_FAIL:
+			case HEALTH_WARN:
+				fail |= r == HEALTH_FAIL;
+				warn |= r == HEALTH_WARN;
 				snprintf(line, sizeof(line), "%s: %s: %s",
 				    rule_sev_name(st->sev), v.cfg->name,
 				    v.summary);
 				add_item(h->output, sizeof(h->output), &dropped,
 				    "; ", line);
 				continue;
-			case ROLE_UNKNOWN:
+			case HEALTH_UNKNOWN:
 				warn = true;
 				snprintf(line, sizeof(line), "unknown: %s: %s",
 				    v.cfg->name, st->why);
 				add_item(h->output, sizeof(h->output), &dropped,
 				    "; ", line);
 				continue;
-			case ROLE_HELD:
+			case HEALTH_HELD:
 				snprintf(line, sizeof(line), "%s: %s, held: "
 				    "suppressed by %s", v.cfg->name,
 				    rule_sev_name(st->sev), st->suppressed_by);
 				break;
-			case ROLE_SILENCED:
+			case HEALTH_SILENCED:
 				snprintf(line, sizeof(line), "%s: %s, %s: %s",
 				    v.cfg->name, st->state == RULE_FIRING ?
 				    rule_sev_name(st->sev) : "unknown", sil,
 				    st->state == RULE_FIRING ? v.summary :
 				    st->why);
 				break;
-			case ROLE_QUIET:
+			case HEALTH_QUIET:
 				snprintf(line, sizeof(line), "%s: %s",
 				    v.cfg->name, st->why);
 				break;
-			case ROLE_WARMING:
+			case HEALTH_WARMING:
 				snprintf(line, sizeof(line), "%s: warming up "
 				    "(vigild just started): %s", v.cfg->name,
 				    st->why);
@@ -250,9 +240,9 @@ health_json(const struct monitor *m, struct health *out)
 		const char *metric, *dot;
 		char key[160], t[40], sil[SILENCE_MAX_TEXT + 64];
 		cJSON *arr, *e;
-		enum role r = classify(m, sl, i, now, &v, sil, sizeof(sil));
+		enum health_role r = classify(m, sl, i, now, &v, sil, sizeof(sil));
 
-		if (r != ROLE_FAIL && r != ROLE_WARN && r != ROLE_UNKNOWN)
+		if (r != HEALTH_FAIL && r != HEALTH_WARN && r != HEALTH_UNKNOWN)
 			continue;
 		st = v.st;
 		metric = v.cfg->metric != NULL ? v.cfg->metric :
@@ -266,7 +256,7 @@ health_json(const struct monitor *m, struct health *out)
 		e = cJSON_CreateObject();
 		cJSON_AddItemToArray(arr, e);
 		cJSON_AddStringToObject(e, "componentType", "component");
-		cJSON_AddStringToObject(e, "status", r == ROLE_FAIL ? "fail" :
+		cJSON_AddStringToObject(e, "status", r == HEALTH_FAIL ? "fail" :
 		    "warn");
 		if (st->known)
 			cJSON_AddNumberToObject(e, "observedValue", st->value);

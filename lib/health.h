@@ -16,7 +16,11 @@
 #ifndef VIGIL_HEALTH_H
 #define VIGIL_HEALTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
 
 /* Room kept at the end of output and notes for "(and N more ...)". */
 #define HEALTH_TRAILER 32
@@ -34,6 +38,36 @@ struct health {
 	 */
 	char notes[1024];
 };
+
+/* What one rule is to /health. */
+enum health_role {
+	HEALTH_NONE,		/* fine, pending or resolved: not mentioned */
+	HEALTH_FAIL,		/* firing critical: 503 */
+	HEALTH_WARN,		/* firing warning: warn */
+	HEALTH_UNKNOWN,		/* cannot be measured: warn */
+	HEALTH_HELD,		/* firing, held by its dependency: a note */
+	HEALTH_SILENCED,	/* firing or unknown, silenced: a note */
+	HEALTH_QUIET,		/* too little data: a note */
+	HEALTH_WARMING,		/* no verdict yet after a start: a note */
+};
+
+/* What the role of a rule depends on beyond its status. */
+struct health_facts {
+	bool silenced;
+	bool probe_failed;	/* its probe's last run failed */
+	int64_t up_ms;		/* since vigild started */
+	/* Warming up lasts this long: the rule's window, at least its
+	 * probe's interval + timeout. */
+	int64_t warm_ms;
+};
+
+/*
+ * The decision, pure: the verdict, the checks and the notes all come from
+ * it. f NULL: from the bare status alone, HEALTH_NONE or not (a cheap
+ * first look; the facts then decide which).
+ */
+enum health_role health_role(const struct rule_status *st,
+    const struct health_facts *f);
 
 void health_eval(const struct monitor *m, struct health *h);
 /*

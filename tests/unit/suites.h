@@ -23,6 +23,7 @@
 	X(ruleset) \
 	X(outage) \
 	X(decide) \
+	X(health) \
 	X(silence) \
 	X(silence_json) \
 	X(metrics) \
