@@ -466,7 +466,12 @@ hold_of(struct ruleset *rs, struct rule_rt *r,
 	const struct rule_rt *dep;
 	const struct probe_fact *df, *f = &facts[rc->probe];
 	struct hold_input h;
-	bool bad = r->st.state == RULE_PENDING || r->st.state == RULE_FIRING;
+	/*
+	 * Unknown counts too: "probe failing" from a run before the
+	 * dependency recovered is its outage seen late, not a warning.
+	 */
+	bool bad = r->st.state == RULE_PENDING ||
+	    r->st.state == RULE_FIRING || r->st.state == RULE_UNKNOWN;
 
 	if (!bad)
 		r->bad_since = 0;

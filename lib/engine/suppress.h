@@ -9,14 +9,15 @@
  *
  *   D fails (firing, pending, unknown, or its probe's last run failed):
  *       R is held.
- *   D recovers on a run that started at g: R, if bad, stays held until a run of R's own probe that
+ *   D recovers on a run that started at g: R, if bad (pending, firing or
+ *       unknown), stays held until a run of R's own probe that
  *       started at or after g has completed. R's failure from a run that
  *       started before g may be D's outage seen late; it only pages if a
  *       fresh run still fails.
- *   R turns bad (pending or firing) on a run that started at b while D
- *       looks fine: R is held until a run of D's probe that started at or
- *       after b has completed. D may simply not have looked yet (its probe
- *       runs later in the interval).
+ *   R turns bad (pending, firing or unknown) on a run that started at b
+ *       while D looks fine: R is held until a run of D's probe that
+ *       started at or after b has completed. D may simply not have looked
+ *       yet (its probe runs later in the interval).
  *
  * So whichever probe runs first, a whole-application outage is D's alone.
  * Each wait is bounded by two cycles (interval + timeout) of the probe
@@ -44,8 +45,8 @@ struct hold_input {
 	bool dep_probe_failed;	/* its probe's last completed run failed */
 	int64_t dep_run;	/* start of that run, Unix ms; 0: none yet */
 	int64_t dep_cycle_ms;	/* its probe's interval + timeout */
-	bool bad;		/* the rule is pending or firing (a rule that
-				   is fine has nothing to hold) */
+	bool bad;		/* the rule is pending, firing or unknown (a
+				   rule that is fine has nothing to hold) */
 	int64_t bad_since;	/* start of the run that first showed it */
 	int64_t run;		/* start of our probe's last completed run */
 	int64_t cycle_ms;	/* our probe's interval + timeout */
