@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/humanize.h"
 #include "clock.h"
 #include "ctl.h"
 #include "duration.h"
@@ -58,17 +59,13 @@ since_text(const char *iso, char *buf, size_t len)
 static void
 value_text(const cJSON *r, char *buf, size_t len)
 {
-	const char *unit = str(r, "unit");
-	char v[32];
 	double x;
 
 	if (!num(r, "value", &x)) {
 		snprintf(buf, len, "unknown");
 		return;
 	}
-	ruleset_fmt_num(x, v, sizeof(v));
-	snprintf(buf, len, "%s%s%s", v, unit != NULL ? " " : "",
-	    unit != NULL ? unit : "");
+	human_value(x, str(r, "unit"), buf, len);
 }
 
 /* "firing critical" and its colour, for a rule or an alert. */
@@ -161,8 +158,9 @@ alert_line(const struct ctl *x, const cJSON *r, int width)
 	    ctl_c(x, state_color(st, sev)), label, ctl_c(x, C_OFF),
 	    ctl_c(x, C_BOLD), width, name, ctl_c(x, C_OFF), val, forr, text);
 	if (sup != NULL)
-		printf("              %ssuppressed by %s: its dependency is "
-		    "failing%s\n", ctl_c(x, C_DIM), sup, ctl_c(x, C_OFF));
+		printf("              %ssuppressed by %s: %s%s\n",
+		    ctl_c(x, C_DIM), sup, str_or(r, "suppressed_why",
+		    "its dependency is failing"), ctl_c(x, C_OFF));
 	if (cJSON_IsObject(sil))
 		silence_note(x, sil, "              ");
 }
@@ -223,8 +221,8 @@ print_probes(const struct ctl *x, const cJSON *probes)
 		    strcmp(state, "down") == 0 ? C_RED : C_DIM;
 
 		if (cJSON_IsObject(lr) && num(lr, "duration_ms", &ms)) {
-			ruleset_fmt_num(ms, dur, sizeof(dur));
-			snprintf(took, sizeof(took), "%s ms", dur);
+			human_value(ms, "ms", dur, sizeof(dur));
+			snprintf(took, sizeof(took), "%s", dur);
 		}
 		since_text(cJSON_IsObject(lr) ? str(lr, "time") : NULL, ago,
 		    sizeof(ago));
@@ -263,9 +261,9 @@ print_metrics(const struct ctl *x, const cJSON *rules)
 		any = true;
 		value_text(r, val, sizeof(val));
 		if (num(t, "warn", &v))
-			ruleset_fmt_num(v, w, sizeof(w));
+			human_value(v, str(r, "unit"), w, sizeof(w));
 		if (num(t, "crit", &v))
-			ruleset_fmt_num(v, c, sizeof(c));
+			human_value(v, str(r, "unit"), c, sizeof(c));
 		if (w[0] != '\0')
 			snprintf(th, sizeof(th), "warn %s %s", op, w);
 		n = strlen(th);
@@ -456,13 +454,25 @@ out:
 	return rc;
 }
 
+/*
+ * Who is silencing: under sudo, the engineer who typed it (SUDO_USER), not
+ * "root"; else the login name ($USER, $LOGNAME, the session's login, the
+ * account).
+ */
 static const char *
 default_author(void)
 {
-	const char *u = getenv("USER");
+	static const char *const vars[] = { "SUDO_USER", "USER", "LOGNAME" };
 	struct passwd *pw;
+	const char *u;
 
-	if (u != NULL && *u != '\0')
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		u = getenv(vars[i]);
+		/* sudo from root's own shell says SUDO_USER=root: fine. */
+		if (u != NULL && *u != '\0')
+			return u;
+	}
+	if ((u = getlogin()) != NULL && *u != '\0')
 		return u;
 	pw = getpwuid(getuid());
 	return pw != NULL ? pw->pw_name : NULL;

@@ -136,8 +136,28 @@ reloaded(struct vigild *d, char *old_state_dir)
 	statefile_touch(d->state);
 }
 
+/* The first errors of a rejected configuration, for /status: "; "-joined. */
 static void
-reload(struct vigild *d)
+first_errors(const struct config_errors *errs, const char *path, char *buf,
+    size_t len)
+{
+	char line[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < errs->n && i < 3; i++) {
+		config_error_format(errs, i, path, line, sizeof(line));
+		/* Whole errors only: one that does not fit is left out. */
+		if (n + strlen(line) + 3 >= len)
+			break;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+		    n > 0 ? "; " : "", line);
+	}
+}
+
+/* false, with why, when the reload was rejected (the old config runs on). */
+static bool
+reload(struct vigild *d, char *why, size_t whylen)
 {
 	struct config_errors errs = { 0 };
 	struct config *cfg;
@@ -148,11 +168,12 @@ reload(struct vigild *d)
 	cfg = config_load(d->config_path, &errs);
 	if (cfg == NULL) {
 		report_errors(&errs, d->config_path, true);
+		first_errors(&errs, d->config_path, why, whylen);
 		config_errors_clear(&errs);
 		log_err("event=reload_rejected path=%s reason=\"invalid "
 		    "configuration, the running one is kept\"",
 		    d->config_path);
-		return;
+		return false;
 	}
 	config_errors_clear(&errs);
 	old_state_dir = monitor_config(d->monitor)->state_dir != NULL ?
@@ -164,9 +185,10 @@ reload(struct vigild *d)
 			log_err("event=reload_rejected path=%s reason=\"%s; "
 			    "the running configuration is kept\"",
 			    d->config_path, err);
+			snprintf(why, whylen, "%s", err);
 			config_free(cfg);
 			free(old_state_dir);
-			return;
+			return false;
 		}
 		api_set_listener(napi, on_api_change, d);
 		api_set_deploys(napi, d->deploys);
@@ -181,7 +203,8 @@ reload(struct vigild *d)
 			free(old_state_dir);
 			log_err("event=reload_rejected reason=\"out of "
 			    "memory\"");
-			return;
+			snprintf(why, whylen, "out of memory");
+			return false;
 		}
 		if (monitor_reload(d->monitor, cfg) != 0) {
 			free(l);
@@ -190,7 +213,8 @@ reload(struct vigild *d)
 			free(old_state_dir);
 			log_err("event=reload_rejected reason=\"cannot "
 			    "create the probes\"");
-			return;
+			snprintf(why, whylen, "cannot create the probes");
+			return false;
 		}
 		api_free(d->api);
 		d->api = napi;
@@ -199,16 +223,18 @@ reload(struct vigild *d)
 		log_notice("event=listening address=%s port=%u", d->listen,
 		    api_port(d->api));
 		reloaded(d, old_state_dir);
-		return;
+		return true;
 	}
 	if (monitor_reload(d->monitor, cfg) != 0) {
 		config_free(cfg);
 		log_err("event=reload_rejected reason=\"cannot create the "
 		    "probes\"");
+		snprintf(why, whylen, "cannot create the probes");
 		free(old_state_dir);
-		return;
+		return false;
 	}
 	reloaded(d, old_state_dir);
+	return true;
 }
 
 static void
@@ -218,14 +244,13 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		struct monitor_info before, after;
+		char why[512] = "";
+		bool ok;
 
-		/* Only a reload that took effect counts one more. */
-		monitor_info(d->monitor, &before);
 		service_reloading(d->svc);
-		reload(d);
-		monitor_info(d->monitor, &after);
-		service_reloaded(d->svc, after.reloads > before.reloads);
+		ok = reload(d, why, sizeof(why));
+		monitor_note_reload(d->monitor, ok, why);
+		service_reloaded(d->svc, ok);
 		return;
 	}
 	log_notice("event=stopping signal=%s",

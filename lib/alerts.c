@@ -178,8 +178,10 @@ alert_json(const struct alert *a, int64_t now)
 			cJSON_AddStringToObject(l, rc->labels[i].key,
 			    rc->labels[i].value);
 	}
-	if (st->suppressed)
+	if (st->suppressed) {
 		cJSON_AddStringToObject(o, "suppressed_by", st->suppressed_by);
+		cJSON_AddStringToObject(o, "suppressed_why", a->v.held_why);
+	}
 	if (a->silence != NULL)
 		cJSON_AddItemToObject(o, "silenced_by",
 		    silence_json(a->silence, now));

@@ -273,7 +273,8 @@ status_extras(struct api *a, struct jsonw *w)
 }
 
 /*
- * What a rendered /status must not be older than: reloads, rule events,
+ * What a rendered /status must not be older than: reloads (rejected ones
+ * too: they show in config.last_reload), rule events,
  * API writes and polls that fed an open release window (/status and
  * /deploys agree, poll by poll). Probe runs are counted apart.
  */
@@ -283,7 +284,7 @@ status_key(const struct api *a, uint64_t key[API_STATUS_KEY], uint64_t *runs)
 	struct monitor_info info;
 
 	monitor_info(a->m, &info);
-	key[0] = info.reloads;
+	key[0] = monitor_last_reload(a->m)->attempts;
 	key[1] = ruleset_events(monitor_rules(a->m));
 	key[2] = a->writes;
 	key[3] = deploys_polls(a->deploys);

@@ -11,12 +11,9 @@
 #include "ruleset.h"
 #include "silence.h"
 
-/*
- * " [silenced by ana until 14:00:00Z]": the verdict stays the truth, but
- * whoever reads it learns that someone already knows.
- */
+/* " by ana until 2026-03-02 14:00Z" of the silence covering rc, or "". */
 static void
-silenced_note(const struct silences *sl, const struct rule_cfg *rc,
+silence_text(const struct silences *sl, const struct rule_cfg *rc,
     int64_t now, char *buf, size_t len)
 {
 	const struct silence *x = silences_match(sl, rc, now);
@@ -26,17 +23,89 @@ silenced_note(const struct silences *sl, const struct rule_cfg *rc,
 	if (x == NULL)
 		return;
 	clock_iso(x->expires, t, sizeof(t));
-	snprintf(buf, len, " [silenced by %s until %.19sZ]", x->author, t);
+	snprintf(buf, len, "silenced by %s until %.10s %.5sZ", x->author, t,
+	    t + 11);
 }
 
-/* Appends "; text" to the output, as much as fits. */
+/*
+ * Appends one item ("; "-separated) to buf if it fits whole; otherwise
+ * counts it in *dropped. Nothing is ever cut mid-word: the reader gets
+ * whole reasons, and "and N more" says where the rest is.
+ */
 static void
-add_output(struct health *h, const char *text)
+add_item(char *buf, size_t len, unsigned *dropped, const char *sep,
+    const char *text)
 {
-	size_t n = strlen(h->output);
+	size_t n = strlen(buf), l = strlen(text), s = n > 0 ? strlen(sep) : 0;
 
-	snprintf(h->output + n, sizeof(h->output) - n, "%s%s",
-	    n > 0 ? "; " : "", text);
+	/* Room is kept for the " (and 99 more: see /status)" trailer. */
+	if (n + s + l + HEALTH_TRAILER >= len) {
+		(*dropped)++;
+		return;
+	}
+	snprintf(buf + n, len - n, "%s%s", n > 0 ? sep : "", text);
+}
+
+static void
+add_trailer(char *buf, size_t len, unsigned dropped)
+{
+	size_t n = strlen(buf);
+
+	if (dropped > 0)
+		snprintf(buf + n, len - n, "%s(and %u more: see /status)",
+		    n > 0 ? " " : "", dropped);
+}
+
+enum health_role
+health_role(const struct rule_status *st, const struct health_facts *f)
+{
+	if (st->state == RULE_FIRING ? st->sev == SEV_NONE :
+	    st->state != RULE_UNKNOWN || st->suppressed)
+		return HEALTH_NONE;
+	if (f == NULL)
+		return HEALTH_UNKNOWN;	/* something to say: ask with facts */
+	if (st->state == RULE_FIRING && st->suppressed)
+		return HEALTH_HELD;
+	if (f->silenced)
+		return HEALTH_SILENCED;
+	if (st->state == RULE_FIRING)
+		return st->sev == SEV_CRITICAL ? HEALTH_FAIL : HEALTH_WARN;
+	if (st->quiet)
+		return HEALTH_QUIET;
+	/* A probe that already failed is news, warming up or not. */
+	if (!f->probe_failed && f->up_ms < f->warm_ms)
+		return HEALTH_WARMING;
+	return HEALTH_UNKNOWN;
+}
+
+/*
+ * The decision for rule i (health_role); v (and sil, the silence's text)
+ * are filled for every role but HEALTH_NONE. The bare status decides
+ * first, so that quiet rules cost no rendering.
+ */
+static enum health_role
+classify(const struct monitor *m, const struct silences *sl, size_t i,
+    int64_t now, struct rule_view *v, char *sil, size_t sillen)
+{
+	const struct ruleset *rs = monitor_rules(m);
+	const struct rule_status *st = ruleset_status(rs, i);
+	const struct probe_cfg *pc;
+	struct monitor_info info;
+	struct health_facts f;
+
+	if (health_role(st, NULL) == HEALTH_NONE)
+		return HEALTH_NONE;
+	ruleset_view(rs, i, now, v);
+	silence_text(sl, v->cfg, now, sil, sillen);
+	pc = &monitor_config(m)->probes[v->cfg->probe];
+	monitor_info(m, &info);
+	f.silenced = sil[0] != '\0';
+	f.probe_failed = v->probe_error != NULL;
+	f.up_ms = now - info.started;
+	f.warm_ms = v->cfg->window_ms;
+	if (pc->interval_ms + pc->timeout_ms > f.warm_ms)
+		f.warm_ms = pc->interval_ms + pc->timeout_ms;
+	return health_role(st, &f);
 }
 
 void
@@ -47,64 +116,81 @@ health_eval(const struct monitor *m, struct health *h)
 	bool fail = false, warn = false;
 	const struct silences *sl = monitor_silences(m);
 	struct rule_view v;
-	char why[256], note[SILENCE_MAX_TEXT + 64];
+	char why[256], sil[SILENCE_MAX_TEXT + 64];
+	char line[640 + sizeof(sil)];
+	unsigned dropped = 0, ndropped = 0;
 
 	h->output[0] = '\0';
 	h->notes[0] = '\0';
 	if (monitor_degraded(m, why, sizeof(why))) {
 		fail = true;
-		add_output(h, why);
+		add_item(h->output, sizeof(h->output), &dropped, "; ", why);
 	}
 	/*
 	 * Criticals first in the output: they are what the reader needs.
-	 * The verdict comes from the bare statuses; a rule's text is
-	 * rendered only when it goes into the output, so /health costs
-	 * little with thousands of quiet rules (bench/PROFILE.md).
+	 * Not in the verdict, only in the notes: a rule held by its
+	 * dependency (the dependency speaks for it), a silenced one
+	 * (someone knows), one with too little data, one warming up.
 	 */
-	for (int pass = 0, more = 1; pass < 2 && more; pass++) {
-		more = 0;
+	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < ruleset_count(rs); i++) {
 			const struct rule_status *st = ruleset_status(rs, i);
 			bool crit = st->state == RULE_FIRING &&
-			    st->sev == SEV_CRITICAL;
-			char line[400 + sizeof(note)];
+			    st->sev == SEV_CRITICAL && !st->suppressed;
+			enum health_role r;
 
 			/* Criticals in pass 0, the rest in pass 1: each once. */
-			if (st->state != RULE_FIRING &&
-			    (st->state != RULE_UNKNOWN || st->suppressed))
+			if (crit != (pass == 0))
 				continue;
-			if (crit != (pass == 0)) {
-				more = 1;	/* pass 1 has work */
+			r = classify(m, sl, i, now, &v, sil, sizeof(sil));
+			switch (r) {
+			case HEALTH_NONE:
 				continue;
-			}
-			ruleset_view(rs, i, now, &v);
-			if (st->state == RULE_FIRING) {
-				if (crit)
-					fail = true;
-				else if (st->sev == SEV_WARNING)
-					warn = true;
-				else
-					continue;
-				silenced_note(sl, v.cfg, now, note,
-				    sizeof(note));
-				snprintf(line, sizeof(line), "%s: %s: %s%s",
-				    crit ? "critical" : "warning", v.cfg->name,
-				    v.summary, note);
-				add_output(h, line);
-			} else if (st->quiet) {
-				size_t n = strlen(h->notes);
-
-				snprintf(h->notes + n, sizeof(h->notes) - n,
-				    "%s%s: %s", n > 0 ? "; " : "",
-				    v.cfg->name, st->why);
-			} else {
+			case HEALTH_FAIL:
+			case HEALTH_WARN:
+				fail |= r == HEALTH_FAIL;
+				warn |= r == HEALTH_WARN;
+				snprintf(line, sizeof(line), "%s: %s: %s",
+				    rule_sev_name(st->sev), v.cfg->name,
+				    v.summary);
+				add_item(h->output, sizeof(h->output), &dropped,
+				    "; ", line);
+				continue;
+			case HEALTH_UNKNOWN:
 				warn = true;
 				snprintf(line, sizeof(line), "unknown: %s: %s",
 				    v.cfg->name, st->why);
-				add_output(h, line);
+				add_item(h->output, sizeof(h->output), &dropped,
+				    "; ", line);
+				continue;
+			case HEALTH_HELD:
+				snprintf(line, sizeof(line), "%s: %s, held: "
+				    "suppressed by %s", v.cfg->name,
+				    rule_sev_name(st->sev), st->suppressed_by);
+				break;
+			case HEALTH_SILENCED:
+				snprintf(line, sizeof(line), "%s: %s, %s: %s",
+				    v.cfg->name, st->state == RULE_FIRING ?
+				    rule_sev_name(st->sev) : "unknown", sil,
+				    st->state == RULE_FIRING ? v.summary :
+				    st->why);
+				break;
+			case HEALTH_QUIET:
+				snprintf(line, sizeof(line), "%s: %s",
+				    v.cfg->name, st->why);
+				break;
+			case HEALTH_WARMING:
+				snprintf(line, sizeof(line), "%s: warming up "
+				    "(vigild just started): %s", v.cfg->name,
+				    st->why);
+				break;
 			}
+			add_item(h->notes, sizeof(h->notes), &ndropped, "\n",
+			    line);
 		}
 	}
+	add_trailer(h->output, sizeof(h->output), dropped);
+	add_trailer(h->notes, sizeof(h->notes), ndropped);
 	h->status = fail ? "fail" : warn ? "warn" : "pass";
 }
 
@@ -112,6 +198,7 @@ char *
 health_json(const struct monitor *m, struct health *out)
 {
 	const struct ruleset *rs = monitor_rules(m);
+	const struct silences *sl = monitor_silences(m);
 	cJSON *o = cJSON_CreateObject(), *checks;
 	int64_t now = clock_wall_ms();
 	struct rule_view v;
@@ -129,26 +216,34 @@ health_json(const struct monitor *m, struct health *out)
 		cJSON_AddStringToObject(o, "output", h.output);
 	if (h.notes[0] != '\0') {
 		cJSON *n = cJSON_AddArrayToObject(o, "notes");
+		char *p = h.notes, *nl;
 
-		cJSON_AddItemToArray(n, cJSON_CreateString(h.notes));
+		/* One note a line: each whole. */
+		for (; p != NULL; p = nl != NULL ? nl + 1 : NULL) {
+			nl = strchr(p, '\n');
+			if (nl != NULL)
+				*nl = '\0';
+			cJSON_AddItemToArray(n, cJSON_CreateString(p));
+		}
 	}
 	checks = cJSON_AddObjectToObject(o, "checks");
 	/*
-	 * A check per rule that is not ok, "<probe>:<rule>" as the draft
-	 * wants; rules that are fine are left out, so the answer stays
-	 * small and cheap whatever the number of rules (the whole picture is
-	 * /status). A check's status is optional in the draft and never
-	 * "pass" here, so "pass" appears only at the top level.
+	 * A check per rule behind the verdict (firing, or unknown and not
+	 * merely noted), "<probe>:<rule>" as the draft wants; the rest are
+	 * left out, so the answer stays small and cheap whatever the number
+	 * of rules (the whole picture is /status). A check's status is
+	 * "fail" or "warn", never "pass", so "pass" appears only at the top
+	 * level.
 	 */
 	for (size_t i = 0; i < ruleset_count(rs); i++) {
 		const struct rule_status *st;
 		const char *metric, *dot;
-		char key[160], t[40];
+		char key[160], t[40], sil[SILENCE_MAX_TEXT + 64];
 		cJSON *arr, *e;
+		enum health_role r = classify(m, sl, i, now, &v, sil, sizeof(sil));
 
-		if (ruleset_status(rs, i)->state == RULE_OK)
+		if (r != HEALTH_FAIL && r != HEALTH_WARN && r != HEALTH_UNKNOWN)
 			continue;
-		ruleset_view(rs, i, now, &v);
 		st = v.st;
 		metric = v.cfg->metric != NULL ? v.cfg->metric :
 		    v.cfg->numerator;
@@ -161,11 +256,8 @@ health_json(const struct monitor *m, struct health *out)
 		e = cJSON_CreateObject();
 		cJSON_AddItemToArray(arr, e);
 		cJSON_AddStringToObject(e, "componentType", "component");
-		if (st->state == RULE_FIRING)
-			cJSON_AddStringToObject(e, "status",
-			    st->sev == SEV_CRITICAL ? "fail" : "warn");
-		else if (st->state == RULE_UNKNOWN)
-			cJSON_AddStringToObject(e, "status", "warn");
+		cJSON_AddStringToObject(e, "status", r == HEALTH_FAIL ? "fail" :
+		    "warn");
 		if (st->known)
 			cJSON_AddNumberToObject(e, "observedValue", st->value);
 		if (v.cfg->unit != NULL)

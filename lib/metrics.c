@@ -220,6 +220,13 @@ self_metrics(struct sbuf *b, const struct monitor *m,
 	    "Configuration reloads that took effect.");
 	sample1(b, "vigil_config_reloads_total", NULL, NULL,
 	    (double)info.reloads);
+	/* Prometheus's own convention: alert on == 0. */
+	family(b, "vigil_config_last_reload_successful", "gauge",
+	    "0 when the last reload was rejected (the previous configuration "
+	    "runs on), else 1.");
+	sample1(b, "vigil_config_last_reload_successful", NULL, NULL,
+	    !monitor_last_reload(m)->attempted || monitor_last_reload(m)->ok ?
+	    1 : 0);
 	family(b, "vigil_config_loaded_timestamp_seconds", "gauge",
 	    "When the configuration in force was loaded, in Unix seconds.");
 	sample1(b, "vigil_config_loaded_timestamp_seconds", NULL, NULL,

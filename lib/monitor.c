@@ -83,6 +83,7 @@ struct monitor {
 	unsigned long long nofile;	/* RLIMIT_NOFILE, 0: unlimited */
 	int64_t started, loaded;
 	uint64_t reloads;
+	struct monitor_reload last_reload;
 };
 
 /* Samples a series keeps: enough for the retention at this interval. */
@@ -613,6 +614,25 @@ monitor_info(const struct monitor *m, struct monitor_info *out)
 	out->loaded = m->loaded;
 	out->reloads = m->reloads;
 	out->runs = m->runs;
+}
+
+void
+monitor_note_reload(struct monitor *m, bool ok, const char *errors)
+{
+	struct monitor_reload *r = &m->last_reload;
+
+	r->attempted = true;
+	r->attempts++;
+	r->ok = ok;
+	r->at = clock_wall_ms();
+	snprintf(r->errors, sizeof(r->errors), "%s",
+	    ok || errors == NULL ? "" : errors);
+}
+
+const struct monitor_reload *
+monitor_last_reload(const struct monitor *m)
+{
+	return &m->last_reload;
 }
 
 size_t

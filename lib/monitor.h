@@ -58,6 +58,21 @@ struct monitor_info {
 void monitor_info(const struct monitor *m, struct monitor_info *out);
 
 /*
+ * The last reload asked for (SIGHUP), whether it took effect or was
+ * rejected, and why: a rejected reload must show where an operator looks
+ * (/status, /metrics, systemctl status), not only in the log.
+ */
+struct monitor_reload {
+	bool attempted;		/* a reload was asked for since start */
+	uint64_t attempts;	/* how many, rejected ones included */
+	bool ok;
+	int64_t at;		/* Unix ms */
+	char errors[512];	/* the first errors, "; "-separated; "" if ok */
+};
+void monitor_note_reload(struct monitor *m, bool ok, const char *errors);
+const struct monitor_reload *monitor_last_reload(const struct monitor *m);
+
+/*
  * A probe's debounced state: pending until its first result, down after
  * fail_after failed runs in a row, up after recover_after good ones.
  */

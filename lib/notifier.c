@@ -14,6 +14,7 @@
 #include "jsonc.h"
 #include "log.h"
 #include "monitor.h"
+#include "notify/decide.h"
 #include "payload.h"
 #include "ruleset.h"
 #include "sched.h"
@@ -50,10 +51,7 @@ struct outbox {
 /* What this notifier has told about one rule. */
 struct told {
 	char rule[64];
-	enum rule_sev sev;	/* SEV_NONE: not (or no longer) firing */
-	int64_t since;		/* when the told episode started firing */
-	int64_t last_sent;	/* Unix ms, for repeats */
-	bool flapping;		/* held while the rule flaps */
+	struct notify_told n;
 };
 
 struct notif {
@@ -475,8 +473,9 @@ emit(struct notif *n, struct notice *x, struct notice **batch,
 }
 
 /*
- * The heart of delivery: what should have been told about rule i, against
- * what was. Returns a notice to send, or NULL.
+ * What should have been told about rule i, against what was
+ * (notify/decide.c decides). Fills x and returns true when there is a
+ * notice to send.
  */
 static bool
 decide(struct notif *n, const struct ruleset *rs, const struct silences *sl,
@@ -485,80 +484,45 @@ decide(struct notif *n, const struct ruleset *rs, const struct silences *sl,
 	const struct rule_cfg *rc = ruleset_cfg(rs, i);
 	const struct rule_status *st = ruleset_status(rs, i);
 	const struct notifier_cfg *c = n->cfg;
-	bool silenced = silences_match(sl, rc, now) != NULL;
-	enum rule_sev want = SEV_NONE;
 	struct told *t = told_find(n, rc->name, false);
-	enum rule_sev had = t != NULL ? t->sev : SEV_NONE;
+	struct notify_told before, after;
+	struct notify_decision d;
+	struct notify_policy p = {
+		.warning = c->sev_warning, .critical = c->sev_critical,
+		.repeat_ms = c->repeat_ms,
+		.flap_bound_ms = notify_flap_bound_ms(rc->def.flap_window_ms,
+		    rc->def.flap_max),
+	};
+	struct notify_rule r = {
+		.state = st->state, .sev = st->sev, .since = st->since,
+		.suppressed = st->suppressed, .flapping = st->flapping,
+		.silenced = silences_match(sl, rc, now) != NULL,
+	};
+	bool tell;
 
 	if (!passes_filter(c, rc))
 		return false;
-	if (st->flapping) {
-		/* Damped: the announcement comes when it settles. */
-		if (t == NULL && (t = told_find(n, rc->name, true)) == NULL)
-			return false;
-		if (!t->flapping)
-			n->nt->dirty = true;
-		t->flapping = true;
+	memset(&before, 0, sizeof(before));
+	if (t != NULL)
+		before = t->n;
+	after = before;
+	tell = notify_decide(&p, &r, &after, now, &d);
+	if (!tell && before.sev == after.sev && before.since == after.since &&
+	    before.last_sent == after.last_sent &&
+	    before.flapping == after.flapping &&
+	    before.owed_since == after.owed_since)
 		return false;
-	}
-	if (st->state == RULE_FIRING && !st->suppressed &&
-	    ((st->sev == SEV_CRITICAL && c->sev_critical) ||
-	    (st->sev == SEV_WARNING && c->sev_warning)))
-		want = st->sev;
-	if (silenced)
-		return false;	/* a silenced alert sends nothing at all */
-	if (t != NULL && t->flapping) {
-		fill_notice(x, rs, i, now);
-		x->kind = NOTICE_FLAP_ENDED;
-		x->firing = want != SEV_NONE;
-		x->sev = want != SEV_NONE ? want : had;
-		x->since = want != SEV_NONE ? st->since : t->since;
-		t->flapping = false;
-		t->sev = want;
-		t->since = x->since;
-		t->last_sent = now;
-		n->nt->dirty = true;
-		return true;
-	}
-	if (want != SEV_NONE) {
-		if (t == NULL && (t = told_find(n, rc->name, true)) == NULL)
-			return false;
-		if (had == want && (c->repeat_ms == 0 ||
-		    now - t->last_sent < c->repeat_ms))
-			return false;
-		fill_notice(x, rs, i, now);
-		x->firing = true;
-		x->sev = want;
-		x->since = st->since;
-		x->kind = had == SEV_NONE ? NOTICE_FIRING : had == want ?
-		    NOTICE_REPEAT : want == SEV_CRITICAL ? NOTICE_ESCALATED :
-		    NOTICE_DEESCALATED;
-		if (had == SEV_NONE)
-			t->since = st->since;
-		x->since = t->since;
-		t->sev = want;
-		t->last_sent = now;
-		n->nt->dirty = true;
-		return true;
-	}
-	if (had == SEV_NONE)
+	if (t == NULL && (t = told_find(n, rc->name, true)) == NULL)
 		return false;
-	/*
-	 * Told firing, not wanted now. Resolve when the rule resolved, or
-	 * fell below this notifier's severities; hold when it cannot be
-	 * judged (unknown) or a dependency holds it (suppressed).
-	 */
-	if (st->state != RULE_RESOLVED && st->state != RULE_OK &&
-	    !(st->state == RULE_FIRING && !st->suppressed))
+	t->n = after;
+	n->nt->dirty = true;
+	if (!tell)
 		return false;
 	fill_notice(x, rs, i, now);
-	x->kind = NOTICE_RESOLVED;
-	x->firing = false;
-	x->sev = had;
-	x->since = t->since;
-	t->sev = SEV_NONE;
-	t->last_sent = now;
-	n->nt->dirty = true;
+	x->kind = d.kind;
+	x->firing = d.firing;
+	x->sev = d.sev;
+	x->since = d.since;
 	return true;
 }
 
@@ -838,14 +802,16 @@ notifier_save(const struct notifier *nt)
 			const struct told *x = &n->told[i];
 			cJSON *r;
 
-			if (x->sev == SEV_NONE && !x->flapping)
+			if (x->n.sev == SEV_NONE && !x->n.flapping)
 				continue;
 			r = cJSON_AddObjectToObject(t, x->rule);
-			cJSON_AddNumberToObject(r, "sev", x->sev);
-			cJSON_AddNumberToObject(r, "since", (double)x->since);
+			cJSON_AddNumberToObject(r, "sev", x->n.sev);
+			cJSON_AddNumberToObject(r, "since", (double)x->n.since);
 			cJSON_AddNumberToObject(r, "last_sent",
-			    (double)x->last_sent);
-			cJSON_AddBoolToObject(r, "flapping", x->flapping);
+			    (double)x->n.last_sent);
+			cJSON_AddBoolToObject(r, "flapping", x->n.flapping);
+			cJSON_AddNumberToObject(r, "owed_since",
+			    (double)x->n.owed_since);
 		}
 		/* Undelivered notices, per URL, in order. */
 		q = cJSON_AddArrayToObject(e, "outbox");
@@ -893,11 +859,14 @@ notifier_restore(struct notifier *nt, const cJSON *saved)
 			    sev > SEV_CRITICAL ||
 			    (x = told_find(n, r->string, true)) == NULL)
 				continue;
-			x->sev = (enum rule_sev)sev;
-			x->since = (int64_t)jsonc_number(r, "since", 0);
-			x->last_sent = (int64_t)jsonc_number(r, "last_sent", 0);
-			x->flapping = cJSON_IsTrue(
+			x->n.sev = (enum rule_sev)sev;
+			x->n.since = (int64_t)jsonc_number(r, "since", 0);
+			x->n.last_sent = (int64_t)jsonc_number(r, "last_sent",
+			    0);
+			x->n.flapping = cJSON_IsTrue(
 			    cJSON_GetObjectItemCaseSensitive(r, "flapping"));
+			x->n.owed_since = (int64_t)jsonc_number(r,
+			    "owed_since", 0);
 		}
 		q = cJSON_GetObjectItemCaseSensitive(e, "outbox");
 		cJSON_ArrayForEach(box, q) {

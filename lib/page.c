@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "base/humanize.h"
 #include "clock.h"
 #include "config.h"
 #include "duration.h"
@@ -197,16 +198,12 @@ static void
 value_text(const struct rule_status *st, const struct rule_cfg *rc,
     char *buf, size_t len)
 {
-	char v[32];
-
 	if (!st->known) {
 		snprintf(buf, len, "unknown");
 		return;
 	}
-	ruleset_fmt_num(st->value, v, sizeof(v));
-	snprintf(buf, len, "%s%s%s", v, rc->unit != NULL &&
-	    strcmp(rc->unit, "%") != 0 ? " " : "",
-	    rc->unit != NULL ? rc->unit : "");
+	/* "5.53 GB/h", "1.2 s": the unit read along, never an exponent. */
+	human_value(st->value, rc->unit, buf, len);
 }
 
 static const char page_css[] =
@@ -665,8 +662,8 @@ probes_section(struct sbuf *b, const struct monitor *m, int64_t now)
 		}
 		clock_text(r->started, now, t, sizeof(t));
 		ago(now - r->started, held, sizeof(held));
-		ruleset_fmt_num(r->duration_ms, dur, sizeof(dur));
-		sbuf_printf(b, "<td>%s (%s ago)</td><td>%s ms</td><td>", t,
+		human_value(r->duration_ms, "ms", dur, sizeof(dur));
+		sbuf_printf(b, "<td>%s (%s ago)</td><td>%s</td><td>", t,
 		    held, dur);
 		if (r->up) {
 			sbuf_puts(b, "ok");

@@ -325,9 +325,20 @@ http_fail_transfer(struct http_probe *h, CURLcode res, struct probe_result *r)
 		    (long long)h->cfg->http.max_body);
 	} else if (res == CURLE_OPERATION_TIMEDOUT) {
 		const char *stage = "reading the body";
+		long fresh = 0;
 
-		if (info_ms(h->xfer.easy, CURLINFO_CONNECT_TIME_T) == 0)
+		/*
+		 * A kept-alive connection has no connect phase, so its connect
+		 * time is 0 whatever happened: only a transfer that opened a
+		 * connection (NUM_CONNECTS > 0) can have timed out connecting.
+		 */
+		curl_easy_getinfo(h->xfer.easy, CURLINFO_NUM_CONNECTS, &fresh);
+		if (fresh > 0 &&
+		    info_ms(h->xfer.easy, CURLINFO_CONNECT_TIME_T) == 0)
 			stage = "connecting";
+		else if (fresh > 0 && strncmp(h->cfg->http.url, "https:", 6) ==
+		    0 && info_ms(h->xfer.easy, CURLINFO_APPCONNECT_TIME_T) == 0)
+			stage = "in the TLS handshake";
 		else if (info_ms(h->xfer.easy,
 		    CURLINFO_STARTTRANSFER_TIME_T) == 0)
 			stage = "waiting for the response";

@@ -301,3 +301,14 @@ rules_eval(const struct rule_def *d, struct rule_status *st,
 			ev[i].flapping = false;
 	return nev;
 }
+
+void
+rules_set_suppressed(struct rule_status *st, const char *by,
+    struct rule_event *ev, int nev)
+{
+	st->suppressed = by != NULL;
+	snprintf(st->suppressed_by, sizeof(st->suppressed_by), "%s",
+	    by != NULL ? by : "");
+	for (int i = 0; i < nev; i++)
+		ev[i].suppressed = st->suppressed;
+}

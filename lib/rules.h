@@ -129,6 +129,14 @@ void rule_status_init(struct rule_status *st);
 int rules_eval(const struct rule_def *d, struct rule_status *st,
     const struct rule_input *in, int64_t now, struct rule_event *ev);
 
+/*
+ * Marks st held by dependency `by` (NULL: not held) after rules_eval
+ * decided its state, and the evaluation's nev events in ev alike: whether
+ * a dependency holds a rule can depend on the state it just entered.
+ */
+void rules_set_suppressed(struct rule_status *st, const char *by,
+    struct rule_event *ev, int nev);
+
 /* Whether v crosses threshold t in the rule's direction. */
 bool rule_crosses(enum rule_op op, double v, double t);
 

@@ -7,6 +7,8 @@
 
 #include "config.h"
 #include "duration.h"
+#include "base/humanize.h"
+#include "engine/suppress.h"
 #include "log.h"
 #include "store.h"
 #include "window.h"
@@ -24,6 +26,10 @@ struct rule_rt {
 	bool thin;
 	const char *probe_error;
 	char why[160];		/* the reason behind an unknown input */
+	/* Holding by the dependency (engine/suppress.h). */
+	enum hold hold;
+	int64_t dep_good_since;	/* the dependency fine since; 0: failing */
+	int64_t bad_since;	/* start of the run that showed us bad */
 	/* Rules that depend on this one, to evaluate after it. */
 	size_t *dependents;
 	size_t ndependents;
@@ -148,8 +154,13 @@ ruleset_new(const struct config *cfg, const struct ruleset *old)
 		r->data_age_ms = -1;
 		rule_status_init(&r->st);
 		o = find_old(old, rc, &same);
-		if (o != NULL && same)
+		if (o != NULL && same) {
 			r->st = o->st;
+			/* A reload does not cut a hold short. */
+			r->hold = o->hold;
+			r->dep_good_since = o->dep_good_since;
+			r->bad_since = o->bad_since;
+		}
 		if (o != NULL && o->has_baseline &&
 		    (same || same_metric(o->cfg, rc))) {
 			r->has_baseline = true;
@@ -265,7 +276,7 @@ reserve(struct ruleset *rs, size_t n)
 static bool
 metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
     const struct probe_fact *facts, const char *metric, size_t probe,
-    int64_t now, int64_t clip, double *out, int64_t *age)
+    int64_t now, int64_t clip, double *out, int64_t *age, double *count)
 {
 	const struct rule_cfg *rc = r->cfg;
 	const struct probe_fact *f = &facts[probe];
@@ -327,6 +338,8 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		}
 		r->samples = 1;
 		*out = last.v;
+		if (count != NULL)
+			*count = last.v;
 		return true;
 	}
 	since = now - rc->window_ms;
@@ -362,8 +375,22 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		r->thin = n < 2 || rs->buf[n - 1].t == rs->buf[0].t;
 		return false;
 	}
+	/*
+	 * How many requests the window holds, whatever the aggregate: a
+	 * counter's increase for the counter aggregates (a rate is per
+	 * second, a slope per hour), else the value itself.
+	 */
+	if (count != NULL && (rc->agg == AGG_RATE || rc->agg == AGG_SLOPE)) {
+		if (window_eval(AGG_DELTA, rs->buf, n, rs->scratch, count,
+		    &why) != 0)
+			*count = 0;
+	} else if (count != NULL) {
+		*count = *out;
+	}
 	return true;
 }
+
+static void window_text(const struct rule_cfg *rc, char *buf, size_t len);
 
 static void
 rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
@@ -372,7 +399,7 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 {
 	const struct rule_cfg *rc = r->cfg;
 	int64_t age = -1, age2 = -1;
-	double num, den;
+	double num, den, count = 0;
 
 	memset(in, 0, sizeof(*in));
 	r->why[0] = '\0';
@@ -383,27 +410,30 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
 	if (rc->metric != NULL) {
 		in->known = metric_value(rs, r, st, facts, rc->metric,
-		    rc->probe, now, clip, &in->value, &age);
+		    rc->probe, now, clip, &in->value, &age, NULL);
 	} else if (metric_value(rs, r, st, facts, rc->numerator, rc->probe,
-	    now, clip, &num, &age) && metric_value(rs, r, st, facts,
-	    rc->denominator, rc->probe2, now, clip, &den, &age2)) {
-		char d[32], m[32];
+	    now, clip, &num, &age, NULL) && metric_value(rs, r, st, facts,
+	    rc->denominator, rc->probe2, now, clip, &den, &age2, &count)) {
+		char d[32], m[32], w[32];
 
 		if (age2 > age)
 			age = age2;
 		r->num = num;
 		r->den = den;
-		ruleset_fmt_num(den, d, sizeof(d));
+		/* Requests are whole: 483, not 483.3333. */
+		snprintf(d, sizeof(d), "%.0f", count);
 		ruleset_fmt_num(rc->min_denominator, m, sizeof(m));
+		window_text(rc, w, sizeof(w));
 		if (den <= 0) {
 			snprintf(r->why, sizeof(r->why), "%s is 0 in the "
 			    "window: nothing to divide by", rc->denominator);
 			in->quiet = true;
 			r->thin = true;
-		} else if (den < rc->min_denominator) {
+		} else if (count < rc->min_denominator) {
+			/* A count over the window, as min_denominator is. */
 			snprintf(r->why, sizeof(r->why), "too little data: %s "
-			    "is %s, under min_denominator %s",
-			    rc->denominator, d, m);
+			    "requests (%s) over %s, under min_denominator %s",
+			    d, rc->denominator, w, m);
 			in->quiet = true;
 			r->thin = true;
 		} else {
@@ -415,14 +445,61 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	in->why = r->why;
 	in->has_baseline = r->has_baseline;
 	in->baseline = r->baseline;
-	if (rc->depends_on != NULL) {
-		const struct rule_rt *dep = &rs->rules[rc->dep];
+}
 
-		/* A dependency that fails, or cannot be measured, holds us. */
-		if (dep->st.state == RULE_FIRING ||
-		    dep->st.state == RULE_UNKNOWN)
-			in->suppressed_by = dep->cfg->name;
+/* Start of probe p's last completed run, 0 before its first. */
+static int64_t
+last_run(const struct probe_fact *facts, size_t p)
+{
+	return facts[p].has_run ? facts[p].last_started : 0;
+}
+
+/*
+ * Whether r's dependency holds it now that its state is decided (see
+ * engine/suppress.h for the timeline).
+ */
+static enum hold
+hold_of(struct ruleset *rs, struct rule_rt *r,
+    const struct probe_fact *facts, int64_t now)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct rule_rt *dep;
+	const struct probe_fact *df, *f = &facts[rc->probe];
+	struct hold_input h;
+	/*
+	 * Unknown counts too: "probe failing" from a run before the
+	 * dependency recovered is its outage seen late, not a warning.
+	 */
+	bool bad = r->st.state == RULE_PENDING ||
+	    r->st.state == RULE_FIRING || r->st.state == RULE_UNKNOWN;
+
+	if (!bad)
+		r->bad_since = 0;
+	else if (r->bad_since == 0)
+		r->bad_since = f->has_run ? f->last_started : now;
+	if (rc->depends_on == NULL)
+		return HOLD_NONE;
+	dep = &rs->rules[rc->dep];
+	df = &facts[dep->cfg->probe];
+	memset(&h, 0, sizeof(h));
+	h.dep_state = dep->st.state;
+	h.dep_probe_failed = df->has_run && !df->last_up;
+	h.dep_run = last_run(facts, dep->cfg->probe);
+	h.dep_cycle_ms = df->interval_ms + df->timeout_ms;
+	h.bad = bad;
+	h.bad_since = r->bad_since;
+	h.run = last_run(facts, rc->probe);
+	h.cycle_ms = f->interval_ms + f->timeout_ms;
+	/* A ratio is as fresh as the older of its two probes' runs. */
+	if (rc->denominator != NULL && rc->probe2 != rc->probe) {
+		const struct probe_fact *f2 = &facts[rc->probe2];
+
+		if (last_run(facts, rc->probe2) < h.run)
+			h.run = last_run(facts, rc->probe2);
+		if (f2->interval_ms + f2->timeout_ms > h.cycle_ms)
+			h.cycle_ms = f2->interval_ms + f2->timeout_ms;
 	}
+	return suppress_decide(&h, &r->dep_good_since, now);
 }
 
 static void
@@ -475,6 +552,9 @@ eval_one(struct ruleset *rs, size_t i, const struct store *st,
 
 	rule_input(rs, r, st, facts, now, 0, &in);
 	n = rules_eval(&r->cfg->def, &r->st, &in, now, ev);
+	r->hold = hold_of(rs, r, facts, now);
+	rules_set_suppressed(&r->st, r->hold != HOLD_NONE ?
+	    rs->rules[r->cfg->dep].cfg->name : NULL, ev, n);
 	rs->events += (uint64_t)n;
 	for (int e = 0; e < n; e++) {
 		log_event(r, &ev[e]);
@@ -569,6 +649,32 @@ window_text(const struct rule_cfg *rc, char *buf, size_t len)
 		duration_format(rc->window_ms, buf, len);
 }
 
+/*
+ * How many characters after a {value} or {threshold} placeholder (at
+ * rest) spell the rule's unit -- " ms", "%", " {unit}" -- so the number
+ * can be humanized with it ("1.2 s", not "1234.5 ms"); 0 if none.
+ */
+static size_t
+unit_after(const char *rest, const char *unit)
+{
+	size_t sp = rest[0] == ' ' ? 1 : 0, ul;
+	char c;
+
+	if (unit == NULL || unit[0] == '\0')
+		return 0;
+	if (strncmp(rest + sp, "{unit}", 6) == 0)
+		return sp + 6;
+	ul = strlen(unit);
+	if (strncmp(rest + sp, unit, ul) != 0)
+		return 0;
+	/* The whole unit, not the start of a word: "%" yes, "ms" in "msg" no. */
+	c = rest[sp + ul];
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_')
+		return 0;
+	return sp + ul;
+}
+
 /* Fills the rule's summary template: {value}, {threshold}, ... */
 static void
 render_summary(const struct rule_rt *r, const char *probe, char *out,
@@ -580,6 +686,22 @@ render_summary(const struct rule_rt *r, const char *probe, char *out,
 	size_t n = 0;
 
 	out[0] = '\0';
+	/*
+	 * No value, no template: "threshold 0 %" and "value unknown" say
+	 * nothing. Why it cannot be judged is the news.
+	 */
+	if (r->st.state == RULE_UNKNOWN) {
+		snprintf(out, len, "cannot judge %s: %s", rc->name,
+		    r->st.why);
+		return;
+	}
+	/* A probe's own down rule says what recovered, not "down: none". */
+	if (rc->implicit && (r->st.state == RULE_OK ||
+	    r->st.state == RULE_RESOLVED)) {
+		snprintf(out, len, "probe %s is up%s", probe,
+		    r->st.state == RULE_RESOLVED ? " again" : "");
+		return;
+	}
 	if (t == NULL) {
 		char w[32];
 
@@ -602,13 +724,21 @@ render_summary(const struct rule_rt *r, const char *probe, char *out,
 		memcpy(key, t + 1, kl);
 		key[kl] = '\0';
 		num[0] = '\0';
-		if (strcmp(key, "value") == 0) {
-			if (r->st.known)
-				ruleset_fmt_num(r->st.value, num, sizeof(num));
-			else
+		if (strcmp(key, "value") == 0 || strcmp(key, "threshold") ==
+		    0) {
+			size_t u = unit_after(close + 1, rc->unit);
+			double x = key[0] == 'v' ? r->st.value :
+			    r->st.threshold;
+
+			if (key[0] == 'v' && !r->st.known) {
 				snprintf(num, sizeof(num), "unknown");
-		} else if (strcmp(key, "threshold") == 0) {
-			ruleset_fmt_num(r->st.threshold, num, sizeof(num));
+			} else if (u > 0) {
+				/* "{value} ms" -> "1.2 s": the unit is ours. */
+				human_value(x, rc->unit, num, sizeof(num));
+				close += u;
+			} else {
+				human_num(x, num, sizeof(num));
+			}
 		} else if (strcmp(key, "baseline") == 0) {
 			if (r->has_baseline)
 				ruleset_fmt_num(r->baseline, num, sizeof(num));
@@ -663,7 +793,9 @@ explain(const struct rule_rt *r, int64_t now, char *out, size_t len)
 	if (st->suppressed) {
 		put(out, len, &n, "suppressed by ");
 		put(out, len, &n, st->suppressed_by);
-		put(out, len, &n, " (its dependency is failing); ");
+		put(out, len, &n, " (");
+		put(out, len, &n, suppress_hold_text(r->hold));
+		put(out, len, &n, "); ");
 	}
 	if (st->evaluated == 0) {
 		put(out, len, &n, "not evaluated yet");
@@ -674,29 +806,28 @@ explain(const struct rule_rt *r, int64_t now, char *out, size_t len)
 		put(out, len, &n, st->why);
 		return;
 	}
-	ruleset_fmt_num(st->value, v, sizeof(v));
-	ruleset_fmt_num(st->threshold, t, sizeof(t));
+	human_value(st->value, unit, v, sizeof(v));
+	human_value(st->threshold, unit, t, sizeof(t));
 	window_text(rc, w, sizeof(w));
 	switch (st->state) {
 	case RULE_FIRING:
-		snprintf(out + n, len - n, "%s %s%s %s %s threshold %s%s (%s "
-		    "over %s)", agg_name(rc->agg), v, unit,
-		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, unit,
-		    rc->metric != NULL ? rc->metric : "ratio", w);
+		snprintf(out + n, len - n, "%s %s %s %s threshold %s (%s over "
+		    "%s)", agg_name(rc->agg), v, rule_op_text(rc->def.op),
+		    rule_sev_name(st->sev), t, rc->metric != NULL ? rc->metric :
+		    "ratio", w);
 		break;
 	case RULE_PENDING:
 		duration_format((now - st->cond_since) / 1000 * 1000, held,
 		    sizeof(held));
 		duration_format(rc->def.for_ms, need, sizeof(need));
-		snprintf(out + n, len - n, "%s %s%s %s %s threshold %s%s; "
-		    "held %s of %s before firing", agg_name(rc->agg), v, unit,
-		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, unit,
-		    held, need);
+		snprintf(out + n, len - n, "%s %s %s %s threshold %s; held %s "
+		    "of %s before firing", agg_name(rc->agg), v,
+		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, held,
+		    need);
 		break;
 	default:
-		snprintf(out + n, len - n, "%s %s%s is not %s threshold %s%s",
-		    agg_name(rc->agg), v, unit, rule_op_text(rc->def.op), t,
-		    unit);
+		snprintf(out + n, len - n, "%s %s is not %s threshold %s",
+		    agg_name(rc->agg), v, rule_op_text(rc->def.op), t);
 		break;
 	}
 }
@@ -715,8 +846,10 @@ ruleset_view(const struct ruleset *rs, size_t i, int64_t now,
 	memset(v, 0, sizeof(*v));
 	v->cfg = r->cfg;
 	v->st = &r->st;
-	v->state = r->st.suppressed ? "suppressed" :
+	v->state = r->st.suppressed && r->st.state != RULE_OK &&
+	    r->st.state != RULE_RESOLVED ? "suppressed" :
 	    rule_state_name(r->st.state);
+	v->held_why = r->st.suppressed ? suppress_hold_text(r->hold) : "";
 	v->has_baseline = r->has_baseline;
 	v->baseline = r->baseline;
 	v->baseline_at = r->baseline_at;
@@ -769,7 +902,8 @@ ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c)
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule_status *st = &rs->rules[i].st;
 
-		if (st->suppressed)
+		if (st->suppressed && st->state != RULE_OK &&
+		    st->state != RULE_RESOLVED)
 			c->suppressed++;
 		if (st->state == RULE_FIRING && st->sev == SEV_CRITICAL)
 			c->critical++;

@@ -78,9 +78,13 @@ const struct rule_status *ruleset_status(const struct ruleset *rs, size_t i);
 struct rule_view {
 	const struct rule_cfg *cfg;
 	const struct rule_status *st;
-	const char *state;		/* state, or "suppressed" */
-	/* "suppressed" whenever a dependency fails: an ok behind a failing
-	 * dependency cannot be trusted either. */
+	/*
+	 * The state, or "suppressed" for an alert (firing, pending,
+	 * unknown) that its dependency holds -- as /alerts counts them; a
+	 * rule that is fine shows its state, with suppressed_by set.
+	 */
+	const char *state;
+	const char *held_why;		/* why it is held, "" if not */
 	bool has_baseline;
 	double baseline;
 	int64_t baseline_at;		/* Unix ms */
@@ -113,6 +117,7 @@ void ruleset_restore(struct ruleset *rs, const cJSON *saved);
 /* The longest window of any rule: how much history a restart needs. */
 int64_t ruleset_max_window_ms(const struct ruleset *rs);
 
+/* Alerts by state; suppressed: alerts held by a dependency (as /alerts). */
 struct ruleset_counts {
 	unsigned critical, warning, pending, unknown, suppressed;
 };

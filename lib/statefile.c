@@ -35,7 +35,9 @@ struct statefile {
 	char tmp[PATH_MAX];
 	char dir[PATH_MAX];
 	int64_t interval_ms;
-	struct event *timer;
+	struct event *timer;	/* every interval_ms, persistent */
+	struct event *soon;	/* one-shot: a change, debounced */
+	bool again;		/* a change came while writing */
 	int pipefd[2];
 	struct event *done;
 	bool writing;
@@ -248,6 +250,11 @@ on_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	sf->writing = false;
 	note_result(sf, &r);
+	/* A change that found a write in flight is saved after it. */
+	if (sf->again) {
+		sf->again = false;
+		statefile_touch(sf);
+	}
 }
 
 static struct job *
@@ -309,14 +316,32 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	save_async(arg);
 }
 
+static void
+on_soon(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	save_async(arg);
+}
+
 void
 statefile_touch(struct statefile *sf)
 {
 	struct timeval tv = { 0, 200000 };
 
-	/* Soon, not now: several changes in a burst make one write. */
-	if (sf != NULL && !sf->writing)
-		evtimer_add(sf->timer, &tv);
+	if (sf == NULL)
+		return;
+	if (sf->writing) {
+		sf->again = true;
+		return;
+	}
+	/*
+	 * Soon, not now: a burst of changes makes one write. A one-shot of
+	 * its own, armed once per burst: re-arming the periodic timer would
+	 * replace its period, and rewrite the file five times a second.
+	 */
+	if (!evtimer_pending(sf->soon, NULL))
+		evtimer_add(sf->soon, &tv);
 }
 
 /* Moves a bad file aside so it can be examined, and says so. */
@@ -499,9 +524,10 @@ statefile_open(struct event_base *base, const char *dir, int64_t interval_ms,
 		return NULL;
 	}
 	sf->timer = event_new(base, -1, EV_PERSIST, on_timer, sf);
+	sf->soon = evtimer_new(base, on_soon, sf);
 	sf->done = event_new(base, sf->pipefd[0], EV_READ | EV_PERSIST,
 	    on_done, sf);
-	if (sf->timer == NULL || sf->done == NULL ||
+	if (sf->timer == NULL || sf->soon == NULL || sf->done == NULL ||
 	    event_add(sf->done, NULL) != 0) {
 		statefile_close(sf);
 		return NULL;
@@ -549,6 +575,8 @@ statefile_close(struct statefile *sf)
 	}
 	if (sf->timer != NULL)
 		event_free(sf->timer);
+	if (sf->soon != NULL)
+		event_free(sf->soon);
 	if (sf->done != NULL)
 		event_free(sf->done);
 	if (sf->pipefd[0] >= 0)

@@ -164,8 +164,10 @@ rule_write(struct jsonw *w, const struct rule_view *v,
 		jsonw_int(w, "samples", (int64_t)v->samples);
 	if (v->probe_error != NULL)
 		jsonw_str(w, "probe_error", v->probe_error);
-	if (st->suppressed)
+	if (st->suppressed) {
 		jsonw_str(w, "suppressed_by", st->suppressed_by);
+		jsonw_str(w, "suppressed_why", v->held_why);
+	}
 	/* Its notifications are held; the state above is still the truth. */
 	if ((x = silences_match(sl, rc, now)) != NULL) {
 		cJSON *sj = silence_json(x, now);
@@ -212,6 +214,7 @@ status_write(const struct monitor *m, struct jsonw *w)
 	struct rule_view rv;
 	struct health h;
 	int64_t now = clock_wall_ms();
+	const struct monitor_reload *lr;
 	cJSON *sl;
 	char why[256];
 
@@ -232,6 +235,16 @@ status_write(const struct monitor *m, struct jsonw *w)
 	jsonw_str(w, "path", cfg->path);
 	jsonw_time(w, "loaded", info.loaded);
 	jsonw_int(w, "reloads", (int64_t)info.reloads);
+	lr = monitor_last_reload(m);
+	if (lr->attempted) {
+		/* A rejected reload shows here, not only in the log. */
+		jsonw_obj(w, "last_reload");
+		jsonw_str(w, "result", lr->ok ? "ok" : "failed");
+		jsonw_time(w, "at", lr->at);
+		if (!lr->ok)
+			jsonw_str(w, "errors", lr->errors);
+		jsonw_end(w);
+	}
 	jsonw_end(w);
 	jsonw_obj(w, "store");
 	jsonw_int(w, "series", (int64_t)store_count(st));

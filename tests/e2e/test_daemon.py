@@ -3,6 +3,7 @@ target, reload and stop, against the real binary and simulator."""
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -74,11 +75,54 @@ class CheckConfig(E2E):
 
 
 class Health(E2E):
+    def test_warming_up_is_a_note_for_at_most_its_window(self):
+        # Just started, a rule that cannot be judged yet is a note, not a
+        # warn (a keyword monitor on "status":"pass" must not see an
+        # incident at every restart); past its window (here its probe's
+        # interval + timeout: 2.5 s) still unjudgeable, it is a warn.
+        sim = self.sim()
+        v = self.vigild({"probes": [health_probe(sim, interval="1500ms", timeout="1s",
+                                                 metrics={"nothing": "/nothing"})],
+                         "rules": [{"name": "ghost", "metric": "app_health.nothing",
+                                    "op": ">", "warn": 1}]})
+        t0 = time.monotonic()
+        doc = json.loads(v.get("/health")[2])
+        if time.monotonic() - t0 < 1.0:
+            self.assertEqual(doc["status"], "pass", doc)
+            self.assertTrue(any(n.startswith("ghost: warming up (vigild just started)")
+                                for n in doc.get("notes", [])), doc)
+            self.assertEqual(doc["checks"], {})
+        doc = wait_for(lambda: (lambda d: d if d["status"] == "warn" else None)(
+            json.loads(v.get("/health")[2])), 6, what="warn once warmed up")
+        self.assertIn("unknown: ghost: ", doc["output"])
+        self.assertIn("app_health:ghost", doc["checks"])
+
+    def test_output_never_cut_mid_word(self):
+        # Thirty failing rules: the output holds whole reasons, then says
+        # how many more there are; never half a word.
+        sim = self.sim()
+        rules = [{"name": f"p{i:02d}", "metric": "app_health.duration_ms", "op": ">",
+                  "crit": 0, "summary": "duration {value} ms is over {threshold} ms " * 3}
+                 for i in range(30)]
+        v = self.vigild({"probes": [health_probe(sim)], "rules": rules})
+        doc = wait_for(lambda: (lambda d: d if d["status"] == "fail" and "more" in
+                                d.get("output", "") else None)(json.loads(v.get("/health")[2])),
+                       10, what="fail with many reasons")
+        out = doc["output"]
+        m = re.search(r"\(and (\d+) more: see /status\)$", out)
+        self.assertIsNotNone(m, out)
+        items = out[:m.start()].rstrip().split("; ")
+        self.assertEqual(len(items) + int(m.group(1)), 30, out)
+        for it in items:
+            self.assertRegex(it, r"^critical: p\d\d: (duration [\d.]+ (ms|s) is over 0 ms ?){3}$")
+
     def test_healthy_pass_then_down_fail_then_back(self):
         sim = self.sim()
         v = self.vigild({"probes": [health_probe(sim), advanced_probe(sim)]})
+        # Warming up is pass too (a note): wait for both probes' first runs.
         wait_for(lambda: v.get("/health")[0] == 200 and
-                 json.loads(v.get("/health")[2])["status"] == "pass", 10, what="pass")
+                 json.loads(v.get("/health")[2])["status"] == "pass" and
+                 v.probe("app_advanced")["state"] == "up", 10, what="pass")
         status, headers, body = v.get("/health")
         self.assertEqual(headers["Content-Type"], "application/health+json")
         self.assertEqual(headers["Cache-Control"], "no-store")
@@ -258,6 +302,19 @@ class Failures(E2E):
     def _closed_port(self):
         from harness import free_port
         return free_port()
+
+    def test_timeout_on_a_reused_connection_names_the_wait(self):
+        # A kept-alive connection has no connect phase: a target that
+        # stops answering on it timed out waiting for the response, not
+        # "connecting" (which would send the engineer to the network).
+        sim = self.sim()
+        v = self.vigild({"probes": [
+            http_probe("app", sim.url("/api/health"), interval="300ms", timeout="1s")]})
+        wait_for(lambda: v.probe("app")["runs"] >= 3, 10, what="runs on a kept-alive connection")
+        sim.scenario("hang")
+        reason = wait_for(lambda: (lambda r: r if "timed out" in r else None)(
+            v.probe("app")["last_run"].get("reason", "")), 10, what="a timeout")
+        self.assertEqual(reason, "timed out after 1000 ms waiting for the response")
 
     def test_hung_target_does_not_delay_others(self):
         slow, fast = self.sim("slow"), self.sim("fast")

@@ -144,6 +144,13 @@ class Notify(E2E):
         self.assertEqual(fields(seq[0]).get("RELOADING"), "1", seq)
         self.assertTrue(fields(ready)["STATUS"].startswith(
             "reload rejected, previous configuration running; 1 probe, "), ready)
+        # Visible in /status (what failed, when) and /metrics too.
+        lr = v.status()["vigild"]["config"]["last_reload"]
+        self.assertEqual(lr["result"], "failed", lr)
+        self.assertRegex(lr["errors"], r"^" + re.escape(v.config_path) + r":1:\d+: ", lr)
+        self.assertIn("at", lr)
+        self.assertIn("\nvigil_config_last_reload_successful 0\n",
+                      v.get("/metrics")[2].decode())
         # The rejection stays visible in later status updates...
         sim.scenario("down")
         st = self.notify.wait(lambda m: "down (app_health)" in m, 5, "status update")
@@ -153,6 +160,11 @@ class Notify(E2E):
         v.signal(signal.SIGHUP)
         ready = self.notify.wait(lambda m: "READY=1" in m, 5, "READY=1 after a good reload")
         self.assertNotIn("rejected", ready)
+        lr = v.status()["vigild"]["config"]["last_reload"]
+        self.assertEqual(lr["result"], "ok", lr)
+        self.assertNotIn("errors", lr)
+        self.assertIn("\nvigil_config_last_reload_successful 1\n",
+                      v.get("/metrics")[2].decode())
 
     def test_stopping_on_sigterm(self):
         sim = self.sim()

@@ -182,6 +182,23 @@ class Restart(E2E):
         wait_for(lambda: self.saved()["notifiers"]["hook"]["outbox"] == [[]], 5,
                  what="delivered notice gone from the state file")
 
+    def test_idle_writes_at_most_once_per_state_interval(self):
+        # Nothing changing but samples: the file is rewritten on the
+        # state_interval (2 s), not every 200 ms as a "save soon" that
+        # replaced the timer's period once made it.
+        v = self.start(config(self.sim(), self.rcv, self.state_dir, state_interval="2s"))
+        path = os.path.join(self.state_dir, "state.json")
+        wait_for(lambda: v.rule("api_p95")["state"] == "ok" and os.path.exists(path), 10,
+                 what="settled and saved")
+        time.sleep(2.5)                          # past the start's transitions
+        seen, t0 = set(), time.monotonic()
+        while time.monotonic() - t0 < 6.0:
+            seen.add(os.stat(path).st_mtime_ns)
+            time.sleep(0.02)
+        # 6 s at one write per 2 s: three writes, and the mtime seen first.
+        self.assertLessEqual(len(seen), 4, f"{len(seen)} distinct mtimes in 6 s")
+        self.assertGreaterEqual(len(seen), 2, "the state_interval still writes")
+
     def test_damaged_state_files_are_moved_aside(self):
         sim = self.sim()
         cfg = config(sim, self.rcv, self.state_dir)

@@ -21,7 +21,8 @@ static const char cfg_text[] =
     "  \"url\": \"http://127.0.0.1:1/\", \"interval\": \"1s\","
     "  \"timeout\": \"500ms\", \"metrics\": { \"p95_ms\": \"/p95\" } } ],"
     "  \"rules\": [ { \"name\": \"p95\", \"metric\": \"app.p95_ms\","
-    "  \"op\": \">\", \"warn\": 500, \"crit\": 1000,"
+    "  \"op\": \">\", \"warn\": 500, \"crit\": 1000, \"unit\": \"ms\","
+    "  \"summary\": \"API p95 {value} ms, threshold {threshold} ms\","
     "  \"depends_on\": \"app_down\" } ] }";
 
 struct fx {
@@ -169,6 +170,122 @@ START_TEST(test_value_since)
 }
 END_TEST
 
+/*
+ * min_denominator counts requests over the window whatever the
+ * aggregate: with "rate", 2,000 requests in 5 minutes are 6.7 a second,
+ * yet they are 2,000 requests, well over a minimum of 1,000.
+ */
+START_TEST(test_min_denominator_counts_requests)
+{
+	static const char text[] =
+	    "{ \"probes\": [ { \"name\": \"app\", \"type\": \"http\","
+	    "  \"url\": \"http://127.0.0.1:1/\", \"interval\": \"10s\","
+	    "  \"metrics\": { \"e\": \"/e\", \"n\": \"/n\" } } ],"
+	    "  \"rules\": [ { \"name\": \"error_rate\", \"ratio\": {"
+	    "  \"numerator\": \"app.e\", \"denominator\": \"app.n\","
+	    "  \"scale\": 100, \"min_denominator\": 1000 },"
+	    "  \"aggregate\": \"rate\", \"window\": \"5m\","
+	    "  \"op\": \">\", \"crit\": 1 } ] }";
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_parse("t.json", text, strlen(text), &errs);
+	struct ruleset *rs;
+	struct store *st = store_new();
+	struct probe_fact fact = { .interval_ms = 10 * S, .timeout_ms = S };
+	const struct rule_status *rst;
+	int64_t t = T0;
+
+	ck_assert_ptr_nonnull(cfg);
+	rs = ruleset_new(cfg, NULL);
+	ck_assert_ptr_nonnull(rs);
+	/* 30 runs 10 s apart: 2,000 requests and 10 errors in all. */
+	for (int i = 0; i <= 30; i++, t += 10 * S) {
+		store_add(st, "app.e", t, i / 3, 100);
+		store_add(st, "app.n", t, i * 2000.0 / 30, 100);
+		fact.has_run = fact.last_up = true;
+		fact.last_started = t;
+		fact.last_finished = t + 10;
+		ruleset_eval(rs, st, &fact, 0, t + 20);
+	}
+	rst = ruleset_status(rs, 0);
+	ck_assert_msg(rst->known, "unknown: %s", rst->why);
+	ck_assert_double_eq_tol(rst->value, 0.5, 0.05);
+	ck_assert_int_eq(rst->state, RULE_OK);
+	ruleset_free(rs);
+	store_free(st);
+
+	/*
+	 * A quiet night: 500 requests a run-span of 5 minutes (the window
+	 * holds 29 of the 30 intervals). The reason counts them as such.
+	 */
+	st = store_new();
+	rs = ruleset_new(cfg, NULL);
+	for (int i = 0; i <= 30; i++, t += 10 * S) {
+		store_add(st, "app.e", t, 0, 100);
+		store_add(st, "app.n", t, i * 500.0 / 30, 100);
+		fact.last_started = t;
+		fact.last_finished = t + 10;
+		ruleset_eval(rs, st, &fact, 0, t + 20);
+	}
+	rst = ruleset_status(rs, 0);
+	ck_assert(!rst->known);
+	ck_assert(rst->quiet);
+	ck_assert_str_eq(rst->why, "too little data: 483 requests (app.n) "
+	    "over 5m, under min_denominator 1000");
+	ruleset_free(rs);
+	store_free(st);
+	config_free(cfg);
+	config_errors_clear(&errs);
+}
+END_TEST
+
+/* The view of rule name, as of now. */
+static const char *
+summary(const struct fx *f, const char *name, int64_t now)
+{
+	static struct rule_view v;
+
+	for (size_t i = 0; i < ruleset_count(f->rs); i++)
+		if (strcmp(ruleset_cfg(f->rs, i)->name, name) == 0 &&
+		    ruleset_view(f->rs, i, now, &v))
+			return v.summary;
+	ck_abort_msg("no rule %s", name);
+	return NULL;
+}
+
+/*
+ * Texts say what is true: a probe's down rule that recovered says the
+ * probe is up (not "is down: none"); a rule that cannot be judged says
+ * why (not "threshold 0"); numbers come with their units, humanized.
+ */
+START_TEST(test_summaries_say_what_is_true)
+{
+	struct fx f;
+
+	fx_init(&f);
+	ck_assert_str_eq(summary(&f, "app_down", T0),
+	    "cannot judge app_down: not evaluated yet");
+	ck_assert_str_eq(summary(&f, "p95", T0),
+	    "cannot judge p95: not evaluated yet");
+	run(&f, T0, 1234.5, false);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 20);
+	ck_assert_str_eq(summary(&f, "app_down", T0 + 20), "probe app is up");
+	ck_assert_str_eq(summary(&f, "p95", T0 + 20),
+	    "API p95 1.23 s, threshold 1 s");
+	run(&f, T0 + S, 0, true);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + S + 20);
+	ck_assert_str_eq(summary(&f, "app_down", T0 + S + 20),
+	    "probe app is down: status 500, expected 2xx");
+	run(&f, T0 + 2 * S, 312, false);
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 2 * S + 20);
+	ck_assert_int_eq(rule(&f, "app_down")->state, RULE_RESOLVED);
+	ck_assert_str_eq(summary(&f, "app_down", T0 + 2 * S + 20),
+	    "probe app is up again");
+	ck_assert_str_eq(summary(&f, "p95", T0 + 2 * S + 20),
+	    "API p95 312 ms, threshold 500 ms");
+	fx_free(&f);
+}
+END_TEST
+
 Suite *
 ruleset_suite(void)
 {
@@ -178,6 +295,8 @@ ruleset_suite(void)
 	tcase_add_test(tc, test_stale_on_the_clock_alone);
 	tcase_add_test(tc, test_failing_dependency_holds_the_rule);
 	tcase_add_test(tc, test_value_since);
+	tcase_add_test(tc, test_min_denominator_counts_requests);
+	tcase_add_test(tc, test_summaries_say_what_is_true);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,6 +21,9 @@
 	X(window) \
 	X(rules) \
 	X(ruleset) \
+	X(outage) \
+	X(decide) \
+	X(health) \
 	X(silence) \
 	X(silence_json) \
 	X(metrics) \
@@ -30,6 +33,7 @@
 	X(stats) \
 	X(judge) \
 	X(utf8) \
+	X(humanize) \
 	X(token) \
 	X(split) \
 	X(verdict) \
