@@ -12,10 +12,10 @@
 #include <cjson/cJSON.h>
 
 #include "base/humanize.h"
-#include "clock.h"
+#include "base/clock.h"
 #include "ctl.h"
-#include "duration.h"
-#include "ruleset.h"
+#include "base/duration.h"
+#include "engine/ruleset.h"
 
 static const char *
 str(const cJSON *o, const char *key)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "duration.h"
+#include "base/duration.h"
 
 static const char *
 str(const cJSON *o, const char *key, const char *dflt)

@@ -1,7 +1,7 @@
 /*
  * vigilctl: the on-call engineer's client of vigild. Arguments, the
  * command table, help and exit codes; the commands themselves are in
- * ctl_*.c, the HTTP plumbing in lib/client.c.
+ * ctl_*.c, the HTTP plumbing in daemon/client.c.
  */
 #include <getopt.h>
 #include <stdio.h>

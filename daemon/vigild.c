@@ -11,15 +11,15 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
-#include "api.h"
-#include "config.h"
-#include "log.h"
+#include "http/api.h"
+#include "config/config.h"
+#include "base/log.h"
 #include "release/deploy.h"
-#include "monitor.h"
-#include "notifier.h"
-#include "ruleset.h"
-#include "statefile.h"
-#include "service.h"
+#include "engine/monitor.h"
+#include "notify/notifier.h"
+#include "engine/ruleset.h"
+#include "sys/statefile.h"
+#include "sys/service.h"
 
 #define DEFAULT_CONFIG "/etc/vigil/vigil.json"
 

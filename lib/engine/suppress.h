@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "rules.h"
+#include "engine/rules.h"
 
 enum hold {
 	HOLD_NONE,

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "payload.h"
-#include "rules.h"
+#include "notify/payload.h"
+#include "engine/rules.h"
 
 /* What a notifier has told about one rule. */
 struct notify_told {

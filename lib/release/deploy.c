@@ -11,16 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "config.h"
-#include "jsonc.h"
-#include "log.h"
-#include "monitor.h"
-#include "probe.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "base/jsonc.h"
+#include "base/log.h"
+#include "engine/monitor.h"
+#include "probe/probe.h"
 #include "release/deploy_int.h"
-#include "ruleset.h"
-#include "store.h"
-#include "window.h"
+#include "engine/ruleset.h"
+#include "engine/store.h"
+#include "engine/window.h"
 
 struct deploy *
 deploy_new(size_t nchecks, int64_t begun, int64_t judge_from,

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "release/verdict.h"
-#include "ruleset.h"
+#include "engine/ruleset.h"
 
 #define KEPT_DEPLOYS	8
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "jsonc.h"
+#include "base/clock.h"
+#include "base/jsonc.h"
 #include "release/deploy_int.h"
 
 static bool

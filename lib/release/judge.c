@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ruleset.h"
+#include "engine/ruleset.h"
 
 const char *
 poll_outcome_name(enum poll_outcome o)

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "duration.h"
-#include "monitor.h"
+#include "base/clock.h"
+#include "base/duration.h"
+#include "engine/monitor.h"
 #include "release/deploy.h"
 #include "release/deploy_int.h"
 

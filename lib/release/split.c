@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "config.h"
-#include "jsonc.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "base/jsonc.h"
 #include "release/stats.h"
 
 void

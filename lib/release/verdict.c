@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "release/stats.h"
-#include "ruleset.h"
+#include "engine/ruleset.h"
 
 /*
  * After a long gap (vigild stopped mid-window) the intervals it missed

@@ -41,11 +41,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "release/judge.h"
 #include "release/split.h"
-#include "rules.h"
-#include "window.h"
+#include "engine/rules.h"
+#include "engine/window.h"
 
 #define VERDICT_STAGES		SPLIT_STAGES
 #define VERDICT_MAX_VALUES	20000	/* per-poll samples kept a side */

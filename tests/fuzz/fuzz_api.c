@@ -18,10 +18,10 @@
 #include <arpa/inet.h>
 #include <event2/event.h>
 
-#include "api.h"
-#include "config.h"
+#include "http/api.h"
+#include "config/config.h"
 #include "release/deploy.h"
-#include "monitor.h"
+#include "engine/monitor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

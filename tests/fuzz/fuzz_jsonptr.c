@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "jsonptr.h"
+#include "base/jsonptr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

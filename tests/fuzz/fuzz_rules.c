@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rules.h"
-#include "store.h"
-#include "window.h"
+#include "engine/rules.h"
+#include "engine/store.h"
+#include "engine/window.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

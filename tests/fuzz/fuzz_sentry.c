@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sentry_api.h"
+#include "probe/sentry_api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

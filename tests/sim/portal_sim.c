@@ -57,7 +57,7 @@ static const char *const endpoint_paths[EP_COUNT] = {
 /*
  * The lock is a C11 mtx_t rather than a pthread mutex because <pthread.h>
  * includes <sched.h>, which the build's -Ilib resolves to vigil's own
- * lib/sched.h. <threads.h> does not include it.
+ * lib/engine/sched.h. <threads.h> does not include it.
  */
 struct server {
 	mtx_t lock;                    /* guards model, hits and sentry */

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <check.h>
 
-#include "alerts.h"
-#include "api.h"
+#include "engine/alerts.h"
+#include "http/api.h"
 #include "client.h"
 #include "suites.h"
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <check.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "suites.h"
 
 static struct config *

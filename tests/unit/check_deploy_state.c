@@ -9,7 +9,7 @@
 #include <string.h>
 #include <check.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "release/deploy_int.h"
 #include "suites.h"
 

@@ -1,10 +1,10 @@
-/* Unit tests for lib/duration.c: "1h30m" <-> milliseconds. */
+/* Unit tests for lib/base/duration.c: "1h30m" <-> milliseconds. */
 #include <stdint.h>
 #include <string.h>
 
 #include <check.h>
 
-#include "duration.h"
+#include "base/duration.h"
 #include "suites.h"
 
 #define MAX_MS ((int64_t)36500 * 86400000)	/* 100 years of 365 days */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/gzip.c: Accept-Encoding parsing, and compression
+/* Unit tests for lib/base/gzip.c: Accept-Encoding parsing, and compression
  * that zlib's own inflate reads back whole. */
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include <check.h>
 #include <zlib.h>
 
-#include "gzip.h"
+#include "base/gzip.h"
 #include "suites.h"
 
 START_TEST(test_accepted)

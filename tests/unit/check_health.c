@@ -6,8 +6,8 @@
  */
 #include <check.h>
 
-#include "health.h"
-#include "rules.h"
+#include "http/health.h"
+#include "engine/rules.h"
 #include "suites.h"
 
 static struct rule_status

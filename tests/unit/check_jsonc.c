@@ -1,4 +1,4 @@
-/* Unit tests for lib/jsonc.c: JSON with comments and source positions. */
+/* Unit tests for lib/base/jsonc.c: JSON with comments and source positions. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include <check.h>
 
-#include "jsonc.h"
+#include "base/jsonc.h"
 #include "suites.h"
 
 /*

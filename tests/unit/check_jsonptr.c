@@ -1,11 +1,11 @@
-/* Unit tests for lib/jsonptr.c: RFC 6901 JSON Pointers. */
+/* Unit tests for lib/base/jsonptr.c: RFC 6901 JSON Pointers. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
 
-#include "jsonptr.h"
+#include "base/jsonptr.h"
 #include "suites.h"
 
 /* RFC 6901, section 5. */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/jsonw.c (the streaming JSON writer) and clock_iso():
+ * Unit tests for lib/base/jsonw.c (the streaming JSON writer) and clock_iso():
  * what the writer prints must parse, and read back as the same values
  * cJSON would have printed; times must agree with gmtime.
  */
@@ -14,8 +14,8 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 
-#include "clock.h"
-#include "jsonw.h"
+#include "base/clock.h"
+#include "base/jsonw.h"
 #include "suites.h"
 
 START_TEST(test_structure_and_escapes)

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <check.h>
 
-#include "metrics.h"
-#include "sbuf.h"
+#include "http/metrics.h"
+#include "base/sbuf.h"
 #include "suites.h"
 
 static void

@@ -20,11 +20,11 @@
 
 #include <check.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "notify/decide.h"
-#include "rules.h"
-#include "ruleset.h"
-#include "store.h"
+#include "engine/rules.h"
+#include "engine/ruleset.h"
+#include "engine/store.h"
 #include "suites.h"
 
 #define S	1000

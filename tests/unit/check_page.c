@@ -4,8 +4,8 @@
 #include <string.h>
 #include <check.h>
 
-#include "page.h"
-#include "sbuf.h"
+#include "http/page.h"
+#include "base/sbuf.h"
 #include "suites.h"
 
 /* How many c up to the end of the attribute value at s. */

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "payload.h"
+#include "notify/payload.h"
 #include "suites.h"
 
 static struct notice

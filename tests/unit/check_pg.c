@@ -13,9 +13,9 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
-#include "config.h"
-#include "pg_stats.h"
-#include "probe.h"
+#include "config/config.h"
+#include "probe/pg_stats.h"
+#include "probe/probe.h"
 #include "suites.h"
 
 static struct config *

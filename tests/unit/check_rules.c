@@ -5,7 +5,7 @@
 #include <string.h>
 #include <check.h>
 
-#include "rules.h"
+#include "engine/rules.h"
 #include "suites.h"
 
 #define S 1000	/* one second of the fake clock, in ms */

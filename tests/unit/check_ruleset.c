@@ -7,10 +7,10 @@
 
 #include <check.h>
 
-#include "config.h"
-#include "rules.h"
-#include "ruleset.h"
-#include "store.h"
+#include "config/config.h"
+#include "engine/rules.h"
+#include "engine/ruleset.h"
+#include "engine/store.h"
 #include "suites.h"
 
 #define S	1000		/* one second of the fake clock, in ms */

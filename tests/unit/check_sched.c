@@ -6,7 +6,7 @@
 
 #include <event2/event.h>
 
-#include "sched.h"
+#include "engine/sched.h"
 #include "suites.h"
 
 START_TEST(test_next_due_on_time)

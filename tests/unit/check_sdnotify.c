@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <check.h>
 
-#include "sdnotify.h"
+#include "sys/sdnotify.h"
 #include "suites.h"
 
 START_TEST(test_addr_path)

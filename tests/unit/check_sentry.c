@@ -9,8 +9,8 @@
 #include <string.h>
 #include <check.h>
 
-#include "config.h"
-#include "sentry_api.h"
+#include "config/config.h"
+#include "probe/sentry_api.h"
 #include "suites.h"
 
 #define S(lit) (lit), (sizeof(lit) - 1)

@@ -11,8 +11,8 @@
 
 #include <event2/event.h>
 
-#include "sdnotify.h"
-#include "service.h"
+#include "sys/sdnotify.h"
+#include "sys/service.h"
 #include "suites.h"
 
 static const char *

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <check.h>
 
-#include "config.h"
-#include "silence.h"
+#include "config/config.h"
+#include "engine/silence.h"
 #include "suites.h"
 
 #define NOW 1000000000LL

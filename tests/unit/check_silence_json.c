@@ -3,9 +3,9 @@
 #include <string.h>
 #include <check.h>
 
-#include "clock.h"
-#include "silence.h"
-#include "silence_json.h"
+#include "base/clock.h"
+#include "engine/silence.h"
+#include "engine/silence_json.h"
 #include "suites.h"
 
 #define NOW 1772445600000LL	/* 2026-03-02T10:00:00Z */

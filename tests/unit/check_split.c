@@ -8,7 +8,7 @@
 
 #include <check.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "release/split.h"
 #include "release/verdict.h"
 #include "suites.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <check.h>
 
-#include "store.h"
+#include "engine/store.h"
 #include "suites.h"
 
 START_TEST(test_ring_keeps_newest)

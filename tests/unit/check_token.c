@@ -10,7 +10,7 @@
 #include <valgrind/memcheck.h>
 
 #include "suites.h"
-#include "token.h"
+#include "http/token.h"
 
 static const char secret[] = "s3cr3t-t0ken-5d1e";
 

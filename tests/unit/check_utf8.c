@@ -3,9 +3,9 @@
 
 #include <check.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 #include "suites.h"
-#include "utf8.h"
+#include "base/utf8.h"
 
 struct scrub_case {
 	const char *in, *out;

@@ -3,9 +3,9 @@
 #include <math.h>
 #include <check.h>
 
-#include "store.h"
+#include "engine/store.h"
 #include "suites.h"
-#include "window.h"
+#include "engine/window.h"
 
 #define EPS 1e-9
 

@@ -1,0 +1,380 @@
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "config/config.h"
+#include "base/jsonc.h"
+
+static int
+fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Reads at most max bytes of path into a NUL-terminated buffer. */
+static char *
+slurp(const char *path, size_t max, size_t *outlen)
+{
+	char *buf = malloc(max + 1);
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	if (buf == NULL)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	while (got < max && (n = read(fd, buf + got, max - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			explicit_bzero(buf, got);
+			free(buf);
+			errno = e;
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*outlen = got;
+	return buf;
+}
+
+/* The token: one line, trimmed, as vigild reads it. */
+static int
+read_token(struct client *c, const char *path, char *err, size_t errlen)
+{
+	size_t n, len;
+	char *buf = slurp(path, 4096, &len), *s;
+
+	if (buf == NULL)
+		return fail(err, errlen, "cannot read the token file %s: %s",
+		    path, strerror(errno));
+	s = buf;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	if (n == 0 || strpbrk(s, "\r\n") != NULL) {
+		explicit_bzero(buf, len);
+		free(buf);
+		return fail(err, errlen, "the token file %s must hold one "
+		    "non-empty line", path);
+	}
+	c->token = strdup(s);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (c->token == NULL)
+		return fail(err, errlen, "out of memory");
+	return 0;
+}
+
+/*
+ * api.token_file given as a bare name is the systemd credential vigild
+ * reads from $CREDENTIALS_DIRECTORY. vigilctl (root, on the ops host)
+ * looks where systemd does: our own $CREDENTIALS_DIRECTORY, the running
+ * unit's credentials, then the stores LoadCredential= reads from.
+ */
+static const char *const cred_dirs[] = {
+	"/run/credentials/vigil.service", "/etc/credstore", "/run/credstore",
+	"/usr/lib/credstore",
+};
+
+static int
+read_credential(struct client *c, const char *name, char *err, size_t errlen)
+{
+	const char *env = getenv("CREDENTIALS_DIRECTORY");
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i <= sizeof(cred_dirs) / sizeof(cred_dirs[0]); i++) {
+		const char *dir = i == 0 ? env : cred_dirs[i - 1];
+		int n;
+
+		if (dir == NULL || *dir == '\0')
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		/* Absent here: look further. Unreadable: say so (sudo). */
+		if (access(path, R_OK) != 0 && (errno == ENOENT ||
+		    errno == ENOTDIR))
+			continue;
+		return read_token(c, path, err, errlen);
+	}
+	return fail(err, errlen, "the credential %s is in none of "
+	    "$CREDENTIALS_DIRECTORY, /run/credentials/vigil.service, "
+	    "/etc/credstore, /run/credstore, /usr/lib/credstore", name);
+}
+
+int
+client_url_for_listen(const char *listen, bool tls, char *out, size_t len)
+{
+	const char *why;
+	char host[64];
+	unsigned port;
+	int n;
+
+	if (config_split_listen(listen, host, sizeof(host), &port, &why) != 0)
+		return -1;
+	/* Listening everywhere: this host answers on loopback too. */
+	if (strcmp(host, "0.0.0.0") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	else if (strcmp(host, "::") == 0)
+		snprintf(host, sizeof(host), "::1");
+	n = snprintf(out, len, strchr(host, ':') != NULL ? "%s://[%s]:%u" :
+	    "%s://%s:%u", tls ? "https" : "http", host, port);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* What vigilctl needs of the configuration, without validating it all. */
+struct cfg_bits {
+	char listen[80];
+	char token_file[512];
+	char cert_file[512];
+	bool tls;
+};
+
+static void
+copy_member(const cJSON *o, const char *key, char *dst, size_t len)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (cJSON_IsString(m))
+		snprintf(dst, len, "%s", m->valuestring);
+}
+
+static int
+read_config(const char *path, struct cfg_bits *b, char *err, size_t errlen)
+{
+	struct jsonc_error jerr;
+	struct jsonc_doc *doc;
+	const cJSON *api, *tls;
+	size_t len;
+	char *text = slurp(path, CONFIG_MAX_FILE, &len);
+
+	memset(b, 0, sizeof(*b));
+	if (text == NULL)
+		return fail(err, errlen, "cannot read %s: %s", path,
+		    strerror(errno));
+	doc = jsonc_parse(text, len, &jerr);
+	free(text);
+	if (doc == NULL)
+		return fail(err, errlen, "%s:%d:%d: %s", path, jerr.pos.line,
+		    jerr.pos.col, jerr.msg);
+	api = cJSON_GetObjectItemCaseSensitive(jsonc_root(doc), "api");
+	copy_member(api, "listen", b->listen, sizeof(b->listen));
+	copy_member(api, "token_file", b->token_file, sizeof(b->token_file));
+	tls = cJSON_GetObjectItemCaseSensitive(api, "tls");
+	if (cJSON_IsObject(tls)) {
+		b->tls = true;
+		copy_member(tls, "cert_file", b->cert_file,
+		    sizeof(b->cert_file));
+	}
+	jsonc_free(doc);
+	return 0;
+}
+
+int
+client_init(struct client *c, const struct client_opts *o, char *err,
+    size_t errlen)
+{
+	const char *url = o->url, *tokf = o->token_file, *conf = o->config;
+	const char *env;
+	struct cfg_bits b;
+	bool have_cfg = false;
+
+	memset(c, 0, sizeof(*c));
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	if (url != NULL) {
+		snprintf(c->url_from, sizeof(c->url_from), "--url");
+	} else if ((env = getenv("VIGIL_URL")) != NULL && *env != '\0') {
+		url = env;
+		snprintf(c->url_from, sizeof(c->url_from), "$VIGIL_URL");
+	}
+	if (tokf == NULL && (env = getenv("VIGIL_TOKEN_FILE")) != NULL &&
+	    *env != '\0')
+		tokf = env;
+	/* The default configuration counts only when it is there. */
+	if (conf == NULL && access(CLIENT_DEFAULT_CONFIG, R_OK) == 0)
+		conf = CLIENT_DEFAULT_CONFIG;
+	if (conf != NULL && (url == NULL || tokf == NULL)) {
+		if (read_config(conf, &b, err, errlen) != 0)
+			return -1;
+		have_cfg = true;
+	}
+	if (url != NULL) {
+		snprintf(c->url, sizeof(c->url), "%s", url);
+	} else if (have_cfg && b.listen[0] != '\0') {
+		if (client_url_for_listen(b.listen, b.tls, c->url,
+		    sizeof(c->url)) != 0)
+			return fail(err, errlen, "%s: api.listen \"%s\" is not "
+			    "an address:port", conf, b.listen);
+		snprintf(c->url_from, sizeof(c->url_from), "api.listen in %.60s",
+		    conf);
+		if (b.tls && b.cert_file[0] != '\0' && o->cacert == NULL)
+			c->cacert = strdup(b.cert_file);
+	} else {
+		snprintf(c->url, sizeof(c->url), "%s", CLIENT_DEFAULT_URL);
+		snprintf(c->url_from, sizeof(c->url_from), "the default");
+	}
+	/* "http://host:9464/" and "http://host:9464" are the same place. */
+	for (size_t n = strlen(c->url); n > 0 && c->url[n - 1] == '/'; n--)
+		c->url[n - 1] = '\0';
+	if (o->cacert != NULL && (c->cacert = strdup(o->cacert)) == NULL)
+		return fail(err, errlen, "out of memory");
+	if (tokf != NULL)
+		return read_token(c, tokf, err, errlen);
+	/*
+	 * The configuration's token file is root's: a user without it can
+	 * still read, so its absence is noted for a 401, not an error now.
+	 */
+	if (have_cfg && b.token_file[0] != '\0' &&
+	    (strchr(b.token_file, '/') == NULL ?
+	    read_credential(c, b.token_file, c->token_note,
+	    sizeof(c->token_note)) :
+	    read_token(c, b.token_file, c->token_note,
+	    sizeof(c->token_note))) != 0)
+		c->token = NULL;
+	return 0;
+}
+
+void
+client_clear(struct client *c)
+{
+	if (c->token != NULL) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+	}
+	free(c->cacert);
+	memset(c, 0, sizeof(*c));
+}
+
+struct sink {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	size_t add = size * n;
+	char *b;
+
+	if (s->len + add > CLIENT_MAX_ANSWER) {
+		s->too_big = true;
+		return 0;
+	}
+	b = realloc(s->buf, s->len + add + 1);
+	if (b == NULL)
+		return 0;
+	memcpy(b + s->len, p, add);
+	s->buf = b;
+	s->len += add;
+	s->buf[s->len] = '\0';
+	return add;
+}
+
+int
+client_request(const struct client *c, const char *method,
+    const char *path, const char *body, struct client_answer *a, char *err,
+    size_t errlen)
+{
+	struct curl_slist *h = NULL;
+	struct sink s = { NULL, 0, false };
+	char url[1024], auth[4200], cerr[CURL_ERROR_SIZE] = "";
+	CURL *e = curl_easy_init();
+	CURLcode rc;
+	int ret = -1;
+
+	memset(a, 0, sizeof(*a));
+	if (e == NULL)
+		return fail(err, errlen, "out of memory");
+	snprintf(url, sizeof(url), "%s%s", c->url, path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "vigilctl/" VIGIL_VERSION);
+	/* Every coding this libcurl decodes: /status gzipped is 1/17. */
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	if (c->cacert != NULL) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+		/*
+		 * vigild's own certificate as the only trusted one: any
+		 * server passing is the one holding its key, whatever name
+		 * vigilctl reached it by (127.0.0.1 for 0.0.0.0).
+		 */
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    c->token);
+		h = curl_slist_append(h, auth);
+		explicit_bzero(auth, sizeof(auth));
+	}
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	rc = curl_easy_perform(e);
+	if (rc != CURLE_OK) {
+		fail(err, errlen, "cannot reach vigild at %s: %s", c->url,
+		    s.too_big ? "answer too large" : cerr[0] != '\0' ? cerr :
+		    curl_easy_strerror(rc));
+		free(s.buf);
+		goto out;
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);
+	a->body = s.buf != NULL ? s.buf : strdup("");
+	a->len = s.len;
+	ret = a->body != NULL ? 0 : fail(err, errlen, "out of memory");
+out:
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	return ret;
+}
+
+void
+client_answer_clear(struct client_answer *a)
+{
+	free(a->body);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,491 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/cfgread.h"
+#include "base/jsonc.h"
+
+#define DEFAULT_LISTEN		"127.0.0.1:9464"
+#define DEFAULT_INTERVAL_MS	30000
+#define DEFAULT_TIMEOUT_MS	10000
+#define DEFAULT_RETENTION_MS	3600000
+#define DEFAULT_STATE_INTERVAL_MS	10000
+#define MIN_INTERVAL_MS		100
+#define MAX_INTERVAL_MS		(24LL * 3600 * 1000)
+#define MIN_TIMEOUT_MS		10
+#define MAX_TIMEOUT_MS		(10LL * 60 * 1000)
+
+/*
+ * Every probe type: its name in the file and the reader of its section.
+ * A new type adds a line here and a config_<type>.c.
+ */
+struct probe_type_info {
+	const char *name;
+	enum probe_type type;
+	void (*parse)(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
+	void (*clear)(struct probe_cfg *pc);
+};
+
+static const struct probe_type_info probe_types[] = {
+	{ "http", PROBE_HTTP, cfg_parse_http, cfg_clear_http },
+	{ "postgres", PROBE_POSTGRES, cfg_parse_pg, cfg_clear_pg },
+	{ "sentry", PROBE_SENTRY, cfg_parse_sentry, cfg_clear_sentry },
+};
+#define NPROBE_TYPES (sizeof(probe_types) / sizeof(probe_types[0]))
+#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\""
+
+const char *
+probe_type_name(enum probe_type t)
+{
+	for (size_t i = 0; i < NPROBE_TYPES; i++)
+		if (probe_types[i].type == t)
+			return probe_types[i].name;
+	return "?";
+}
+
+int
+config_split_listen(const char *listen, char *host, size_t hostlen,
+    unsigned *port, const char **why)
+{
+	const char *colon, *h = listen;
+	size_t hl;
+	char *end;
+	long p;
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (listen[0] == '[') {
+		const char *rb = strchr(listen, ']');
+
+		if (rb == NULL || rb[1] != ':') {
+			*why = "expected \"[address]:port\"";
+			return -1;
+		}
+		h = listen + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (colon == NULL) {
+			*why = "expected \"address:port\"";
+			return -1;
+		}
+		hl = (size_t)(colon - listen);
+	}
+	if (hl == 0 || hl >= hostlen) {
+		*why = "expected a numeric address before the port";
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, buf) != 1 &&
+	    inet_pton(AF_INET6, host, buf) != 1) {
+		*why = "the address must be numeric (e.g. 127.0.0.1 or [::1]); "
+		    "vigild does not resolve names for its listener";
+		return -1;
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 0 ||
+	    p > 65535) {
+		*why = "the port must be a number from 0 to 65535";
+		return -1;
+	}
+	*port = (unsigned)p;
+	return 0;
+}
+
+void
+config_redact_url(const char *url, char *buf, size_t len)
+{
+	const char *scheme = strstr(url, "://");
+	const char *auth, *at, *colon, *slash;
+
+	snprintf(buf, len, "%s", url);
+	if (scheme == NULL)
+		return;
+	auth = scheme + 3;
+	slash = strpbrk(auth, "/?#");
+	at = strchr(auth, '@');
+	if (at == NULL || (slash != NULL && at > slash))
+		return;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon == NULL)
+		return;
+	snprintf(buf, len, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
+/* Canonical text of a probe: its JSON plus the defaults it inherited. */
+static char *
+probe_canon(const cJSON *p, const struct probe_cfg *pc)
+{
+	char *raw = cJSON_PrintUnformatted(p), *out;
+	size_t len;
+
+	if (raw == NULL)
+		return NULL;
+	len = strlen(raw) + 64;
+	out = malloc(len);
+	if (out != NULL)
+		snprintf(out, len, "%s|%lld|%lld", raw,
+		    (long long)pc->interval_ms, (long long)pc->timeout_ms);
+	cJSON_free(raw);
+	return out;
+}
+
+/* Keys of every probe, whatever its type. */
+static const char *const probe_common_keys[] = {
+	"name", "type", "interval", "timeout", "fail_after", "recover_after",
+	"retry_interval", "down_severity", "depends_on", NULL,
+};
+
+void
+cfg_check_probe_keys(struct cfgread *v, const cJSON *p,
+    const char *const *own, const char *where)
+{
+	const char *all[64];
+	size_t n = 0;
+
+	for (const char *const *k = probe_common_keys; *k != NULL; k++)
+		all[n++] = *k;
+	for (const char *const *k = own; *k != NULL && n < 63; k++)
+		all[n++] = *k;
+	all[n] = NULL;
+	cfg_check_keys(v, p, all, where);
+}
+
+/* The settings every probe shares: debounce, retries, severity. */
+static void
+parse_probe_common(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
+{
+	const char *s;
+	double x;
+
+	pc->fail_after = 1;
+	pc->recover_after = 1;
+	pc->down_severity = SEV_CRITICAL;
+	if (cfg_number(v, p, "fail_after", 1, 100, true, &x) == 1)
+		pc->fail_after = (unsigned)x;
+	if (cfg_number(v, p, "recover_after", 1, 100, true, &x) == 1)
+		pc->recover_after = (unsigned)x;
+	cfg_duration(v, p, "retry_interval", MIN_INTERVAL_MS, MAX_INTERVAL_MS,
+	    &pc->retry_interval_ms);
+	if (cfg_string(v, p, "depends_on", &s) == 1)
+		pc->down_depends_on = cfg_strdup(v, p, s);
+	if (cfg_string(v, p, "down_severity", &s) == 1) {
+		if (strcmp(s, "critical") == 0)
+			pc->down_severity = SEV_CRITICAL;
+		else if (strcmp(s, "warning") == 0)
+			pc->down_severity = SEV_WARNING;
+		else if (strcmp(s, "none") == 0)
+			pc->down_severity = SEV_NONE;
+		else
+			cfg_err(v, cfg_member(p, "down_severity"),
+			    "\"down_severity\" must be \"critical\", "
+			    "\"warning\" or \"none\"");
+	}
+}
+
+static void
+parse_probe(struct cfgread *v, const cJSON *p, struct config *cfg,
+    struct probe_cfg *pc)
+{
+	const struct probe_type_info *t = NULL;
+	const char *s;
+
+	pc->interval_ms = cfg->default_interval_ms;
+	pc->timeout_ms = cfg->default_timeout_ms;
+	if (!cJSON_IsObject(p)) {
+		cfg_err(v, p, "a probe must be an object, not %s",
+		    cfg_type_name(p));
+		return;
+	}
+	if (cfg_string(v, p, "name", &s) == 1) {
+		if (!cfg_valid_name(s))
+			cfg_err(v, cfg_member(p, "name"), "probe name \"%s\" must be "
+			    "lower case letters, digits and _ (starting "
+			    "with a letter, at most %d)", s, CFG_MAX_NAME);
+		pc->name = cfg_strdup(v, p, s);
+	} else if (cfg_member(p, "name") == NULL) {
+		cfg_err(v, p, "a probe needs a \"name\"");
+	}
+	if (cfg_string(v, p, "type", &s) == 1) {
+		for (size_t i = 0; i < NPROBE_TYPES; i++)
+			if (strcmp(s, probe_types[i].name) == 0)
+				t = &probe_types[i];
+		if (t == NULL) {
+			cfg_err(v, cfg_member(p, "type"), "unknown probe type "
+			    "\"%s\" (expected %s)", s, PROBE_TYPE_LIST);
+			return;
+		}
+		pc->type = t->type;
+	} else {
+		if (cfg_member(p, "type") == NULL)
+			cfg_err(v, p, "a probe needs a \"type\" (%s)",
+			    PROBE_TYPE_LIST);
+		return;
+	}
+	cfg_duration(v, p, "interval", MIN_INTERVAL_MS, MAX_INTERVAL_MS,
+	    &pc->interval_ms);
+	cfg_duration(v, p, "timeout", MIN_TIMEOUT_MS, MAX_TIMEOUT_MS,
+	    &pc->timeout_ms);
+	parse_probe_common(v, p, pc);
+	t->parse(v, p, pc);
+	pc->canon = probe_canon(p, pc);
+	if (pc->canon == NULL)
+		cfg_err(v, p, "out of memory");
+}
+
+static void
+parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
+{
+	static const char *const root_keys[] = {
+		"api", "defaults", "store", "probes", "rules", "notifiers",
+		"state_dir", "state_interval", "instance", "release", NULL,
+	};
+	static const char *const api_keys[] = {
+		"listen", "token_file", "public_url", "tls", NULL,
+	};
+	static const char *const def_keys[] = { "interval", "timeout", NULL };
+	static const char *const store_keys[] = { "retention", NULL };
+	const cJSON *o, *probes, *p;
+	const char *s;
+	size_t i;
+
+	if (!cJSON_IsObject(root)) {
+		cfg_err(v, root, "the configuration must be a JSON object, "
+		    "not %s", cfg_type_name(root));
+		return;
+	}
+	cfg_check_keys(v, root, root_keys, "the configuration");
+	if ((o = cfg_object(v, root, "api")) != NULL) {
+		cfg_check_keys(v, o, api_keys, "\"api\"");
+		if (cfg_string(v, o, "listen", &s) == 1) {
+			char host[64];
+			unsigned port;
+			const char *why;
+
+			if (config_split_listen(s, host, sizeof(host), &port,
+			    &why) != 0)
+				cfg_err(v, cfg_member(o, "listen"), "\"listen\": "
+				    "\"%s\": %s", s, why);
+			free(cfg->listen);
+			cfg->listen = cfg_strdup(v, o, s);
+		}
+		if (cfg_string(v, o, "public_url", &s) == 1) {
+			cfg_check_url(v, cfg_member(o, "public_url"), s);
+			cfg->public_url = cfg_strdup(v, o, s);
+		}
+		if (cfg_string(v, o, "token_file", &s) == 1)
+			cfg->api_token = cfg_secret_file(v,
+			    cfg_member(o, "token_file"), s);
+		cfg_parse_api_tls(v, o, cfg);
+	}
+	if ((o = cfg_object(v, root, "defaults")) != NULL) {
+		cfg_check_keys(v, o, def_keys, "\"defaults\"");
+		cfg_duration(v, o, "interval", MIN_INTERVAL_MS,
+		    MAX_INTERVAL_MS, &cfg->default_interval_ms);
+		cfg_duration(v, o, "timeout", MIN_TIMEOUT_MS, MAX_TIMEOUT_MS,
+		    &cfg->default_timeout_ms);
+	}
+	if ((o = cfg_object(v, root, "store")) != NULL) {
+		cfg_check_keys(v, o, store_keys, "\"store\"");
+		cfg_duration(v, o, "retention", 60000, 7LL * 86400 * 1000,
+		    &cfg->retention_ms);
+	}
+	probes = cfg_member(root, "probes");
+	if (probes == NULL) {
+		cfg_err(v, root, "the configuration needs \"probes\": a list of "
+		    "what to watch");
+		return;
+	}
+	if (!cJSON_IsArray(probes)) {
+		cfg_err(v, probes, "\"probes\" must be an array, not %s",
+		    cfg_type_name(probes));
+		return;
+	}
+	cfg->probes = calloc((size_t)cJSON_GetArraySize(probes) + 1,
+	    sizeof(*cfg->probes));
+	if (cfg->probes == NULL) {
+		cfg_err(v, probes, "out of memory");
+		return;
+	}
+	cJSON_ArrayForEach(p, probes) {
+		struct probe_cfg *pc = &cfg->probes[cfg->nprobes++];
+
+		parse_probe(v, p, cfg, pc);
+		if (pc->name == NULL)
+			continue;
+		for (i = 0; i + 1 < cfg->nprobes; i++) {
+			if (cfg->probes[i].name != NULL &&
+			    strcmp(cfg->probes[i].name, pc->name) == 0) {
+				cfg_err(v, cfg_member(p, "name"), "duplicate probe "
+				    "name \"%s\"", pc->name);
+				break;
+			}
+		}
+	}
+	cfg_parse_rules(v, root, cfg_member(root, "rules"), cfg);
+	cfg_parse_notifiers(v, cfg_member(root, "notifiers"), cfg);
+	cfg_parse_release(v, cfg_member(root, "release"), cfg);
+	if (cfg_string(v, root, "state_dir", &s) == 1) {
+		if (s[0] != '/')
+			cfg_err(v, cfg_member(root, "state_dir"), "\"state_dir\""
+			    " must be an absolute path");
+		cfg->state_dir = cfg_strdup(v, root, s);
+	}
+	cfg_duration(v, root, "state_interval", 1000, 3600000,
+	    &cfg->state_interval_ms);
+	if (cfg_string(v, root, "instance", &s) == 1)
+		cfg->instance = cfg_strdup(v, root, s);
+}
+
+struct config *
+config_parse(const char *path, const char *text, size_t len,
+    struct config_errors *errs)
+{
+	struct jsonc_error jerr;
+	struct jsonc_doc *doc;
+	struct config *cfg;
+	struct cfgread v;
+	size_t before = errs->n + errs->dropped;
+
+	doc = jsonc_parse(text, len, &jerr);
+	if (doc == NULL) {
+		cfg_errs_add(errs, jerr.pos.line, jerr.pos.col, "%s", jerr.msg);
+		return NULL;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		jsonc_free(doc);
+		cfg_errs_add(errs, 0, 0, "out of memory");
+		return NULL;
+	}
+	cfg->path = strdup(path);
+	cfg->listen = strdup(DEFAULT_LISTEN);
+	cfg->retention_ms = DEFAULT_RETENTION_MS;
+	cfg->default_interval_ms = DEFAULT_INTERVAL_MS;
+	cfg->default_timeout_ms = DEFAULT_TIMEOUT_MS;
+	cfg->state_interval_ms = DEFAULT_STATE_INTERVAL_MS;
+	v.doc = doc;
+	v.errs = errs;
+	parse_root(&v, jsonc_root(doc), cfg);
+	jsonc_free(doc);
+	if (errs->n + errs->dropped == before && (cfg->path == NULL ||
+	    cfg->listen == NULL))
+		cfg_errs_add(errs, 0, 0, "out of memory");
+	if (errs->n + errs->dropped != before) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct config *
+config_load(const char *path, struct config_errors *errs)
+{
+	struct config *cfg;
+	struct stat st;
+	char *text;
+	ssize_t n;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		cfg_errs_add(errs, 0, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cfg_errs_add(errs, 0, 0, "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > CONFIG_MAX_FILE) {
+		cfg_errs_add(errs, 0, 0, "larger than %d bytes", CONFIG_MAX_FILE);
+		close(fd);
+		return NULL;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		cfg_errs_add(errs, 0, 0, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size &&
+	    (n = read(fd, text + got, (size_t)st.st_size - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			cfg_errs_add(errs, 0, 0, "read: %s", strerror(errno));
+			free(text);
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	cfg = config_parse(path, text, got, errs);
+	free(text);
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->nprobes; i++) {
+		free(cfg->probes[i].name);
+		free(cfg->probes[i].canon);
+		free(cfg->probes[i].target);
+		free(cfg->probes[i].down_depends_on);
+		for (size_t t = 0; t < NPROBE_TYPES; t++)
+			if (probe_types[t].type == cfg->probes[i].type)
+				probe_types[t].clear(&cfg->probes[i]);
+	}
+	free(cfg->probes);
+	cfg_clear_notifiers(cfg);
+	cfg_clear_release(cfg);
+	cfg_clear_rules(cfg);
+	free(cfg->state_dir);
+	free(cfg->instance);
+	free(cfg->public_url);
+	cfg_clear_api_tls(cfg);
+	free(cfg->path);
+	free(cfg->listen);
+	if (cfg->api_token != NULL) {
+		/* A secret: gone from memory with the config. */
+		explicit_bzero(cfg->api_token, strlen(cfg->api_token));
+		free(cfg->api_token);
+	}
+	free(cfg);
+}
+
+const struct probe_cfg *
+config_probe(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nprobes; i++)
+		if (cfg->probes[i].name != NULL &&
+		    strcmp(cfg->probes[i].name, name) == 0)
+			return &cfg->probes[i];
+	return NULL;
+}
+
+const struct rule_cfg *
+config_rule(const struct config *cfg, const char *name)
+{
+	/* Called while parsing too, when a broken rule may have no name. */
+	for (size_t i = 0; i < cfg->nrules; i++)
+		if (cfg->rules[i].name != NULL &&
+		    strcmp(cfg->rules[i].name, name) == 0)
+			return &cfg->rules[i];
+	return NULL;
+}

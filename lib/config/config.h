@@ -1,0 +1,275 @@
+/*
+ * config: the configuration file (JSON with comments) as a validated
+ * struct config. Parsing never touches sockets or the loop, so a reload
+ * builds a whole new config and swaps it in only when it is valid.
+ *
+ * Every error carries the file, line and column it refers to and says what
+ * was expected; unknown keys are errors (with a suggestion), so a typo
+ * never silently turns into a default.
+ */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "config/config_pg.h"
+#include "config/config_sentry.h"
+
+#include "engine/rules.h"
+#include "engine/window.h"
+
+enum probe_type {
+	PROBE_HTTP,
+	PROBE_POSTGRES,
+	PROBE_SENTRY,
+};
+
+const char *probe_type_name(enum probe_type t);
+
+/* An accepted HTTP status range, inclusive ("2xx" is 200..299). */
+struct status_range {
+	int lo, hi;
+};
+
+/* "value at this JSON Pointer must be one of these" */
+struct json_expect {
+	char *ptr;
+	cJSON *any_of;		/* an array of accepted scalar values */
+};
+
+/* "this JSON Pointer in the body is metric <probe>.<name>" */
+struct metric_extract {
+	char *name;
+	char *ptr;
+};
+
+struct http_cfg {
+	char *url;
+	char *method;		/* GET, HEAD or POST */
+	char **headers;		/* "Name: value" lines */
+	size_t nheaders;
+	char *body;		/* request body for POST, or NULL */
+	struct status_range *status;
+	size_t nstatus;
+	char *keyword;		/* must occur in the body, or NULL */
+	struct json_expect *expect_json;
+	size_t nexpect_json;
+	struct metric_extract *metrics;
+	size_t nmetrics;
+	int64_t max_body;	/* bytes */
+	bool tls_verify;
+	char *ca_file;
+	bool follow_redirects;
+	bool new_connection;	/* no reuse: every run connects afresh */
+};
+
+struct probe_cfg {
+	char *name;
+	enum probe_type type;
+	int64_t interval_ms;
+	int64_t timeout_ms;
+	/* Debounce: consecutive failed runs before down, good runs before up. */
+	unsigned fail_after, recover_after;
+	int64_t retry_interval_ms;	/* while failing; 0: the interval */
+	enum rule_sev down_severity;	/* of the implicit <name>_down rule */
+	char *down_depends_on;		/* that rule's depends_on, or NULL */
+	/*
+	 * The probe's settings as canonical JSON (defaults applied): two
+	 * probes with equal canon are the same probe, so a reload keeps its
+	 * history and schedule.
+	 */
+	char *canon;
+	/* What it watches, for people: a URL, secrets redacted. */
+	char *target;
+	struct http_cfg http;
+	struct pg_cfg pg;
+	struct sentry_cfg sentry;
+};
+
+/* A label on a rule: passed along with its alerts. */
+struct rule_label {
+	char *key, *value;
+};
+
+struct rule_cfg {
+	char *name;
+	/* One metric, or a ratio of two over the same window. */
+	char *metric;
+	char *numerator, *denominator;
+	double scale;			/* ratio multiplier (100: percent) */
+	double min_denominator;		/* below: unknown, too little data */
+	size_t probe;			/* index of the probe the metric is from */
+	size_t probe2;			/* the denominator's probe */
+	enum agg agg;
+	int64_t window_ms;		/* 0: the latest sample only */
+	int64_t stale_ms;		/* newest sample older: unknown */
+	struct rule_def def;
+	char *depends_on;		/* a rule name, or NULL */
+	size_t dep;			/* its index, when depends_on is set */
+	struct rule_label *labels;
+	size_t nlabels;
+	char *unit;			/* for people: "ms", "%" */
+	char *summary;			/* template, see README */
+	bool has_baseline;		/* an initial baseline from the file */
+	double baseline;
+	bool implicit;			/* generated for a probe's down state */
+	char *canon;			/* same canon: same rule across reloads */
+};
+
+enum notifier_type { NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER };
+enum webhook_format { WEBHOOK_GENERIC, WEBHOOK_SLACK };
+
+struct notifier_cfg {
+	char *name;
+	enum notifier_type type;
+	enum webhook_format format;	/* webhook only */
+	char **urls;			/* secret for webhooks: never shown */
+	size_t nurls;
+	char *shown;			/* what /status may show: scheme://host/... */
+	char **headers;			/* "Name: value"; may be secret */
+	size_t nheaders;
+	/* Filter: which alerts go here. */
+	bool sev_warning, sev_critical;
+	char **rules;			/* names, or NULL for every rule */
+	size_t nrules;
+	struct rule_label *labels;	/* every one must match */
+	size_t nlabels;
+	int64_t repeat_ms;		/* re-notify while firing; 0: never */
+	int64_t timeout_ms;
+	size_t queue_max;
+};
+
+/* A release check: a rule judged poll by poll in a deploy window. */
+struct release_check_cfg {
+	char *name;
+	size_t rule;			/* index into the config's rules */
+	bool key;			/* fails on the first crit */
+	bool advisory;			/* shown, never gates */
+	unsigned fail_after;		/* consecutive crits that fail */
+	long max_failures;		/* total crits tolerated; -1: off */
+	unsigned max_consecutive_errors;
+	unsigned min_samples;		/* judged polls; fewer: inconclusive */
+	double min_requests;		/* ratio rules: the denominator's count */
+	/* Optionally: no worse than the baseline, significantly. */
+	bool relative;
+	double max_increase_pct;
+	double confidence;		/* 0.98: p < 0.02 is significant */
+	unsigned min_relative_samples;	/* per side, for Mann-Whitney U */
+};
+
+/*
+ * "by_release": the deploy's own errors against the rest's, from a sentry
+ * probe that counts events by release, tested per stage against the
+ * stage's traffic weight (split.h).
+ */
+struct by_release_cfg {
+	bool on;
+	size_t probe;
+	double max_increase_pct;
+	double confidence;
+	unsigned min_errors;		/* error events a stage needs */
+	bool advisory;
+};
+
+struct release_cfg {
+	int64_t warmup_ms;		/* recorded, not judged */
+	int64_t baseline_ms;		/* the window before the deploy */
+	/*
+	 * The judging interval: at each one's end the statistics run once
+	 * and the data is checked (release/verdict.h).
+	 */
+	int64_t interval_ms;
+	struct release_check_cfg *checks;
+	size_t nchecks;
+	/*
+	 * Counters the report's traffic sums over the window like the
+	 * requests and errors of the ratio checks: "<probe>.<metric>", or
+	 * NULL (not measured).
+	 */
+	char *cache_hits, *cache_misses;
+	size_t cache_hits_probe, cache_misses_probe;
+	struct by_release_cfg by_release;
+	/*
+	 * "compare": the canary pods' own probe against the stable pods',
+	 * over the same minutes: relative checks compare these two instead
+	 * of the deploy window with the window before it.
+	 */
+	bool compare;
+	size_t canary_probe, stable_probe;
+};
+
+struct config {
+	char *path;
+	char *listen;		/* "127.0.0.1:9464", "[::1]:9464" */
+	char *api_token;	/* from api.token_file; secret, never shown */
+	/* api.tls: PEM text of the certificate and key (NULL: plain HTTP). */
+	char *api_tls_cert;
+	char *api_tls_key;	/* secret, never shown */
+	int64_t retention_ms;	/* how much history each metric keeps */
+	int64_t default_interval_ms;
+	int64_t default_timeout_ms;
+	struct probe_cfg *probes;
+	size_t nprobes;
+	/* Explicit rules first, then one <probe>_down per probe. */
+	struct rule_cfg *rules;
+	size_t nrules;
+	struct notifier_cfg *notifiers;
+	size_t nnotifiers;
+	char *state_dir;	/* NULL: no state file */
+	int64_t state_interval_ms;	/* most often the state file is written */
+	char *instance;		/* names this vigild in notifications */
+	char *public_url;	/* vigild's page, for links in alerts */
+	struct release_cfg release;	/* the release gate's checks */
+};
+
+struct config_error {
+	int line, col;		/* 0 when the error is about the whole file */
+	char msg[240];
+};
+
+struct config_errors {
+	struct config_error *v;
+	size_t n, alloc;
+	size_t dropped;		/* errors past the cap, counted not kept */
+};
+
+#define CONFIG_MAX_ERRORS 50
+#define CONFIG_MAX_FILE (4 * 1024 * 1024)
+
+/*
+ * Reads and validates the file. Returns the config, or NULL with every
+ * error found in errs (validation goes on after the first error so one
+ * run shows them all).
+ */
+struct config *config_load(const char *path, struct config_errors *errs);
+/* Same from text already read; path is used in messages only. */
+struct config *config_parse(const char *path, const char *text, size_t len,
+    struct config_errors *errs);
+
+void config_free(struct config *cfg);
+
+const struct probe_cfg *config_probe(const struct config *cfg,
+    const char *name);
+const struct rule_cfg *config_rule(const struct config *cfg,
+    const char *name);
+
+/* "file:line:col: msg" for error i. */
+void config_error_format(const struct config_errors *errs, size_t i,
+    const char *path, char *buf, size_t len);
+void config_errors_clear(struct config_errors *errs);
+
+/*
+ * Splits "host:port" / "[v6]:port" into a numeric host and port.
+ * Returns 0 or -1 (with a reason in why).
+ */
+int config_split_listen(const char *listen, char *host, size_t hostlen,
+    unsigned *port, const char **why);
+
+/* Copies url with any password in its userinfo replaced by "***". */
+void config_redact_url(const char *url, char *buf, size_t len);
+
+#endif

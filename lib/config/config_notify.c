@@ -1,0 +1,394 @@
+/*
+ * The "notifiers" section: where alerts go. A webhook's URL often is the
+ * secret (a Slack incoming-webhook URL is one), so it comes from a file or
+ * the environment as readily as inline, and only scheme://host is ever
+ * shown.
+ */
+#include "config/cfgread.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_WEBHOOK_REPEAT_MS	(4LL * 3600 * 1000)
+#define DEFAULT_AM_RESEND_MS		(60 * 1000)
+#define DEFAULT_NOTIFY_TIMEOUT_MS	10000
+#define DEFAULT_QUEUE_MAX		1000
+
+static const char *const notifier_keys[] = {
+	"name", "type", "url", "url_file", "url_env", "urls", "format",
+	"headers", "header_files", "severities", "rules", "labels",
+	"repeat_interval", "timeout", "queue_max", NULL,
+};
+
+static bool
+add_str(char ***v, size_t *n, char *s)
+{
+	char **nv;
+
+	if (s == NULL)
+		return false;
+	nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (nv == NULL) {
+		free(s);
+		return false;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return true;
+}
+
+/* scheme://host[:port]/... -- never a path, query or userinfo. */
+static char *
+shown_url(const char *url)
+{
+	const char *h = strstr(url, "://"), *end, *at;
+	size_t n;
+	char *out;
+
+	if (h == NULL)
+		return strdup("(url)");
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	at = memchr(h, '@', (size_t)(end - h));
+	if (at != NULL)
+		h = at + 1;
+	n = (size_t)(h - url) + (size_t)(end - h) + 5;
+	out = malloc(n);
+	if (out != NULL)
+		snprintf(out, n, "%.*s%.*s/...", (int)(strstr(url, "://") + 3 -
+		    url), url, (int)(end - h), h);
+	return out;
+}
+
+/*
+ * Alertmanager is configured by its base URL, as in Prometheus; the v2
+ * alerts endpoint is appended (once). Takes base.
+ */
+static char *
+alertmanager_endpoint(struct cfgread *v, const cJSON *n, char *base)
+{
+	static const char path[] = "/api/v2/alerts";
+	size_t len;
+	char *out;
+
+	if (base == NULL)
+		return NULL;
+	len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	if (len >= sizeof(path) - 1 &&
+	    strncmp(base + len - (sizeof(path) - 1), path, sizeof(path) - 1) ==
+	    0)
+		return base;
+	out = malloc(len + sizeof(path));
+	if (out == NULL) {
+		cfg_err(v, n, "out of memory");
+		free(base);
+		return NULL;
+	}
+	snprintf(out, len + sizeof(path), "%.*s%s", (int)len, base, path);
+	free(base);
+	return out;
+}
+
+static void
+parse_urls(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
+{
+	const cJSON *e;
+	const char *s;
+	int given = (cfg_member(n, "url") != NULL) +
+	    (cfg_member(n, "url_file") != NULL) +
+	    (cfg_member(n, "url_env") != NULL) +
+	    (cfg_member(n, "urls") != NULL);
+
+	if (given != 1) {
+		cfg_err(v, n, "a notifier needs exactly one of \"url\", "
+		    "\"url_file\", \"url_env\" or \"urls\"");
+		return;
+	}
+	if (cfg_string(v, n, "url", &s) == 1) {
+		cfg_check_url(v, cfg_member(n, "url"), s);
+		add_str(&nc->urls, &nc->nurls, cfg_strdup(v, n, s));
+	} else if (cfg_string(v, n, "url_file", &s) == 1) {
+		char *u = cfg_secret_file(v, cfg_member(n, "url_file"), s);
+
+		if (u != NULL && strncmp(u, "http://", 7) != 0 &&
+		    strncmp(u, "https://", 8) != 0) {
+			cfg_err(v, cfg_member(n, "url_file"), "the URL in %s "
+			    "must start with http:// or https://", s);
+			free(u);
+			u = NULL;
+		}
+		if (u != NULL)
+			add_str(&nc->urls, &nc->nurls, u);
+	} else if (cfg_string(v, n, "url_env", &s) == 1) {
+		const char *u = getenv(s);
+
+		if (u == NULL || (strncmp(u, "http://", 7) != 0 &&
+		    strncmp(u, "https://", 8) != 0))
+			cfg_err(v, cfg_member(n, "url_env"), "environment "
+			    "variable %s must hold an http:// or https:// URL",
+			    s);
+		else
+			add_str(&nc->urls, &nc->nurls, cfg_strdup(v, n, u));
+	} else if ((e = cfg_member(n, "urls")) != NULL) {
+		const cJSON *u;
+
+		if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) == 0) {
+			cfg_err(v, e, "\"urls\" must be a non-empty array of "
+			    "URLs (an Alertmanager cluster)");
+			return;
+		}
+		cJSON_ArrayForEach(u, e) {
+			if (!cJSON_IsString(u)) {
+				cfg_err(v, u, "a URL must be a string");
+				continue;
+			}
+			cfg_check_url(v, u, u->valuestring);
+			add_str(&nc->urls, &nc->nurls,
+			    cfg_strdup(v, u, u->valuestring));
+		}
+	}
+	if (nc->type == NOTIFIER_ALERTMANAGER)
+		for (size_t i = 0; i < nc->nurls; i++)
+			nc->urls[i] = alertmanager_endpoint(v, n, nc->urls[i]);
+	if (nc->nurls > 0 && nc->urls[0] != NULL)
+		nc->shown = shown_url(nc->urls[0]);
+}
+
+static void
+parse_headers(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
+{
+	const cJSON *h, *e;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *key = pass == 0 ? "headers" : "header_files";
+
+		if ((h = cfg_object(v, n, key)) == NULL)
+			continue;
+		cJSON_ArrayForEach(e, h) {
+			char *val, *line;
+			size_t len;
+
+			if (e->string[0] == '\0' ||
+			    strpbrk(e->string, ": \t\r\n") != NULL ||
+			    !cJSON_IsString(e)) {
+				cfg_err(v, e, "%s: \"%s\" must be a header name "
+				    "with a string value", key, e->string);
+				continue;
+			}
+			val = pass == 0 ? cfg_strdup(v, e, e->valuestring) :
+			    cfg_secret_file(v, e, e->valuestring);
+			if (val == NULL)
+				continue;
+			if (strpbrk(val, "\r\n") != NULL) {
+				cfg_err(v, e, "header \"%s\" must be one line",
+				    e->string);
+				free(val);
+				continue;
+			}
+			len = strlen(e->string) + strlen(val) + 3;
+			line = malloc(len);
+			if (line != NULL)
+				snprintf(line, len, "%s: %s", e->string, val);
+			free(val);
+			add_str(&nc->headers, &nc->nheaders, line);
+		}
+	}
+}
+
+static void
+parse_filter(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
+    const struct config *cfg)
+{
+	const cJSON *a, *e;
+
+	nc->sev_warning = nc->sev_critical = true;
+	if ((a = cfg_member(n, "severities")) != NULL) {
+		nc->sev_warning = nc->sev_critical = false;
+		if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0)
+			cfg_err(v, a, "\"severities\" must be a non-empty "
+			    "array of \"warning\" and/or \"critical\"");
+		cJSON_ArrayForEach(e, a) {
+			if (cJSON_IsString(e) &&
+			    strcmp(e->valuestring, "warning") == 0)
+				nc->sev_warning = true;
+			else if (cJSON_IsString(e) &&
+			    strcmp(e->valuestring, "critical") == 0)
+				nc->sev_critical = true;
+			else
+				cfg_err(v, e, "a severity is \"warning\" or "
+				    "\"critical\"");
+		}
+	}
+	if ((a = cfg_member(n, "rules")) != NULL) {
+		if (!cJSON_IsArray(a))
+			cfg_err(v, a, "\"rules\" must be an array of rule "
+			    "names");
+		cJSON_ArrayForEach(e, a) {
+			if (!cJSON_IsString(e)) {
+				cfg_err(v, e, "a rule name must be a string");
+				continue;
+			}
+			if (config_rule(cfg, e->valuestring) == NULL) {
+				cfg_err(v, e, "no rule named \"%s\"",
+				    e->valuestring);
+				continue;
+			}
+			add_str(&nc->rules, &nc->nrules,
+			    cfg_strdup(v, e, e->valuestring));
+		}
+	}
+	if ((a = cfg_object(v, n, "labels")) != NULL &&
+	    cJSON_GetArraySize(a) > 0) {
+		nc->labels = calloc((size_t)cJSON_GetArraySize(a),
+		    sizeof(*nc->labels));
+		if (nc->labels == NULL) {
+			cfg_err(v, a, "out of memory");
+			return;
+		}
+		cJSON_ArrayForEach(e, a) {
+			if (!cJSON_IsString(e)) {
+				cfg_err(v, e, "label \"%s\" must be a string",
+				    e->string);
+				continue;
+			}
+			nc->labels[nc->nlabels].key = cfg_strdup(v, e,
+			    e->string);
+			nc->labels[nc->nlabels++].value = cfg_strdup(v, e,
+			    e->valuestring);
+		}
+	}
+}
+
+static void
+parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
+    const struct config *cfg)
+{
+	const char *s;
+	double x;
+
+	if (!cJSON_IsObject(n)) {
+		cfg_err(v, n, "a notifier must be an object, not %s",
+		    cfg_type_name(n));
+		return;
+	}
+	cfg_check_keys(v, n, notifier_keys, "a notifier");
+	if (cfg_string(v, n, "name", &s) == 1) {
+		if (!cfg_valid_name(s))
+			cfg_err(v, cfg_member(n, "name"), "notifier name "
+			    "\"%s\" must be lower case letters, digits and _",
+			    s);
+		nc->name = cfg_strdup(v, n, s);
+	} else if (cfg_member(n, "name") == NULL) {
+		cfg_err(v, n, "a notifier needs a \"name\"");
+	}
+	if (cfg_string(v, n, "type", &s) == 1) {
+		if (strcmp(s, "webhook") == 0)
+			nc->type = NOTIFIER_WEBHOOK;
+		else if (strcmp(s, "alertmanager") == 0)
+			nc->type = NOTIFIER_ALERTMANAGER;
+		else
+			cfg_err(v, cfg_member(n, "type"), "unknown notifier "
+			    "type \"%s\" (expected \"webhook\" or "
+			    "\"alertmanager\")", s);
+	} else if (cfg_member(n, "type") == NULL) {
+		cfg_err(v, n, "a notifier needs a \"type\" (\"webhook\" or "
+		    "\"alertmanager\")");
+	}
+	nc->repeat_ms = nc->type == NOTIFIER_ALERTMANAGER ?
+	    DEFAULT_AM_RESEND_MS : DEFAULT_WEBHOOK_REPEAT_MS;
+	nc->timeout_ms = DEFAULT_NOTIFY_TIMEOUT_MS;
+	nc->queue_max = DEFAULT_QUEUE_MAX;
+	if (cfg_string(v, n, "format", &s) == 1) {
+		if (strcmp(s, "generic") == 0)
+			nc->format = WEBHOOK_GENERIC;
+		else if (strcmp(s, "slack") == 0)
+			nc->format = WEBHOOK_SLACK;
+		else
+			cfg_err(v, cfg_member(n, "format"), "\"format\" must "
+			    "be \"generic\" or \"slack\"");
+		if (nc->type == NOTIFIER_ALERTMANAGER)
+			cfg_err(v, cfg_member(n, "format"), "\"format\" is "
+			    "for webhooks; Alertmanager has its own");
+	}
+	parse_urls(v, n, nc);
+	parse_headers(v, n, nc);
+	parse_filter(v, n, nc, cfg);
+	cfg_duration(v, n, "repeat_interval", 0, 7LL * 86400 * 1000,
+	    &nc->repeat_ms);
+	if (nc->type == NOTIFIER_ALERTMANAGER && nc->repeat_ms == 0)
+		cfg_err(v, cfg_member(n, "repeat_interval"), "Alertmanager "
+		    "needs firing alerts re-sent: \"repeat_interval\" must "
+		    "not be 0");
+	cfg_duration(v, n, "timeout", 100, 120000, &nc->timeout_ms);
+	if (cfg_number(v, n, "queue_max", 1, 100000, true, &x) == 1)
+		nc->queue_max = (size_t)x;
+}
+
+void
+cfg_parse_notifiers(struct cfgread *v, const cJSON *arr, struct config *cfg)
+{
+	const cJSON *n;
+
+	if (arr == NULL)
+		return;
+	if (!cJSON_IsArray(arr)) {
+		cfg_err(v, arr, "\"notifiers\" must be an array, not %s",
+		    cfg_type_name(arr));
+		return;
+	}
+	cfg->notifiers = calloc((size_t)cJSON_GetArraySize(arr) + 1,
+	    sizeof(*cfg->notifiers));
+	if (cfg->notifiers == NULL) {
+		cfg_err(v, arr, "out of memory");
+		return;
+	}
+	cJSON_ArrayForEach(n, arr) {
+		struct notifier_cfg *nc = &cfg->notifiers[cfg->nnotifiers++];
+
+		parse_notifier(v, n, nc, cfg);
+		for (size_t j = 0; nc->name != NULL &&
+		    j + 1 < cfg->nnotifiers; j++)
+			if (cfg->notifiers[j].name != NULL &&
+			    strcmp(cfg->notifiers[j].name, nc->name) == 0)
+				cfg_err(v, cfg_member(n, "name"), "duplicate "
+				    "notifier name \"%s\"", nc->name);
+	}
+}
+
+static void
+free_secret_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] != NULL)
+			explicit_bzero(v[i], strlen(v[i]));
+		free(v[i]);
+	}
+	free(v);
+}
+
+void
+cfg_clear_notifiers(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nnotifiers; i++) {
+		struct notifier_cfg *nc = &cfg->notifiers[i];
+
+		free(nc->name);
+		free_secret_list(nc->urls, nc->nurls);
+		free_secret_list(nc->headers, nc->nheaders);
+		free(nc->shown);
+		for (size_t j = 0; j < nc->nrules; j++)
+			free(nc->rules[j]);
+		free(nc->rules);
+		for (size_t j = 0; j < nc->nlabels; j++) {
+			free(nc->labels[j].key);
+			free(nc->labels[j].value);
+		}
+		free(nc->labels);
+	}
+	free(cfg->notifiers);
+	cfg->notifiers = NULL;
+	cfg->nnotifiers = 0;
+}

@@ -1,0 +1,761 @@
+#include "engine/monitor.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sys/resource.h>
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "base/evcurl.h"
+#include "base/log.h"
+#include "probe/probe.h"
+#include "engine/ruleset.h"
+#include "engine/sched.h"
+#include "engine/silence.h"
+#include "engine/store.h"
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#define MAX_SERIES_CAP	100000
+#define TICK_MS		1000
+/* The loop is "lagging" past this; /health then says vigild is degraded. */
+#define LAG_LIMIT_MS	1000
+#define LAG_SLOTS	10
+#define START_FAIL_WINDOW_MS	60000
+/* First runs are spread on this grid (see first_due). */
+#define MONITOR_START_GRID_US	5000
+/*
+ * Descriptors a probe run may hold at once (its socket, the threaded
+ * resolver's pair), and those kept back from probes for everything else:
+ * the API's connections above all, so that /health answers even when
+ * every target hangs.
+ */
+#define FDS_PER_RUN	3
+#define FDS_RESERVED	512
+
+struct probe_rt {
+	struct monitor *m;
+	const struct probe_cfg *cfg;
+	struct probe *probe;
+	struct sched_job *job;
+	size_t idx;		/* in cfg->probes, rts and facts */
+	uint64_t runs, failures, start_failures;
+	uint64_t consecutive_failures, consecutive_successes;
+	int64_t last_lateness_us, max_lateness_us;
+	enum probe_state state;	/* debounced by fail_after/recover_after */
+	int64_t state_since;
+	bool has_last;
+	bool inflight;		/* a run started and not done */
+	struct probe_result last;
+	int64_t last_finished;	/* Unix ms */
+};
+
+struct monitor {
+	struct event_base *base;
+	struct sched *sched;		/* the probes' schedules */
+	uint64_t runs;			/* runs ended, all probes */
+	struct probe_env env;
+	struct release_focus focus;	/* env.focus points here */
+	struct config *cfg;
+	struct store *store;
+	struct probe_rt **rts;	/* parallel to cfg->probes */
+	size_t nrts;
+	struct ruleset *rules;
+	struct silences *silences;
+	void (*listener)(const struct alert_event *e, void *arg);
+	void *listener_arg;
+	void (*run_listener)(size_t probe, void *arg);
+	void *run_listener_arg;
+	struct probe_fact *facts;	/* parallel to rts */
+	struct event *tick;
+	int64_t tick_due;		/* monotonic µs of the next tick */
+	int64_t lag_ms[LAG_SLOTS];	/* the last ticks' lateness */
+	unsigned lag_head;
+	int64_t last_start_failure;	/* Unix ms, 0: never */
+	bool start_held;		/* that was the descriptor bound */
+	unsigned inflight, max_inflight;	/* probe runs */
+	long max_idle;			/* idle connections kept for reuse */
+	unsigned long long nofile;	/* RLIMIT_NOFILE, 0: unlimited */
+	int64_t started, loaded;
+	uint64_t reloads;
+	struct monitor_reload last_reload;
+};
+
+/* Samples a series keeps: enough for the retention at this interval. */
+static size_t
+series_cap_for(const struct config *cfg, const struct probe_cfg *pc)
+{
+	int64_t n = cfg->retention_ms / pc->interval_ms + 1;
+
+	if (n < 2)
+		n = 2;
+	if (n > MAX_SERIES_CAP)
+		n = MAX_SERIES_CAP;
+	return (size_t)n;
+}
+
+static void
+rt_record(struct probe_rt *rt, const struct probe_result *r)
+{
+	size_t cap = series_cap_for(rt->m->cfg, rt->cfg);
+	size_t pn = strlen(rt->cfg->name);
+	char name[160];
+
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		size_t mn = strlen(r->metrics[i].name);
+
+		/* "<probe>.<metric>" without printf: a few per run. */
+		if (pn + 1 + mn < sizeof(name)) {
+			memcpy(name, rt->cfg->name, pn);
+			name[pn] = '.';
+			memcpy(name + pn + 1, r->metrics[i].name, mn + 1);
+		} else {
+			snprintf(name, sizeof(name), "%s.%s", rt->cfg->name,
+			    r->metrics[i].name);
+		}
+		if (store_add(rt->m->store, name, r->started,
+		    r->metrics[i].value, cap) != 0)
+			log_warn("event=store_add_failed metric=%s", name);
+	}
+}
+
+const char *
+probe_state_name(enum probe_state s)
+{
+	switch (s) {
+	case PROBE_STATE_PENDING:
+		return "pending";
+	case PROBE_STATE_UP:
+		return "up";
+	case PROBE_STATE_DOWN:
+		return "down";
+	}
+	return "?";
+}
+
+static void
+rt_fact(struct probe_rt *rt)
+{
+	struct probe_fact *f = &rt->m->facts[rt->idx];
+
+	f->has_run = rt->has_last;
+	f->last_up = rt->has_last && rt->last.up;
+	f->last_started = rt->last.started;
+	f->last_finished = rt->last_finished;
+	f->reason = rt->last.reason;
+	f->interval_ms = rt->cfg->interval_ms;
+	f->timeout_ms = rt->cfg->timeout_ms;
+}
+
+/*
+ * The debounced state: down after fail_after failed runs in a row, up
+ * again after recover_after good ones. The first result decides at once
+ * when it is good; a first failure still waits for fail_after.
+ */
+static void
+rt_debounce(struct probe_rt *rt, const struct probe_result *r)
+{
+	enum probe_state to = rt->state;
+
+	if (r->up) {
+		if (rt->state == PROBE_STATE_PENDING ||
+		    rt->consecutive_successes >= rt->cfg->recover_after)
+			to = PROBE_STATE_UP;
+	} else if (rt->consecutive_failures >= rt->cfg->fail_after) {
+		to = PROBE_STATE_DOWN;
+	}
+	if (to == rt->state) {
+		if (!r->up)
+			log_info("event=probe_run_failed probe=%s state=%s "
+			    "consecutive=%llu fail=%s reason=\"%s\"",
+			    rt->cfg->name, probe_state_name(rt->state),
+			    (unsigned long long)rt->consecutive_failures,
+			    probe_fail_name(r->fail), r->reason);
+		return;
+	}
+	rt->state = to;
+	rt->state_since = r->started;
+	if (to == PROBE_STATE_UP)
+		log_notice("event=probe_up probe=%s duration_ms=%.1f",
+		    rt->cfg->name, r->duration_ms);
+	else
+		log_warn("event=probe_down probe=%s fail=%s reason=\"%s\"",
+		    rt->cfg->name, probe_fail_name(r->fail), r->reason);
+}
+
+static void
+rt_done(struct probe *p, const struct probe_result *r, void *arg)
+{
+	struct probe_rt *rt = arg;
+	struct monitor *m = rt->m;
+	int64_t want;
+
+	(void)p;
+	sched_job_set_busy(rt->job, false);
+	if (rt->inflight) {
+		rt->inflight = false;
+		m->inflight--;
+	}
+	rt->runs++;
+	rt->m->runs++;
+	if (!r->up)
+		rt->failures++;
+	/*
+	 * Rate limited: the target told us to wait, which says nothing of
+	 * whether it is up. The debounce holds; the rules over its metrics
+	 * still go unknown (no fresh samples), which is the truth.
+	 */
+	if (!r->up && r->fail == PROBE_FAIL_RATE_LIMITED) {
+		log_info("event=probe_rate_limited probe=%s reason=\"%s\"",
+		    rt->cfg->name, r->reason);
+	} else if (!r->up) {
+		rt->consecutive_failures++;
+		rt->consecutive_successes = 0;
+		rt_debounce(rt, r);
+	} else {
+		rt->consecutive_failures = 0;
+		rt->consecutive_successes++;
+		rt_debounce(rt, r);
+	}
+	log_debug("event=probe_run probe=%s up=%d duration_ms=%.1f",
+	    rt->cfg->name, r->up, r->duration_ms);
+	if (probe_result_copy(&rt->last, r) != 0)
+		log_warn("event=out_of_memory where=probe_result probe=%s",
+		    rt->cfg->name);
+	rt->has_last = true;
+	rt->last_finished = clock_wall_ms();
+	rt_record(rt, r);
+	if (rt->state != PROBE_STATE_PENDING) {
+		char name[80];
+
+		snprintf(name, sizeof(name), "%s.down", rt->cfg->name);
+		store_add(m->store, name, r->started,
+		    rt->state == PROBE_STATE_DOWN ? 1 : 0,
+		    series_cap_for(m->cfg, rt->cfg));
+	}
+	/* While failing, look again sooner (retry_interval). */
+	want = !r->up && rt->cfg->retry_interval_ms > 0 ?
+	    rt->cfg->retry_interval_ms : rt->cfg->interval_ms;
+	sched_job_set_interval(rt->job, want * 1000);
+	rt_fact(rt);
+	ruleset_eval(m->rules, m->store, m->facts, rt->idx, clock_wall_ms());
+	if (m->run_listener != NULL)
+		m->run_listener(rt->idx, m->run_listener_arg);
+}
+
+static void
+rt_slot(struct sched_job *job, int64_t due, int64_t now, void *arg)
+{
+	struct probe_rt *rt = arg;
+	struct monitor *m = rt->m;
+
+	rt->last_lateness_us = now - due;
+	if (rt->last_lateness_us > rt->max_lateness_us)
+		rt->max_lateness_us = rt->last_lateness_us;
+	if (m->inflight >= m->max_inflight) {
+		/* Said once a minute, not once a slot. */
+		if (clock_wall_ms() - m->last_start_failure >=
+		    START_FAIL_WINDOW_MS || !m->start_held)
+			log_warn("event=probe_runs_held probe=%s in_flight=%u "
+			    "reason=\"the descriptor limit (RLIMIT_NOFILE %llu) "
+			    "allows %u runs at once\"", rt->cfg->name,
+			    m->inflight, m->nofile, m->max_inflight);
+		rt->start_failures++;
+		m->last_start_failure = clock_wall_ms();
+		m->start_held = true;
+		return;
+	}
+	if (probe_start(rt->probe, rt_done, rt) != 0) {
+		rt->start_failures++;
+		m->last_start_failure = clock_wall_ms();
+		m->start_held = false;
+		log_err("event=probe_start_failed probe=%s", rt->cfg->name);
+		return;
+	}
+	/* Until rt_done, the scheduler skips (and counts) this job's slots. */
+	sched_job_set_busy(job, true);
+	/* probe_start may have finished the run already (rt_done ran). */
+	if (probe_running(rt->probe)) {
+		rt->inflight = true;
+		m->inflight++;
+	}
+}
+
+static void
+rt_free(struct probe_rt *rt)
+{
+	if (rt == NULL)
+		return;
+	if (rt->inflight)
+		rt->m->inflight--;
+	sched_job_free(rt->job);
+	probe_free(rt->probe);
+	probe_result_clear(&rt->last);
+	free(rt);
+}
+
+/* Builds a runtime whose first run is at first_due. */
+static struct probe_rt *
+rt_new(struct monitor *m, const struct probe_cfg *pc, int64_t first_due)
+{
+	struct probe_rt *rt = calloc(1, sizeof(*rt));
+
+	if (rt == NULL)
+		return NULL;
+	rt->m = m;
+	rt->cfg = pc;
+	rt->state = PROBE_STATE_PENDING;
+	probe_result_init(&rt->last);
+	rt->probe = probe_new(pc, &m->env);
+	rt->job = sched_job_new(m->sched, pc->interval_ms * 1000, first_due,
+	    rt_slot, rt);
+	if (rt->probe == NULL || rt->job == NULL) {
+		rt_free(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+/*
+ * First runs are spread over at most a second, in config order, so a
+ * large configuration does not fire every probe in the same instant; but
+ * on a grid of MONITOR_START_GRID_US, so that the probes falling in one
+ * step share a due time and start in one wake-up of the loop. A wake-up
+ * (an epoll round, a timer re-armed) was the largest single cost of a
+ * probe at a thousand a second.
+ */
+static int64_t
+first_due(size_t i, size_t n, const struct probe_cfg *pc, int64_t now)
+{
+	int64_t span = pc->interval_ms < 1000 ? pc->interval_ms : 1000;
+	int64_t off = (int64_t)i * span * 1000 / (int64_t)(n > 0 ? n : 1);
+
+	return now + off - off % MONITOR_START_GRID_US;
+}
+
+static struct probe_rt **
+build_rts(struct monitor *m, struct config *cfg, struct probe_rt **old,
+    size_t nold, bool *kept)
+{
+	struct probe_rt **rts = calloc(cfg->nprobes + 1, sizeof(*rts));
+	int64_t now = sched_now();
+
+	if (rts == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->nprobes; i++) {
+		const struct probe_cfg *pc = &cfg->probes[i];
+
+		for (size_t j = 0; j < nold; j++) {
+			if (!kept[j] && old[j] != NULL &&
+			    strcmp(old[j]->cfg->name, pc->name) == 0 &&
+			    strcmp(old[j]->cfg->canon, pc->canon) == 0) {
+				kept[j] = true;
+				rts[i] = old[j];
+				break;
+			}
+		}
+		if (rts[i] != NULL)
+			continue;
+		rts[i] = rt_new(m, pc, first_due(i, cfg->nprobes, pc, now));
+		if (rts[i] == NULL) {
+			for (size_t k = 0; k < i; k++) {
+				bool reused = false;
+
+				for (size_t j = 0; j < nold; j++)
+					reused |= old[j] == rts[k];
+				if (!reused)
+					rt_free(rts[k]);
+			}
+			free(rts);
+			return NULL;
+		}
+	}
+	return rts;
+}
+
+/*
+ * Once a second: every rule is evaluated (staleness, for-durations and
+ * keep_firing_for must advance without new samples), and the loop's own
+ * lateness is measured, since a monitor that lags cannot be trusted.
+ */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct monitor *m = arg;
+	int64_t now = sched_now(), lag = (now - m->tick_due) / 1000;
+	struct timeval tv;
+	int64_t wait;
+
+	(void)fd;
+	(void)what;
+	m->lag_ms[m->lag_head] = lag > 0 ? lag : 0;
+	m->lag_head = (m->lag_head + 1) % LAG_SLOTS;
+	if (lag > LAG_LIMIT_MS)
+		log_warn("event=loop_lag lag_ms=%lld", (long long)lag);
+	m->tick_due = sched_next_due(m->tick_due, TICK_MS * 1000, now,
+	    &(uint64_t){ 0 });
+	wait = m->tick_due - now;
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
+	evtimer_add(m->tick, &tv);
+	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
+}
+
+/*
+ * How the descriptor limit is shared: FDS_RESERVED for vigild itself,
+ * a quarter of the rest for idle connections kept for reuse, the others
+ * for probe runs in flight.
+ */
+static void
+fit_runs(struct monitor *m)
+{
+	struct rlimit rl;
+	rlim_t room, idle;
+
+	m->max_inflight = UINT_MAX;
+	m->max_idle = 0;	/* libcurl's default */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	m->nofile = (unsigned long long)rl.rlim_cur;
+	room = rl.rlim_cur > FDS_RESERVED * 2 ? rl.rlim_cur - FDS_RESERVED :
+	    rl.rlim_cur / 2;
+	idle = room / 4 > 0 ? room / 4 : 1;
+	m->max_idle = idle < LONG_MAX ? (long)idle : LONG_MAX;
+	room -= room / 4;
+	m->max_inflight = room / FDS_PER_RUN > 0 ? (unsigned)(room /
+	    FDS_PER_RUN) : 1;
+}
+
+struct monitor *
+monitor_new(struct event_base *base, struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+	struct timeval tv = { TICK_MS / 1000, 0 };
+
+	if (m == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->base = base;
+	m->started = m->loaded = clock_wall_ms();
+	fit_runs(m);
+	m->env.base = base;
+	m->env.focus = &m->focus;
+	m->env.curl = evcurl_new(base);
+	if (m->env.curl != NULL)
+		evcurl_set_max_idle(m->env.curl, m->max_idle);
+	/*
+	 * Name lookups for probes whose library would block in getaddrinfo
+	 * (libpq). Without it such probes report that they cannot resolve.
+	 */
+	m->env.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	m->store = store_new();
+	m->facts = calloc(cfg->nprobes + 1, sizeof(*m->facts));
+	m->rules = ruleset_new(cfg, NULL);
+	m->silences = silences_new();
+	m->tick = evtimer_new(base, on_tick, m);
+	m->sched = sched_new(base);
+	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
+	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
+	    m->tick == NULL) {
+		snprintf(err, errlen, "out of memory");
+		monitor_free(m);
+		return NULL;
+	}
+	m->cfg = cfg;
+	m->rts = build_rts(m, cfg, NULL, 0, NULL);
+	if (m->rts == NULL) {
+		snprintf(err, errlen, "cannot create the probes (out of "
+		    "memory or file descriptors)");
+		m->cfg = NULL;
+		monitor_free(m);
+		return NULL;
+	}
+	m->nrts = cfg->nprobes;
+	for (size_t i = 0; i < m->nrts; i++) {
+		m->rts[i]->idx = i;
+		rt_fact(m->rts[i]);
+	}
+	m->tick_due = sched_now() + TICK_MS * 1000;
+	evtimer_add(m->tick, &tv);
+	return m;
+}
+
+void
+monitor_free(struct monitor *m)
+{
+	if (m == NULL)
+		return;
+	/* First: freeing jobs one by one would search the heap for each. */
+	sched_free(m->sched);
+	for (size_t i = 0; i < m->nrts; i++)
+		rt_free(m->rts[i]);
+	free(m->rts);
+	/* Probes first: their easy handles must leave the multi handle. */
+	evcurl_free(m->env.curl);
+	if (m->tick != NULL)
+		event_free(m->tick);
+	if (m->env.dns != NULL) {
+		/*
+		 * A lookup the probes cancelled still owes its callback, which
+		 * evdns runs from the loop: one pass lets it free its memory.
+		 * The pass comes first: that callback reads the evdns base, so
+		 * after evdns_base_free it would read freed memory (valgrind
+		 * sees it; ASan cannot, libevent is not instrumented).
+		 */
+		event_base_loop(m->base, EVLOOP_NONBLOCK);
+		evdns_base_free(m->env.dns, 0);
+	}
+	ruleset_free(m->rules);
+	silences_free(m->silences);
+	free(m->facts);
+	store_free(m->store);
+	config_free(m->cfg);
+	free(m);
+}
+
+int
+monitor_reload(struct monitor *m, struct config *cfg)
+{
+	bool *kept = calloc(m->nrts + 1, sizeof(*kept));
+	struct probe_fact *facts = calloc(cfg->nprobes + 1, sizeof(*facts));
+	struct ruleset *rules = ruleset_new(cfg, m->rules);
+	struct probe_rt **rts = NULL;
+	size_t nkept = 0, nnew = 0, ngone = 0;
+
+	if (kept != NULL && facts != NULL && rules != NULL)
+		rts = build_rts(m, cfg, m->rts, m->nrts, kept);
+	if (rts == NULL) {
+		free(kept);
+		free(facts);
+		ruleset_free(rules);
+		return -1;
+	}
+	/* Committed from here on: nothing below can fail. */
+	for (size_t i = 0; i < cfg->nprobes; i++) {
+		if (rts[i]->cfg != &cfg->probes[i]) {
+			/* Kept: same settings, now in the new config. */
+			rts[i]->cfg = &cfg->probes[i];
+			probe_rebind(rts[i]->probe, &cfg->probes[i]);
+			nkept++;
+		} else {
+			nnew++;
+		}
+		rts[i]->idx = i;
+	}
+	for (size_t j = 0; j < m->nrts; j++) {
+		char prefix[80];
+
+		if (kept[j])
+			continue;
+		/*
+		 * A probe changed in place keeps its history (same metric
+		 * names, same meaning); a removed one takes it along.
+		 */
+		if (config_probe(cfg, m->rts[j]->cfg->name) == NULL) {
+			snprintf(prefix, sizeof(prefix), "%s.",
+			    m->rts[j]->cfg->name);
+			store_drop_prefix(m->store, prefix);
+			ngone++;
+		}
+		rt_free(m->rts[j]);
+	}
+	free(kept);
+	free(m->rts);
+	m->rts = rts;
+	m->nrts = cfg->nprobes;
+	free(m->facts);
+	m->facts = facts;
+	ruleset_free(m->rules);
+	m->rules = rules;
+	ruleset_set_listener(m->rules, m->listener, m->listener_arg);
+	config_free(m->cfg);
+	m->cfg = cfg;
+	for (size_t i = 0; i < m->nrts; i++)
+		rt_fact(m->rts[i]);
+	m->loaded = clock_wall_ms();
+	m->reloads++;
+	log_notice("event=config_reloaded path=%s probes=%zu kept=%zu "
+	    "started=%zu removed=%zu rules=%zu", cfg->path, cfg->nprobes,
+	    nkept, nnew, ngone, cfg->nrules);
+	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
+	return 0;
+}
+
+const struct config *
+monitor_config(const struct monitor *m)
+{
+	return m->cfg;
+}
+
+struct release_focus *
+monitor_focus(struct monitor *m)
+{
+	return &m->focus;
+}
+
+const struct store *
+monitor_store(const struct monitor *m)
+{
+	return m->store;
+}
+
+void
+monitor_info(const struct monitor *m, struct monitor_info *out)
+{
+	out->started = m->started;
+	out->loaded = m->loaded;
+	out->reloads = m->reloads;
+	out->runs = m->runs;
+}
+
+void
+monitor_note_reload(struct monitor *m, bool ok, const char *errors)
+{
+	struct monitor_reload *r = &m->last_reload;
+
+	r->attempted = true;
+	r->attempts++;
+	r->ok = ok;
+	r->at = clock_wall_ms();
+	snprintf(r->errors, sizeof(r->errors), "%s",
+	    ok || errors == NULL ? "" : errors);
+}
+
+const struct monitor_reload *
+monitor_last_reload(const struct monitor *m)
+{
+	return &m->last_reload;
+}
+
+size_t
+monitor_nprobes(const struct monitor *m)
+{
+	return m->nrts;
+}
+
+bool
+monitor_probe_view(const struct monitor *m, size_t i, struct probe_view *v)
+{
+	const struct probe_rt *rt;
+
+	if (i >= m->nrts)
+		return false;
+	rt = m->rts[i];
+	v->name = rt->cfg->name;
+	v->type = probe_type_name(rt->cfg->type);
+	v->target = rt->cfg->target != NULL ? rt->cfg->target : "";
+	v->interval_ms = rt->cfg->interval_ms;
+	v->timeout_ms = rt->cfg->timeout_ms;
+	v->runs = rt->runs;
+	v->failures = rt->failures;
+	v->skipped = sched_job_skipped(rt->job);
+	v->start_failures = rt->start_failures;
+	v->missed = sched_job_missed(rt->job);
+	v->running = probe_running(rt->probe);
+	v->last_lateness_us = rt->last_lateness_us;
+	v->max_lateness_us = rt->max_lateness_us;
+	v->last = rt->has_last ? &rt->last : NULL;
+	v->consecutive_failures = rt->consecutive_failures;
+	v->consecutive_successes = rt->consecutive_successes;
+	v->state = rt->state;
+	v->state_since = rt->state_since;
+	return true;
+}
+
+struct ruleset *
+monitor_rules(const struct monitor *m)
+{
+	return m->rules;
+}
+
+struct silences *
+monitor_silences(const struct monitor *m)
+{
+	return m->silences;
+}
+
+void
+monitor_set_alert_listener(struct monitor *m,
+    void (*fn)(const struct alert_event *e, void *arg), void *arg)
+{
+	m->listener = fn;
+	m->listener_arg = arg;
+	ruleset_set_listener(m->rules, fn, arg);
+}
+
+bool
+monitor_degraded(const struct monitor *m, char *why, size_t len)
+{
+	int64_t worst = 0;
+
+	for (unsigned i = 0; i < LAG_SLOTS; i++)
+		if (m->lag_ms[i] > worst)
+			worst = m->lag_ms[i];
+	if (worst > LAG_LIMIT_MS) {
+		snprintf(why, len, "vigild's event loop lagged %lld ms in the "
+		    "last %d s (limit %d ms)", (long long)worst,
+		    LAG_SLOTS * TICK_MS / 1000, LAG_LIMIT_MS);
+		return true;
+	}
+	if (m->last_start_failure != 0 &&
+	    clock_wall_ms() - m->last_start_failure < START_FAIL_WINDOW_MS) {
+		if (m->start_held)
+			snprintf(why, len, "vigild held back probe runs in the "
+			    "last minute: the descriptor limit (RLIMIT_NOFILE "
+			    "%llu) allows %u runs at once, and that many were "
+			    "in flight", m->nofile, m->max_inflight);
+		else
+			snprintf(why, len, "vigild could not start a probe run "
+			    "in the last minute (out of memory or file "
+			    "descriptors)");
+		return true;
+	}
+	return false;
+}
+
+int64_t
+monitor_loop_lag_ms(const struct monitor *m)
+{
+	return m->lag_ms[(m->lag_head + LAG_SLOTS - 1) % LAG_SLOTS];
+}
+
+int
+monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
+    double v)
+{
+	const char *dot = strchr(metric, '.');
+
+	if (dot == NULL)
+		return -1;
+	for (size_t i = 0; i < m->nrts; i++) {
+		const struct probe_cfg *pc = m->rts[i]->cfg;
+
+		if (strlen(pc->name) == (size_t)(dot - metric) &&
+		    strncmp(pc->name, metric, (size_t)(dot - metric)) == 0)
+			return store_add(m->store, metric, t, v,
+			    series_cap_for(m->cfg, pc));
+	}
+	return -1;
+}
+
+void
+monitor_set_run_listener(struct monitor *m,
+    void (*fn)(size_t probe, void *arg), void *arg)
+{
+	m->run_listener = fn;
+	m->run_listener_arg = arg;
+}
+
+const struct probe_fact *
+monitor_facts(const struct monitor *m)
+{
+	return m->facts;
+}

@@ -1,0 +1,1133 @@
+#include "engine/ruleset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "base/duration.h"
+#include "base/humanize.h"
+#include "engine/suppress.h"
+#include "base/log.h"
+#include "engine/store.h"
+#include "engine/window.h"
+
+struct rule_rt {
+	const struct rule_cfg *cfg;
+	struct rule_status st;
+	bool has_baseline;
+	double baseline;
+	int64_t baseline_at;
+	int64_t data_age_ms;
+	size_t samples;
+	double num, den;	/* a ratio's two sides, as last read */
+	/* Unknown only for want of samples in the window (or traffic). */
+	bool thin;
+	const char *probe_error;
+	char why[160];		/* the reason behind an unknown input */
+	/* Holding by the dependency (engine/suppress.h). */
+	enum hold hold;
+	int64_t dep_good_since;	/* the dependency fine since; 0: failing */
+	int64_t bad_since;	/* start of the run that showed us bad */
+	/* Rules that depend on this one, to evaluate after it. */
+	size_t *dependents;
+	size_t ndependents;
+};
+
+struct ruleset {
+	struct rule_rt *rules;
+	size_t n;
+	size_t *order;		/* every rule, dependencies first */
+	/* Per probe: the rules its samples feed. */
+	size_t **by_probe;
+	size_t *nby_probe;
+	size_t nprobes;
+	/* Scratch for windows, grown as needed. */
+	struct sample *buf;
+	double *scratch;
+	size_t bufcap;
+	size_t *queue;		/* for targeted evaluation */
+	bool *queued;
+	ruleset_listener listener;
+	void *listener_arg;
+	uint64_t events;	/* alert events since this ruleset was built */
+};
+
+void
+ruleset_fmt_num(double v, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "%g", v);
+		return;
+	}
+	if (fabs(v) >= 1e9 || (v != 0 && fabs(v) < 1e-4)) {
+		snprintf(buf, len, "%.4g", v);
+		return;
+	}
+	snprintf(buf, len, "%.4f", v);
+	/* Trailing zeros say nothing: 312.5000 -> 312.5, 1.0000 -> 1. */
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+static int
+depth(const struct config *cfg, size_t i)
+{
+	int d = 0;
+
+	while (cfg->rules[i].depends_on != NULL && d <= (int)cfg->nrules) {
+		i = cfg->rules[i].dep;
+		d++;
+	}
+	return d;
+}
+
+static bool
+append(size_t **v, size_t *n, size_t x)
+{
+	size_t *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (nv == NULL)
+		return false;
+	nv[(*n)++] = x;
+	*v = nv;
+	return true;
+}
+
+/* A previous rule whose status carries over: same name and settings. */
+static const struct rule_rt *
+find_old(const struct ruleset *old, const struct rule_cfg *rc, bool *same)
+{
+	if (old == NULL)
+		return NULL;
+	for (size_t i = 0; i < old->n; i++) {
+		const struct rule_cfg *o = old->rules[i].cfg;
+
+		if (strcmp(o->name, rc->name) != 0)
+			continue;
+		*same = strcmp(o->canon, rc->canon) == 0;
+		return &old->rules[i];
+	}
+	return NULL;
+}
+
+static bool
+same_metric(const struct rule_cfg *a, const struct rule_cfg *b)
+{
+	return (a->metric != NULL && b->metric != NULL &&
+	    strcmp(a->metric, b->metric) == 0 && a->agg == b->agg);
+}
+
+struct ruleset *
+ruleset_new(const struct config *cfg, const struct ruleset *old)
+{
+	struct ruleset *rs = calloc(1, sizeof(*rs));
+	size_t k = 0;
+
+	if (rs == NULL)
+		return NULL;
+	rs->n = cfg->nrules;
+	rs->nprobes = cfg->nprobes;
+	rs->rules = calloc(rs->n + 1, sizeof(*rs->rules));
+	rs->order = calloc(rs->n + 1, sizeof(*rs->order));
+	rs->queue = calloc(rs->n + 1, sizeof(*rs->queue));
+	rs->queued = calloc(rs->n + 1, sizeof(*rs->queued));
+	rs->by_probe = calloc(rs->nprobes + 1, sizeof(*rs->by_probe));
+	rs->nby_probe = calloc(rs->nprobes + 1, sizeof(*rs->nby_probe));
+	if (rs->rules == NULL || rs->order == NULL || rs->queue == NULL ||
+	    rs->queued == NULL || rs->by_probe == NULL ||
+	    rs->nby_probe == NULL)
+		goto fail;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rule_rt *r = &rs->rules[i];
+		const struct rule_cfg *rc = &cfg->rules[i];
+		const struct rule_rt *o;
+		bool same = false;
+
+		r->cfg = rc;
+		r->data_age_ms = -1;
+		rule_status_init(&r->st);
+		o = find_old(old, rc, &same);
+		if (o != NULL && same) {
+			r->st = o->st;
+			/* A reload does not cut a hold short. */
+			r->hold = o->hold;
+			r->dep_good_since = o->dep_good_since;
+			r->bad_since = o->bad_since;
+		}
+		if (o != NULL && o->has_baseline &&
+		    (same || same_metric(o->cfg, rc))) {
+			r->has_baseline = true;
+			r->baseline = o->baseline;
+			r->baseline_at = o->baseline_at;
+		} else if (rc->has_baseline) {
+			r->has_baseline = true;
+			r->baseline = rc->baseline;
+		}
+		if (!append(&rs->by_probe[rc->probe], &rs->nby_probe[rc->probe],
+		    i))
+			goto fail;
+		if (rc->denominator != NULL && rc->probe2 != rc->probe &&
+		    !append(&rs->by_probe[rc->probe2],
+		    &rs->nby_probe[rc->probe2], i))
+			goto fail;
+		if (rc->depends_on != NULL &&
+		    !append(&rs->rules[rc->dep].dependents,
+		    &rs->rules[rc->dep].ndependents, i))
+			goto fail;
+	}
+	/* Dependencies first: order by depth in the dependency chain. */
+	for (int d = 0; k < rs->n && d <= (int)rs->n; d++)
+		for (size_t i = 0; i < rs->n; i++)
+			if (depth(cfg, i) == d)
+				rs->order[k++] = i;
+	/*
+	 * A probe can feed a rule and the rule it depends on (db_pool on
+	 * db_down): its list must be in dependency order too, or the
+	 * dependent is judged against its dependency's previous state.
+	 */
+	for (size_t p = 0; p < rs->nprobes; p++) {
+		size_t *l = rs->by_probe[p];
+
+		for (size_t a = 1; a < rs->nby_probe[p]; a++) {
+			size_t x = l[a], b = a;
+
+			while (b > 0 && depth(cfg, l[b - 1]) > depth(cfg, x)) {
+				l[b] = l[b - 1];
+				b--;
+			}
+			l[b] = x;
+		}
+	}
+	return rs;
+fail:
+	ruleset_free(rs);
+	return NULL;
+}
+
+void
+ruleset_free(struct ruleset *rs)
+{
+	if (rs == NULL)
+		return;
+	for (size_t i = 0; rs->rules != NULL && i < rs->n; i++)
+		free(rs->rules[i].dependents);
+	for (size_t i = 0; rs->by_probe != NULL && i < rs->nprobes; i++)
+		free(rs->by_probe[i]);
+	free(rs->by_probe);
+	free(rs->nby_probe);
+	free(rs->rules);
+	free(rs->order);
+	free(rs->queue);
+	free(rs->queued);
+	free(rs->buf);
+	free(rs->scratch);
+	free(rs);
+}
+
+size_t
+ruleset_count(const struct ruleset *rs)
+{
+	return rs->n;
+}
+
+const struct rule_cfg *
+ruleset_cfg(const struct ruleset *rs, size_t i)
+{
+	return i < rs->n ? rs->rules[i].cfg : NULL;
+}
+
+const struct rule_status *
+ruleset_status(const struct ruleset *rs, size_t i)
+{
+	return i < rs->n ? &rs->rules[i].st : NULL;
+}
+
+static bool
+reserve(struct ruleset *rs, size_t n)
+{
+	struct sample *b;
+	double *s;
+
+	if (n <= rs->bufcap)
+		return true;
+	b = realloc(rs->buf, n * sizeof(*b));
+	if (b == NULL)
+		return false;
+	rs->buf = b;
+	s = realloc(rs->scratch, n * sizeof(*s));
+	if (s == NULL)
+		return false;
+	rs->scratch = s;
+	rs->bufcap = n;
+	return true;
+}
+
+/*
+ * One metric's aggregate for rule r, or false with r->why set. The
+ * newest sample's age goes to *age.
+ */
+static bool
+metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
+    const struct probe_fact *facts, const char *metric, size_t probe,
+    int64_t now, int64_t clip, double *out, int64_t *age, double *count)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct probe_fact *f = &facts[probe];
+	const struct series *s = store_find(st, metric);
+	int64_t stale = rc->stale_ms, since, fresh;
+	struct sample last;
+	const char *why;
+	size_t n;
+
+	if (s == NULL || !series_last(s, &last)) {
+		if (f->has_run && !f->last_up)
+			snprintf(r->why, sizeof(r->why), "probe failing: %s",
+			    f->reason != NULL ? f->reason : "?");
+		else if (f->has_run)
+			snprintf(r->why, sizeof(r->why), "no samples of %s "
+			    "(the probe ran but did not report it)", metric);
+		else
+			snprintf(r->why, sizeof(r->why), "no samples yet");
+		return false;
+	}
+	*age = now - last.t;
+	/*
+	 * A failed run records up and timings but not the body's metrics:
+	 * a metric older than the failed run is not news, it is a gap.
+	 */
+	if (f->has_run && !f->last_up && last.t < f->last_started) {
+		snprintf(r->why, sizeof(r->why), "probe failing: %s",
+		    f->reason != NULL ? f->reason : "?");
+		return false;
+	}
+	if (stale == 0) {
+		/* Three intervals, and never less than a run can take. */
+		stale = 3 * f->interval_ms;
+		if (stale < f->interval_ms + f->timeout_ms)
+			stale = f->interval_ms + f->timeout_ms;
+	}
+	/*
+	 * Samples carry their run's start time, so a run that took its
+	 * whole timeout delivers data already that old. Freshness counts
+	 * from when the run that produced the sample finished.
+	 */
+	fresh = last.t >= f->last_started && f->last_finished >= last.t ?
+	    now - f->last_finished : *age;
+	if (fresh > stale) {
+		char a[32], b[32];
+
+		duration_format(fresh / 1000 * 1000, a, sizeof(a));
+		duration_format(stale, b, sizeof(b));
+		snprintf(r->why, sizeof(r->why), "stale: last sample of %s "
+		    "%s ago (stale after %s)", metric, a, b);
+		return false;
+	}
+	if (rc->window_ms == 0) {
+		if (last.t < clip) {
+			snprintf(r->why, sizeof(r->why), "no sample of %s since "
+			    "the window opened", metric);
+			r->thin = true;
+			return false;
+		}
+		r->samples = 1;
+		*out = last.v;
+		if (count != NULL)
+			*count = last.v;
+		return true;
+	}
+	since = now - rc->window_ms;
+	/* A deploy window never mixes samples from before it opened. */
+	if (clip > since)
+		since = clip - 1;
+	if (!reserve(rs, series_len(s))) {
+		snprintf(r->why, sizeof(r->why), "out of memory");
+		return false;
+	}
+	n = window_collect(s, since, rs->buf, rs->bufcap);
+	r->samples = n;
+	/*
+	 * A trend over a sliver of its window is noise: two samples 300 ms
+	 * apart with ordinary jitter make thousands of percent an hour.
+	 */
+	if (rc->agg == AGG_SLOPE && (n < 2 ||
+	    (rs->buf[n - 1].t - rs->buf[0].t) * 2 < rc->window_ms)) {
+		char have[32], want[32];
+
+		duration_format(n < 2 ? 0 : rs->buf[n - 1].t - rs->buf[0].t,
+		    have, sizeof(have));
+		duration_format(rc->window_ms, want, sizeof(want));
+		snprintf(r->why, sizeof(r->why), "%s: a slope needs samples "
+		    "over at least half its window (%s of %s so far)", metric,
+		    have, want);
+		r->thin = true;
+		return false;
+	}
+	if (window_eval(rc->agg, rs->buf, n, rs->scratch, out, &why) != 0) {
+		snprintf(r->why, sizeof(r->why), "%s: %s", metric, why);
+		/* Too few samples yet, not a bad one. */
+		r->thin = n < 2 || rs->buf[n - 1].t == rs->buf[0].t;
+		return false;
+	}
+	/*
+	 * How many requests the window holds, whatever the aggregate: a
+	 * counter's increase for the counter aggregates (a rate is per
+	 * second, a slope per hour), else the value itself.
+	 */
+	if (count != NULL && (rc->agg == AGG_RATE || rc->agg == AGG_SLOPE)) {
+		if (window_eval(AGG_DELTA, rs->buf, n, rs->scratch, count,
+		    &why) != 0)
+			*count = 0;
+	} else if (count != NULL) {
+		*count = *out;
+	}
+	return true;
+}
+
+static void window_text(const struct rule_cfg *rc, char *buf, size_t len);
+
+static void
+rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
+    const struct probe_fact *facts, int64_t now, int64_t clip,
+    struct rule_input *in)
+{
+	const struct rule_cfg *rc = r->cfg;
+	int64_t age = -1, age2 = -1;
+	double num, den, count = 0;
+
+	memset(in, 0, sizeof(*in));
+	r->why[0] = '\0';
+	r->samples = 0;
+	r->num = r->den = 0;
+	r->thin = false;
+	r->probe_error = facts[rc->probe].has_run &&
+	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
+	if (rc->metric != NULL) {
+		in->known = metric_value(rs, r, st, facts, rc->metric,
+		    rc->probe, now, clip, &in->value, &age, NULL);
+	} else if (metric_value(rs, r, st, facts, rc->numerator, rc->probe,
+	    now, clip, &num, &age, NULL) && metric_value(rs, r, st, facts,
+	    rc->denominator, rc->probe2, now, clip, &den, &age2, &count)) {
+		char d[32], m[32], w[32];
+
+		if (age2 > age)
+			age = age2;
+		r->num = num;
+		r->den = den;
+		/* Requests are whole: 483, not 483.3333. */
+		snprintf(d, sizeof(d), "%.0f", count);
+		ruleset_fmt_num(rc->min_denominator, m, sizeof(m));
+		window_text(rc, w, sizeof(w));
+		if (den <= 0) {
+			snprintf(r->why, sizeof(r->why), "%s is 0 in the "
+			    "window: nothing to divide by", rc->denominator);
+			in->quiet = true;
+			r->thin = true;
+		} else if (count < rc->min_denominator) {
+			/* A count over the window, as min_denominator is. */
+			snprintf(r->why, sizeof(r->why), "too little data: %s "
+			    "requests (%s) over %s, under min_denominator %s",
+			    d, rc->denominator, w, m);
+			in->quiet = true;
+			r->thin = true;
+		} else {
+			in->known = true;
+			in->value = rc->scale * num / den;
+		}
+	}
+	r->data_age_ms = age;
+	in->why = r->why;
+	in->has_baseline = r->has_baseline;
+	in->baseline = r->baseline;
+}
+
+/* Start of probe p's last completed run, 0 before its first. */
+static int64_t
+last_run(const struct probe_fact *facts, size_t p)
+{
+	return facts[p].has_run ? facts[p].last_started : 0;
+}
+
+/*
+ * Whether r's dependency holds it now that its state is decided (see
+ * engine/suppress.h for the timeline).
+ */
+static enum hold
+hold_of(struct ruleset *rs, struct rule_rt *r,
+    const struct probe_fact *facts, int64_t now)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct rule_rt *dep;
+	const struct probe_fact *df, *f = &facts[rc->probe];
+	struct hold_input h;
+	/*
+	 * Unknown counts too: "probe failing" from a run before the
+	 * dependency recovered is its outage seen late, not a warning.
+	 */
+	bool bad = r->st.state == RULE_PENDING ||
+	    r->st.state == RULE_FIRING || r->st.state == RULE_UNKNOWN;
+
+	if (!bad)
+		r->bad_since = 0;
+	else if (r->bad_since == 0)
+		r->bad_since = f->has_run ? f->last_started : now;
+	if (rc->depends_on == NULL)
+		return HOLD_NONE;
+	dep = &rs->rules[rc->dep];
+	df = &facts[dep->cfg->probe];
+	memset(&h, 0, sizeof(h));
+	h.dep_state = dep->st.state;
+	h.dep_probe_failed = df->has_run && !df->last_up;
+	h.dep_run = last_run(facts, dep->cfg->probe);
+	h.dep_cycle_ms = df->interval_ms + df->timeout_ms;
+	h.bad = bad;
+	h.bad_since = r->bad_since;
+	h.run = last_run(facts, rc->probe);
+	h.cycle_ms = f->interval_ms + f->timeout_ms;
+	/* A ratio is as fresh as the older of its two probes' runs. */
+	if (rc->denominator != NULL && rc->probe2 != rc->probe) {
+		const struct probe_fact *f2 = &facts[rc->probe2];
+
+		if (last_run(facts, rc->probe2) < h.run)
+			h.run = last_run(facts, rc->probe2);
+		if (f2->interval_ms + f2->timeout_ms > h.cycle_ms)
+			h.cycle_ms = f2->interval_ms + f2->timeout_ms;
+	}
+	return suppress_decide(&h, &r->dep_good_since, now);
+}
+
+static void
+log_event(const struct rule_rt *r, const struct rule_event *e)
+{
+	const struct rule_status *st = &r->st;
+	char v[32], t[32];
+	enum log_level lvl = LOG_LVL_NOTICE;
+
+	ruleset_fmt_num(st->value, v, sizeof(v));
+	ruleset_fmt_num(st->threshold, t, sizeof(t));
+	if (e->kind != RULE_EV_TRANSITION) {
+		log_notice("event=rule_%s rule=%s state=%s severity=%s",
+		    e->kind == RULE_EV_FLAP_START ? "flapping" :
+		    "flapping_ended", r->cfg->name, rule_state_name(e->to),
+		    rule_sev_name(e->sev_to));
+		return;
+	}
+	/* A rule settling into ok at start is no news. */
+	if (e->initial && e->to == RULE_OK)
+		lvl = LOG_LVL_DEBUG;
+	if (e->to == RULE_FIRING && e->sev_to == SEV_CRITICAL)
+		lvl = LOG_LVL_ERR;
+	else if (e->to == RULE_FIRING)
+		lvl = LOG_LVL_WARN;
+	if (e->to == RULE_UNKNOWN)
+		log_msg(lvl, "event=rule_state rule=%s from=%s to=unknown "
+		    "reason=\"%s\"%s%s", r->cfg->name,
+		    rule_state_name(e->from), st->why,
+		    e->suppressed ? " suppressed_by=" : "",
+		    e->suppressed ? st->suppressed_by : "");
+	else
+		log_msg(lvl, "event=rule_state rule=%s from=%s to=%s "
+		    "severity=%s value=%s threshold=%s%s%s%s", r->cfg->name,
+		    rule_state_name(e->from), rule_state_name(e->to),
+		    rule_sev_name(e->sev_to), v, t,
+		    e->suppressed ? " suppressed_by=" : "",
+		    e->suppressed ? st->suppressed_by : "",
+		    e->flapping ? " flapping=1" : "");
+}
+
+static void
+eval_one(struct ruleset *rs, size_t i, const struct store *st,
+    const struct probe_fact *facts, int64_t now)
+{
+	struct rule_rt *r = &rs->rules[i];
+	struct rule_event ev[RULE_MAX_EVENTS];
+	struct rule_input in;
+	int n;
+
+	rule_input(rs, r, st, facts, now, 0, &in);
+	n = rules_eval(&r->cfg->def, &r->st, &in, now, ev);
+	r->hold = hold_of(rs, r, facts, now);
+	rules_set_suppressed(&r->st, r->hold != HOLD_NONE ?
+	    rs->rules[r->cfg->dep].cfg->name : NULL, ev, n);
+	rs->events += (uint64_t)n;
+	for (int e = 0; e < n; e++) {
+		log_event(r, &ev[e]);
+		if (rs->listener != NULL) {
+			struct alert_event ae = {
+				.rule = r->cfg, .st = &r->st, .ev = ev[e],
+				.t = now,
+			};
+
+			rs->listener(&ae, rs->listener_arg);
+		}
+	}
+}
+
+uint64_t
+ruleset_events(const struct ruleset *rs)
+{
+	return rs->events;
+}
+
+void
+ruleset_set_listener(struct ruleset *rs, ruleset_listener fn, void *arg)
+{
+	rs->listener = fn;
+	rs->listener_arg = arg;
+}
+
+void
+ruleset_eval(struct ruleset *rs, const struct store *st,
+    const struct probe_fact *facts, size_t probe, int64_t now)
+{
+	size_t head = 0, tail = 0;
+
+	if (probe == RULESET_ALL) {
+		for (size_t k = 0; k < rs->n; k++)
+			eval_one(rs, rs->order[k], st, facts, now);
+		return;
+	}
+	if (probe >= rs->nprobes)
+		return;
+	/*
+	 * The probe's rules, then their dependents breadth first: each
+	 * dependency is evaluated before the rules it can suppress.
+	 */
+	for (size_t k = 0; k < rs->nby_probe[probe]; k++) {
+		size_t i = rs->by_probe[probe][k];
+
+		if (!rs->queued[i]) {
+			rs->queued[i] = true;
+			rs->queue[tail++] = i;
+		}
+	}
+	while (head < tail) {
+		size_t i = rs->queue[head++];
+		const struct rule_rt *r = &rs->rules[i];
+
+		eval_one(rs, i, st, facts, now);
+		for (size_t d = 0; d < r->ndependents; d++) {
+			size_t j = r->dependents[d];
+
+			if (!rs->queued[j]) {
+				rs->queued[j] = true;
+				rs->queue[tail++] = j;
+			}
+		}
+	}
+	for (size_t k = 0; k < tail; k++)
+		rs->queued[rs->queue[k]] = false;
+}
+
+/* Appends src to dst (size len, used *n), truncating safely. */
+static void
+put(char *dst, size_t len, size_t *n, const char *src)
+{
+	size_t l = strlen(src);
+
+	if (*n + 1 >= len)
+		return;
+	if (l > len - *n - 1)
+		l = len - *n - 1;
+	memcpy(dst + *n, src, l);
+	*n += l;
+	dst[*n] = '\0';
+}
+
+static void
+window_text(const struct rule_cfg *rc, char *buf, size_t len)
+{
+	if (rc->window_ms == 0)
+		snprintf(buf, len, "the latest sample");
+	else
+		duration_format(rc->window_ms, buf, len);
+}
+
+/*
+ * How many characters after a {value} or {threshold} placeholder (at
+ * rest) spell the rule's unit -- " ms", "%", " {unit}" -- so the number
+ * can be humanized with it ("1.2 s", not "1234.5 ms"); 0 if none.
+ */
+static size_t
+unit_after(const char *rest, const char *unit)
+{
+	size_t sp = rest[0] == ' ' ? 1 : 0, ul;
+	char c;
+
+	if (unit == NULL || unit[0] == '\0')
+		return 0;
+	if (strncmp(rest + sp, "{unit}", 6) == 0)
+		return sp + 6;
+	ul = strlen(unit);
+	if (strncmp(rest + sp, unit, ul) != 0)
+		return 0;
+	/* The whole unit, not the start of a word: "%" yes, "ms" in "msg" no. */
+	c = rest[sp + ul];
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_')
+		return 0;
+	return sp + ul;
+}
+
+/* Fills the rule's summary template: {value}, {threshold}, ... */
+static void
+render_summary(const struct rule_rt *r, const char *probe, char *out,
+    size_t len)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const char *t = rc->summary;
+	char num[160];
+	size_t n = 0;
+
+	out[0] = '\0';
+	/*
+	 * No value, no template: "threshold 0 %" and "value unknown" say
+	 * nothing. Why it cannot be judged is the news.
+	 */
+	if (r->st.state == RULE_UNKNOWN) {
+		snprintf(out, len, "cannot judge %s: %s", rc->name,
+		    r->st.why);
+		return;
+	}
+	/* A probe's own down rule says what recovered, not "down: none". */
+	if (rc->implicit && (r->st.state == RULE_OK ||
+	    r->st.state == RULE_RESOLVED)) {
+		snprintf(out, len, "probe %s is up%s", probe,
+		    r->st.state == RULE_RESOLVED ? " again" : "");
+		return;
+	}
+	if (t == NULL) {
+		char w[32];
+
+		window_text(rc, w, sizeof(w));
+		snprintf(out, len, "%s of %s over %s", agg_name(rc->agg),
+		    rc->metric != NULL ? rc->metric : rc->numerator, w);
+		return;
+	}
+	while (*t != '\0' && n + 1 < len) {
+		const char *close;
+		char key[32];
+		size_t kl;
+
+		if (*t != '{' || (close = strchr(t, '}')) == NULL ||
+		    (kl = (size_t)(close - t - 1)) >= sizeof(key)) {
+			out[n++] = *t++;
+			out[n] = '\0';
+			continue;
+		}
+		memcpy(key, t + 1, kl);
+		key[kl] = '\0';
+		num[0] = '\0';
+		if (strcmp(key, "value") == 0 || strcmp(key, "threshold") ==
+		    0) {
+			size_t u = unit_after(close + 1, rc->unit);
+			double x = key[0] == 'v' ? r->st.value :
+			    r->st.threshold;
+
+			if (key[0] == 'v' && !r->st.known) {
+				snprintf(num, sizeof(num), "unknown");
+			} else if (u > 0) {
+				/* "{value} ms" -> "1.2 s": the unit is ours. */
+				human_value(x, rc->unit, num, sizeof(num));
+				close += u;
+			} else {
+				human_num(x, num, sizeof(num));
+			}
+		} else if (strcmp(key, "baseline") == 0) {
+			if (r->has_baseline)
+				ruleset_fmt_num(r->baseline, num, sizeof(num));
+			else
+				snprintf(num, sizeof(num), "none");
+		} else if (strcmp(key, "window") == 0) {
+			window_text(rc, num, sizeof(num));
+		} else if (strcmp(key, "rule") == 0) {
+			snprintf(num, sizeof(num), "%s", rc->name);
+		} else if (strcmp(key, "metric") == 0) {
+			snprintf(num, sizeof(num), "%s", rc->metric != NULL ?
+			    rc->metric : rc->numerator);
+		} else if (strcmp(key, "severity") == 0) {
+			snprintf(num, sizeof(num), "%s",
+			    rule_sev_name(r->st.sev));
+		} else if (strcmp(key, "state") == 0) {
+			snprintf(num, sizeof(num), "%s",
+			    rule_state_name(r->st.state));
+		} else if (strcmp(key, "unit") == 0) {
+			snprintf(num, sizeof(num), "%s", rc->unit != NULL ?
+			    rc->unit : "");
+		} else if (strcmp(key, "probe") == 0) {
+			snprintf(num, sizeof(num), "%s", probe);
+		} else if (strcmp(key, "reason") == 0) {
+			put(out, len, &n, r->probe_error != NULL ?
+			    r->probe_error : r->st.why[0] != '\0' ?
+			    r->st.why : "none");
+			t = close + 1;
+			continue;
+		} else {
+			/* Not a placeholder: keep it as written. */
+			out[n++] = *t++;
+			out[n] = '\0';
+			continue;
+		}
+		put(out, len, &n, num);
+		t = close + 1;
+	}
+}
+
+/* One sentence on why the rule is in its state, for the engineer. */
+static void
+explain(const struct rule_rt *r, int64_t now, char *out, size_t len)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct rule_status *st = &r->st;
+	const char *unit = rc->unit != NULL ? rc->unit : "";
+	char v[32], t[32], held[32], need[32], w[32];
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (st->suppressed) {
+		put(out, len, &n, "suppressed by ");
+		put(out, len, &n, st->suppressed_by);
+		put(out, len, &n, " (");
+		put(out, len, &n, suppress_hold_text(r->hold));
+		put(out, len, &n, "); ");
+	}
+	if (st->evaluated == 0) {
+		put(out, len, &n, "not evaluated yet");
+		return;
+	}
+	if (!st->known) {
+		put(out, len, &n, "cannot judge: ");
+		put(out, len, &n, st->why);
+		return;
+	}
+	human_value(st->value, unit, v, sizeof(v));
+	human_value(st->threshold, unit, t, sizeof(t));
+	window_text(rc, w, sizeof(w));
+	switch (st->state) {
+	case RULE_FIRING:
+		snprintf(out + n, len - n, "%s %s %s %s threshold %s (%s over "
+		    "%s)", agg_name(rc->agg), v, rule_op_text(rc->def.op),
+		    rule_sev_name(st->sev), t, rc->metric != NULL ? rc->metric :
+		    "ratio", w);
+		break;
+	case RULE_PENDING:
+		duration_format((now - st->cond_since) / 1000 * 1000, held,
+		    sizeof(held));
+		duration_format(rc->def.for_ms, need, sizeof(need));
+		snprintf(out + n, len - n, "%s %s %s %s threshold %s; held %s "
+		    "of %s before firing", agg_name(rc->agg), v,
+		    rule_op_text(rc->def.op), rule_sev_name(st->sev), t, held,
+		    need);
+		break;
+	default:
+		snprintf(out + n, len - n, "%s %s is not %s threshold %s",
+		    agg_name(rc->agg), v, rule_op_text(rc->def.op), t);
+		break;
+	}
+}
+
+bool
+ruleset_view(const struct ruleset *rs, size_t i, int64_t now,
+    struct rule_view *v)
+{
+	const struct rule_rt *r;
+	const char *dot;
+	char probe[80];
+
+	if (i >= rs->n)
+		return false;
+	r = &rs->rules[i];
+	memset(v, 0, sizeof(*v));
+	v->cfg = r->cfg;
+	v->st = &r->st;
+	v->state = r->st.suppressed && r->st.state != RULE_OK &&
+	    r->st.state != RULE_RESOLVED ? "suppressed" :
+	    rule_state_name(r->st.state);
+	v->held_why = r->st.suppressed ? suppress_hold_text(r->hold) : "";
+	v->has_baseline = r->has_baseline;
+	v->baseline = r->baseline;
+	v->baseline_at = r->baseline_at;
+	v->data_age_ms = r->data_age_ms;
+	v->samples = r->samples;
+	v->probe_error = r->probe_error;
+	dot = strchr(r->cfg->metric != NULL ? r->cfg->metric :
+	    r->cfg->numerator, '.');
+	snprintf(probe, sizeof(probe), "%.*s", dot != NULL ?
+	    (int)(dot - (r->cfg->metric != NULL ? r->cfg->metric :
+	    r->cfg->numerator)) : 0, r->cfg->metric != NULL ?
+	    r->cfg->metric : r->cfg->numerator);
+	render_summary(r, probe, v->summary, sizeof(v->summary));
+	explain(r, now, v->explain, sizeof(v->explain));
+	return true;
+}
+
+size_t
+ruleset_save_baseline(struct ruleset *rs, const char *name, int64_t now,
+    size_t *skipped)
+{
+	size_t saved = 0;
+
+	*skipped = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rule_rt *r = &rs->rules[i];
+		const struct rule_def *d = &r->cfg->def;
+
+		if (name != NULL ? strcmp(name, r->cfg->name) != 0 :
+		    d->warn.base_factor == 0 && d->crit.base_factor == 0)
+			continue;
+		if (!r->st.known || r->st.evaluated == 0) {
+			(*skipped)++;
+			continue;
+		}
+		r->has_baseline = true;
+		r->baseline = r->st.value;
+		r->baseline_at = now;
+		saved++;
+		log_notice("event=baseline_saved rule=%s value=%g",
+		    r->cfg->name, r->baseline);
+	}
+	return saved;
+}
+
+void
+ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule_status *st = &rs->rules[i].st;
+
+		if (st->suppressed && st->state != RULE_OK &&
+		    st->state != RULE_RESOLVED)
+			c->suppressed++;
+		if (st->state == RULE_FIRING && st->sev == SEV_CRITICAL)
+			c->critical++;
+		else if (st->state == RULE_FIRING)
+			c->warning++;
+		else if (st->state == RULE_PENDING)
+			c->pending++;
+		else if (st->state == RULE_UNKNOWN)
+			c->unknown++;
+	}
+}
+
+static uint64_t
+canon_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; s != NULL && *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int64_t
+ruleset_max_window_ms(const struct ruleset *rs)
+{
+	int64_t w = 0;
+
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->rules[i].cfg->window_ms > w)
+			w = rs->rules[i].cfg->window_ms;
+	return w;
+}
+
+cJSON *
+ruleset_save(const struct ruleset *rs)
+{
+	cJSON *o = cJSON_CreateObject();
+	char hash[24];
+
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule_rt *r = &rs->rules[i];
+		const struct rule_status *st = &r->st;
+		cJSON *e, *h, *f;
+
+		if (st->evaluated == 0 && !r->has_baseline)
+			continue;
+		e = cJSON_AddObjectToObject(o, r->cfg->name);
+		/* A hex string: a double cannot hold 64 bits exactly. */
+		snprintf(hash, sizeof(hash), "%016llx",
+		    (unsigned long long)canon_hash(r->cfg->canon));
+		cJSON_AddStringToObject(e, "canon", hash);
+		cJSON_AddNumberToObject(e, "state", st->state);
+		cJSON_AddNumberToObject(e, "sev", st->sev);
+		cJSON_AddNumberToObject(e, "since", (double)st->since);
+		cJSON_AddNumberToObject(e, "cond_since", (double)st->cond_since);
+		cJSON_AddNumberToObject(e, "clear_since",
+		    (double)st->clear_since);
+		cJSON_AddNumberToObject(e, "fired_sev", st->fired_sev);
+		cJSON_AddBoolToObject(e, "known", st->known);
+		cJSON_AddNumberToObject(e, "value", st->value);
+		cJSON_AddNumberToObject(e, "threshold", st->threshold);
+		cJSON_AddStringToObject(e, "why", st->why);
+		cJSON_AddBoolToObject(e, "flapping", st->flapping);
+		cJSON_AddNumberToObject(e, "evaluated", (double)st->evaluated);
+		f = cJSON_AddArrayToObject(e, "flips");
+		for (unsigned k = 0; k < st->nflips; k++)
+			cJSON_AddItemToArray(f, cJSON_CreateNumber((double)
+			    st->flips[(st->flip_head + RULE_FLAP_SLOTS -
+			    st->nflips + k) % RULE_FLAP_SLOTS]));
+		h = cJSON_AddArrayToObject(e, "history");
+		for (unsigned k = st->nhist; k-- > 0;) {
+			struct rule_transition tr;
+			cJSON *t;
+
+			rule_history(st, k, &tr);
+			t = cJSON_CreateArray();
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(
+			    (double)tr.t));
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.from));
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.to));
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.sev));
+			cJSON_AddItemToArray(h, t);
+		}
+		if (r->has_baseline) {
+			cJSON_AddNumberToObject(e, "baseline", r->baseline);
+			cJSON_AddNumberToObject(e, "baseline_at",
+			    (double)r->baseline_at);
+		}
+	}
+	return o;
+}
+
+static double
+jnum(const cJSON *o, const char *key, double lo, double hi, bool *ok)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(x) || x->valuedouble < lo || x->valuedouble > hi) {
+		*ok = false;
+		return 0;
+	}
+	return x->valuedouble;
+}
+
+/*
+ * Restores one rule's status from e; false (nothing changed) when any
+ * field is missing or out of range: a damaged entry starts fresh.
+ */
+static bool
+restore_status(struct rule_status *out, const cJSON *e)
+{
+	struct rule_status st;
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(e, "why"), *x;
+	bool ok = true;
+
+	rule_status_init(&st);
+	st.state = (enum rule_state)jnum(e, "state", RULE_OK, RULE_UNKNOWN,
+	    &ok);
+	st.sev = (enum rule_sev)jnum(e, "sev", SEV_NONE, SEV_CRITICAL, &ok);
+	st.since = (int64_t)jnum(e, "since", 0, 9e15, &ok);
+	st.cond_since = (int64_t)jnum(e, "cond_since", 0, 9e15, &ok);
+	st.clear_since = (int64_t)jnum(e, "clear_since", 0, 9e15, &ok);
+	st.fired_sev = (enum rule_sev)jnum(e, "fired_sev", SEV_NONE,
+	    SEV_CRITICAL, &ok);
+	st.value = jnum(e, "value", -1e308, 1e308, &ok);
+	st.threshold = jnum(e, "threshold", -1e308, 1e308, &ok);
+	st.evaluated = (int64_t)jnum(e, "evaluated", 0, 9e15, &ok);
+	st.known = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "known"));
+	st.flapping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+	    "flapping"));
+	if (!ok)
+		return false;
+	if (cJSON_IsString(why))
+		snprintf(st.why, sizeof(st.why), "%s", why->valuestring);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "flips")) {
+		if (!cJSON_IsNumber(x))
+			continue;
+		st.flips[st.flip_head] = (int64_t)x->valuedouble;
+		st.flip_head = (st.flip_head + 1) % RULE_FLAP_SLOTS;
+		if (st.nflips < RULE_FLAP_SLOTS)
+			st.nflips++;
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "history")) {
+		struct rule_transition *tr = &st.hist[st.hist_head];
+
+		if (cJSON_GetArraySize(x) != 4)
+			continue;
+		tr->t = (int64_t)cJSON_GetArrayItem(x, 0)->valuedouble;
+		tr->from = (enum rule_state)cJSON_GetArrayItem(x, 1)->valueint;
+		tr->to = (enum rule_state)cJSON_GetArrayItem(x, 2)->valueint;
+		tr->sev = (enum rule_sev)cJSON_GetArrayItem(x, 3)->valueint;
+		if (tr->from > RULE_UNKNOWN || tr->to > RULE_UNKNOWN ||
+		    tr->sev > SEV_CRITICAL)
+			continue;
+		st.hist_head = (st.hist_head + 1) % RULE_HISTORY;
+		if (st.nhist < RULE_HISTORY)
+			st.nhist++;
+	}
+	*out = st;
+	return true;
+}
+
+void
+ruleset_restore(struct ruleset *rs, const cJSON *saved)
+{
+	size_t restored = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rule_rt *r = &rs->rules[i];
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(saved,
+		    r->cfg->name), *h, *b;
+		char hash[24];
+
+		if (!cJSON_IsObject(e))
+			continue;
+		b = cJSON_GetObjectItemCaseSensitive(e, "baseline");
+		if (cJSON_IsNumber(b)) {
+			r->has_baseline = true;
+			r->baseline = b->valuedouble;
+			b = cJSON_GetObjectItemCaseSensitive(e, "baseline_at");
+			r->baseline_at = cJSON_IsNumber(b) ?
+			    (int64_t)b->valuedouble : 0;
+		}
+		h = cJSON_GetObjectItemCaseSensitive(e, "canon");
+		snprintf(hash, sizeof(hash), "%016llx",
+		    (unsigned long long)canon_hash(r->cfg->canon));
+		/* Settings changed while vigild was down: start fresh. */
+		if (!cJSON_IsString(h) || strcmp(h->valuestring, hash) != 0)
+			continue;
+		if (restore_status(&r->st, e))
+			restored++;
+	}
+	log_info("event=rules_restored rules=%zu of=%zu", restored, rs->n);
+}
+
+bool
+ruleset_value_since(struct ruleset *rs, size_t i, const struct store *st,
+    const struct probe_fact *facts, int64_t since, int64_t now,
+    struct rule_measure *m, char *why, size_t len)
+{
+	struct rule_rt copy;
+	struct rule_input in;
+	int64_t window;
+
+	memset(m, 0, sizeof(*m));
+	if (i >= rs->n) {
+		snprintf(why, len, "no such rule");
+		return false;
+	}
+	/* A scratch copy: the rule's own view and state stay untouched. */
+	copy = rs->rules[i];
+	rule_input(rs, &copy, st, facts, now, since, &in);
+	m->value = in.value;
+	m->samples = copy.samples;
+	m->num = copy.num;
+	m->den = copy.den;
+	m->thin = !in.known && copy.thin;
+	/* The span the value is over, as metric_value clipped it. */
+	window = copy.cfg->window_ms;
+	m->clipped = window > 0 && now - window < since;
+	m->from = window == 0 ? now : m->clipped ? since : now - window;
+	if (!in.known)
+		snprintf(why, len, "%s", copy.why);
+	return in.known;
+}

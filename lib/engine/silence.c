@@ -1,0 +1,167 @@
+#include "engine/silence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+
+struct silences {
+	struct silence *v;
+	size_t n, alloc;
+	uint64_t next_id;
+};
+
+struct silences *
+silences_new(void)
+{
+	struct silences *s = calloc(1, sizeof(*s));
+
+	if (s != NULL)
+		s->next_id = 1;
+	return s;
+}
+
+void
+silences_free(struct silences *s)
+{
+	if (s == NULL)
+		return;
+	free(s->v);
+	free(s);
+}
+
+static int
+push(struct silences *s, const struct silence *in)
+{
+	if (s->n == s->alloc) {
+		size_t n = s->alloc == 0 ? 8 : s->alloc * 2;
+		struct silence *v = realloc(s->v, n * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		s->v = v;
+		s->alloc = n;
+	}
+	s->v[s->n++] = *in;
+	return 0;
+}
+
+int
+silences_add(struct silences *s, const struct silence *in, int64_t now,
+    uint64_t *id, const char **why)
+{
+	struct silence x = *in;
+
+	if (x.rule[0] == '\0' && x.nmatchers == 0) {
+		*why = "a silence needs a rule name or label matchers";
+		return -1;
+	}
+	if (x.nmatchers > SILENCE_MAX_MATCHERS) {
+		*why = "too many matchers (at most 8)";
+		return -1;
+	}
+	if (x.author[0] == '\0' || x.comment[0] == '\0') {
+		*why = "a silence needs an author and a comment: whoever "
+		    "finds it later must know who and why";
+		return -1;
+	}
+	if (x.expires <= now) {
+		*why = "the expiry must be in the future";
+		return -1;
+	}
+	if (x.expires - now > SILENCE_MAX_MS) {
+		*why = "a silence may last at most 30 days";
+		return -1;
+	}
+	silences_prune(s, now);
+	if (s->n >= SILENCE_MAX_COUNT) {
+		*why = "too many active silences (at most 1000)";
+		return -1;
+	}
+	x.id = s->next_id;
+	x.created = now;
+	if (push(s, &x) != 0) {
+		*why = "out of memory";
+		return -1;
+	}
+	s->next_id++;
+	*id = x.id;
+	return 0;
+}
+
+int
+silences_restore(struct silences *s, const struct silence *in)
+{
+	if (push(s, in) != 0)
+		return -1;
+	if (in->id >= s->next_id)
+		s->next_id = in->id + 1;
+	return 0;
+}
+
+bool
+silences_expire(struct silences *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].id == id) {
+			memmove(&s->v[i], &s->v[i + 1],
+			    (s->n - i - 1) * sizeof(*s->v));
+			s->n--;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t
+silences_prune(struct silences *s, int64_t now)
+{
+	size_t kept = 0, n = s->n;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].expires > now)
+			s->v[kept++] = s->v[i];
+	s->n = kept;
+	return n - kept;
+}
+
+static bool
+matches(const struct silence *x, const struct rule_cfg *rc)
+{
+	if (x->rule[0] != '\0' && strcmp(x->rule, rc->name) != 0)
+		return false;
+	for (size_t m = 0; m < x->nmatchers; m++) {
+		bool found = false;
+
+		for (size_t l = 0; l < rc->nlabels && !found; l++)
+			found = strcmp(rc->labels[l].key,
+			    x->matchers[m].key) == 0 &&
+			    strcmp(rc->labels[l].value,
+			    x->matchers[m].value) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+const struct silence *
+silences_match(const struct silences *s, const struct rule_cfg *rc,
+    int64_t now)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].expires > now && matches(&s->v[i], rc))
+			return &s->v[i];
+	return NULL;
+}
+
+size_t
+silences_count(const struct silences *s)
+{
+	return s->n;
+}
+
+const struct silence *
+silences_at(const struct silences *s, size_t i)
+{
+	return i < s->n ? &s->v[i] : NULL;
+}

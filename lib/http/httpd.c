@@ -1,0 +1,367 @@
+#include "http/httpd.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "base/log.h"
+
+/* Descriptors kept for everything but HTTP clients: probes, the log. */
+#define FD_RESERVE 256
+/* MHD's own messages: at most this many per LOG_WINDOW_S seconds. */
+#define LOG_BURST 10
+#define LOG_WINDOW_S 60
+
+struct httpd {
+	struct event_base *base;
+	struct MHD_Daemon *mhd;
+	struct event *io;
+	struct event *timer;
+	unsigned port;
+	unsigned max_conns;
+	struct timeval deadline;	/* zero: none */
+	MHD_RequestCompletedCallback completed;
+	void *completed_cls;
+	/* Copies of the TLS material: MHD must not see it freed. */
+	char *cert_pem, *key_pem;
+	/* Rate limit of MHD's messages: a flood must not flood the log. */
+	time_t log_window;
+	unsigned log_count, log_dropped;
+};
+
+/* A connection's deadline; MHD keeps it as the socket context. */
+struct hconn {
+	struct httpd *h;
+	struct event *deadline;
+	int fd;
+};
+
+static void httpd_run(struct httpd *h);
+
+/* MHD hands its own printf-style format: say so, for the compilers. */
+static void httpd_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+httpd_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct httpd *h = cls;
+	time_t now = time(NULL);
+	char buf[512];
+	size_t n;
+
+	if (now - h->log_window >= LOG_WINDOW_S) {
+		if (h->log_dropped > 0)
+			log_warn("event=http_server_notes_dropped count=%u "
+			    "window_s=%d", h->log_dropped, LOG_WINDOW_S);
+		h->log_window = now;
+		h->log_count = h->log_dropped = 0;
+	}
+	if (h->log_count >= LOG_BURST) {
+		h->log_dropped++;
+		return;
+	}
+	h->log_count++;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '"' || buf[i] == '\n')
+			buf[i] = '\'';
+	log_info("event=http_server_note msg=\"%s\"", buf);
+}
+
+/* Runs MHD, then re-arms the timer for its next deadline. */
+static void
+httpd_run(struct httpd *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	MHD_run(h->mhd);
+	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES) {
+		struct timeval tv;
+
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+		evtimer_add(h->timer, &tv);
+	} else {
+		evtimer_del(h->timer);
+	}
+}
+
+static void
+httpd_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	httpd_run(arg);
+}
+
+/*
+ * A request overran its deadline. MHD has no call to drop a connection,
+ * so its socket is shut down under it: MHD then reads end of file and
+ * closes the connection itself, with its own bookkeeping intact.
+ */
+static void
+httpd_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct hconn *hc = arg;
+
+	(void)fd;
+	(void)what;
+	log_debug("event=http_deadline fd=%d", hc->fd);
+	shutdown(hc->fd, SHUT_RDWR);
+	httpd_run(hc->h);
+}
+
+static void
+httpd_notify_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	struct hconn *hc = *socket_ctx;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (hc != NULL) {
+			event_free(hc->deadline);
+			free(hc);
+		}
+		*socket_ctx = NULL;
+		return;
+	}
+	if (!evutil_timerisset(&h->deadline))
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	hc = calloc(1, sizeof(*hc));
+	if (hc == NULL || ci == NULL)
+		goto fail;
+	hc->h = h;
+	hc->fd = ci->connect_fd;
+	hc->deadline = evtimer_new(h->base, httpd_on_deadline, hc);
+	if (hc->deadline == NULL ||
+	    evtimer_add(hc->deadline, &h->deadline) != 0)
+		goto fail;
+	*socket_ctx = hc;
+	return;
+fail:
+	/* Without memory for a timer the idle timeout still applies. */
+	if (hc != NULL && hc->deadline != NULL)
+		event_free(hc->deadline);
+	free(hc);
+}
+
+/* A request was answered: the next one on the connection starts afresh. */
+static void
+httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct httpd *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && ci->socket_context != NULL) {
+		struct hconn *hc = ci->socket_context;
+
+		evtimer_add(hc->deadline, &h->deadline);
+	}
+	if (h->completed != NULL)
+		h->completed(h->completed_cls, c, con_cls, toe);
+}
+
+/*
+ * The connection limit, lowered when the descriptor limit could not hold
+ * it: a daemon out of descriptors cannot open a probe's socket either.
+ */
+static unsigned
+fit_conns(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return want;
+	room = rl.rlim_cur > FD_RESERVE * 2 ? rl.rlim_cur - FD_RESERVE :
+	    rl.rlim_cur / 2;
+	if (room >= want)
+		return want;
+	log_notice("event=http_connection_limit limit=%llu wanted=%u "
+	    "reason=\"the descriptor limit (RLIMIT_NOFILE) is %llu\"",
+	    (unsigned long long)room, want,
+	    (unsigned long long)rl.rlim_cur);
+	return (unsigned)room;
+}
+
+static char *
+dup_secret(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+struct httpd *
+httpd_new(struct event_base *base, const char *listen,
+    const struct httpd_limits *lim, const struct httpd_tls *tls,
+    MHD_AccessHandlerCallback handler,
+    MHD_RequestCompletedCallback completed, void *cls, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls_opts[3];
+	struct httpd *h;
+	const char *why;
+	char host[64];
+	unsigned port;
+
+	if (config_split_listen(listen, host, sizeof(host), &port, &why) !=
+	    0) {
+		snprintf(err, errlen, "listen \"%s\": %s", listen, why);
+		return NULL;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "listen \"%s\": bad address", listen);
+		return NULL;
+	}
+	if (tls != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) !=
+	    MHD_YES) {
+		snprintf(err, errlen, "api.tls is set, but this "
+		    "libmicrohttpd was built without TLS support");
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->base = base;
+	h->completed = completed;
+	h->completed_cls = cls;
+	h->deadline.tv_sec = (time_t)lim->deadline_s;
+	h->max_conns = fit_conns(lim->max_conns);
+	/* The options MHD reads only when TLS is on; an empty list else. */
+	memset(tls_opts, 0, sizeof(tls_opts));
+	tls_opts[0].option = MHD_OPTION_END;
+	if (tls != NULL) {
+		h->cert_pem = dup_secret(tls->cert_pem);
+		h->key_pem = dup_secret(tls->key_pem);
+		if (h->cert_pem == NULL || h->key_pem == NULL) {
+			snprintf(err, errlen, "out of memory");
+			httpd_free(h);
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+		tls_opts[0] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem };
+		tls_opts[1] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem };
+		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0,
+		    NULL };
+	}
+	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler,
+	    cls,
+	    /* First, so that MHD routes all of its messages through it. */
+	    MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, h,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_CONNECTION_LIMIT, h->max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_conns_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->conn_memory,
+	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, httpd_notify_conn, h,
+	    MHD_OPTION_ARRAY, tls_opts,
+	    MHD_OPTION_END);
+	if (h->mhd == NULL) {
+		if (tls != NULL)
+			snprintf(err, errlen, "cannot listen on %s with TLS "
+			    "(address in use, not an address of this host, or "
+			    "a certificate and key that do not load or do not "
+			    "match)", listen);
+		else
+			snprintf(err, errlen, "cannot listen on %s (address in "
+			    "use, or not an address of this host)", listen);
+		httpd_free(h);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	h->io = event_new(base, info->epoll_fd, EV_READ | EV_PERSIST,
+	    httpd_on_event, h);
+	h->timer = evtimer_new(base, httpd_on_event, h);
+	if (h->io == NULL || h->timer == NULL || event_add(h->io, NULL)) {
+		snprintf(err, errlen, "out of memory");
+		httpd_free(h);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info != NULL ? info->port : port;
+	httpd_run(h);
+	return h;
+}
+
+static void
+free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void
+httpd_free(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	if (h->io != NULL)
+		event_free(h->io);
+	if (h->timer != NULL)
+		event_free(h->timer);
+	/* Closes every connection; their deadlines go with them. */
+	if (h->mhd != NULL)
+		MHD_stop_daemon(h->mhd);
+	free_secret(h->cert_pem);
+	free_secret(h->key_pem);
+	free(h);
+}
+
+unsigned
+httpd_port(const struct httpd *h)
+{
+	return h->port;
+}
+
+unsigned
+httpd_connections(const struct httpd *h)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(h->mhd,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return info != NULL ? info->num_connections : 0;
+}
+
+unsigned
+httpd_max_conns(const struct httpd *h)
+{
+	return h->max_conns;
+}

@@ -1,0 +1,221 @@
+#include "notify/payload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/clock.h"
+#include "engine/ruleset.h"
+
+const char *
+notice_kind_name(enum notice_kind k)
+{
+	switch (k) {
+	case NOTICE_FIRING:
+		return "firing";
+	case NOTICE_ESCALATED:
+		return "escalated";
+	case NOTICE_DEESCALATED:
+		return "deescalated";
+	case NOTICE_REPEAT:
+		return "repeat";
+	case NOTICE_RESOLVED:
+		return "resolved";
+	case NOTICE_FLAP_ENDED:
+		return "flapping_ended";
+	}
+	return "?";
+}
+
+static void
+add_time(cJSON *o, const char *key, int64_t ms)
+{
+	char buf[40];
+
+	clock_iso(ms, buf, sizeof(buf));
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static char *
+take(cJSON *o)
+{
+	char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	return s;
+}
+
+char *
+payload_generic(const struct notice *n, const struct sender *s)
+{
+	cJSON *o = cJSON_CreateObject(), *l;
+	char id[96];
+
+	snprintf(id, sizeof(id), "%s-%llu", s->instance,
+	    (unsigned long long)n->seq);
+	cJSON_AddStringToObject(o, "version", "1");
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "kind", notice_kind_name(n->kind));
+	cJSON_AddStringToObject(o, "rule", n->rule);
+	cJSON_AddStringToObject(o, "state", n->firing ? "firing" : "resolved");
+	if (n->firing)
+		cJSON_AddStringToObject(o, "severity", rule_sev_name(n->sev));
+	if (n->known)
+		cJSON_AddNumberToObject(o, "value", n->value);
+	else
+		cJSON_AddNullToObject(o, "value");
+	cJSON_AddNumberToObject(o, "threshold", n->threshold);
+	if (n->unit[0] != '\0')
+		cJSON_AddStringToObject(o, "unit", n->unit);
+	cJSON_AddStringToObject(o, "summary", n->summary);
+	add_time(o, "since", n->since);
+	add_time(o, "time", n->t);
+	l = cJSON_AddObjectToObject(o, "labels");
+	for (size_t i = 0; i < n->nlabels; i++)
+		cJSON_AddStringToObject(l, n->labels[i].key,
+		    n->labels[i].value);
+	cJSON_AddStringToObject(o, "instance", s->instance);
+	cJSON_AddStringToObject(o, "url", s->url);
+	return take(o);
+}
+
+char *
+payload_slack(const struct notice *n, const struct sender *s)
+{
+	cJSON *o = cJSON_CreateObject(), *blocks, *b, *t;
+	char text[640], since[40], head[96];
+
+	clock_iso(n->since, since, sizeof(since));
+	if (!n->firing)
+		snprintf(head, sizeof(head), ":white_check_mark: RESOLVED");
+	else if (n->sev == SEV_CRITICAL)
+		snprintf(head, sizeof(head), ":red_circle: CRITICAL%s",
+		    n->kind == NOTICE_REPEAT ? " (still firing)" : "");
+	else
+		snprintf(head, sizeof(head), ":large_yellow_circle: WARNING%s",
+		    n->kind == NOTICE_REPEAT ? " (still firing)" : "");
+	snprintf(text, sizeof(text), "%s %s: %s (since %s, %s)%s", head,
+	    n->rule, n->summary, since, s->instance,
+	    n->kind == NOTICE_FLAP_ENDED ? " [flapping ended]" : "");
+	/* text is the fallback and the notification preview. */
+	cJSON_AddStringToObject(o, "text", text);
+	blocks = cJSON_AddArrayToObject(o, "blocks");
+	b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "type", "section");
+	t = cJSON_AddObjectToObject(b, "text");
+	cJSON_AddStringToObject(t, "type", "mrkdwn");
+	snprintf(text, sizeof(text), "*%s* `%s`\n%s\nsince %s on %s <%s|status>",
+	    head, n->rule, n->summary, since, s->instance, s->url);
+	cJSON_AddStringToObject(t, "text", text);
+	cJSON_AddItemToArray(blocks, b);
+	return take(o);
+}
+
+char *
+payload_alertmanager(const struct notice *const *ns, size_t n,
+    const struct sender *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct notice *x = ns[i];
+		cJSON *a = cJSON_CreateObject(), *l, *an;
+		char v[32], t[32];
+
+		l = cJSON_AddObjectToObject(a, "labels");
+		/* The rule's labels first: ours win a clash, so the alert's
+		 * identity stays what vigild says it is. */
+		for (size_t j = 0; j < x->nlabels; j++)
+			cJSON_AddStringToObject(l, x->labels[j].key,
+			    x->labels[j].value);
+		cJSON_DeleteItemFromObjectCaseSensitive(l, "alertname");
+		cJSON_DeleteItemFromObjectCaseSensitive(l, "instance");
+		cJSON_DeleteItemFromObjectCaseSensitive(l, "severity");
+		cJSON_AddStringToObject(l, "alertname", x->rule);
+		cJSON_AddStringToObject(l, "instance", s->instance);
+		/* Severity is part of the identity in Alertmanager; a
+		 * resolved alert keeps the one it fired with. */
+		cJSON_AddStringToObject(l, "severity", rule_sev_name(x->sev));
+		cJSON_AddStringToObject(l, "source", "vigil");
+		an = cJSON_AddObjectToObject(a, "annotations");
+		cJSON_AddStringToObject(an, "summary", x->summary);
+		if (x->known) {
+			ruleset_fmt_num(x->value, v, sizeof(v));
+			cJSON_AddStringToObject(an, "value", v);
+		}
+		ruleset_fmt_num(x->threshold, t, sizeof(t));
+		cJSON_AddStringToObject(an, "threshold", t);
+		add_time(a, "startsAt", x->since);
+		if (!x->firing)
+			add_time(a, "endsAt", x->t);
+		cJSON_AddStringToObject(a, "generatorURL", s->url);
+		cJSON_AddItemToArray(arr, a);
+	}
+	return take(arr);
+}
+
+char *
+payload_deploy_generic(const struct deploy_notice *d, const struct sender *s)
+{
+	cJSON *o = cJSON_CreateObject(), *dp;
+	char id[96];
+
+	snprintf(id, sizeof(id), "%s-%llu", s->instance,
+	    (unsigned long long)d->seq);
+	cJSON_AddStringToObject(o, "version", "1");
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "kind", "deploy_verdict");
+	dp = cJSON_AddObjectToObject(o, "deploy");
+	cJSON_AddNumberToObject(dp, "id", (double)d->id);
+	cJSON_AddStringToObject(dp, "version", d->version);
+	cJSON_AddStringToObject(o, "verdict", d->verdict);
+	cJSON_AddStringToObject(o, "reason", d->reason);
+	cJSON_AddBoolToObject(o, "final", d->final);
+	add_time(o, "time", d->t);
+	cJSON_AddStringToObject(o, "instance", s->instance);
+	cJSON_AddStringToObject(o, "url", s->url);
+	return take(o);
+}
+
+char *
+payload_deploy_slack(const struct deploy_notice *d, const struct sender *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	char text[640];
+	bool good = strcmp(d->verdict, "pass") == 0;
+
+	snprintf(text, sizeof(text), "%s Deploy %s: %s%s: %s (%s)",
+	    good ? ":white_check_mark:" : strcmp(d->verdict, "fail") == 0 ?
+	    ":rotating_light:" : ":warning:", d->version, d->verdict,
+	    d->final ? "" : " (decided early)", d->reason, s->instance);
+	cJSON_AddStringToObject(o, "text", text);
+	return take(o);
+}
+
+char *
+payload_deploy_alertmanager(const struct deploy_notice *d,
+    const struct sender *s)
+{
+	cJSON *arr = cJSON_CreateArray(), *a = cJSON_CreateObject(), *l, *an;
+	char ver[96];
+
+	l = cJSON_AddObjectToObject(a, "labels");
+	cJSON_AddStringToObject(l, "alertname", "vigil_deploy_verdict");
+	cJSON_AddStringToObject(l, "instance", s->instance);
+	cJSON_AddStringToObject(l, "severity",
+	    strcmp(d->verdict, "fail") == 0 ? "critical" : "warning");
+	cJSON_AddStringToObject(l, "verdict", d->verdict);
+	snprintf(ver, sizeof(ver), "%s", d->version);
+	cJSON_AddStringToObject(l, "release", ver);
+	cJSON_AddStringToObject(l, "source", "vigil");
+	an = cJSON_AddObjectToObject(a, "annotations");
+	cJSON_AddStringToObject(an, "summary", d->reason);
+	add_time(a, "startsAt", d->t);
+	/* A verdict is an event, not a state: it ends by itself. */
+	add_time(a, "endsAt", d->t + 3600 * 1000);
+	cJSON_AddStringToObject(a, "generatorURL", s->url);
+	cJSON_AddItemToArray(arr, a);
+	return take(arr);
+}

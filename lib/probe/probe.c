@@ -1,0 +1,269 @@
+#include "probe/probe.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "probe/probe_http.h"
+#include "probe/probe_pg.h"
+#include "probe/probe_sentry.h"
+#include "base/utf8.h"
+
+struct probe {
+	const struct probe_ops *ops;
+	void *impl;
+	const struct probe_cfg *cfg;
+	bool running;
+	probe_done_fn done;
+	void *arg;
+	struct probe_result result;
+};
+
+static const char *const fail_names[] = {
+	[PROBE_FAIL_NONE] = "none",
+	[PROBE_FAIL_CONNECT] = "connect",
+	[PROBE_FAIL_TIMEOUT] = "timeout",
+	[PROBE_FAIL_STATUS] = "status",
+	[PROBE_FAIL_BODY] = "body",
+	[PROBE_FAIL_JSON] = "json",
+	[PROBE_FAIL_INTERNAL] = "internal",
+	[PROBE_FAIL_AUTH] = "auth",
+	[PROBE_FAIL_QUERY] = "query",
+	[PROBE_FAIL_RATE_LIMITED] = "rate_limited",
+};
+
+const char *
+probe_fail_name(enum probe_fail f)
+{
+	if ((size_t)f >= sizeof(fail_names) / sizeof(fail_names[0]))
+		return "unknown";
+	return fail_names[f];
+}
+
+void
+probe_result_init(struct probe_result *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+probe_result_clear(struct probe_result *r)
+{
+	for (size_t i = 0; i < r->nmetrics; i++)
+		free(r->metrics[i].name);
+	free(r->metrics);
+	probe_result_init(r);
+}
+
+int
+probe_result_add(struct probe_result *r, const char *name, double v)
+{
+	if (!isfinite(v))
+		return 0;
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		if (strcmp(r->metrics[i].name, name) == 0) {
+			r->metrics[i].value = v;
+			return 0;
+		}
+	}
+	if (r->nmetrics == r->alloc) {
+		size_t n = r->alloc == 0 ? 8 : r->alloc * 2;
+		struct probe_metric *m = realloc(r->metrics, n * sizeof(*m));
+
+		if (m == NULL)
+			return -1;
+		r->metrics = m;
+		r->alloc = n;
+	}
+	r->metrics[r->nmetrics].name = strdup(name);
+	if (r->metrics[r->nmetrics].name == NULL)
+		return -1;
+	r->metrics[r->nmetrics++].value = v;
+	return 0;
+}
+
+bool
+probe_result_get(const struct probe_result *r, const char *name, double *v)
+{
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		if (strcmp(r->metrics[i].name, name) == 0) {
+			*v = r->metrics[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+probe_result_copy(struct probe_result *dst, const struct probe_result *src)
+{
+	probe_result_clear(dst);
+	*dst = *src;
+	dst->metrics = NULL;
+	dst->nmetrics = dst->alloc = 0;
+	for (size_t i = 0; i < src->nmetrics; i++)
+		if (probe_result_add(dst, src->metrics[i].name,
+		    src->metrics[i].value) != 0)
+			return -1;
+	return 0;
+}
+
+void
+probe_result_failf(struct probe_result *r, enum probe_fail f,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	probe_result_vfailf(r, f, fmt, ap);
+	va_end(ap);
+}
+
+void
+probe_result_vfailf(struct probe_result *r, enum probe_fail f,
+    const char *fmt, va_list ap)
+{
+	r->up = false;
+	r->fail = f;
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	/* Reasons quote targets; they must stay valid in JSON answers. */
+	utf8_scrub(r->reason);
+}
+
+void
+probe_result_notef(struct probe_result *r, const char *fmt, ...)
+{
+	size_t n = strlen(r->notes);
+	va_list ap;
+
+	/* Several notes join with "; " until the buffer is full. */
+	if (n > 0 && n + 2 < sizeof(r->notes)) {
+		memcpy(r->notes + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 >= sizeof(r->notes))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->notes + n, sizeof(r->notes) - n, fmt, ap);
+	va_end(ap);
+	utf8_scrub(r->notes + n);
+}
+
+void
+probe_result_close(struct probe_result *r, int64_t start_us)
+{
+	r->up = r->fail == PROBE_FAIL_NONE;
+	r->duration_ms = (double)(clock_mono_us() - start_us) / 1000.0;
+	probe_result_add(r, "up", r->up ? 1 : 0);
+	probe_result_add(r, "duration_ms", r->duration_ms);
+}
+
+void
+probe_scrub_secret(const char *secret, char *buf)
+{
+	size_t sl = secret != NULL ? strlen(secret) : 0;
+	char *at = buf;
+
+	if (sl == 0)
+		return;
+	while ((at = strstr(at, secret)) != NULL) {
+		if (sl >= 3) {
+			memcpy(at, "***", 3);
+			memmove(at + 3, at + sl, strlen(at + sl) + 1);
+			at += 3;
+		} else {
+			memset(at, '*', sl);
+			at += sl;
+		}
+	}
+}
+
+static const struct probe_ops *
+probe_ops_for(enum probe_type t)
+{
+	switch (t) {
+	case PROBE_HTTP:
+		return &probe_http_ops;
+	case PROBE_POSTGRES:
+		return &probe_pg_ops;
+	case PROBE_SENTRY:
+		return &probe_sentry_ops;
+	}
+	return NULL;
+}
+
+struct probe *
+probe_new(const struct probe_cfg *cfg, const struct probe_env *env)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->ops = probe_ops_for(cfg->type);
+	p->cfg = cfg;
+	if (p->ops == NULL || (p->impl = p->ops->create(cfg, env)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int
+probe_start(struct probe *p, probe_done_fn done, void *arg)
+{
+	if (p->running)
+		return -1;
+	probe_result_clear(&p->result);
+	p->done = done;
+	p->arg = arg;
+	p->running = true;
+	if (p->ops->start(p->impl, p, &p->result) != 0) {
+		p->running = false;
+		return -1;
+	}
+	return 0;
+}
+
+bool
+probe_running(const struct probe *p)
+{
+	return p->running;
+}
+
+void
+probe_finish(struct probe *p)
+{
+	p->running = false;
+	p->done(p, &p->result, p->arg);
+}
+
+void
+probe_rebind(struct probe *p, const struct probe_cfg *cfg)
+{
+	p->cfg = cfg;
+	p->ops->rebind(p->impl, cfg);
+}
+
+void
+probe_cancel(struct probe *p)
+{
+	if (p == NULL || !p->running)
+		return;
+	p->ops->cancel(p->impl);
+	p->running = false;
+}
+
+void
+probe_free(struct probe *p)
+{
+	if (p == NULL)
+		return;
+	probe_cancel(p);
+	p->ops->destroy(p->impl);
+	probe_result_clear(&p->result);
+	free(p);
+}

@@ -1,0 +1,460 @@
+#include "probe/probe_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "base/evcurl.h"
+#include "base/jsonptr.h"
+
+struct http_probe {
+	const struct probe_cfg *cfg;
+	struct evcurl *ec;
+	struct evcurl_xfer xfer;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+	char *body;
+	size_t len, alloc;
+	bool too_big;
+	struct probe *probe;
+	struct probe_result *r;
+	time_t cert_expiry;	/* 0 until a TLS handshake told us */
+};
+
+static size_t
+http_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_probe *h = arg;
+	size_t n = size * nmemb;
+
+	/*
+	 * libcurl 7.88's CURLOPT_MAXFILESIZE does not stop chunked bodies, so
+	 * the cap is enforced here: returning short aborts the transfer.
+	 */
+	if (h->len + n > (size_t)h->cfg->http.max_body) {
+		h->too_big = true;
+		return 0;
+	}
+	if (h->len + n + 1 > h->alloc) {
+		/*
+		 * Small first: the buffer lives as long as the probe, and
+		 * health answers are mostly a few hundred bytes. At 16 KiB
+		 * it was half of vigild's heap at a thousand probes.
+		 */
+		size_t a = h->alloc == 0 ? 1024 : h->alloc;
+		char *b;
+
+		while (a < h->len + n + 1)
+			a *= 2;
+		b = realloc(h->body, a);
+		if (b == NULL)
+			return 0;
+		h->body = b;
+		h->alloc = a;
+	}
+	memcpy(h->body + h->len, data, n);
+	h->len += n;
+	h->body[h->len] = '\0';
+	return n;
+}
+
+static void *
+http_create(const struct probe_cfg *cfg, const struct probe_env *env)
+{
+	const struct http_cfg *hc = &cfg->http;
+	struct http_probe *h = calloc(1, sizeof(*h));
+	CURL *e;
+
+	if (h == NULL)
+		return NULL;
+	h->cfg = cfg;
+	h->ec = env->curl;
+	e = h->xfer.easy = curl_easy_init();
+	if (e == NULL) {
+		free(h);
+		return NULL;
+	}
+	for (size_t i = 0; i < hc->nheaders; i++) {
+		struct curl_slist *l = curl_slist_append(h->headers,
+		    hc->headers[i]);
+
+		if (l == NULL) {
+			curl_slist_free_all(h->headers);
+			curl_easy_cleanup(e);
+			free(h);
+			return NULL;
+		}
+		h->headers = l;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, hc->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+	    hc->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	/*
+	 * A kept-alive connection hides what a new visitor meets: connect
+	 * and TLS handshake failures, a balancer's other backends.
+	 */
+	if (hc->new_connection) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hc->tls_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hc->tls_verify ? 2L : 0L);
+	if (hc->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, hc->ca_file);
+	if (strncmp(hc->url, "https:", 6) == 0)
+		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	if (strcmp(hc->method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(hc->method, "POST") == 0)
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
+		    hc->body != NULL ? hc->body : "");
+	return h;
+}
+
+static double
+info_ms(CURL *e, CURLINFO what)
+{
+	curl_off_t us = 0;
+
+	curl_easy_getinfo(e, what, &us);
+	return (double)us / 1000.0;
+}
+
+/* The leaf certificate's expiry, from curl's CERTINFO (OpenSSL text). */
+static void
+http_read_cert(struct http_probe *h)
+{
+	struct curl_certinfo *ci = NULL;
+
+	if (curl_easy_getinfo(h->xfer.easy, CURLINFO_CERTINFO, &ci) !=
+	    CURLE_OK || ci == NULL || ci->num_of_certs < 1)
+		return;	/* a reused connection reports none: keep the last */
+	for (struct curl_slist *l = ci->certinfo[0]; l != NULL; l = l->next) {
+		struct tm tm;
+		const char *rest;
+
+		if (strncmp(l->data, "Expire date:", 12) != 0)
+			continue;
+		memset(&tm, 0, sizeof(tm));
+		rest = strptime(l->data + 12, "%b %d %H:%M:%S %Y", &tm);
+		if (rest != NULL)
+			h->cert_expiry = timegm(&tm);
+	}
+}
+
+static void
+http_timings(struct http_probe *h, struct probe_result *r)
+{
+	CURL *e = h->xfer.easy;
+	double dns = info_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
+	double conn = info_ms(e, CURLINFO_CONNECT_TIME_T);
+	double tls = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
+	double start = info_ms(e, CURLINFO_STARTTRANSFER_TIME_T);
+	double total = info_ms(e, CURLINFO_TOTAL_TIME_T);
+
+	r->duration_ms = total;
+	probe_result_add(r, "dns_ms", dns);
+	if (conn > 0)
+		probe_result_add(r, "connect_ms", conn - dns);
+	if (tls > 0)
+		probe_result_add(r, "tls_ms", tls - conn);
+	if (start > 0)
+		probe_result_add(r, "ttfb_ms", start);
+}
+
+static bool
+status_ok(const struct http_cfg *hc, long code)
+{
+	for (size_t i = 0; i < hc->nstatus; i++)
+		if (code >= hc->status[i].lo && code <= hc->status[i].hi)
+			return true;
+	return false;
+}
+
+static void
+status_expected(const struct http_cfg *hc, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < hc->nstatus && n < len; i++) {
+		const struct status_range *s = &hc->status[i];
+		int w;
+
+		if (s->hi - s->lo == 99 && s->lo % 100 == 0)
+			w = snprintf(buf + n, len - n, "%s%dxx",
+			    i ? ", " : "", s->lo / 100);
+		else
+			w = snprintf(buf + n, len - n, "%s%d", i ? ", " : "",
+			    s->lo);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* A short, printable rendering of a JSON value for reasons. */
+static void
+json_brief(const cJSON *v, char *buf, size_t len)
+{
+	char *s = cJSON_PrintUnformatted(v);
+
+	if (s == NULL) {
+		snprintf(buf, len, "(unprintable)");
+		return;
+	}
+	if (strlen(s) > 60)
+		snprintf(buf, len, "%.57s...", s);
+	else
+		snprintf(buf, len, "%s", s);
+	cJSON_free(s);
+}
+
+static bool
+json_scalar_equal(const cJSON *a, const cJSON *b)
+{
+	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+		return a->valuedouble == b->valuedouble;
+	if (cJSON_IsString(a) && cJSON_IsString(b))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	if (cJSON_IsBool(a) && cJSON_IsBool(b))
+		return cJSON_IsTrue(a) == cJSON_IsTrue(b);
+	return cJSON_IsNull(a) && cJSON_IsNull(b);
+}
+
+/* Checks expected values and extracts metrics; false if the run failed. */
+static bool
+http_check_json(struct http_probe *h, struct probe_result *r)
+{
+	const struct http_cfg *hc = &h->cfg->http;
+	const char *end = NULL;
+	cJSON *doc;
+
+	doc = cJSON_ParseWithLengthOpts(h->body != NULL ? h->body : "",
+	    h->len, &end, 0);
+	if (doc == NULL) {
+		size_t at = end != NULL && h->body != NULL ?
+		    (size_t)(end - h->body) : 0;
+
+		if (h->len == 0)
+			probe_result_failf(r, PROBE_FAIL_JSON,
+			    "expected a JSON body, got an empty one");
+		else
+			probe_result_failf(r, PROBE_FAIL_JSON,
+			    "body is not valid JSON (error at byte %zu of "
+			    "%zu)", at, h->len);
+		return false;
+	}
+	for (size_t i = 0; i < hc->nexpect_json; i++) {
+		const struct json_expect *x = &hc->expect_json[i];
+		const cJSON *got, *want;
+		char gb[64], wb[64];
+		int rc = jsonptr_get(doc, x->ptr, &got);
+		bool match = false;
+
+		if (rc != JSONPTR_OK) {
+			probe_result_failf(r, PROBE_FAIL_JSON,
+			    "expected %s at \"%s\": %s",
+			    cJSON_GetArraySize(x->any_of) == 1 ? "a value" :
+			    "one of several values", x->ptr,
+			    jsonptr_strerror(rc));
+			cJSON_Delete(doc);
+			return false;
+		}
+		cJSON_ArrayForEach(want, x->any_of)
+			if (json_scalar_equal(got, want))
+				match = true;
+		if (!match) {
+			json_brief(got, gb, sizeof(gb));
+			json_brief(cJSON_GetArrayItem(x->any_of, 0), wb,
+			    sizeof(wb));
+			probe_result_failf(r, PROBE_FAIL_JSON,
+			    "\"%s\" is %s, expected %s%s", x->ptr, gb, wb,
+			    cJSON_GetArraySize(x->any_of) > 1 ?
+			    " (or another listed value)" : "");
+			cJSON_Delete(doc);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < hc->nmetrics; i++) {
+		const struct metric_extract *m = &hc->metrics[i];
+		double v;
+		int rc = jsonptr_number(doc, m->ptr, &v);
+
+		/*
+		 * A missing metric does not make the target down, but it must
+		 * not pass unseen either: it is noted, and the metric goes
+		 * stale so rules over it turn unknown.
+		 */
+		if (rc != JSONPTR_OK)
+			probe_result_notef(r, "metric %s (%s): %s", m->name,
+			    m->ptr, jsonptr_strerror(rc));
+		else
+			probe_result_add(r, m->name, v);
+	}
+	cJSON_Delete(doc);
+	return true;
+}
+
+static void
+http_fail_transfer(struct http_probe *h, CURLcode res, struct probe_result *r)
+{
+	const char *msg = h->errbuf[0] != '\0' ? h->errbuf :
+	    curl_easy_strerror(res);
+
+	if (h->too_big) {
+		probe_result_failf(r, PROBE_FAIL_BODY,
+		    "body larger than the %lld-byte limit (max_body)",
+		    (long long)h->cfg->http.max_body);
+	} else if (res == CURLE_OPERATION_TIMEDOUT) {
+		const char *stage = "reading the body";
+		long fresh = 0;
+
+		/*
+		 * A kept-alive connection has no connect phase, so its connect
+		 * time is 0 whatever happened: only a transfer that opened a
+		 * connection (NUM_CONNECTS > 0) can have timed out connecting.
+		 */
+		curl_easy_getinfo(h->xfer.easy, CURLINFO_NUM_CONNECTS, &fresh);
+		if (fresh > 0 &&
+		    info_ms(h->xfer.easy, CURLINFO_CONNECT_TIME_T) == 0)
+			stage = "connecting";
+		else if (fresh > 0 && strncmp(h->cfg->http.url, "https:", 6) ==
+		    0 && info_ms(h->xfer.easy, CURLINFO_APPCONNECT_TIME_T) == 0)
+			stage = "in the TLS handshake";
+		else if (info_ms(h->xfer.easy,
+		    CURLINFO_STARTTRANSFER_TIME_T) == 0)
+			stage = "waiting for the response";
+		probe_result_failf(r, PROBE_FAIL_TIMEOUT,
+		    "timed out after %lld ms %s",
+		    (long long)h->cfg->timeout_ms, stage);
+	} else if (res == CURLE_WRITE_ERROR) {
+		probe_result_failf(r, PROBE_FAIL_INTERNAL,
+		    "out of memory storing the body");
+	} else if (res == CURLE_PARTIAL_FILE) {
+		/* The target answered, then closed early: its body is the fault. */
+		probe_result_failf(r, PROBE_FAIL_BODY, "body cut short: %s", msg);
+	} else {
+		probe_result_failf(r, PROBE_FAIL_CONNECT, "%s", msg);
+	}
+}
+
+static void
+http_done(struct evcurl_xfer *x, CURLcode res)
+{
+	struct http_probe *h = (struct http_probe *)((char *)x -
+	    offsetof(struct http_probe, xfer));
+	const struct http_cfg *hc = &h->cfg->http;
+	struct probe_result *r = h->r;
+	long code = 0;
+
+	http_timings(h, r);
+	if (strncmp(hc->url, "https:", 6) == 0)
+		http_read_cert(h);
+	if (h->cert_expiry != 0)
+		probe_result_add(r, "cert_expiry_days",
+		    (double)(h->cert_expiry - time(NULL)) / 86400.0);
+	r->up = true;
+	if (res != CURLE_OK) {
+		http_fail_transfer(h, res, r);
+	} else {
+		curl_easy_getinfo(h->xfer.easy, CURLINFO_RESPONSE_CODE, &code);
+		probe_result_add(r, "http_status", (double)code);
+		probe_result_add(r, "body_bytes", (double)h->len);
+		if (!status_ok(hc, code)) {
+			char want[128];
+
+			status_expected(hc, want, sizeof(want));
+			probe_result_failf(r, PROBE_FAIL_STATUS,
+			    "status %ld, expected %s", code, want);
+		} else if (hc->keyword != NULL && (h->body == NULL ||
+		    memmem(h->body, h->len, hc->keyword,
+		    strlen(hc->keyword)) == NULL)) {
+			probe_result_failf(r, PROBE_FAIL_BODY,
+			    "keyword \"%s\" not found in the body "
+			    "(%zu bytes)", hc->keyword, h->len);
+		} else if (hc->nexpect_json > 0 || hc->nmetrics > 0) {
+			http_check_json(h, r);
+		}
+	}
+	probe_result_add(r, "up", r->up ? 1 : 0);
+	probe_result_add(r, "duration_ms", r->duration_ms);
+	/* The body is not kept between runs: memory stays bounded. */
+	if (h->alloc > 65536) {
+		free(h->body);
+		h->body = NULL;
+		h->alloc = 0;
+	}
+	h->len = 0;
+	probe_finish(h->probe);
+}
+
+static int
+http_start(void *impl, struct probe *p, struct probe_result *r)
+{
+	struct http_probe *h = impl;
+
+	h->probe = p;
+	h->r = r;
+	h->len = 0;
+	h->too_big = false;
+	h->errbuf[0] = '\0';
+	h->xfer.done = http_done;
+	r->started = clock_wall_ms();
+	return evcurl_add(h->ec, &h->xfer);
+}
+
+/* The config was reloaded unchanged: point at the new copy. */
+static void
+http_rebind(void *impl, const struct probe_cfg *cfg)
+{
+	struct http_probe *h = impl;
+
+	h->cfg = cfg;
+}
+
+static void
+http_cancel(void *impl)
+{
+	struct http_probe *h = impl;
+
+	evcurl_remove(h->ec, &h->xfer);
+}
+
+static void
+http_destroy(void *impl)
+{
+	struct http_probe *h = impl;
+
+	if (h == NULL)
+		return;
+	curl_easy_cleanup(h->xfer.easy);
+	curl_slist_free_all(h->headers);
+	free(h->body);
+	free(h);
+}
+
+const struct probe_ops probe_http_ops = {
+	.create = http_create,
+	.start = http_start,
+	.rebind = http_rebind,
+	.cancel = http_cancel,
+	.destroy = http_destroy,
+};
