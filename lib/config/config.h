@@ -19,8 +19,7 @@
 #include "config/config_pg.h"
 #include "config/config_sentry.h"
 
-#include "engine/rules.h"
-#include "engine/window.h"
+#include "config/rule_def.h"
 
 enum probe_type {
 	PROBE_HTTP,

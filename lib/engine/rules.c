@@ -4,36 +4,6 @@
 #include <string.h>
 
 const char *
-rule_op_text(enum rule_op op)
-{
-	switch (op) {
-	case RULE_GT:
-		return ">";
-	case RULE_GE:
-		return ">=";
-	case RULE_LT:
-		return "<";
-	case RULE_LE:
-		return "<=";
-	}
-	return "?";
-}
-
-const char *
-rule_sev_name(enum rule_sev s)
-{
-	switch (s) {
-	case SEV_NONE:
-		return "none";
-	case SEV_WARNING:
-		return "warning";
-	case SEV_CRITICAL:
-		return "critical";
-	}
-	return "?";
-}
-
-const char *
 rule_state_name(enum rule_state s)
 {
 	switch (s) {

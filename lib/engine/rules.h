@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rule_op { RULE_GT, RULE_GE, RULE_LT, RULE_LE };
-enum rule_sev { SEV_NONE, SEV_WARNING, SEV_CRITICAL };
+#include "config/rule_def.h"
+
 enum rule_state {
 	RULE_OK,
 	RULE_PENDING,
@@ -35,28 +35,8 @@ enum rule_state {
 	RULE_UNKNOWN,
 };
 
-const char *rule_op_text(enum rule_op op);	/* ">" */
-const char *rule_sev_name(enum rule_sev s);	/* "warning" */
 const char *rule_state_name(enum rule_state s);	/* "firing" */
 
-/* One severity level: an absolute threshold and/or a baseline factor. */
-struct rule_level {
-	bool set;		/* an absolute threshold is configured */
-	double threshold;
-	bool has_clear;		/* hysteresis: clear only past this */
-	double clear;
-	double base_factor;	/* > 0: crossed at factor * baseline */
-};
-
-struct rule_def {
-	enum rule_op op;
-	struct rule_level warn, crit;
-	int64_t for_ms;		/* condition must hold this long */
-	int64_t keep_firing_ms;	/* stay firing this long after it clears */
-	int64_t resolved_ms;	/* how long "resolved" shows before "ok" */
-	int64_t flap_window_ms;	/* flips counted over this window */
-	unsigned flap_max;	/* this many flips in the window: flapping */
-};
 
 struct rule_input {
 	bool known;
@@ -79,7 +59,6 @@ struct rule_transition {
 };
 
 #define RULE_HISTORY 16
-#define RULE_FLAP_SLOTS 32
 
 struct rule_status {
 	enum rule_state state;

@@ -4,33 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const agg_names[] = {
-	[AGG_LAST] = "last", [AGG_AVG] = "avg", [AGG_MIN] = "min",
-	[AGG_MAX] = "max", [AGG_SUM] = "sum", [AGG_COUNT] = "count",
-	[AGG_P50] = "p50", [AGG_P90] = "p90", [AGG_P95] = "p95",
-	[AGG_P99] = "p99", [AGG_RATE] = "rate", [AGG_DELTA] = "delta",
-	[AGG_SLOPE] = "slope",
-};
-#define NAGG (sizeof(agg_names) / sizeof(agg_names[0]))
-
-int
-agg_parse(const char *s, enum agg *out)
-{
-	for (size_t i = 0; i < NAGG; i++) {
-		if (strcmp(s, agg_names[i]) == 0) {
-			*out = (enum agg)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *
-agg_name(enum agg a)
-{
-	return (size_t)a < NAGG ? agg_names[a] : "?";
-}
-
 static int
 cmp_double(const void *a, const void *b)
 {

@@ -15,30 +15,9 @@
 
 #include <stddef.h>
 
+#include "config/rule_def.h"
 #include "engine/store.h"
 
-enum agg {
-	AGG_LAST,
-	AGG_AVG,
-	AGG_MIN,
-	AGG_MAX,
-	AGG_SUM,
-	AGG_COUNT,
-	AGG_P50,
-	AGG_P90,
-	AGG_P95,
-	AGG_P99,
-	AGG_RATE,	/* counter increase per second */
-	AGG_DELTA,	/* counter increase over the window */
-	AGG_SLOPE,	/* least-squares trend, per hour */
-};
-
-/* "p95" -> AGG_P95; 0, or -1 for an unknown name. */
-int agg_parse(const char *s, enum agg *out);
-const char *agg_name(enum agg a);
-/* The list of names, for error messages. */
-#define AGG_NAMES "last, avg, min, max, sum, count, p50, p90, p95, p99, " \
-	"rate, delta, slope"
 
 /*
  * Aggregates n samples (time order). scratch must hold n doubles (used by
