@@ -595,10 +595,15 @@ monitor_config(const struct monitor *m)
 	return m->cfg;
 }
 
-struct release_focus *
-monitor_focus(struct monitor *m)
+void
+monitor_set_focus(struct monitor *m, const char *version, int64_t from)
 {
-	return &m->focus;
+	memset(&m->focus, 0, sizeof(m->focus));
+	if (version == NULL)
+		return;
+	m->focus.open = true;
+	snprintf(m->focus.version, sizeof(m->focus.version), "%s", version);
+	m->focus.from = from;
 }
 
 const struct store *

@@ -45,8 +45,12 @@ int monitor_reload(struct monitor *m, struct config *cfg);
 
 const struct config *monitor_config(const struct monitor *m);
 const struct store *monitor_store(const struct monitor *m);
-/* The release the gate judges; probes that can split by release read it. */
-struct release_focus *monitor_focus(struct monitor *m);
+/*
+ * Tells the probes that can split errors by release (struct release_focus
+ * in probe/probe.h) which release the gate judges, counted from `from`
+ * (Unix ms); version NULL: none.
+ */
+void monitor_set_focus(struct monitor *m, const char *version, int64_t from);
 
 /* What the API shows of the daemon itself. */
 struct monitor_info {

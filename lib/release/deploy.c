@@ -16,7 +16,6 @@
 #include "base/jsonc.h"
 #include "base/log.h"
 #include "engine/monitor.h"
-#include "probe/probe.h"
 #include "release/deploy_int.h"
 #include "engine/ruleset.h"
 #include "engine/store.h"
@@ -197,14 +196,10 @@ capture_baseline(struct vcheck *c, const struct store *st, int64_t from,
 static void
 focus(struct deploys *d, const struct deploy *dp)
 {
-	struct release_focus *f = monitor_focus(d->m);
-
-	memset(f, 0, sizeof(*f));
 	if (dp == NULL)
-		return;
-	f->open = true;
-	snprintf(f->version, sizeof(f->version), "%s", dp->vd.version);
-	f->from = dp->vd.judge_from;
+		monitor_set_focus(d->m, NULL, 0);
+	else
+		monitor_set_focus(d->m, dp->vd.version, dp->vd.judge_from);
 }
 
 /*
