@@ -36,6 +36,24 @@ struct vigild {
 	int exit_code;
 };
 
+/* The state file as the API shows it (http may not include sys). */
+static bool
+state_view(const void *ctx, struct api_state_view *out)
+{
+	const struct vigild *d = ctx;
+	struct statefile_view v;
+
+	if (d->state == NULL)
+		return false;
+	statefile_view(d->state, &v);
+	out->path = v.path;
+	out->last_saved = v.last_saved;
+	out->last_error = v.last_error;
+	out->writes = v.writes;
+	out->failures = v.failures;
+	return true;
+}
+
 static void
 usage(FILE *f)
 {
@@ -192,7 +210,7 @@ reload(struct vigild *d, char *why, size_t whylen)
 		}
 		api_set_listener(napi, on_api_change, d);
 		api_set_deploys(napi, d->deploys);
-		api_set_delivery(napi, d->notifier, d->state);
+		api_set_delivery(napi, d->notifier, state_view, d);
 	}
 	if (napi != NULL) {
 		char *l = strdup(cfg->listen);
@@ -360,7 +378,7 @@ run(const char *path)
 	}
 	api_set_listener(d.api, on_api_change, &d);
 	api_set_deploys(d.api, d.deploys);
-	api_set_delivery(d.api, d.notifier, d.state);
+	api_set_delivery(d.api, d.notifier, state_view, &d);
 	d.svc = service_new(d.base, getenv("NOTIFY_SOCKET"),
 	    getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"),
 	    service_summarize_monitor, d.monitor);

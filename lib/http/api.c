@@ -24,7 +24,6 @@
 #include "http/page.h"
 #include "engine/ruleset.h"
 #include "base/sbuf.h"
-#include "sys/statefile.h"
 #include "http/status.h"
 #include "http/token.h"
 
@@ -234,7 +233,7 @@ static void
 status_extras(struct api *a, struct jsonw *w)
 {
 	struct notifier_view nv;
-	struct statefile_view sv;
+	struct api_state_view sv;
 
 	jsonw_arr(w, "notifiers");
 	for (size_t i = 0; notifier_view(a->notifier, i, &nv); i++) {
@@ -253,8 +252,7 @@ status_extras(struct api *a, struct jsonw *w)
 		jsonw_end(w);
 	}
 	jsonw_end(w);
-	if (a->state != NULL) {
-		statefile_view(a->state, &sv);
+	if (a->state_view != NULL && a->state_view(a->state_ctx, &sv)) {
 		jsonw_obj(w, "state_file");
 		jsonw_str(w, "path", sv.path);
 		jsonw_int(w, "writes", (int64_t)sv.writes);
@@ -411,7 +409,7 @@ metrics_delivery(struct api *a, char *text)
 		{ "vigil_notifications_queued", "Notices waiting for delivery." },
 	};
 	struct notifier_view nv;
-	struct statefile_view sv;
+	struct api_state_view sv;
 	struct sbuf b;
 
 	if (text == NULL)
@@ -462,8 +460,7 @@ metrics_delivery(struct api *a, char *text)
 		}
 		cJSON_Delete(dep);
 	}
-	if (a->state != NULL) {
-		statefile_view(a->state, &sv);
+	if (a->state_view != NULL && a->state_view(a->state_ctx, &sv)) {
 		sbuf_printf(&b, "# HELP vigil_state_writes_total State file "
 		    "writes that worked.\n# TYPE vigil_state_writes_total "
 		    "counter\nvigil_state_writes_total %llu\n"
@@ -795,10 +792,12 @@ api_set_deploys(struct api *a, struct deploys *d)
 }
 
 void
-api_set_delivery(struct api *a, struct notifier *nt, struct statefile *sf)
+api_set_delivery(struct api *a, struct notifier *nt,
+    api_state_view_fn *view, const void *ctx)
 {
 	a->notifier = nt;
-	a->state = sf;
+	a->state_view = view;
+	a->state_ctx = ctx;
 }
 
 void

@@ -27,6 +27,9 @@
 #define VIGIL_API_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 
 struct config;
@@ -72,10 +75,22 @@ struct deploys;
 void api_set_deploys(struct api *a, struct deploys *d);
 
 struct notifier;
-struct statefile;
-/* /status and /metrics show their counters (either may be NULL). */
+/*
+ * What /status and /metrics show of the state file. The daemon supplies
+ * it through a function: the state file is sys's, and http may not
+ * depend on sys (DESIGN.md, Layout).
+ */
+struct api_state_view {
+	const char *path;
+	int64_t last_saved;	/* Unix ms, 0: never */
+	const char *last_error;	/* "" when the last write worked */
+	uint64_t writes, failures;
+};
+/* Fills *out; false when there is no state file. */
+typedef bool api_state_view_fn(const void *ctx, struct api_state_view *out);
+/* /status and /metrics show their counters (nt or view may be NULL). */
 void api_set_delivery(struct api *a, struct notifier *nt,
-    struct statefile *sf);
+    api_state_view_fn *view, const void *ctx);
 
 /* Whether a listen address ("127.0.0.1:9464", "[::1]:0") is loopback. */
 bool api_listen_is_loopback(const char *listen);

@@ -12,6 +12,8 @@
 
 #include <microhttpd.h>
 
+#include "http/api.h"
+
 struct cJSON;
 struct httpd;
 struct monitor;
@@ -31,7 +33,8 @@ struct api {
 	void *changed_arg;
 	struct deploys *deploys;	/* the release gate, or NULL */
 	struct notifier *notifier;	/* for /status and /metrics */
-	struct statefile *state;
+	api_state_view_fn *state_view;	/* NULL: no state file */
+	const void *state_ctx;
 	uint64_t *requests;		/* per route, then "other" */
 	uint64_t writes;		/* POST and DELETE requests let in */
 	/*
