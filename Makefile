@@ -210,6 +210,9 @@ lint:
 	    lib/*/*.c lib/*/*.h daemon/*.c daemon/*.h \
 	    tests/sim/*.c; then \
 	  echo "lint: banned function used (see above)"; exit 1; fi
+	@# The include rule of DESIGN.md's layout, and a test that it bites.
+	python3 tests/lint/layers.py
+	python3 -m unittest -q tests/lint/test_layers.py
 
 demo: deps
 	$(MAKE) all

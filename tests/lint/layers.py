@@ -38,7 +38,6 @@ def breaches(root):
     for d in folders:
         if d not in ALLOWED:
             out.append(f'lib/{d}/: a folder the layout does not name')
-            continue
     for top in ('lib', 'daemon'):
         base = os.path.join(root, top)
         for dirpath, _, names in sorted(os.walk(base)):
@@ -69,7 +68,8 @@ def breaches(root):
                         if inc.endswith('_int.h') and sub != own:
                             out.append(f'{rel}:{n}: "{inc}" is private '
                                        f'to lib/{sub}/')
-                        elif own and sub != own and sub not in ALLOWED[own]:
+                        elif (own in ALLOWED and sub != own and
+                              sub not in ALLOWED[own]):
                             out.append(f'{rel}:{n}: {own} may not include '
                                        f'{sub} ("{inc}"); see DESIGN.md, '
                                        'Layout')
