@@ -44,6 +44,11 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes \
 ifneq ($(DEVELOPER),)
   WARN += -Werror
 endif
+# VIGIL_ASSERT() aborts in developer, sanitizer and fuzzing builds, and is
+# compiled out of the package build (lib/base/assert.h says why).
+ifneq ($(DEVELOPER)$(SANITIZE)$(FUZZ),)
+  CPPFLAGS += -DVIGIL_CHECKED
+endif
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) \
               -DVIGIL_VERSION='"$(VERSION)"' -iquote lib $(PKG_CFLAGS)

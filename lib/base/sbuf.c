@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 void
 sbuf_init(struct sbuf *b, size_t max)
 {
@@ -48,6 +50,7 @@ sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
 	if (!reserve(b, n))
 		return;
+	VIGIL_ASSERT(b->len + n < b->cap && b->len + n <= b->max);
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
 	b->s[b->len] = '\0';

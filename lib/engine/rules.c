@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 const char *
 rule_state_name(enum rule_state s)
 {
@@ -99,7 +101,10 @@ nearest_threshold(const struct rule_def *d, const struct rule_input *in)
 static void
 add_history(struct rule_status *st, int64_t now, enum rule_state from)
 {
-	struct rule_transition *tr = &st->hist[st->hist_head];
+	struct rule_transition *tr;
+
+	VIGIL_ASSERT(st->hist_head < RULE_HISTORY && st->nhist <= RULE_HISTORY);
+	tr = &st->hist[st->hist_head];
 
 	tr->t = now;
 	tr->from = from;
@@ -135,6 +140,8 @@ count_flips(const struct rule_status *st, int64_t now, int64_t window)
 static void
 add_flip(struct rule_status *st, int64_t now)
 {
+	VIGIL_ASSERT(st->flip_head < RULE_FLAP_SLOTS &&
+	    st->nflips <= RULE_FLAP_SLOTS);
 	st->flips[st->flip_head] = now;
 	st->flip_head = (st->flip_head + 1) % RULE_FLAP_SLOTS;
 	if (st->nflips < RULE_FLAP_SLOTS)
@@ -147,6 +154,10 @@ set_state(struct rule_status *st, enum rule_state to, enum rule_sev sev,
 {
 	enum rule_state from = st->state;
 
+	/* Firing and pending always say how bad; nothing else does. */
+	VIGIL_ASSERT(to >= RULE_OK && to <= RULE_UNKNOWN);
+	VIGIL_ASSERT((to == RULE_FIRING || to == RULE_PENDING) ==
+	    (sev != SEV_NONE) || to == RULE_UNKNOWN || to == RULE_RESOLVED);
 	if (from == to && st->sev == sev)
 		return;
 	if (from != to)

@@ -1,5 +1,6 @@
 #include "engine/sched.h"
 
+#include "base/assert.h"
 #include "base/clock.h"
 
 #include <stdlib.h>
@@ -63,6 +64,7 @@ sched_next_due(int64_t due, int64_t interval, int64_t now, uint64_t *missed)
 static void
 sift_up(struct sched *s, size_t i)
 {
+	VIGIL_ASSERT(i < s->n);
 	struct slot e = s->heap[i];
 
 	while (i > 0 && s->heap[(i - 1) / 2].due > e.due) {
@@ -75,6 +77,7 @@ sift_up(struct sched *s, size_t i)
 static void
 sift_down(struct sched *s, size_t i)
 {
+	VIGIL_ASSERT(i < s->n);
 	struct slot e = s->heap[i];
 
 	for (;;) {
@@ -151,6 +154,9 @@ sched_fire(evutil_socket_t fd, short what, void *arg)
 	while (s->n > 0 && s->heap[0].due <= until) {
 		struct sched_job *job = s->heap[0].job;
 		int64_t due = job->due;
+
+		/* The heap's copy of a job's due is the job's own. */
+		VIGIL_ASSERT(job->s == s && s->heap[0].due == due);
 
 		job->due = sched_next_due(due, job->interval, now,
 		    &job->missed);

@@ -6,6 +6,7 @@
 
 /* X-macro: every suite, in run order. Add a line to add a suite. */
 #define VIGIL_SUITES(X) \
+	X(assert) \
 	X(duration) \
 	X(jsonc) \
 	X(jsonptr) \
