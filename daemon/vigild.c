@@ -180,7 +180,8 @@ reload(struct vigild *d, char *why, size_t whylen)
 	struct config_errors errs = { 0 };
 	struct config *cfg;
 	struct api *napi = NULL;
-	char err[256], *old_state_dir;
+	char err[256], *old_state_dir = NULL, *listen = NULL;
+	const char *old_dir;
 
 	log_notice("event=reload_begin path=%s", d->config_path);
 	cfg = config_load(d->config_path, &errs);
@@ -194,65 +195,50 @@ reload(struct vigild *d, char *why, size_t whylen)
 		return false;
 	}
 	config_errors_clear(&errs);
-	old_state_dir = monitor_config(d->monitor)->state_dir != NULL ?
-	    strdup(monitor_config(d->monitor)->state_dir) : NULL;
+	old_dir = monitor_config(d->monitor)->state_dir;
+	if (old_dir != NULL && (old_state_dir = strdup(old_dir)) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto reject;
+	}
 	if (strcmp(cfg->listen, d->listen) != 0) {
 		/* Bind the new address before letting go of the old one. */
 		napi = api_new(d->base, d->monitor, cfg, err, sizeof(err));
-		if (napi == NULL) {
-			log_err("event=reload_rejected path=%s reason=\"%s; "
-			    "the running configuration is kept\"",
-			    d->config_path, err);
-			snprintf(why, whylen, "%s", err);
-			config_free(cfg);
-			free(old_state_dir);
-			return false;
+		if (napi == NULL)
+			goto reject;
+		if ((listen = strdup(cfg->listen)) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			goto reject;
 		}
 		api_set_listener(napi, on_api_change, d);
 		api_set_deploys(napi, d->deploys);
 		api_set_delivery(napi, d->notifier, state_view, d);
 	}
+	if (monitor_reload(d->monitor, cfg) != 0) {
+		snprintf(err, sizeof(err), "cannot create the probes");
+		goto reject;
+	}
+	/* cfg is the monitor's now; nothing below can fail. */
 	if (napi != NULL) {
-		char *l = strdup(cfg->listen);
-
-		if (l == NULL) {
-			api_free(napi);
-			config_free(cfg);
-			free(old_state_dir);
-			log_err("event=reload_rejected reason=\"out of "
-			    "memory\"");
-			snprintf(why, whylen, "out of memory");
-			return false;
-		}
-		if (monitor_reload(d->monitor, cfg) != 0) {
-			free(l);
-			api_free(napi);
-			config_free(cfg);
-			free(old_state_dir);
-			log_err("event=reload_rejected reason=\"cannot "
-			    "create the probes\"");
-			snprintf(why, whylen, "cannot create the probes");
-			return false;
-		}
 		api_free(d->api);
 		d->api = napi;
 		free(d->listen);
-		d->listen = l;
+		d->listen = listen;
 		log_notice("event=listening address=%s port=%u", d->listen,
 		    api_port(d->api));
-		reloaded(d, old_state_dir);
-		return true;
-	}
-	if (monitor_reload(d->monitor, cfg) != 0) {
-		config_free(cfg);
-		log_err("event=reload_rejected reason=\"cannot create the "
-		    "probes\"");
-		snprintf(why, whylen, "cannot create the probes");
-		free(old_state_dir);
-		return false;
 	}
 	reloaded(d, old_state_dir);
 	return true;
+
+reject:
+	/* The one way out of a rejected reload: the old config runs on. */
+	log_err("event=reload_rejected path=%s reason=\"%s; the running "
+	    "configuration is kept\"", d->config_path, err);
+	snprintf(why, whylen, "%s", err);
+	free(listen);
+	api_free(napi);
+	config_free(cfg);
+	free(old_state_dir);
+	return false;
 }
 
 static void
