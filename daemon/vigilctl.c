@@ -332,40 +332,84 @@ opt_bit(int o)
 	return 0;
 }
 
+/*
+ * The options every command shares, but --version: that one is vigilctl's
+ * own ("vigilctl --version") except for deploy, where it names the
+ * release ("vigilctl deploy begin --version 1.2.3"), as pipelines expect.
+ */
+static const struct option common_opts[] = {
+	{ "url", required_argument, NULL, 'u' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "token-file", required_argument, NULL, O_TOKEN_FILE },
+	{ "cacert", required_argument, NULL, O_CACERT },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "color", no_argument, NULL, O_COLOR },
+	{ "no-color", no_argument, NULL, O_NO_COLOR },
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "rule", required_argument, NULL, O_RULE },
+	{ "match", required_argument, NULL, O_MATCH },
+	{ "for", required_argument, NULL, O_FOR },
+	{ "until", required_argument, NULL, O_UNTIL },
+	{ "comment", required_argument, NULL, O_COMMENT },
+	{ "author", required_argument, NULL, O_AUTHOR },
+	{ "severity", required_argument, NULL, O_SEVERITY },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "warmup", required_argument, NULL, O_WARMUP },
+	{ "weight", required_argument, NULL, O_WEIGHT },
+	{ "fail-on", required_argument, NULL, O_FAIL_ON },
+	{ "dry-run", no_argument, NULL, O_DRY_RUN },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "deploy", required_argument, NULL, O_DEPLOY },
+	{ "markdown", no_argument, NULL, O_MARKDOWN },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "retry-for", required_argument, NULL, O_RETRY_FOR },
+};
+#define NCOMMON (sizeof(common_opts) / sizeof(common_opts[0]))
+
+/* Whether a long option (its name as typed, maybe abbreviated) takes a value. */
+static bool
+takes_value(const char *typed)
+{
+	size_t n = strcspn(typed, "=");
+
+	if (typed[n] == '=')
+		return false;	/* the value is in the same word */
+	for (size_t i = 0; i < NCOMMON; i++)
+		if (strncmp(common_opts[i].name, typed, n) == 0 &&
+		    common_opts[i].has_arg == required_argument)
+			return true;
+	return false;
+}
+
+/*
+ * The command word: the first argument that is neither an option nor an
+ * option's value ("vigilctl --url U deploy begin" -> "deploy"), or NULL.
+ */
+static const char *
+command_word(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (a[0] != '-' || a[1] == '\0')
+			return a;
+		if (a[1] == '-') {
+			if (takes_value(a + 2))
+				i++;
+		} else if (strchr("uc", a[1]) != NULL && a[2] == '\0') {
+			i++;	/* -u URL, -c FILE */
+		}
+	}
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
-	static struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
-		{ "cacert", required_argument, NULL, O_CACERT },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "color", no_argument, NULL, O_COLOR },
-		{ "no-color", no_argument, NULL, O_NO_COLOR },
-		{ "help", no_argument, NULL, 'h' },
-		/* "deploy begin --version X" takes it over (below). */
-		{ "version", no_argument, NULL, 'V' },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "rule", required_argument, NULL, O_RULE },
-		{ "match", required_argument, NULL, O_MATCH },
-		{ "for", required_argument, NULL, O_FOR },
-		{ "until", required_argument, NULL, O_UNTIL },
-		{ "comment", required_argument, NULL, O_COMMENT },
-		{ "author", required_argument, NULL, O_AUTHOR },
-		{ "severity", required_argument, NULL, O_SEVERITY },
-		{ "state", required_argument, NULL, O_STATE },
-		{ "warmup", required_argument, NULL, O_WARMUP },
-		{ "weight", required_argument, NULL, O_WEIGHT },
-		{ "fail-on", required_argument, NULL, O_FAIL_ON },
-		{ "dry-run", no_argument, NULL, O_DRY_RUN },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "deploy", required_argument, NULL, O_DEPLOY },
-		{ "markdown", no_argument, NULL, O_MARKDOWN },
-		{ "since", required_argument, NULL, O_SINCE },
-		{ "retry-for", required_argument, NULL, O_RETRY_FOR },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option opts[NCOMMON + 2];
 	struct client_opts co = { 0 };
 	struct ctl x;
 	const struct ctl_cmd *cmd;
@@ -374,23 +418,19 @@ main(int argc, char **argv)
 	long secs;
 	bool help = false;
 	char err[700], *end;
+	const char *cw;
 
 	memset(&x, 0, sizeof(x));
-	/*
-	 * "vigilctl deploy begin --version 1.2.3" names the release, as the
-	 * pipelines expect; everywhere else --version prints vigilctl's.
-	 */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "deploy") != 0)
-			continue;
-		for (struct option *op = opts; op->name != NULL; op++) {
-			if (strcmp(op->name, "version") == 0) {
-				op->has_arg = required_argument;
-				op->val = O_VERSION;
-			}
-		}
-		break;
-	}
+	/* The table for this command: common_opts, --version, the end. */
+	memcpy(opts, common_opts, sizeof(common_opts));
+	cw = command_word(argc, argv);
+	if (cw != NULL && strcmp(cw, "deploy") == 0)
+		opts[NCOMMON] = (struct option){ "version",
+		    required_argument, NULL, O_VERSION };
+	else
+		opts[NCOMMON] = (struct option){ "version", no_argument,
+		    NULL, 'V' };
+	opts[NCOMMON + 1] = (struct option){ NULL, 0, NULL, 0 };
 	while ((o = getopt_long(argc, argv, "u:c:hV", opts, NULL)) != -1) {
 		seen |= opt_bit(o);
 		switch (o) {
