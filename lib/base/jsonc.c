@@ -18,6 +18,7 @@
  */
 #include "base/jsonc.h"
 #include "base/jsonc_int.h"
+#include "base/utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -499,7 +500,8 @@ parse_value(struct parser *p, int depth)
 		if (jsonc_is_word_char(c))
 			return jsonc_parse_word(p);
 		jsonc_describe(p, p->i, what, sizeof(what));
-		if (c >= 0x80 && jsonc_utf8_len(p->s + p->i, p->len - p->i) == 0)
+		if (c >= 0x80 && utf8_seq_len((const char *)p->s + p->i,
+		    p->len - p->i) == 0)
 			jsonc_fail_at(p, p->i, "%s", what);
 		else
 			jsonc_fail_at(p, p->i, "unexpected %s, expected a value",

@@ -57,7 +57,6 @@ void jsonc_fail_at(struct parser *p, size_t off, const char *fmt, ...);
 int jsonc_buf_put(struct parser *p, const void *data, size_t n);
 
 /* jsonc_lex.c: the tokens. */
-size_t jsonc_utf8_len(const unsigned char *s, size_t n);
 void jsonc_describe(const struct parser *p, size_t off, char *out,
     size_t outlen);
 int jsonc_skip_ws(struct parser *p);

@@ -5,6 +5,7 @@
  */
 #include "base/jsonc.h"
 #include "base/jsonc_int.h"
+#include "base/utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,41 +18,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Lexing helpers */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-size_t
-jsonc_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len, k;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;	/* overlong */
-		else if (c == 0xED)
-			hi = 0x9F;	/* UTF-16 surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;	/* overlong */
-		else if (c == 0xF4)
-			hi = 0x8F;	/* past U+10FFFF */
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (k = 2; k < len; k++)
-		if (s[k] < 0x80 || s[k] > 0xBF)
-			return 0;
-	return len;
-}
 
 static unsigned long
 utf8_decode(const unsigned char *s, size_t len)
@@ -83,7 +49,8 @@ jsonc_describe(const struct parser *p, size_t off, char *out, size_t outlen)
 		snprintf(out, outlen, "character '%c'", c);
 	else if (c < 0x80)
 		snprintf(out, outlen, "control character 0x%02X", c);
-	else if ((n = jsonc_utf8_len(p->s + off, p->len - off)) != 0)
+	else if ((n = utf8_seq_len((const char *)(p->s + off),
+	    p->len - off)) != 0)
 		snprintf(out, outlen, "character U+%04lX",
 		    utf8_decode(p->s + off, n));
 	else
@@ -113,7 +80,8 @@ jsonc_skip_ws(struct parser *p)
 			if (p->i + 1 < p->len && s[p->i + 1] == '/') {
 				p->i += 2;
 				while (p->i < p->len && s[p->i] != '\n') {
-					n = jsonc_utf8_len(s + p->i, p->len - p->i);
+					n = utf8_seq_len((const char *)(s +
+					    p->i), p->len - p->i);
 					if (n == 0) {
 						jsonc_fail_at(p, p->i,
 						    "invalid UTF-8 byte 0x%02X",
@@ -144,7 +112,8 @@ jsonc_skip_ws(struct parser *p)
 						p->line_start = p->i;
 						continue;
 					}
-					n = jsonc_utf8_len(s + p->i, p->len - p->i);
+					n = utf8_seq_len((const char *)(s +
+					    p->i), p->len - p->i);
 					if (n == 0) {
 						jsonc_fail_at(p, p->i,
 						    "invalid UTF-8 byte 0x%02X",
@@ -260,7 +229,8 @@ jsonc_parse_string(struct parser *p, size_t *off)
 			return -1;
 		}
 		if (c >= 0x80) {
-			size_t n = jsonc_utf8_len(s + p->i, p->len - p->i);
+			size_t n = utf8_seq_len((const char *)(s + p->i),
+			    p->len - p->i);
 
 			if (n == 0) {
 				jsonc_fail_at(p, p->i, "invalid UTF-8 byte 0x%02X",
@@ -471,7 +441,7 @@ jsonc_quote_key(const char *key, char *out, size_t outlen)
 	while (*key != '\0' && k < max) {
 		unsigned char c = (unsigned char)*key;
 
-		n = jsonc_utf8_len((const unsigned char *)key, 4);
+		n = utf8_seq_len(key, 4);
 		if (c >= 0x80 && n > 1) {
 			/* Decoded keys are valid UTF-8; keep whole chars. */
 			if (k + n > max)

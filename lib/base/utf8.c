@@ -1,14 +1,19 @@
 /* utf8: see utf8.h. */
 #include "base/utf8.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <stdio.h>
+
 /*
- * Length of the well-formed sequence at p, or 0. The second-byte ranges
- * are those of RFC 3629's table, which excludes overlong forms, surrogates
- * and code points past U+10FFFF.
+ * The second-byte ranges are those of RFC 3629's table, which excludes
+ * overlong forms, surrogates and code points past U+10FFFF.
  */
-static size_t
-seq_len(const unsigned char *p)
+size_t
+utf8_seq_len(const char *s, size_t avail)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	unsigned char c = p[0];
 	unsigned char lo = 0x80, hi = 0xbf;
 	size_t n, i;
@@ -31,6 +36,8 @@ seq_len(const unsigned char *p)
 		lo = 0x90;
 	else if (c == 0xf4)
 		hi = 0x8f;
+	if (avail < n)
+		return 0;
 	if (p[1] < lo || p[1] > hi)
 		return 0;
 	/* A NUL ends the string early: it fails the range test below. */
@@ -47,7 +54,8 @@ utf8_scrub(char *s)
 	size_t bad = 0;
 
 	while (*p != '\0') {
-		size_t n = seq_len(p);
+		/* No bound needed: the NUL fails every continuation test. */
+		size_t n = utf8_seq_len((const char *)p, SIZE_MAX);
 
 		if (n == 0) {
 			*p++ = '?';
@@ -57,4 +65,44 @@ utf8_scrub(char *s)
 		}
 	}
 	return bad;
+}
+
+/* A C1 control (U+0080..U+009F) is encoded as C2 80..C2 9F. */
+static bool
+is_c1(const unsigned char *p, size_t n)
+{
+	return n == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
+}
+
+size_t
+utf8_escape_controls(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, o = 0;
+
+	if (outlen == 0)
+		return 0;
+	while (i < inlen) {
+		size_t n = utf8_seq_len((const char *)p + i, inlen - i);
+		bool esc = n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
+		    is_c1(p + i, n);
+		size_t take = n == 0 ? 1 : n;
+
+		if (esc) {
+			/* Each byte as \xNN; whole escapes only. */
+			if (o + 4 * take >= outlen)
+				break;
+			for (size_t k = 0; k < take; k++)
+				o += (size_t)snprintf(out + o, outlen - o,
+				    "\\x%02x", p[i + k]);
+		} else {
+			if (o + take >= outlen)
+				break;
+			for (size_t k = 0; k < take; k++)
+				out[o++] = (char)p[i + k];
+		}
+		i += take;
+	}
+	out[o] = '\0';
+	return o;
 }

@@ -19,4 +19,21 @@
  */
 size_t utf8_scrub(char *s);
 
+/*
+ * Length of the well-formed UTF-8 sequence at s, with avail bytes left
+ * (SIZE_MAX for a NUL-terminated string), or 0 if none starts there.
+ */
+size_t utf8_seq_len(const char *s, size_t avail);
+
+/*
+ * Copies inlen bytes of in to out (outlen bytes, NUL-terminated) with
+ * every byte that could steer a terminal or split a log line shown as
+ * "\xNN": C0 controls (newline, ESC, BEL...), DEL, C1 controls (U+0080
+ * to U+009F, CSI among them) and bytes outside well-formed UTF-8. Text a
+ * stranger wrote reaches a terminal or the journal only through here.
+ * Truncates at a whole character or escape. Returns the length written.
+ */
+size_t utf8_escape_controls(const char *in, size_t inlen, char *out,
+    size_t outlen);
+
 #endif

@@ -53,6 +53,48 @@ START_TEST(test_probe_reason_is_scrubbed)
 }
 END_TEST
 
+/* What a terminal or the journal may see of a stranger's text. */
+static const struct {
+	const char *in, *out;
+} esc_cases[] = {
+	{ "plain text", "plain text" },
+	{ "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" },
+	{ "\x1b[31mred\x1b]0;pwned\x07", "\\x1b[31mred\\x1b]0;pwned\\x07" },
+	{ "line\nevent=forged", "line\\x0aevent=forged" },
+	{ "cr\rtab\tdel\x7f", "cr\\x0dtab\\x09del\\x7f" },
+	{ "csi \xc2\x9b" "31m", "csi \\xc2\\x9b" "31m" },
+	{ "nbsp \xc2\xa0 ok", "nbsp \xc2\xa0 ok" },
+	{ "bad \xff\xfe", "bad \\xff\\xfe" },
+	{ "cut \xe2\x82", "cut \\xe2\\x82" },
+};
+
+START_TEST(test_escape_controls)
+{
+	char out[128];
+	const char *in = esc_cases[_i].in;
+	size_t n = utf8_escape_controls(in, strlen(in), out, sizeof(out));
+
+	ck_assert_str_eq(out, esc_cases[_i].out);
+	ck_assert_uint_eq(n, strlen(out));
+}
+END_TEST
+
+/* Out of room: whole characters and whole escapes only. */
+START_TEST(test_escape_truncates_whole)
+{
+	char out[8];
+
+	utf8_escape_controls("ab\x1b" "cd", 5, out, sizeof(out));
+	ck_assert_str_eq(out, "ab\\x1bc");
+	utf8_escape_controls("abcd\x1b", 5, out, sizeof(out));
+	ck_assert_str_eq(out, "abcd");
+	utf8_escape_controls("abcdef\xc3\xa9", 8, out, sizeof(out));
+	ck_assert_str_eq(out, "abcdef");
+	utf8_escape_controls("x", 1, out, 1);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 Suite *
 utf8_suite(void)
 {
@@ -62,6 +104,9 @@ utf8_suite(void)
 	tcase_add_loop_test(tc, test_scrub, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_probe_reason_is_scrubbed);
+	tcase_add_loop_test(tc, test_escape_controls, 0,
+	    (int)(sizeof(esc_cases) / sizeof(esc_cases[0])));
+	tcase_add_test(tc, test_escape_truncates_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
