@@ -389,6 +389,7 @@ run(const char *path)
 		log_err("event=loop_failed");
 	else
 		rc = EXIT_SUCCESS;
+	log_flush();
 	log_notice("event=stopped");
 out:
 	for (int i = 0; i < 3; i++)

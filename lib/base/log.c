@@ -1,6 +1,9 @@
 #include "base/log.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +11,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/loglimit.h"
+#include "base/utf8.h"
+
 /*
  * Process-wide by nature: there is one stderr. Set once at start, read-only
  * afterwards except for --log-level changes on reload.
  */
 static enum log_level log_max = LOG_LVL_INFO;
 static int log_journal;
+
+/*
+ * Lines per event kind: LOG_BURST per LOG_INTERVAL_MS, then a count
+ * (base/loglimit.h says why). Debug lines are never held: they are asked
+ * for. The lock: the state file's writer thread logs too.
+ */
+#define LOG_INTERVAL_MS 10000
+#define LOG_BURST 50
+static struct loglimit log_limit;
+static bool log_limit_ready;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const log_names[] = {
 	[LOG_LVL_ERR] = "err",
@@ -78,40 +96,92 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-void
-log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+/* Writes one line; msg is already escaped. */
+static void
+emit(enum log_level lvl, const char *msg)
 {
-	char line[2048];
-	int n;
+	char head[64];
 
-	if (lvl > log_max)
-		return;
 	if (log_journal) {
-		n = snprintf(line, sizeof(line), "<%d>", (int)lvl);
+		snprintf(head, sizeof(head), "<%d>", (int)lvl);
 	} else {
 		struct timespec ts;
 		struct tm tm;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		n = snprintf(line, sizeof(line),
+		snprintf(head, sizeof(head),
 		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-7s ",
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
 		    log_names[lvl]);
 	}
-	if (n < 0 || (size_t)n >= sizeof(line))
+	/* One write per line keeps lines whole when processes share it. */
+	fprintf(stderr, "%s%s\n", head, msg);
+}
+
+/* The counts of held lines whose interval is over (all at now INT64_MAX). */
+static void
+tell_held(int64_t now)
+{
+	char kind[LOGLIMIT_NAME], line[160];
+	unsigned long held;
+	int64_t span;
+
+	while (loglimit_summary(&log_limit, now, kind, sizeof(kind), &held,
+	    &span)) {
+		snprintf(line, sizeof(line), "event=log_suppressed kind=%s "
+		    "suppressed=%lu in_last_s=%lld", kind[0] != '\0' ? kind :
+		    "-", held, (long long)((span + 999) / 1000));
+		emit(LOG_LVL_WARN, line);
+	}
+}
+
+void
+log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
+	char msg[2048], safe[2048], kind[LOGLIMIT_NAME];
+	int n;
+	bool go = true;
+
+	if (lvl > log_max)
 		return;
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
 	/*
-	 * One write per line keeps lines whole when several processes share
-	 * the stream; newlines inside a message would split a journal entry,
-	 * so they are flattened.
+	 * Messages carry text from outside (a target's answer, a database's
+	 * error, a client's deploy version): a newline would forge a line, an
+	 * escape sequence would steer the terminal reading the journal.
 	 */
-	for (char *p = line + n; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	fprintf(stderr, "%s\n", line);
+	utf8_escape_controls(msg, strlen(msg), safe, sizeof(safe));
+	kind[0] = '\0';
+	if (strncmp(safe, "event=", 6) == 0)
+		snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(safe + 6, " "),
+		    safe + 6);
+	pthread_mutex_lock(&log_lock);
+	if (lvl != LOG_LVL_DEBUG) {
+		int64_t now = clock_mono_us() / 1000;
+
+		if (!log_limit_ready) {
+			loglimit_init(&log_limit, LOG_INTERVAL_MS, LOG_BURST);
+			log_limit_ready = true;
+		}
+		tell_held(now);
+		go = loglimit_allow(&log_limit, kind, now);
+	}
+	if (go)
+		emit(lvl, safe);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_flush(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (log_limit_ready)
+		tell_held(INT64_MAX);
+	pthread_mutex_unlock(&log_lock);
 }
 
 void

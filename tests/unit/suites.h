@@ -7,6 +7,8 @@
 /* X-macro: every suite, in run order. Add a line to add a suite. */
 #define VIGIL_SUITES(X) \
 	X(assert) \
+	X(loglimit) \
+	X(log) \
 	X(duration) \
 	X(jsonc) \
 	X(jsonptr) \
