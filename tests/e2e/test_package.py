@@ -243,6 +243,29 @@ class ManPages(unittest.TestCase):
                 self.fail(f'etc/vigil.json has a "{kind}" probe, which man/vigil.json.5 '
                           f'does not document: add a ".Ss {kind}" subsection under PROBES')
 
+    def test_config_page_names_every_key_the_reader_accepts(self):
+        # The reference lives in the page alone (README.md no longer repeats
+        # it), so the page is checked against the code: every key in a
+        # "*keys[]" list that lib/config/ hands cfg_check_keys must be a
+        # macro argument somewhere in the page (".It Cm key", ".Cm key").
+        page = open(os.path.join(ROOT, "man/vigil.json.5")).read()
+        macros = "\n".join(l for l in page.splitlines()
+                           if l.startswith(".") and not l.startswith('.\\"'))
+        keys = {}
+        for src in sorted(os.listdir(os.path.join(ROOT, "lib/config"))):
+            if not src.endswith(".c"):
+                continue
+            text = open(os.path.join(ROOT, "lib/config", src)).read()
+            for name, body in re.findall(
+                    r"static const char \*const (\w*keys)\[\]\s*=\s*\{(.*?)\};", text, re.S):
+                for k in re.findall(r'"([^"]+)"', body):
+                    keys.setdefault(k, f"lib/config/{src} ({name})")
+        self.assertGreater(len(keys), 100, "the key lists were not found in lib/config/")
+        missing = sorted(f"{k} from {where}" for k, where in keys.items()
+                         if not re.search(rf"(?<!\w){re.escape(k)}(?!\w)", macros))
+        self.assertEqual(missing, [], "keys the configuration reader accepts that "
+                                      "man/vigil.json.5 never names")
+
 
 class Deb(unittest.TestCase):
     def installed(self):
