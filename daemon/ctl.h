@@ -1,6 +1,6 @@
 /*
  * ctl: what vigilctl's command files share. vigilctl.c parses the command
- * line, finds vigild (lib/client) and dispatches through its command
+ * line, finds vigild (daemon/client.c) and dispatches through its command
  * table; each group of commands lives in its own file (ctl_oncall.c:
  * status, alerts, silences) and renders what vigild answers.
  */
@@ -84,6 +84,13 @@ const char *ctl_c(const struct ctl *x, enum ctl_color c);
  */
 int ctl_call(struct ctl *x, const char *method, const char *path,
     const char *body, struct client_answer *a, cJSON **doc);
+
+/*
+ * Writes vigild's JSON answer (--json) to stdout as it came, but for DEL
+ * and C1 controls, written as \u00XX escapes (valid JSON, inert on a
+ * terminal).
+ */
+void ctl_write_json(const char *s, size_t n);
 
 /* The commands of ctl_oncall.c. */
 int ctl_status(struct ctl *x);

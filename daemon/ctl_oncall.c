@@ -356,7 +356,7 @@ ctl_status(struct ctl *x)
 	}
 	status = str(doc, "status");
 	if (x->json) {
-		fwrite(a.body, 1, a.len, stdout);
+		ctl_write_json(a.body, a.len);
 		printf("\n");
 		goto out;
 	}
@@ -440,7 +440,7 @@ ctl_alerts(struct ctl *x)
 		goto out;
 	}
 	if (x->json) {
-		fwrite(a.body, 1, a.len, stdout);
+		ctl_write_json(a.body, a.len);
 		printf("\n");
 	} else if (print_alerts(x, cJSON_GetObjectItemCaseSensitive(doc,
 	    "alerts"), "rule", false) == 0) {
@@ -557,7 +557,7 @@ ctl_silence_add(struct ctl *x)
 	s = cJSON_GetObjectItemCaseSensitive(doc, "silence");
 	id = cJSON_GetObjectItemCaseSensitive(doc, "id");
 	if (x->json) {
-		fwrite(a.body, 1, a.len, stdout);
+		ctl_write_json(a.body, a.len);
 		printf("\n");
 	} else if (cJSON_IsNumber(id) && cJSON_IsObject(s)) {
 		cJSON *one = cJSON_CreateArray();
@@ -590,7 +590,7 @@ ctl_silence_list(struct ctl *x)
 		return rc;
 	rc = ctl_call(x, "GET", "/silences", NULL, &a, &doc);
 	if (rc == CTL_OK && x->json) {
-		fwrite(a.body, 1, a.len, stdout);
+		ctl_write_json(a.body, a.len);
 		printf("\n");
 	} else if (rc == CTL_OK) {
 		print_silences(x, cJSON_GetObjectItemCaseSensitive(doc,

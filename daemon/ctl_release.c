@@ -59,7 +59,7 @@ post_action(struct ctl *x, const char *body, const char *what)
 		return rc;
 	}
 	if (x->json) {
-		fputs(a.body, stdout);
+		ctl_write_json(a.body, a.len);
 		fputc('\n', stdout);
 	} else {
 		printf("deploy %.0f (%s) %s", num(doc, "id"),
@@ -561,7 +561,8 @@ report_one(struct ctl *x, const char *id, bool first)
 		return rc;
 	}
 	if (x->json) {
-		printf("%s%s", first ? "" : ",\n", a.body);
+		printf("%s", first ? "" : ",\n");
+		ctl_write_json(a.body, a.len);
 	} else {
 		if (!first)
 			printf("\n");

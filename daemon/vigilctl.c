@@ -4,6 +4,7 @@
  * ctl_*.c, the HTTP plumbing in daemon/client.c.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "base/utf8.h"
 #include "client.h"
 #include "ctl.h"
 
@@ -226,6 +228,80 @@ ctl_c(const struct ctl *x, enum ctl_color c)
 	return x->color ? seq[c] : "";
 }
 
+/* *s with its controls escaped (base/utf8.h), in cJSON's memory; -1: OOM. */
+static int
+escape_one(char **s)
+{
+	size_t n = strlen(*s), cap;
+	char *buf, *copy;
+
+	if (n > (SIZE_MAX - 1) / 4)
+		return -1;
+	cap = 4 * n + 1;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -1;
+	utf8_escape_controls(*s, n, buf, cap);
+	if (strcmp(buf, *s) != 0) {
+		copy = cJSON_malloc(strlen(buf) + 1);
+		if (copy == NULL) {
+			free(buf);
+			return -1;
+		}
+		memcpy(copy, buf, strlen(buf) + 1);
+		cJSON_free(*s);
+		*s = copy;
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * Every key and string of an answer with its control characters shown as
+ * escapes. vigild's answers quote strangers (a target's status text, a
+ * database's error, a client's deploy version); everything vigilctl shows
+ * is rendered from the parsed answer, so one pass here keeps an escape
+ * sequence from ever reaching the terminal, colour or not.
+ */
+static int
+escape_strings(cJSON *n)
+{
+	for (; n != NULL; n = n->next) {
+		if (n->string != NULL && !(n->type & cJSON_StringIsConst) &&
+		    escape_one(&n->string) != 0)
+			return -1;
+		if (cJSON_IsString(n) && n->valuestring != NULL &&
+		    escape_one(&n->valuestring) != 0)
+			return -1;
+		if (escape_strings(n->child) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+ctl_write_json(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	/*
+	 * JSON from vigild never holds a raw C0 control (cJSON escapes
+	 * them), but DEL and C1 controls pass as they are; inside a string,
+	 * where alone they can be, \u00XX says the same and steers nothing.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == 0x7f) {
+			fputs("\\u007f", stdout);
+		} else if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
+		    p[i + 1] <= 0x9f) {
+			printf("\\u00%02x", p[i + 1]);
+			i++;
+		} else {
+			putchar(p[i]);
+		}
+	}
+}
+
 int
 ctl_call(struct ctl *x, const char *method, const char *path,
     const char *body, struct client_answer *a, cJSON **doc)
@@ -243,6 +319,12 @@ ctl_call(struct ctl *x, const char *method, const char *path,
 	}
 	if (a->len > 0)
 		*doc = cJSON_ParseWithLength(a->body, a->len);
+	if (*doc != NULL && escape_strings(*doc) != 0) {
+		fprintf(stderr, "vigilctl: out of memory\n");
+		cJSON_Delete(*doc);
+		*doc = NULL;
+		return CTL_UNREACHABLE;
+	}
 	if (a->status >= 200 && a->status < 300)
 		return CTL_OK;
 	e = cJSON_GetObjectItemCaseSensitive(*doc, "error");

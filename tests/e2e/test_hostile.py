@@ -1,0 +1,112 @@
+"""Text a stranger wrote, carried by vigild to a person (issue #26): a
+target that answers with terminal escapes, C1 controls and Slack markup in
+the value vigild quotes, and an API client that puts escapes in a silence
+comment. What reaches vigild's log, vigilctl's terminal output and its
+--json output must show them as inert escapes: no ESC, no BEL, no CSI
+(U+009B), no forged line; a silence comment with them is refused.
+"""
+import http.server
+import json
+import os
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+
+from harness import BUILD, E2E, http_probe, wait_for
+
+VIGILCTL = os.path.join(BUILD, "vigilctl")
+TOKEN = "hostile-token-5d1f0c2b7e"
+ESC, BEL, CSI = "\x1b", "\x07", "\u009b"
+EVIL = f"{ESC}[31mdown{ESC}]0;pwned{BEL} {CSI}2J <!channel> <https://evil.example/|ACK HERE>"
+
+
+class Target:
+    """A loopback target whose /status value is hostile."""
+
+    def __init__(self, status):
+        body = json.dumps({"status": status}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/health"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def raw(text):
+    """The bytes that must never pass: ESC, BEL, CSI (as UTF-8)."""
+    return [c for c in (ESC, BEL, CSI) if c in text]
+
+
+class Escapes(E2E):
+    def setUp(self):
+        super().setUp()
+        self.target = Target(EVIL)
+        self.addCleanup(self.target.stop)
+        tok = os.path.join(self.workdir, "api.token")
+        with open(tok, "w") as f:
+            f.write(TOKEN + "\n")
+        os.chmod(tok, 0o600)
+        self.v = self.vigild({"api": {"token_file": tok},
+                              "probes": [http_probe("web", self.target.url, interval="200ms",
+                                                    expect={"json": {"/status": "ok"}})]})
+        wait_for(lambda: self.v.probe("web")["state"] == "down", 10,
+                 what="the probe down with the target's words as its reason")
+
+    def ctl(self, *args):
+        r = subprocess.run([VIGILCTL, "--url", self.v.base, "--no-color", *args],
+                           capture_output=True, timeout=30)
+        return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+
+    def test_reason_reaches_the_terminal_escaped(self):
+        rc, out, err = self.ctl("status")
+        self.assertIn("web", out)
+        self.assertEqual(raw(out + err), [], out)
+        # Shown, not dropped: the C1 control as its bytes' escapes.
+        self.assertIn("\\xc2\\x9b2J", out)
+
+    def test_json_output_stays_json_and_inert(self):
+        rc, out, err = self.ctl("status", "--json")
+        self.assertEqual(raw(out), [])
+        doc = json.loads(out)
+        web = [p for p in doc["probes"] if p["name"] == "web"][0]
+        # The escape is JSON's own: a reader that decodes gets the text back.
+        self.assertIn(CSI + "2J", web["last_run"]["reason"])
+
+    def test_log_carries_escapes(self):
+        wait_for(lambda: "event=probe_down probe=web" in self.v.log_text(), 10,
+                 what="probe_down logged")
+        with open(self.v.log_path, "rb") as f:
+            log = f.read()
+        for b in (b"\x1b", b"\x07", b"\xc2\x9b"):
+            self.assertNotIn(b, log)
+        self.assertIn(b"\\xc2\\x9b2J", log)
+
+    def test_silence_comment_with_escapes_refused(self):
+        body = json.dumps({"rule": "web_down", "author": "mallory", "duration": "1h",
+                           "comment": f"fine{ESC}[2J{ESC}]0;owned{BEL}\nforged line"}).encode()
+        req = urllib.request.Request(self.v.base + "/silences", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {TOKEN}",
+                                              "Content-Type": "application/json"})
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(cm.exception.code, 400)
+        why = json.loads(cm.exception.read())["error"]
+        self.assertIn("comment", why)
+        self.assertIn("control characters", why)
+        rc, out, err = self.ctl("silence", "list")
+        self.assertNotIn("mallory", out)
