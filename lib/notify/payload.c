@@ -81,11 +81,56 @@ payload_generic(const struct notice *n, const struct sender *s)
 	return take(o);
 }
 
+/*
+ * Text for Slack, from anywhere but vigil's own markup: &, < and > as
+ * entities (Slack's rule for message text), so a summary quoting a target
+ * ("<!channel> <https://evil.example/|ACK HERE>") mentions nobody and
+ * links nowhere. Truncates at a whole character or entity.
+ */
+static const char *
+slack_text(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in != '\0'; in++) {
+		const char *e = *in == '&' ? "&amp;" : *in == '<' ? "&lt;" :
+		    *in == '>' ? "&gt;" : NULL;
+		size_t n = e != NULL ? strlen(e) : 1;
+
+		if (o + n >= len)
+			break;
+		if (e != NULL)
+			memcpy(out + o, e, n);
+		else
+			out[o] = *in;
+		o += n;
+	}
+	/* A cut multibyte character would be invalid UTF-8: drop its start. */
+	while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80 &&
+	    *in != '\0')
+		o--;
+	if (o > 0 && (unsigned char)out[o - 1] >= 0xc0 && *in != '\0')
+		o--;
+	out[o] = '\0';
+	return out;
+}
+
+/* Neither links nor media in a message are unfurled into previews. */
+static void
+slack_quiet(cJSON *o)
+{
+	cJSON_AddBoolToObject(o, "unfurl_links", false);
+	cJSON_AddBoolToObject(o, "unfurl_media", false);
+}
+
 char *
 payload_slack(const struct notice *n, const struct sender *s)
 {
 	cJSON *o = cJSON_CreateObject(), *blocks, *b, *t;
-	char text[640], since[40], head[96];
+	/* Room for the escaped parts whole (a section's text takes 3,000). */
+	char text[2560], since[40], head[96];
+	char rule[5 * sizeof(n->rule)], sum[5 * sizeof(n->summary)];
+	char inst[256];
 
 	clock_iso(n->since, since, sizeof(since));
 	if (!n->firing)
@@ -96,8 +141,11 @@ payload_slack(const struct notice *n, const struct sender *s)
 	else
 		snprintf(head, sizeof(head), ":large_yellow_circle: WARNING%s",
 		    n->kind == NOTICE_REPEAT ? " (still firing)" : "");
+	slack_text(n->rule, rule, sizeof(rule));
+	slack_text(n->summary, sum, sizeof(sum));
+	slack_text(s->instance, inst, sizeof(inst));
 	snprintf(text, sizeof(text), "%s %s: %s (since %s, %s)%s", head,
-	    n->rule, n->summary, since, s->instance,
+	    rule, sum, since, inst,
 	    n->kind == NOTICE_FLAP_ENDED ? " [flapping ended]" : "");
 	/* text is the fallback and the notification preview. */
 	cJSON_AddStringToObject(o, "text", text);
@@ -107,9 +155,10 @@ payload_slack(const struct notice *n, const struct sender *s)
 	t = cJSON_AddObjectToObject(b, "text");
 	cJSON_AddStringToObject(t, "type", "mrkdwn");
 	snprintf(text, sizeof(text), "*%s* `%s`\n%s\nsince %s on %s <%s|status>",
-	    head, n->rule, n->summary, since, s->instance, s->url);
+	    head, rule, sum, since, inst, s->url);
 	cJSON_AddStringToObject(t, "text", text);
 	cJSON_AddItemToArray(blocks, b);
+	slack_quiet(o);
 	return take(o);
 }
 
@@ -183,14 +232,18 @@ char *
 payload_deploy_slack(const struct deploy_notice *d, const struct sender *s)
 {
 	cJSON *o = cJSON_CreateObject();
-	char text[640];
+	char text[2048], ver[320], why[1280], inst[256];
 	bool good = strcmp(d->verdict, "pass") == 0;
 
 	snprintf(text, sizeof(text), "%s Deploy %s: %s%s: %s (%s)",
 	    good ? ":white_check_mark:" : strcmp(d->verdict, "fail") == 0 ?
-	    ":rotating_light:" : ":warning:", d->version, d->verdict,
-	    d->final ? "" : " (decided early)", d->reason, s->instance);
+	    ":rotating_light:" : ":warning:",
+	    slack_text(d->version, ver, sizeof(ver)), d->verdict,
+	    d->final ? "" : " (decided early)",
+	    slack_text(d->reason, why, sizeof(why)),
+	    slack_text(s->instance, inst, sizeof(inst)));
 	cJSON_AddStringToObject(o, "text", text);
+	slack_quiet(o);
 	return take(o);
 }
 

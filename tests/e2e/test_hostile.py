@@ -13,7 +13,7 @@ import threading
 import urllib.error
 import urllib.request
 
-from harness import BUILD, E2E, http_probe, wait_for
+from harness import BUILD, E2E, WebhookReceiver, http_probe, wait_for
 
 VIGILCTL = os.path.join(BUILD, "vigilctl")
 TOKEN = "hostile-token-5d1f0c2b7e"
@@ -110,3 +110,24 @@ class Escapes(E2E):
         self.assertIn("control characters", why)
         rc, out, err = self.ctl("silence", "list")
         self.assertNotIn("mallory", out)
+
+
+class SlackSink(E2E):
+    """The built-in <probe>_down alert quoting the hostile value, to Slack."""
+
+    def test_no_mention_no_link_from_data(self):
+        target = Target(EVIL)
+        self.addCleanup(target.stop)
+        rcv = WebhookReceiver()
+        self.addCleanup(rcv.stop)
+        self.vigild({"probes": [http_probe("web", target.url, interval="200ms",
+                                           expect={"json": {"/status": "ok"}})],
+                     "notifiers": [{"name": "slack", "type": "webhook", "url": rcv.url,
+                                    "format": "slack", "rules": ["web_down"]}]})
+        bodies = wait_for(lambda: rcv.bodies(), 20, what="a Slack message")
+        texts = [bodies[0]["text"], bodies[0]["blocks"][0]["text"]["text"]]
+        for t in texts:
+            self.assertNotIn("<!channel>", t)
+            self.assertNotIn("<https://evil", t)
+            self.assertIn("&lt;!channel&gt;", t)
+        self.assertIs(bodies[0]["unfurl_links"], False)

@@ -93,6 +93,48 @@ START_TEST(test_slack)
 }
 END_TEST
 
+/* Text from outside mentions nobody and links nowhere in Slack. */
+START_TEST(test_slack_escapes_data)
+{
+	struct notice n = sample();
+	struct deploy_notice d = { 3, 12, "1.2<!here>", "fail",
+	    "errors <https://evil.example/|ACK HERE> & more", true, 0 };
+	const struct sender evil = { "ops<!channel>", "http://vigil:9464/" };
+	char *s;
+	cJSON *o, *b;
+	const char *block;
+
+	snprintf(n.summary, sizeof(n.summary), "status is \"<!channel> "
+	    "<https://evil.example/|ACK HERE>\" & co");
+	s = payload_slack(&n, &evil);
+	o = cJSON_Parse(s);
+	ck_assert_ptr_nonnull(o);
+	b = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "blocks"), 0);
+	block = str(cJSON_GetObjectItem(b, "text"), "text");
+	ck_assert_ptr_nonnull(strstr(str(o, "text"), "status is \"&lt;!channel&gt; "
+	    "&lt;https://evil.example/|ACK HERE&gt;\" &amp; co"));
+	ck_assert_ptr_nonnull(strstr(block, "&lt;!channel&gt;"));
+	ck_assert_ptr_null(strstr(str(o, "text"), "<!"));
+	ck_assert_ptr_null(strstr(block, "<!"));
+	ck_assert_ptr_null(strstr(block, "<https://evil"));
+	/* vigil's own link stays a link. */
+	ck_assert_ptr_nonnull(strstr(block, "<http://vigil:9464/|status>"));
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(o, "unfurl_links")));
+	cJSON_Delete(o);
+	cJSON_free(s);
+
+	s = payload_deploy_slack(&d, &evil);
+	o = cJSON_Parse(s);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_ptr_null(strchr(str(o, "text"), '<'));
+	ck_assert_ptr_nonnull(strstr(str(o, "text"), "Deploy 1.2&lt;!here&gt;: "
+	    "fail: errors &lt;https://evil.example/|ACK HERE&gt; &amp; more "
+	    "(ops&lt;!channel&gt;)"));
+	cJSON_Delete(o);
+	cJSON_free(s);
+}
+END_TEST
+
 START_TEST(test_alertmanager)
 {
 	struct notice a = sample(), b = sample();
@@ -135,6 +177,7 @@ payload_suite(void)
 
 	tcase_add_test(tc, test_generic);
 	tcase_add_test(tc, test_slack);
+	tcase_add_test(tc, test_slack_escapes_data);
 	tcase_add_test(tc, test_alertmanager);
 	suite_add_tcase(s, tc);
 	return s;
