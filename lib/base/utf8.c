@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <stdio.h>
+#include <string.h>
 
 /*
  * The second-byte ranges are those of RFC 3629's table, which excludes
@@ -105,4 +106,24 @@ utf8_escape_controls(const char *in, size_t inlen, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+enum utf8_line
+utf8_check_line(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len > max)
+		return UTF8_LINE_LONG;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len(s + i, len - i);
+
+		if (n == 0)
+			return UTF8_LINE_INVALID;
+		if ((n == 1 && ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)) ||
+		    is_c1((const unsigned char *)s + i, n))
+			return UTF8_LINE_CONTROL;
+		i += n;
+	}
+	return UTF8_LINE_OK;
 }

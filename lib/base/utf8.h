@@ -36,4 +36,18 @@ size_t utf8_seq_len(const char *s, size_t avail);
 size_t utf8_escape_controls(const char *in, size_t inlen, char *out,
     size_t outlen);
 
+/*
+ * Whether s is text a client may hand vigild to be shown to people (a
+ * silence's comment, a deploy's version): at most max bytes, well-formed
+ * UTF-8, and no C0 or C1 control or DEL, so it stays one line and steers
+ * no terminal. The API refuses what fails, naming the field.
+ */
+enum utf8_line {
+	UTF8_LINE_OK,
+	UTF8_LINE_LONG,		/* over max bytes */
+	UTF8_LINE_INVALID,	/* not well-formed UTF-8 */
+	UTF8_LINE_CONTROL,	/* a control character */
+};
+enum utf8_line utf8_check_line(const char *s, size_t max);
+
 #endif

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/duration.h"
 #include "engine/silence.h"
+#include "base/utf8.h"
 
 static int
 fail(char *why, size_t len, const char *fmt, ...)
@@ -26,23 +27,27 @@ fail(char *why, size_t len, const char *fmt, ...)
 }
 
 /*
- * Copies a one-line text field into dst; -1 when it does not fit or holds
+ * Copies a one-line text field into dst; -1 when it does not fit, is not
+ * UTF-8 (every JSON answer would carry it for up to 30 days) or holds
  * control characters (they would break a log line or a terminal).
  */
 static int
 copy_text(char *dst, size_t dstlen, const char *src, const char *what,
     char *why, size_t whylen)
 {
-	size_t n = strlen(src);
-
-	if (n >= dstlen)
+	switch (utf8_check_line(src, dstlen - 1)) {
+	case UTF8_LINE_OK:
+		break;
+	case UTF8_LINE_LONG:
 		return fail(why, whylen, "\"%s\" is longer than %zu bytes",
 		    what, dstlen - 1);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)src[i] < 0x20 || src[i] == 0x7f)
-			return fail(why, whylen, "\"%s\" must be one line of "
-			    "text, without control characters", what);
-	memcpy(dst, src, n + 1);
+	case UTF8_LINE_INVALID:
+		return fail(why, whylen, "\"%s\" is not valid UTF-8", what);
+	case UTF8_LINE_CONTROL:
+		return fail(why, whylen, "\"%s\" must be one line of "
+		    "text, without control characters", what);
+	}
+	memcpy(dst, src, strlen(src) + 1);
 	return 0;
 }
 

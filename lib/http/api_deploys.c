@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "release/deploy.h"
 #include "base/duration.h"
+#include "base/utf8.h"
 
 /*
  * ?since=2h: only the deploys that began in the last two hours by
@@ -69,6 +70,20 @@ api_deploy_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	    NULL);
 }
 
+/*
+ * A release's name as a client gives it. It goes into log lines
+ * (version=...), reports, Slack and Alertmanager labels, so it is one
+ * word: no space or quote to forge a log field, no control to steer a
+ * terminal, valid UTF-8 for every JSON answer.
+ */
+static bool
+good_version(const cJSON *v)
+{
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' &&
+	    utf8_check_line(v->valuestring, 63) == UTF8_LINE_OK &&
+	    strpbrk(v->valuestring, " \"'\\") == NULL;
+}
+
 /* {"action": "begin", "version": "1.2.3", "warmup": "5m"} | step | end */
 enum MHD_Result
 api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
@@ -95,14 +110,18 @@ api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		    "warmup");
 		int64_t warmup = -1;
 
-		if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
-		    strlen(v->valuestring) > 63 || (w != NULL &&
-		    (!cJSON_IsString(w) || duration_parse(w->valuestring,
-		    &warmup) != 0))) {
+		if (!good_version(v)) {
 			cJSON_Delete(doc);
-			return api_error(c, MHD_HTTP_BAD_REQUEST, "begin needs "
-			    "\"version\" (at most 63 characters) and takes "
-			    "\"warmup\" as a duration (\"5m\")");
+			return api_error(c, MHD_HTTP_BAD_REQUEST, "\"version\" "
+			    "must be 1 to 63 bytes of UTF-8 text without "
+			    "spaces, quotes, backslashes or control characters "
+			    "(\"1.2.3\", \"v2026.12.02-rc1\", a commit)");
+		}
+		if (w != NULL && (!cJSON_IsString(w) ||
+		    duration_parse(w->valuestring, &warmup) != 0)) {
+			cJSON_Delete(doc);
+			return api_error(c, MHD_HTTP_BAD_REQUEST, "\"warmup\" "
+			    "must be a duration (\"5m\")");
 		}
 		rc = deploys_begin(a->deploys, v->valuestring, warmup, why,
 		    sizeof(why)) != 0 ? 0 : -1;

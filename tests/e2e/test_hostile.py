@@ -131,3 +131,55 @@ class SlackSink(E2E):
             self.assertNotIn("<https://evil", t)
             self.assertIn("&lt;!channel&gt;", t)
         self.assertIs(bodies[0]["unfurl_links"], False)
+
+
+class ApiInput(E2E):
+    """What a client hands the API to be shown to people is checked at the
+    door: a clear 400 naming the field, and nothing stored."""
+
+    def setUp(self):
+        super().setUp()
+        self.target = Target("ok")
+        self.addCleanup(self.target.stop)
+        tok = os.path.join(self.workdir, "api.token")
+        with open(tok, "w") as f:
+            f.write(TOKEN + "\n")
+        os.chmod(tok, 0o600)
+        self.v = self.vigild({
+            "api": {"token_file": tok},
+            "probes": [http_probe("web", self.target.url, interval="200ms",
+                                  metrics={"p95_ms": "/p95"})],
+            "rules": [{"name": "p95", "metric": "web.p95_ms", "op": ">", "warn": 500}],
+            "release": {"warmup": "0s", "interval": "1s", "checks": [{"rule": "p95"}]}})
+
+    def post(self, path, body):
+        req = urllib.request.Request(self.v.base + path, data=json.dumps(body).encode(),
+                                     method="POST", headers={"Authorization": f"Bearer {TOKEN}"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def test_deploy_versions_checked(self):
+        for bad in ["1.0\nevent=forged", f"1.0{ESC}[31m", f"1.0{CSI}", '1.0" event=x',
+                    "1.0 x", "a\\b", "", "v" * 64]:
+            status, doc = self.post("/deploys", {"action": "begin", "version": bad})
+            self.assertEqual(status, 400, (bad, doc))
+            self.assertIn('"version"', doc["error"])
+        self.assertEqual(json.loads(self.v.get("/deploys")[2])["deploys"], [])
+        status, doc = self.post("/deploys", {"action": "begin", "version": "v2026.12.02-rc1+é"})
+        self.assertEqual(status, 201, doc)
+
+    def test_invalid_utf8_comment_refused(self):
+        body = (b'{"rule": "p95", "author": "ana", "duration": "1h", '
+                b'"comment": "bad \xff\xfe bytes"}')
+        req = urllib.request.Request(self.v.base + "/silences", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(cm.exception.code, 400)
+        self.assertIn('"comment" is not valid UTF-8', json.loads(cm.exception.read())["error"])
+        # Every answer stays JSON.
+        for path in ("/status", "/alerts", "/silences"):
+            json.loads(self.v.get(path)[2])

@@ -95,6 +95,24 @@ START_TEST(test_escape_truncates_whole)
 }
 END_TEST
 
+START_TEST(test_check_line)
+{
+	ck_assert_int_eq(utf8_check_line("v1.2.3", 63), UTF8_LINE_OK);
+	ck_assert_int_eq(utf8_check_line("caf\xc3\xa9", 5), UTF8_LINE_OK);
+	ck_assert_int_eq(utf8_check_line("caf\xc3\xa9", 4), UTF8_LINE_LONG);
+	ck_assert_int_eq(utf8_check_line("", 0), UTF8_LINE_OK);
+	ck_assert_int_eq(utf8_check_line("bad \xff", 63), UTF8_LINE_INVALID);
+	ck_assert_int_eq(utf8_check_line("cut \xe2\x82", 63),
+	    UTF8_LINE_INVALID);
+	ck_assert_int_eq(utf8_check_line("a\nb", 63), UTF8_LINE_CONTROL);
+	ck_assert_int_eq(utf8_check_line("a\x1b[2J", 63), UTF8_LINE_CONTROL);
+	ck_assert_int_eq(utf8_check_line("a\x7f", 63), UTF8_LINE_CONTROL);
+	ck_assert_int_eq(utf8_check_line("a\xc2\x9b" "2J", 63),
+	    UTF8_LINE_CONTROL);
+	ck_assert_int_eq(utf8_check_line("nbsp\xc2\xa0", 63), UTF8_LINE_OK);
+}
+END_TEST
+
 Suite *
 utf8_suite(void)
 {
@@ -107,6 +125,7 @@ utf8_suite(void)
 	tcase_add_loop_test(tc, test_escape_controls, 0,
 	    (int)(sizeof(esc_cases) / sizeof(esc_cases[0])));
 	tcase_add_test(tc, test_escape_truncates_whole);
+	tcase_add_test(tc, test_check_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
