@@ -220,7 +220,7 @@ httpd_new(struct event_base *base, const char *listen,
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	const union MHD_DaemonInfo *info;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem tls_opts[3];
+	struct MHD_OptionItem tls_opts[4];
 	struct httpd *h;
 	const char *why;
 	char host[64];
@@ -275,7 +275,15 @@ httpd_new(struct event_base *base, const char *listen,
 		    MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem };
 		tls_opts[1] = (struct MHD_OptionItem){
 		    MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem };
-		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0,
+		/*
+		 * GnuTLS's defaults, but TLS 1.2 and 1.3 only: 1.0 and 1.1
+		 * are deprecated (RFC 8996) and nothing that polls vigild
+		 * needs them.
+		 */
+		tls_opts[2] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)
+		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" };
+		tls_opts[3] = (struct MHD_OptionItem){ MHD_OPTION_END, 0,
 		    NULL };
 	}
 	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler,

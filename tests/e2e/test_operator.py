@@ -590,6 +590,17 @@ class Tls(E2E):
                 self.fail(f"plain HTTP answered {r.status}")
         except (urllib.error.URLError, ConnectionError, OSError):
             pass
+        # TLS 1.2 and later only (RFC 8996); SECLEVEL=0 lets openssl try 1.1.
+        def handshake(version):
+            return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{v.port}",
+                                   version, "-cipher", "DEFAULT@SECLEVEL=0"],
+                                  input="", capture_output=True, text=True, timeout=30)
+        for old in ("-tls1", "-tls1_1"):
+            r = handshake(old)
+            self.assertNotEqual(r.returncode, 0, (old, r.stdout[-400:]))
+        r = handshake("-tls1_2")
+        self.assertEqual(r.returncode, 0, r.stderr[-400:])
+        self.assertIn("Protocol  : TLSv1.2", r.stdout)
         key_text = open(key).read().split("-----")[2].strip().splitlines()[1]
         for path in ("/status", "/", "/metrics", "/alerts"):
             self.assertNotIn(key_text, call(v, "GET", path)[2].decode())
