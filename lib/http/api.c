@@ -96,6 +96,25 @@ common_headers(struct MHD_Response *r, const char *type)
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 }
 
+struct MHD_Response *
+api_response(const char *type, char *body, const char *const *hdrs)
+{
+	struct MHD_Response *r;
+
+	if (body == NULL)
+		return NULL;
+	r = MHD_create_response_from_buffer(strlen(body), body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return NULL;
+	}
+	common_headers(r, type);
+	for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
+		MHD_add_response_header(r, hdrs[i], hdrs[i + 1]);
+	return r;
+}
+
 enum MHD_Result
 api_send(struct MHD_Connection *c, unsigned code, const char *type,
     char *body, const char *const *hdrs)
@@ -109,20 +128,13 @@ api_send(struct MHD_Connection *c, unsigned code, const char *type,
 
 		r = MHD_create_response_from_buffer(strlen(oom), oom,
 		    MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			return MHD_NO;
 		code = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		type = "application/json";
-		hdrs = NULL;
-	} else {
-		r = MHD_create_response_from_buffer(strlen(body), body,
-		    MHD_RESPMEM_MUST_FREE);
-	}
-	if (r == NULL) {
-		free(body);
+		common_headers(r, "application/json");
+	} else if ((r = api_response(type, body, hdrs)) == NULL) {
 		return MHD_NO;
 	}
-	common_headers(r, type);
-	for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
-		MHD_add_response_header(r, hdrs[i], hdrs[i + 1]);
 	if (code == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer realm=\"vigild\"");
@@ -270,25 +282,6 @@ status_extras(struct api *a, struct jsonw *w)
 	}
 }
 
-/*
- * What a rendered /status must not be older than: reloads (rejected ones
- * too: they show in config.last_reload), rule events,
- * API writes and polls that fed an open release window (/status and
- * /deploys agree, poll by poll). Probe runs are counted apart.
- */
-static void
-status_key(const struct api *a, uint64_t key[API_STATUS_KEY], uint64_t *runs)
-{
-	struct monitor_info info;
-
-	monitor_info(a->m, &info);
-	key[0] = monitor_last_reload(a->m)->attempts;
-	key[1] = ruleset_events(monitor_rules(a->m));
-	key[2] = a->writes;
-	key[3] = deploys_polls(a->deploys);
-	*runs = info.runs;
-}
-
 static struct MHD_Response *
 status_render(struct api *a, bool gz)
 {
@@ -329,48 +322,48 @@ status_render(struct api *a, bool gz)
 	return r;
 }
 
-/*
- * /status is megabytes at thousands of probes, and rendering it runs on
- * the loop that polls them. So a rendering is shared by its readers:
- * - a new one as soon as a rule changes state, the configuration is
- *   reloaded, a request changes something or a poll feeds an open
- *   release window;
- * - after a probe run, a new one once the last is older than ten times
- *   its own rendering time (so readers never take more than a tenth of
- *   the loop): at once with a few probes, ~50 ms behind at 1,000;
- * - with nothing new, a new one every API_STATUS_MAX_AGE_MS at most,
- *   for the clock's sake (vigild.now says when it was made).
- * A client that accepts gzip gets it: a seventeenth of the bytes.
- */
+static struct MHD_Response *
+render_status(struct api *a, const char *variant)
+{
+	(void)variant;
+	return status_render(a, false);
+}
+
+static struct MHD_Response *
+render_status_gz(struct api *a, const char *variant)
+{
+	(void)variant;
+	return status_render(a, true);
+}
+
+/* A client that accepts gzip gets it: a seventeenth of the bytes. */
 static enum MHD_Result
 r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
 	bool gz = gzip_accepted(MHD_lookup_connection_value(c,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
-	struct status_cache *sc = &a->status[gz];
-	int64_t now = clock_mono_us(), age = now - sc->at;
-	uint64_t key[API_STATUS_KEY], runs;
 
 	(void)rq;
 	(void)arg;
 	deploys_tick(a->deploys);
-	status_key(a, key, &runs);
-	if (sc->r == NULL || memcmp(key, sc->key, sizeof(key)) != 0 ||
-	    (age >= sc->cost * 10 && (runs != sc->runs ||
-	    age >= (int64_t)API_STATUS_MAX_AGE_MS * 1000))) {
-		if (sc->r != NULL)
-			MHD_destroy_response(sc->r);
-		if ((sc->r = status_render(a, gz)) == NULL)
-			return api_send(c, MHD_HTTP_OK, "application/json",
-			    NULL, NULL);
-		sc->at = now;
-		sc->cost = clock_mono_us() - now;
-		sc->runs = runs;
-		memcpy(sc->key, key, sizeof(key));
-		a->renders++;
-	}
-	return MHD_queue_response(c, MHD_HTTP_OK, sc->r);
+	return api_cached(a, c, &a->status[gz], 1, "", gz ? render_status_gz :
+	    render_status);
+}
+
+/* variant: "severity\nstate" as the query gave them, checked. */
+static struct MHD_Response *
+render_alerts(struct api *a, const char *variant)
+{
+	struct alerts_filter f;
+	const char *why, *nl = strchr(variant, '\n');
+	char sev[48];
+
+	snprintf(sev, sizeof(sev), "%.*s", (int)(nl - variant), variant);
+	if (alerts_filter_parse(sev[0] != '\0' ? sev : NULL, nl[1] != '\0' ?
+	    nl + 1 : NULL, &f, &why) != 0)
+		return NULL;
+	return api_response("application/json", alerts_json(a->m, &f), NULL);
 }
 
 static enum MHD_Result
@@ -379,15 +372,23 @@ r_alerts(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 {
 	struct alerts_filter f;
 	const char *why;
+	const char *sev = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "severity");
+	const char *state = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "state");
+	char variant[96];
 
 	(void)rq;
 	(void)arg;
-	if (alerts_filter_parse(MHD_lookup_connection_value(c,
-	    MHD_GET_ARGUMENT_KIND, "severity"), MHD_lookup_connection_value(c,
-	    MHD_GET_ARGUMENT_KIND, "state"), &f, &why) != 0)
+	if (alerts_filter_parse(sev, state, &f, &why) != 0)
 		return api_error(c, MHD_HTTP_BAD_REQUEST, why);
-	return api_send(c, MHD_HTTP_OK, "application/json",
-	    alerts_json(a->m, &f), NULL);
+	/* A filter that parses is short: a few names, comma-separated. */
+	if (snprintf(variant, sizeof(variant), "%s\n%s", sev != NULL ? sev :
+	    "", state != NULL ? state : "") >= (int)sizeof(variant))
+		return api_send(c, MHD_HTTP_OK, "application/json",
+		    alerts_json(a->m, &f), NULL);
+	return api_cached(a, c, a->alerts, API_ALERT_VARIANTS, variant,
+	    render_alerts);
 }
 
 /*
@@ -473,9 +474,8 @@ metrics_delivery(struct api *a, char *text)
 	return sbuf_take(&b);
 }
 
-static enum MHD_Result
-r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
-    const char *arg)
+static struct MHD_Response *
+render_metrics(struct api *a, const char *variant)
 {
 	struct metrics_http h = {
 		.connections = httpd_connections(a->httpd),
@@ -483,21 +483,36 @@ r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		.requests = a->requests,
 		.nendpoints = NROUTES + 1,
 		.auth_failures = a->auth_failures,
-		.status_renders = a->renders,
+		.status_renders = a->status[0].renders +
+		    a->status[1].renders,
 	};
 
-	deploys_tick(a->deploys);
-	(void)rq;
-	(void)arg;
+	(void)variant;
 	/* Prometheus 3 refuses a scrape whose Content-Type is not exact. */
-	return api_send(c, MHD_HTTP_OK,
-	    "text/plain; version=0.0.4; charset=utf-8",
+	return api_response("text/plain; version=0.0.4; charset=utf-8",
 	    metrics_delivery(a, metrics_text(a->m, &h)), NULL);
 }
 
 static enum MHD_Result
-r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
+{
+	char variant[32];
+
+	(void)rq;
+	(void)arg;
+	deploys_tick(a->deploys);
+	/*
+	 * Refused requests change nothing the other answers show, but this
+	 * one counts them: a new count is a new rendering.
+	 */
+	snprintf(variant, sizeof(variant), "%llu",
+	    (unsigned long long)a->auth_failures);
+	return api_cached(a, c, &a->metrics, 1, variant, render_metrics);
+}
+
+static struct MHD_Response *
+render_page(struct api *a, const char *variant)
 {
 	/* The page is self-contained: nothing may load from elsewhere. */
 	static const char *const hdrs[] = {
@@ -512,13 +527,11 @@ r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	const cJSON *v, *st;
 	char *html;
 
-	deploys_tick(a->deploys);
 	dep = a->deploys != NULL ? deploys_json(a->deploys, 0) : NULL;
 	/* The verdict vigilctl wait decides on: the stage's, if staged. */
 	v = cJSON_GetObjectItem(dep, "gate");
 	st = cJSON_GetObjectItem(dep, "stages");
-	(void)rq;
-	(void)arg;
+	(void)variant;
 	if (dep != NULL) {
 		const cJSON *last = cJSON_GetArrayItem(st,
 		    cJSON_GetArraySize(st) - 1);
@@ -537,8 +550,17 @@ r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	}
 	html = page_html(a->m, dep != NULL ? &rel : NULL);
 	cJSON_Delete(dep);
-	return api_send(c, MHD_HTTP_OK, "text/html; charset=utf-8", html,
-	    hdrs);
+	return api_response("text/html; charset=utf-8", html, hdrs);
+}
+
+static enum MHD_Result
+r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg)
+{
+	(void)rq;
+	(void)arg;
+	deploys_tick(a->deploys);
+	return api_cached(a, c, &a->page, 1, "", render_page);
 }
 
 /* POST /baseline {"rule": "api_p95"}: saves current values as baselines. */
@@ -806,9 +828,7 @@ api_free(struct api *a)
 	if (a == NULL)
 		return;
 	httpd_free(a->httpd);
-	for (size_t i = 0; i < 2; i++)
-		if (a->status[i].r != NULL)
-			MHD_destroy_response(a->status[i].r);
+	api_cache_clear(a);
 	free(a->requests);
 	free(a);
 }

@@ -19,6 +19,17 @@ struct httpd;
 struct monitor;
 
 #define API_STATUS_KEY 4
+#define API_ALERT_VARIANTS 4	/* /alerts filters kept rendered at once */
+
+/* An answer rendered once and shared by its readers (api_cache.c). */
+struct api_cache {
+	struct MHD_Response *r;
+	int64_t at, cost;	/* made when, in how long (µs) */
+	uint64_t key[API_STATUS_KEY];
+	uint64_t moved;		/* rule events and probe runs it shows */
+	char variant[96];	/* the query it answers ("" for none) */
+	uint64_t renders;	/* renderings made in this slot */
+};
 
 struct api {
 	struct monitor *m;
@@ -38,16 +49,13 @@ struct api {
 	uint64_t *requests;		/* per route, then "other" */
 	uint64_t writes;		/* POST and DELETE requests let in */
 	/*
-	 * The last /status renderings, plain and gzip, each shared by its
-	 * readers (see r_status).
+	 * Every read endpoint's last renderings, each shared by its readers
+	 * (api_cache.c): /status plain and gzip, /alerts per filter,
+	 * /silences, /metrics, the page.
 	 */
-	struct status_cache {
-		struct MHD_Response *r;
-		int64_t at, cost;	/* made when, in how long (µs) */
-		uint64_t key[API_STATUS_KEY];
-		uint64_t runs;		/* probe runs it shows */
-	} status[2];
-	uint64_t renders;
+	struct api_cache status[2];
+	struct api_cache alerts[API_ALERT_VARIANTS];
+	struct api_cache silences, metrics, page;
 	uint64_t auth_failures;
 };
 
@@ -67,6 +75,26 @@ enum MHD_Result api_send(struct MHD_Connection *c, unsigned code,
 /* {"error": msg} with code. */
 enum MHD_Result api_error(struct MHD_Connection *c, unsigned code,
     const char *msg);
+/*
+ * A response for body (malloc'd, taken) with vigild's common headers and
+ * hdrs (NULL, or name, value, ..., NULL); NULL when out of memory.
+ */
+struct MHD_Response *api_response(const char *type, char *body,
+    const char *const *hdrs);
+
+/* Renders an answer (variant: the query it answers); NULL: out of memory. */
+typedef struct MHD_Response *api_render_fn(struct api *a,
+    const char *variant);
+/*
+ * Answers c from the rendering in slots (nslots of them, one per
+ * variant) if it is fresh enough, else renders anew with render first.
+ */
+enum MHD_Result api_cached(struct api *a, struct MHD_Connection *c,
+    struct api_cache *slots, size_t nslots, const char *variant,
+    api_render_fn *render);
+/* Lets go of the renderings in every slot. */
+void api_cache_clear(struct api *a);
+
 /* Prints and frees a JSON document. */
 char *api_json_take(struct cJSON *root);
 /* Tells the owner that saved state (silences, baselines) changed. */

@@ -183,3 +183,94 @@ class ApiInput(E2E):
         # Every answer stays JSON.
         for path in ("/status", "/alerts", "/silences"):
             json.loads(self.v.get(path)[2])
+
+
+READER = r'''
+import http.client, sys, threading, time
+port, secs, paths = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3].split(",")
+end = time.monotonic() + secs
+count = [0]
+def loop(path):
+    # From 127.0.0.2: the readers' connections count against their own
+    # address's share, not the /health checker's.
+    while time.monotonic() < end:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                           source_address=("127.0.0.2", 0))
+            c.request("GET", path)
+            c.getresponse().read()
+            c.close()
+            count[0] += 1
+        except OSError:
+            pass
+ts = [threading.Thread(target=loop, args=(p,)) for p in paths]
+for t in ts: t.start()
+for t in ts: t.join()
+print(count[0])
+'''
+
+
+class ReaderFlood(E2E):
+    """Readers without a token hammering every read endpoint, with 1,000
+    silences and 1,000 probes to render: every /health and /livez is
+    answered, and the readers share renderings instead of each paying for
+    one (issue #26). The /health latency is printed, not asserted: on a
+    shared machine it measures the neighbours (bench/ measures it)."""
+
+    def metric(self, v, name):
+        for line in v.get("/metrics")[2].decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        self.fail(f"no {name}")
+
+    def test_readers_cannot_starve_the_loop(self):
+        import statistics
+        import sys
+        import time
+        from harness import SLOW, http
+        target = Target("ok")
+        self.addCleanup(target.stop)
+        tok = os.path.join(self.workdir, "api.token")
+        with open(tok, "w") as f:
+            f.write(TOKEN + "\n")
+        os.chmod(tok, 0o600)
+        probes = [http_probe("tick", target.url, interval="200ms", timeout="1s")]
+        probes += [http_probe(f"p{i:04d}", target.url, interval="30s", timeout="5s")
+                   for i in range(999)]
+        v = self.vigild({"api": {"token_file": tok}, "probes": probes})
+        for i in range(1000):
+            req = urllib.request.Request(
+                v.base + "/silences", method="POST",
+                data=json.dumps({"rule": f"p{i % 999:04d}_down", "author": "ops",
+                                 "comment": f"maintenance {i}", "duration": "2h"}).encode(),
+                headers={"Authorization": f"Bearer {TOKEN}"})
+            with urllib.request.urlopen(req, timeout=10 * SLOW) as r:
+                self.assertEqual(r.status, 201)
+        wait_for(lambda: v.probe("tick")["runs"] >= 3, 10, what="a few runs")
+        renders0 = self.metric(v, "vigil_http_status_renders_total")
+        secs = 10
+        paths = ",".join(["/alerts", "/silences", "/status", "/metrics", "/"] * 2)
+        readers = [subprocess.Popen([sys.executable, "-c", READER, str(v.port), str(secs), paths],
+                                    stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        times, livez = [], []
+        try:
+            end = time.monotonic() + secs
+            while time.monotonic() < end:
+                t = time.monotonic()
+                status = http("GET", v.base + "/health", timeout=5 * SLOW)[0]
+                times.append((time.monotonic() - t) * 1000)
+                self.assertIn(status, (200, 503))
+                livez.append(http("GET", v.base + "/livez", timeout=5 * SLOW)[0])
+                time.sleep(0.02)
+        finally:
+            served = sum(int(r.communicate(timeout=60)[0] or 0) for r in readers)
+        renders = self.metric(v, "vigil_http_status_renders_total") - renders0
+        times.sort()
+        p99 = times[max(0, int(len(times) * 0.99) - 1)]
+        print(f"\n    reader flood: {served} reads in {secs} s, /status rendered {renders:.0f} "
+              f"times; /health p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, "
+              f"max {times[-1]:.1f} ms over {len(times)}", end=" ", file=sys.stderr)
+        self.assertGreater(served, 50, "the readers were served")
+        self.assertEqual(set(livez), {200})
+        # A fifth of the reads are /status; far fewer renderings than that.
+        self.assertLess(renders, served / 5 / 4)
