@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "base/clock.h"
+#include "base/file.h"
 #include "config/config.h"
 #include "probe/pg_stats.h"
 
@@ -316,40 +317,25 @@ pg_connect_failed_conn(struct pg_probe *pg)
 	    "connection failed");
 }
 
+/* The password, by the rules of every secret file (file_read_secret). */
 static int
-read_password(const char *path, char *buf, size_t len, char *err,
-    size_t errlen)
+read_password(const char *path, char **out, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	ssize_t got;
+	char why[128];
+	int rc = file_read_secret(path, FILE_SECRET_MAX, out, why,
+	    sizeof(why));
 
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot read password_file %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	while (n + 1 < len && (got = read(fd, buf + n, len - 1 - n)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "cannot read password_file %s: "
-			    "%s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		n += (size_t)got;
-	}
-	close(fd);
-	/* One line: a trailing newline is the editor's, not the password's. */
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	buf[n] = '\0';
-	if (n == 0) {
+	if (rc == FILE_OK)
+		return 0;
+	if (rc == FILE_ERR_EMPTY)
 		snprintf(err, errlen, "password_file %s is empty", path);
-		return -1;
-	}
-	return 0;
+	else if (rc == FILE_ERR_LINES || rc == FILE_ERR_TOO_BIG)
+		snprintf(err, errlen, "password_file %s must hold one line "
+		    "(at most 4 KiB): %s", path, why);
+	else
+		snprintf(err, errlen, "cannot read password_file %s: %s",
+		    path, why);
+	return -1;
 }
 
 struct pg_params {
@@ -358,7 +344,7 @@ struct pg_params {
 	size_t n;
 	char options[1024];
 	char hosts[PG_MAX_ADDRS * 257];
-	char password[1024];
+	char *password;		/* from password_file: file_secret_free */
 };
 
 static void
@@ -385,6 +371,7 @@ pg_params_build(struct pg_probe *pg, struct pg_params *pp, const char *addrs,
 	const char *user_opts = pg_conninfo_value(pg->opts, "options");
 
 	pp->n = 0;
+	pp->password = NULL;
 	for (const PQconninfoOption *o = pg->opts; o != NULL &&
 	    o->keyword != NULL; o++) {
 		if (o->val == NULL || o->val[0] == '\0')
@@ -424,8 +411,8 @@ pg_params_build(struct pg_probe *pg, struct pg_params *pp, const char *addrs,
 	param(pp, "options", pp->options);
 	param(pp, "fallback_application_name", "vigild");
 	if (g->password_file != NULL) {
-		if (read_password(g->password_file, pp->password,
-		    sizeof(pp->password), err, errlen) != 0)
+		if (read_password(g->password_file, &pp->password, err,
+		    errlen) != 0)
 			return -1;
 		free(pg->secret);
 		pg->secret = strdup(pp->password);
@@ -443,12 +430,12 @@ pg_connect_start(struct pg_probe *pg, const char *addrs, int naddrs)
 	char err[200];
 
 	if (pg_params_build(pg, &pp, addrs, naddrs, err, sizeof(err)) != 0) {
-		explicit_bzero(pp.password, sizeof(pp.password));
+		file_secret_free(pp.password);
 		pg_connect_failed(pg, PROBE_FAIL_AUTH, "%s", err);
 		return;
 	}
 	pg->conn = PQconnectStartParams(pp.kw, pp.val, 0);
-	explicit_bzero(pp.password, sizeof(pp.password));
+	file_secret_free(pp.password);
 	if (pg->conn == NULL) {
 		pg_abort(pg, PROBE_FAIL_INTERNAL, "out of memory starting a "
 		    "connection");

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "base/clock.h"
+#include "base/file.h"
 #include "config/config.h"
 #include "base/evcurl.h"
 #include "probe/sentry_api.h"
@@ -289,15 +290,19 @@ block_until(struct sentry_probe *sp, int64_t until, const char *fmt, ...)
 
 /* ---- the token --------------------------------------------------------- */
 
-/* Reads this run's token; false after failing the run with why. */
+/*
+ * Reads this run's token; false after failing the run with why. A file is
+ * read as every secret file is (file_read_secret); the variable, set by
+ * hand in a unit file, keeps its old leniency about surrounding blanks.
+ */
 static bool
 read_token(struct sentry_probe *sp)
 {
 	const struct sentry_cfg *s = &sp->cfg->sentry;
-	char buf[SENTRY_TOKEN_MAX + 1], *start, *end;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
+	const char *kind = s->token_env != NULL ? "variable" : "token_file";
+	const char *name = s->token_env != NULL ? s->token_env : s->token_file;
+	char why[128], *tok = NULL;
+	int rc;
 
 	if (s->token_env != NULL) {
 		const char *e = getenv(s->token_env);
@@ -313,66 +318,49 @@ read_token(struct sentry_probe *sp)
 			    s->token_env, SENTRY_TOKEN_MAX);
 			return false;
 		}
-		snprintf(buf, sizeof(buf), "%s", e);
+		while (*e == ' ' || *e == '\t' || *e == '\n' || *e == '\r')
+			e++;
+		tok = strdup(e);
+		if (tok == NULL) {
+			abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
+			return false;
+		}
+		for (size_t n = strlen(tok); n > 0 && (tok[n - 1] == ' ' ||
+		    tok[n - 1] == '\t' || tok[n - 1] == '\n' ||
+		    tok[n - 1] == '\r'); n--)
+			tok[n - 1] = '\0';
+		rc = tok[0] == '\0' ? FILE_ERR_EMPTY : FILE_OK;
+		if (rc != FILE_OK)
+			free(tok);
 	} else {
-		fd = open(s->token_file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			abort_run(sp, PROBE_FAIL_AUTH, "no token: cannot read "
-			    "token_file %s: %s", s->token_file,
-			    strerror(errno));
-			return false;
-		}
-		while (got < sizeof(buf) - 1 &&
-		    (n = read(fd, buf + got, sizeof(buf) - 1 - got)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				close(fd);
-				explicit_bzero(buf, sizeof(buf));
-				abort_run(sp, PROBE_FAIL_AUTH, "no token: cannot "
-				    "read token_file %s: %s", s->token_file,
-				    strerror(errno));
-				return false;
-			}
-			got += (size_t)n;
-		}
-		close(fd);
-		buf[got] = '\0';
+		rc = file_read_secret(s->token_file, SENTRY_TOKEN_MAX, &tok,
+		    why, sizeof(why));
 	}
-	start = buf;
-	while (*start == ' ' || *start == '\t' || *start == '\n' ||
-	    *start == '\r')
-		start++;
-	end = start + strlen(start);
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	/* A header must be one line of visible characters. */
-	for (const char *c = start; *c != '\0'; c++) {
-		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f) {
-			explicit_bzero(buf, sizeof(buf));
-			abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s must "
-			    "hold one token (one line, no spaces)",
-			    s->token_env != NULL ? "variable" : "token_file",
-			    s->token_env != NULL ? s->token_env :
-			    s->token_file);
-			return false;
-		}
-	}
-	if (*start == '\0' || got == sizeof(buf) - 1) {
-		explicit_bzero(buf, sizeof(buf));
-		abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s is %s",
-		    s->token_env != NULL ? "variable" : "token_file",
-		    s->token_env != NULL ? s->token_env : s->token_file,
-		    *start == '\0' ? "empty" : "too long");
+	if (rc == FILE_ERR_EMPTY || rc == FILE_ERR_TOO_BIG) {
+		abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s is %s", kind,
+		    name, rc == FILE_ERR_EMPTY ? "empty" : "too long");
 		return false;
 	}
-	sp->token = strdup(start);
-	explicit_bzero(buf, sizeof(buf));
-	if (sp->token == NULL) {
+	if (rc == FILE_ERR_NOMEM) {
 		abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
 		return false;
 	}
+	if (rc != FILE_OK && rc != FILE_ERR_LINES) {
+		abort_run(sp, PROBE_FAIL_AUTH, "no token: cannot read "
+		    "token_file %s: %s", name, why);
+		return false;
+	}
+	/* A header must be one line of visible characters. */
+	for (const char *c = tok; rc == FILE_OK && *c != '\0'; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+			rc = FILE_ERR_LINES;
+	if (rc == FILE_ERR_LINES) {
+		file_secret_free(tok);
+		abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s must hold one "
+		    "token (one line, no spaces)", kind, name);
+		return false;
+	}
+	sp->token = tok;
 	return true;
 }
 

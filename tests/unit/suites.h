@@ -11,6 +11,7 @@
 	X(jsonptr) \
 	X(jsonw) \
 	X(gzip) \
+	X(file) \
 	X(config) \
 	X(pg) \
 	X(sentry) \
