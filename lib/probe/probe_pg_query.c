@@ -133,7 +133,8 @@ static void
 on_canary(struct pg_probe *pg, const PGresult *res)
 {
 	(void)res;
-	pg_add(pg, "canary_ms", (double)(clock_mono_us() - pg->step_sent_us) / 1000.0);
+	pg_add(pg, "canary_ms", (double)(clock_mono_us() - pg->step_sent_us) /
+	    1000.0);
 }
 
 static const char sql_activity[] =
@@ -225,7 +226,8 @@ on_database(struct pg_probe *pg, const PGresult *res)
 		pg_add(pg, "temp_bytes", rt.temp_bytes);
 		/* No block touched: no ratio, rather than a made-up 100 %. */
 		if (rt.has_hit_ratio)
-			pg_add(pg, "cache_hit_ratio_pct", rt.cache_hit_ratio_pct);
+			pg_add(pg, "cache_hit_ratio_pct",
+			    rt.cache_hit_ratio_pct);
 		break;
 	case PG_DELTA_FIRST:
 		note_first(pg);

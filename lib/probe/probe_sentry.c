@@ -101,7 +101,8 @@ on_defer(evutil_socket_t fd, short what, void *arg)
 
 /* Fails the run (the first reason stands) and ends it. */
 void
-sentry_abort_run(struct sentry_probe *sp, enum probe_fail kind, const char *fmt, ...)
+sentry_abort_run(struct sentry_probe *sp, enum probe_fail kind,
+    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -118,8 +119,8 @@ sentry_abort_run(struct sentry_probe *sp, enum probe_fail kind, const char *fmt,
  * runs until next_attempt repeat its reason instead of asking again.
  */
 void
-sentry_fail_backoff(struct sentry_probe *sp, enum probe_fail kind, const char *fmt,
-    ...)
+sentry_fail_backoff(struct sentry_probe *sp, enum probe_fail kind,
+    const char *fmt, ...)
 {
 	char when[40];
 	va_list ap;
@@ -133,12 +134,14 @@ sentry_fail_backoff(struct sentry_probe *sp, enum probe_fail kind, const char *f
 	sp->next_attempt = clock_wall_ms() + sentry_backoff_ms(sp->failures,
 	    BACKOFF_BASE_MS, sp->cfg->sentry.backoff_max_ms);
 	sentry_iso_s(sp->next_attempt, when, sizeof(when));
-	sentry_abort_run(sp, kind, "%s; next attempt at %s", sp->last_error, when);
+	sentry_abort_run(sp, kind, "%s; next attempt at %s", sp->last_error,
+	    when);
 }
 
 /* No request before until (Unix ms); this run and those before it fail. */
 void
-sentry_block_until(struct sentry_probe *sp, int64_t until, const char *fmt, ...)
+sentry_block_until(struct sentry_probe *sp, int64_t until, const char *fmt,
+    ...)
 {
 	char when[40];
 	va_list ap;
@@ -149,8 +152,8 @@ sentry_block_until(struct sentry_probe *sp, int64_t until, const char *fmt, ...)
 	va_end(ap);
 	probe_scrub_secret(sp->token, sp->blocked_why);
 	sentry_iso_s(until, when, sizeof(when));
-	sentry_abort_run(sp, PROBE_FAIL_RATE_LIMITED, "rate limited until %s (%s)",
-	    when, sp->blocked_why);
+	sentry_abort_run(sp, PROBE_FAIL_RATE_LIMITED, "rate limited until %s "
+	    "(%s)", when, sp->blocked_why);
 }
 
 /* ---- the token --------------------------------------------------------- */
@@ -173,13 +176,14 @@ read_token(struct sentry_probe *sp)
 		const char *e = getenv(s->token_env);
 
 		if (e == NULL || e[0] == '\0') {
-			sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: environment "
-			    "variable %s is not set (token_env)", s->token_env);
+			sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: "
+			    "environment variable %s is not set (token_env)",
+			    s->token_env);
 			return false;
 		}
 		if (strlen(e) > SENTRY_TOKEN_MAX) {
-			sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: environment "
-			    "variable %s is longer than %d bytes",
+			sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: "
+			    "environment variable %s is longer than %d bytes",
 			    s->token_env, SENTRY_TOKEN_MAX);
 			return false;
 		}
@@ -187,7 +191,8 @@ read_token(struct sentry_probe *sp)
 			e++;
 		tok = strdup(e);
 		if (tok == NULL) {
-			sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
+			sentry_abort_run(sp, PROBE_FAIL_INTERNAL,
+			    "out of memory");
 			return false;
 		}
 		for (size_t n = strlen(tok); n > 0 && (tok[n - 1] == ' ' ||
@@ -202,8 +207,8 @@ read_token(struct sentry_probe *sp)
 		    why, sizeof(why));
 	}
 	if (rc == FILE_ERR_EMPTY || rc == FILE_ERR_TOO_BIG) {
-		sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s is %s", kind,
-		    name, rc == FILE_ERR_EMPTY ? "empty" : "too long");
+		sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s is %s",
+		    kind, name, rc == FILE_ERR_EMPTY ? "empty" : "too long");
 		return false;
 	}
 	if (rc == FILE_ERR_NOMEM) {
@@ -221,8 +226,8 @@ read_token(struct sentry_probe *sp)
 			rc = FILE_ERR_LINES;
 	if (rc == FILE_ERR_LINES) {
 		file_secret_free(tok);
-		sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s must hold one "
-		    "token (one line, no spaces)", kind, name);
+		sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s must "
+		    "hold one token (one line, no spaces)", kind, name);
 		return false;
 	}
 	sp->token = tok;
@@ -415,8 +420,9 @@ sentry_start(void *impl, struct probe *p, struct probe_result *r)
 	if (now < sp->blocked_until) {
 		/* Rate limited: say until when, and ask nothing. */
 		sentry_iso_s(sp->blocked_until, when, sizeof(when));
-		sentry_abort_run(sp, PROBE_FAIL_RATE_LIMITED, "rate limited until %s "
-		    "(%s); no request before then", when, sp->blocked_why);
+		sentry_abort_run(sp, PROBE_FAIL_RATE_LIMITED, "rate limited "
+		    "until %s (%s); no request before then", when,
+		    sp->blocked_why);
 		return 0;
 	}
 	if (!read_token(sp))

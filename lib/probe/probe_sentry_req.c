@@ -271,8 +271,9 @@ sentry_send(struct sentry_probe *sp)
 	if (sp->finishing)
 		return;
 	if (left <= MARGIN_MS) {
-		sentry_fail_backoff(sp, PROBE_FAIL_TIMEOUT, "timed out after %lld ms "
-		    "before the %s request", (long long)sp->cfg->timeout_ms,
+		sentry_fail_backoff(sp, PROBE_FAIL_TIMEOUT, "timed out after "
+		    "%lld ms before the %s request",
+		    (long long)sp->cfg->timeout_ms,
 		    endpoints[steps[sp->step].ep].name);
 		return;
 	}
@@ -285,8 +286,8 @@ sentry_send(struct sentry_probe *sp)
 			return;
 		}
 		sentry_iso_s(b->reset_ms, when, sizeof(when));
-		sentry_block_until(sp, b->reset_ms, "the %s endpoint's budget is "
-		    "spent until %s (X-Sentry-Rate-Limit-Remaining: 0)",
+		sentry_block_until(sp, b->reset_ms, "the %s endpoint's budget "
+		    "is spent until %s (X-Sentry-Rate-Limit-Remaining: 0)",
 		    endpoints[steps[sp->step].ep].name, when);
 		return;
 	}
@@ -303,7 +304,8 @@ sentry_send(struct sentry_probe *sp)
 	curl_easy_setopt(sp->xfer.easy, CURLOPT_TIMEOUT_MS, (long)left);
 	curl_easy_setopt(sp->xfer.easy, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
 	if (evcurl_add(sp->ec, &sp->xfer) != 0) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "cannot start a transfer");
+		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "cannot start a "
+		    "transfer");
 		return;
 	}
 	sp->in_flight = true;
@@ -558,17 +560,17 @@ on_429(struct sentry_probe *sp, const char *ep, const char *text)
 	    text, text[0] != '\0' ? "\"" : "");
 	switch (why) {
 	case SENTRY_WAIT_RETRY_AFTER:
-		sentry_block_until(sp, until, "HTTP 429 from the %s endpoint%s; "
-		    "Retry-After", ep, said);
+		sentry_block_until(sp, until, "HTTP 429 from the %s "
+		    "endpoint%s; Retry-After", ep, said);
 		break;
 	case SENTRY_WAIT_RESET:
-		sentry_block_until(sp, until, "HTTP 429 from the %s endpoint%s; "
-		    "X-Sentry-Rate-Limit-Reset", ep, said);
+		sentry_block_until(sp, until, "HTTP 429 from the %s "
+		    "endpoint%s; X-Sentry-Rate-Limit-Reset", ep, said);
 		break;
 	case SENTRY_WAIT_BACKOFF:
-		sentry_block_until(sp, until, "HTTP 429 from the %s endpoint%s; no "
-		    "rate-limit headers, backing off %.0f s", ep, said,
-		    (double)(until - now) / 1000.0);
+		sentry_block_until(sp, until, "HTTP 429 from the %s "
+		    "endpoint%s; no rate-limit headers, backing off %.0f s",
+		    ep, said, (double)(until - now) / 1000.0);
 		break;
 	}
 }
@@ -587,26 +589,26 @@ on_status(struct sentry_probe *sp, long code)
 		on_429(sp, name, text);
 	} else if (code == 401) {
 		sp->rejected_token = sentry_token_hash(sp->token);
-		sentry_fail_backoff(sp, PROBE_FAIL_AUTH, "token rejected (HTTP 401 "
-		    "from the %s endpoint%s)", name, said);
+		sentry_fail_backoff(sp, PROBE_FAIL_AUTH, "token rejected "
+		    "(HTTP 401 from the %s endpoint%s)", name, said);
 	} else if (code == 403) {
 		/* Another token may carry the scope: worth trying at once. */
 		sp->rejected_token = sentry_token_hash(sp->token);
-		sentry_fail_backoff(sp, PROBE_FAIL_AUTH, "token lacks scope %s for "
-		    "the %s endpoint (HTTP 403%s)", endpoints[ep].scope, name,
-		    said);
+		sentry_fail_backoff(sp, PROBE_FAIL_AUTH, "token lacks scope "
+		    "%s for the %s endpoint (HTTP 403%s)", endpoints[ep].scope,
+		    name, said);
 	} else if (code == 404) {
-		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "HTTP 404 from the %s "
-		    "endpoint%s: check \"organization\" and \"project\"",
+		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "HTTP 404 from the "
+		    "%s endpoint%s: check \"organization\" and \"project\"",
 		    name, said);
 	} else if (code >= 500 && retry_in_run(sp)) {
 		return;
 	} else if (code == 400) {
-		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "Sentry refused the %s "
-		    "request (HTTP 400%s)", name, said);
+		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "Sentry refused "
+		    "the %s request (HTTP 400%s)", name, said);
 	} else {
-		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "HTTP %ld from the %s "
-		    "endpoint%s", code, name, said);
+		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "HTTP %ld from the "
+		    "%s endpoint%s", code, name, said);
 	}
 }
 
@@ -616,20 +618,20 @@ on_transfer_error(struct sentry_probe *sp, CURLcode res)
 	const char *name = endpoints[steps[sp->step].ep].name;
 
 	if (sp->too_big) {
-		sentry_fail_backoff(sp, PROBE_FAIL_BODY, "the %s answer is larger than "
-		    "the %lld-byte limit (max_body)", name,
+		sentry_fail_backoff(sp, PROBE_FAIL_BODY, "the %s answer is "
+		    "larger than the %lld-byte limit (max_body)", name,
 		    (long long)sp->cfg->sentry.max_body);
 	} else if (res == CURLE_OPERATION_TIMEDOUT) {
-		sentry_fail_backoff(sp, PROBE_FAIL_TIMEOUT, "timed out after %lld ms "
-		    "waiting for the %s endpoint",
+		sentry_fail_backoff(sp, PROBE_FAIL_TIMEOUT, "timed out after "
+		    "%lld ms waiting for the %s endpoint",
 		    (long long)sp->cfg->timeout_ms, name);
 	} else if (res == CURLE_WRITE_ERROR) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory storing the "
-		    "%s answer", name);
+		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory "
+		    "storing the %s answer", name);
 	} else if (!retry_in_run(sp)) {
-		sentry_fail_backoff(sp, PROBE_FAIL_CONNECT, "%s (the %s endpoint)",
-		    sp->errbuf[0] != '\0' ? sp->errbuf :
-		    curl_easy_strerror(res), name);
+		sentry_fail_backoff(sp, PROBE_FAIL_CONNECT,
+		    "%s (the %s endpoint)", sp->errbuf[0] != '\0' ?
+		    sp->errbuf : curl_easy_strerror(res), name);
 	}
 }
 
