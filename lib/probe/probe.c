@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/sbuf.h"
 #include "config/config.h"
 #include "probe/probe_http.h"
 #include "probe/probe_pg.h"
@@ -160,6 +161,18 @@ probe_result_close(struct probe_result *r, int64_t start_us)
 	r->duration_ms = (double)(clock_mono_us() - start_us) / 1000.0;
 	probe_result_add(r, "up", r->up ? 1 : 0);
 	probe_result_add(r, "duration_ms", r->duration_ms);
+}
+
+size_t
+probe_body_add(struct sbuf *b, const char *data, size_t n, bool *too_big)
+{
+	sbuf_add(b, data, n);
+	if (!b->failed)
+		return n;
+	/* A failed sbuf keeps its length: was it the ceiling or memory? */
+	if (n > b->max - b->len)
+		*too_big = true;
+	return 0;
 }
 
 void

@@ -88,12 +88,7 @@ on_defer(evutil_socket_t fd, short what, void *arg)
 	probe_scrub_secret(sp->token, r->notes);
 	forget_token(sp);
 	/* Answers are not kept between runs: memory stays bounded. */
-	if (sp->alloc > 65536) {
-		free(sp->body);
-		sp->body = NULL;
-		sp->alloc = 0;
-	}
-	sp->len = 0;
+	sbuf_free(&sp->body);
 	sp->running = false;
 	sp->finishing = false;
 	probe_finish(sp->probe);
@@ -500,7 +495,7 @@ sentry_destroy(void *impl)
 	sentry_counter_clear(&sp->filtered);
 	for (size_t i = 0; i < SENTRY_NOUTCOMES; i++)
 		sentry_counter_clear(&sp->outcome[i]);
-	free(sp->body);
+	sbuf_free(&sp->body);
 	free(sp);
 }
 

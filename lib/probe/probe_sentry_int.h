@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "base/evcurl.h"
+#include "base/sbuf.h"
 #include "probe/probe.h"
 #include "probe/sentry_api.h"
 
@@ -74,8 +75,7 @@ struct sentry_probe {
 	struct evcurl_xfer xfer;
 	struct curl_slist *headers;	/* this run's, with the token */
 	char errbuf[CURL_ERROR_SIZE];
-	char *body;
-	size_t len, alloc;
+	struct sbuf body;		/* this request's answer */
 	bool too_big;
 	struct sentry_headers hdr;
 	char url[4096];

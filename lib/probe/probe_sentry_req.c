@@ -52,29 +52,8 @@ size_t
 sentry_on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct sentry_probe *sp = arg;
-	size_t n = size * nmemb;
 
-	/* libcurl 7.88 does not cap chunked bodies itself: done here. */
-	if (sp->len + n > (size_t)sp->cfg->sentry.max_body) {
-		sp->too_big = true;
-		return 0;
-	}
-	if (sp->len + n + 1 > sp->alloc) {
-		size_t a = sp->alloc == 0 ? 16384 : sp->alloc;
-		char *b;
-
-		while (a < sp->len + n + 1)
-			a *= 2;
-		b = realloc(sp->body, a);
-		if (b == NULL)
-			return 0;
-		sp->body = b;
-		sp->alloc = a;
-	}
-	memcpy(sp->body + sp->len, data, n);
-	sp->len += n;
-	sp->body[sp->len] = '\0';
-	return n;
+	return probe_body_add(&sp->body, data, size * nmemb, &sp->too_big);
 }
 
 size_t
@@ -295,7 +274,8 @@ sentry_send(struct sentry_probe *sp)
 		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
 		return;
 	}
-	sp->len = 0;
+	sbuf_free(&sp->body);
+	sbuf_init(&sp->body, (size_t)sp->cfg->sentry.max_body);
 	sp->too_big = false;
 	sp->errbuf[0] = '\0';
 	sentry_headers_reset(&sp->hdr);
@@ -383,7 +363,8 @@ read_stats(struct sentry_probe *sp, char *err, size_t errlen)
 	    sp->step == SS_REJECTED ? &sp->rejected : &sp->filtered;
 	bool ok;
 
-	if (sentry_parse_stats(sp->body, sp->len, &s, err, errlen) != 0)
+	if (sentry_parse_stats(sp->body.s, sp->body.len, &s, err,
+	    errlen) != 0)
 		return false;
 	if (sp->step == SS_RECEIVED)
 		note_gaps(sp, &s, sp->cfg->sentry.resolution_ms / 1000,
@@ -401,8 +382,8 @@ read_outcomes(struct sentry_probe *sp, char *err, size_t errlen)
 	struct sentry_outcomes o;
 
 	memset(&o, 0, sizeof(o));
-	if (sentry_parse_outcomes(sp->body, sp->len, "sum(quantity)", &o, err,
-	    errlen) != 0)
+	if (sentry_parse_outcomes(sp->body.s, sp->body.len, "sum(quantity)",
+	    &o, err, errlen) != 0)
 		return false;
 	note_gaps(sp, &o.s[0], sp->cfg->sentry.outcomes_interval_ms / 1000,
 	    sp->oc_start_s, sp->oc_end_s, "stats_v2");
@@ -446,7 +427,8 @@ read_issues(struct sentry_probe *sp, char *err, size_t errlen)
 	    "unresolved_issues";
 	size_t n = 0;
 
-	if (sentry_parse_issue_page(sp->body, sp->len, &n, err, errlen) != 0)
+	if (sentry_parse_issue_page(sp->body.s, sp->body.len, &n, err,
+	    errlen) != 0)
 		return false;
 	if (!sp->paging && sp->hdr.has_hits) {
 		*out = (double)sp->hdr.hits;
@@ -490,8 +472,9 @@ read_answer(struct sentry_probe *sp)
 
 	switch (sp->step) {
 	case SS_PROJECT:
-		ok = sentry_parse_project_id(sp->body, sp->len, sp->project_id,
-		    sizeof(sp->project_id), err, sizeof(err)) == 0;
+		ok = sentry_parse_project_id(sp->body.s, sp->body.len,
+		    sp->project_id, sizeof(sp->project_id), err,
+		    sizeof(err)) == 0;
 		break;
 	case SS_RECEIVED:
 	case SS_REJECTED:
@@ -502,12 +485,12 @@ read_answer(struct sentry_probe *sp)
 		ok = read_outcomes(sp, err, sizeof(err));
 		break;
 	case SS_RELEASE_ALL:
-		ok = sentry_parse_event_count(sp->body, sp->len, &sp->rel_all,
-		    err, sizeof(err)) == 0;
+		ok = sentry_parse_event_count(sp->body.s, sp->body.len,
+		    &sp->rel_all, err, sizeof(err)) == 0;
 		break;
 	case SS_RELEASE_OWN:
-		ok = sentry_parse_event_count(sp->body, sp->len, &sp->rel_own,
-		    err, sizeof(err)) == 0;
+		ok = sentry_parse_event_count(sp->body.s, sp->body.len,
+		    &sp->rel_own, err, sizeof(err)) == 0;
 		sp->rel_ok = ok;
 		break;
 	case SS_NEW_ISSUES:
@@ -582,7 +565,7 @@ on_status(struct sentry_probe *sp, long code)
 	const char *name = endpoints[ep].name;
 	char text[160], said[200];
 
-	sentry_error_text(sp->body, sp->len, text, sizeof(text));
+	sentry_error_text(sp->body.s, sp->body.len, text, sizeof(text));
 	snprintf(said, sizeof(said), "%s%s%s", text[0] != '\0' ? ": \"" : "",
 	    text, text[0] != '\0' ? "\"" : "");
 	if (code == 429) {
