@@ -8,7 +8,6 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "base/clock.h"
 #include "config/config.h"
 #include "base/evcurl.h"
 #include "base/jsonptr.h"
@@ -347,7 +346,6 @@ http_done(struct evcurl_xfer *x, CURLcode res)
 	if (h->cert_expiry != 0)
 		probe_result_add(r, "cert_expiry_days",
 		    (double)(h->cert_expiry - time(NULL)) / 86400.0);
-	r->up = true;
 	if (res != CURLE_OK) {
 		http_fail_transfer(h, res, r);
 	} else {
@@ -370,11 +368,9 @@ http_done(struct evcurl_xfer *x, CURLcode res)
 			http_check_json(h, r);
 		}
 	}
-	probe_result_add(r, "up", r->up ? 1 : 0);
-	probe_result_add(r, "duration_ms", r->duration_ms);
 	/* The body is not kept between runs: memory stays bounded. */
 	sbuf_free(&h->body);
-	probe_finish(h->probe);
+	probe_end(h->probe);
 }
 
 static int
@@ -389,7 +385,6 @@ http_start(void *impl, struct probe *p, struct probe_result *r)
 	h->too_big = false;
 	h->errbuf[0] = '\0';
 	h->xfer.done = http_done;
-	r->started = clock_wall_ms();
 	return evcurl_add(h->ec, &h->xfer);
 }
 

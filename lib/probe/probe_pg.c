@@ -56,47 +56,16 @@ pg_notice(void *arg, const char *msg)
 
 /* ---- ending a run ------------------------------------------------------ */
 
-void
-pg_end_run(struct pg_probe *pg)
-{
-	if (pg->finishing)
-		return;
-	pg->finishing = true;
-	evtimer_del(pg->timer);
-	/* done must never run inside probe_start: always from the loop. */
-	event_active(pg->defer, 0, 0);
-}
-
+/* The run is over (probe_end): its texts lose the password. */
 static void
-pg_on_defer(evutil_socket_t fd, short what, void *arg)
+pg_end(void *impl, struct probe_result *r)
 {
-	struct pg_probe *pg = arg;
-	struct probe_result *r = pg->r;
+	struct pg_probe *pg = impl;
 
-	(void)fd;
-	(void)what;
-	if (!pg->running)
-		return;
-	probe_result_close(r, pg->run_start_us);
+	evtimer_del(pg->timer);
 	probe_scrub_secret(pg->secret, r->reason);
 	probe_scrub_secret(pg->secret, r->notes);
 	pg->running = false;
-	pg->finishing = false;
-	probe_finish(pg->probe);
-}
-
-/* Fails the run (the first failure's reason stands) and ends it. */
-void
-pg_abort(struct pg_probe *pg, enum probe_fail kind, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (pg->r->fail == PROBE_FAIL_NONE) {
-		va_start(ap, fmt);
-		probe_result_vfailf(pg->r, kind, fmt, ap);
-		va_end(ap);
-	}
-	pg_end_run(pg);
 }
 
 /* ---- the connection ---------------------------------------------------- */
@@ -179,7 +148,7 @@ pg_connect_failed(struct pg_probe *pg, enum probe_fail kind, const char *fmt,
 	pg->next_connect_us = clock_mono_us() + 1000 *
 	    pg_backoff_ms(pg->connect_failures, pg->cfg->pg.reconnect_max_ms);
 	pg->last_fail = kind;
-	pg_abort(pg, kind, "%s", pg->last_error);
+	probe_abort(pg->probe, kind, "%s", pg->last_error);
 }
 
 /* libpq refused or lost the connection while connecting. */
@@ -331,8 +300,8 @@ pg_connect_start(struct pg_probe *pg, const char *addrs, int naddrs)
 	pg->conn = PQconnectStartParams(pp.kw, pp.val, 0);
 	file_secret_free(pp.password);
 	if (pg->conn == NULL) {
-		pg_abort(pg, PROBE_FAIL_INTERNAL, "out of memory starting a "
-		    "connection");
+		probe_abort(pg->probe, PROBE_FAIL_INTERNAL, "out of memory "
+		    "starting a connection");
 		return;
 	}
 	PQsetNoticeProcessor(pg->conn, pg_notice, NULL);
@@ -404,13 +373,13 @@ pg_resolve(struct pg_probe *pg)
 	struct pg_lookup *lk;
 
 	if (pg->dns == NULL) {
-		pg_abort(pg, PROBE_FAIL_INTERNAL, "no DNS resolver to look up "
-		    "\"%s\"", pg->host);
+		probe_abort(pg->probe, PROBE_FAIL_INTERNAL, "no DNS resolver "
+		    "to look up \"%s\"", pg->host);
 		return;
 	}
 	lk = calloc(1, sizeof(*lk));
 	if (lk == NULL) {
-		pg_abort(pg, PROBE_FAIL_INTERNAL, "out of memory");
+		probe_abort(pg->probe, PROBE_FAIL_INTERNAL, "out of memory");
 		return;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -458,8 +427,8 @@ pg_broken(struct pg_probe *pg)
 		pg_connect_begin(pg);
 		return;
 	}
-	pg_abort(pg, PROBE_FAIL_CONNECT, "connection lost during %s: %s",
-	    pg_step_what[st], msg[0] != '\0' ? msg : "no detail");
+	probe_abort(pg->probe, PROBE_FAIL_CONNECT, "connection lost during "
+	    "%s: %s", pg_step_what[st], msg[0] != '\0' ? msg : "no detail");
 }
 
 static void
@@ -510,7 +479,7 @@ pg_on_io(evutil_socket_t fd, short what, void *arg)
 	struct pg_probe *pg = arg;
 
 	(void)fd;
-	if (!pg->running || pg->finishing)
+	if (!pg->running || probe_ending(pg->probe))
 		return;
 	if (pg->cstate == PGC_CONNECTING)
 		pg_connect_poll(pg);
@@ -526,7 +495,7 @@ pg_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!pg->running || pg->finishing)
+	if (!pg->running || probe_ending(pg->probe))
 		return;
 	switch (pg->cstate) {
 	case PGC_RESOLVING:
@@ -545,12 +514,12 @@ pg_on_timeout(evutil_socket_t fd, short what, void *arg)
 	/* The answer would arrive in the middle of the next run: hang up. */
 	pg_drop(pg);
 	if (pg->step == ST_CUSTOM)
-		pg_abort(pg, PROBE_FAIL_TIMEOUT, "timed out after %lld ms "
-		    "waiting for custom query %s", ms,
+		probe_abort(pg->probe, PROBE_FAIL_TIMEOUT, "timed out after "
+		    "%lld ms waiting for custom query %s", ms,
 		    pg->cfg->pg.custom[pg->custom_i].name);
 	else
-		pg_abort(pg, PROBE_FAIL_TIMEOUT, "timed out after %lld ms "
-		    "waiting for %s", ms, pg_step_what[pg->step]);
+		probe_abort(pg->probe, PROBE_FAIL_TIMEOUT, "timed out after "
+		    "%lld ms waiting for %s", ms, pg_step_what[pg->step]);
 }
 
 /* ---- the probe operations ---------------------------------------------- */
@@ -565,8 +534,6 @@ pg_destroy(void *impl)
 	pg_drop(pg);
 	if (pg->timer != NULL)
 		event_free(pg->timer);
-	if (pg->defer != NULL)
-		event_free(pg->defer);
 	PQconninfoFree(pg->opts);
 	if (pg->secret != NULL) {
 		explicit_bzero(pg->secret, strlen(pg->secret));
@@ -628,8 +595,7 @@ pg_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	if (pw != NULL)
 		pg->secret = strdup(pw);
 	pg->timer = evtimer_new(env->base, pg_on_timeout, pg);
-	pg->defer = event_new(env->base, -1, 0, pg_on_defer, pg);
-	if (pg->timer == NULL || pg->defer == NULL ||
+	if (pg->timer == NULL ||
 	    (pw != NULL && pg->secret == NULL)) {
 		pg_destroy(pg);
 		return NULL;
@@ -647,12 +613,9 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 	pg->probe = p;
 	pg->r = r;
 	pg->running = true;
-	pg->finishing = false;
 	pg->retried = false;
 	pg->conn_new = false;
 	pg->noted_first = false;
-	r->started = clock_wall_ms();
-	pg->run_start_us = now;
 	tv.tv_sec = (time_t)(pg->cfg->timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(pg->cfg->timeout_ms % 1000) * 1000;
 	if (evtimer_add(pg->timer, &tv) != 0) {
@@ -664,8 +627,8 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 		pg_step_send(pg);
 	} else if (now < pg->next_connect_us) {
 		/* Backing off: say why, without knocking on the door again. */
-		pg_abort(pg, pg->last_fail, "%s (next connection attempt in "
-		    "%.1f s)", pg->last_error,
+		probe_abort(pg->probe, pg->last_fail, "%s (next connection "
+		    "attempt in %.1f s)", pg->last_error,
 		    (double)(pg->next_connect_us - now) / 1e6);
 	} else {
 		pg_connect_begin(pg);
@@ -687,12 +650,10 @@ pg_cancel(void *impl)
 	struct pg_probe *pg = impl;
 
 	evtimer_del(pg->timer);
-	event_del(pg->defer);
 	/* Mid-connect or mid-query the connection's state is unknown. */
-	if (!pg->finishing || pg->cstate != PGC_READY)
+	if (!probe_ending(pg->probe) || pg->cstate != PGC_READY)
 		pg_drop(pg);
 	pg->running = false;
-	pg->finishing = false;
 }
 
 const struct probe_ops probe_pg_ops = {
@@ -701,4 +662,5 @@ const struct probe_ops probe_pg_ops = {
 	.rebind = pg_rebind,
 	.cancel = pg_cancel,
 	.destroy = pg_destroy,
+	.end = pg_end,
 };

@@ -72,10 +72,8 @@ struct pg_probe {
 	/* The run in flight. */
 	struct probe *probe;
 	struct probe_result *r;
-	bool running, finishing;
-	int64_t run_start_us;
+	bool running;		/* from pg_start to its end or cancel */
 	struct event *timer;	/* the run's timeout */
-	struct event *defer;	/* ends a run from the loop, never inline */
 
 	/* The connection, kept between runs. */
 	PGconn *conn;
@@ -114,12 +112,7 @@ struct pg_probe {
 /* What a step reads, for reasons and notes. */
 extern const char *const pg_step_what[];
 
-/* probe_pg.c: the connection and the end of a run. */
-/* Ends the run from the loop (never inline), once. */
-void pg_end_run(struct pg_probe *pg);
-/* Fails the run (the first failure's reason stands) and ends it. */
-void pg_abort(struct pg_probe *pg, enum probe_fail kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* probe_pg.c: the connection. */
 /* Waits for the socket to be readable and/or writable; -1 on failure. */
 int pg_watch(struct pg_probe *pg, short what);
 /* The connection broke under a query: reconnect once, or fail the run. */

@@ -760,7 +760,7 @@ pg_step_send(struct pg_probe *pg)
 		sql = g->custom[pg->custom_i].sql;
 		break;
 	case ST_DONE:
-		pg_end_run(pg);
+		probe_end(pg->probe);
 		return;
 	}
 	/* One statement each (the extended protocol allows no more). */

@@ -58,28 +58,16 @@ forget_token(struct sentry_probe *sp)
 
 /* ---- ending a run ------------------------------------------------------ */
 
+/*
+ * The run is over (probe_end): its own metrics, and nothing of the token
+ * left, in the result's texts or in memory.
+ */
 static void
-end_run(struct sentry_probe *sp)
+sentry_end(void *impl, struct probe_result *r)
 {
-	if (sp->finishing)
-		return;
-	sp->finishing = true;
+	struct sentry_probe *sp = impl;
+
 	evtimer_del(sp->wait);
-	/* done must never run inside probe_start: always from the loop. */
-	event_active(sp->defer, 0, 0);
-}
-
-static void
-on_defer(evutil_socket_t fd, short what, void *arg)
-{
-	struct sentry_probe *sp = arg;
-	struct probe_result *r = sp->r;
-
-	(void)fd;
-	(void)what;
-	if (!sp->running)
-		return;
-	probe_result_close(r, sp->run_start_us);
 	probe_result_add(r, "api_requests", sp->requests);
 	if (sp->has_remaining)
 		probe_result_add(r, "rate_limit_remaining",
@@ -89,24 +77,6 @@ on_defer(evutil_socket_t fd, short what, void *arg)
 	forget_token(sp);
 	/* Answers are not kept between runs: memory stays bounded. */
 	sbuf_free(&sp->body);
-	sp->running = false;
-	sp->finishing = false;
-	probe_finish(sp->probe);
-}
-
-/* Fails the run (the first reason stands) and ends it. */
-void
-sentry_abort_run(struct sentry_probe *sp, enum probe_fail kind,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	if (sp->r->fail == PROBE_FAIL_NONE) {
-		va_start(ap, fmt);
-		probe_result_vfailf(sp->r, kind, fmt, ap);
-		va_end(ap);
-	}
-	end_run(sp);
 }
 
 /*
@@ -129,7 +99,7 @@ sentry_fail_backoff(struct sentry_probe *sp, enum probe_fail kind,
 	sp->next_attempt = clock_wall_ms() + sentry_backoff_ms(sp->failures,
 	    BACKOFF_BASE_MS, sp->cfg->sentry.backoff_max_ms);
 	sentry_iso_s(sp->next_attempt, when, sizeof(when));
-	sentry_abort_run(sp, kind, "%s; next attempt at %s", sp->last_error,
+	probe_abort(sp->probe, kind, "%s; next attempt at %s", sp->last_error,
 	    when);
 }
 
@@ -147,7 +117,7 @@ sentry_block_until(struct sentry_probe *sp, int64_t until, const char *fmt,
 	va_end(ap);
 	probe_scrub_secret(sp->token, sp->blocked_why);
 	sentry_iso_s(until, when, sizeof(when));
-	sentry_abort_run(sp, PROBE_FAIL_RATE_LIMITED, "rate limited until %s "
+	probe_abort(sp->probe, PROBE_FAIL_RATE_LIMITED, "rate limited until %s "
 	    "(%s)", when, sp->blocked_why);
 }
 
@@ -171,13 +141,13 @@ read_token(struct sentry_probe *sp)
 		const char *e = getenv(s->token_env);
 
 		if (e == NULL || e[0] == '\0') {
-			sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: "
+			probe_abort(sp->probe, PROBE_FAIL_AUTH, "no token: "
 			    "environment variable %s is not set (token_env)",
 			    s->token_env);
 			return false;
 		}
 		if (strlen(e) > SENTRY_TOKEN_MAX) {
-			sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: "
+			probe_abort(sp->probe, PROBE_FAIL_AUTH, "no token: "
 			    "environment variable %s is longer than %d bytes",
 			    s->token_env, SENTRY_TOKEN_MAX);
 			return false;
@@ -186,7 +156,7 @@ read_token(struct sentry_probe *sp)
 			e++;
 		tok = strdup(e);
 		if (tok == NULL) {
-			sentry_abort_run(sp, PROBE_FAIL_INTERNAL,
+			probe_abort(sp->probe, PROBE_FAIL_INTERNAL,
 			    "out of memory");
 			return false;
 		}
@@ -202,16 +172,16 @@ read_token(struct sentry_probe *sp)
 		    why, sizeof(why));
 	}
 	if (rc == FILE_ERR_EMPTY || rc == FILE_ERR_TOO_BIG) {
-		sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s is %s",
+		probe_abort(sp->probe, PROBE_FAIL_AUTH, "no token: %s %s is %s",
 		    kind, name, rc == FILE_ERR_EMPTY ? "empty" : "too long");
 		return false;
 	}
 	if (rc == FILE_ERR_NOMEM) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
+		probe_abort(sp->probe, PROBE_FAIL_INTERNAL, "out of memory");
 		return false;
 	}
 	if (rc != FILE_OK && rc != FILE_ERR_LINES) {
-		sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: cannot read "
+		probe_abort(sp->probe, PROBE_FAIL_AUTH, "no token: cannot read "
 		    "token_file %s: %s", name, why);
 		return false;
 	}
@@ -221,7 +191,7 @@ read_token(struct sentry_probe *sp)
 			rc = FILE_ERR_LINES;
 	if (rc == FILE_ERR_LINES) {
 		file_secret_free(tok);
-		sentry_abort_run(sp, PROBE_FAIL_AUTH, "no token: %s %s must "
+		probe_abort(sp->probe, PROBE_FAIL_AUTH, "no token: %s %s must "
 		    "hold one token (one line, no spaces)", kind, name);
 		return false;
 	}
@@ -328,7 +298,7 @@ sentry_finish_ok(struct sentry_probe *sp)
 		probe_result_notef(r, "first run: counting starts now (per-"
 		    "interval counts from the next run)");
 	sp->reported_once = true;
-	end_run(sp);
+	probe_end(sp->probe);
 }
 
 /* ---- the probe operations ---------------------------------------------- */
@@ -404,18 +374,14 @@ sentry_start(void *impl, struct probe *p, struct probe_result *r)
 
 	sp->probe = p;
 	sp->r = r;
-	sp->running = true;
-	sp->finishing = false;
 	sp->requests = 0;
 	sp->has_remaining = false;
 	sp->new_issues_ok = sp->unresolved_ok = false;
-	sp->run_start_us = clock_mono_us();
-	sp->deadline_us = sp->run_start_us + sp->cfg->timeout_ms * 1000;
-	r->started = now;
+	sp->deadline_us = clock_mono_us() + sp->cfg->timeout_ms * 1000;
 	if (now < sp->blocked_until) {
 		/* Rate limited: say until when, and ask nothing. */
 		sentry_iso_s(sp->blocked_until, when, sizeof(when));
-		sentry_abort_run(sp, PROBE_FAIL_RATE_LIMITED, "rate limited "
+		probe_abort(sp->probe, PROBE_FAIL_RATE_LIMITED, "rate limited "
 		    "until %s (%s); no request before then", when,
 		    sp->blocked_why);
 		return 0;
@@ -430,12 +396,12 @@ sentry_start(void *impl, struct probe *p, struct probe_result *r)
 	}
 	if (now < sp->next_attempt) {
 		sentry_iso_s(sp->next_attempt, when, sizeof(when));
-		sentry_abort_run(sp, sp->last_fail, "%s; next attempt at %s",
+		probe_abort(sp->probe, sp->last_fail, "%s; next attempt at %s",
 		    sp->last_error, when);
 		return 0;
 	}
 	if (!build_headers(sp)) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
+		probe_abort(sp->probe, PROBE_FAIL_INTERNAL, "out of memory");
 		return 0;
 	}
 	plan_windows(sp, now);
@@ -468,10 +434,7 @@ sentry_cancel(void *impl)
 		evcurl_remove(sp->ec, &sp->xfer);
 	sp->in_flight = false;
 	evtimer_del(sp->wait);
-	event_del(sp->defer);
 	forget_token(sp);
-	sp->running = false;
-	sp->finishing = false;
 }
 
 static void
@@ -486,8 +449,6 @@ sentry_destroy(void *impl)
 	forget_token(sp);
 	if (sp->wait != NULL)
 		event_free(sp->wait);
-	if (sp->defer != NULL)
-		event_free(sp->defer);
 	if (sp->xfer.easy != NULL)
 		curl_easy_cleanup(sp->xfer.easy);
 	sentry_counter_clear(&sp->received);
@@ -526,9 +487,8 @@ sentry_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	sp->ec = env->curl;
 	sp->focus = env->focus;
 	sp->wait = evtimer_new(env->base, sentry_on_wait, sp);
-	sp->defer = event_new(env->base, -1, 0, on_defer, sp);
 	e = sp->xfer.easy = curl_easy_init();
-	if (sp->wait == NULL || sp->defer == NULL || e == NULL) {
+	if (sp->wait == NULL || e == NULL) {
 		sentry_destroy(sp);
 		return NULL;
 	}
@@ -558,4 +518,5 @@ const struct probe_ops probe_sentry_ops = {
 	.rebind = sentry_rebind,
 	.cancel = sentry_cancel,
 	.destroy = sentry_destroy,
+	.end = sentry_end,
 };

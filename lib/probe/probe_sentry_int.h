@@ -85,10 +85,9 @@ struct sentry_probe {
 	/* The run in flight. */
 	struct probe *probe;
 	struct probe_result *r;
-	bool running, finishing, in_flight;
-	int64_t run_start_us, deadline_us;
+	bool in_flight;
+	int64_t deadline_us;
 	struct event *wait;		/* a retry or a budget, within a run */
-	struct event *defer;		/* ends a run from the loop */
 	enum sentry_step step;
 	unsigned attempt;		/* of this step, within the run */
 	unsigned requests;		/* sent in this run */
@@ -132,9 +131,6 @@ struct sentry_probe {
 void sentry_iso_s(int64_t ms, char *buf, size_t len);
 /* FNV-1a: enough to know the token changed, without keeping it. */
 uint64_t sentry_token_hash(const char *s);
-/* Fails the run (the first reason stands) and ends it. */
-void sentry_abort_run(struct sentry_probe *sp, enum probe_fail kind,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Fails the run and backs off: later runs repeat the reason. */
 void sentry_fail_backoff(struct sentry_probe *sp, enum probe_fail kind,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

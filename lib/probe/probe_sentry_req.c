@@ -226,7 +226,8 @@ wait_then_send(struct sentry_probe *sp, int64_t ms)
 	    (suseconds_t)(ms % 1000) * 1000 };
 
 	if (evtimer_add(sp->wait, &tv) != 0)
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "cannot arm a timer");
+		probe_abort(sp->probe, PROBE_FAIL_INTERNAL, "cannot arm a "
+		    "timer");
 }
 
 /* Milliseconds left of the run's timeout. */
@@ -247,7 +248,7 @@ sentry_send(struct sentry_probe *sp)
 	const struct budget *b = &sp->budget[steps[sp->step].ep];
 	int64_t now = clock_wall_ms(), left = time_left(sp);
 
-	if (sp->finishing)
+	if (probe_ending(sp->probe))
 		return;
 	if (left <= MARGIN_MS) {
 		sentry_fail_backoff(sp, PROBE_FAIL_TIMEOUT, "timed out after "
@@ -271,7 +272,7 @@ sentry_send(struct sentry_probe *sp)
 		return;
 	}
 	if (!(sp->paging && sp->pages > 0) && !step_url(sp)) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
+		probe_abort(sp->probe, PROBE_FAIL_INTERNAL, "out of memory");
 		return;
 	}
 	sbuf_free(&sp->body);
@@ -284,7 +285,7 @@ sentry_send(struct sentry_probe *sp)
 	curl_easy_setopt(sp->xfer.easy, CURLOPT_TIMEOUT_MS, (long)left);
 	curl_easy_setopt(sp->xfer.easy, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
 	if (evcurl_add(sp->ec, &sp->xfer) != 0) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "cannot start a "
+		probe_abort(sp->probe, PROBE_FAIL_INTERNAL, "cannot start a "
 		    "transfer");
 		return;
 	}
@@ -349,7 +350,7 @@ apply(struct sentry_probe *sp, struct sentry_counter *c,
     const struct sentry_series *s, int64_t until, int64_t keep)
 {
 	if (sentry_counter_apply(c, s, until, keep) < 0) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory");
+		probe_abort(sp->probe, PROBE_FAIL_INTERNAL, "out of memory");
 		return false;
 	}
 	return true;
@@ -506,7 +507,7 @@ read_answer(struct sentry_probe *sp)
 		sentry_fail_backoff(sp, PROBE_FAIL_JSON, "%s", err);
 		return;
 	}
-	if (!sp->finishing)
+	if (!probe_ending(sp->probe))
 		sentry_next_step(sp);
 }
 
@@ -609,7 +610,7 @@ on_transfer_error(struct sentry_probe *sp, CURLcode res)
 		    "%lld ms waiting for the %s endpoint",
 		    (long long)sp->cfg->timeout_ms, name);
 	} else if (res == CURLE_WRITE_ERROR) {
-		sentry_abort_run(sp, PROBE_FAIL_INTERNAL, "out of memory "
+		probe_abort(sp->probe, PROBE_FAIL_INTERNAL, "out of memory "
 		    "storing the %s answer", name);
 	} else if (!retry_in_run(sp)) {
 		sentry_fail_backoff(sp, PROBE_FAIL_CONNECT,
