@@ -133,9 +133,12 @@ file_read_secret(const char *path, size_t max, char **out, char *err,
 	}
 	if (memchr(s, '\n', len) != NULL || memchr(s, '\r', len) != NULL ||
 	    strlen(s) != len) {
+		/* A NUL would cut the secret short where C strings read it. */
+		bool nul = strlen(s) != len;
+
 		explicit_bzero(s, len);
 		free(s);
-		return fail(FILE_ERR_LINES, err, errlen,
+		return fail(FILE_ERR_LINES, err, errlen, nul ? "a NUL byte" :
 		    "more than one line");
 	}
 	*out = s;

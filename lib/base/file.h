@@ -21,7 +21,7 @@ enum file_status {
 	FILE_ERR_READ = -4,		/* read(2) failed (errno's text) */
 	FILE_ERR_NOMEM = -5,
 	FILE_ERR_EMPTY = -6,		/* a secret with nothing in it */
-	FILE_ERR_LINES = -7,		/* a secret of more than one line */
+	FILE_ERR_LINES = -7,		/* a secret of two lines, or a NUL */
 };
 
 /*

@@ -161,6 +161,7 @@ START_TEST(test_newline_rule)
 	    FILE_ERR_LINES);
 	ck_assert_int_eq(secret("to\0k", 4, &out, err, sizeof(err)),
 	    FILE_ERR_LINES);
+	ck_assert_str_eq(err, "a NUL byte");
 	/* file_read keeps every byte. */
 	ck_assert_int_eq(file_read(put("r", "x\n\n", 3), 10, &out, NULL, err,
 	    sizeof(err)), FILE_OK);
