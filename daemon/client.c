@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "config/config.h"
+#include "base/file.h"
 #include "base/jsonc.h"
 
 static int
@@ -29,70 +30,21 @@ fail(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* Reads at most max bytes of path into a NUL-terminated buffer. */
-static char *
-slurp(const char *path, size_t max, size_t *outlen)
-{
-	char *buf = malloc(max + 1);
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-
-	if (buf == NULL)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	while (got < max && (n = read(fd, buf + got, max - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			explicit_bzero(buf, got);
-			free(buf);
-			errno = e;
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*outlen = got;
-	return buf;
-}
-
-/* The token: one line, trimmed, as vigild reads it. */
+/* The token, by vigild's own rules (file_read_secret), so both agree. */
 static int
 read_token(struct client *c, const char *path, char *err, size_t errlen)
 {
-	size_t n, len;
-	char *buf = slurp(path, 4096, &len), *s;
+	char why[128];
+	int rc = file_read_secret(path, FILE_SECRET_MAX, &c->token, why,
+	    sizeof(why));
 
-	if (buf == NULL)
+	if (rc == FILE_ERR_OPEN || rc == FILE_ERR_READ ||
+	    rc == FILE_ERR_NOT_REGULAR || rc == FILE_ERR_NOMEM)
 		return fail(err, errlen, "cannot read the token file %s: %s",
-		    path, strerror(errno));
-	s = buf;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-	    s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	if (n == 0 || strpbrk(s, "\r\n") != NULL) {
-		explicit_bzero(buf, len);
-		free(buf);
+		    path, why);
+	if (rc != FILE_OK)
 		return fail(err, errlen, "the token file %s must hold one "
-		    "non-empty line", path);
-	}
-	c->token = strdup(s);
-	explicit_bzero(buf, len);
-	free(buf);
-	if (c->token == NULL)
-		return fail(err, errlen, "out of memory");
+		    "non-empty line (at most 4 KiB): %s", path, why);
 	return 0;
 }
 
@@ -178,12 +130,12 @@ read_config(const char *path, struct cfg_bits *b, char *err, size_t errlen)
 	struct jsonc_doc *doc;
 	const cJSON *api, *tls;
 	size_t len;
-	char *text = slurp(path, CONFIG_MAX_FILE, &len);
+	char *text, why[128];
 
 	memset(b, 0, sizeof(*b));
-	if (text == NULL)
-		return fail(err, errlen, "cannot read %s: %s", path,
-		    strerror(errno));
+	if (file_read(path, CONFIG_MAX_FILE, &text, &len, why,
+	    sizeof(why)) != FILE_OK)
+		return fail(err, errlen, "cannot read %s: %s", path, why);
 	doc = jsonc_parse(text, len, &jerr);
 	free(text);
 	if (doc == NULL)

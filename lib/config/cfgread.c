@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/duration.h"
+#include "base/file.h"
 #include "base/jsonc.h"
 
 void
@@ -420,50 +421,24 @@ credential_path(struct cfgread *v, const cJSON *node, const char *name,
 char *
 cfg_secret_file(struct cfgread *v, const cJSON *node, const char *path)
 {
-	char buf[4097], cred[4096], *start, *end, *out;
-	ssize_t n;
-	size_t got = 0;
-	int fd;
+	char cred[4096], why[128], *out;
+	int rc;
 
 	if (strchr(path, '/') == NULL) {
 		if (!credential_path(v, node, path, cred, sizeof(cred)))
 			return NULL;
 		path = cred;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		cfg_err(v, node, "cannot read secret file %s: %s", path,
-		    strerror(errno));
+	rc = file_read_secret(path, FILE_SECRET_MAX, &out, why, sizeof(why));
+	if (rc == FILE_ERR_OPEN || rc == FILE_ERR_READ ||
+	    rc == FILE_ERR_NOT_REGULAR || rc == FILE_ERR_NOMEM) {
+		cfg_err(v, node, "cannot read secret file %s: %s", path, why);
 		return NULL;
 	}
-	while (got < sizeof(buf) - 1 &&
-	    (n = read(fd, buf + got, sizeof(buf) - 1 - got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			cfg_err(v, node, "cannot read secret file %s: %s",
-			    path, strerror(errno));
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	start = buf;
-	while (*start != '\0' && isspace((unsigned char)*start))
-		start++;
-	end = start + strlen(start);
-	while (end > start && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	if (got == sizeof(buf) - 1 || *start == '\0' ||
-	    strpbrk(start, "\r\n") != NULL) {
+	if (rc != FILE_OK) {
 		cfg_err(v, node, "secret file %s must hold one non-empty line "
-		    "(at most 4 KiB)", path);
-		explicit_bzero(buf, sizeof(buf));
+		    "(at most 4 KiB): %s", path, why);
 		return NULL;
 	}
-	out = cfg_strdup(v, node, start);
-	explicit_bzero(buf, sizeof(buf));
 	return out;
 }

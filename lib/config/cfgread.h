@@ -68,9 +68,10 @@ int cfg_number(struct cfgread *v, const cJSON *obj, const char *key,
     double lo, double hi, bool integer, double *out);
 
 /*
- * Reads a secret (a token, a password) from a file: at most 4 KiB, one
- * line, surrounding white space trimmed. Errors name the file, never the
- * content. Returns a malloc'd string or NULL (reported).
+ * Reads a secret (a token, a password) from a file with file_read_secret:
+ * at most 4 KiB, one line, one trailing newline stripped. A bare name is a
+ * systemd credential. Errors name the file, never the content. Returns a
+ * malloc'd string (wipe before freeing) or NULL (reported).
  */
 char *cfg_secret_file(struct cfgread *v, const cJSON *node, const char *path);
 

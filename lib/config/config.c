@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config/cfgread.h"
+#include "base/file.h"
 #include "base/jsonc.h"
 
 #define DEFAULT_LISTEN		"127.0.0.1:9464"
@@ -393,46 +394,24 @@ struct config *
 config_load(const char *path, struct config_errors *errs)
 {
 	struct config *cfg;
-	struct stat st;
-	char *text;
-	ssize_t n;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *text, why[128];
+	size_t len;
+	int rc = file_read(path, CONFIG_MAX_FILE, &text, &len, why,
+	    sizeof(why));
 
-	if (fd < 0) {
-		cfg_errs_add(errs, 0, 0, "cannot open: %s", strerror(errno));
+	if (rc == FILE_ERR_OPEN) {
+		cfg_errs_add(errs, 0, 0, "cannot open: %s", why);
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		cfg_errs_add(errs, 0, 0, "not a regular file");
-		close(fd);
+	if (rc == FILE_ERR_READ) {
+		cfg_errs_add(errs, 0, 0, "read: %s", why);
 		return NULL;
 	}
-	if (st.st_size > CONFIG_MAX_FILE) {
-		cfg_errs_add(errs, 0, 0, "larger than %d bytes", CONFIG_MAX_FILE);
-		close(fd);
+	if (rc != FILE_OK) {
+		cfg_errs_add(errs, 0, 0, "%s", why);
 		return NULL;
 	}
-	text = malloc((size_t)st.st_size + 1);
-	if (text == NULL) {
-		cfg_errs_add(errs, 0, 0, "out of memory");
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size &&
-	    (n = read(fd, text + got, (size_t)st.st_size - got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			cfg_errs_add(errs, 0, 0, "read: %s", strerror(errno));
-			free(text);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	cfg = config_parse(path, text, got, errs);
+	cfg = config_parse(path, text, len, errs);
 	free(text);
 	return cfg;
 }

@@ -3,14 +3,11 @@
  * read at load time, so `vigild --check-config` says at once that a file
  * is missing or unreadable rather than the listener failing later.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config/cfgread.h"
+#include "base/file.h"
 
 /* Certificate chains are a few KiB; anything this large is a mistake. */
 #define PEM_MAX (256 * 1024)
@@ -20,50 +17,24 @@ static char *
 read_pem(struct cfgread *v, const cJSON *node, const char *path,
     const char *what)
 {
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf, why[128];
+	int rc = file_read(path, PEM_MAX, &buf, NULL, why, sizeof(why));
 
-	if (fd < 0) {
-		cfg_err(v, node, "cannot read the TLS %s %s: %s", what, path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > PEM_MAX) {
+	if (rc == FILE_ERR_NOT_REGULAR || rc == FILE_ERR_TOO_BIG) {
 		cfg_err(v, node, "the TLS %s %s must be a regular file of at "
 		    "most %d bytes", what, path, PEM_MAX);
-		close(fd);
 		return NULL;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		cfg_err(v, node, "out of memory");
-		close(fd);
+	if (rc != FILE_OK) {
+		cfg_err(v, node, "cannot read the TLS %s %s: %s", what, path,
+		    why);
 		return NULL;
 	}
-	while (got < (size_t)st.st_size &&
-	    (n = read(fd, buf + got, (size_t)st.st_size - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			cfg_err(v, node, "cannot read the TLS %s %s: %s", what,
-			    path, strerror(errno));
-			explicit_bzero(buf, got);
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
 	if (strstr(buf, "-----BEGIN ") == NULL) {
 		cfg_err(v, node, "the TLS %s %s is not in PEM format (no "
 		    "\"-----BEGIN\" line)", what, path);
-		explicit_bzero(buf, got);
+		/* A key file may be the key in another format: wipe it. */
+		explicit_bzero(buf, strlen(buf));
 		free(buf);
 		return NULL;
 	}

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "base/clock.h"
+#include "base/sbuf.h"
 #include "config/config.h"
 #include "probe/probe_http.h"
 #include "probe/probe_pg.h"
@@ -17,7 +20,10 @@ struct probe {
 	const struct probe_ops *ops;
 	void *impl;
 	const struct probe_cfg *cfg;
-	bool running;
+	bool running;		/* from probe_start until done */
+	bool ending;		/* probe_end called; done on its way */
+	int64_t start_us;	/* clock_mono_us at probe_start */
+	struct event *defer;	/* calls done from the loop */
 	probe_done_fn done;
 	void *arg;
 	struct probe_result result;
@@ -157,9 +163,22 @@ void
 probe_result_close(struct probe_result *r, int64_t start_us)
 {
 	r->up = r->fail == PROBE_FAIL_NONE;
-	r->duration_ms = (double)(clock_mono_us() - start_us) / 1000.0;
+	if (r->duration_ms <= 0)
+		r->duration_ms = (double)(clock_mono_us() - start_us) / 1000.0;
 	probe_result_add(r, "up", r->up ? 1 : 0);
 	probe_result_add(r, "duration_ms", r->duration_ms);
+}
+
+size_t
+probe_body_add(struct sbuf *b, const char *data, size_t n, bool *too_big)
+{
+	sbuf_add(b, data, n);
+	if (!b->failed)
+		return n;
+	/* A failed sbuf keeps its length: was it the ceiling or memory? */
+	if (n > b->max - b->len)
+		*too_big = true;
+	return 0;
 }
 
 void
@@ -196,6 +215,24 @@ probe_ops_for(enum probe_type t)
 	return NULL;
 }
 
+/* The end of every run, whatever its type: one place, from the loop. */
+static void
+probe_on_defer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (!p->running || !p->ending)
+		return;
+	probe_result_close(&p->result, p->start_us);
+	if (p->ops->end != NULL)
+		p->ops->end(p->impl, &p->result);
+	p->running = false;
+	p->ending = false;
+	p->done(p, &p->result, p->arg);
+}
+
 struct probe *
 probe_new(const struct probe_cfg *cfg, const struct probe_env *env)
 {
@@ -205,7 +242,11 @@ probe_new(const struct probe_cfg *cfg, const struct probe_env *env)
 		return NULL;
 	p->ops = probe_ops_for(cfg->type);
 	p->cfg = cfg;
-	if (p->ops == NULL || (p->impl = p->ops->create(cfg, env)) == NULL) {
+	p->defer = event_new(env->base, -1, 0, probe_on_defer, p);
+	if (p->ops == NULL || p->defer == NULL ||
+	    (p->impl = p->ops->create(cfg, env)) == NULL) {
+		if (p->defer != NULL)
+			event_free(p->defer);
 		free(p);
 		return NULL;
 	}
@@ -221,8 +262,13 @@ probe_start(struct probe *p, probe_done_fn done, void *arg)
 	p->done = done;
 	p->arg = arg;
 	p->running = true;
+	p->ending = false;
+	p->result.started = clock_wall_ms();
+	p->start_us = clock_mono_us();
 	if (p->ops->start(p->impl, p, &p->result) != 0) {
 		p->running = false;
+		p->ending = false;
+		event_del(p->defer);
 		return -1;
 	}
 	return 0;
@@ -235,10 +281,32 @@ probe_running(const struct probe *p)
 }
 
 void
-probe_finish(struct probe *p)
+probe_end(struct probe *p)
 {
-	p->running = false;
-	p->done(p, &p->result, p->arg);
+	if (!p->running || p->ending)
+		return;
+	p->ending = true;
+	/* done must never run inside probe_start: always from the loop. */
+	event_active(p->defer, 0, 0);
+}
+
+void
+probe_abort(struct probe *p, enum probe_fail kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->result.fail == PROBE_FAIL_NONE) {
+		va_start(ap, fmt);
+		probe_result_vfailf(&p->result, kind, fmt, ap);
+		va_end(ap);
+	}
+	probe_end(p);
+}
+
+bool
+probe_ending(const struct probe *p)
+{
+	return p->ending;
 }
 
 void
@@ -254,7 +322,9 @@ probe_cancel(struct probe *p)
 	if (p == NULL || !p->running)
 		return;
 	p->ops->cancel(p->impl);
+	event_del(p->defer);
 	p->running = false;
+	p->ending = false;
 }
 
 void
@@ -264,6 +334,7 @@ probe_free(struct probe *p)
 		return;
 	probe_cancel(p);
 	p->ops->destroy(p->impl);
+	event_free(p->defer);
 	probe_result_clear(&p->result);
 	free(p);
 }

@@ -13,6 +13,7 @@
 
 struct event_base;
 struct evcurl;
+struct sbuf;
 struct evdns_base;
 struct probe_cfg;
 
@@ -71,13 +72,24 @@ void probe_result_vfailf(struct probe_result *r, enum probe_fail f,
     const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 /*
  * Ends a run's result: up unless it failed, its duration since start_us
- * (clock_mono_us), both also as the "up" and "duration_ms" metrics.
+ * (clock_mono_us) unless the type measured it (curl's total time), both
+ * also as the "up" and "duration_ms" metrics.
  */
 void probe_result_close(struct probe_result *r, int64_t start_us);
 /* Every occurrence of secret in buf becomes "***"; buf never grows. */
 void probe_scrub_secret(const char *secret, char *buf);
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Appends a piece of an answer's body to b, whose ceiling is the probe's
+ * max_body; a curl write callback returns what this returns (short
+ * aborts the transfer). libcurl 7.88's CURLOPT_MAXFILESIZE does not stop
+ * chunked bodies, so the cap is enforced here. *too_big is set past the
+ * ceiling, not when memory runs out: the two read differently.
+ */
+size_t probe_body_add(struct sbuf *b, const char *data, size_t n,
+    bool *too_big);
 
 /* Where probes run: the loop and the shared curl multi handle. */
 /*
@@ -124,15 +136,37 @@ void probe_free(struct probe *p);
 struct probe_ops {
 	void *(*create)(const struct probe_cfg *cfg,
 	    const struct probe_env *env);
-	/* Starts a run that ends with probe_finish(p, ...). */
+	/*
+	 * Starts a run (r->started is set) that ends with probe_end(p) or
+	 * probe_abort(p, ...).
+	 */
 	int (*start)(void *impl, struct probe *p, struct probe_result *r);
 	/* Replaces cfg by an equal copy (a reload that kept the probe). */
 	void (*rebind)(void *impl, const struct probe_cfg *cfg);
+	/* Stops the run; probe_ending() still tells whether it had ended. */
 	void (*cancel)(void *impl);
 	void (*destroy)(void *impl);
+	/*
+	 * Optional: the type's last words on an ended run, just before done
+	 * and after the result is closed: metrics of its own, its secret
+	 * scrubbed from the result's texts, what it held for the run freed.
+	 */
+	void (*end)(void *impl, struct probe_result *r);
 };
 
-/* For implementations: the run that probe_start began is over. */
-void probe_finish(struct probe *p);
+/*
+ * For implementations: the run that probe_start began is over. However
+ * often this is called, done is called once, later, from the loop (never
+ * inside probe_start), after probe_result_close and the type's end.
+ */
+void probe_end(struct probe *p);
+/* Fails the run (the first failure's reason stands) and ends it. */
+void probe_abort(struct probe *p, enum probe_fail kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Whether probe_end was called and done is on its way: events the run
+ * left behind (a timeout, a socket) are then to be ignored.
+ */
+bool probe_ending(const struct probe *p);
 
 #endif

@@ -8,10 +8,10 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "base/clock.h"
 #include "config/config.h"
 #include "base/evcurl.h"
 #include "base/jsonptr.h"
+#include "base/sbuf.h"
 
 struct http_probe {
 	const struct probe_cfg *cfg;
@@ -19,8 +19,12 @@ struct http_probe {
 	struct evcurl_xfer xfer;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
-	char *body;
-	size_t len, alloc;
+	/*
+	 * This run's body. Freed after each run: health answers are mostly
+	 * a few hundred bytes (sbuf starts at 1 KiB), and a buffer kept per
+	 * probe was half of vigild's heap at a thousand probes.
+	 */
+	struct sbuf body;
 	bool too_big;
 	struct probe *probe;
 	struct probe_result *r;
@@ -31,37 +35,8 @@ static size_t
 http_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct http_probe *h = arg;
-	size_t n = size * nmemb;
 
-	/*
-	 * libcurl 7.88's CURLOPT_MAXFILESIZE does not stop chunked bodies, so
-	 * the cap is enforced here: returning short aborts the transfer.
-	 */
-	if (h->len + n > (size_t)h->cfg->http.max_body) {
-		h->too_big = true;
-		return 0;
-	}
-	if (h->len + n + 1 > h->alloc) {
-		/*
-		 * Small first: the buffer lives as long as the probe, and
-		 * health answers are mostly a few hundred bytes. At 16 KiB
-		 * it was half of vigild's heap at a thousand probes.
-		 */
-		size_t a = h->alloc == 0 ? 1024 : h->alloc;
-		char *b;
-
-		while (a < h->len + n + 1)
-			a *= 2;
-		b = realloc(h->body, a);
-		if (b == NULL)
-			return 0;
-		h->body = b;
-		h->alloc = a;
-	}
-	memcpy(h->body + h->len, data, n);
-	h->len += n;
-	h->body[h->len] = '\0';
-	return n;
+	return probe_body_add(&h->body, data, size * nmemb, &h->too_big);
 }
 
 static void *
@@ -247,19 +222,19 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 	const char *end = NULL;
 	cJSON *doc;
 
-	doc = cJSON_ParseWithLengthOpts(h->body != NULL ? h->body : "",
-	    h->len, &end, 0);
+	doc = cJSON_ParseWithLengthOpts(h->body.s != NULL ? h->body.s : "",
+	    h->body.len, &end, 0);
 	if (doc == NULL) {
-		size_t at = end != NULL && h->body != NULL ?
-		    (size_t)(end - h->body) : 0;
+		size_t at = end != NULL && h->body.s != NULL ?
+		    (size_t)(end - h->body.s) : 0;
 
-		if (h->len == 0)
+		if (h->body.len == 0)
 			probe_result_failf(r, PROBE_FAIL_JSON,
 			    "expected a JSON body, got an empty one");
 		else
 			probe_result_failf(r, PROBE_FAIL_JSON,
 			    "body is not valid JSON (error at byte %zu of "
-			    "%zu)", at, h->len);
+			    "%zu)", at, h->body.len);
 		return false;
 	}
 	for (size_t i = 0; i < hc->nexpect_json; i++) {
@@ -371,39 +346,31 @@ http_done(struct evcurl_xfer *x, CURLcode res)
 	if (h->cert_expiry != 0)
 		probe_result_add(r, "cert_expiry_days",
 		    (double)(h->cert_expiry - time(NULL)) / 86400.0);
-	r->up = true;
 	if (res != CURLE_OK) {
 		http_fail_transfer(h, res, r);
 	} else {
 		curl_easy_getinfo(h->xfer.easy, CURLINFO_RESPONSE_CODE, &code);
 		probe_result_add(r, "http_status", (double)code);
-		probe_result_add(r, "body_bytes", (double)h->len);
+		probe_result_add(r, "body_bytes", (double)h->body.len);
 		if (!status_ok(hc, code)) {
 			char want[128];
 
 			status_expected(hc, want, sizeof(want));
 			probe_result_failf(r, PROBE_FAIL_STATUS,
 			    "status %ld, expected %s", code, want);
-		} else if (hc->keyword != NULL && (h->body == NULL ||
-		    memmem(h->body, h->len, hc->keyword,
+		} else if (hc->keyword != NULL && (h->body.s == NULL ||
+		    memmem(h->body.s, h->body.len, hc->keyword,
 		    strlen(hc->keyword)) == NULL)) {
 			probe_result_failf(r, PROBE_FAIL_BODY,
 			    "keyword \"%s\" not found in the body "
-			    "(%zu bytes)", hc->keyword, h->len);
+			    "(%zu bytes)", hc->keyword, h->body.len);
 		} else if (hc->nexpect_json > 0 || hc->nmetrics > 0) {
 			http_check_json(h, r);
 		}
 	}
-	probe_result_add(r, "up", r->up ? 1 : 0);
-	probe_result_add(r, "duration_ms", r->duration_ms);
 	/* The body is not kept between runs: memory stays bounded. */
-	if (h->alloc > 65536) {
-		free(h->body);
-		h->body = NULL;
-		h->alloc = 0;
-	}
-	h->len = 0;
-	probe_finish(h->probe);
+	sbuf_free(&h->body);
+	probe_end(h->probe);
 }
 
 static int
@@ -413,11 +380,11 @@ http_start(void *impl, struct probe *p, struct probe_result *r)
 
 	h->probe = p;
 	h->r = r;
-	h->len = 0;
+	sbuf_free(&h->body);
+	sbuf_init(&h->body, (size_t)h->cfg->http.max_body);
 	h->too_big = false;
 	h->errbuf[0] = '\0';
 	h->xfer.done = http_done;
-	r->started = clock_wall_ms();
 	return evcurl_add(h->ec, &h->xfer);
 }
 
@@ -447,7 +414,7 @@ http_destroy(void *impl)
 		return;
 	curl_easy_cleanup(h->xfer.easy);
 	curl_slist_free_all(h->headers);
-	free(h->body);
+	sbuf_free(&h->body);
 	free(h);
 }
 

@@ -452,7 +452,8 @@ START_TEST(test_token_file)
 	int fd = mkstemp(path);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, "  tok-123 \n", 11), 11);
+	/* One trailing newline is the editor's; nothing else is trimmed. */
+	ck_assert_int_eq(write(fd, "tok-123\r\n", 9), 9);
 	close(fd);
 	snprintf(text, sizeof(text), "{\"api\": {\"token_file\": \"%s\"}, "
 	    "\"probes\": []}", path);

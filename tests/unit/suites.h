@@ -14,6 +14,7 @@
 	X(jsonptr) \
 	X(jsonw) \
 	X(gzip) \
+	X(file) \
 	X(config) \
 	X(pg) \
 	X(sentry) \

@@ -1,0 +1,155 @@
+#include "base/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int
+fail(int code, char *err, size_t errlen, const char *why)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", why);
+	return code;
+}
+
+/* Frees buf[0..len), wiped first when it may hold a secret. */
+static void
+drop(char *buf, size_t len, bool wipe)
+{
+	if (buf != NULL && wipe)
+		explicit_bzero(buf, len);
+	free(buf);
+}
+
+/*
+ * Reads until EOF or one byte past max, whatever stat said: a file can
+ * grow while read, and /proc-like files claim a size of 0. A secret's
+ * buffer is wiped before it is given back, so no copy outlives the read.
+ */
+static int
+read_all(const char *path, size_t max, bool wipe, char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf, *nbuf;
+	size_t cap, got = 0;
+	ssize_t n;
+	int fd, e;
+
+	*out = NULL;
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return fail(FILE_ERR_OPEN, err, errlen, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(FILE_ERR_NOT_REGULAR, err, errlen,
+		    "not a regular file");
+	}
+	/* Room for one byte past max (to see it) and the NUL. */
+	cap = (st.st_size > 0 && (size_t)st.st_size < max ?
+	    (size_t)st.st_size : max) + 2;
+	buf = malloc(cap);
+	if (buf == NULL) {
+		close(fd);
+		return fail(FILE_ERR_NOMEM, err, errlen, "out of memory");
+	}
+	for (;;) {
+		if (got == cap - 1) {
+			if (got > max)
+				break;
+			nbuf = malloc(cap * 2 < max + 2 ? cap * 2 : max + 2);
+			if (nbuf == NULL) {
+				close(fd);
+				drop(buf, got, wipe);
+				return fail(FILE_ERR_NOMEM, err, errlen,
+				    "out of memory");
+			}
+			memcpy(nbuf, buf, got);
+			drop(buf, got, wipe);
+			buf = nbuf;
+			cap = cap * 2 < max + 2 ? cap * 2 : max + 2;
+		}
+		n = read(fd, buf + got, cap - 1 - got);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			close(fd);
+			drop(buf, got, wipe);
+			return fail(FILE_ERR_READ, err, errlen, strerror(e));
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got > max) {
+		char why[64];
+
+		drop(buf, got, wipe);
+		snprintf(why, sizeof(why), "larger than %zu bytes", max);
+		return fail(FILE_ERR_TOO_BIG, err, errlen, why);
+	}
+	buf[got] = '\0';
+	*out = buf;
+	if (outlen != NULL)
+		*outlen = got;
+	return FILE_OK;
+}
+
+int
+file_read(const char *path, size_t max, char **out, size_t *len, char *err,
+    size_t errlen)
+{
+	return read_all(path, max, false, out, len, err, errlen);
+}
+
+int
+file_read_secret(const char *path, size_t max, char **out, char *err,
+    size_t errlen)
+{
+	size_t len;
+	char *s;
+	int rc = read_all(path, max, true, &s, &len, err, errlen);
+
+	*out = NULL;
+	if (rc != FILE_OK)
+		return rc;
+	/* The editor's newline is not the secret's; anything else is. */
+	if (len > 0 && s[len - 1] == '\n') {
+		s[--len] = '\0';
+		if (len > 0 && s[len - 1] == '\r')
+			s[--len] = '\0';
+	}
+	if (len == 0) {
+		file_secret_free(s);
+		return fail(FILE_ERR_EMPTY, err, errlen, "empty");
+	}
+	if (memchr(s, '\n', len) != NULL || memchr(s, '\r', len) != NULL ||
+	    strlen(s) != len) {
+		/* A NUL would cut the secret short where C strings read it. */
+		bool nul = strlen(s) != len;
+
+		explicit_bzero(s, len);
+		free(s);
+		return fail(FILE_ERR_LINES, err, errlen, nul ? "a NUL byte" :
+		    "more than one line");
+	}
+	*out = s;
+	return FILE_OK;
+}
+
+void
+file_secret_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}

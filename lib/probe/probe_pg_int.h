@@ -1,0 +1,131 @@
+/*
+ * The postgres probe's private parts, shared by its two files:
+ * probe_pg.c (the connection: evdns, libpq's asynchronous connect,
+ * reconnecting and backing off, the probe operations) and
+ * probe_pg_query.c (a run's queries and what their answers become).
+ * Private to lib/probe.
+ */
+#ifndef VIGIL_PROBE_PG_INT_H
+#define VIGIL_PROBE_PG_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <libpq-fe.h>
+
+#include "probe/pg_stats.h"
+#include "probe/probe.h"
+
+#define PG_STMT_ROWS	20000	/* statements read per run, at most */
+#define PG_QUERY_TEXT	120	/* bytes of a slow statement's text shown */
+
+/* Where the connection is; only PGC_READY can run a query. */
+enum pg_cstate {
+	PGC_NONE,
+	PGC_RESOLVING,
+	PGC_CONNECTING,
+	PGC_READY,
+};
+
+/* The queries of a run, in order; each is one statement in autocommit. */
+enum pg_step {
+	ST_CANARY,
+	ST_ACTIVITY,
+	ST_DATABASE,
+	ST_EXTENSION,
+	ST_STATEMENTS,
+	ST_STMT_TEXT,
+	ST_INDEXES,
+	ST_REPLICATION,
+	ST_CUSTOM,
+	ST_DONE,
+};
+
+enum pg_ext {
+	EXT_UNKNOWN,	/* not asked on this connection yet */
+	EXT_MISSING,
+	EXT_PRESENT,
+};
+
+/*
+ * A DNS lookup in flight. evdns calls back even after a cancel (later,
+ * from the loop), so the probe detaches itself (pg = NULL) instead of
+ * freeing: the callback frees the ticket whoever is left.
+ */
+struct pg_lookup {
+	struct pg_probe *pg;
+};
+
+struct pg_probe {
+	const struct probe_cfg *cfg;
+	struct event_base *base;
+	struct evdns_base *dns;
+	PQconninfoOption *opts;	/* the parsed conninfo, NULL: environment */
+	char host[256];		/* the effective host; "" for libpq's default */
+	bool resolve;		/* host is a name: evdns, then hostaddr */
+	bool numeric;		/* host is an address: hostaddr = host */
+	char *secret;		/* the password in use, scrubbed from text */
+
+	/* The run in flight. */
+	struct probe *probe;
+	struct probe_result *r;
+	bool running;		/* from pg_start to its end or cancel */
+	struct event *timer;	/* the run's timeout */
+
+	/* The connection, kept between runs. */
+	PGconn *conn;
+	enum pg_cstate cstate;
+	struct event *io;
+	evutil_socket_t io_fd;
+	short io_what;
+	struct pg_lookup *lookup;
+	struct evdns_getaddrinfo_request *lookup_req;
+	int64_t conn_start_us;
+	bool conn_new;		/* made during this run */
+	bool retried;		/* this run already replaced a dead one */
+	bool flushing;		/* PQflush has more to send */
+	unsigned connect_failures;
+	int64_t next_connect_us;
+	enum probe_fail last_fail;
+	char last_error[200];
+
+	/* The step in flight. */
+	enum pg_step step;
+	size_t custom_i;
+	int64_t step_sent_us;
+	bool step_failed;
+	bool noted_first;
+	enum pg_ext ext;
+	char *ext_schema;	/* quoted identifier (PQescapeIdentifier) */
+
+	/* Between runs: the counters the rates are made from. */
+	struct pg_db_snap db_prev;
+	struct pg_stmt_snap stmt_prev, stmt_cur;
+	bool has_dealloc;
+	double dealloc_prev;
+	struct pg_stmt_window win;
+};
+
+/* What a step reads, for reasons and notes. */
+extern const char *const pg_step_what[];
+
+/* probe_pg.c: the connection. */
+/* Waits for the socket to be readable and/or writable; -1 on failure. */
+int pg_watch(struct pg_probe *pg, short what);
+/* The connection broke under a query: reconnect once, or fail the run. */
+void pg_broken(struct pg_probe *pg);
+/* libpq's multi-line message as one line of at most len - 1 bytes. */
+void pg_flatten(const char *in, char *out, size_t len);
+
+/* probe_pg_query.c: the steps of a run. */
+/* Sends the query of pg->step (or ends the run after the last). */
+void pg_step_send(struct pg_probe *pg);
+/* The socket is ready while a query is in flight. */
+void pg_query_io(struct pg_probe *pg, short what);
+/* Records a metric, noting (not failing) when memory runs out. */
+void pg_add(struct pg_probe *pg, const char *name, double v);
+
+#endif
