@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "base/duration.h"
+#include "base/hash.h"
 #include "base/humanize.h"
 #include "engine/suppress.h"
 #include "base/log.h"
@@ -916,16 +917,21 @@ ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c)
 	}
 }
 
-static uint64_t
-canon_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+/*
+ * vigil 0.1.0 hashed canons from an FNV-1a basis one digit short of the
+ * real one; the state files it wrote name their rules by that value.
+ */
+#define CANON_HASH_V1_SEED 1469598103934665603ULL
 
-	for (; s != NULL && *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
+/* A rule's canon hash as the state file holds it: 16 hex digits. */
+static void
+canon_hex(const char *canon, uint64_t seed, char *buf, size_t len)
+{
+	const char *s = canon != NULL ? canon : "";
+
+	/* A hex string: a double cannot hold 64 bits exactly. */
+	snprintf(buf, len, "%016llx",
+	    (unsigned long long)hash64_seeded(seed, s, strlen(s)));
 }
 
 int64_t
@@ -953,9 +959,7 @@ ruleset_save(const struct ruleset *rs)
 		if (st->evaluated == 0 && !r->has_baseline)
 			continue;
 		e = cJSON_AddObjectToObject(o, r->cfg->name);
-		/* A hex string: a double cannot hold 64 bits exactly. */
-		snprintf(hash, sizeof(hash), "%016llx",
-		    (unsigned long long)canon_hash(r->cfg->canon));
+		canon_hex(r->cfg->canon, HASH64_BASIS, hash, sizeof(hash));
 		cJSON_AddStringToObject(e, "canon", hash);
 		cJSON_AddNumberToObject(e, "state", st->state);
 		cJSON_AddNumberToObject(e, "sev", st->sev);
@@ -1077,7 +1081,7 @@ ruleset_restore(struct ruleset *rs, const cJSON *saved)
 		struct rule_rt *r = &rs->rules[i];
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(saved,
 		    r->cfg->name), *h, *b;
-		char hash[24];
+		char hash[24], v1[24];
 
 		if (!cJSON_IsObject(e))
 			continue;
@@ -1090,10 +1094,11 @@ ruleset_restore(struct ruleset *rs, const cJSON *saved)
 			    (int64_t)b->valuedouble : 0;
 		}
 		h = cJSON_GetObjectItemCaseSensitive(e, "canon");
-		snprintf(hash, sizeof(hash), "%016llx",
-		    (unsigned long long)canon_hash(r->cfg->canon));
+		canon_hex(r->cfg->canon, HASH64_BASIS, hash, sizeof(hash));
+		canon_hex(r->cfg->canon, CANON_HASH_V1_SEED, v1, sizeof(v1));
 		/* Settings changed while vigild was down: start fresh. */
-		if (!cJSON_IsString(h) || strcmp(h->valuestring, hash) != 0)
+		if (!cJSON_IsString(h) || (strcmp(h->valuestring, hash) != 0 &&
+		    strcmp(h->valuestring, v1) != 0))
 			continue;
 		if (restore_status(&r->st, e))
 			restored++;

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "base/evcurl.h"
+#include "base/hash.h"
 #include "probe/sentry_api.h"
 
 #define SENTRY_TOKEN_MAX	4096
@@ -169,11 +170,7 @@ iso_s(int64_t ms, char *buf, size_t len)
 static uint64_t
 token_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return hash64_str(s);
 }
 
 static void

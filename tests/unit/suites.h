@@ -7,6 +7,7 @@
 /* X-macro: every suite, in run order. Add a line to add a suite. */
 #define VIGIL_SUITES(X) \
 	X(duration) \
+	X(hash) \
 	X(jsonc) \
 	X(jsonptr) \
 	X(jsonw) \
