@@ -1072,7 +1072,7 @@ restore_status(struct rule_status *out, const cJSON *e)
 	return true;
 }
 
-void
+size_t
 ruleset_restore(struct ruleset *rs, const cJSON *saved)
 {
 	size_t restored = 0;
@@ -1104,6 +1104,7 @@ ruleset_restore(struct ruleset *rs, const cJSON *saved)
 			restored++;
 	}
 	log_info("event=rules_restored rules=%zu of=%zu", restored, rs->n);
+	return restored;
 }
 
 bool

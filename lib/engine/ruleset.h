@@ -110,10 +110,11 @@ size_t ruleset_save_baseline(struct ruleset *rs, const char *name,
 /*
  * The state file's part: every rule's status and baseline. Restoring
  * applies to rules with the same name and settings (a hash of their
- * canonical form); others start fresh, unknown.
+ * canonical form); others start fresh, unknown. Returns how many rules
+ * got their status back.
  */
 cJSON *ruleset_save(const struct ruleset *rs);
-void ruleset_restore(struct ruleset *rs, const cJSON *saved);
+size_t ruleset_restore(struct ruleset *rs, const cJSON *saved);
 /* The longest window of any rule: how much history a restart needs. */
 int64_t ruleset_max_window_ms(const struct ruleset *rs);
 
