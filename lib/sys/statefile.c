@@ -23,7 +23,12 @@
 #include "engine/silence_json.h"
 #include "engine/store.h"
 
-#define STATE_VERSION		1
+/*
+ * 2: states, severities by name. 1 (0.1.0): the same document with them
+ * as enum numbers; still read.
+ */
+#define STATE_VERSION		2
+#define STATE_VERSION_NUMBERS	1
 #define MIN_KEEP_MS		(5 * 60 * 1000)
 #define MAX_SAMPLES_SAVED	2000
 
@@ -378,11 +383,12 @@ statefile_decode(const struct statefile_parts *p, const char *buf,
 		return -1;
 	}
 	ver = cJSON_GetObjectItemCaseSensitive(doc, "version");
-	if (!cJSON_IsNumber(ver) || ver->valuedouble != STATE_VERSION) {
+	if (!cJSON_IsNumber(ver) || (ver->valuedouble != STATE_VERSION &&
+	    ver->valuedouble != STATE_VERSION_NUMBERS)) {
 		if (cJSON_IsNumber(ver))
 			snprintf(why, whylen, "unknown format version %g "
-			    "(this vigild reads %d)", ver->valuedouble,
-			    STATE_VERSION);
+			    "(this vigild reads %d and %d)", ver->valuedouble,
+			    STATE_VERSION_NUMBERS, STATE_VERSION);
 		else
 			snprintf(why, whylen, "no format version");
 		cJSON_Delete(doc);

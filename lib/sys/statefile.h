@@ -34,7 +34,8 @@ struct statefile;
 
 /*
  * The document and its reading, apart from the loop and the timers (the
- * unit tests drive these).
+ * unit tests drive these). States and severities are saved by name; a
+ * file of 0.1.0, which saved them as numbers, still loads.
  */
 
 /* What the state file saves; nt and dp may be NULL. */

@@ -124,9 +124,9 @@ class Restart(E2E):
         self.assertEqual(v.stop(), 0)
         self.assertIn("event=state_saved", v.log_text())
         doc = self.saved()
-        self.assertEqual(doc["version"], 1)
+        self.assertEqual(doc["version"], 2)
         self.assertIn("app_advanced.p95_ms", doc["store"])
-        self.assertEqual(doc["rules"]["api_p95"]["state"], 0)   # ok
+        self.assertEqual(doc["rules"]["api_p95"]["state"], "ok")
         self.assertEqual([(x["id"], x["rule"]) for x in doc["silences"]], [(sid, "api_p95")])
         # Nothing secret is ever written (the notifier URL and token included).
         self.assertNotIn(self.rcv.url, json.dumps(doc))
@@ -220,7 +220,7 @@ class Restart(E2E):
         aside = glob.glob(path + ".corrupt-*")
         self.assertGreaterEqual(len(aside), 1)
         # The last clean stop left a good file behind.
-        self.assertEqual(self.saved()["version"], 1)
+        self.assertEqual(self.saved()["version"], 2)
 
     def test_read_only_state_dir_keeps_polling(self):
         sim = self.sim()
