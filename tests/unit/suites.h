@@ -38,6 +38,7 @@
 	X(token) \
 	X(split) \
 	X(verdict) \
+	X(statefile) \
 	X(deploy_state)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
