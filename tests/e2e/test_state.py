@@ -147,6 +147,52 @@ class Restart(E2E):
         time.sleep(2.5)
         self.assertEqual(self.rcv.bodies(), [])
 
+    def test_state_file_of_0_1_0_is_read(self):
+        # 0.1.0 saved states and severities as numbers and hashed a rule's
+        # canon from a mistyped FNV-1a basis; such a file must still bring
+        # a firing alert back, told, so nobody is paged twice.
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        v = self.start(cfg)
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: len(self.rcv.bodies()) == 1, 15, what="firing notified")
+        since = v.rule("api_p95")["since"]
+        wait_for(lambda: self.saved()["notifiers"]["hook"]["told"].get("api_p95"), 5,
+                 what="told state saved")
+        self.vigilds.remove(v)
+        self.assertEqual(v.stop(), 0)
+        doc = self.saved()
+        self.assertEqual(doc["version"], 2)
+        states = ["ok", "pending", "firing", "resolved", "unknown"]
+        sevs = ["none", "warning", "critical"]
+        rule = doc["rules"]["api_p95"]
+        self.assertEqual((rule["state"], rule["sev"]), ("firing", "warning"))
+        canon = json.dumps(cfg["rules"][0], separators=(",", ":"))
+        h = 1469598103934665603                  # 0.1.0's basis
+        for b in canon.encode():
+            h = ((h ^ b) * 0x100000001b3) % 2**64
+        rule.update(canon=f"{h:016x}", state=states.index(rule["state"]),
+                    sev=sevs.index(rule["sev"]), fired_sev=sevs.index(rule["fired_sev"]),
+                    history=[[t, states.index(f), states.index(to), sevs.index(sv)]
+                             for t, f, to, sv in rule["history"]])
+        doc["rules"] = {"api_p95": rule}
+        for told in doc["notifiers"]["hook"]["told"].values():
+            told["sev"] = sevs.index(told["sev"])
+        doc["version"] = 1
+        with open(os.path.join(self.state_dir, "state.json"), "w") as f:
+            json.dump(doc, f)
+        v2 = self.start(cfg, name="second")
+        self.assertRegex(v2.log_text(), r"event=state_restored .* rules=1 version=1")
+        r = v2.rule("api_p95")
+        self.assertEqual((r["state"], r["severity"], r["since"]), ("firing", "warning", since))
+        wait_for(lambda: v2.probe("app_advanced")["runs"] >= 5, 10, what="runs after restart")
+        time.sleep(1.5)
+        self.assertEqual([b["kind"] for b in self.rcv.bodies()], ["firing"],
+                         "a 0.1.0 file must not page again")
+        # And the next save is in this release's form.
+        wait_for(lambda: self.saved()["version"] == 2, 5, what="a save")
+        self.assertEqual(self.saved()["rules"]["api_p95"]["state"], "firing")
+
     def test_kill9_undelivered_notice_is_delivered_once_after_restart(self):
         sim = self.sim()
         cfg = config(sim, self.rcv, self.state_dir)
