@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+
 /* ------------------------------------------------------------------ */
 /* Errors */
 
@@ -120,14 +122,9 @@ hash_ptr(const void *ptr)
 static uint64_t
 hash_key(const cJSON *parent, const char *key)
 {
-	/* FNV-1a over the key, mixed with the parent pointer. */
-	uint64_t h = 0xcbf29ce484222325ULL ^ hash_ptr(parent);
-
-	for (; *key != '\0'; key++) {
-		h ^= (unsigned char)*key;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	/* The key's hash, mixed with the parent pointer. */
+	return hash64_seeded(HASH64_BASIS ^ hash_ptr(parent), key,
+	    strlen(key));
 }
 
 /* ------------------------------------------------------------------ */

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "base/duration.h"
+#include "base/hash.h"
 #include "engine/suppress.h"
 #include "base/log.h"
 #include "engine/store.h"
@@ -610,16 +611,21 @@ ruleset_counts(const struct ruleset *rs, struct ruleset_counts *c)
 	}
 }
 
-static uint64_t
-canon_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+/*
+ * vigil 0.1.0 hashed canons from an FNV-1a basis one digit short of the
+ * real one; the state files it wrote name their rules by that value.
+ */
+#define CANON_HASH_V1_SEED 1469598103934665603ULL
 
-	for (; s != NULL && *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
+/* A rule's canon hash as the state file holds it: 16 hex digits. */
+static void
+canon_hex(const char *canon, uint64_t seed, char *buf, size_t len)
+{
+	const char *s = canon != NULL ? canon : "";
+
+	/* A hex string: a double cannot hold 64 bits exactly. */
+	snprintf(buf, len, "%016llx",
+	    (unsigned long long)hash64_seeded(seed, s, strlen(s)));
 }
 
 int64_t
@@ -647,17 +653,16 @@ ruleset_save(const struct ruleset *rs)
 		if (st->evaluated == 0 && !r->has_baseline)
 			continue;
 		e = cJSON_AddObjectToObject(o, r->cfg->name);
-		/* A hex string: a double cannot hold 64 bits exactly. */
-		snprintf(hash, sizeof(hash), "%016llx",
-		    (unsigned long long)canon_hash(r->cfg->canon));
+		canon_hex(r->cfg->canon, HASH64_BASIS, hash, sizeof(hash));
 		cJSON_AddStringToObject(e, "canon", hash);
-		cJSON_AddNumberToObject(e, "state", st->state);
-		cJSON_AddNumberToObject(e, "sev", st->sev);
+		cJSON_AddStringToObject(e, "state", rule_state_name(st->state));
+		cJSON_AddStringToObject(e, "sev", rule_sev_name(st->sev));
 		cJSON_AddNumberToObject(e, "since", (double)st->since);
 		cJSON_AddNumberToObject(e, "cond_since", (double)st->cond_since);
 		cJSON_AddNumberToObject(e, "clear_since",
 		    (double)st->clear_since);
-		cJSON_AddNumberToObject(e, "fired_sev", st->fired_sev);
+		cJSON_AddStringToObject(e, "fired_sev",
+		    rule_sev_name(st->fired_sev));
 		cJSON_AddBoolToObject(e, "known", st->known);
 		cJSON_AddNumberToObject(e, "value", st->value);
 		cJSON_AddNumberToObject(e, "threshold", st->threshold);
@@ -678,9 +683,12 @@ ruleset_save(const struct ruleset *rs)
 			t = cJSON_CreateArray();
 			cJSON_AddItemToArray(t, cJSON_CreateNumber(
 			    (double)tr.t));
-			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.from));
-			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.to));
-			cJSON_AddItemToArray(t, cJSON_CreateNumber(tr.sev));
+			cJSON_AddItemToArray(t, cJSON_CreateString(
+			    rule_state_name(tr.from)));
+			cJSON_AddItemToArray(t, cJSON_CreateString(
+			    rule_state_name(tr.to)));
+			cJSON_AddItemToArray(t, cJSON_CreateString(
+			    rule_sev_name(tr.sev)));
 			cJSON_AddItemToArray(h, t);
 		}
 		if (r->has_baseline) {
@@ -690,6 +698,47 @@ ruleset_save(const struct ruleset *rs)
 		}
 	}
 	return o;
+}
+
+/* An enum's number as 0.1.0 saved it: a whole number in [0, max]. */
+static bool
+old_number(const cJSON *x, int max, int *out)
+{
+	if (!cJSON_IsNumber(x) || x->valuedouble < 0 ||
+	    x->valuedouble > max || x->valuedouble != (int)x->valuedouble)
+		return false;
+	*out = (int)x->valuedouble;
+	return true;
+}
+
+bool
+ruleset_load_state(const cJSON *x, enum rule_state *out)
+{
+	int n;
+
+	for (n = RULE_OK; n <= RULE_UNKNOWN; n++)
+		if (cJSON_IsString(x) && strcmp(x->valuestring,
+		    rule_state_name((enum rule_state)n)) == 0)
+			break;
+	if (n > RULE_UNKNOWN && !old_number(x, RULE_UNKNOWN, &n))
+		return false;
+	*out = (enum rule_state)n;
+	return true;
+}
+
+bool
+ruleset_load_sev(const cJSON *x, enum rule_sev *out)
+{
+	int n;
+
+	for (n = SEV_NONE; n <= SEV_CRITICAL; n++)
+		if (cJSON_IsString(x) && strcmp(x->valuestring,
+		    rule_sev_name((enum rule_sev)n)) == 0)
+			break;
+	if (n > SEV_CRITICAL && !old_number(x, SEV_CRITICAL, &n))
+		return false;
+	*out = (enum rule_sev)n;
+	return true;
 }
 
 static double
@@ -716,14 +765,13 @@ restore_status(struct rule_status *out, const cJSON *e)
 	bool ok = true;
 
 	rule_status_init(&st);
-	st.state = (enum rule_state)jnum(e, "state", RULE_OK, RULE_UNKNOWN,
-	    &ok);
-	st.sev = (enum rule_sev)jnum(e, "sev", SEV_NONE, SEV_CRITICAL, &ok);
+	ok = ruleset_load_state(cJSON_GetObjectItemCaseSensitive(e, "state"),
+	    &st.state) && ruleset_load_sev(cJSON_GetObjectItemCaseSensitive(e,
+	    "sev"), &st.sev) && ruleset_load_sev(
+	    cJSON_GetObjectItemCaseSensitive(e, "fired_sev"), &st.fired_sev);
 	st.since = (int64_t)jnum(e, "since", 0, 9e15, &ok);
 	st.cond_since = (int64_t)jnum(e, "cond_since", 0, 9e15, &ok);
 	st.clear_since = (int64_t)jnum(e, "clear_since", 0, 9e15, &ok);
-	st.fired_sev = (enum rule_sev)jnum(e, "fired_sev", SEV_NONE,
-	    SEV_CRITICAL, &ok);
 	st.value = jnum(e, "value", -1e308, 1e308, &ok);
 	st.threshold = jnum(e, "threshold", -1e308, 1e308, &ok);
 	st.evaluated = (int64_t)jnum(e, "evaluated", 0, 9e15, &ok);
@@ -745,15 +793,13 @@ restore_status(struct rule_status *out, const cJSON *e)
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "history")) {
 		struct rule_transition *tr = &st.hist[st.hist_head];
 
-		if (cJSON_GetArraySize(x) != 4)
+		if (cJSON_GetArraySize(x) != 4 ||
+		    !cJSON_IsNumber(cJSON_GetArrayItem(x, 0)) ||
+		    !ruleset_load_state(cJSON_GetArrayItem(x, 1), &tr->from) ||
+		    !ruleset_load_state(cJSON_GetArrayItem(x, 2), &tr->to) ||
+		    !ruleset_load_sev(cJSON_GetArrayItem(x, 3), &tr->sev))
 			continue;
 		tr->t = (int64_t)cJSON_GetArrayItem(x, 0)->valuedouble;
-		tr->from = (enum rule_state)cJSON_GetArrayItem(x, 1)->valueint;
-		tr->to = (enum rule_state)cJSON_GetArrayItem(x, 2)->valueint;
-		tr->sev = (enum rule_sev)cJSON_GetArrayItem(x, 3)->valueint;
-		if (tr->from > RULE_UNKNOWN || tr->to > RULE_UNKNOWN ||
-		    tr->sev > SEV_CRITICAL)
-			continue;
 		st.hist_head = (st.hist_head + 1) % RULE_HISTORY;
 		if (st.nhist < RULE_HISTORY)
 			st.nhist++;
@@ -762,7 +808,7 @@ restore_status(struct rule_status *out, const cJSON *e)
 	return true;
 }
 
-void
+size_t
 ruleset_restore(struct ruleset *rs, const cJSON *saved)
 {
 	size_t restored = 0;
@@ -771,7 +817,7 @@ ruleset_restore(struct ruleset *rs, const cJSON *saved)
 		struct rule_rt *r = &rs->rules[i];
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(saved,
 		    r->cfg->name), *h, *b;
-		char hash[24];
+		char hash[24], v1[24];
 
 		if (!cJSON_IsObject(e))
 			continue;
@@ -784,15 +830,17 @@ ruleset_restore(struct ruleset *rs, const cJSON *saved)
 			    (int64_t)b->valuedouble : 0;
 		}
 		h = cJSON_GetObjectItemCaseSensitive(e, "canon");
-		snprintf(hash, sizeof(hash), "%016llx",
-		    (unsigned long long)canon_hash(r->cfg->canon));
+		canon_hex(r->cfg->canon, HASH64_BASIS, hash, sizeof(hash));
+		canon_hex(r->cfg->canon, CANON_HASH_V1_SEED, v1, sizeof(v1));
 		/* Settings changed while vigild was down: start fresh. */
-		if (!cJSON_IsString(h) || strcmp(h->valuestring, hash) != 0)
+		if (!cJSON_IsString(h) || (strcmp(h->valuestring, hash) != 0 &&
+		    strcmp(h->valuestring, v1) != 0))
 			continue;
 		if (restore_status(&r->st, e))
 			restored++;
 	}
 	log_info("event=rules_restored rules=%zu of=%zu", restored, rs->n);
+	return restored;
 }
 
 bool

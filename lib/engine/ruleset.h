@@ -108,12 +108,20 @@ size_t ruleset_save_baseline(struct ruleset *rs, const char *name,
     int64_t now, size_t *skipped);
 
 /*
- * The state file's part: every rule's status and baseline. Restoring
- * applies to rules with the same name and settings (a hash of their
- * canonical form); others start fresh, unknown.
+ * The state file's part: every rule's status and baseline, states and
+ * severities by name ("firing", "critical"). Restoring applies to rules
+ * with the same name and settings (a hash of their canonical form);
+ * others start fresh, unknown. Returns how many rules got their status
+ * back.
  */
 cJSON *ruleset_save(const struct ruleset *rs);
-void ruleset_restore(struct ruleset *rs, const cJSON *saved);
+size_t ruleset_restore(struct ruleset *rs, const cJSON *saved);
+/*
+ * A state or severity as the state file holds it: a name, or the enum's
+ * number as 0.1.0 saved it. false (out untouched) for anything else.
+ */
+bool ruleset_load_state(const cJSON *x, enum rule_state *out);
+bool ruleset_load_sev(const cJSON *x, enum rule_sev *out);
 /* The longest window of any rule: how much history a restart needs. */
 int64_t ruleset_max_window_ms(const struct ruleset *rs);
 

@@ -208,3 +208,85 @@ silence_json(const struct silence *x, int64_t now)
 	    x->expires > now ? (double)((x->expires - now) / 1000) : 0);
 	return o;
 }
+
+cJSON *
+silences_save(const struct silences *sl)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < silences_count(sl); i++) {
+		const struct silence *x = silences_at(sl, i);
+		cJSON *o = cJSON_CreateObject(), *m;
+
+		cJSON_AddNumberToObject(o, "id", (double)x->id);
+		cJSON_AddStringToObject(o, "rule", x->rule);
+		m = cJSON_AddObjectToObject(o, "matchers");
+		for (size_t k = 0; k < x->nmatchers; k++)
+			cJSON_AddStringToObject(m, x->matchers[k].key,
+			    x->matchers[k].value);
+		cJSON_AddStringToObject(o, "author", x->author);
+		cJSON_AddStringToObject(o, "comment", x->comment);
+		cJSON_AddNumberToObject(o, "created", (double)x->created);
+		cJSON_AddNumberToObject(o, "expires", (double)x->expires);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static void
+load_text(char *dst, size_t len, const cJSON *o, const char *key)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (cJSON_IsString(f))
+		snprintf(dst, len, "%s", f->valuestring);
+}
+
+static int64_t
+load_ms(const cJSON *o, const char *key)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(f) ? (int64_t)f->valuedouble : 0;
+}
+
+size_t
+silences_load(struct silences *sl, const cJSON *saved, int64_t now)
+{
+	const cJSON *o;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(o, saved) {
+		struct silence x;
+		const cJSON *f;
+
+		memset(&x, 0, sizeof(x));
+		f = cJSON_GetObjectItemCaseSensitive(o, "id");
+		x.id = cJSON_IsNumber(f) && f->valuedouble >= 1 ?
+		    (uint64_t)f->valuedouble : 0;
+		x.expires = load_ms(o, "expires");
+		x.created = load_ms(o, "created");
+		if (x.id == 0 || x.expires <= now)
+			continue;	/* expired while vigild was down */
+		load_text(x.rule, sizeof(x.rule), o, "rule");
+		load_text(x.author, sizeof(x.author), o, "author");
+		load_text(x.comment, sizeof(x.comment), o, "comment");
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(o,
+		    "matchers")) {
+			if (!cJSON_IsString(f) ||
+			    x.nmatchers >= SILENCE_MAX_MATCHERS)
+				continue;
+			snprintf(x.matchers[x.nmatchers].key,
+			    sizeof(x.matchers[0].key), "%s", f->string);
+			snprintf(x.matchers[x.nmatchers].value,
+			    sizeof(x.matchers[0].value), "%s", f->valuestring);
+			x.nmatchers++;
+		}
+		/* silences_add refuses one without either: this is damage. */
+		if (x.rule[0] == '\0' && x.nmatchers == 0)
+			continue;
+		if (silences_restore(sl, &x) == 0)
+			n++;
+	}
+	return n;
+}

@@ -1,5 +1,6 @@
 /*
- * silence_json: silences as the HTTP API reads and writes them.
+ * silence_json: silences as the HTTP API reads and writes them, and as
+ * the state file keeps them (silences_save/silences_load).
  *
  * A request to add one:
  *
@@ -20,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 struct silence;
+struct silences;
 
 /*
  * Reads a request body into *out (zeroed first; id and created are left
@@ -33,5 +35,13 @@ int silence_parse(const char *body, size_t len, int64_t now,
  * created, expires_at (ISO-8601) and expires_in_s as of now.
  */
 cJSON *silence_json(const struct silence *x, int64_t now);
+
+/*
+ * The state file's part: every silence, times as Unix ms. Loading keeps
+ * ids and drops what expired by now or matches nothing; returns how
+ * many were restored.
+ */
+cJSON *silences_save(const struct silences *sl);
+size_t silences_load(struct silences *sl, const cJSON *saved, int64_t now);
 
 #endif

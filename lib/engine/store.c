@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+
 /*
  * A series carries its name's hash and the name itself: a lookup walks a
  * chain comparing hashes, and touches one more cache line only for the
@@ -29,18 +31,6 @@ struct store {
 
 #define STORE_MIN_BUCKETS 64
 #define SERIES_FIRST_ALLOC 8
-
-static uint64_t
-hash_name(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 struct store *
 store_new(void)
@@ -87,7 +77,7 @@ store_free(struct store *st)
 static struct series **
 store_slot(const struct store *st, const char *name)
 {
-	uint64_t h = hash_name(name);
+	uint64_t h = hash64_str(name);
 	struct series **pp = &st->buckets[h & (st->nbuckets - 1)];
 
 	while (*pp != NULL && ((*pp)->hash != h ||
@@ -160,7 +150,7 @@ store_add(struct store *st, const char *name, int64_t t, double v,
 		if ((s = calloc(1, sizeof(*s) + n + 1)) == NULL)
 			return -ENOMEM;
 		memcpy(s->name, name, n + 1);
-		s->hash = hash_name(name);
+		s->hash = hash64_str(name);
 		s->cap = cap;
 		*pp = s;
 		st->count++;

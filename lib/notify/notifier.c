@@ -805,7 +805,8 @@ notifier_save(const struct notifier *nt)
 			if (x->n.sev == SEV_NONE && !x->n.flapping)
 				continue;
 			r = cJSON_AddObjectToObject(t, x->rule);
-			cJSON_AddNumberToObject(r, "sev", x->n.sev);
+			cJSON_AddStringToObject(r, "sev",
+			    rule_sev_name(x->n.sev));
 			cJSON_AddNumberToObject(r, "since", (double)x->n.since);
 			cJSON_AddNumberToObject(r, "last_sent",
 			    (double)x->n.last_sent);
@@ -853,13 +854,14 @@ notifier_restore(struct notifier *nt, const cJSON *saved)
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(e,
 		    "told")) {
 			struct told *x;
-			double sev = jsonc_number(r, "sev", 0);
+			enum rule_sev sev;
 
-			if (!cJSON_IsObject(r) || sev < SEV_NONE ||
-			    sev > SEV_CRITICAL ||
+			/* By name, or as 0.1.0 saved it, a number. */
+			if (!cJSON_IsObject(r) || !ruleset_load_sev(
+			    cJSON_GetObjectItemCaseSensitive(r, "sev"), &sev) ||
 			    (x = told_find(n, r->string, true)) == NULL)
 				continue;
-			x->n.sev = (enum rule_sev)sev;
+			x->n.sev = sev;
 			x->n.since = (int64_t)jsonc_number(r, "since", 0);
 			x->n.last_sent = (int64_t)jsonc_number(r, "last_sent",
 			    0);

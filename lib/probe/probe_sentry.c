@@ -16,6 +16,7 @@
 #include "base/file.h"
 #include "config/config.h"
 #include "base/evcurl.h"
+#include "base/hash.h"
 #include "probe/sentry_api.h"
 #include "probe/probe_sentry_int.h"
 
@@ -35,11 +36,7 @@ sentry_iso_s(int64_t ms, char *buf, size_t len)
 uint64_t
 sentry_token_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return hash64_str(s);
 }
 
 static void

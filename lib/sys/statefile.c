@@ -20,17 +20,21 @@
 #include "notify/notifier.h"
 #include "engine/ruleset.h"
 #include "engine/silence.h"
+#include "engine/silence_json.h"
 #include "engine/store.h"
 
-#define STATE_VERSION		1
+/*
+ * 2: states, severities by name. 1 (0.1.0): the same document with them
+ * as enum numbers; still read.
+ */
+#define STATE_VERSION		2
+#define STATE_VERSION_NUMBERS	1
 #define MIN_KEEP_MS		(5 * 60 * 1000)
 #define MAX_SAMPLES_SAVED	2000
 
 struct statefile {
 	struct event_base *base;
-	struct monitor *m;
-	struct notifier *nt;
-	struct deploys *dp;
+	struct statefile_parts parts;
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 	char dir[PATH_MAX];
@@ -131,30 +135,6 @@ writer(void *arg)
 	return NULL;
 }
 
-static cJSON *
-silences_json(const struct silences *sl)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; i < silences_count(sl); i++) {
-		const struct silence *x = silences_at(sl, i);
-		cJSON *o = cJSON_CreateObject(), *m;
-
-		cJSON_AddNumberToObject(o, "id", (double)x->id);
-		cJSON_AddStringToObject(o, "rule", x->rule);
-		m = cJSON_AddObjectToObject(o, "matchers");
-		for (size_t k = 0; k < x->nmatchers; k++)
-			cJSON_AddStringToObject(m, x->matchers[k].key,
-			    x->matchers[k].value);
-		cJSON_AddStringToObject(o, "author", x->author);
-		cJSON_AddStringToObject(o, "comment", x->comment);
-		cJSON_AddNumberToObject(o, "created", (double)x->created);
-		cJSON_AddNumberToObject(o, "expires", (double)x->expires);
-		cJSON_AddItemToArray(a, o);
-	}
-	return a;
-}
-
 struct store_ctx {
 	cJSON *out;
 	int64_t since;
@@ -183,12 +163,11 @@ save_series(const struct series *s, void *arg)
 	}
 }
 
-static char *
-build_document(struct statefile *sf, size_t *len)
+char *
+statefile_encode(const struct statefile_parts *p, int64_t now, size_t *len)
 {
 	cJSON *o = cJSON_CreateObject();
-	int64_t now = clock_wall_ms();
-	int64_t keep = ruleset_max_window_ms(monitor_rules(sf->m));
+	int64_t keep = ruleset_max_window_ms(monitor_rules(p->m));
 	struct store_ctx sc;
 	char *s;
 
@@ -196,16 +175,16 @@ build_document(struct statefile *sf, size_t *len)
 		keep = MIN_KEEP_MS;
 	cJSON_AddNumberToObject(o, "version", STATE_VERSION);
 	cJSON_AddNumberToObject(o, "saved", (double)now);
-	cJSON_AddItemToObject(o, "rules", ruleset_save(monitor_rules(sf->m)));
+	cJSON_AddItemToObject(o, "rules", ruleset_save(monitor_rules(p->m)));
 	cJSON_AddItemToObject(o, "silences",
-	    silences_json(monitor_silences(sf->m)));
-	cJSON_AddItemToObject(o, "notifiers", notifier_save(sf->nt));
-	if (sf->dp != NULL)
-		cJSON_AddItemToObject(o, "deploys", deploys_save(sf->dp));
+	    silences_save(monitor_silences(p->m)));
+	cJSON_AddItemToObject(o, "notifiers", notifier_save(p->nt));
+	if (p->dp != NULL)
+		cJSON_AddItemToObject(o, "deploys", deploys_save(p->dp));
 	sc.out = cJSON_AddObjectToObject(o, "store");
 	sc.since = now - keep;
 	if (sc.out != NULL)
-		store_foreach(monitor_store(sf->m), save_series, &sc);
+		store_foreach(monitor_store(p->m), save_series, &sc);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	*len = s != NULL ? strlen(s) : 0;
@@ -264,7 +243,7 @@ make_job(struct statefile *sf)
 
 	if (j == NULL)
 		return NULL;
-	j->buf = build_document(sf, &j->len);
+	j->buf = statefile_encode(&sf->parts, clock_wall_ms(), &j->len);
 	if (j->buf == NULL) {
 		free(j);
 		return NULL;
@@ -285,7 +264,7 @@ save_async(struct statefile *sf)
 
 	if (sf->writing)
 		return;	/* the next tick tries again */
-	notifier_take_dirty(sf->nt);
+	notifier_take_dirty(sf->parts.nt);
 	j = make_job(sf);
 	if (j == NULL) {
 		struct result r = { ENOMEM, "serialize" };
@@ -346,66 +325,19 @@ statefile_touch(struct statefile *sf)
 
 /* Moves a bad file aside so it can be examined, and says so. */
 static void
-move_aside(struct statefile *sf, const char *why)
+move_aside(const char *path, int64_t now, const char *why)
 {
 	char aside[PATH_MAX + 32];
 
-	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", sf->path,
-	    (long long)(clock_wall_ms() / 1000));
-	if (rename(sf->path, aside) == 0)
+	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path,
+	    (long long)(now / 1000));
+	if (rename(path, aside) == 0)
 		log_err("event=state_file_unusable path=%s reason=\"%s\" "
-		    "moved_to=%s note=\"starting fresh\"", sf->path, why,
-		    aside);
+		    "moved_to=%s note=\"starting fresh\"", path, why, aside);
 	else
 		log_err("event=state_file_unusable path=%s reason=\"%s\" "
 		    "note=\"could not move it aside (%s); starting fresh, it "
-		    "will be overwritten\"", sf->path, why, strerror(errno));
-}
-
-static void
-restore_silences(struct monitor *m, const cJSON *a, int64_t now)
-{
-	const cJSON *o;
-
-	cJSON_ArrayForEach(o, a) {
-		struct silence x;
-		const cJSON *f, *mt;
-
-		memset(&x, 0, sizeof(x));
-		f = cJSON_GetObjectItemCaseSensitive(o, "id");
-		x.id = cJSON_IsNumber(f) ? (uint64_t)f->valuedouble : 0;
-		f = cJSON_GetObjectItemCaseSensitive(o, "expires");
-		x.expires = cJSON_IsNumber(f) ? (int64_t)f->valuedouble : 0;
-		f = cJSON_GetObjectItemCaseSensitive(o, "created");
-		x.created = cJSON_IsNumber(f) ? (int64_t)f->valuedouble : 0;
-		if (x.id == 0 || x.expires <= now)
-			continue;	/* expired while vigild was down */
-		f = cJSON_GetObjectItemCaseSensitive(o, "rule");
-		if (cJSON_IsString(f))
-			snprintf(x.rule, sizeof(x.rule), "%s", f->valuestring);
-		f = cJSON_GetObjectItemCaseSensitive(o, "author");
-		if (cJSON_IsString(f))
-			snprintf(x.author, sizeof(x.author), "%s",
-			    f->valuestring);
-		f = cJSON_GetObjectItemCaseSensitive(o, "comment");
-		if (cJSON_IsString(f))
-			snprintf(x.comment, sizeof(x.comment), "%s",
-			    f->valuestring);
-		mt = cJSON_GetObjectItemCaseSensitive(o, "matchers");
-		cJSON_ArrayForEach(f, mt) {
-			if (!cJSON_IsString(f) ||
-			    x.nmatchers >= SILENCE_MAX_MATCHERS)
-				continue;
-			snprintf(x.matchers[x.nmatchers].key,
-			    sizeof(x.matchers[0].key), "%s", f->string);
-			snprintf(x.matchers[x.nmatchers].value,
-			    sizeof(x.matchers[0].value), "%s", f->valuestring);
-			x.nmatchers++;
-		}
-		if (x.rule[0] == '\0' && x.nmatchers == 0)
-			continue;
-		silences_restore(monitor_silences(m), &x);
-	}
+		    "will be overwritten\"", path, why, strerror(errno));
 }
 
 static size_t
@@ -414,6 +346,8 @@ restore_store(struct monitor *m, const cJSON *store)
 	const cJSON *series, *p;
 	size_t n = 0;
 
+	if (!cJSON_IsObject(store))
+		return 0;
 	cJSON_ArrayForEach(series, store) {
 		cJSON_ArrayForEach(p, series) {
 			const cJSON *t = cJSON_GetArrayItem(p, 0);
@@ -428,77 +362,130 @@ restore_store(struct monitor *m, const cJSON *store)
 	return n;
 }
 
-static void
-load(struct statefile *sf)
+int
+statefile_decode(const struct statefile_parts *p, const char *buf,
+    size_t len, int64_t now, struct statefile_restored *out, char *why,
+    size_t whylen)
 {
-	struct stat st;
 	cJSON *doc;
 	const cJSON *ver;
-	char *buf;
-	size_t got = 0;
-	int fd = open(sf->path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			log_info("event=state_file_absent path=%s "
-			    "note=\"fresh start\"", sf->path);
-		else
-			log_err("event=state_file_unreadable path=%s "
-			    "error=\"%s\" note=\"starting fresh\"", sf->path,
-			    strerror(errno));
-		return;
+	memset(out, 0, sizeof(*out));
+	if (len == 0) {
+		snprintf(why, whylen, "empty");
+		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > STATEFILE_MAX_BYTES) {
-		close(fd);
-		move_aside(sf, "not a regular file of a sane size");
-		return;
+	/* Judged whole before anything is applied: a bad file changes nothing. */
+	doc = cJSON_ParseWithLength(buf, len);
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		snprintf(why, whylen, "not valid JSON (truncated or damaged)");
+		return -1;
+	}
+	ver = cJSON_GetObjectItemCaseSensitive(doc, "version");
+	if (!cJSON_IsNumber(ver) || (ver->valuedouble != STATE_VERSION &&
+	    ver->valuedouble != STATE_VERSION_NUMBERS)) {
+		if (cJSON_IsNumber(ver))
+			snprintf(why, whylen, "unknown format version %g "
+			    "(this vigild reads %d and %d)", ver->valuedouble,
+			    STATE_VERSION_NUMBERS, STATE_VERSION);
+		else
+			snprintf(why, whylen, "no format version");
+		cJSON_Delete(doc);
+		return -1;
+	}
+	/* Keys this version does not know are ignored: a newer one's extras. */
+	out->version = ver->valueint;
+	out->rules = ruleset_restore(monitor_rules(p->m),
+	    cJSON_GetObjectItemCaseSensitive(doc, "rules"));
+	out->silences = silences_load(monitor_silences(p->m),
+	    cJSON_GetObjectItemCaseSensitive(doc, "silences"), now);
+	notifier_restore(p->nt, cJSON_GetObjectItemCaseSensitive(doc,
+	    "notifiers"));
+	if (p->dp != NULL)
+		deploys_restore(p->dp, cJSON_GetObjectItemCaseSensitive(doc,
+		    "deploys"));
+	out->samples = restore_store(p->m,
+	    cJSON_GetObjectItemCaseSensitive(doc, "store"));
+	cJSON_Delete(doc);
+	return 0;
+}
+
+/* Reads all of fd, at most STATEFILE_MAX_BYTES; NULL with errno set. */
+static char *
+read_all(int fd, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+
+	if (fstat(fd, &st) != 0)
+		return NULL;
+	if (!S_ISREG(st.st_mode) || st.st_size > STATEFILE_MAX_BYTES) {
+		errno = EFBIG;
+		return NULL;
 	}
 	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		log_err("event=state_file_unreadable path=%s error=\"out of "
-		    "memory\" note=\"starting fresh\"", sf->path);
-		return;
-	}
+	if (buf == NULL)
+		return NULL;
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;	/* shrank while reading: parse what is there */
 		got += (size_t)n;
 	}
+	*len = got;
+	return buf;
+}
+
+enum statefile_outcome
+statefile_load(const struct statefile_parts *p, const char *path,
+    int64_t now, struct statefile_restored *out)
+{
+	char why[128];
+	size_t len = 0;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	memset(out, 0, sizeof(*out));
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			log_info("event=state_file_absent path=%s "
+			    "note=\"fresh start\"", path);
+			return STATEFILE_ABSENT;
+		}
+		log_err("event=state_file_unreadable path=%s error=\"%s\" "
+		    "note=\"starting fresh\"", path, strerror(errno));
+		return STATEFILE_UNREADABLE;
+	}
+	buf = read_all(fd, &len);
 	close(fd);
-	doc = cJSON_ParseWithLength(buf, got);
+	if (buf == NULL && errno == EFBIG) {
+		move_aside(path, now, "not a regular file of a sane size");
+		return STATEFILE_UNUSABLE;
+	}
+	if (buf == NULL) {
+		log_err("event=state_file_unreadable path=%s error=\"%s\" "
+		    "note=\"starting fresh\"", path, strerror(errno));
+		return STATEFILE_UNREADABLE;
+	}
+	if (statefile_decode(p, buf, len, now, out, why, sizeof(why)) != 0) {
+		free(buf);
+		move_aside(path, now, why);
+		return STATEFILE_UNUSABLE;
+	}
 	free(buf);
-	ver = cJSON_GetObjectItemCaseSensitive(doc, "version");
-	if (doc == NULL || !cJSON_IsObject(doc)) {
-		cJSON_Delete(doc);
-		move_aside(sf, got == 0 ? "empty" :
-		    "not valid JSON (truncated or damaged)");
-		return;
-	}
-	if (!cJSON_IsNumber(ver) || ver->valuedouble != STATE_VERSION) {
-		cJSON_Delete(doc);
-		move_aside(sf, "unknown format version");
-		return;
-	}
-	ruleset_restore(monitor_rules(sf->m),
-	    cJSON_GetObjectItemCaseSensitive(doc, "rules"));
-	restore_silences(sf->m, cJSON_GetObjectItemCaseSensitive(doc,
-	    "silences"), clock_wall_ms());
-	notifier_restore(sf->nt, cJSON_GetObjectItemCaseSensitive(doc,
-	    "notifiers"));
-	if (sf->dp != NULL)
-		deploys_restore(sf->dp, cJSON_GetObjectItemCaseSensitive(doc,
-		    "deploys"));
-	log_notice("event=state_restored path=%s samples=%zu silences=%zu",
-	    sf->path, restore_store(sf->m,
-	    cJSON_GetObjectItemCaseSensitive(doc, "store")),
-	    silences_count(monitor_silences(sf->m)));
-	cJSON_Delete(doc);
+	log_notice("event=state_restored path=%s samples=%zu silences=%zu "
+	    "rules=%zu version=%d", path, out->samples, out->silences,
+	    out->rules, out->version);
+	return STATEFILE_RESTORED;
 }
 
 struct statefile *
@@ -506,15 +493,16 @@ statefile_open(struct event_base *base, const char *dir, int64_t interval_ms,
     struct monitor *m, struct notifier *nt, struct deploys *dp)
 {
 	struct statefile *sf = calloc(1, sizeof(*sf));
+	struct statefile_restored restored;
 	struct timeval tv;
 
 	if (sf == NULL)
 		return NULL;
 	sf->pipefd[0] = sf->pipefd[1] = -1;
 	sf->base = base;
-	sf->m = m;
-	sf->nt = nt;
-	sf->dp = dp;
+	sf->parts.m = m;
+	sf->parts.nt = nt;
+	sf->parts.dp = dp;
 	sf->interval_ms = interval_ms;
 	snprintf(sf->dir, sizeof(sf->dir), "%s", dir);
 	snprintf(sf->path, sizeof(sf->path), "%s/%s", dir, STATEFILE_NAME);
@@ -532,7 +520,7 @@ statefile_open(struct event_base *base, const char *dir, int64_t interval_ms,
 		statefile_close(sf);
 		return NULL;
 	}
-	load(sf);
+	statefile_load(&sf->parts, sf->path, clock_wall_ms(), &restored);
 	sf->opened = true;
 	tv.tv_sec = (time_t)(interval_ms / 1000);
 	tv.tv_usec = (suseconds_t)((interval_ms % 1000) * 1000);

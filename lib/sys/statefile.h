@@ -20,6 +20,7 @@
 #define VIGIL_STATEFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -30,6 +31,58 @@ struct statefile;
 
 #define STATEFILE_NAME "state.json"
 #define STATEFILE_MAX_BYTES (256L * 1024 * 1024)
+
+/*
+ * The document and its reading, apart from the loop and the timers (the
+ * unit tests drive these). States and severities are saved by name; a
+ * file of 0.1.0, which saved them as numbers, still loads.
+ */
+
+/* What the state file saves; nt and dp may be NULL. */
+struct statefile_parts {
+	struct monitor *m;
+	struct notifier *nt;
+	struct deploys *dp;
+};
+
+/* What a load put back. */
+struct statefile_restored {
+	int version;		/* the file's format version */
+	size_t rules;		/* rules whose status came back */
+	size_t silences;	/* silences still active at now */
+	size_t samples;
+};
+
+/* The document as of now (Unix ms): malloc'd, *len bytes; NULL: no memory. */
+char *statefile_encode(const struct statefile_parts *p, int64_t now,
+    size_t *len);
+
+/*
+ * Puts buf's state back into p's parts, as of now (silences that ended by
+ * then are dropped). Returns 0, or -1 with the reason in why when the
+ * document is unusable as a whole (empty, not JSON, no or an unknown
+ * format version): then nothing was changed. Within a usable document,
+ * keys this version does not know are ignored, and a damaged entry (a
+ * rule, a silence, a deploy) starts fresh alone: the rest still loads.
+ */
+int statefile_decode(const struct statefile_parts *p, const char *buf,
+    size_t len, int64_t now, struct statefile_restored *out, char *why,
+    size_t whylen);
+
+enum statefile_outcome {
+	STATEFILE_RESTORED,
+	STATEFILE_ABSENT,	/* no file: a fresh start */
+	STATEFILE_UNREADABLE,	/* open or read failed: a fresh start */
+	STATEFILE_UNUSABLE,	/* moved aside to path.corrupt-<s>: fresh */
+};
+
+/*
+ * Reads path and decodes it, logging the outcome. vigild never refuses
+ * to start over its own state: every outcome but the first is a fresh
+ * start.
+ */
+enum statefile_outcome statefile_load(const struct statefile_parts *p,
+    const char *path, int64_t now, struct statefile_restored *out);
 
 /*
  * Reads dir/state.json into m and nt (nt may be NULL), then saves every

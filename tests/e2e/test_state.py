@@ -124,9 +124,9 @@ class Restart(E2E):
         self.assertEqual(v.stop(), 0)
         self.assertIn("event=state_saved", v.log_text())
         doc = self.saved()
-        self.assertEqual(doc["version"], 1)
+        self.assertEqual(doc["version"], 2)
         self.assertIn("app_advanced.p95_ms", doc["store"])
-        self.assertEqual(doc["rules"]["api_p95"]["state"], 0)   # ok
+        self.assertEqual(doc["rules"]["api_p95"]["state"], "ok")
         self.assertEqual([(x["id"], x["rule"]) for x in doc["silences"]], [(sid, "api_p95")])
         # Nothing secret is ever written (the notifier URL and token included).
         self.assertNotIn(self.rcv.url, json.dumps(doc))
@@ -146,6 +146,52 @@ class Restart(E2E):
         wait_for(lambda: v2.rule("api_p95")["state"] == "firing", 10, what="firing")
         time.sleep(2.5)
         self.assertEqual(self.rcv.bodies(), [])
+
+    def test_state_file_of_0_1_0_is_read(self):
+        # 0.1.0 saved states and severities as numbers and hashed a rule's
+        # canon from a mistyped FNV-1a basis; such a file must still bring
+        # a firing alert back, told, so nobody is paged twice.
+        sim = self.sim()
+        cfg = config(sim, self.rcv, self.state_dir)
+        v = self.start(cfg)
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: len(self.rcv.bodies()) == 1, 15, what="firing notified")
+        since = v.rule("api_p95")["since"]
+        wait_for(lambda: self.saved()["notifiers"]["hook"]["told"].get("api_p95"), 5,
+                 what="told state saved")
+        self.vigilds.remove(v)
+        self.assertEqual(v.stop(), 0)
+        doc = self.saved()
+        self.assertEqual(doc["version"], 2)
+        states = ["ok", "pending", "firing", "resolved", "unknown"]
+        sevs = ["none", "warning", "critical"]
+        rule = doc["rules"]["api_p95"]
+        self.assertEqual((rule["state"], rule["sev"]), ("firing", "warning"))
+        canon = json.dumps(cfg["rules"][0], separators=(",", ":"))
+        h = 1469598103934665603                  # 0.1.0's basis
+        for b in canon.encode():
+            h = ((h ^ b) * 0x100000001b3) % 2**64
+        rule.update(canon=f"{h:016x}", state=states.index(rule["state"]),
+                    sev=sevs.index(rule["sev"]), fired_sev=sevs.index(rule["fired_sev"]),
+                    history=[[t, states.index(f), states.index(to), sevs.index(sv)]
+                             for t, f, to, sv in rule["history"]])
+        doc["rules"] = {"api_p95": rule}
+        for told in doc["notifiers"]["hook"]["told"].values():
+            told["sev"] = sevs.index(told["sev"])
+        doc["version"] = 1
+        with open(os.path.join(self.state_dir, "state.json"), "w") as f:
+            json.dump(doc, f)
+        v2 = self.start(cfg, name="second")
+        self.assertRegex(v2.log_text(), r"event=state_restored .* rules=1 version=1")
+        r = v2.rule("api_p95")
+        self.assertEqual((r["state"], r["severity"], r["since"]), ("firing", "warning", since))
+        wait_for(lambda: v2.probe("app_advanced")["runs"] >= 5, 10, what="runs after restart")
+        time.sleep(1.5)
+        self.assertEqual([b["kind"] for b in self.rcv.bodies()], ["firing"],
+                         "a 0.1.0 file must not page again")
+        # And the next save is in this release's form.
+        wait_for(lambda: self.saved()["version"] == 2, 5, what="a save")
+        self.assertEqual(self.saved()["rules"]["api_p95"]["state"], "firing")
 
     def test_kill9_undelivered_notice_is_delivered_once_after_restart(self):
         sim = self.sim()
@@ -220,7 +266,7 @@ class Restart(E2E):
         aside = glob.glob(path + ".corrupt-*")
         self.assertGreaterEqual(len(aside), 1)
         # The last clean stop left a good file behind.
-        self.assertEqual(self.saved()["version"], 1)
+        self.assertEqual(self.saved()["version"], 2)
 
     def test_read_only_state_dir_keeps_polling(self):
         sim = self.sim()

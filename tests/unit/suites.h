@@ -10,6 +10,7 @@
 	X(loglimit) \
 	X(log) \
 	X(duration) \
+	X(hash) \
 	X(jsonc) \
 	X(jsonptr) \
 	X(jsonw) \
@@ -41,6 +42,7 @@
 	X(token) \
 	X(split) \
 	X(verdict) \
+	X(statefile) \
 	X(deploy_state)
 
 #define VIGIL_DECLARE_SUITE(name) Suite *name##_suite(void);
