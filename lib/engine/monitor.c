@@ -675,14 +675,26 @@ monitor_probe_view(const struct monitor *m, size_t i, struct probe_view *v)
 	return true;
 }
 
-struct ruleset *
+const struct ruleset *
 monitor_rules(const struct monitor *m)
 {
 	return m->rules;
 }
 
-struct silences *
+struct ruleset *
+monitor_rules_mut(struct monitor *m)
+{
+	return m->rules;
+}
+
+const struct silences *
 monitor_silences(const struct monitor *m)
+{
+	return m->silences;
+}
+
+struct silences *
+monitor_silences_mut(struct monitor *m)
 {
 	return m->silences;
 }

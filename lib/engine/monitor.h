@@ -111,8 +111,9 @@ size_t monitor_nprobes(const struct monitor *m);
 bool monitor_probe_view(const struct monitor *m, size_t i,
     struct probe_view *v);
 
-/* The rules in force (the API reads them; baselines are saved there). */
-struct ruleset *monitor_rules(const struct monitor *m);
+/* The rules in force, to read; to change (baselines, a restore): _mut. */
+const struct ruleset *monitor_rules(const struct monitor *m);
+struct ruleset *monitor_rules_mut(struct monitor *m);
 
 /*
  * Puts back a sample saved before a restart: only for a metric of a
@@ -123,7 +124,8 @@ int monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
     double v);
 
 /* The silences; they outlive reloads (and, with the state file, restarts). */
-struct silences *monitor_silences(const struct monitor *m);
+const struct silences *monitor_silences(const struct monitor *m);
+struct silences *monitor_silences_mut(struct monitor *m);
 
 /*
  * Every alert event (rule transitions, flapping start and end) goes to fn,

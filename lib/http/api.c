@@ -591,7 +591,7 @@ r_baseline(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		cJSON_Delete(doc);
 		return api_error(c, MHD_HTTP_NOT_FOUND, "no such rule");
 	}
-	saved = ruleset_save_baseline(monitor_rules(a->m), name,
+	saved = ruleset_save_baseline(monitor_rules_mut(a->m), name,
 	    clock_wall_ms(), &skipped);
 	cJSON_Delete(doc);
 	if (saved > 0)

@@ -104,7 +104,7 @@ enum MHD_Result
 api_silences_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
-	struct silences *sl = monitor_silences(a->m);
+	struct silences *sl = monitor_silences_mut(a->m);
 	int64_t now = clock_wall_ms();
 	const struct silence *x;
 	struct silence in;
@@ -154,7 +154,7 @@ enum MHD_Result
 api_silence_delete(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg)
 {
-	struct silences *sl = monitor_silences(a->m);
+	struct silences *sl = monitor_silences_mut(a->m);
 	uint64_t id = parse_id(arg);
 
 	(void)rq;

@@ -434,7 +434,7 @@ poll_check(struct deploys *d, struct deploy *dp, size_t i, int64_t now)
 	struct dlink *l = &dp->links[i];
 	const struct config *cfg = monitor_config(d->m);
 	const struct rule_cfg *rc = &cfg->rules[l->rule];
-	struct ruleset *rs = monitor_rules(d->m);
+	struct ruleset *rs = monitor_rules_mut(d->m);
 	const struct store *st = monitor_store(d->m);
 	const struct rule_status *rst = ruleset_status(rs, l->rule);
 	struct vpoll p = { 0 };

@@ -396,9 +396,9 @@ statefile_decode(const struct statefile_parts *p, const char *buf,
 	}
 	/* Keys this version does not know are ignored: a newer one's extras. */
 	out->version = ver->valueint;
-	out->rules = ruleset_restore(monitor_rules(p->m),
+	out->rules = ruleset_restore(monitor_rules_mut(p->m),
 	    cJSON_GetObjectItemCaseSensitive(doc, "rules"));
-	out->silences = silences_load(monitor_silences(p->m),
+	out->silences = silences_load(monitor_silences_mut(p->m),
 	    cJSON_GetObjectItemCaseSensitive(doc, "silences"), now);
 	notifier_restore(p->nt, cJSON_GetObjectItemCaseSensitive(doc,
 	    "notifiers"));
