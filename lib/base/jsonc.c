@@ -637,3 +637,23 @@ jsonc_string(const cJSON *o, const char *key, const char *dflt)
 
 	return cJSON_IsString(x) ? x->valuestring : dflt;
 }
+
+const char *
+jsonc_type_name(const cJSON *n)
+{
+	if (n == NULL)
+		return "nothing";
+	if (cJSON_IsObject(n))
+		return "an object";
+	if (cJSON_IsArray(n))
+		return "an array";
+	if (cJSON_IsString(n))
+		return "a string";
+	if (cJSON_IsNumber(n))
+		return "a number";
+	if (cJSON_IsBool(n))
+		return "a boolean";
+	if (cJSON_IsNull(n))
+		return "null";
+	return "an unknown value";
+}

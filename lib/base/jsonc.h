@@ -84,4 +84,7 @@ void jsonc_free(struct jsonc_doc *doc);
 double jsonc_number(const cJSON *o, const char *key, double dflt);
 const char *jsonc_string(const cJSON *o, const char *key, const char *dflt);
 
+/* "an object", "a string", "nothing" (NULL): for messages. */
+const char *jsonc_type_name(const cJSON *n);
+
 #endif

@@ -99,26 +99,6 @@ config_error_format(const struct config_errors *errs, size_t i,
 		snprintf(buf, len, "%s: %s", path, e->msg);
 }
 
-const char *
-cfg_type_name(const cJSON *n)
-{
-	if (n == NULL)
-		return "nothing";
-	if (cJSON_IsObject(n))
-		return "an object";
-	if (cJSON_IsArray(n))
-		return "an array";
-	if (cJSON_IsString(n))
-		return "a string";
-	if (cJSON_IsNumber(n))
-		return "a number";
-	if (cJSON_IsBool(n))
-		return "a boolean";
-	if (cJSON_IsNull(n))
-		return "null";
-	return "an unknown value";
-}
-
 /* Levenshtein distance, capped: only small distances matter here. */
 static size_t
 edit_distance(const char *a, const char *b)
@@ -196,7 +176,7 @@ cfg_object(struct cfgread *v, const cJSON *obj, const char *key)
 
 	if (m != NULL && !cJSON_IsObject(m)) {
 		cfg_err(v, m, "\"%s\" must be an object, not %s", key,
-		    cfg_type_name(m));
+		    jsonc_type_name(m));
 		return NULL;
 	}
 	return m;
@@ -213,7 +193,7 @@ cfg_string(struct cfgread *v, const cJSON *obj, const char *key,
 		return 0;
 	if (!cJSON_IsString(m)) {
 		cfg_err(v, m, "\"%s\" must be a string, not %s", key,
-		    cfg_type_name(m));
+		    jsonc_type_name(m));
 		return -1;
 	}
 	if (m->valuestring[0] == '\0') {
@@ -233,7 +213,7 @@ cfg_bool(struct cfgread *v, const cJSON *obj, const char *key, bool *out)
 		return 0;
 	if (!cJSON_IsBool(m)) {
 		cfg_err(v, m, "\"%s\" must be true or false, not %s", key,
-		    cfg_type_name(m));
+		    jsonc_type_name(m));
 		return -1;
 	}
 	*out = cJSON_IsTrue(m);
@@ -253,7 +233,7 @@ cfg_duration(struct cfgread *v, const cJSON *obj, const char *key, int64_t lo,
 		return 0;
 	if (!cJSON_IsString(m)) {
 		cfg_err(v, m, "\"%s\" must be a duration string such as "
-		    "\"30s\" or \"5m\", not %s", key, cfg_type_name(m));
+		    "\"30s\" or \"5m\", not %s", key, jsonc_type_name(m));
 		return -1;
 	}
 	if (duration_parse(m->valuestring, &ms) != 0) {
@@ -309,7 +289,7 @@ cfg_size(struct cfgread *v, const cJSON *obj, const char *key, int64_t lo,
 		n *= mult;
 	} else {
 		cfg_err(v, m, "\"%s\" must be a size in bytes or a string such "
-		    "as \"1MiB\", not %s", key, cfg_type_name(m));
+		    "as \"1MiB\", not %s", key, jsonc_type_name(m));
 		return -1;
 	}
 	if (!isfinite(n) || n != floor(n) || n < (double)lo ||
@@ -358,7 +338,7 @@ cfg_number(struct cfgread *v, const cJSON *obj, const char *key, double lo,
 		return 0;
 	if (!cJSON_IsNumber(m)) {
 		cfg_err(v, m, "\"%s\" must be a number, not %s", key,
-		    cfg_type_name(m));
+		    jsonc_type_name(m));
 		return -1;
 	}
 	if (!isfinite(m->valuedouble) || m->valuedouble < lo ||

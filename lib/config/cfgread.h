@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/jsonc.h"
 #include "config/config.h"
 
 struct jsonc_doc;
@@ -36,8 +37,6 @@ void cfg_err(struct cfgread *v, const cJSON *node, const char *fmt, ...)
 void cfg_err_key(struct cfgread *v, const cJSON *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "an object", "a string", ... ("nothing" for NULL) for messages. */
-const char *cfg_type_name(const cJSON *n);
 /*
  * Reports every member of obj not in allowed (NULL-terminated), with the
  * nearest allowed key as a suggestion; where names obj in messages.

@@ -206,7 +206,7 @@ parse_probe(struct cfgread *v, const cJSON *p, struct config *cfg,
 	pc->timeout_ms = cfg->default_timeout_ms;
 	if (!cJSON_IsObject(p)) {
 		cfg_err(v, p, "a probe must be an object, not %s",
-		    cfg_type_name(p));
+		    jsonc_type_name(p));
 		return;
 	}
 	if (cfg_string(v, p, "name", &s) == 1) {
@@ -263,7 +263,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 
 	if (!cJSON_IsObject(root)) {
 		cfg_err(v, root, "the configuration must be a JSON object, "
-		    "not %s", cfg_type_name(root));
+		    "not %s", jsonc_type_name(root));
 		return;
 	}
 	cfg_check_keys(v, root, root_keys, "the configuration");
@@ -310,7 +310,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 	}
 	if (!cJSON_IsArray(probes)) {
 		cfg_err(v, probes, "\"probes\" must be an array, not %s",
-		    cfg_type_name(probes));
+		    jsonc_type_name(probes));
 		return;
 	}
 	cfg->probes = calloc((size_t)cJSON_GetArraySize(probes) + 1,

@@ -271,7 +271,7 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 
 	if (!cJSON_IsObject(n)) {
 		cfg_err(v, n, "a notifier must be an object, not %s",
-		    cfg_type_name(n));
+		    jsonc_type_name(n));
 		return;
 	}
 	cfg_check_keys(v, n, notifier_keys, "a notifier");
@@ -336,7 +336,7 @@ cfg_parse_notifiers(struct cfgread *v, const cJSON *arr, struct config *cfg)
 		return;
 	if (!cJSON_IsArray(arr)) {
 		cfg_err(v, arr, "\"notifiers\" must be an array, not %s",
-		    cfg_type_name(arr));
+		    jsonc_type_name(arr));
 		return;
 	}
 	cfg->notifiers = calloc((size_t)cJSON_GetArraySize(arr) + 1,

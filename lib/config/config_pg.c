@@ -295,7 +295,7 @@ parse_indexes(struct cfgread *v, const cJSON *m, struct pg_cfg *g)
 			}
 		} else {
 			cfg_err(v, e, "a required index must be an index name or "
-			    "an object, not %s", cfg_type_name(e));
+			    "an object, not %s", jsonc_type_name(e));
 			continue;
 		}
 		if (x->name == NULL && (x->index != NULL || x->columns != NULL))

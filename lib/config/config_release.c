@@ -62,7 +62,7 @@ parse_check(struct cfgread *v, const cJSON *o, struct release_check_cfg *c,
 
 	if (!cJSON_IsObject(o)) {
 		cfg_err(v, o, "a release check must be an object, not %s",
-		    cfg_type_name(o));
+		    jsonc_type_name(o));
 		return;
 	}
 	cfg_check_keys(v, o, keys, "a release check");

@@ -282,7 +282,7 @@ parse_rule(struct cfgread *v, const cJSON *r, struct rule_cfg *rc,
 	rc->def.resolved_ms = DEFAULT_RESOLVED_MS;
 	if (!cJSON_IsObject(r)) {
 		cfg_err(v, r, "a rule must be an object, not %s",
-		    cfg_type_name(r));
+		    jsonc_type_name(r));
 		return;
 	}
 	cfg_check_keys(v, r, rule_keys, "a rule");
@@ -417,7 +417,7 @@ cfg_parse_rules(struct cfgread *v, const cJSON *root, const cJSON *arr,
 
 	if (arr != NULL && !cJSON_IsArray(arr)) {
 		cfg_err(v, arr, "\"rules\" must be an array, not %s",
-		    cfg_type_name(arr));
+		    jsonc_type_name(arr));
 		arr = NULL;
 	}
 	if (arr != NULL)

@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "config/cfgread.h"
+#include "base/jsonc.h"
 
 /* Whole numbers of events fit a double exactly up to 2^53. */
 #define MAX_COUNT	9007199254740992.0
@@ -96,7 +96,7 @@ sentry_parse_stats(const char *body, size_t len, struct sentry_series *out,
 		return -1;
 	if (!cJSON_IsArray(doc)) {
 		rc = fail(err, errlen, "%s: expected an array of [timestamp, "
-		    "count] pairs, got %s", what, cfg_type_name(doc));
+		    "count] pairs, got %s", what, jsonc_type_name(doc));
 		goto out;
 	}
 	if (cJSON_GetArraySize(doc) > SENTRY_MAX_POINTS) {
@@ -184,7 +184,7 @@ outcome_intervals(const cJSON *iv, struct sentry_outcomes *out, char *err,
 
 	if (!cJSON_IsArray(iv))
 		return fail(err, errlen, "%s: expected \"intervals\": an array "
-		    "of ISO-8601 times, got %s", what, cfg_type_name(iv));
+		    "of ISO-8601 times, got %s", what, jsonc_type_name(iv));
 	if (cJSON_GetArraySize(iv) > SENTRY_MAX_POINTS)
 		return fail(err, errlen, "%s: %d intervals, more than the %d "
 		    "vigild reads", what, cJSON_GetArraySize(iv),
@@ -265,7 +265,7 @@ sentry_parse_outcomes(const char *body, size_t len, const char *field,
 		return -1;
 	if (!cJSON_IsObject(doc)) {
 		rc = fail(err, errlen, "stats_v2: expected an object with "
-		    "\"intervals\" and \"groups\", got %s", cfg_type_name(doc));
+		    "\"intervals\" and \"groups\", got %s", jsonc_type_name(doc));
 		goto out;
 	}
 	rc = outcome_intervals(cJSON_GetObjectItemCaseSensitive(doc,
@@ -275,7 +275,7 @@ sentry_parse_outcomes(const char *body, size_t len, const char *field,
 	groups = cJSON_GetObjectItemCaseSensitive(doc, "groups");
 	if (!cJSON_IsArray(groups)) {
 		rc = fail(err, errlen, "stats_v2: expected \"groups\": an "
-		    "array, got %s", cfg_type_name(groups));
+		    "array, got %s", jsonc_type_name(groups));
 		goto out;
 	}
 	cJSON_ArrayForEach(g, groups) {
@@ -313,7 +313,7 @@ sentry_parse_project_id(const char *body, size_t len, char *id, size_t idlen,
 	else
 		rc = fail(err, errlen, "project: expected an object with a "
 		    "numeric \"id\", got %s", cJSON_IsObject(doc) ?
-		    "an object without one" : cfg_type_name(doc));
+		    "an object without one" : jsonc_type_name(doc));
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -334,7 +334,7 @@ sentry_parse_event_count(const char *body, size_t len, double *count,
 	if (!cJSON_IsArray(data))
 		rc = fail(err, errlen, "events: expected an object with a "
 		    "\"data\" array, got %s", cJSON_IsObject(doc) ?
-		    "an object without one" : cfg_type_name(doc));
+		    "an object without one" : jsonc_type_name(doc));
 	else if (row == NULL)
 		*count = 0;	/* Discover leaves out an empty result's row */
 	else if (cJSON_GetArraySize(data) != 1 || !cJSON_IsNumber(v) ||
@@ -361,7 +361,7 @@ sentry_parse_issue_page(const char *body, size_t len, size_t *count,
 		return -1;
 	if (!cJSON_IsArray(doc))
 		rc = fail(err, errlen, "issues: expected an array of issues, "
-		    "got %s", cfg_type_name(doc));
+		    "got %s", jsonc_type_name(doc));
 	else
 		*count = (size_t)cJSON_GetArraySize(doc);
 	cJSON_Delete(doc);
