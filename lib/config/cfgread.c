@@ -1,4 +1,4 @@
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 
 #include <ctype.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 #include "base/file.h"
 #include "base/jsonc.h"
 

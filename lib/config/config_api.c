@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 #include "base/file.h"
 
 /* Certificate chains are a few KiB; anything this large is a mistake. */

@@ -1,4 +1,4 @@
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 
 #include <errno.h>
 #include <math.h>

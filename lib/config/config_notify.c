@@ -4,7 +4,7 @@
  * the environment as readily as inline, and only scheme://host is ever
  * shown.
  */
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * libpq's PQconninfoParse (no network), and a password in it is never
  * repeated in an error or in the probe's target.
  */
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * check, and a probe's implicit down rule is a key check (a dead health
  * endpoint fails a release on the first poll).
  */
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

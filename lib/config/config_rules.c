@@ -4,7 +4,7 @@
  * debounced down state, so a probe that goes down pages even without a
  * rule of its own (unless its down_severity is "none").
  */
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 
 #include <math.h>
 #include <stdio.h>

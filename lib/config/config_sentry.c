@@ -5,7 +5,7 @@
  * file fail on a host that has none yet, and a token read at each run can
  * be rotated without a reload. The probe says clearly when it is missing.
  */
-#include "config/cfgread.h"
+#include "config/cfgread_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * file has its own reader (config_http.c for http probes, ...), all built
  * on these helpers so every error reads the same way.
  */
-#ifndef VIGIL_CFGREAD_H
-#define VIGIL_CFGREAD_H
+#ifndef VIGIL_CFGREAD_INT_H
+#define VIGIL_CFGREAD_INT_H
 
 #include <stdarg.h>
 #include <stdbool.h>
