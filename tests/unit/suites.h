@@ -23,6 +23,7 @@
 	X(ruleset) \
 	X(outage) \
 	X(decide) \
+	X(notifier) \
 	X(health) \
 	X(silence) \
 	X(silence_json) \
