@@ -169,6 +169,14 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 
 	b->in_flight = false;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	/*
+	 * An answer cut off at MAX_RESPONSE is a write error to curl, but
+	 * its status had come: a 2xx took the notice. Taken for a failure,
+	 * it would be sent again at every retry, and everything queued
+	 * behind it would wait forever.
+	 */
+	if (res == CURLE_WRITE_ERROR && b->resp > MAX_RESPONSE)
+		res = CURLE_OK;
 	if (res == CURLE_OK && code >= 200 && code < 300) {
 		b->head = it->next;
 		if (b->head == NULL)

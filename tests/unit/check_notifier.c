@@ -58,7 +58,7 @@ struct receiver {
 	unsigned port;
 	int status;		/* the answer to POSTs; 0: hold them */
 	const char *fail_path;	/* POSTs under it get 503, whatever status */
-	size_t big_answer;	/* bytes of body sent with a 2xx answer */
+	size_t big_answer;	/* bytes of body sent with each answer */
 	struct req reqs[MAX_REQS];
 	size_t n;
 	struct evhttp_request *held[MAX_HELD];
@@ -80,7 +80,7 @@ answer(struct receiver *rv, struct evhttp_request *req, int status)
 	struct evbuffer *out = evbuffer_new();
 
 	ck_assert_ptr_nonnull(out);
-	if (status >= 200 && status < 300 && rv->big_answer > 0) {
+	if (rv->big_answer > 0) {
 		char chunk[1024];
 
 		memset(chunk, 'x', sizeof(chunk));
@@ -831,6 +831,49 @@ START_TEST(test_deploy_verdicts)
 }
 END_TEST
 
+static bool
+answered(struct world *w)
+{
+	struct notifier_view v = view(w, 0);
+
+	return v.sent + v.failed > 0;
+}
+
+/*
+ * A receiver that takes the notice (2xx) and answers at length: vigild
+ * stops reading past its cap, but the notice was delivered. Counted as a
+ * failure, it would be sent again at every retry, forever, and every
+ * notice queued behind it would wait forever too. A long refusal is
+ * still a refusal.
+ */
+START_TEST(test_long_answer)
+{
+	/* _i: 0 the receiver takes it, 1 it refuses. */
+	struct world w;
+	struct notifier_view v;
+
+	world_init(&w, hook, NULL);
+	w.rv.big_answer = 256 * 1024;
+	w.rv.status = _i == 0 ? 200 : 503;
+	at(&w, 1 * MIN, 1500);
+	run_until(&w, answered, "the answer");
+	v = view(&w, 0);
+	ck_assert_uint_eq(w.rv.n, 1);
+	if (_i == 0) {
+		ck_assert_msg(v.failed == 0, "a 2xx with a long body counted "
+		    "as failed: %s", v.last_error);
+		ck_assert_uint_eq(v.sent, 1);
+		ck_assert_uint_eq(v.queued, 0);
+	} else {
+		ck_assert_uint_eq(v.failed, 1);
+		ck_assert_uint_eq(v.sent, 0);
+		ck_assert_uint_eq(v.queued, 1);
+		ck_assert_str_eq(v.last_error, "HTTP 503");
+	}
+	world_free(&w);
+}
+END_TEST
+
 Suite *
 notifier_suite(void)
 {
@@ -846,6 +889,7 @@ notifier_suite(void)
 	tcase_add_test(tc, test_told_survives_restart);
 	tcase_add_test(tc, test_alertmanager_members_are_independent);
 	tcase_add_test(tc, test_deploy_verdicts);
+	tcase_add_loop_test(tc, test_long_answer, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
