@@ -17,6 +17,7 @@
 	X(sdnotify) \
 	X(service) \
 	X(sched) \
+	X(monitor) \
 	X(store) \
 	X(window) \
 	X(rules) \
