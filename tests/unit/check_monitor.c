@@ -55,6 +55,7 @@ struct mworld {
 	struct target tg;
 	struct monitor *m;
 	int64_t wall;
+	bool wall_stands;	/* runs do not move the wall clock */
 	char runs[512];		/* what the run listener saw, in order */
 	char events[512];	/* run and alert listeners, interleaved */
 };
@@ -193,7 +194,8 @@ on_run(size_t probe, void *arg)
 	snprintf(buf, sizeof(buf), "run:%zu", probe);
 	append(w->events, sizeof(w->events), buf);
 	/* The next run starts a second later on the wall clock. */
-	w->wall += S;
+	if (!w->wall_stands)
+		w->wall += S;
 }
 
 static void
@@ -565,6 +567,95 @@ START_TEST(test_reload_keeps_unchanged_probes)
 }
 END_TEST
 
+static bool
+c_held_twice(struct mworld *w)
+{
+	return pview(w, 2).start_failures >= 2;
+}
+
+static uint64_t c_runs;
+
+static bool
+all_ran_after_release(struct mworld *w)
+{
+	return pview(w, 0).runs == 1 && pview(w, 1).runs == 1 &&
+	    pview(w, 2).runs >= c_runs + 2;
+}
+
+/*
+ * At the descriptor bound (RLIMIT_NOFILE, read when the monitor starts)
+ * a slot that would exceed the runs allowed at once is held: counted as
+ * a start failure, tried again at the probe's next slot, and vigild says
+ * it is degraded for a minute after the last one (on the wall clock).
+ */
+START_TEST(test_runs_held_at_the_descriptor_bound)
+{
+	static const char cfg[] =
+	    "{ \"probes\": ["
+	    "  { \"name\": \"a\", \"type\": \"http\","
+	    "    \"url\": \"http://127.0.0.1:@PORT@/p0\", \"interval\": \"1h\","
+	    "    \"timeout\": \"10s\" },"
+	    "  { \"name\": \"b\", \"type\": \"http\","
+	    "    \"url\": \"http://127.0.0.1:@PORT@/p1\", \"interval\": \"1h\","
+	    "    \"timeout\": \"10s\" },"
+	    "  { \"name\": \"c\", \"type\": \"http\","
+	    "    \"url\": \"http://127.0.0.1:@PORT@/p2\", \"interval\": \"100ms\" }"
+	    "] }";
+	struct mworld w;
+	struct config *c;
+	struct rlimit old, low;
+	char err[256], why[256];
+	uint64_t held;
+	int rc;
+
+	world_start(&w);
+	w.wall_stands = true;
+	w.tg.hold[0] = w.tg.hold[1] = true;
+	c = parse(cfg, w.tg.port);
+	/*
+	 * 20 descriptors: half kept back for vigild itself, a quarter of
+	 * the rest for idle connections, 3 per run: 2 runs at once. Only
+	 * while the monitor starts (it reads the limit then), so the rest
+	 * of the test, and of the suite, has its usual room.
+	 */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 20;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	w.m = monitor_new(w.base, c, err, sizeof(err));
+	rc = setrlimit(RLIMIT_NOFILE, &old);
+	ck_assert_msg(w.m != NULL, "monitor: %s", err);
+	ck_assert_int_eq(rc, 0);
+	monitor_set_run_listener(w.m, on_run, &w);
+	ck_assert(!monitor_degraded(w.m, why, sizeof(why)));
+	/* a and b hang; c, every 100 ms, finds no room, slot after slot. */
+	run_until(&w, c_held_twice, "c's runs to be held");
+	ck_assert(pview(&w, 0).running);
+	ck_assert(pview(&w, 1).running);
+	ck_assert(!pview(&w, 2).running);
+	ck_assert(monitor_degraded(w.m, why, sizeof(why)));
+	ck_assert_msg(strstr(why, "held back") != NULL &&
+	    strstr(why, "allows 2 runs at once") != NULL, "why: %s", why);
+	/* The hanging runs end: c runs again, and is held no more. */
+	c_runs = pview(&w, 2).runs;
+	w.tg.hold[0] = w.tg.hold[1] = false;
+	release_all(&w.tg, 200);
+	run_until(&w, all_ran_after_release, "c's runs to resume");
+	held = pview(&w, 2).start_failures;
+	run_for(&w, 300);
+	ck_assert_uint_eq(pview(&w, 2).start_failures, held);
+	ck_assert_uint_eq(pview(&w, 0).start_failures, 0);
+	ck_assert_uint_eq(pview(&w, 1).start_failures, 0);
+	/* Degraded for a minute after the last held start, then not. */
+	w.wall = T0 + 59 * S;
+	ck_assert(monitor_degraded(w.m, why, sizeof(why)));
+	w.wall = T0 + 60 * S;
+	ck_assert_msg(!monitor_degraded(w.m, why, sizeof(why)), "why: %s",
+	    why);
+	world_free(&w);
+}
+END_TEST
+
 Suite *
 monitor_suite(void)
 {
@@ -578,6 +669,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_rules_before_run_listener);
 	tcase_add_test(tc, test_retry_interval_while_failing);
 	tcase_add_test(tc, test_reload_keeps_unchanged_probes);
+	tcase_add_test(tc, test_runs_held_at_the_descriptor_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }
