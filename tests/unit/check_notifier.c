@@ -72,6 +72,7 @@ struct world {
 	struct notifier *nt;
 	int64_t wall, mono;
 	size_t seen;		/* receiver requests already checked */
+	char text[2048];	/* the config, for reloads */
 };
 
 static void
@@ -294,7 +295,7 @@ expand(const char *tmpl, unsigned port, const char *more, char *out,
 static void
 world_init(struct world *w, const char *notifiers, const char *more)
 {
-	char nbuf[1024], text[2048], err[256];
+	char nbuf[1024], err[256];
 	struct config_errors errs = { 0 };
 	struct config *cfg;
 
@@ -306,8 +307,8 @@ world_init(struct world *w, const char *notifiers, const char *more)
 	ck_assert_ptr_nonnull(w->base);
 	receiver_start(&w->rv, w->base);
 	expand(notifiers, w->rv.port, more, nbuf, sizeof(nbuf));
-	snprintf(text, sizeof(text), cfg_fmt, w->rv.port, nbuf);
-	cfg = config_parse("notifier.json", text, strlen(text), &errs);
+	snprintf(w->text, sizeof(w->text), cfg_fmt, w->rv.port, nbuf);
+	cfg = config_parse("notifier.json", w->text, strlen(w->text), &errs);
 	ck_assert_msg(cfg != NULL, "config: %s", errs.n > 0 ? errs.v[0].msg :
 	    "?");
 	config_errors_clear(&errs);
@@ -734,6 +735,42 @@ START_TEST(test_told_survives_restart)
 }
 END_TEST
 
+/*
+ * A reload that keeps a notifier (same name and type) keeps what it
+ * owes: the queue waiting for a receiver that is down goes out after
+ * the reload, in order, and nothing is told twice.
+ */
+START_TEST(test_reload_keeps_the_queue)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	struct world w;
+	char got[256];
+
+	world_init(&w, hook, NULL);
+	w.rv.status = 503;
+	at(&w, 1 * MIN, 1500);
+	run_until(&w, failed_once, "the first attempt");
+	at(&w, 2 * MIN, 100);
+	ck_assert_uint_eq(view(&w, 0).queued, 2);
+	cfg = config_parse("notifier.json", w.text, strlen(w.text), &errs);
+	config_errors_clear(&errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(monitor_reload(w.m, cfg), 0);
+	ck_assert_int_eq(notifier_reload(w.nt), 0);
+	ck_assert_uint_eq(view(&w, 0).queued, 2);
+	ck_assert_uint_eq(view(&w, 0).failed, 1);
+	w.seen = 1;
+	w.rv.status = 200;
+	run_until(&w, delivered, "the queue after the reload");
+	at(&w, 3 * MIN, 100);
+	run_until(&w, delivered, "nothing more");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "firing/critical resolved");
+	world_free(&w);
+}
+END_TEST
+
 static const char cluster[] =
     "{ \"name\": \"am\", \"type\": \"alertmanager\","
     "  \"urls\": [ \"http://127.0.0.1:@PORT@/am1\","
@@ -887,6 +924,7 @@ notifier_suite(void)
 	tcase_add_loop_test(tc, test_queue_bounded, 0, 2);
 	tcase_add_test(tc, test_outbox_survives_restart);
 	tcase_add_test(tc, test_told_survives_restart);
+	tcase_add_test(tc, test_reload_keeps_the_queue);
 	tcase_add_test(tc, test_alertmanager_members_are_independent);
 	tcase_add_test(tc, test_deploy_verdicts);
 	tcase_add_loop_test(tc, test_long_answer, 0, 2);
