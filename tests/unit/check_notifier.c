@@ -55,6 +55,7 @@ struct req {
 
 struct receiver {
 	struct evhttp *http;
+	struct evhttp_bound_socket *sock;	/* NULL: not listening */
 	unsigned port;
 	int status;		/* the answer to POSTs; 0: hold them */
 	const char *fail_path;	/* POSTs under it get 503, whatever status */
@@ -155,6 +156,24 @@ receiver_start(struct receiver *rv, struct event_base *base)
 	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(h),
 	    (struct sockaddr *)&sa, &salen), 0);
 	rv->port = ntohs(sa.sin_port);
+	rv->sock = h;
+}
+
+/* The receiver's host is up but nothing listens: connection refused. */
+static void
+receiver_stop_listening(struct receiver *rv)
+{
+	evhttp_del_accept_socket(rv->http, rv->sock);
+	rv->sock = NULL;
+}
+
+/* Listening again, on the same port (the notifier's URL names it). */
+static void
+receiver_listen_again(struct receiver *rv)
+{
+	rv->sock = evhttp_bind_socket_with_handle(rv->http, "127.0.0.1",
+	    (ev_uint16_t)rv->port);
+	ck_assert_ptr_nonnull(rv->sock);
 }
 
 static void
@@ -553,6 +572,38 @@ START_TEST(test_down_then_back_with_backoff)
 END_TEST
 
 /*
+ * Nothing listening at the receiver's address (connection refused) is a
+ * failure like any other: retried until something listens again, and
+ * the error says what curl saw, not an HTTP status.
+ */
+START_TEST(test_refused_then_back)
+{
+	struct world w;
+	struct notifier_view v;
+	char got[256];
+
+	world_init(&w, hook, NULL);
+	receiver_stop_listening(&w.rv);
+	at(&w, 1 * MIN, 1500);
+	run_until(&w, failed_once, "the refused attempt");
+	v = view(&w, 0);
+	ck_assert_uint_eq(v.queued, 1);
+	ck_assert_str_ne(v.last_error, "");
+	ck_assert_msg(strncmp(v.last_error, "HTTP", 4) != 0, "error: %s",
+	    v.last_error);
+	ck_assert_uint_eq(w.rv.n, 0);
+	receiver_listen_again(&w.rv);
+	run_until(&w, delivered, "the retry");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "firing/critical");
+	v = view(&w, 0);
+	ck_assert_uint_eq(v.sent, 1);
+	ck_assert_uint_ge(v.failed, 1);
+	world_free(&w);
+}
+END_TEST
+
+/*
  * Three notices made while the receiver is down wait behind the first;
  * only the head is ever in flight, and once the receiver is back they
  * arrive in the order they were made, one at a time.
@@ -920,6 +971,7 @@ notifier_suite(void)
 	tcase_add_loop_test(tc, test_scenario, 0,
 	    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 	tcase_add_test(tc, test_down_then_back_with_backoff);
+	tcase_add_test(tc, test_refused_then_back);
 	tcase_add_test(tc, test_order_kept_while_down);
 	tcase_add_loop_test(tc, test_queue_bounded, 0, 2);
 	tcase_add_test(tc, test_outbox_survives_restart);
