@@ -29,6 +29,7 @@
 #include "engine/monitor.h"
 #include "engine/rules.h"
 #include "engine/ruleset.h"
+#include "probe/probe.h"
 #include "suites.h"
 
 #define S	1000
@@ -441,6 +442,38 @@ START_TEST(test_debounce)
 END_TEST
 
 /*
+ * A target that never answers: each run ends at its timeout, as a
+ * failure, and the schedule goes on.
+ */
+START_TEST(test_hung_run_ends_at_its_timeout)
+{
+	static const char cfg[] =
+	    "{ \"probes\": [ { \"name\": \"p\", \"type\": \"http\","
+	    "  \"url\": \"http://127.0.0.1:@PORT@/p0\", \"interval\": \"200ms\","
+	    "  \"timeout\": \"50ms\" } ] }";
+	struct mworld w;
+	struct probe_view v;
+
+	world_start(&w);
+	w.tg.hold[0] = true;
+	world_monitor(&w, parse(cfg, w.tg.port));
+	want_runs = 2;
+	run_until(&w, enough_runs, "two runs to time out");
+	v = pview(&w, 0);
+	ck_assert_uint_ge(v.runs, 2);
+	ck_assert_uint_eq(v.failures, v.runs);
+	ck_assert_ptr_nonnull(v.last);
+	ck_assert_int_eq(v.last->fail, PROBE_FAIL_TIMEOUT);
+	ck_assert_int_eq(v.state, PROBE_STATE_DOWN);
+	ck_assert_uint_ge(w.tg.n[0], v.runs);
+	ck_assert_int_eq(strncmp(w.runs, "down/firing down/firing", 23), 0);
+	/* Curl gave up on them; evhttp frees them with their connections. */
+	w.tg.nheld = 0;
+	world_free(&w);
+}
+END_TEST
+
+/*
  * The rules fed by a run are evaluated before the run listener hears of
  * it (the release gate judges there): the alert comes first.
  */
@@ -666,6 +699,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_never_two_runs_at_once);
 	tcase_add_loop_test(tc, test_debounce, 0,
 	    (int)(sizeof(debounce_cases) / sizeof(debounce_cases[0])));
+	tcase_add_test(tc, test_hung_run_ends_at_its_timeout);
 	tcase_add_test(tc, test_rules_before_run_listener);
 	tcase_add_test(tc, test_retry_interval_while_failing);
 	tcase_add_test(tc, test_reload_keeps_unchanged_probes);
