@@ -49,6 +49,7 @@
 /* What the receiver got: one POST. */
 struct req {
 	char path[32];
+	char token[16];		/* its X-Token header, "" if none */
 	char *body;
 	int status;		/* answered; 0: held */
 };
@@ -100,6 +101,7 @@ on_request(struct evhttp_request *req, void *arg)
 	struct receiver *rv = arg;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
+	const char *tok;
 	struct req *r;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
@@ -114,6 +116,9 @@ on_request(struct evhttp_request *req, void *arg)
 	ck_assert_uint_lt(rv->n, MAX_REQS);
 	r = &rv->reqs[rv->n++];
 	snprintf(r->path, sizeof(r->path), "%s", evhttp_request_get_uri(req));
+	tok = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "X-Token");
+	snprintf(r->token, sizeof(r->token), "%s", tok != NULL ? tok : "");
 	r->body = malloc(len + 1);
 	ck_assert_ptr_nonnull(r->body);
 	evbuffer_remove(in, r->body, len);
@@ -822,6 +827,42 @@ START_TEST(test_reload_keeps_the_queue)
 }
 END_TEST
 
+/*
+ * A reload that changes a kept notifier's headers (a rotated token)
+ * while a notice is in flight: that transfer keeps the headers it
+ * started with, and every later one has the new ones.
+ */
+START_TEST(test_reload_in_flight_takes_new_headers)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	struct world w;
+	char *tok;
+
+	world_init(&w, hook, ", \"headers\": { \"X-Token\": \"old\" }");
+	w.rv.status = 0;
+	at(&w, 1 * MIN, 1500);
+	run_until(&w, one_held, "the page, in flight");
+	tok = strstr(w.text, "\"old\"");
+	ck_assert_ptr_nonnull(tok);
+	memcpy(tok, "\"new\"", 5);
+	cfg = config_parse("notifier.json", w.text, strlen(w.text), &errs);
+	config_errors_clear(&errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(monitor_reload(w.m, cfg), 0);
+	ck_assert_int_eq(notifier_reload(w.nt), 0);
+	release(&w.rv, 200);
+	w.rv.status = 200;
+	run_until(&w, delivered, "the page");
+	at(&w, 2 * MIN, 100);
+	run_until(&w, delivered, "the resolution");
+	ck_assert_uint_eq(w.rv.n, 2);
+	ck_assert_str_eq(w.rv.reqs[0].token, "old");
+	ck_assert_str_eq(w.rv.reqs[1].token, "new");
+	world_free(&w);
+}
+END_TEST
+
 static const char cluster[] =
     "{ \"name\": \"am\", \"type\": \"alertmanager\","
     "  \"urls\": [ \"http://127.0.0.1:@PORT@/am1\","
@@ -977,6 +1018,7 @@ notifier_suite(void)
 	tcase_add_test(tc, test_outbox_survives_restart);
 	tcase_add_test(tc, test_told_survives_restart);
 	tcase_add_test(tc, test_reload_keeps_the_queue);
+	tcase_add_test(tc, test_reload_in_flight_takes_new_headers);
 	tcase_add_test(tc, test_alertmanager_members_are_independent);
 	tcase_add_test(tc, test_deploy_verdicts);
 	tcase_add_loop_test(tc, test_long_answer, 0, 2);
