@@ -34,6 +34,7 @@
 #include "config/config.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
+#include "engine/silence.h"
 #include "notify/notifier.h"
 #include "suites.h"
 
@@ -437,6 +438,9 @@ struct scenario {
 	const char *name;
 	const char *more;	/* more of the notifier's JSON */
 	struct step steps[12];
+	/* A silence of the rule from the first step at or after this... */
+	int64_t silence_from;
+	int64_t silence_to;	/* ...until this (0: no silence) */
 };
 
 static const struct scenario scenarios[] = {
@@ -448,13 +452,13 @@ static const struct scenario scenarios[] = {
 		/* A second episode is a new page. */
 		{ 5 * MIN, 1200, "firing/critical" },
 		{ 6 * MIN, 10, "resolved" },
-		END } },
+		END }, 0, 0 },
 	{ "escalate and de-escalate", NULL, {
 		{ 1 * MIN, 700, "firing/warning" },
 		{ 2 * MIN, 1500, "escalated/critical" },
 		{ 3 * MIN, 700, "deescalated/warning" },
 		{ 4 * MIN, 100, "resolved" },
-		END } },
+		END }, 0, 0 },
 	{ "repeat while firing", ", \"repeat_interval\": \"1h\"", {
 		{ 1 * MIN, 1500, "firing/critical" },
 		{ 31 * MIN, 1500, "" },
@@ -465,33 +469,64 @@ static const struct scenario scenarios[] = {
 		{ 122 * MIN, 100, "resolved" },
 		/* Resolved: no more repeats. */
 		{ 182 * MIN, 100, "" },
-		END } },
+		END }, 0, 0 },
 	{ "no repeat by default", NULL, {
 		{ 1 * MIN, 1500, "firing/critical" },
 		{ 2 * H, 1500, "" },
 		{ 4 * H, 1500, "" },
-		END } },
+		END }, 0, 0 },
 	{ "critical only", ", \"severities\": [\"critical\"]", {
 		{ 1 * MIN, 700, "" },
 		{ 2 * MIN, 1500, "firing/critical" },
 		/* Below this notifier's severities: resolved for it. */
 		{ 3 * MIN, 700, "resolved" },
 		{ 4 * MIN, 100, "" },
-		END } },
+		END }, 0, 0 },
 	{ "unknown holds the resolution", NULL, {
 		{ 1 * MIN, 1500, "firing/critical" },
 		/* No sample for over 3 h (3 intervals): stale, unknown. */
 		{ 3 * H + 2 * MIN, NAN, "" },
 		{ 5 * H, NAN, "" },
 		{ 5 * H + 1 * MIN, 100, "resolved" },
-		END } },
+		END }, 0, 0 },
 	{ "unknown then still bad: nothing new", NULL, {
 		{ 1 * MIN, 1500, "firing/critical" },
 		{ 3 * H + 2 * MIN, NAN, "" },
 		{ 3 * H + 3 * MIN, 1500, "" },
 		{ 3 * H + 4 * MIN, 100, "resolved" },
-		END } },
+		END }, 0, 0 },
+	{ "silenced until the silence ends", NULL, {
+		{ 1 * MIN, 1500, "" },
+		{ 2 * MIN, 100, "" },
+		{ 3 * MIN, 1500, "" },
+		{ 59 * MIN, 1500, "" },
+		{ 61 * MIN, 1500, "firing/critical" },
+		{ 62 * MIN, 100, "resolved" },
+		END }, 0, 1 * H },
+	{ "a silenced resolution comes when the silence ends", NULL, {
+		{ 1 * MIN, 1500, "firing/critical" },
+		{ 2 * MIN, 100, "" },
+		{ 59 * MIN, 100, "" },
+		{ 61 * MIN, 100, "resolved" },
+		END }, 90 * S, 1 * H },
 };
+
+/* Silences the rule "latency" from now until until. */
+static void
+silence(struct world *w, int64_t now, int64_t until)
+{
+	struct silence in;
+	const char *why = NULL;
+	uint64_t id;
+
+	memset(&in, 0, sizeof(in));
+	snprintf(in.rule, sizeof(in.rule), "latency");
+	snprintf(in.author, sizeof(in.author), "unit");
+	snprintf(in.comment, sizeof(in.comment), "maintenance");
+	in.expires = until;
+	ck_assert_msg(silences_add(monitor_silences(w->m), &in, now, &id,
+	    &why) == 0, "silence: %s", why != NULL ? why : "?");
+}
 
 /* Each scenario on a fresh world; ids must count up in arrival order. */
 START_TEST(test_scenario)
@@ -499,11 +534,17 @@ START_TEST(test_scenario)
 	const struct scenario *sc = &scenarios[_i];
 	struct world w;
 	unsigned seq = 0;
+	bool silenced = false;
 
 	world_init(&w, hook, sc->more);
 	for (const struct step *s = sc->steps; s->told != NULL; s++) {
 		char got[256];
 
+		if (sc->silence_to > 0 && !silenced &&
+		    s->t >= sc->silence_from) {
+			silence(&w, T0 + s->t, T0 + sc->silence_to);
+			silenced = true;
+		}
 		at(&w, s->t, s->v);
 		run_until(&w, delivered, "the notices' delivery");
 		news(&w, got, sizeof(got));
