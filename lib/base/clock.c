@@ -5,11 +5,23 @@
 #include <string.h>
 #include <time.h>
 
+/* Set by tests only (clock_fake); NULL in vigild. */
+static const int64_t *fake_wall_ms, *fake_mono_us;
+
+void
+clock_fake(const int64_t *wall_ms, const int64_t *mono_us)
+{
+	fake_wall_ms = wall_ms;
+	fake_mono_us = mono_us;
+}
+
 int64_t
 clock_wall_ms(void)
 {
 	struct timespec ts;
 
+	if (fake_wall_ms != NULL)
+		return *fake_wall_ms;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
@@ -19,6 +31,8 @@ clock_mono_us(void)
 {
 	struct timespec ts;
 
+	if (fake_mono_us != NULL)
+		return *fake_mono_us;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

@@ -12,6 +12,13 @@
 int64_t clock_wall_ms(void);
 /* The monotonic clock in microseconds: for durations, never shown. */
 int64_t clock_mono_us(void);
+/*
+ * For tests only (vigild never calls it): while set, clock_wall_ms reads
+ * *wall_ms and clock_mono_us reads *mono_us; NULL keeps that clock real.
+ * One seam for the process, so the probes stamping results, the rules,
+ * the monitor and the notifiers all see the same fake time.
+ */
+void clock_fake(const int64_t *wall_ms, const int64_t *mono_us);
 /* "2026-11-29T03:41:45.801Z"; len >= 32. */
 void clock_iso(int64_t ms, char *buf, size_t len);
 /*

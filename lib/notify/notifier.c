@@ -41,6 +41,8 @@ struct outbox {
 	bool in_flight;
 	struct evcurl_xfer xfer;
 	struct curl_slist *hdrs;
+	/* A reload's headers, waiting for the transfer in flight to end. */
+	struct curl_slist *next_hdrs;
 	struct event *retry;
 	int64_t retry_at;	/* monotonic µs; 0: none */
 	size_t resp;		/* bytes of the answer seen (discarded) */
@@ -169,6 +171,14 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 
 	b->in_flight = false;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	/*
+	 * An answer cut off at MAX_RESPONSE is a write error to curl, but
+	 * its status had come: a 2xx took the notice. Taken for a failure,
+	 * it would be sent again at every retry, and everything queued
+	 * behind it would wait forever.
+	 */
+	if (res == CURLE_WRITE_ERROR && b->resp > MAX_RESPONSE)
+		res = CURLE_OK;
 	if (res == CURLE_OK && code >= 200 && code < 300) {
 		b->head = it->next;
 		if (b->head == NULL)
@@ -217,6 +227,12 @@ outbox_pump(struct outbox *b)
 	if (b->in_flight || b->head == NULL || b->retry_at != 0 ||
 	    b->url >= c->nurls)
 		return;
+	if (b->next_hdrs != NULL) {
+		curl_slist_free_all(b->hdrs);
+		b->hdrs = b->next_hdrs;
+		b->next_hdrs = NULL;
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, b->hdrs);
+	}
 	b->resp = 0;
 	b->errbuf[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, c->urls[b->url]);
@@ -285,6 +301,7 @@ outbox_clear(struct outbox *b)
 	if (b->xfer.easy != NULL)
 		curl_easy_cleanup(b->xfer.easy);
 	curl_slist_free_all(b->hdrs);
+	curl_slist_free_all(b->next_hdrs);
 	for (it = b->head; it != NULL; it = next) {
 		next = it->next;
 		item_free(it);
@@ -641,9 +658,16 @@ rebind(struct notif *n, const struct notifier_cfg *c)
 				curl_slist_free_all(l);
 			l = m;
 		}
-		if (l == NULL || box->in_flight) {
-			/* Keep the old headers for the transfer in flight. */
-			curl_slist_free_all(l);
+		if (l == NULL)
+			continue;
+		/*
+		 * The transfer in flight keeps the headers it started with
+		 * (curl reads them until it ends); the next one takes these.
+		 */
+		curl_slist_free_all(box->next_hdrs);
+		box->next_hdrs = NULL;
+		if (box->in_flight) {
+			box->next_hdrs = l;
 			continue;
 		}
 		curl_slist_free_all(box->hdrs);

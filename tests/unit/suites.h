@@ -22,12 +22,14 @@
 	X(sdnotify) \
 	X(service) \
 	X(sched) \
+	X(monitor) \
 	X(store) \
 	X(window) \
 	X(rules) \
 	X(ruleset) \
 	X(outage) \
 	X(decide) \
+	X(notifier) \
 	X(health) \
 	X(silence) \
 	X(silence_json) \
