@@ -368,7 +368,7 @@ at(struct world *w, int64_t t, double v)
 	if (!isnan(v))
 		ck_assert_int_eq(monitor_restore_sample(w->m, "app.ms", w->wall,
 		    v), 0);
-	ruleset_eval(monitor_rules(w->m), monitor_store(w->m),
+	ruleset_eval(monitor_rules_mut(w->m), monitor_store(w->m),
 	    monitor_facts(w->m), RULESET_ALL, w->wall);
 	notifier_kick(w->nt);
 	/* The kick runs in this pass: what it decided is queued after it. */
@@ -524,7 +524,7 @@ silence(struct world *w, int64_t now, int64_t until)
 	snprintf(in.author, sizeof(in.author), "unit");
 	snprintf(in.comment, sizeof(in.comment), "maintenance");
 	in.expires = until;
-	ck_assert_msg(silences_add(monitor_silences(w->m), &in, now, &id,
+	ck_assert_msg(silences_add(monitor_silences_mut(w->m), &in, now, &id,
 	    &why) == 0, "silence: %s", why != NULL ? why : "?");
 }
 
