@@ -112,7 +112,7 @@ struct rule_cfg {
 	struct rule_label *labels;
 	size_t nlabels;
 	char *unit;			/* for people: "ms", "%" */
-	char *summary;			/* template, see README */
+	char *summary;			/* template, see vigil.json(5), rules */
 	bool has_baseline;		/* an initial baseline from the file */
 	double baseline;
 	bool implicit;			/* generated for a probe's down state */

@@ -78,14 +78,14 @@ cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 		if (pc->type == PROBE_POSTGRES &&
 		    !cfg_pg_has_metric(pc, dot + 1)) {
 			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
-			    "(see the postgres probe's metrics in README.md)",
+			    "(vigil.json(5), PROBES, postgres, lists them)",
 			    probe, dot + 1);
 			return -1;
 		}
 		if (pc->type == PROBE_SENTRY &&
 		    !cfg_sentry_has_metric(pc, dot + 1)) {
 			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
-			    "(see the sentry probe's metrics in README.md; "
+			    "(vigil.json(5), PROBES, sentry, lists them; "
 			    "some need \"outcomes\" or \"issues\")", probe,
 			    dot + 1);
 			return -1;
