@@ -64,6 +64,9 @@ struct ctl {
 	const char *match[CTL_MAX_MATCH];
 	size_t nmatch;
 	char **args;		/* operands after the command's words */
+	/* Retrying: ctl_call keeps "cannot reach" to itself, in unreachable. */
+	bool hush_unreachable;
+	char unreachable[1024];
 	int nargs;
 };
 

@@ -234,14 +234,25 @@ fetch(struct ctl *x, int64_t retry_ms, int64_t poll_ms, cJSON **doc)
 		int rc = ctl_call(x, "GET", "/deploys/current", NULL, &a, doc);
 
 		client_answer_clear(&a);
-		if (rc != CTL_UNREACHABLE)
+		/* Said once when it began; once more if it does not end. */
+		x->hush_unreachable = false;
+		if (rc != CTL_UNREACHABLE) {
+			if (told)
+				fprintf(stderr, "vigilctl: vigild answered "
+				    "again after %.0f s\n", since(&t0));
 			return rc;
-		if (since(&t0) * 1000 >= (double)retry_ms)
+		}
+		if (since(&t0) * 1000 >= (double)retry_ms) {
+			if (told)
+				fprintf(stderr, "vigilctl: gave up after %.0f s: "
+				    "%s\n", since(&t0), x->unreachable);
 			return rc;
+		}
 		if (!told)
 			fprintf(stderr, "vigilctl: retrying for up to %.0f s\n",
 			    (double)retry_ms / 1e3);
 		told = true;
+		x->hush_unreachable = true;
 		usleep((useconds_t)((poll_ms < 1000 ? poll_ms : 1000) * 1000));
 	}
 }

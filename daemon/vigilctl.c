@@ -312,9 +312,11 @@ ctl_call(struct ctl *x, const char *method, const char *path,
 	*doc = NULL;
 	if (client_request(&x->cli, method, path, body, a, err,
 	    sizeof(err)) != 0) {
-		fprintf(stderr, "vigilctl: %s (the address is from %s; "
-		    "--url or $VIGIL_URL to change it)\n", err,
-		    x->cli.url_from);
+		snprintf(x->unreachable, sizeof(x->unreachable), "%s (the "
+		    "address is from %s; --url or $VIGIL_URL to change it)",
+		    err, x->cli.url_from);
+		if (!x->hush_unreachable)
+			fprintf(stderr, "vigilctl: %s\n", x->unreachable);
 		return CTL_UNREACHABLE;
 	}
 	if (a->len > 0)

@@ -220,6 +220,9 @@ class Wait(RolloutCase):
         out, err = waiter.communicate(timeout=60 * SLOW)
         self.assertEqual(waiter.returncode, 0, out + err)
         self.assertIn("retrying for up to 30 s", err)
+        # Said once, not at every attempt; and the end of it said too.
+        self.assertEqual(err.count("cannot reach"), 1, err)
+        self.assertIn("vigild answered again after", err)
         # With nothing to reach at all: 3 after --retry-for.
         t0 = time.monotonic()
         r = subprocess.run([VIGILCTL, "--url", f"http://127.0.0.1:{harness.free_port()}", "wait",
@@ -227,6 +230,8 @@ class Wait(RolloutCase):
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("vigild unreachable", r.stderr)
+        self.assertEqual(r.stderr.count("cannot reach"), 2, r.stderr)   # at first, at the end
+        self.assertIn("gave up after", r.stderr)
         self.assertLess(time.monotonic() - t0, 20)
 
 
