@@ -746,8 +746,8 @@ START_TEST(test_config_errors)
 	/* A rule over a metric the probe does not read is caught too. */
 	expect_error(HDR OK_KEYS "}],\n\"rules\": [{\"name\": \"r\", \"metric\": "
 	    "\"s.outcome_accepted\", \"op\": \">\", \"warn\": 1}]}", 4, 35,
-	    "probe \"s\" has no metric \"outcome_accepted\" (see the sentry "
-	    "probe's metrics");
+	    "probe \"s\" has no metric \"outcome_accepted\" (vigil.json(5), "
+	    "PROBES, sentry, lists them");
 	expect_error("{\"probes\": [{\"name\": \"s\", \"type\": \"sentri\"}]}",
 	    1, 35, "unknown probe type \"sentri\" (expected \"http\", "
 	    "\"postgres\", \"sentry\")");
