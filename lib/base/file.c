@@ -31,10 +31,16 @@ drop(char *buf, size_t len, bool wipe)
  * grow while read, and /proc-like files claim a size of 0. A secret's
  * buffer is wiped before it is given back, so no copy outlives the read.
  */
+enum {
+	RD_WIPE = 1,		/* a secret: wipe what it passed through */
+	RD_NOFOLLOW = 2,	/* vigild's own file: no symbolic link */
+};
+
 static int
-read_all(const char *path, size_t max, bool wipe, char **out, size_t *outlen,
+read_all(const char *path, size_t max, int how, char **out, size_t *outlen,
     char *err, size_t errlen)
 {
+	bool wipe = (how & RD_WIPE) != 0;
 	struct stat st;
 	char *buf, *nbuf;
 	size_t cap, got = 0;
@@ -43,7 +49,13 @@ read_all(const char *path, size_t max, bool wipe, char **out, size_t *outlen,
 
 	*out = NULL;
 	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    ((how & RD_NOFOLLOW) != 0 ? O_NOFOLLOW : 0));
+	if (fd < 0 && (how & RD_NOFOLLOW) != 0 && errno == ENOENT)
+		return fail(FILE_ERR_ABSENT, err, errlen, strerror(errno));
+	if (fd < 0 && (how & RD_NOFOLLOW) != 0 && errno == ELOOP)
+		return fail(FILE_ERR_OPEN, err, errlen, "a symbolic link, "
+		    "refused: vigild writes this file itself");
 	if (fd < 0)
 		return fail(FILE_ERR_OPEN, err, errlen, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -107,7 +119,14 @@ int
 file_read(const char *path, size_t max, char **out, size_t *len, char *err,
     size_t errlen)
 {
-	return read_all(path, max, false, out, len, err, errlen);
+	return read_all(path, max, 0, out, len, err, errlen);
+}
+
+int
+file_read_own(const char *path, size_t max, char **out, size_t *len,
+    char *err, size_t errlen)
+{
+	return read_all(path, max, RD_NOFOLLOW, out, len, err, errlen);
 }
 
 int
@@ -116,7 +135,7 @@ file_read_secret(const char *path, size_t max, char **out, char *err,
 {
 	size_t len;
 	char *s;
-	int rc = read_all(path, max, true, &s, &len, err, errlen);
+	int rc = read_all(path, max, RD_WIPE, &s, &len, err, errlen);
 
 	*out = NULL;
 	if (rc != FILE_OK)

@@ -22,6 +22,7 @@ enum file_status {
 	FILE_ERR_NOMEM = -5,
 	FILE_ERR_EMPTY = -6,		/* a secret with nothing in it */
 	FILE_ERR_LINES = -7,		/* a secret of two lines, or a NUL */
+	FILE_ERR_ABSENT = -8,		/* file_read_own: no such file */
 };
 
 /*
@@ -30,6 +31,15 @@ enum file_status {
  * NULL). Returns FILE_OK, or a FILE_ERR_ code with the reason in err.
  */
 int file_read(const char *path, size_t max, char **out, size_t *len,
+    char *err, size_t errlen);
+
+/*
+ * A file vigild writes itself (the state file): as file_read, but a
+ * symbolic link in its place is refused (O_NOFOLLOW), so nobody who can
+ * write the directory makes vigild read another file as its own; and its
+ * absence is FILE_ERR_ABSENT, a first start rather than a failure.
+ */
+int file_read_own(const char *path, size_t max, char **out, size_t *len,
     char *err, size_t errlen);
 
 /*

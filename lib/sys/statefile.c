@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "base/clock.h"
+#include "base/file.h"
 #include "release/deploy.h"
 #include "base/log.h"
 #include "engine/monitor.h"
@@ -74,8 +75,21 @@ write_atomically(const struct job *j)
 {
 	struct result r = { 0, "" };
 	size_t off = 0;
-	int fd = open(j->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd;
 
+	/*
+	 * A fresh file each time, never through a link: whoever planted a
+	 * symbolic link at the temporary name (a leftover is removed first;
+	 * unlink removes the link, not its target) would otherwise have
+	 * vigild, often root, overwrite the file it points to.
+	 */
+	if (unlink(j->tmp) != 0 && errno != ENOENT) {
+		r.err = errno;
+		snprintf(r.step, sizeof(r.step), "unlink");
+		return r;
+	}
+	fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r.err = errno;
 		snprintf(r.step, sizeof(r.step), "create");
@@ -411,40 +425,6 @@ statefile_decode(const struct statefile_parts *p, const char *buf,
 	return 0;
 }
 
-/* Reads all of fd, at most STATEFILE_MAX_BYTES; NULL with errno set. */
-static char *
-read_all(int fd, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	char *buf;
-
-	if (fstat(fd, &st) != 0)
-		return NULL;
-	if (!S_ISREG(st.st_mode) || st.st_size > STATEFILE_MAX_BYTES) {
-		errno = EFBIG;
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL)
-		return NULL;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;	/* shrank while reading: parse what is there */
-		got += (size_t)n;
-	}
-	*len = got;
-	return buf;
-}
-
 enum statefile_outcome
 statefile_load(const struct statefile_parts *p, const char *path,
     int64_t now, struct statefile_restored *out)
@@ -452,28 +432,22 @@ statefile_load(const struct statefile_parts *p, const char *path,
 	char why[128];
 	size_t len = 0;
 	char *buf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = file_read_own(path, STATEFILE_MAX_BYTES, &buf, &len, why,
+	    sizeof(why));
 
 	memset(out, 0, sizeof(*out));
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			log_info("event=state_file_absent path=%s "
-			    "note=\"fresh start\"", path);
-			return STATEFILE_ABSENT;
-		}
-		log_err("event=state_file_unreadable path=%s error=\"%s\" "
-		    "note=\"starting fresh\"", path, strerror(errno));
-		return STATEFILE_UNREADABLE;
+	if (rc == FILE_ERR_ABSENT) {
+		log_info("event=state_file_absent path=%s "
+		    "note=\"fresh start\"", path);
+		return STATEFILE_ABSENT;
 	}
-	buf = read_all(fd, &len);
-	close(fd);
-	if (buf == NULL && errno == EFBIG) {
+	if (rc == FILE_ERR_NOT_REGULAR || rc == FILE_ERR_TOO_BIG) {
 		move_aside(path, now, "not a regular file of a sane size");
 		return STATEFILE_UNUSABLE;
 	}
-	if (buf == NULL) {
+	if (rc != FILE_OK) {
 		log_err("event=state_file_unreadable path=%s error=\"%s\" "
-		    "note=\"starting fresh\"", path, strerror(errno));
+		    "note=\"starting fresh\"", path, why);
 		return STATEFILE_UNREADABLE;
 	}
 	if (statefile_decode(p, buf, len, now, out, why, sizeof(why)) != 0) {

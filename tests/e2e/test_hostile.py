@@ -274,3 +274,32 @@ class ReaderFlood(E2E):
         self.assertEqual(set(livez), {200})
         # A fifth of the reads are /status; far fewer renderings than that.
         self.assertLess(renders, served / 5 / 4)
+
+
+class StateFileLinks(E2E):
+    """Whoever can write the state directory cannot make vigild (often
+    root) overwrite or read another file through a symbolic link."""
+
+    def test_links_in_the_state_dir_are_not_followed(self):
+        target = Target("ok")
+        self.addCleanup(target.stop)
+        state = os.path.join(self.workdir, "state")
+        os.mkdir(state, 0o700)
+        victim = os.path.join(self.workdir, "victim")
+        with open(victim, "w") as f:
+            f.write('{"version": 1, "precious": true}\n')
+        os.symlink(victim, os.path.join(state, ".state.json.tmp"))
+        os.symlink(victim, os.path.join(state, "state.json"))
+        v = self.vigild({"state_dir": state,
+                         "probes": [http_probe("web", target.url, interval="200ms")]})
+        wait_for(lambda: v.status()["state_file"]["writes"] >= 2, 15,
+                 what="two state writes")
+        with open(victim) as f:
+            self.assertEqual(f.read(), '{"version": 1, "precious": true}\n')
+        path = os.path.join(state, "state.json")
+        self.assertFalse(os.path.islink(path))
+        with open(path) as f:
+            self.assertIn('"version"', f.read())
+        self.assertFalse(os.path.lexists(os.path.join(state, ".state.json.tmp")))
+        self.assertIn("event=state_file_unreadable", v.log_text())
+        self.assertIn("a symbolic link", v.log_text())

@@ -257,6 +257,35 @@ vigilctl_token(const char *path)
  * vigilctl used to read 4 KiB and stop, so a token file vigild refused
  * passed it cut short. Both now go through file_read_secret.
  */
+/* vigild's own file: no link followed, absence told apart. */
+START_TEST(test_own_file)
+{
+	char *out, err[128], link[160];
+	size_t len;
+	const char *p = put("victim", "{}", 2);
+
+	ck_assert_int_eq(file_read_own(p, 64, &out, &len, err, sizeof(err)),
+	    FILE_OK);
+	ck_assert_uint_eq(len, 2);
+	free(out);
+	snprintf(link, sizeof(link), "%s/state.json", dir);
+	ck_assert_int_eq(symlink(p, link), 0);
+	ck_assert_int_eq(file_read_own(link, 64, &out, &len, err,
+	    sizeof(err)), FILE_ERR_OPEN);
+	ck_assert_ptr_null(out);
+	ck_assert_ptr_nonnull(strstr(err, "a symbolic link"));
+	/* file_read follows links: a config may be one. */
+	ck_assert_int_eq(file_read(link, 64, &out, &len, err, sizeof(err)),
+	    FILE_OK);
+	free(out);
+	snprintf(link, sizeof(link), "%s/absent.json", dir);
+	ck_assert_int_eq(file_read_own(link, 64, &out, &len, err,
+	    sizeof(err)), FILE_ERR_ABSENT);
+	ck_assert_int_eq(file_read(link, 64, &out, &len, err, sizeof(err)),
+	    FILE_ERR_OPEN);
+}
+END_TEST
+
 START_TEST(test_token_both_callers)
 {
 	static const struct {
@@ -305,6 +334,7 @@ file_suite(void)
 	tcase_add_test(tc, test_newline_rule);
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_missing_and_directory);
+	tcase_add_test(tc, test_own_file);
 	tcase_add_test(tc, test_token_both_callers);
 	suite_add_tcase(s, tc);
 	return s;
