@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "base/utf8.h"
 
 struct silences {
 	struct silence *v;
@@ -46,33 +47,68 @@ push(struct silences *s, const struct silence *in)
 	return 0;
 }
 
+/* One line of UTF-8 a person may be shown (base/utf8.h). */
+static bool
+good_text(const char *s, size_t max)
+{
+	return utf8_check_line(s, max) == UTF8_LINE_OK;
+}
+
+/*
+ * What every silence must be, made here or read back from the state
+ * file (which anyone who can write state_dir could have edited): a target,
+ * who and why, an end within SILENCE_MAX_MS of now, text that is one line.
+ */
+static int
+check(const struct silence *x, int64_t now, const char **why)
+{
+	if (x->rule[0] == '\0' && x->nmatchers == 0) {
+		*why = "a silence needs a rule name or label matchers";
+		return -1;
+	}
+	if (x->nmatchers > SILENCE_MAX_MATCHERS) {
+		*why = "too many matchers (at most 8)";
+		return -1;
+	}
+	if (x->author[0] == '\0' || x->comment[0] == '\0') {
+		*why = "a silence needs an author and a comment: whoever "
+		    "finds it later must know who and why";
+		return -1;
+	}
+	if (x->expires <= now) {
+		*why = "the expiry must be in the future";
+		return -1;
+	}
+	if (x->expires - now > SILENCE_MAX_MS) {
+		*why = "a silence may last at most 30 days";
+		return -1;
+	}
+	if (!good_text(x->rule, sizeof(x->rule) - 1) ||
+	    !good_text(x->author, sizeof(x->author) - 1) ||
+	    !good_text(x->comment, sizeof(x->comment) - 1)) {
+		*why = "a text field is not one line of UTF-8";
+		return -1;
+	}
+	for (size_t m = 0; m < x->nmatchers; m++) {
+		if (!good_text(x->matchers[m].key,
+		    sizeof(x->matchers[m].key) - 1) ||
+		    !good_text(x->matchers[m].value,
+		    sizeof(x->matchers[m].value) - 1)) {
+			*why = "a matcher is not one line of UTF-8";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 silences_add(struct silences *s, const struct silence *in, int64_t now,
     uint64_t *id, const char **why)
 {
 	struct silence x = *in;
 
-	if (x.rule[0] == '\0' && x.nmatchers == 0) {
-		*why = "a silence needs a rule name or label matchers";
+	if (check(&x, now, why) != 0)
 		return -1;
-	}
-	if (x.nmatchers > SILENCE_MAX_MATCHERS) {
-		*why = "too many matchers (at most 8)";
-		return -1;
-	}
-	if (x.author[0] == '\0' || x.comment[0] == '\0') {
-		*why = "a silence needs an author and a comment: whoever "
-		    "finds it later must know who and why";
-		return -1;
-	}
-	if (x.expires <= now) {
-		*why = "the expiry must be in the future";
-		return -1;
-	}
-	if (x.expires - now > SILENCE_MAX_MS) {
-		*why = "a silence may last at most 30 days";
-		return -1;
-	}
 	silences_prune(s, now);
 	if (s->n >= SILENCE_MAX_COUNT) {
 		*why = "too many active silences (at most 1000)";
@@ -90,10 +126,25 @@ silences_add(struct silences *s, const struct silence *in, int64_t now,
 }
 
 int
-silences_restore(struct silences *s, const struct silence *in)
+silences_restore(struct silences *s, const struct silence *in, int64_t now,
+    const char **why)
 {
-	if (push(s, in) != 0)
+	if (check(in, now, why) != 0)
 		return -1;
+	if (s->n >= SILENCE_MAX_COUNT) {
+		*why = "too many active silences (at most 1000)";
+		return -1;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].id == in->id) {
+			*why = "an id already restored";
+			return -1;
+		}
+	}
+	if (push(s, in) != 0) {
+		*why = "out of memory";
+		return -1;
+	}
 	if (in->id >= s->next_id)
 		s->next_id = in->id + 1;
 	return 0;

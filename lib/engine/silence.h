@@ -63,7 +63,12 @@ const struct silence *silences_match(const struct silences *s,
 
 size_t silences_count(const struct silences *s);
 const struct silence *silences_at(const struct silences *s, size_t i);
-/* Restores a saved silence as it was (id kept); for the state file. */
-int silences_restore(struct silences *s, const struct silence *in);
+/*
+ * Restores a saved silence as it was (id kept), for the state file, if it
+ * passes what silences_add asks of a new one at now (the file may have
+ * been edited); -1 with why otherwise.
+ */
+int silences_restore(struct silences *s, const struct silence *in,
+    int64_t now, const char **why);
 
 #endif

@@ -10,6 +10,7 @@
 #include "base/duration.h"
 #include "engine/silence.h"
 #include "base/utf8.h"
+#include "base/log.h"
 
 static int
 fail(char *why, size_t len, const char *fmt, ...)
@@ -254,6 +255,7 @@ size_t
 silences_load(struct silences *sl, const cJSON *saved, int64_t now)
 {
 	const cJSON *o;
+	const char *why;
 	size_t n = 0;
 
 	cJSON_ArrayForEach(o, saved) {
@@ -282,11 +284,12 @@ silences_load(struct silences *sl, const cJSON *saved, int64_t now)
 			    sizeof(x.matchers[0].value), "%s", f->valuestring);
 			x.nmatchers++;
 		}
-		/* silences_add refuses one without either: this is damage. */
-		if (x.rule[0] == '\0' && x.nmatchers == 0)
-			continue;
-		if (silences_restore(sl, &x) == 0)
+		if (silences_restore(sl, &x, now, &why) == 0)
 			n++;
+		else
+			log_warn("event=silence_dropped id=%llu reason=\"%s\" "
+			    "note=\"the saved silence is not one vigild "
+			    "would make\"", (unsigned long long)x.id, why);
 	}
 	return n;
 }

@@ -99,10 +99,53 @@ START_TEST(test_restore_keeps_ids)
 
 	x.id = 41;
 	x.created = NOW - HOUR;
-	ck_assert_int_eq(silences_restore(s, &x), 0);
+	ck_assert_int_eq(silences_restore(s, &x, NOW, &why), 0);
 	x = mk("api_p95", "ana", NOW + HOUR);
 	ck_assert_int_eq(silences_add(s, &x, NOW, &id, &why), 0);
 	ck_assert_uint_eq(id, 42);
+	silences_free(s);
+}
+END_TEST
+
+/*
+ * A saved silence is held to what a new one must be: a tampered state
+ * file cannot restore one that never expires, one without an author, one
+ * whose comment would forge a log line, or the thousand-and-first.
+ */
+START_TEST(test_restore_checks_like_add)
+{
+	struct silences *s = silences_new();
+	struct silence x;
+	const char *why;
+
+	x = mk("api_p95", "ana", NOW + 31LL * 24 * HOUR);
+	x.id = 1;
+	ck_assert_int_eq(silences_restore(s, &x, NOW, &why), -1);
+	ck_assert_str_eq(why, "a silence may last at most 30 days");
+	x = mk("api_p95", "", NOW + HOUR);
+	x.id = 2;
+	ck_assert_int_eq(silences_restore(s, &x, NOW, &why), -1);
+	x = mk("api_p95", "ana", NOW + HOUR);
+	x.id = 3;
+	snprintf(x.comment, sizeof(x.comment), "ok\nevent=forged");
+	ck_assert_int_eq(silences_restore(s, &x, NOW, &why), -1);
+	ck_assert_str_eq(why, "a text field is not one line of UTF-8");
+	x = mk("api_p95", "ana", NOW - 1);
+	x.id = 4;
+	ck_assert_int_eq(silences_restore(s, &x, NOW, &why), -1);
+	for (uint64_t i = 0; i < SILENCE_MAX_COUNT; i++) {
+		x = mk("api_p95", "ana", NOW + HOUR);
+		x.id = 100 + i;
+		ck_assert_int_eq(silences_restore(s, &x, NOW, &why), 0);
+	}
+	/* The same id twice, and one past the cap. */
+	x = mk("api_p95", "ana", NOW + HOUR);
+	x.id = 100;
+	ck_assert_int_eq(silences_restore(s, &x, NOW, &why), -1);
+	x.id = 5000;
+	ck_assert_int_eq(silences_restore(s, &x, NOW, &why), -1);
+	ck_assert_str_eq(why, "too many active silences (at most 1000)");
+	ck_assert_uint_eq(silences_count(s), SILENCE_MAX_COUNT);
 	silences_free(s);
 }
 END_TEST
@@ -116,6 +159,7 @@ silence_suite(void)
 	tcase_add_test(tc, test_validation);
 	tcase_add_test(tc, test_match_name_labels_and_expiry);
 	tcase_add_test(tc, test_restore_keeps_ids);
+	tcase_add_test(tc, test_restore_checks_like_add);
 	suite_add_tcase(s, tc);
 	return s;
 }
