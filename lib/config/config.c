@@ -245,6 +245,54 @@ parse_probe(struct cfgread *v, const cJSON *p, struct config *cfg,
 		cfg_err(v, p, "out of memory");
 }
 
+/*
+ * api.allowed_hosts: ["localhost", "vigil.example.com"], the names a
+ * request may give in its Host header (DNS rebinding: a web page whose
+ * name is made to resolve to 127.0.0.1 must not read vigild).
+ */
+static void
+parse_allowed_hosts(struct cfgread *v, const cJSON *a, struct config *cfg)
+{
+	const cJSON *e;
+	size_t n = 0;
+
+	if (a == NULL)
+		return;
+	if (!cJSON_IsArray(a)) {
+		cfg_err(v, a, "\"allowed_hosts\" must be an array of host "
+		    "names, e.g. [\"localhost\", \"vigil.example.com\"]");
+		return;
+	}
+	cfg->allowed_hosts_set = true;
+	cfg->allowed_hosts = calloc((size_t)cJSON_GetArraySize(a) + 1,
+	    sizeof(*cfg->allowed_hosts));
+	if (cfg->allowed_hosts == NULL) {
+		cfg_err(v, a, "out of memory");
+		return;
+	}
+	cJSON_ArrayForEach(e, a) {
+		char *h;
+
+		if (!cJSON_IsString(e) || e->valuestring[0] == '\0' ||
+		    strlen(e->valuestring) > 255 ||
+		    strspn(e->valuestring, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") !=
+		    strlen(e->valuestring)) {
+			cfg_err(v, e, "an allowed host is a name or address "
+			    "without a port or scheme (\"vigil.example.com\","
+			    " \"10.0.0.5\", \"[::1]\")");
+			continue;
+		}
+		if ((h = cfg_strdup(v, e, e->valuestring)) == NULL)
+			continue;
+		for (char *c = h; *c != '\0'; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		cfg->allowed_hosts[n++] = h;
+	}
+	cfg->nallowed_hosts = n;
+}
+
 static void
 parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 {
@@ -253,7 +301,8 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 		"state_dir", "state_interval", "instance", "release", NULL,
 	};
 	static const char *const api_keys[] = {
-		"listen", "token_file", "public_url", "tls", NULL,
+		"listen", "token_file", "public_url", "tls", "allowed_hosts",
+		NULL,
 	};
 	static const char *const def_keys[] = { "interval", "timeout", NULL };
 	static const char *const store_keys[] = { "retention", NULL };
@@ -289,6 +338,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 			cfg->api_token = cfg_secret_file(v,
 			    cfg_member(o, "token_file"), s);
 		cfg_parse_api_tls(v, o, cfg);
+		parse_allowed_hosts(v, cfg_member(o, "allowed_hosts"), cfg);
 	}
 	if ((o = cfg_object(v, root, "defaults")) != NULL) {
 		cfg_check_keys(v, o, def_keys, "\"defaults\"");
@@ -437,6 +487,9 @@ config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->instance);
 	free(cfg->public_url);
+	for (size_t i = 0; i < cfg->nallowed_hosts; i++)
+		free(cfg->allowed_hosts[i]);
+	free(cfg->allowed_hosts);
 	cfg_clear_api_tls(cfg);
 	free(cfg->path);
 	free(cfg->listen);

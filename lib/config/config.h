@@ -222,6 +222,14 @@ struct config {
 	int64_t state_interval_ms;	/* most often the state file is written */
 	char *instance;		/* names this vigild in notifications */
 	char *public_url;	/* vigild's page, for links in alerts */
+	/*
+	 * api.allowed_hosts: the names a request's Host header may give
+	 * (lower case, no port); NULL with allowed_hosts_set false: the
+	 * default (http/api_host.c).
+	 */
+	char **allowed_hosts;
+	size_t nallowed_hosts;
+	bool allowed_hosts_set;
 	struct release_cfg release;	/* the release gate's checks */
 };
 

@@ -10,6 +10,7 @@
 
 #include "engine/alerts.h"
 #include "http/api_int.h"
+#include "http/api_host.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "release/deploy.h"
@@ -637,6 +638,12 @@ api_route(struct api *a, struct MHD_Connection *c, const char *url,
 	bool ok;
 
 	a->requests[i]++;
+	if (!api_host_allowed(monitor_config(a->m), a->loopback,
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST)))
+		return api_error(c, MHD_HTTP_MISDIRECTED_REQUEST, "this vigild "
+		    "does not answer to that Host name (api.allowed_hosts; "
+		    "on loopback: IP addresses and localhost)");
 	if (i == NROUTES)
 		return api_error(c, MHD_HTTP_NOT_FOUND, "not found");
 	rt = &routes[i];

@@ -303,3 +303,45 @@ class StateFileLinks(E2E):
         self.assertFalse(os.path.lexists(os.path.join(state, ".state.json.tmp")))
         self.assertIn("event=state_file_unreadable", v.log_text())
         self.assertIn("a symbolic link", v.log_text())
+
+
+class HostNames(E2E):
+    """A web page that makes its own name resolve to 127.0.0.1 (DNS
+    rebinding) gets nothing from vigild: it answers only the names it is
+    known by."""
+
+    def get(self, v, path, host):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", v.port, timeout=10)
+        try:
+            c.putrequest("GET", path, skip_host=True)
+            c.putheader("Host", host)
+            c.endheaders()
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def test_loopback_answers_its_own_names_only(self):
+        target = Target("ok")
+        self.addCleanup(target.stop)
+        v = self.vigild({"probes": [http_probe("web", target.url, interval="500ms")]})
+        for host in (f"127.0.0.1:{v.port}", f"localhost:{v.port}", "LocalHost"):
+            self.assertEqual(self.get(v, "/status", host)[0], 200, host)
+        for host in ("evil.example", f"rebind.evil.example:{v.port}"):
+            for path in ("/status", "/metrics", "/alerts", "/"):
+                status, body = self.get(v, path, host)
+                self.assertEqual(status, 421, (host, path))
+                self.assertIn(b"allowed_hosts", body)
+                self.assertNotIn(b"web", body)
+
+    def test_allowed_hosts_configured(self):
+        target = Target("ok")
+        self.addCleanup(target.stop)
+        v = self.vigild({"api": {"allowed_hosts": ["vigil.example.com"]},
+                         "probes": [http_probe("web", target.url, interval="500ms")]},
+                        check_ready=False)
+        wait_for(lambda: self.get(v, "/health", "vigil.example.com")[0] in (200, 503), 15,
+                 what="vigild to answer by its configured name")
+        self.assertEqual(self.get(v, "/status", "VIGIL.example.com:443")[0], 200)
+        self.assertEqual(self.get(v, "/status", f"127.0.0.1:{v.port}")[0], 421)

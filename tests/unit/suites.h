@@ -31,6 +31,7 @@
 	X(decide) \
 	X(notifier) \
 	X(health) \
+	X(api_host) \
 	X(silence) \
 	X(silence_json) \
 	X(metrics) \
