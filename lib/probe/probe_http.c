@@ -29,7 +29,14 @@ struct http_probe {
 	struct probe *probe;
 	struct probe_result *r;
 	time_t cert_expiry;	/* 0 until a TLS handshake told us */
+	/* Redirects, followed by hand (see http_redirect). */
+	unsigned hops;
+	double hops_ms;		/* the earlier hops' time */
+	bool too_many_hops;
+	bool hops_out_of_time;
 };
+
+#define HTTP_MAX_HOPS 5
 
 static size_t
 http_write(char *data, size_t size, size_t nmemb, void *arg)
@@ -78,9 +85,8 @@ http_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
-	    hc->follow_redirects ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	/* Redirects are followed by hand: see http_redirect. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	/*
 	 * A kept-alive connection hides what a new visitor meets: connect
 	 * and TLS handshake failures, a balancer's other backends.
@@ -144,7 +150,7 @@ http_timings(struct http_probe *h, struct probe_result *r)
 	double start = info_ms(e, CURLINFO_STARTTRANSFER_TIME_T);
 	double total = info_ms(e, CURLINFO_TOTAL_TIME_T);
 
-	r->duration_ms = total;
+	r->duration_ms = h->hops_ms + total;
 	probe_result_add(r, "dns_ms", dns);
 	if (conn > 0)
 		probe_result_add(r, "connect_ms", conn - dns);
@@ -331,6 +337,110 @@ http_fail_transfer(struct http_probe *h, CURLcode res, struct probe_result *r)
 	}
 }
 
+/* Scheme, host and port of url, lower case, into out; false if unparsable. */
+static bool
+origin_of(const char *url, char *out, size_t len)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	bool ok = false;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK) {
+		ok = snprintf(out, len, "%s://%s:%s", scheme, host, port) <
+		    (int)len;
+		for (char *c = out; *c != '\0'; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/*
+ * Follows a redirect the transfer just got, if it is one: true when the
+ * next hop is on its way. By hand rather than curl's FOLLOWLOCATION, for
+ * one reason: curl sends custom headers to wherever a redirect points,
+ * and a probe's headers often carry credentials ("X-Api-Key"). They go
+ * to the configured URL's origin (scheme, host, port) only; a hop to
+ * another origin gets none, and the run's notes say so. Methods change
+ * as curl's would (303, and POST on 301/302, become GET); the hops share
+ * the probe's one timeout.
+ */
+static bool
+http_redirect(struct http_probe *h)
+{
+	const struct http_cfg *hc = &h->cfg->http;
+	CURL *e = h->xfer.easy;
+	char *to = NULL, next[2048], o_cfg[512], o_next[512];
+	long code = 0;
+	double left;
+
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 301 && code != 302 && code != 303 && code != 307 &&
+	    code != 308)
+		return false;
+	if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) != CURLE_OK ||
+	    to == NULL || snprintf(next, sizeof(next), "%s", to) >=
+	    (int)sizeof(next))
+		return false;
+	if (h->hops == HTTP_MAX_HOPS) {
+		h->too_many_hops = true;
+		return false;
+	}
+	h->hops_ms += info_ms(e, CURLINFO_TOTAL_TIME_T);
+	left = (double)h->cfg->timeout_ms - h->hops_ms;
+	if (left < 1) {
+		h->hops_out_of_time = true;
+		return false;
+	}
+	h->hops++;
+	if (origin_of(hc->url, o_cfg, sizeof(o_cfg)) &&
+	    origin_of(next, o_next, sizeof(o_next)) &&
+	    strcmp(o_cfg, o_next) == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+		if (h->headers != NULL)
+			probe_result_notef(h->r, "redirected to another origin "
+			    "(%s): its custom headers were not sent there",
+			    o_next);
+	}
+	if (code == 303 || ((code == 301 || code == 302) &&
+	    strcmp(hc->method, "POST") == 0))
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(e, CURLOPT_URL, next);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left);
+	sbuf_free(&h->body);
+	sbuf_init(&h->body, (size_t)hc->max_body);
+	h->too_big = false;
+	h->errbuf[0] = '\0';
+	return evcurl_add(h->ec, &h->xfer) == 0;
+}
+
+/* What http_start changes back after a run that followed redirects. */
+static void
+http_rewind(struct http_probe *h)
+{
+	const struct http_cfg *hc = &h->cfg->http;
+	CURL *e = h->xfer.easy;
+
+	if (h->hops == 0)
+		return;
+	curl_easy_setopt(e, CURLOPT_URL, hc->url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->cfg->timeout_ms);
+	if (strcmp(hc->method, "POST") == 0)
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
+		    hc->body != NULL ? hc->body : "");
+}
+
 static void
 http_done(struct evcurl_xfer *x, CURLcode res)
 {
@@ -340,13 +450,22 @@ http_done(struct evcurl_xfer *x, CURLcode res)
 	struct probe_result *r = h->r;
 	long code = 0;
 
+	if (res == CURLE_OK && hc->follow_redirects && http_redirect(h))
+		return;	/* the next hop ends the run */
 	http_timings(h, r);
 	if (strncmp(hc->url, "https:", 6) == 0)
 		http_read_cert(h);
 	if (h->cert_expiry != 0)
 		probe_result_add(r, "cert_expiry_days",
 		    (double)(h->cert_expiry - time(NULL)) / 86400.0);
-	if (res != CURLE_OK) {
+	if (h->too_many_hops) {
+		probe_result_failf(r, PROBE_FAIL_STATUS, "more than %d "
+		    "redirects (a redirect loop?)", HTTP_MAX_HOPS);
+	} else if (h->hops_out_of_time) {
+		probe_result_failf(r, PROBE_FAIL_TIMEOUT, "timed out after "
+		    "%lld ms following %u redirects",
+		    (long long)h->cfg->timeout_ms, h->hops);
+	} else if (res != CURLE_OK) {
 		http_fail_transfer(h, res, r);
 	} else {
 		curl_easy_getinfo(h->xfer.easy, CURLINFO_RESPONSE_CODE, &code);
@@ -380,6 +499,11 @@ http_start(void *impl, struct probe *p, struct probe_result *r)
 
 	h->probe = p;
 	h->r = r;
+	http_rewind(h);
+	h->hops = 0;
+	h->hops_ms = 0;
+	h->too_many_hops = false;
+	h->hops_out_of_time = false;
 	sbuf_free(&h->body);
 	sbuf_init(&h->body, (size_t)h->cfg->http.max_body);
 	h->too_big = false;

@@ -345,3 +345,72 @@ class HostNames(E2E):
                  what="vigild to answer by its configured name")
         self.assertEqual(self.get(v, "/status", "VIGIL.example.com:443")[0], 200)
         self.assertEqual(self.get(v, "/status", f"127.0.0.1:{v.port}")[0], 421)
+
+
+class Recorder:
+    """A loopback server that records each request's headers; /go redirects
+    (to the location given at start), anything else answers ok."""
+
+    def __init__(self, location=None, code=302):
+        self.seen = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                outer.seen.append((self.command, self.path, dict(self.headers)))
+                if self.path.startswith("/go") and location is not None:
+                    self.send_response(code)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = b'{"status": "ok"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Redirects(E2E):
+    """With follow_redirects on, a probe's custom headers (credentials,
+    often) reach the configured origin only, never a host a redirect
+    names."""
+
+    def test_custom_headers_stay_with_their_origin(self):
+        other = Recorder()
+        self.addCleanup(other.stop)
+        home = Recorder(location=other.base + "/landing")
+        self.addCleanup(home.stop)
+        same = Recorder(location="/landing")
+        self.addCleanup(same.stop)
+        v = self.vigild({"probes": [
+            http_probe("cross", home.base + "/go", interval="300ms", follow_redirects=True,
+                       headers={"X-Api-Key": "key-7d1e0b9c44"}),
+            http_probe("same", same.base + "/go", interval="300ms", follow_redirects=True,
+                       headers={"X-Api-Key": "key-7d1e0b9c44"}),
+        ]})
+        wait_for(lambda: v.probe("cross")["state"] == "up" and v.probe("same")["state"] == "up",
+                 10, what="both probes up through their redirects")
+        self.assertTrue(home.seen and other.seen and same.seen)
+        self.assertEqual({h.get("X-Api-Key") for _, _, h in home.seen}, {"key-7d1e0b9c44"})
+        self.assertEqual([p for _, p, h in other.seen if "X-Api-Key" in h], [])
+        self.assertTrue(all(p == "/landing" for _, p, _ in other.seen))
+        # Same origin: the header follows, as it should.
+        self.assertEqual({h.get("X-Api-Key") for _, p, h in same.seen if p == "/landing"},
+                         {"key-7d1e0b9c44"})
+        self.assertIn("custom headers were not sent there",
+                      v.probe("cross")["last_run"].get("notes", ""))
