@@ -1,5 +1,6 @@
 #include "probe/probe.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -181,15 +182,16 @@ probe_body_add(struct sbuf *b, const char *data, size_t n, bool *too_big)
 	return 0;
 }
 
-void
-probe_scrub_secret(const char *secret, char *buf)
+/* Every occurrence of needle (any case) in buf becomes "***". */
+static void
+scrub(const char *needle, char *buf)
 {
-	size_t sl = secret != NULL ? strlen(secret) : 0;
+	size_t sl = strlen(needle);
 	char *at = buf;
 
 	if (sl == 0)
 		return;
-	while ((at = strstr(at, secret)) != NULL) {
+	while ((at = strcasestr(at, needle)) != NULL) {
 		if (sl >= 3) {
 			memcpy(at, "***", 3);
 			memmove(at + 3, at + sl, strlen(at + sl) + 1);
@@ -199,6 +201,30 @@ probe_scrub_secret(const char *secret, char *buf)
 			at += sl;
 		}
 	}
+}
+
+/*
+ * A server that echoes a password may change its case (an error message
+ * upper-casing its input) or drop its spaces: each of those is scrubbed
+ * too, not only the exact echo.
+ */
+void
+probe_scrub_secret(const char *secret, char *buf)
+{
+	char squeezed[512];
+	size_t n = 0;
+
+	if (secret == NULL || secret[0] == '\0')
+		return;
+	scrub(secret, buf);
+	for (const char *c = secret; *c != '\0' && n + 1 < sizeof(squeezed);
+	    c++)
+		if (!isspace((unsigned char)*c))
+			squeezed[n++] = *c;
+	squeezed[n] = '\0';
+	if (n > 0 && n < strlen(secret))
+		scrub(squeezed, buf);
+	explicit_bzero(squeezed, sizeof(squeezed));
 }
 
 static const struct probe_ops *

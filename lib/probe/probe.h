@@ -76,7 +76,10 @@ void probe_result_vfailf(struct probe_result *r, enum probe_fail f,
  * also as the "up" and "duration_ms" metrics.
  */
 void probe_result_close(struct probe_result *r, int64_t start_us);
-/* Every occurrence of secret in buf becomes "***"; buf never grows. */
+/*
+ * Every occurrence of secret in buf, in any case and also with its
+ * whitespace removed, becomes "***"; buf never grows.
+ */
 void probe_scrub_secret(const char *secret, char *buf);
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -466,6 +466,30 @@ START_TEST(test_lookup_times_out)
 }
 END_TEST
 
+/* A password echoed by a server is scrubbed, however it was echoed. */
+START_TEST(test_secret_scrub)
+{
+	static const struct {
+		const char *secret, *in, *out;
+	} cases[] = {
+		{ "s3cret-Pass", "auth failed for s3cret-Pass", "auth failed for ***" },
+		{ "s3cret-Pass", "AUTH FAILED FOR S3CRET-PASS!", "AUTH FAILED FOR ***!" },
+		{ "s3cret-Pass", "x s3cret-pass y s3cret-Pass", "x *** y ***" },
+		{ "correct horse", "bad: correcthorse", "bad: ***" },
+		{ "correct horse", "bad: CORRECT HORSE", "bad: ***" },
+		{ "ab", "xaby", "x**y" },
+		{ "", "unchanged", "unchanged" },
+	};
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		probe_scrub_secret(cases[i].secret, buf);
+		ck_assert_str_eq(buf, cases[i].out);
+	}
+}
+END_TEST
+
 Suite *
 pg_suite(void)
 {
@@ -483,6 +507,7 @@ pg_suite(void)
 	tcase_add_test(tc, test_normalize_query);
 	tcase_add_test(tc, test_metric_part_and_backoff);
 	tcase_add_test(tc, test_lookup_times_out);
+	tcase_add_test(tc, test_secret_scrub);
 	suite_add_tcase(s, tc);
 	return s;
 }
