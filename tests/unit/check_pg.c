@@ -472,9 +472,12 @@ START_TEST(test_secret_scrub)
 	static const struct {
 		const char *secret, *in, *out;
 	} cases[] = {
-		{ "s3cret-Pass", "auth failed for s3cret-Pass", "auth failed for ***" },
-		{ "s3cret-Pass", "AUTH FAILED FOR S3CRET-PASS!", "AUTH FAILED FOR ***!" },
-		{ "s3cret-Pass", "x s3cret-pass y s3cret-Pass", "x *** y ***" },
+		{ "s3cret-Pass", "auth failed for s3cret-Pass",
+		    "auth failed for ***" },
+		{ "s3cret-Pass", "AUTH FAILED FOR S3CRET-PASS!",
+		    "AUTH FAILED FOR ***!" },
+		{ "s3cret-Pass", "x s3cret-pass y s3cret-Pass",
+		    "x *** y ***" },
 		{ "correct horse", "bad: correcthorse", "bad: ***" },
 		{ "correct horse", "bad: CORRECT HORSE", "bad: ***" },
 		{ "ab", "xaby", "x**y" },
