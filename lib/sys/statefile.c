@@ -83,11 +83,7 @@ write_atomically(const struct job *j)
 	 * unlink removes the link, not its target) would otherwise have
 	 * vigild, often root, overwrite the file it points to.
 	 */
-	if (unlink(j->tmp) != 0 && errno != ENOENT) {
-		r.err = errno;
-		snprintf(r.step, sizeof(r.step), "unlink");
-		return r;
-	}
+	(void)unlink(j->tmp);	/* if it fails, open says why */
 	fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (fd < 0) {
