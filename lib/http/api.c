@@ -769,7 +769,9 @@ struct api *
 api_new(struct event_base *base, struct monitor *m,
     const struct config *cfg, char *err, size_t errlen)
 {
+	static const char *const reserved[] = { "/health", "/livez", NULL };
 	static const struct httpd_limits lim = {
+		.reserved = reserved,
 		.max_conns = API_MAX_CONNS,
 		.max_conns_per_ip = API_MAX_CONNS_PER_IP,
 		.timeout_s = API_IDLE_TIMEOUT_S,

@@ -17,6 +17,8 @@
 
 /* Descriptors kept for everything but HTTP clients: probes, the log. */
 #define FD_RESERVE 256
+/* Connections past max_conns kept for the reserved paths (/health). */
+#define CONN_RESERVE 16
 /* MHD's own messages: at most this many per LOG_WINDOW_S seconds. */
 #define LOG_BURST 10
 #define LOG_WINDOW_S 60
@@ -28,9 +30,16 @@ struct httpd {
 	struct event *timer;
 	unsigned port;
 	unsigned max_conns;
+	unsigned per_ip;		/* 0: no per-address share */
+	const char *const *reserved;	/* paths answered in the reserve */
 	struct timeval deadline;	/* zero: none */
+	MHD_AccessHandlerCallback handler;
+	void *handler_cls;
 	MHD_RequestCompletedCallback completed;
 	void *completed_cls;
+	/* Every connection, least recently active first (see admit). */
+	struct hconn *head, *tail;
+	unsigned live;			/* not being dropped */
 	/* Copies of the TLS material: MHD must not see it freed. */
 	char *cert_pem, *key_pem;
 	/* Rate limit of MHD's messages: a flood must not flood the log. */
@@ -38,11 +47,19 @@ struct httpd {
 	unsigned log_count, log_dropped;
 };
 
-/* A connection's deadline; MHD keeps it as the socket context. */
+/*
+ * A connection as vigild tracks it: its deadline, its client's address,
+ * whether a request is in progress; MHD keeps it as the socket context.
+ */
 struct hconn {
 	struct httpd *h;
-	struct event *deadline;
+	struct event *deadline;		/* NULL: no request deadline */
 	int fd;
+	struct hconn *prev, *next;
+	int family;
+	unsigned char addr[16];
+	bool busy;			/* a request is being handled */
+	bool dropping;			/* shut down, MHD yet to close it */
 };
 
 static void httpd_run(struct httpd *h);
@@ -125,40 +142,195 @@ httpd_on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+unlink_conn(struct httpd *h, struct hconn *hc)
+{
+	if (hc->prev != NULL)
+		hc->prev->next = hc->next;
+	else
+		h->head = hc->next;
+	if (hc->next != NULL)
+		hc->next->prev = hc->prev;
+	else
+		h->tail = hc->prev;
+	hc->prev = hc->next = NULL;
+}
+
+static void
+append_conn(struct httpd *h, struct hconn *hc)
+{
+	hc->prev = h->tail;
+	hc->next = NULL;
+	if (h->tail != NULL)
+		h->tail->next = hc;
+	else
+		h->head = hc;
+	h->tail = hc;
+}
+
+/* MHD has no call to drop a connection: shut its socket down under it. */
+static void
+drop(struct httpd *h, struct hconn *hc)
+{
+	if (hc->dropping)
+		return;
+	hc->dropping = true;
+	h->live--;
+	shutdown(hc->fd, SHUT_RDWR);
+}
+
+static bool
+same_addr(const struct hconn *a, const struct hconn *b)
+{
+	return a->family == b->family && memcmp(a->addr, b->addr,
+	    sizeof(a->addr)) == 0;
+}
+
+/*
+ * Makes room for a new connection, as idle ones give way: when its
+ * address holds more than its share, or all clients together more than
+ * max_conns, the least recently active connection doing nothing (no
+ * request in progress) is shut down -- of that address, or of anyone.
+ * Idle sockets, however many and however quickly reopened, cannot then
+ * keep out a client with something to ask, UptimeRobot's /health from
+ * the same address among them. With none idle from that address, the
+ * new one is refused instead; with none idle at all, it stays in the
+ * reserve, where only the reserved paths are answered.
+ */
+static void
+admit(struct httpd *h, struct hconn *nc)
+{
+	struct hconn *victim = NULL;
+	unsigned mine = 0;
+
+	if (h->per_ip > 0) {
+		for (struct hconn *c = h->head; c != NULL; c = c->next)
+			if (!c->dropping && same_addr(c, nc))
+				mine++;
+		if (mine > h->per_ip) {
+			for (struct hconn *c = h->head; c != NULL; c = c->next)
+				if (c != nc && !c->dropping && !c->busy &&
+				    same_addr(c, nc)) {
+					victim = c;
+					break;
+				}
+			drop(h, victim != NULL ? victim : nc);
+			if (victim == NULL)
+				return;
+		}
+	}
+	if (h->live > h->max_conns)
+		for (struct hconn *c = h->head; c != NULL; c = c->next)
+			if (c != nc && !c->dropping && !c->busy) {
+				drop(h, c);
+				break;
+			}
+}
+
+static void
 httpd_notify_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
     enum MHD_ConnectionNotificationCode code)
 {
 	struct httpd *h = cls;
 	struct hconn *hc = *socket_ctx;
-	const union MHD_ConnectionInfo *ci;
+	const union MHD_ConnectionInfo *ci, *ai;
 
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		if (hc != NULL) {
-			event_free(hc->deadline);
+			unlink_conn(h, hc);
+			if (!hc->dropping)
+				h->live--;
+			if (hc->deadline != NULL)
+				event_free(hc->deadline);
 			free(hc);
 		}
 		*socket_ctx = NULL;
 		return;
 	}
-	if (!evutil_timerisset(&h->deadline))
-		return;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	hc = calloc(1, sizeof(*hc));
-	if (hc == NULL || ci == NULL)
-		goto fail;
+	if (hc == NULL || ci == NULL) {
+		/* Untracked, it still has MHD's idle timeout and limit. */
+		free(hc);
+		return;
+	}
 	hc->h = h;
 	hc->fd = ci->connect_fd;
-	hc->deadline = evtimer_new(h->base, httpd_on_deadline, hc);
-	if (hc->deadline == NULL ||
-	    evtimer_add(hc->deadline, &h->deadline) != 0)
-		goto fail;
+	if (ai != NULL && ai->client_addr != NULL) {
+		const struct sockaddr *sa = ai->client_addr;
+
+		hc->family = sa->sa_family;
+		if (sa->sa_family == AF_INET)
+			memcpy(hc->addr, &((const struct sockaddr_in *)
+			    (const void *)sa)->sin_addr, 4);
+		else if (sa->sa_family == AF_INET6)
+			memcpy(hc->addr, &((const struct sockaddr_in6 *)
+			    (const void *)sa)->sin6_addr, 16);
+	}
+	if (evutil_timerisset(&h->deadline)) {
+		hc->deadline = evtimer_new(h->base, httpd_on_deadline, hc);
+		if (hc->deadline != NULL &&
+		    evtimer_add(hc->deadline, &h->deadline) != 0) {
+			event_free(hc->deadline);
+			hc->deadline = NULL;
+		}
+	}
 	*socket_ctx = hc;
-	return;
-fail:
-	/* Without memory for a timer the idle timeout still applies. */
-	if (hc != NULL && hc->deadline != NULL)
-		event_free(hc->deadline);
-	free(hc);
+	append_conn(h, hc);
+	h->live++;
+	admit(h, hc);
+}
+
+static bool
+reserved(const struct httpd *h, const char *url)
+{
+	for (size_t i = 0; h->reserved != NULL && h->reserved[i] != NULL;
+	    i++)
+		if (strcmp(url, h->reserved[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every request passes here first: its connection is busy until it is
+ * answered (so it does not give way), and past max_conns only the
+ * reserved paths are served.
+ */
+static enum MHD_Result
+httpd_access(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct httpd *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (*con_cls == NULL) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci != NULL && ci->socket_context != NULL)
+			((struct hconn *)ci->socket_context)->busy = true;
+		if (h->live > h->max_conns && !reserved(h, url)) {
+			static char busy[] = "{\"error\":\"too many "
+			    "connections; /health and /livez are still "
+			    "answered\"}";
+			struct MHD_Response *r = MHD_create_response_from_buffer(
+			    strlen(busy), busy, MHD_RESPMEM_PERSISTENT);
+			enum MHD_Result ret;
+
+			if (r == NULL)
+				return MHD_NO;
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+			    "application/json");
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
+			    "close");
+			ret = MHD_queue_response(c,
+			    MHD_HTTP_SERVICE_UNAVAILABLE, r);
+			MHD_destroy_response(r);
+			return ret;
+		}
+	}
+	return h->handler(h->handler_cls, c, url, method, version, upload,
+	    upload_size, con_cls);
 }
 
 /* A request was answered: the next one on the connection starts afresh. */
@@ -173,7 +345,12 @@ httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (ci != NULL && ci->socket_context != NULL) {
 		struct hconn *hc = ci->socket_context;
 
-		evtimer_add(hc->deadline, &h->deadline);
+		if (hc->deadline != NULL)
+			evtimer_add(hc->deadline, &h->deadline);
+		/* Idle again, and the most recently active of all. */
+		hc->busy = false;
+		unlink_conn(h, hc);
+		append_conn(h, hc);
 	}
 	if (h->completed != NULL)
 		h->completed(h->completed_cls, c, con_cls, toe);
@@ -224,7 +401,7 @@ httpd_new(struct event_base *base, const char *listen,
 	struct httpd *h;
 	const char *why;
 	char host[64];
-	unsigned port;
+	unsigned port, fitted;
 
 	if (config_split_listen(listen, host, sizeof(host), &port, &why) !=
 	    0) {
@@ -258,7 +435,13 @@ httpd_new(struct event_base *base, const char *listen,
 	h->completed = completed;
 	h->completed_cls = cls;
 	h->deadline.tv_sec = (time_t)lim->deadline_s;
-	h->max_conns = fit_conns(lim->max_conns);
+	fitted = fit_conns(lim->max_conns + CONN_RESERVE);
+	h->max_conns = fitted > 2 * CONN_RESERVE ? fitted - CONN_RESERVE :
+	    fitted / 2;
+	h->per_ip = lim->max_conns_per_ip;
+	h->reserved = lim->reserved;
+	h->handler = handler;
+	h->handler_cls = cls;
 	/* The options MHD reads only when TLS is on; an empty list else. */
 	memset(tls_opts, 0, sizeof(tls_opts));
 	tls_opts[0].option = MHD_OPTION_END;
@@ -286,13 +469,13 @@ httpd_new(struct event_base *base, const char *listen,
 		tls_opts[3] = (struct MHD_OptionItem){ MHD_OPTION_END, 0,
 		    NULL };
 	}
-	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler,
-	    cls,
+	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
+	    httpd_access, h,
 	    /* First, so that MHD routes all of its messages through it. */
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, h->max_conns,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_conns_per_ip,
+	    /* The shares are admit's: MHD only caps the whole. */
+	    MHD_OPTION_CONNECTION_LIMIT, fitted,
 	    MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->conn_memory,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,

@@ -5,11 +5,14 @@
  * read event, and a timer follows MHD_get_timeout. Handlers therefore run
  * on the loop thread, read state without locks, and must never block.
  *
- * It also holds the line against clients that would tie it up: a cap on
- * connections in all and per address, a memory cap per connection (which
- * bounds the request line and headers), an idle timeout, and a deadline
- * for each request as a whole -- an idle timeout alone lets a slow-loris
- * client that sends a byte every few seconds keep its slot forever.
+ * It also holds the line against clients that would tie it up: a share of
+ * connections per address and a cap on all, where connections doing
+ * nothing give way to new ones (so idle sockets cannot lock anyone out),
+ * a reserve past the cap for the paths that must always answer, a memory
+ * cap per connection (which bounds the request line and headers), an idle
+ * timeout, and a deadline for each request as a whole -- an idle timeout
+ * alone lets a slow-loris client that sends a byte every few seconds keep
+ * its slot forever.
  */
 #ifndef VIGIL_HTTPD_H
 #define VIGIL_HTTPD_H
@@ -29,6 +32,11 @@ struct httpd_limits {
 					   the connection's start or its
 					   previous answer; 0: none */
 	size_t conn_memory;		/* per connection; bounds headers */
+	/*
+	 * Paths still served past max_conns (in a reserve of a few more
+	 * connections), NULL-terminated: what must answer however busy.
+	 */
+	const char *const *reserved;
 };
 
 /* PEM text of the certificate (chain) and its key: HTTPS instead. */

@@ -414,3 +414,90 @@ class Redirects(E2E):
                          {"key-7d1e0b9c44"})
         self.assertIn("custom headers were not sent there",
                       v.probe("cross")["last_run"].get("notes", ""))
+
+
+class IdleSockets(E2E):
+    """Sockets that connect and say nothing, however many and however
+    quickly reopened, cannot keep /health from being answered: idle
+    connections give way to new ones (per address and in all)."""
+
+    def setUp(self):
+        super().setUp()
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 8192 if hard == resource.RLIM_INFINITY else min(8192, hard)
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        self.target = Target("ok")
+        self.addCleanup(self.target.stop)
+        self.v = self.vigild({"probes": [http_probe("web", self.target.url,
+                                                    interval="500ms")]})
+
+    def open_idle(self, addrs, n):
+        import socket
+        socks = []
+        for i in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind((addrs[i % len(addrs)], 0))
+            s.settimeout(5)
+            s.connect(("127.0.0.1", self.v.port))
+        return socks
+
+    def health_answers(self, n):
+        from harness import SLOW, http
+        ok = 0
+        for _ in range(n):
+            try:
+                ok += http("GET", self.v.base + "/health", timeout=5 * SLOW)[0] in (200, 503)
+            except OSError:
+                pass
+        return ok
+
+    def test_same_address_reconnecting_idle_sockets(self):
+        import socket
+        stop = threading.Event()
+        socks = self.open_idle(["127.0.0.1"], 40)
+
+        def reopen():
+            # Whatever vigild drops comes straight back, idle again.
+            while not stop.is_set():
+                for i, s in enumerate(socks):
+                    try:
+                        s.setblocking(False)
+                        if s.recv(1) == b"":
+                            raise ConnectionResetError
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        pass
+                    s.close()
+                    n = socket.socket()
+                    try:
+                        n.bind(("127.0.0.1", 0))
+                        n.settimeout(5)
+                        n.connect(("127.0.0.1", self.v.port))
+                    except OSError:
+                        pass
+                    socks[i] = n
+                stop.wait(0.01)
+        t = threading.Thread(target=reopen)
+        t.start()
+        try:
+            self.assertEqual(self.health_answers(30), 30)
+        finally:
+            stop.set()
+            t.join()
+            for s in socks:
+                s.close()
+
+    def test_idle_sockets_past_the_global_limit(self):
+        addrs = [f"127.0.0.{i}" for i in range(2, 74)]      # 72 x 30: 2,160
+        socks = self.open_idle(addrs, 2160)
+        try:
+            self.assertEqual(self.health_answers(20), 20)
+            from harness import http
+            self.assertEqual(http("GET", self.v.base + "/status")[0], 200)
+        finally:
+            for s in socks:
+                s.close()
