@@ -57,19 +57,34 @@ def http(method, url, body=None, timeout=5.0 * SLOW):
         return e.code, dict(e.headers), e.read()
 
 
-def wait_for(pred, timeout, step=0.05, what="condition"):
-    """Polls pred until it returns a true value; fails the test on timeout."""
+def wait_until(predicate, timeout, what, interval=0.05):
+    """Polls predicate until it returns a true value, and returns that value.
+
+    The deadline is timeout * SLOW seconds: pass the time the condition
+    needs at full speed. An OSError, ValueError or KeyError from predicate
+    (vigild not answering yet, a half-written file, a name not there yet)
+    counts as "not yet"; an AssertionError (vigild died) ends the wait. On
+    timeout the test fails, saying what was awaited and the last value seen.
+    """
     end = time.monotonic() + timeout * SLOW
     last = None
-    while time.monotonic() < end:
+    while True:
         try:
-            last = pred()
+            last = predicate()
             if last:
                 return last
         except (OSError, ValueError, KeyError) as e:
             last = e
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+        if time.monotonic() >= end:
+            break
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout * SLOW:g}s waiting for {what} "
+                         f"(last: {last!r})")
+
+
+def wait_for(pred, timeout, step=0.05, what="condition"):
+    """wait_until under its older name and argument order (step is interval)."""
+    return wait_until(pred, timeout, what, interval=step)
 
 
 class Sim:
@@ -80,8 +95,8 @@ class Sim:
         self.log = open(os.path.join(workdir, f"{name}.log"), "wb")
         self.proc = subprocess.Popen([SIM, "--port", "0", "--port-file", self.portfile, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = int(wait_for(lambda: open(self.portfile).read().strip(), 10,
-                                 what="simulator port file"))
+        self.port = int(wait_until(lambda: open(self.portfile).read().strip(), 10,
+                                   "simulator port file"))
         self.base = f"http://127.0.0.1:{self.port}"
 
     def url(self, path):
@@ -131,7 +146,9 @@ class Vigild:
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.base = f"http://127.0.0.1:{self.port}"
         if check_ready:
-            wait_for(self.alive, 15 * SLOW, what="vigild to answer /health")
+            # SLOW twice, as before: start-up (loading, instrumenting) is where
+            # valgrind is slowest.
+            wait_until(self.alive, 15 * SLOW, "vigild to answer /health")
 
     def write_config(self, config):
         """config is a dict (api.listen filled in) or raw text."""

@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
 PGBIN = os.environ.get("VIGIL_PGBIN", "/usr/lib/postgresql/15/bin")
 PSQL = os.path.join(PGBIN, "psql")
@@ -234,9 +233,9 @@ log_min_messages = warning
 
 
 def wait_port_closed(port, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    from harness import wait_until
+
+    def closed():
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return
-        time.sleep(0.05)
+            return s.connect_ex(("127.0.0.1", port)) != 0
+    wait_until(closed, timeout, f"port {port} to close")

@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from harness import E2E, SLOW, TIMING, http_probe, wait_for
+from harness import E2E, SLOW, TIMING, http_probe, wait_for, wait_until
 
 
 def response(body, ctype="application/json", status="200 OK", extra=b""):
@@ -88,7 +88,7 @@ class Hostile:
         elif path.startswith("/sbad/"):
             c.sendall(response(b'{"groups": [{"by": {}, "totals": {"sum(quantity)": '))
         elif path.startswith("/sslow/"):
-            time.sleep(5)
+            time.sleep(5)                    # a sleep: the target stalls past the timeout
             c.sendall(response(b"{}"))
         elif path == "/nested":
             c.sendall(response(NESTED))
@@ -111,13 +111,13 @@ class Hostile:
         elif path == "/headers-then-hang":
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                       b"Content-Length: 100\r\n\r\n{")
-            time.sleep(30)
+            time.sleep(30)                   # a sleep: the target hangs mid-body
         elif path == "/trickle":
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                       b"Transfer-Encoding: chunked\r\n\r\n")
             for _ in range(30):
                 c.sendall(b"1\r\n \r\n")
-                time.sleep(1)
+                time.sleep(1)                # a sleep: the target trickles a byte a second
         elif path == "/endless":
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                       b"Transfer-Encoding: chunked\r\n\r\n")
@@ -148,7 +148,10 @@ class HostileTargets(E2E):
         wait_for(lambda: all(v.probe(n).get("last_run") for n in names), 10,
                  what="a finished run of every hostile probe")
         t0 = time.monotonic()
-        time.sleep(3)
+        # Two more runs of each hostile probe (some 3 s) beside the steady one.
+        counts = {n: v.probe(n)["runs"] for n in names}
+        wait_until(lambda: all(v.probe(n)["runs"] >= counts[n] + 2 for n in names), 10,
+                   "two more runs of every hostile probe")
         runs = {n: v.probe(n) for n in names}
 
         def failed(name, fail, reason_re):
@@ -309,7 +312,7 @@ class ReloadStorm(E2E):
         for i in range(100):
             v.write_config(b if i % 2 == 0 else a)
             v.signal(signal.SIGHUP)
-            time.sleep(0.01)
+            time.sleep(0.01)                 # a sleep: paces the storm, 100 signals in ~1 s
         v.write_config(b)
         v.signal(signal.SIGHUP)
         want = ["beta"]
@@ -340,7 +343,7 @@ class HostileSentry(E2E):
                                                interval="200ms")]})
         names = ["s404", "s500", "sbad", "sslow"]
         wait_for(lambda: all(v.probe(n).get("last_run") for n in names), 10, what="runs")
-        time.sleep(2)
+        time.sleep(2)        # a sleep: the steady probe misses no slot while these back off
         runs = {n: v.probe(n) for n in names}
         want = {
             "s404": ("status", r'^HTTP 404 from the project details endpoint: "The requested '
@@ -559,7 +562,9 @@ class FullDisk(E2E):
         # save after save; vigild still polls and answers.
         before = read(path)
         json.loads(before)
-        time.sleep(2.5)
+        failures = v.status()["state_file"]["failures"]
+        wait_until(lambda: v.status()["state_file"]["failures"] >= failures + 2, 10,
+                   "two more failed saves")
         self.assertEqual(read(path), before)
         self.assertEqual(sorted(os.listdir(inside)), ["filler", "state.json"])
         self.assertEqual(v.get("/health")[0], 200)

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import BUILD, E2E, TIMING, http, http_probe, wait_for
+from harness import BUILD, E2E, SLOW, TIMING, http, http_probe, wait_for, wait_until
 
 TOKEN = "gate-token-5d1e"
 VIGILCTL = os.path.join(BUILD, "vigilctl")
@@ -77,6 +77,12 @@ class GateCase(E2E):
                 return c
         raise KeyError(name)
 
+    def polls(self, v, name, n, timeout=10):
+        """Waits until check name of the open deploy has judged n polls; the
+        deploy document then."""
+        return wait_until(lambda: (lambda d: d if self.check(d, name)["polls"] >= n else None)(
+            self.current(v)), timeout, f"{n} judged polls of {name}")
+
     def ctl(self, v, *args, timeout=60):
         """vigilctl against v: (exit code, stdout, stderr)."""
         path = os.path.join(self.workdir, "token")
@@ -98,7 +104,9 @@ class Verdicts(GateCase):
         self.assertEqual((doc["schema"], doc["version"], doc["open"]),
                          ("vigil.deploy/1", "1.4.0", True))
         self.assertEqual(post(v, {"action": "begin", "version": "again"})[0], 409)
-        time.sleep(3)
+        wait_until(lambda: (lambda d: self.check(d, "error_rate")["polls"] >= 5 and
+                            d["traffic"]["requests"] > 1000)(self.current(v)), 10,
+                   "five judged polls over 1000 requests")
         self.assertEqual(post(v, {"action": "step", "weight": 25})[0], 200)
         doc = self.current(v)
         self.assertEqual(doc["verdict"]["final"], "pass", doc["verdict"])
@@ -126,7 +134,7 @@ class Verdicts(GateCase):
             {"rule": "error_rate", "fail_after": 2, "min_requests": 1000},
             {"rule": "app_health_down", "key": True}]))
         post(v, {"action": "begin", "version": "1.4.1"})
-        time.sleep(1.5)
+        self.polls(v, "error_rate", 3)      # healthy polls judged before the spike
         sim.scenario("error_spike")
         t0 = time.monotonic()
         doc = self.decided(v, 10)
@@ -138,7 +146,7 @@ class Verdicts(GateCase):
                          "error_rate: crit: 2 consecutive > 1 %, limit 1")
         # Two polls at 300 ms, give or take the 3 s window catching up.
         if TIMING:
-            self.assertLess(time.monotonic() - t0, 6)
+            self.assertLess(time.monotonic() - t0, 6 * SLOW)
 
     def test_measurement_errors_are_inconclusive_not_fail(self):
         sim = self.sim(args=["--rps", "2000"])
@@ -162,9 +170,13 @@ class Verdicts(GateCase):
         sim = self.sim(args=["--rps", "20"])
         v = self.vigild(self.config(sim, [
             {"rule": "error_rate", "fail_after": 2, "min_requests": 1000}]))
+        runs = v.probe("app_advanced")["runs"]
         post(v, {"action": "begin", "version": "1.4.3"})
-        time.sleep(2.5)
-        doc = self.current(v)
+        # Judged over several polls (some 2.5 s), and too few requests at each.
+        doc = wait_until(lambda: (lambda d: d if v.probe("app_advanced")["runs"] >= runs + 8 and
+                                  re.match(r"^too few requests",
+                                           self.check(d, "error_rate")["reason"]) else None)(
+            self.current(v)), 10, "eight polls with too few requests")
         self.assertEqual(doc["verdict"]["final"], "inconclusive", doc["verdict"])
         self.assertRegex(self.check(doc, "error_rate")["reason"],
                          r"^too few requests: \d+ in the window, need 1000$")
@@ -176,8 +188,10 @@ class Verdicts(GateCase):
             {"rule": "app_health_down", "key": True}]))
         post(v, {"action": "begin", "version": "1.4.4"})
         sim.scenario("error_spike")
-        time.sleep(3)
-        doc = self.current(v)
+        # The advisory check failed, the key one judged its minimum of polls.
+        doc = wait_until(lambda: (lambda d: d if self.check(d, "error_rate")["verdict"] == "fail"
+                                  and self.check(d, "app_health_down")["polls"] >= 4 else None)(
+            self.current(v)), 10, "the advisory check to fail")
         adv = self.check(doc, "error_rate")
         self.assertEqual(adv["verdict"], "fail")
         self.assertIn(adv, doc["dry_run"])
@@ -192,12 +206,12 @@ class Relative(GateCase):
         return self.config(sim, [check], interval="200ms", baseline="12s")
 
     def run_window(self, sim, v, slow_ms):
-        time.sleep(12.5)                     # the baseline: ~60 polls
+        # A sleep: the baseline is the 12 s (of clock) before the deploy: ~60 polls.
+        time.sleep(12.5)
         if slow_ms:
             sim.scenario("slow", slow_ms=slow_ms)
         post(v, {"action": "begin", "version": "2.0.0"})
-        time.sleep(10)                       # ~50 polls judged
-        return self.current(v)
+        return self.polls(v, "api_p95", 45, 20)   # ~50 polls judged (some 10 s)
 
     def test_p95_40pct_above_baseline_fails_only_when_relative(self):
         # The simulator's p95 is ~300 ms; slow_ms=120 makes it ~420 ms:
@@ -239,8 +253,10 @@ class Resume(GateCase):
         os.mkdir(cfg["state_dir"])
         v = self.vigild(cfg)
         post(v, {"action": "begin", "version": "3.0.0"})
-        time.sleep(2.5)
-        polls = self.check(self.current(v), "error_rate")["polls"]
+        polls = self.check(self.polls(v, "error_rate", 8), "error_rate")["polls"]
+        # Saved with at least those polls: killed after the next state write.
+        writes = v.status()["state_file"]["writes"]
+        wait_until(lambda: v.status()["state_file"]["writes"] > writes, 5, "a state write")
         self.vigilds.remove(v)
         v.proc.send_signal(signal.SIGKILL)
         v.proc.wait(10)
@@ -329,8 +345,10 @@ class Announce(GateCase):
         self.assertEqual((verdicts[0]["verdict"], verdicts[0]["final"]), ("fail", False))
         self.assertEqual(verdicts[0]["deploy"], {"id": 1, "version": "6.0.0"})
         self.assertIn("crit: 2 consecutive > 1 %", verdicts[0]["reason"])
-        time.sleep(1.5)                      # told once, not at every poll
+        # A sleep: proves no second verdict is told at the polls that follow.
+        time.sleep(1.5)
         post(v, {"action": "end"})
+        # A sleep: proves the end of a window already told fail tells nothing more.
         time.sleep(1)
         self.assertEqual(len([b for b in rcv.bodies() if b["kind"] == "deploy_verdict"]), 1)
         # The next window passes, and says so when it ends.
@@ -340,7 +358,7 @@ class Announce(GateCase):
         wait_for(lambda: v.rule("error_rate")["state"] in ("ok", "resolved"), 15,
                  what="error_rate back to ok")
         post(v, {"action": "begin", "version": "6.0.1"})
-        time.sleep(2.5)
+        self.polls(v, "error_rate", 5)
         post(v, {"action": "end"})
         final = wait_for(lambda: [b for b in rcv.bodies() if b["kind"] == "deploy_verdict" and
                                   b["deploy"]["version"] == "6.0.1"], 10, what="final verdict")
@@ -361,13 +379,15 @@ class Stages(GateCase):
         self.ctl(v, "deploy", "begin", "--version", "8.0.0", "--warmup", "0s")
         self.ctl(v, "deploy", "step", "--weight", "25")
         sim.scenario("slow", slow_ms=400)            # p95 ~700: warnings
-        time.sleep(1.5)
+        wait_until(lambda: self.check(self.current(v), "api_p95")["warn"] >= 1, 10,
+                   "a warning poll")
         rc, out, err = self.ctl(v, "wait", "--for", "2s", "--interval", "500ms",
                                 "--fail-on", "warning")
         self.assertEqual(rc, 1, out + err)
         self.assertIn("verdict: warn (exit 1)", out)
         sim.scenario("healthy")
-        time.sleep(1)
+        wait_until(lambda: v.probe("app_advanced")["last_run"]["metrics"]["p95_ms"] < 500, 10,
+                   "p95 back under the warning")
         self.ctl(v, "deploy", "step", "--weight", "100")
         rc, out, err = self.ctl(v, "wait", "--for", "2s", "--interval", "500ms",
                                 "--fail-on", "warning")
@@ -387,7 +407,7 @@ class Shown(GateCase):
         self.assertIn("vigil_deploy_open 0\n", m.decode())
         post(v, {"action": "begin", "version": "9.9.9<b>"})
         post(v, {"action": "step", "weight": 25})
-        time.sleep(1)
+        self.polls(v, "app_health_down", 4)   # past min_samples (3): a verdict
         st = v.status()
         self.assertEqual(st["deploys"][0]["version"], "9.9.9<b>")
         _, _, m = v.get("/metrics")
@@ -548,9 +568,9 @@ class Report(GateCase):
         self.assertEqual(s, 201, doc)
         # Answered as it began: warming up, nothing judged.
         self.assertEqual((doc["warming_up"], doc["warmup_s"]), (True, 4))
-        seen_warming, give_up = 0, time.monotonic() + 30
+        seen_warming, give_up = 0, time.monotonic() + 30 * SLOW
         while True:
-            self.assertLess(time.monotonic(), give_up, "still warming up after 30 s")
+            self.assertLess(time.monotonic(), give_up, f"still warming up after {30 * SLOW} s")
             st = v.status()
             doc = self.current(v)
             if not doc["warming_up"]:
@@ -561,7 +581,7 @@ class Report(GateCase):
                              (0, None))
             if v_probe(st, "app_advanced")["runs"] > runs0:
                 seen_warming += 1
-            time.sleep(0.2)
+            time.sleep(0.2)                  # a sleep: samples the warm-up until it ends
         self.assertGreater(seen_warming, 0, "no probe run seen during the warm-up")
         # Then judged, with windows that never reach back into the warm-up.
         doc = wait_for(lambda: (lambda d: d if self.check(d, "error_rate")["polls"] >= 3
@@ -608,7 +628,7 @@ class Report(GateCase):
         self.assertIn("no deploy began in the last 1h: there is none yet", err)
         post(v, {"action": "begin", "version": "7.2.0"})
         post(v, {"action": "end"})
-        time.sleep(2.5)
+        time.sleep(2.5)                      # a sleep: the two deploys begin 2.5 s apart
         t2 = time.monotonic()
         post(v, {"action": "begin", "version": "7.2.1"})
         post(v, {"action": "end"})
@@ -628,7 +648,7 @@ class Report(GateCase):
         since = int((time.monotonic() - t2) * 1000) + 1250
         rc, out, err = self.ctl(v, "report", "--since", f"{since}ms", "--json")
         self.assertEqual((rc, [d["version"] for d in json.loads(out)]), (0, ["7.2.1"]), err)
-        time.sleep(0.3)
+        time.sleep(0.3)                      # a sleep: the latest deploy is > 200 ms old
         rc, out, err = self.ctl(v, "report", "--since", "200ms")
         self.assertEqual((rc, out), (4, ""))
         self.assertRegex(err, r"^vigilctl: no deploy began in the last 200ms; the latest, "

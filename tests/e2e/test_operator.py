@@ -209,7 +209,7 @@ class Livez(E2E):
         # /livez says so, whatever the application does.
         sim.scenario("healthy")
         v.signal(signal.SIGSTOP)
-        time.sleep(2.5)
+        time.sleep(2.5)     # a sleep: the stall itself, vigild stopped for 2.5 s
         v.signal(signal.SIGCONT)
         doc = wait_for(lambda: (lambda r: json.loads(r[2]) if r[0] == 503 else None)(
             call(v, "GET", "/livez")), 5, what="/livez 503 after a stall")
@@ -435,7 +435,7 @@ class SilencedSendsNothing(E2E):
         sid = json.loads(body)["id"]
         sim.scenario("error_spike")
         wait_for(lambda: v.rule("error_rate")["state"] == "firing", 15, what="firing")
-        time.sleep(2)       # several notifier passes
+        time.sleep(2)       # a sleep: proves several notifier passes send nothing
         self.assertEqual(rcv.bodies(), [], "a silenced alert sends nothing")
         self.assertEqual(v.rule("error_rate")["silenced_by"]["id"], sid)
         # The silence ends while it still fires: now it is told.

@@ -24,10 +24,9 @@ import shutil
 import stat
 import subprocess
 import tempfile
-import time
 import unittest
 
-from harness import BUILD, ROOT, VIGILD, free_port, http, wait_for
+from harness import BUILD, ROOT, VIGILD, free_port, http, wait_for, wait_until
 
 PLAIN = os.path.realpath(BUILD) == os.path.realpath(os.path.join(ROOT, "build"))
 UNIT_DIRECTIVES = {
@@ -282,15 +281,11 @@ class Deb(unittest.TestCase):
         other (dpkg's lock, or 'already installed')."""
         f = open("/run/lock/vigil-deb-test.lock", "w")
         self.addCleanup(f.close)
-        end = time.monotonic() + 600
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > end:
-                    self.fail("another run held the deb test's lock for 10 minutes")
-                time.sleep(0.5)
+
+        def locked():
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)   # BlockingIOError: not yet
+            return True
+        wait_until(locked, 600, "the deb test's lock (another run holds it)", interval=0.5)
 
     def api_token_as_credential(self, unit):
         """The README's way to the API token: "token_file": "vigil.api-token"

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import harness
-from harness import BUILD, E2E, SLOW, http, http_probe, wait_for
+from harness import BUILD, E2E, SLOW, http, http_probe, wait_for, wait_until
 
 TOKEN = "rollout-token-77c1"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,9 +76,17 @@ class RolloutCase(E2E):
         return r.returncode, r.stdout, r.stderr, os.path.exists(undo)
 
     def settled(self, v, seconds=4):
-        """vigild has a baseline of healthy traffic behind it."""
+        """vigild has a baseline of healthy traffic behind it: error_rate ok,
+        then seconds' worth of polls (300 ms apart) of it."""
         wait_for(lambda: v.rule("error_rate")["state"] == "ok", 15 * SLOW, what="error_rate ok")
-        time.sleep(seconds)
+        runs = v.probe("app_advanced")["runs"] + int(seconds / 0.3)
+        wait_until(lambda: v.probe("app_advanced")["runs"] >= runs, 3 * seconds,
+                   f"{seconds} s of healthy polls")
+
+    def check_polls(self, v, name):
+        """Polls check name of the open deploy has judged."""
+        doc = json.loads(v.get("/deploys/current")[2])
+        return [c for c in doc["checks"] if c["name"] == name][0]["polls"]
 
 
 class Script(RolloutCase):
@@ -180,6 +188,9 @@ class Wait(RolloutCase):
         self.settled(v, 2)
         codes = {"pass": 0, "warn": 0, "fail": 2, "inconclusive": 3}
         for version, scenario in (("3.0.0", "healthy"), ("3.0.1", "error_spike?error_pct=0.3")):
+            # The last window's errors out of the 3 s error window first.
+            wait_for(lambda: v.rule("error_rate")["state"] in ("ok", "resolved"), 15,
+                     what="error_rate back to ok")
             self.assertEqual(self.ctl(v, "deploy", "begin", "--version", version,
                                       "--warmup", "0s")[0], 0)
             http("POST", sim.url("/_sim/scenario/" + scenario), b"")
@@ -192,7 +203,6 @@ class Wait(RolloutCase):
             self.assertIn(f"verdict: {verdict} (exit {rc})", out)
             self.ctl(v, "deploy", "end")
             http("POST", sim.url("/_sim/scenario/healthy"), b"")
-            time.sleep(3)
 
     def test_wait_retries_a_restarting_vigild(self):
         sim = self.sim(args=["--rps", "2000"])
@@ -202,14 +212,22 @@ class Wait(RolloutCase):
         v = self.vigild(cfg)
         self.assertEqual(self.ctl(v, "deploy", "begin", "--version", "4.0.0",
                                   "--warmup", "0s")[0], 0)
-        waiter = subprocess.Popen([*self.ctl_words(v), "wait", "--for", "6s", "--interval",
-                                   "300ms", "--retry-for", "30s"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1)
+        out_path, err_path = (os.path.join(self.workdir, f"waiter.{x}") for x in ("out", "err"))
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            waiter = subprocess.Popen([*self.ctl_words(v), "wait", "--for", "6s", "--interval",
+                                       "300ms", "--retry-for", "30s"], stdout=out, stderr=err)
+        self.addCleanup(lambda: waiter.poll() is None and (waiter.kill(), waiter.wait()))
+
+        def said(text):
+            with open(err_path) as f:
+                return text in f.read()
+        # The waiter has the window (a progress line), then meets no vigild.
+        wait_until(lambda: said("[+"), 5, "the waiter's first poll")
         port = v.port
         self.vigilds.remove(v)
         self.assertEqual(v.stop(), 0)
-        time.sleep(1)
+        wait_until(lambda: said("vigilctl: retrying for up to"), 5,
+                   "the waiter to meet no vigild")
         # The same port again, the state file resumes the window.
         real = harness.free_port
         harness.free_port = lambda: port
@@ -217,7 +235,9 @@ class Wait(RolloutCase):
             self.vigild(cfg, name="again")
         finally:
             harness.free_port = real
-        out, err = waiter.communicate(timeout=60 * SLOW)
+        waiter.wait(timeout=60 * SLOW)
+        with open(out_path) as f1, open(err_path) as f2:
+            out, err = f1.read(), f2.read()
         self.assertEqual(waiter.returncode, 0, out + err)
         self.assertIn("retrying for up to 30 s", err)
         # Said once, not at every attempt; and the end of it said too.
@@ -227,12 +247,12 @@ class Wait(RolloutCase):
         t0 = time.monotonic()
         r = subprocess.run([VIGILCTL, "--url", f"http://127.0.0.1:{harness.free_port()}", "wait",
                             "--for", "5s", "--retry-for", "1s"],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=30 * SLOW)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("vigild unreachable", r.stderr)
         self.assertEqual(r.stderr.count("cannot reach"), 2, r.stderr)   # at first, at the end
         self.assertIn("gave up after", r.stderr)
-        self.assertLess(time.monotonic() - t0, 20)
+        self.assertLess(time.monotonic() - t0, 20 * SLOW)
 
 
 class Reload(RolloutCase):
@@ -245,7 +265,9 @@ class Reload(RolloutCase):
         v = self.vigild(cfg)
         self.assertEqual(self.ctl(v, "deploy", "begin", "--version", "5.0.0",
                                   "--warmup", "0s")[0], 0)
-        time.sleep(2)
+        # The other checks past their minimum of polls: api_p95 alone lacks them.
+        wait_until(lambda: self.check_polls(v, "error_rate") >= 5 and
+                   self.check_polls(v, "app_health_down") >= 5, 10, "five polls judged")
         self.assertEqual(self.ctl(v, "deploy", "end")[0], 0)
         before = json.loads(v.get("/deploys/1")[2])
         self.assertEqual(before["verdict"]["final"], "inconclusive", before["verdict"])
@@ -283,7 +305,7 @@ class Reload(RolloutCase):
         cfg = self.config(sim)
         v = self.vigild(cfg)
         self.ctl(v, "deploy", "begin", "--version", "6.0.0", "--warmup", "0s")
-        time.sleep(1.5)
+        wait_until(lambda: self.check_polls(v, "api_p95") >= 3, 10, "api_p95 judged")
         cfg2 = json.loads(json.dumps(cfg))
         cfg2["release"]["checks"] = [c for c in cfg2["release"]["checks"]
                                      if c["rule"] != "api_p95"]
@@ -291,7 +313,9 @@ class Reload(RolloutCase):
         v.signal(signal.SIGHUP)
         wait_for(lambda: v.status()["vigild"]["config"]["reloads"] == 1, 10 * SLOW,
                  what="reload")
-        time.sleep(1.5)
+        polls = self.check_polls(v, "error_rate")
+        wait_until(lambda: self.check_polls(v, "error_rate") >= polls + 3, 10,
+                   "judging to go on after the reload")
         doc = json.loads(v.get("/deploys/current")[2])
         p95 = [c for c in doc["checks"] if c["name"] == "api_p95"][0]
         self.assertIn("removed", p95)

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from harness import E2E, http_probe, wait_for
+from harness import E2E, http_probe, wait_for, wait_until
 
 FAST = "300ms"
 
@@ -36,17 +36,20 @@ ERROR_RATE = {
 
 
 def states_seen(v, rule, until, timeout, step=0.05):
-    """Polls a rule's state until until(rule) or timeout; returns the states seen."""
-    seen = []
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    """Polls a rule's state until until(rule) or timeout (scaled by SLOW);
+    returns the states seen and the rule."""
+    seen, last = [], []
+
+    def poll():
         r = v.rule(rule)
+        last[:] = [r]
         if not seen or seen[-1] != r["state"]:
             seen.append(r["state"])
-        if until(r):
-            return seen, r
-        time.sleep(step)
-    raise AssertionError(f"{rule}: timed out; states seen {seen}, last {r}")
+        return r if until(r) else None
+    try:
+        return seen, wait_until(poll, timeout, f"{rule} to get there", interval=step)
+    except AssertionError as e:
+        raise AssertionError(f"{rule}: states seen {seen}, last {last}; {e}") from None
 
 
 class ErrorSpike(E2E):
@@ -148,7 +151,7 @@ class Hang(E2E):
             self.assertEqual(p95["suppressed_by"], "app_health_down")
             self.assertIn(mem["state"], ("unknown", "suppressed"), mem)
             self.assertNotEqual(mem["state"], "ok")
-            time.sleep(0.1)
+            time.sleep(0.1)      # a sleep: samples the states over a 3 s window
         mem = v.rule("memory")
         self.assertEqual(mem["state"], "unknown")
         self.assertIn("probe failing: timed out after 1000 ms", mem["reason"])
