@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "base/file.h"
 #include "base/jsonc.h"
+#include "base/sbuf.h"
 
 static int
 fail(char *err, size_t len, const char *fmt, ...)
@@ -229,9 +230,9 @@ client_clear(struct client *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* The answer, capped: an sbuf through sbuf_write (base/sbuf.h). */
 struct sink {
-	char *buf;
-	size_t len;
+	struct sbuf b;
 	bool too_big;
 };
 
@@ -239,21 +240,8 @@ static size_t
 on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct sink *s = arg;
-	size_t add = size * n;
-	char *b;
 
-	if (s->len + add > CLIENT_MAX_ANSWER) {
-		s->too_big = true;
-		return 0;
-	}
-	b = realloc(s->buf, s->len + add + 1);
-	if (b == NULL)
-		return 0;
-	memcpy(b + s->len, p, add);
-	s->buf = b;
-	s->len += add;
-	s->buf[s->len] = '\0';
-	return add;
+	return sbuf_write(&s->b, p, size * n, &s->too_big);
 }
 
 int
@@ -262,7 +250,7 @@ client_request(const struct client *c, const char *method,
     size_t errlen)
 {
 	struct curl_slist *h = NULL;
-	struct sink s = { NULL, 0, false };
+	struct sink s = { .too_big = false };
 	char url[1024], auth[4200], cerr[CURL_ERROR_SIZE] = "";
 	CURL *e = curl_easy_init();
 	CURLcode rc;
@@ -271,6 +259,7 @@ client_request(const struct client *c, const char *method,
 	memset(a, 0, sizeof(*a));
 	if (e == NULL)
 		return fail(err, errlen, "out of memory");
+	sbuf_init(&s.b, CLIENT_MAX_ANSWER);
 	snprintf(url, sizeof(url), "%s%s", c->url, path);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
@@ -311,12 +300,12 @@ client_request(const struct client *c, const char *method,
 		fail(err, errlen, "cannot reach vigild at %s: %s", c->url,
 		    s.too_big ? "answer too large" : cerr[0] != '\0' ? cerr :
 		    curl_easy_strerror(rc));
-		free(s.buf);
+		sbuf_free(&s.b);
 		goto out;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);
-	a->body = s.buf != NULL ? s.buf : strdup("");
-	a->len = s.len;
+	a->len = s.b.len;
+	a->body = s.b.s != NULL ? sbuf_take(&s.b) : strdup("");
 	ret = a->body != NULL ? 0 : fail(err, errlen, "out of memory");
 out:
 	curl_slist_free_all(h);

@@ -109,3 +109,15 @@ sbuf_free(struct sbuf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+size_t
+sbuf_write(struct sbuf *b, const char *data, size_t n, bool *too_big)
+{
+	sbuf_add(b, data, n);
+	if (!b->failed)
+		return n;
+	/* A failed sbuf keeps its length: was it the ceiling or memory? */
+	if (n > b->max - b->len)
+		*too_big = true;
+	return 0;
+}

@@ -25,6 +25,15 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The text (the caller frees it), or NULL if the buffer failed. */
 char *sbuf_take(struct sbuf *b);
+
+/*
+ * For curl write callbacks: appends n bytes of an answer and returns n,
+ * or 0 (which makes curl stop) past the ceiling, setting *too_big, or
+ * out of memory, leaving it alone: the two read differently. libcurl
+ * 7.88's CURLOPT_MAXFILESIZE does not stop chunked bodies, so the cap is
+ * enforced here.
+ */
+size_t sbuf_write(struct sbuf *b, const char *data, size_t n, bool *too_big);
 /* Frees the text; b may be NULL. */
 void sbuf_free(struct sbuf *b);
 

@@ -170,18 +170,6 @@ probe_result_close(struct probe_result *r, int64_t start_us)
 	probe_result_add(r, "duration_ms", r->duration_ms);
 }
 
-size_t
-probe_body_add(struct sbuf *b, const char *data, size_t n, bool *too_big)
-{
-	sbuf_add(b, data, n);
-	if (!b->failed)
-		return n;
-	/* A failed sbuf keeps its length: was it the ceiling or memory? */
-	if (n > b->max - b->len)
-		*too_big = true;
-	return 0;
-}
-
 /* Every occurrence of needle (any case) in buf becomes "***". */
 static void
 scrub(const char *needle, char *buf)

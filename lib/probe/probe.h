@@ -84,16 +84,6 @@ void probe_scrub_secret(const char *secret, char *buf);
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/*
- * Appends a piece of an answer's body to b, whose ceiling is the probe's
- * max_body; a curl write callback returns what this returns (short
- * aborts the transfer). libcurl 7.88's CURLOPT_MAXFILESIZE does not stop
- * chunked bodies, so the cap is enforced here. *too_big is set past the
- * ceiling, not when memory runs out: the two read differently.
- */
-size_t probe_body_add(struct sbuf *b, const char *data, size_t n,
-    bool *too_big);
-
 /* Where probes run: the loop and the shared curl multi handle. */
 /*
  * The release a deploy window is judging, for a source that can count a

@@ -43,7 +43,7 @@ http_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct http_probe *h = arg;
 
-	return probe_body_add(&h->body, data, size * nmemb, &h->too_big);
+	return sbuf_write(&h->body, data, size * nmemb, &h->too_big);
 }
 
 static void *

@@ -53,7 +53,7 @@ sentry_on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct sentry_probe *sp = arg;
 
-	return probe_body_add(&sp->body, data, size * nmemb, &sp->too_big);
+	return sbuf_write(&sp->body, data, size * nmemb, &sp->too_big);
 }
 
 size_t
