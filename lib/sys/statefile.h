@@ -9,10 +9,12 @@
  * when something changed, at most every state_interval, and on shutdown.
  * The document is built on the loop; the disk work runs in a short-lived
  * thread, so a slow or full disk never stalls polling. A missing file is
- * a fresh start; an unreadable, truncated or garbage one is moved aside
- * with a clear log line and vigild starts fresh -- it never refuses to
- * start over its own state. Failures to write are logged (once per kind)
- * and retried; polling goes on.
+ * a fresh start; a truncated or garbage one (or not a regular file) is
+ * moved aside with a clear log line, and one that cannot be read (its
+ * permissions, a symbolic link in its place) is left where it is; either
+ * way vigild starts fresh -- it never refuses to start over its own
+ * state. Neither file is ever opened through a symbolic link. Failures to
+ * write are logged (once per kind) and retried; polling goes on.
  *
  * Nothing secret is written: no tokens, passwords or webhook URLs.
  */
