@@ -34,6 +34,7 @@ drop(char *buf, size_t len, bool wipe)
 enum {
 	RD_WIPE = 1,		/* a secret: wipe what it passed through */
 	RD_NOFOLLOW = 2,	/* vigild's own file: no symbolic link */
+	RD_PRIVATE = 4,		/* a secret: its owner's eyes only */
 };
 
 static int
@@ -62,6 +63,19 @@ read_all(const char *path, size_t max, int how, char **out, size_t *outlen,
 		close(fd);
 		return fail(FILE_ERR_NOT_REGULAR, err, errlen,
 		    "not a regular file");
+	}
+	/*
+	 * A secret others may read is one others may have read: refused,
+	 * as sshd refuses such keys, naming the mode and the fix.
+	 */
+	if ((how & RD_PRIVATE) != 0 && (st.st_mode & (S_IRGRP | S_IROTH)) !=
+	    0) {
+		char why[96];
+
+		close(fd);
+		snprintf(why, sizeof(why), "readable by its group or others "
+		    "(mode %04o): chmod 600 it", (unsigned)(st.st_mode & 07777));
+		return fail(FILE_ERR_MODE, err, errlen, why);
 	}
 	/* Room for one byte past max (to see it) and the NUL. */
 	cap = (st.st_size > 0 && (size_t)st.st_size < max ?
@@ -135,7 +149,8 @@ file_read_secret(const char *path, size_t max, char **out, char *err,
 {
 	size_t len;
 	char *s;
-	int rc = read_all(path, max, RD_WIPE, &s, &len, err, errlen);
+	int rc = read_all(path, max, RD_WIPE | RD_PRIVATE, &s, &len, err,
+	    errlen);
 
 	*out = NULL;
 	if (rc != FILE_OK)

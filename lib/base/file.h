@@ -23,6 +23,7 @@ enum file_status {
 	FILE_ERR_EMPTY = -6,		/* a secret with nothing in it */
 	FILE_ERR_LINES = -7,		/* a secret of two lines, or a NUL */
 	FILE_ERR_ABSENT = -8,		/* file_read_own: no such file */
+	FILE_ERR_MODE = -9,		/* a secret its group or others may read */
 };
 
 /*
@@ -43,7 +44,8 @@ int file_read_own(const char *path, size_t max, char **out, size_t *len,
     char *err, size_t errlen);
 
 /*
- * A secret: file_read with max (FILE_SECRET_MAX for most callers), then
+ * A secret: file_read with max (FILE_SECRET_MAX for most callers), refused
+ * if its group or others may read it (FILE_ERR_MODE), then
  * one trailing "\n" or "\r\n" (the editor's) stripped and nothing else,
  * so a password keeps its spaces. What remains must be one non-empty
  * line without NUL bytes. The buffers the content passed through are

@@ -40,6 +40,16 @@ timing_sensitive = unittest.skipIf(bool(VALGRIND), TIMING_SKIP)
 TIMING = not VALGRIND
 
 
+def write_secret(path, text):
+    """A secret file as vigild wants it: its owner's only (0600); vigild
+    and vigilctl refuse one its group or others may read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with open(fd, "w") as f:
+        f.write(text)
+    return path
+
+
 def free_port():
     """A loopback port that was free a moment ago."""
     with socket.socket() as s:

@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from harness import E2E, SLOW, TIMING, http_probe, wait_for, wait_until
+from harness import E2E, SLOW, TIMING, http_probe, wait_for, wait_until, write_secret
 
 
 def response(body, ctype="application/json", status="200 OK", extra=b""):
@@ -328,8 +328,7 @@ class HostileSentry(E2E):
         h = Hostile()
         self.addCleanup(h.stop)
         token = os.path.join(self.workdir, "token")
-        with open(token, "w") as f:
-            f.write("sntrys_fault_suite_token\n")
+        write_secret(token, "sntrys_fault_suite_token\n")
         sim = self.sim()
 
         def sentry(name, prefix):

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import BUILD, E2E, SLOW, TIMING, http, http_probe, wait_for, wait_until
+from harness import BUILD, E2E, SLOW, TIMING, http, http_probe, wait_for, wait_until, write_secret
 
 TOKEN = "gate-token-5d1e"
 VIGILCTL = os.path.join(BUILD, "vigilctl")
@@ -30,9 +30,7 @@ def post(v, body):
 
 class GateCase(E2E):
     def config(self, sim, checks, interval="300ms", extra_metrics=None, **release):
-        path = os.path.join(self.workdir, "token")
-        with open(path, "w") as f:
-            f.write(TOKEN)
+        path = write_secret(os.path.join(self.workdir, "token"), TOKEN)
         metrics = {"requests_total": "/metrics/requests/total",
                    "errors_total": "/metrics/requests/errors",
                    "p95_ms": "/metrics/responseTime/p95"}
@@ -686,8 +684,7 @@ class ByRelease(GateCase):
 
     def setup_release(self, factor):
         sim_token = os.path.join(self.workdir, "sim-sentry-token")
-        with open(sim_token, "w") as f:
-            f.write(SENTRY_TOKEN + "\n")
+        write_secret(sim_token, SENTRY_TOKEN + "\n")
         sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
         # 5 % of 2,000 requests/s fail: some 100 error events a second.
         sim.scenario("error_spike")

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from harness import BUILD, E2E, SLOW, TIMING, http_probe, wait_for, wait_until, WebhookReceiver
+from harness import BUILD, E2E, SLOW, TIMING, http_probe, wait_for, wait_until, WebhookReceiver, write_secret
 
 FAST = "300ms"
 
@@ -232,8 +232,7 @@ class Delivery(NotifyCase):
         import os
         secret_url = rcv.url + "/T000/B000/XXXXsecretXXXX"
         path = os.path.join(self.workdir, "hook-url")
-        with open(path, "w") as f:
-            f.write(secret_url + "\n")
+        write_secret(path, secret_url + "\n")
         v = self.vigild({"probes": probes(sim), "rules": [P95],
                          "notifiers": [{"name": "hook", "type": "webhook", "url_file": path,
                                         "format": "slack", "rules": ["api_p95"]}]})
@@ -250,8 +249,7 @@ class Delivery(NotifyCase):
         sim, rcv = self.sim(), self.receiver()
         secret = "hdr-SECRET-4e7b1d09a3"
         hfile = os.path.join(self.workdir, "api-key")
-        with open(hfile, "w") as f:
-            f.write(secret + "\n")
+        write_secret(hfile, secret + "\n")
         state_dir = os.path.join(self.workdir, "state")
         os.mkdir(state_dir)
         v = self.vigild({"probes": probes(sim), "rules": [P95], "state_dir": state_dir,

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 
 import pg
-from harness import E2E, Vigild, http_probe, timing_sensitive, wait_for
+from harness import E2E, Vigild, http_probe, timing_sensitive, wait_for, write_secret
 
 FAST = "300ms"
 TOKEN = "op-token-7c1e5a9d3b"
@@ -69,10 +69,7 @@ def call(v, method, path, token=None, body=None, headers=None, timeout=5.0):
 
 
 def token_file(workdir, token=TOKEN):
-    path = os.path.join(workdir, "api.token")
-    with open(path, "w") as f:
-        f.write(token + "\n")
-    return path
+    return write_secret(os.path.join(workdir, "api.token"), token + "\n")
 
 
 def samples(text):
@@ -106,8 +103,7 @@ class Metrics(E2E):
         sim_token = os.path.join(self.workdir, "sim-sentry-token")
         vigil_token = os.path.join(self.workdir, "vigil-sentry-token")
         for path in (sim_token, vigil_token):
-            with open(path, "w") as f:
-                f.write(sentry_token + "\n")
+            write_secret(path, sentry_token + "\n")
         sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
         sentry = {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
                   "organization": "acme", "project": "portal", "token_file": vigil_token,
@@ -504,8 +500,7 @@ class Access(E2E):
         self.addCleanup(cluster.destroy)
         sim = self.sim()
         hook = os.path.join(self.workdir, "webhook.url")
-        with open(hook, "w") as f:
-            f.write(f"http://127.0.0.1:9/hooks/{WEBHOOK_SECRET}\n")
+        write_secret(hook, f"http://127.0.0.1:9/hooks/{WEBHOOK_SECRET}\n")
         db = {"name": "db", "type": "postgres", "interval": FAST, "timeout": "2s",
               "conninfo": cluster.conninfo(),
               "password_file": cluster.password_file(self.workdir, name="db.pgpass")}

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import harness
-from harness import BUILD, E2E, SLOW, http, http_probe, wait_for, wait_until
+from harness import BUILD, E2E, SLOW, http, http_probe, wait_for, wait_until, write_secret
 
 TOKEN = "rollout-token-77c1"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,9 +19,7 @@ VIGILCTL = os.path.abspath(os.path.join(BUILD, "vigilctl"))
 
 class RolloutCase(E2E):
     def config(self, sim, relative=True):
-        path = os.path.join(self.workdir, "token")
-        with open(path, "w") as f:
-            f.write(TOKEN)
+        path = write_secret(os.path.join(self.workdir, "token"), TOKEN)
         err = {"rule": "error_rate", "fail_after": 2, "min_requests": 1000}
         if relative:
             err["relative"] = {"max_increase_pct": 10}

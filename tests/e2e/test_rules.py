@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from harness import E2E, http_probe, wait_for, wait_until
+from harness import E2E, http_probe, wait_for, wait_until, write_secret
 
 FAST = "300ms"
 
@@ -229,9 +229,7 @@ class RuleLifecycle(E2E):
     def test_baseline_needs_token_and_is_compared(self):
         sim = self.sim()
         token = "s3cret-token-for-baselines"
-        path = os.path.join(self.workdir, "token")
-        with open(path, "w") as f:
-            f.write(token + "\n")
+        path = write_secret(os.path.join(self.workdir, "token"), token + "\n")
         cfg = {"probes": app_probes(sim), "rules": [
             {"name": "p95_vs_baseline", "metric": "app_advanced.p95_ms", "op": ">",
              "crit": 100000, "baseline": {"warn": 3}, "unit": "ms"}]}

@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from harness import E2E, SLOW, TIMING, http, http_probe, timing_sensitive, wait_for, wait_until
+from harness import E2E, SLOW, TIMING, http, http_probe, timing_sensitive, wait_for, wait_until, write_secret
 
 FAST = "300ms"
 TOKEN = "sntrys_e2e-9f3c1a7b5d2e4f60-token"
@@ -29,9 +29,7 @@ class SentryE2E(E2E):
     def write_token(self, token):
         """vigild's token file (a systemd credential in production)."""
         path = os.path.join(self.workdir, "vigil.sentry-token")
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(token + "\n")
+        tmp = write_secret(path + ".tmp", token + "\n")
         os.rename(tmp, path)
         return path
 
@@ -314,8 +312,7 @@ class ReleaseGate(SentryE2E):
         from harness import BUILD
         sim = self.sentry_sim()
         api_token = os.path.join(self.workdir, "api-token")
-        with open(api_token, "w") as f:
-            f.write("gate-token-429")
+        write_secret(api_token, "gate-token-429")
         v = self.vigild({
             "api": {"token_file": api_token},
             "probes": [self.sentry_probe(sim), self.app_probe(sim)],

@@ -10,7 +10,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import E2E, Vigild, WebhookReceiver, http_probe, wait_for, wait_until
+from harness import E2E, Vigild, WebhookReceiver, http_probe, wait_for, wait_until, write_secret
 
 FAST = "300ms"
 TOKEN = "state-token-8d2f61c0e4"
@@ -53,10 +53,7 @@ class Restart(E2E):
             return json.load(f)
 
     def token_file(self):
-        path = os.path.join(self.workdir, "api.token")
-        with open(path, "w") as f:
-            f.write(TOKEN + "\n")
-        return path
+        return write_secret(os.path.join(self.workdir, "api.token"), TOKEN + "\n")
 
     def add_silence(self, v, **body):
         req = urllib.request.Request(v.base + "/silences", data=json.dumps(body).encode(),
@@ -305,12 +302,10 @@ class NoSecretSaved(E2E):
         self.addCleanup(cluster.destroy)
         sentry_token = "sntrys_state-7c1e9a-never-saved"
         sim_token = os.path.join(self.workdir, "sim-token")
-        with open(sim_token, "w") as f:
-            f.write(sentry_token + "\n")
+        write_secret(sim_token, sentry_token + "\n")
         sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
         api_token = os.path.join(self.workdir, "api-token")
-        with open(api_token, "w") as f:
-            f.write(TOKEN + "\n")
+        write_secret(api_token, TOKEN + "\n")
         state_dir = os.path.join(self.workdir, "state")
         os.mkdir(state_dir)
         v = self.vigild({

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from harness import BUILD, E2E, ROOT, wait_for
+from harness import BUILD, E2E, ROOT, wait_for, write_secret
 from test_operator import RULES, TOKEN, app_probes, token_file
 
 VIGILCTL = os.path.join(BUILD, "vigilctl")
@@ -91,8 +91,7 @@ class Ctl(E2E):
         self.assertEqual(rc, 64)
         self.assertIn("cannot read the token file", err)
         wrong = os.path.join(self.workdir, "wrong.token")
-        with open(wrong, "w") as f:
-            f.write("wrong\n")
+        write_secret(wrong, "wrong\n")
         self.assertEqual(self.ctl(*add, "--token-file", wrong)[0], 4)
         rc, out, err = self.ctl(*add, "--author", "ana", "--token-file", self.tokf)
         self.assertEqual(rc, 0, err)
@@ -207,8 +206,7 @@ class CredentialToken(E2E):
         sim = self.sim()
         creds = os.path.join(self.workdir, "credentials")
         os.mkdir(creds, 0o700)
-        with open(os.path.join(creds, "vigil.api-token"), "w") as f:
-            f.write(TOKEN + "\n")
+        write_secret(os.path.join(creds, "vigil.api-token"), TOKEN + "\n")
         v = self.vigild({"api": {"token_file": "vigil.api-token"}, "probes": app_probes(sim),
                          "rules": RULES}, extra_env={"CREDENTIALS_DIRECTORY": creds})
         base_env = {k: x for k, x in os.environ.items()

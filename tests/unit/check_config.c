@@ -2,6 +2,7 @@
  * is reported at its line and column with a message saying what was
  * expected. */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -490,6 +491,7 @@ START_TEST(test_token_credential)
 	ck_assert_ptr_nonnull(f);
 	fputs("cred-tok-9\n", f);
 	fclose(f);
+	ck_assert_int_eq(chmod(path, 0600), 0);	/* as systemd's are */
 	/* Without the variable: an error that says what a bare name means. */
 	unsetenv("CREDENTIALS_DIRECTORY");
 	cfg = parse(text, &errs);

@@ -109,11 +109,29 @@ START_TEST(test_mode)
 	char *out, err[128];
 	const char *p = put("m", "tok\n", 4);
 
-	ck_assert_int_eq(chmod(p, 0640), 0);
+	ck_assert_int_eq(chmod(p, 0600), 0);
 	ck_assert_int_eq(file_read_secret(p, FILE_SECRET_MAX, &out, err,
 	    sizeof(err)), FILE_OK);
 	ck_assert_str_eq(out, "tok");
 	file_secret_free(out);
+	ck_assert_int_eq(chmod(p, 0400), 0);
+	ck_assert_int_eq(file_read_secret(p, FILE_SECRET_MAX, &out, err,
+	    sizeof(err)), FILE_OK);
+	file_secret_free(out);
+	/* Readable by the group, or by others: refused, the mode named. */
+	ck_assert_int_eq(chmod(p, 0640), 0);
+	ck_assert_int_eq(file_read_secret(p, FILE_SECRET_MAX, &out, err,
+	    sizeof(err)), FILE_ERR_MODE);
+	ck_assert_ptr_null(out);
+	ck_assert_str_eq(err, "readable by its group or others (mode 0640): "
+	    "chmod 600 it");
+	ck_assert_int_eq(chmod(p, 0604), 0);
+	ck_assert_int_eq(file_read_secret(p, FILE_SECRET_MAX, &out, err,
+	    sizeof(err)), FILE_ERR_MODE);
+	/* Not a secret: a configuration file may be world-readable. */
+	ck_assert_int_eq(file_read(p, 64, &out, NULL, err, sizeof(err)),
+	    FILE_OK);
+	free(out);
 	/* Unreadable (for all but root): the system's reason. */
 	ck_assert_int_eq(chmod(p, 0), 0);
 	if (geteuid() != 0) {
