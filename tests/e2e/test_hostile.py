@@ -501,3 +501,90 @@ class IdleSockets(E2E):
         finally:
             for s in socks:
                 s.close()
+
+
+class FakePostgres:
+    """Speaks just enough of PostgreSQL's protocol to refuse a start-up
+    with an error message of its choosing."""
+
+    def __init__(self, message):
+        import socket
+        import struct
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        fields = (b"SFATAL\0VFATAL\0C28000\0M" + message.encode() + b"\0\0")
+        self.error = b"E" + struct.pack("!I", 4 + len(fields)) + fields
+        self.stopped = False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        import struct
+        while not self.stopped:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                c.settimeout(5)
+                while True:
+                    head = c.recv(8, 0x100)     # MSG_WAITALL
+                    if len(head) < 8:
+                        break
+                    n, code = struct.unpack("!II", head)
+                    if code in (80877103, 80877104):    # SSL, GSS: no
+                        c.sendall(b"N")
+                        continue
+                    if n > 8:
+                        c.recv(n - 8, 0x100)
+                    c.sendall(self.error)
+                    break
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()
+
+
+class HostileDatabase(E2E):
+    """A database whose error text is Slack markup and terminal escapes:
+    every sink carries it escaped, and the data survives as data."""
+
+    def test_database_error_text_reaches_every_sink_escaped(self):
+        db = FakePostgres(f"no entry for {ESC}[31mhost{ESC}]0;pwned{BEL} {CSI}2J "
+                          "<!channel> <https://evil.example/|ACK HERE>")
+        self.addCleanup(db.stop)
+        slack, generic = WebhookReceiver(), WebhookReceiver()
+        self.addCleanup(slack.stop)
+        self.addCleanup(generic.stop)
+        v = self.vigild({
+            "probes": [{"name": "db", "type": "postgres", "interval": "300ms", "timeout": "2s",
+                        "conninfo": f"host=127.0.0.1 port={db.port} dbname=app user=vigil"}],
+            "notifiers": [
+                {"name": "slack", "type": "webhook", "url": slack.url, "format": "slack",
+                 "rules": ["db_down"]},
+                {"name": "hook", "type": "webhook", "url": generic.url, "rules": ["db_down"]}]})
+        wait_for(lambda: v.probe("db")["state"] == "down", 15, what="the database probe down")
+        reason = v.probe("db")["last_run"]["reason"]
+        self.assertIn(CSI + "2J", reason)       # /status: the data, JSON-escaped
+        s = wait_for(lambda: slack.bodies(), 15, what="a Slack message")[0]
+        for t in (s["text"], s["blocks"][0]["text"]["text"]):
+            self.assertNotIn("<!channel>", t)
+            self.assertIn("&lt;!channel&gt;", t)
+        g = wait_for(lambda: generic.bodies(), 15, what="a webhook notice")[0]
+        self.assertIn("<!channel>", g["summary"])   # a generic receiver gets the data
+        self.assertIn(ESC + "[31m", g["summary"])
+        with open(v.log_path, "rb") as f:
+            log = f.read()
+        for b in (b"\x1b", b"\x07", b"\xc2\x9b"):
+            self.assertNotIn(b, log)
+        self.assertIn(b"\\x1b[31mhost", log)
+        r = subprocess.run([VIGILCTL, "--url", v.base, "--no-color", "status"],
+                           capture_output=True, timeout=30)
+        out = r.stdout.decode("utf-8", "replace")
+        self.assertEqual(raw(out), [], out)
+        self.assertIn("\\x1b[31mhost", out)
