@@ -87,8 +87,10 @@ void probe_result_notef(struct probe_result *r, const char *fmt, ...)
 /* Where probes run: the loop and the shared curl multi handle. */
 /*
  * The release a deploy window is judging, for a source that can count a
- * release's own errors (Sentry events filtered by release). Owned by the
- * monitor, written by the release gate, read by probes at each run.
+ * release's own errors (Sentry events filtered by release). A probe's
+ * input, like its configuration: owned by the monitor, set through
+ * monitor_set_focus() (engine/monitor.h) by whoever judges releases, read
+ * by probes at each run. The probe layer knows nothing of the gate.
  */
 struct release_focus {
 	bool open;		/* a deploy is open */
