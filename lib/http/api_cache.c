@@ -6,15 +6,17 @@
  * reading in a loop pushed /health past a second and made a 200 ms probe
  * miss its slots. So a rendering is made again
  * - at once when the configuration is reloaded (or a reload rejected), a
- *   request changes something (a reader sees its own write) or a poll
- *   feeds an open release window (/status and /deploys agree);
- * - after rule events or probe runs, once the last rendering is older
- *   than ten times its own cost, so readers never take more than a tenth
- *   of the loop per answer kept: at once with a few probes, ~50 ms behind
- *   at 1,000 (when a thousand rules change state in a minute, readers
- *   would otherwise pay a full rendering each);
+ *   rule changes state (what /status says agrees with /health), a request
+ *   changes something (a reader sees its own write) or a poll feeds an
+ *   open release window (/status and /deploys agree);
+ * - after probe runs, once the last rendering is older than ten times its
+ *   own cost, so readers never take more than a tenth of the loop per
+ *   answer kept: at once with a few probes, ~50 ms behind at 1,000;
  * - with nothing new, every API_STATUS_MAX_AGE_MS at most, for the
  *   clock's sake (answers say when they were made).
+ * Rule events come in bursts (an outage, the first runs after a start)
+ * and then stop, so they cost a rendering per reader only while the
+ * burst lasts.
  */
 #include "http/api_int.h"
 
@@ -29,7 +31,7 @@
 
 /*
  * What a rendering must not be older than (key), and what it may lag
- * behind by a little (moved: rule events and probe runs, summed).
+ * behind by a little (moved: probe runs).
  */
 static void
 cache_key(const struct api *a, uint64_t key[API_STATUS_KEY], uint64_t *moved)
@@ -38,10 +40,10 @@ cache_key(const struct api *a, uint64_t key[API_STATUS_KEY], uint64_t *moved)
 
 	monitor_info(a->m, &info);
 	key[0] = monitor_last_reload(a->m)->attempts;
-	key[1] = a->writes;
-	key[2] = deploys_polls(a->deploys);
-	key[3] = 0;
-	*moved = info.runs + ruleset_events(monitor_rules(a->m));
+	key[1] = ruleset_events(monitor_rules(a->m));
+	key[2] = a->writes;
+	key[3] = deploys_polls(a->deploys);
+	*moved = info.runs;
 }
 
 /* The slot for variant: its own, else the one made longest ago. */

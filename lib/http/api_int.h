@@ -26,7 +26,7 @@ struct api_cache {
 	struct MHD_Response *r;
 	int64_t at, cost;	/* made when, in how long (µs) */
 	uint64_t key[API_STATUS_KEY];
-	uint64_t moved;		/* rule events and probe runs it shows */
+	uint64_t moved;		/* probe runs it shows */
 	char variant[96];	/* the query it answers ("" for none) */
 	uint64_t renders;	/* renderings made in this slot */
 };
