@@ -13,7 +13,7 @@ import threading
 import urllib.error
 import urllib.request
 
-from harness import BUILD, E2E, WebhookReceiver, http_probe, wait_for
+from harness import BUILD, E2E, WebhookReceiver, http_probe, timing_sensitive, wait_for
 
 VIGILCTL = os.path.join(BUILD, "vigilctl")
 TOKEN = "hostile-token-5d1f0c2b7e"
@@ -223,6 +223,7 @@ class ReaderFlood(E2E):
                 return float(line.split()[1])
         self.fail(f"no {name}")
 
+    @timing_sensitive
     def test_readers_cannot_starve_the_loop(self):
         import statistics
         import sys

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 
 import pg
-from harness import E2E, Vigild, http_probe, timing_sensitive, wait_for, write_secret
+from harness import TIMING, E2E, Vigild, http_probe, timing_sensitive, wait_for, write_secret
 
 FAST = "300ms"
 TOKEN = "op-token-7c1e5a9d3b"
@@ -145,7 +145,10 @@ class Metrics(E2E):
             self.assertGreater(s[f'vigil_probe_duration_seconds{{probe="{p}"}}'], 0)
         self.assertIn('vigil_probe_phase_seconds{probe="app_health",phase="first_byte"}', s)
         self.assertEqual(s['vigil_build_info{version="0.1.0"}'], 1)
-        self.assertEqual(s["vigil_degraded"], 0)
+        if TIMING:
+            # Degraded says the loop lagged over a second: under memcheck,
+            # a matter of its pace.
+            self.assertEqual(s["vigil_degraded"], 0)
         # Every rule is in exactly one state.
         for r in [x["name"] for x in rules] + ["app_health_down", "db_down", "sentry_down"]:
             states = [s[f'vigil_rule_state{{rule="{r}",state="{st}"}}']

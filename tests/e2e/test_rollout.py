@@ -219,8 +219,15 @@ class Wait(RolloutCase):
         def said(text):
             with open(err_path) as f:
                 return text in f.read()
-        # The waiter has the window (a progress line), then meets no vigild.
+        # The waiter has the window (a progress line), and the window has
+        # judged polls of its own before the restart (so the stage's
+        # verdict does not rest on the restart's gap alone).
         wait_until(lambda: said("[+"), 5, "the waiter's first poll")
+
+        def judged():
+            doc = json.loads(v.get("/deploys/current")[2])
+            return all(c["polls"] >= 2 for c in doc["checks"])
+        wait_until(judged, 10, "two judged polls of every check")
         port = v.port
         self.vigilds.remove(v)
         self.assertEqual(v.stop(), 0)
