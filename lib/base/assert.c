@@ -3,7 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#ifdef VIGIL_CHECKED
+/*
+ * Defined in every build, checked or not: a build directory may hold
+ * objects of both kinds (make demo, then make check), and they must link.
+ */
+_Noreturn void vigil_assert_fail(const char *cond, const char *file,
+    int line, const char *func);
+
 _Noreturn void
 vigil_assert_fail(const char *cond, const char *file, int line,
     const char *func)
@@ -14,7 +20,3 @@ vigil_assert_fail(const char *cond, const char *file, int line,
 	fflush(stderr);
 	abort();
 }
-#else
-/* ISO C wants a translation unit to declare something. */
-typedef int vigil_assert_unused;
-#endif
