@@ -6,7 +6,8 @@ the build directory (build/ or build/san/), so the same tests run against
 the plain and the sanitizer builds. Under the sanitizers a leak or an error
 makes vigild exit non-zero at SIGTERM, which every test checks.
 VIGIL_VALGRIND=1 runs every vigild under valgrind memcheck instead: an
-error or a definite or indirect leak makes it exit 97 (make check-valgrind).
+error or a definite or indirect leak makes it exit 97 and is written to a
+report in VIGIL_VALGRIND_LOGS (make check-valgrind; run.py judges those).
 """
 import json
 import os
@@ -23,9 +24,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, os.environ.get("VIGIL_BUILD", "build"))
 VIGILD = os.path.join(BUILD, "vigild")
 SIM = os.path.join(BUILD, "portal-sim")
+# With -q memcheck writes nothing unless it finds something, so a
+# non-empty report in VIGIL_VALGRIND_LOGS is a memory error, a leak or a
+# crash: run.py's verdict for the valgrind pass (see run.py).
+VALGRIND_LOGS = os.environ.get("VIGIL_VALGRIND_LOGS") or tempfile.gettempdir()
 VALGRIND = ("valgrind", "-q", "--error-exitcode=97", "--leak-check=full",
             "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
-            "--track-fds=no") if os.environ.get("VIGIL_VALGRIND") == "1" else ()
+            "--track-fds=no", f"--log-file={VALGRIND_LOGS}/vigild.%p.memcheck"
+            ) if os.environ.get("VIGIL_VALGRIND") == "1" else ()
 # Under valgrind vigild runs some 20 times slower, under ASan/UBSan
 # (build/san) two to three times: deadlines of waits for it stretch (waits
 # end at their condition, so only a failure takes longer).
@@ -208,6 +214,16 @@ class Vigild:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def memcheck_report(self):
+        """What memcheck wrote of this vigild (empty unless VIGIL_VALGRIND)."""
+        if not VALGRIND:
+            return ""
+        try:
+            with open(os.path.join(VALGRIND_LOGS, f"vigild.{self.proc.pid}.memcheck")) as f:
+                return "\nmemcheck:\n" + f.read()
+        except OSError:
+            return ""
+
     def stop(self):
         """SIGTERM; returns the exit code (0 is a clean stop, leaks included)."""
         if self.proc.poll() is None:
@@ -237,7 +253,8 @@ class E2E(unittest.TestCase):
         for v in self.vigilds:
             rc = v.stop()
             if rc != 0:
-                failed.append(f"vigild exited {rc} on SIGTERM:\n{v.log_text()[-4000:]}")
+                failed.append(f"vigild exited {rc} on SIGTERM:\n{v.log_text()[-4000:]}"
+                              + v.memcheck_report())
         for s in self.sims:
             s.stop()
         self.tmp.cleanup()
