@@ -128,9 +128,12 @@ check_config(const char *path)
 	return EXIT_SUCCESS;
 }
 
-/* A silence or a baseline changed over the API: save the state soon. */
+/*
+ * A silence or a baseline changed over the API, or a notice was queued or
+ * delivered: save the state soon.
+ */
 static void
-on_api_change(void *arg)
+on_state_change(void *arg)
 {
 	struct vigild *d = arg;
 
@@ -209,7 +212,7 @@ reload(struct vigild *d, char *why, size_t whylen)
 			snprintf(err, sizeof(err), "out of memory");
 			goto reject;
 		}
-		api_set_listener(napi, on_api_change, d);
+		api_set_listener(napi, on_state_change, d);
 		api_set_deploys(napi, d->deploys);
 		api_set_delivery(napi, d->notifier, state_view, d);
 	}
@@ -356,13 +359,14 @@ run(const char *path)
 			goto out;
 		}
 	}
+	notifier_set_listener(d.notifier, on_state_change, &d);
 	d.api = api_new(d.base, d.monitor, monitor_config(d.monitor), err,
 	    sizeof(err));
 	if (d.api == NULL) {
 		log_err("event=start_failed reason=\"%s\"", err);
 		goto out;
 	}
-	api_set_listener(d.api, on_api_change, &d);
+	api_set_listener(d.api, on_state_change, &d);
 	api_set_deploys(d.api, d.deploys);
 	api_set_delivery(d.api, d.notifier, state_view, &d);
 	d.svc = service_new(d.base, getenv("NOTIFY_SOCKET"),

@@ -82,10 +82,19 @@ struct notifier {
 	char url[512];
 	struct sender sender;
 	unsigned seed;
-	bool dirty;
+	notifier_change_fn on_change;
+	void *on_change_arg;
 };
 
 static void outbox_pump(struct outbox *b);
+
+/* What the state file holds of this notifier changed: say so now. */
+static void
+changed(struct notifier *nt)
+{
+	if (nt->on_change != NULL)
+		nt->on_change(nt->on_change_arg);
+}
 
 static const char *
 notifier_type_name(enum notifier_type t)
@@ -190,7 +199,7 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 		    "attempts=%u", n->name, (unsigned long long)it->seq,
 		    it->attempts + 1);
 		item_free(it);
-		n->nt->dirty = true;
+		changed(n->nt);
 		outbox_pump(b);
 		return;
 	}
@@ -350,7 +359,7 @@ outbox_push(struct outbox *b, uint64_t seq, const char *body,
 		b->head = it;
 	b->tail = it;
 	b->len++;
-	n->nt->dirty = true;
+	changed(n->nt);
 }
 
 static void
@@ -532,7 +541,7 @@ decide(struct notif *n, const struct ruleset *rs, const struct silences *sl,
 	if (t == NULL && (t = told_find(n, rc->name, true)) == NULL)
 		return false;
 	t->n = after;
-	n->nt->dirty = true;
+	changed(n->nt);
 	if (!tell)
 		return false;
 	fill_notice(x, rs, i, now);
@@ -741,7 +750,7 @@ notifier_reload(struct notifier *nt)
 	nt->ns = ns;
 	nt->n = cfg->nnotifiers;
 	set_sender(nt);
-	nt->dirty = true;
+	changed(nt);
 	notifier_kick(nt);
 	return 0;
 }
@@ -798,14 +807,11 @@ notifier_view(const struct notifier *nt, size_t i, struct notifier_view *v)
 	return true;
 }
 
-bool
-notifier_take_dirty(struct notifier *nt)
+void
+notifier_set_listener(struct notifier *nt, notifier_change_fn fn, void *arg)
 {
-	bool d = nt != NULL && nt->dirty;
-
-	if (nt != NULL)
-		nt->dirty = false;
-	return d;
+	nt->on_change = fn;
+	nt->on_change_arg = arg;
 }
 
 cJSON *

@@ -71,7 +71,15 @@ bool notifier_view(const struct notifier *nt, size_t i,
 /* The state file's part: what was told, queues, sequence numbers. */
 cJSON *notifier_save(const struct notifier *nt);
 void notifier_restore(struct notifier *nt, const cJSON *saved);
-/* Whether anything worth saving changed since the last call. */
-bool notifier_take_dirty(struct notifier *nt);
+/*
+ * fn(arg) is called whenever what notifier_save() would write changes: a
+ * notice queued or delivered, what was told. vigild saves the state file
+ * soon after, so that a delivered notice leaves the saved outbox within
+ * moments, not at the next state_interval: after a kill -9 in between,
+ * the restart would send it again.
+ */
+typedef void (*notifier_change_fn)(void *arg);
+void notifier_set_listener(struct notifier *nt, notifier_change_fn fn,
+    void *arg);
 
 #endif

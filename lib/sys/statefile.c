@@ -274,7 +274,6 @@ save_async(struct statefile *sf)
 
 	if (sf->writing)
 		return;	/* the next tick tries again */
-	notifier_take_dirty(sf->parts.nt);
 	j = make_job(sf);
 	if (j == NULL) {
 		struct result r = { ENOMEM, "serialize" };

@@ -282,7 +282,9 @@ class WebhookReceiver:
     """A loopback HTTP server that records every POST (in arrival order).
 
     set_status(503) makes it refuse deliveries; set_status(200) accepts
-    again. It runs in a thread of the test process and stops in stop().
+    again. delay (seconds) holds each answer that long after the POST is
+    recorded: a receiver slow to answer. It runs in a thread of the test
+    process and stops in stop().
     """
 
     def __init__(self):
@@ -291,6 +293,7 @@ class WebhookReceiver:
 
         self.received = []
         self.status = 200
+        self.delay = 0.0
         self.lock = threading.Lock()
         outer = self
 
@@ -304,6 +307,9 @@ class WebhookReceiver:
                         outer.received.append({"path": self.path,
                                                "headers": dict(self.headers),
                                                "body": json.loads(body)})
+                    delay = outer.delay
+                if delay:
+                    time.sleep(delay)  # a sleep: the slow receiver itself
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

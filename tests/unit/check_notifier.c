@@ -802,6 +802,55 @@ START_TEST(test_outbox_survives_restart)
 }
 END_TEST
 
+/* What the notifier's listener saw at its last call. */
+struct changes {
+	struct world *w;
+	unsigned calls;
+	size_t queued;
+	uint64_t sent;
+};
+
+static void
+on_change(void *arg)
+{
+	struct changes *c = arg;
+	struct notifier_view v = view(c->w, 0);
+
+	c->calls++;
+	c->queued = v.queued;
+	c->sent = v.sent;
+}
+
+/*
+ * A notice queued and the same notice delivered are both changes the
+ * state file must catch up with at once. Once only the periodic save
+ * (state_interval, 10 s by default) saw a delivery: a kill -9 within
+ * those seconds after a page left the delivered notice in the saved
+ * outbox, and the restart paged again.
+ */
+START_TEST(test_queue_and_delivery_are_told)
+{
+	struct world w;
+	struct changes c = { &w, 0, 0, 0 };
+
+	world_init(&w, hook, NULL);
+	notifier_set_listener(w.nt, on_change, &c);
+	w.rv.status = 0;	/* held: the notice waits in the outbox */
+	at(&w, 1 * MIN, 1500);
+	run_until(&w, one_held, "the page in flight");
+	ck_assert_uint_ge(c.calls, 1);
+	ck_assert_uint_eq(c.queued, 1);
+	ck_assert_uint_eq(c.sent, 0);
+	c.calls = 0;
+	release(&w.rv, 200);
+	run_until(&w, delivered, "the page delivered");
+	ck_assert_uint_eq(c.calls, 1);
+	ck_assert_uint_eq(c.queued, 0);
+	ck_assert_uint_eq(c.sent, 1);
+	world_free(&w);
+}
+END_TEST
+
 /*
  * What was told survives a restart: a rule still firing is not paged
  * again, and its resolution still comes.
@@ -1058,6 +1107,7 @@ notifier_suite(void)
 	tcase_add_loop_test(tc, test_queue_bounded, 0, 2);
 	tcase_add_test(tc, test_outbox_survives_restart);
 	tcase_add_test(tc, test_told_survives_restart);
+	tcase_add_test(tc, test_queue_and_delivery_are_told);
 	tcase_add_test(tc, test_reload_keeps_the_queue);
 	tcase_add_test(tc, test_reload_in_flight_takes_new_headers);
 	tcase_add_test(tc, test_alertmanager_members_are_independent);
