@@ -235,7 +235,7 @@ reload(struct vigild *d, char *why, size_t whylen)
 reject:
 	/* The one way out of a rejected reload: the old config runs on. */
 	log_err("event=reload_rejected path=%s reason=\"%s; the running "
-	    "configuration is kept\"", d->config_path, err);
+	    "configuration is kept\"", d->config_path, LOG_Q(err));
 	snprintf(why, whylen, "%s", err);
 	free(listen);
 	api_free(napi);
@@ -330,7 +330,7 @@ run(const char *path)
 	}
 	d.monitor = monitor_new(d.base, cfg, err, sizeof(err));
 	if (d.monitor == NULL) {
-		log_err("event=start_failed reason=\"%s\"", err);
+		log_err("event=start_failed reason=\"%s\"", LOG_Q(err));
 		config_free(cfg);
 		goto out;
 	}
@@ -363,7 +363,7 @@ run(const char *path)
 	d.api = api_new(d.base, d.monitor, monitor_config(d.monitor), err,
 	    sizeof(err));
 	if (d.api == NULL) {
-		log_err("event=start_failed reason=\"%s\"", err);
+		log_err("event=start_failed reason=\"%s\"", LOG_Q(err));
 		goto out;
 	}
 	api_set_listener(d.api, on_state_change, &d);

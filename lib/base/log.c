@@ -137,6 +137,36 @@ tell_held(int64_t now)
 	}
 }
 
+const char *
+log_quote(char *buf, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return "";
+	for (; s != NULL && *s != '\0';) {
+		unsigned char c = (unsigned char)*s;
+		/* A UTF-8 sequence moves whole; a stray byte alone. */
+		size_t n = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		size_t need = c == '"' || c == '\\' ? 2 : n;
+
+		if (n > 1 && strnlen(s, n) < n)
+			n = need = 1;
+		if (o + need >= len)
+			break;
+		if (need == 2 && n == 1) {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else {
+			memcpy(buf + o, s, n);
+			o += n;
+		}
+		s += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 void
 log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {

@@ -18,6 +18,7 @@
 #define VIGIL_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERR = 3,
@@ -40,6 +41,18 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 
 /* Logs the counts of lines still held back; call once before exit. */
 void log_flush(void);
+
+/*
+ * Outside text goes into a quoted field through LOG_Q: key=\"%s\" with
+ * LOG_Q(text). It escapes \\ and " (a quote would end the field early and
+ * let the text forge fields of its own); control bytes are escaped for
+ * the whole line as above. log_quote writes into buf (cut at a whole
+ * character to fit len) and returns it; NULL is "". LOG_Q's buffer lives
+ * until the end of the enclosing block.
+ */
+const char *log_quote(char *buf, size_t len, const char *s);
+#define LOG_Q_MAX	512
+#define LOG_Q(s)	log_quote((char[LOG_Q_MAX]){ 0 }, LOG_Q_MAX, (s))
 
 #define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)

@@ -175,7 +175,7 @@ rt_debounce(struct probe_rt *rt, const struct probe_result *r)
 			    "consecutive=%llu fail=%s reason=\"%s\"",
 			    rt->cfg->name, probe_state_name(rt->state),
 			    (unsigned long long)rt->consecutive_failures,
-			    probe_fail_name(r->fail), r->reason);
+			    probe_fail_name(r->fail), LOG_Q(r->reason));
 		return;
 	}
 	rt->state = to;
@@ -185,7 +185,7 @@ rt_debounce(struct probe_rt *rt, const struct probe_result *r)
 		    rt->cfg->name, r->duration_ms);
 	else
 		log_warn("event=probe_down probe=%s fail=%s reason=\"%s\"",
-		    rt->cfg->name, probe_fail_name(r->fail), r->reason);
+		    rt->cfg->name, probe_fail_name(r->fail), LOG_Q(r->reason));
 }
 
 static void
@@ -212,7 +212,7 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	 */
 	if (!r->up && r->fail == PROBE_FAIL_RATE_LIMITED) {
 		log_info("event=probe_rate_limited probe=%s reason=\"%s\"",
-		    rt->cfg->name, r->reason);
+		    rt->cfg->name, LOG_Q(r->reason));
 	} else if (!r->up) {
 		rt->consecutive_failures++;
 		rt->consecutive_successes = 0;

@@ -465,7 +465,7 @@ log_event(const struct rule_rt *r, const struct rule_event *e)
 	if (e->to == RULE_UNKNOWN)
 		log_msg(lvl, "event=rule_state rule=%s from=%s to=unknown "
 		    "reason=\"%s\"%s%s", r->cfg->name,
-		    rule_state_name(e->from), st->why,
+		    rule_state_name(e->from), LOG_Q(st->why),
 		    e->suppressed ? " suppressed_by=" : "",
 		    e->suppressed ? st->suppressed_by : "");
 	else

@@ -289,7 +289,7 @@ silences_load(struct silences *sl, const cJSON *saved, int64_t now)
 		else
 			log_warn("event=silence_dropped id=%llu reason=\"%s\" "
 			    "note=\"the saved silence is not one vigild "
-			    "would make\"", (unsigned long long)x.id, why);
+			    "would make\"", (unsigned long long)x.id, LOG_Q(why));
 	}
 	return n;
 }

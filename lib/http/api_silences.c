@@ -34,20 +34,6 @@ parse_id(const char *s)
 	return (uint64_t)v;
 }
 
-/*
- * Text for a key=value log field, cut to fit: quotes would end the field
- * early, so they become apostrophes.
- */
-static void
-log_text(char *dst, size_t len, const char *src)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len && src[i] != '\0'; i++)
-		dst[i] = src[i] == '"' || src[i] == '\\' ? '\'' : src[i];
-	dst[i] = '\0';
-}
-
 static const struct silence *
 find(const struct silences *sl, uint64_t id, int64_t now)
 {
@@ -109,7 +95,7 @@ api_silences_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	const struct silence *x;
 	struct silence in;
 	const char *why;
-	char msg[300], author[80], comment[120], loc[48];
+	char msg[300], loc[48];
 	const char *hdrs[] = { "Location", loc, NULL };
 	cJSON *o, *sj, *matches;
 	uint64_t id;
@@ -129,12 +115,11 @@ api_silences_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		return api_error(c, strcmp(why, "out of memory") == 0 ?
 		    MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_BAD_REQUEST, why);
 	x = find(sl, id, now);
-	log_text(author, sizeof(author), in.author);
-	log_text(comment, sizeof(comment), in.comment);
 	clock_iso(in.expires, msg, sizeof(msg));
 	log_notice("event=silence_added id=%llu rule=%s matchers=%zu "
 	    "author=\"%s\" comment=\"%s\" expires=%s", (unsigned long long)id,
-	    in.rule[0] != '\0' ? in.rule : "-", in.nmatchers, author, comment,
+	    in.rule[0] != '\0' ? in.rule : "-", in.nmatchers, LOG_Q(in.author),
+	    LOG_Q(in.comment),
 	    msg);
 	api_changed(a);
 	o = cJSON_CreateObject();

@@ -92,10 +92,7 @@ httpd_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '"' || buf[i] == '\n')
-			buf[i] = '\'';
-	log_info("event=http_server_note msg=\"%s\"", buf);
+	log_info("event=http_server_note msg=\"%s\"", LOG_Q(buf));
 }
 
 /* Runs MHD, then re-arms the timer for its next deadline. */

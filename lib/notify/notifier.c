@@ -221,7 +221,7 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 		evtimer_add(b->retry, &tv);
 		log_warn("event=notification_failed notifier=%s seq=%llu "
 		    "attempt=%u error=\"%s\" retry_in_ms=%lld", n->name,
-		    (unsigned long long)it->seq, it->attempts, b->last_error,
+		    (unsigned long long)it->seq, it->attempts, LOG_Q(b->last_error),
 		    (long long)wait);
 	}
 }

@@ -260,7 +260,7 @@ deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
 	if (d->open) {
 		snprintf(why, len, "deploy %llu (%s) is still open: end it "
 		    "first", (unsigned long long)d->kept[0]->id,
-		    d->kept[0]->vd.version);
+		    LOG_Q(d->kept[0]->vd.version));
 		return 0;
 	}
 	dp = deploy_new(count_checks(cfg), now, now + (warmup_ms >= 0 ?
@@ -313,7 +313,7 @@ deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
 	focus(d, dp);
 	log_notice("event=deploy_begin id=%llu version=\"%s\" warmup_ms=%lld "
 	    "interval_ms=%lld checks=%zu", (unsigned long long)dp->id,
-	    dp->vd.version, (long long)(dp->vd.judge_from - now),
+	    LOG_Q(dp->vd.version), (long long)(dp->vd.judge_from - now),
 	    (long long)dp->vd.interval_ms, dp->vd.nchecks);
 	return dp->id;
 }

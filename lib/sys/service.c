@@ -248,7 +248,7 @@ service_new(struct event_base *base, const char *notify_socket,
 	if (rc != 0) {
 		/* Under Type=notify the start will time out, and say why. */
 		log_err("event=notify_disabled notify_socket=\"%s\" "
-		    "error=\"%s\"", notify_socket, strerror(-rc));
+		    "error=\"%s\"", LOG_Q(notify_socket), strerror(-rc));
 		return s;
 	}
 	if (s->notify == NULL)
@@ -258,8 +258,7 @@ service_new(struct event_base *base, const char *notify_socket,
 	if (rc < 0) {
 		log_err("event=watchdog_disabled watchdog_usec=\"%s\" "
 		    "watchdog_pid=\"%s\" reason=\"malformed value\"",
-		    watchdog_usec != NULL ? watchdog_usec : "",
-		    watchdog_pid != NULL ? watchdog_pid : "");
+		    LOG_Q(watchdog_usec), LOG_Q(watchdog_pid));
 		s->watchdog_usec = 0;
 	}
 	s->status_ev = event_new(base, -1, EV_PERSIST, on_status_tick, s);
@@ -278,7 +277,7 @@ service_new(struct event_base *base, const char *notify_socket,
 		}
 	}
 	log_info("event=notify_enabled notify_socket=\"%s\" watchdog_ms=%llu",
-	    notify_socket, (unsigned long long)(s->watchdog_usec / 1000));
+	    LOG_Q(notify_socket), (unsigned long long)(s->watchdog_usec / 1000));
 	return s;
 }
 

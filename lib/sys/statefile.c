@@ -222,7 +222,7 @@ note_result(struct statefile *sf, const struct result *r)
 		log_err("event=state_save_failed path=%s error=\"%s\" "
 		    "retry_every_ms=%lld note=\"alert state will not survive a "
 		    "restart until this is fixed; polling goes on\"",
-		    sf->path, msg, (long long)sf->interval_ms);
+		    sf->path, LOG_Q(msg), (long long)sf->interval_ms);
 	snprintf(sf->last_error, sizeof(sf->last_error), "%s", msg);
 }
 
@@ -342,11 +342,11 @@ move_aside(const char *path, int64_t now, const char *why)
 	    (long long)(now / 1000));
 	if (rename(path, aside) == 0)
 		log_err("event=state_file_unusable path=%s reason=\"%s\" "
-		    "moved_to=%s note=\"starting fresh\"", path, why, aside);
+		    "moved_to=%s note=\"starting fresh\"", path, LOG_Q(why), aside);
 	else
 		log_err("event=state_file_unusable path=%s reason=\"%s\" "
 		    "note=\"could not move it aside (%s); starting fresh, it "
-		    "will be overwritten\"", path, why, strerror(errno));
+		    "will be overwritten\"", path, LOG_Q(why), strerror(errno));
 }
 
 static size_t
@@ -442,7 +442,7 @@ statefile_load(const struct statefile_parts *p, const char *path,
 	}
 	if (rc != FILE_OK) {
 		log_err("event=state_file_unreadable path=%s error=\"%s\" "
-		    "note=\"starting fresh\"", path, why);
+		    "note=\"starting fresh\"", path, LOG_Q(why));
 		return STATEFILE_UNREADABLE;
 	}
 	if (statefile_decode(p, buf, len, now, out, why, sizeof(why)) != 0) {

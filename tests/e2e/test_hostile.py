@@ -111,6 +111,22 @@ class Escapes(E2E):
         rc, out, err = self.ctl("silence", "list")
         self.assertNotIn("mallory", out)
 
+    def test_quotes_in_a_silence_stay_inside_their_log_field(self):
+        # Quotes are fair in a comment; in the log they must not end the
+        # field that carries them and forge fields of their own.
+        body = json.dumps({"rule": "web_down", "author": 'bo" rule=other x="',
+                           "duration": "1h",
+                           "comment": 'INC-1" event=forged probe="web \\'}).encode()
+        req = urllib.request.Request(self.v.base + "/silences", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {TOKEN}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 201)
+        line = wait_for(lambda: [ln for ln in self.v.log_text().splitlines()
+                                 if "event=silence_added" in ln], 10, what="silence logged")[0]
+        self.assertIn(r'author="bo\" rule=other x=\"" comment="INC-1\" event=forged '
+                      r'probe=\"web \\"', line)
+
 
 class SlackSink(E2E):
     """The built-in <probe>_down alert quoting the hostile value, to Slack."""

@@ -77,6 +77,38 @@ START_TEST(test_outside_text_escaped)
 }
 END_TEST
 
+/*
+ * A quote in outside text would end its field early: a database error
+ * reading `x" event=probe_ok probe="db` would add fields of its own to
+ * the line. LOG_Q escapes \\ and " inside a quoted value, so a reader
+ * splitting on key="value" finds only the fields vigild wrote.
+ */
+START_TEST(test_quote_in_a_field)
+{
+	char *text;
+
+	capture_start();
+	log_warn("event=probe_down_q probe=db reason=\"%s\"",
+	    LOG_Q("x\" event=probe_ok probe=\"db \\x1b"));
+	text = capture_end();
+	ck_assert_ptr_nonnull(strstr(text, "reason=\"x\\\" event=probe_ok "
+	    "probe=\\\"db \\\\x1b\"\n"));
+	ck_assert_uint_eq(count(text, "event="), 2);
+	free(text);
+}
+END_TEST
+
+/* A value longer than LOG_Q's room is cut at a whole character. */
+START_TEST(test_quote_cut_whole)
+{
+	char buf[8];
+
+	ck_assert_str_eq(log_quote(buf, sizeof(buf), "ab\"cd\"ef"), "ab\\\"cd");
+	ck_assert_str_eq(log_quote(buf, sizeof(buf), "abcdef\""), "abcdef");
+	ck_assert_str_eq(log_quote(buf, sizeof(buf), NULL), "");
+}
+END_TEST
+
 START_TEST(test_flood_held_and_counted)
 {
 	char *text;
@@ -120,6 +152,8 @@ log_suite(void)
 	TCase *tc = tcase_create("log");
 
 	tcase_add_test(tc, test_outside_text_escaped);
+	tcase_add_test(tc, test_quote_in_a_field);
+	tcase_add_test(tc, test_quote_cut_whole);
 	tcase_add_test(tc, test_flood_held_and_counted);
 	tcase_add_test(tc, test_debug_never_held);
 	suite_add_tcase(s, tc);
