@@ -47,6 +47,7 @@ struct statefile {
 	struct event *done;
 	bool writing;
 	bool opened;		/* loaded: only then may close write */
+	bool unsafe;		/* dir failed its check at open: never used */
 	int64_t last_saved;
 	uint64_t writes, failures;
 	char last_error[256];
@@ -201,7 +202,48 @@ statefile_encode(const struct statefile_parts *p, int64_t now, size_t *len)
 	return s;
 }
 
-/* Logs a write failure once per distinct error, and its recovery. */
+int
+statefile_dir_check(const char *dir, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		snprintf(why, whylen, "state_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "state_dir %s is not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(why, whylen, "state_dir %s belongs to uid %lu, not to "
+		    "vigild's user (uid %lu) or root", dir,
+		    (unsigned long)st.st_uid, (unsigned long)geteuid());
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, whylen, "state_dir %s is writable by %s (mode "
+		    "%04o); chmod go-w it", dir, (st.st_mode & S_IWOTH) != 0 ?
+		    "others" : "its group", (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* Logs a failure once per distinct error (msg), and counts it. */
+static void
+note_failure(struct statefile *sf, const char *msg)
+{
+	sf->failures++;
+	if (strcmp(msg, sf->last_error) != 0)
+		log_err("event=state_save_failed path=%s error=\"%s\" "
+		    "retry_every_ms=%lld note=\"alert state will not survive a "
+		    "restart until this is fixed; polling goes on\"",
+		    sf->path, LOG_Q(msg), (long long)sf->interval_ms);
+	snprintf(sf->last_error, sizeof(sf->last_error), "%s", msg);
+}
+
+/* Logs a write's outcome: its failure, or the recovery from one. */
 static void
 note_result(struct statefile *sf, const struct result *r)
 {
@@ -216,14 +258,28 @@ note_result(struct statefile *sf, const struct result *r)
 		sf->writes++;
 		return;
 	}
-	sf->failures++;
 	snprintf(msg, sizeof(msg), "%s: %s", r->step, strerror(r->err));
-	if (strcmp(msg, sf->last_error) != 0)
-		log_err("event=state_save_failed path=%s error=\"%s\" "
-		    "retry_every_ms=%lld note=\"alert state will not survive a "
-		    "restart until this is fixed; polling goes on\"",
-		    sf->path, LOG_Q(msg), (long long)sf->interval_ms);
-	snprintf(sf->last_error, sizeof(sf->last_error), "%s", msg);
+	note_failure(sf, msg);
+}
+
+/*
+ * Whether a save may go ahead: the directory was fine at open and still
+ * is (its mode could change under a running vigild).
+ */
+static bool
+may_write(struct statefile *sf)
+{
+	char why[PATH_MAX + 128];
+
+	if (sf->unsafe) {
+		sf->failures++;	/* logged once, at open */
+		return false;
+	}
+	if (statefile_dir_check(sf->dir, why, sizeof(why)) != 0) {
+		note_failure(sf, why);
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -274,6 +330,8 @@ save_async(struct statefile *sf)
 
 	if (sf->writing)
 		return;	/* the next tick tries again */
+	if (!may_write(sf))
+		return;
 	j = make_job(sf);
 	if (j == NULL) {
 		struct result r = { ENOMEM, "serialize" };
@@ -489,7 +547,17 @@ statefile_open(struct event_base *base, const char *dir, int64_t interval_ms,
 		statefile_close(sf);
 		return NULL;
 	}
-	statefile_load(&sf->parts, sf->path, clock_wall_ms(), &restored);
+	if (statefile_dir_check(dir, sf->last_error,
+	    sizeof(sf->last_error)) != 0) {
+		/* Nothing read from or written to a directory others control. */
+		sf->unsafe = true;
+		log_err("event=state_dir_unsafe error=\"%s\" note=\"alert "
+		    "state is neither restored nor saved; fix it and restart; "
+		    "polling goes on\"", LOG_Q(sf->last_error));
+	} else {
+		statefile_load(&sf->parts, sf->path, clock_wall_ms(),
+		    &restored);
+	}
 	sf->opened = true;
 	tv.tv_sec = (time_t)(interval_ms / 1000);
 	tv.tv_usec = (suseconds_t)((interval_ms % 1000) * 1000);
@@ -516,7 +584,7 @@ statefile_close(struct statefile *sf)
 			note_result(sf, &r);
 		sf->writing = false;
 	}
-	if (sf->opened) {
+	if (sf->opened && may_write(sf)) {
 		struct job *j = make_job(sf);
 
 		if (j != NULL) {

@@ -87,9 +87,19 @@ enum statefile_outcome statefile_load(const struct statefile_parts *p,
     const char *path, int64_t now, struct statefile_restored *out);
 
 /*
+ * Whether dir is a directory that only vigild (its effective user) or
+ * root can write, as sshd's StrictModes asks of ~/.ssh: anyone else able
+ * to write there could plant or swap the state file, restoring silences
+ * or told notices of their choosing. 0, or -1 with a sentence in why.
+ */
+int statefile_dir_check(const char *dir, char *why, size_t whylen);
+
+/*
  * Reads dir/state.json into m and nt (nt may be NULL), then saves every
  * interval_ms while anything changed. Returns NULL only when out of
- * memory; a bad file is not an error (moved aside, logged).
+ * memory; a bad file is not an error (moved aside, logged). A dir that
+ * fails statefile_dir_check is neither read nor written until a restart
+ * finds it fixed (logged, and in /status); polling goes on.
  */
 struct statefile *statefile_open(struct event_base *base, const char *dir,
     int64_t interval_ms, struct monitor *m, struct notifier *nt,

@@ -321,6 +321,33 @@ class StateFileLinks(E2E):
         self.assertIn("event=state_file_unreadable", v.log_text())
         self.assertIn("a symbolic link", v.log_text())
 
+    def test_a_state_dir_others_can_write_is_not_used(self):
+        # Whoever can write it could plant a state file: silences that
+        # mute alerts, told notices that hold back pages. Refused at start
+        # (logged, in /status), and polling goes on.
+        target = Target("ok")
+        self.addCleanup(target.stop)
+        state = os.path.join(self.workdir, "state")
+        os.mkdir(state)
+        os.chmod(state, 0o777)
+        planted = json.dumps({"version": 2, "silences": [{"id": 1, "rule": "web_down",
+                                                          "author": "x", "comment": "y"}]})
+        with open(os.path.join(state, "state.json"), "w") as f:
+            f.write(planted)
+        v = self.vigild({"state_dir": state, "state_interval": "1s",
+                         "probes": [http_probe("web", target.url, interval="200ms")]})
+        wait_for(lambda: v.status()["state_file"]["failures"] >= 2, 15,
+                 what="saves refused")
+        sf = v.status()["state_file"]
+        self.assertEqual(sf["writes"], 0)
+        self.assertIn("writable by others (mode 0777)", sf["last_error"])
+        self.assertIn("event=state_dir_unsafe", v.log_text())
+        self.assertNotIn("event=state_restored", v.log_text())
+        with open(os.path.join(state, "state.json")) as f:
+            self.assertEqual(f.read(), planted)
+        self.assertEqual(v.probe("web")["state"], "up")
+        self.assertEqual(v.get("/health")[0], 200)
+
 
 class HostNames(E2E):
     """A web page that makes its own name resolve to 127.0.0.1 (DNS

@@ -509,6 +509,63 @@ find_aside(const char *dir, const char *prefix, char *out, size_t len)
 	closedir(d);
 }
 
+/*
+ * The directory's check, as a table: its mode and owner, and whether
+ * vigild may keep its state there. Owner changes need root (the suite's
+ * usual user here); without it those rows are left out, and say so.
+ */
+static const struct {
+	mode_t mode;
+	int owner;		/* -1: the test's own user; else a uid */
+	const char *refused;	/* NULL: accepted; else a word of why */
+} dir_cases[] = {
+	{ 0700, -1, NULL },
+	{ 0755, -1, NULL },
+	{ 01777, -1, "others" },
+	{ 0777, -1, "others" },
+	{ 0775, -1, "its group" },
+	{ 0757, -1, "others" },
+	{ 0700, 65534, "uid 65534" },
+	{ 0755, 0, NULL },
+};
+
+START_TEST(test_dir_check)
+{
+	char dir[64], why[256], file[128];
+
+	scratch(dir, sizeof(dir));
+	if (dir_cases[_i].owner >= 0) {
+		if (geteuid() != 0) {
+			fprintf(stderr, "test_dir_check: row %d needs root "
+			    "(chown); left out\n", _i);
+			scratch_rm(dir);
+			return;
+		}
+		ck_assert_int_eq(chown(dir, (uid_t)dir_cases[_i].owner,
+		    (gid_t)-1), 0);
+	}
+	ck_assert_int_eq(chmod(dir, dir_cases[_i].mode), 0);
+	why[0] = '\0';
+	if (dir_cases[_i].refused == NULL) {
+		ck_assert_msg(statefile_dir_check(dir, why, sizeof(why)) == 0,
+		    "%04o refused: %s", (unsigned)dir_cases[_i].mode, why);
+	} else {
+		ck_assert_int_eq(statefile_dir_check(dir, why, sizeof(why)), -1);
+		ck_assert_msg(strstr(why, dir_cases[_i].refused) != NULL &&
+		    strstr(why, dir) != NULL, "why: %s", why);
+	}
+	chmod(dir, 0700);
+	/* Not a directory, and not there at all. */
+	snprintf(file, sizeof(file), "%s/f", dir);
+	close(open(file, O_WRONLY | O_CREAT, 0600));
+	ck_assert_int_eq(statefile_dir_check(file, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "not a directory"));
+	scratch_rm(dir);
+	ck_assert_int_eq(statefile_dir_check(dir, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "No such file"));
+}
+END_TEST
+
 START_TEST(test_load_missing_file_is_a_fresh_start)
 {
 	struct statefile_restored out;
@@ -640,6 +697,8 @@ statefile_suite(void)
 	tcase_add_test(tc, test_unknown_future_fields_are_ignored);
 	tcase_add_test(tc, test_damaged_entry_loses_nothing_else);
 	tcase_add_test(tc, test_expired_silences_stay_gone);
+	tcase_add_loop_test(tc, test_dir_check, 0,
+	    (int)(sizeof(dir_cases) / sizeof(dir_cases[0])));
 	tcase_add_test(tc, test_load_missing_file_is_a_fresh_start);
 	tcase_add_test(tc, test_load_bad_file_is_moved_aside_intact);
 	tcase_add_test(tc, test_load_good_file);
