@@ -3,12 +3,14 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
+#include "base/assert.h"
 #include "base/clock.h"
 #include "base/sbuf.h"
 #include "config/config.h"
@@ -139,6 +141,47 @@ probe_result_vfailf(struct probe_result *r, enum probe_fail f,
 	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
 	/* Reasons quote targets; they must stay valid in JSON answers. */
 	utf8_scrub(r->reason);
+}
+
+void
+probe_quote(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+	bool space = false;
+
+	VIGIL_ASSERT(len >= 8);
+	out[o++] = '"';
+	/* Room kept for ...", and the NUL: 5 bytes. */
+	for (; *in != '\0'; ) {
+		unsigned char c = (unsigned char)*in;
+		size_t n = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		size_t need;
+
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+			space = o > 1;
+			in++;
+			continue;
+		}
+		if (n > 1 && strnlen(in, n) < n)
+			n = 1;
+		need = (space ? 1 : 0) + (c == '"' || c == '\\' ? 2 : n);
+		if (o + need + 5 > len)
+			break;
+		if (space)
+			out[o++] = ' ';
+		space = false;
+		if (c == '"' || c == '\\')
+			out[o++] = '\\';
+		memcpy(out + o, in, n);
+		o += n;
+		in += n;
+	}
+	if (*in != '\0') {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
 }
 
 void

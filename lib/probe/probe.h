@@ -83,6 +83,14 @@ void probe_result_close(struct probe_result *r, int64_t start_us);
 void probe_scrub_secret(const char *secret, char *buf);
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * A stranger's text (a database's error, an API's message) as it goes
+ * into a reason or a note: in double quotes, with " and \ escaped and
+ * runs of white space as one space, cut at a whole character with "..."
+ * inside the quotes. So where it starts and ends is never in doubt, and
+ * it cannot pass for vigild's own words. out holds at least 8 bytes.
+ */
+void probe_quote(const char *in, char *out, size_t len);
 
 /* Where probes run: the loop and the shared curl multi handle. */
 /*

@@ -195,7 +195,14 @@ status_expected(const struct http_cfg *hc, char *buf, size_t len)
 static void
 json_brief(const cJSON *v, char *buf, size_t len)
 {
-	char *s = cJSON_PrintUnformatted(v);
+	char *s;
+
+	/* The target's string, quoted whole even when cut. */
+	if (cJSON_IsString(v)) {
+		probe_quote(v->valuestring, buf, len);
+		return;
+	}
+	s = cJSON_PrintUnformatted(v);
 
 	if (s == NULL) {
 		snprintf(buf, len, "(unprintable)");

@@ -151,11 +151,30 @@ pg_connect_failed(struct pg_probe *pg, enum probe_fail kind, const char *fmt,
 	probe_abort(pg->probe, kind, "%s", pg->last_error);
 }
 
+/*
+ * What libpq and the server said of the connection, quoted as a
+ * stranger's text (probe_quote); "" if nothing. The secret is scrubbed
+ * before quoting: an escaped quote inside it would hide it from the scrub.
+ */
+static void
+pg_said(struct pg_probe *pg, char *out, size_t len)
+{
+	char raw[512];
+
+	snprintf(raw, sizeof(raw), "%s", pg->conn != NULL ?
+	    PQerrorMessage(pg->conn) : "");
+	probe_scrub_secret(pg->secret, raw);
+	if (raw[strspn(raw, " \t\r\n")] == '\0')
+		out[0] = '\0';
+	else
+		probe_quote(raw, out, len);
+}
+
 /* libpq refused or lost the connection while connecting. */
 static void
 pg_connect_failed_conn(struct pg_probe *pg)
 {
-	char msg[200];
+	char msg[200], quoted[220];
 	enum probe_fail kind = PROBE_FAIL_CONNECT;
 
 	pg_flatten(PQerrorMessage(pg->conn), msg, sizeof(msg));
@@ -176,8 +195,12 @@ pg_connect_failed_conn(struct pg_probe *pg)
 	    strstr(msg, "permission denied for database") != NULL ||
 	    strstr(msg, "not permitted to log in") != NULL)
 		kind = PROBE_FAIL_AUTH;
-	pg_connect_failed(pg, kind, "%s", msg[0] != '\0' ? msg :
-	    "connection failed");
+	if (msg[0] == '\0') {
+		pg_connect_failed(pg, kind, "connection failed");
+		return;
+	}
+	pg_said(pg, quoted, sizeof(quoted));
+	pg_connect_failed(pg, kind, "connection failed: %s", quoted);
 }
 
 /* The password, by the rules of every secret file (file_read_secret). */
@@ -415,12 +438,11 @@ pg_connect_begin(struct pg_probe *pg)
 void
 pg_broken(struct pg_probe *pg)
 {
-	char msg[200];
+	char msg[220];
 	bool retry = !pg->conn_new && !pg->retried && pg->step == ST_CANARY;
 	enum pg_step st = pg->step;
 
-	pg_flatten(pg->conn != NULL ? PQerrorMessage(pg->conn) : "", msg,
-	    sizeof(msg));
+	pg_said(pg, msg, sizeof(msg));
 	pg_drop(pg);
 	if (retry) {
 		pg->retried = true;

@@ -110,7 +110,7 @@ pg_step_error(struct pg_probe *pg, const PGresult *res)
 		snprintf(msg, sizeof(msg), "%s (grant pg_monitor to %s)",
 		    primary, PQuser(pg->conn));
 	else
-		pg_flatten(primary, msg, sizeof(msg));
+		probe_quote(primary, msg, sizeof(msg));
 	if (pg->step == ST_CANARY)
 		probe_result_failf(pg->r, state != NULL &&
 		    strcmp(state, "57014") == 0 ? PROBE_FAIL_TIMEOUT :

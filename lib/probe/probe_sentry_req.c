@@ -564,11 +564,12 @@ on_status(struct sentry_probe *sp, long code)
 {
 	enum sentry_ep ep = steps[sp->step].ep;
 	const char *name = endpoints[ep].name;
-	char text[160], said[200];
+	char text[160], quoted[180], said[200];
 
 	sentry_error_text(sp->body.s, sp->body.len, text, sizeof(text));
-	snprintf(said, sizeof(said), "%s%s%s", text[0] != '\0' ? ": \"" : "",
-	    text, text[0] != '\0' ? "\"" : "");
+	probe_quote(text, quoted, sizeof(quoted));
+	snprintf(said, sizeof(said), "%s%s", text[0] != '\0' ? ": " : "",
+	    text[0] != '\0' ? quoted : "");
 	if (code == 429) {
 		on_429(sp, name, text);
 	} else if (code == 401) {

@@ -615,6 +615,8 @@ class HostileDatabase(E2E):
         wait_for(lambda: v.probe("db")["state"] == "down", 15, what="the database probe down")
         reason = v.probe("db")["last_run"]["reason"]
         self.assertIn(CSI + "2J", reason)       # /status: the data, JSON-escaped
+        # Marked as the database's words: quoted after vigild's own.
+        self.assertRegex(reason, r'^connection failed: ".*no entry for .*ACK HERE>"$')
         s = wait_for(lambda: slack.bodies(), 15, what="a Slack message")[0]
         for t in (s["text"], s["blocks"][0]["text"]["text"]):
             self.assertNotIn("<!channel>", t)

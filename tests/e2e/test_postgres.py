@@ -246,7 +246,9 @@ class Metrics(PgCase):
             lr = self.wait_run(v, lambda lr: lr.get("result") == "down", 10,
                                f"{name} down", name=name)
             self.assertEqual(lr["fail"], "auth", lr)
-            self.assertIn('password authentication failed for user "vigil"', lr["reason"])
+            # The server's words, quoted as a stranger's (probe_quote).
+            self.assertIn(r'password authentication failed for user \"vigil\"', lr["reason"])
+            self.assertRegex(lr["reason"], r'^connection failed: ".*"$')
         self.assertEqual(v.get("/health")[0], 503)
         # A few more runs, with backoff, into the log.
         names = ("inline", "infile", "inurl")
@@ -413,8 +415,8 @@ class RuntimeFaults(PgCase):
         # That run fails and says so; the next connects again and is up.
         lr = self.wait_run(v, lambda lr: lr.get("result") == "down", 5, "the killed run")
         self.assertEqual(lr["fail"], "connect", lr)
-        self.assertRegex(lr["reason"], r"^connection lost during a custom query: FATAL: "
-                                       r"terminating connection due to administrator command")
+        self.assertRegex(lr["reason"], r'^connection lost during a custom query: "FATAL: '
+                                       r'terminating connection due to administrator command')
         lr = self.wait_run(v, lambda lr: lr["metrics"].get("custom_slow_one") == 1, 10,
                            "up again")
         self.assertIn("connect_ms", lr["metrics"])   # a new connection

@@ -493,6 +493,40 @@ START_TEST(test_secret_scrub)
 }
 END_TEST
 
+/*
+ * A stranger's text quoted (probe_quote): delimited, its quotes and
+ * backslashes escaped, white space folded, cut inside the quotes at a
+ * whole character.
+ */
+START_TEST(test_quote)
+{
+	static const struct {
+		size_t len;
+		const char *in, *out;
+	} cases[] = {
+		{ 64, "FATAL:  password authentication failed\n",
+		    "\"FATAL: password authentication failed\"" },
+		{ 64, "role \"x\" does not exist", "\"role \\\"x\\\" does not exist\"" },
+		{ 64, "a\\b", "\"a\\\\b\"" },
+		{ 64, "", "\"\"" },
+		{ 64, "  \n\t ", "\"\"" },
+		{ 12, "abcdefghijkl", "\"abcdef...\"" },
+		/* "é" is two bytes: never half of it. */
+		{ 12, "abcde\xc3\xa9" "fgh", "\"abcde...\"" },
+		{ 13, "abcde\xc3\xa9" "fgh", "\"abcde\xc3\xa9...\"" },
+		{ 12, "ab\" done\"", "\"ab\\\" d...\"" },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		probe_quote(cases[i].in, buf, cases[i].len);
+		ck_assert_msg(strcmp(buf, cases[i].out) == 0, "%zu: [%s]", i,
+		    buf);
+		ck_assert_uint_lt(strlen(buf), cases[i].len);
+	}
+}
+END_TEST
+
 Suite *
 pg_suite(void)
 {
@@ -511,6 +545,7 @@ pg_suite(void)
 	tcase_add_test(tc, test_metric_part_and_backoff);
 	tcase_add_test(tc, test_lookup_times_out);
 	tcase_add_test(tc, test_secret_scrub);
+	tcase_add_test(tc, test_quote);
 	suite_add_tcase(s, tc);
 	return s;
 }
