@@ -537,7 +537,7 @@ class FullDisk(E2E):
         v = self.vigild({"probes": [probe("app", h.url("/ok"))], "state_dir": state,
                          "state_interval": "1s"},
                         wrap=("unshare", "-m", "sh", "-c",
-                              'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"', state))
+                              'mount -t tmpfs -o size=256k,mode=0700 tmpfs "$0" && exec "$@"', state))
         inside = f"/proc/{v.proc.pid}/root{state}"
 
         def read(p):
