@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/clock.h"
+#include "base/numfmt.h"
 
 void
 jsonw_init(struct jsonw *w, struct sbuf *b)
@@ -111,84 +112,43 @@ jsonw_str(struct jsonw *w, const char *key, const char *s)
 	string(w->b, s != NULL ? s : "");
 }
 
-/* Decimal digits of v (any sign) into the end of buf; returns the start. */
-static char *
-digits(char *end, int64_t v)
-{
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		*--end = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--end = '-';
-	return end;
-}
-
 void
 jsonw_int(struct jsonw *w, const char *key, int64_t v)
 {
-	char buf[24], *s = digits(buf + sizeof(buf), v);
+	char buf[NUMFMT_MAX];
+	size_t n = numfmt_int(v, buf);
 
 	item(w, key);
-	sbuf_add(w->b, s, (size_t)(buf + sizeof(buf) - s));
+	sbuf_add(w->b, buf, n);
 }
 
 void
 jsonw_num(struct jsonw *w, const char *key, double v)
 {
-	char buf[32];
+	char buf[NUMFMT_MAX];
 	double r;
-	int n;
+	size_t n;
 
 	if (!isfinite(v)) {
 		jsonw_null(w, key);
 		return;
 	}
-	/* Whole numbers, the common case (counts, codes, bytes). */
-	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
-		jsonw_int(w, key, (int64_t)v);
-		return;
+	/* Whole numbers and milliseconds, the common cases: exact, fast. */
+	n = numfmt_exact(v, buf);
+	if (n == 0) {
+		/*
+		 * cJSON's rule, to the letter: 15 digits when they read back
+		 * within an epsilon, else 17. Every other answer is printed
+		 * by cJSON, and the same value must read the same in /status
+		 * and in /deploys.
+		 */
+		n = (size_t)snprintf(buf, sizeof(buf), "%.15g", v);
+		r = strtod(buf, NULL);
+		if (fabs(r - v) > fmax(fabs(r), fabs(v)) * DBL_EPSILON)
+			n = (size_t)snprintf(buf, sizeof(buf), "%.17g", v);
 	}
-	/*
-	 * Milliseconds to the microsecond, the next most common: when
-	 * v is exactly the double nearest some k/1000, "k/1000" in decimal
-	 * is its shortest exact text, the one %.15g would print.
-	 */
-	r = nearbyint(v * 1000.0);
-	if (fabs(v) < 1e9 && r / 1000.0 == v) {
-		int64_t k = (int64_t)r, whole = k / 1000, frac;
-		char *s, *end = buf + sizeof(buf);
-
-		frac = k % 1000;
-		if (frac < 0)
-			frac = -frac;
-		*--end = (char)('0' + frac % 10);
-		*--end = (char)('0' + frac / 10 % 10);
-		*--end = (char)('0' + frac / 100);
-		*--end = '.';
-		s = digits(end, whole < 0 ? -whole : whole);
-		if (k < 0)
-			*--s = '-';
-		end = buf + sizeof(buf);
-		while (end[-1] == '0')
-			end--;
-		item(w, key);
-		sbuf_add(w->b, s, (size_t)(end - s));
-		return;
-	}
-	/*
-	 * cJSON's rule, to the letter: 15 digits when they read back within
-	 * an epsilon, else 17. Every other answer is printed by cJSON, and
-	 * the same value must read the same in /status and in /deploys.
-	 */
-	n = snprintf(buf, sizeof(buf), "%.15g", v);
-	r = strtod(buf, NULL);
-	if (fabs(r - v) > fmax(fabs(r), fabs(v)) * DBL_EPSILON)
-		n = snprintf(buf, sizeof(buf), "%.17g", v);
 	item(w, key);
-	sbuf_add(w->b, buf, (size_t)n);
+	sbuf_add(w->b, buf, n);
 }
 
 void

@@ -10,6 +10,7 @@
 #include "engine/monitor.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
+#include "base/numfmt.h"
 #include "base/sbuf.h"
 #include "engine/silence.h"
 #include "engine/store.h"
@@ -138,10 +139,13 @@ metrics_value(struct sbuf *b, double v)
 		sbuf_puts(b, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	/* The shortest of %.15g and %.17g that reads back exactly. */
-	snprintf(buf, sizeof(buf), "%.15g", v);
-	if (strtod(buf, NULL) != v)
-		snprintf(buf, sizeof(buf), "%.17g", v);
+	/* Whole numbers and milliseconds by hand (most of a scrape); else
+	 * the shortest of %.15g and %.17g that reads back exactly. */
+	if (numfmt_exact(v, buf) == 0) {
+		snprintf(buf, sizeof(buf), "%.15g", v);
+		if (strtod(buf, NULL) != v)
+			snprintf(buf, sizeof(buf), "%.17g", v);
+	}
 	sbuf_puts(b, buf);
 }
 

@@ -14,6 +14,7 @@
 	X(jsonc) \
 	X(jsonptr) \
 	X(jsonw) \
+	X(numfmt) \
 	X(gzip) \
 	X(file) \
 	X(config) \

@@ -1,0 +1,70 @@
+#include "base/numfmt.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Decimal digits of v (any sign) into the end of buf; returns the start. */
+static char *
+digits(char *end, int64_t v)
+{
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--end = '-';
+	return end;
+}
+
+/* The text between s and end moved to the start of out, terminated. */
+static size_t
+place(char out[NUMFMT_MAX], const char *s, const char *end)
+{
+	size_t n = (size_t)(end - s);
+
+	memmove(out, s, n);
+	out[n] = '\0';
+	return n;
+}
+
+size_t
+numfmt_int(int64_t v, char out[NUMFMT_MAX])
+{
+	char *end = out + NUMFMT_MAX - 1;
+
+	return place(out, digits(end, v), end);
+}
+
+size_t
+numfmt_exact(double v, char out[NUMFMT_MAX])
+{
+	char *s, *end = out + NUMFMT_MAX - 1;
+	double r;
+	int64_t k, whole, frac;
+
+	if (!isfinite(v))
+		return 0;
+	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
+		return numfmt_int((int64_t)v, out);
+	r = nearbyint(v * 1000.0);
+	if (!(fabs(v) < 1e9 && r / 1000.0 == v))
+		return 0;
+	k = (int64_t)r;
+	whole = k / 1000;
+	frac = k % 1000;
+	if (frac < 0)
+		frac = -frac;
+	*--end = (char)('0' + frac % 10);
+	*--end = (char)('0' + frac / 10 % 10);
+	*--end = (char)('0' + frac / 100);
+	*--end = '.';
+	s = digits(end, whole < 0 ? -whole : whole);
+	if (k < 0)
+		*--s = '-';
+	end = out + NUMFMT_MAX - 1;
+	while (end[-1] == '0')
+		end--;
+	return place(out, s, end);
+}
