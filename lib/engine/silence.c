@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "config/config.h"
 #include "base/utf8.h"
 
@@ -43,7 +44,8 @@ push(struct silences *s, const struct silence *in)
 		s->v = v;
 		s->alloc = n;
 	}
-	s->v[s->n++] = *in;
+	s->v[s->n] = *in;
+	s->v[s->n++].rule_hash = hash64_str(in->rule);
 	return 0;
 }
 
@@ -177,9 +179,10 @@ silences_prune(struct silences *s, int64_t now)
 }
 
 static bool
-matches(const struct silence *x, const struct rule_cfg *rc)
+matches(const struct silence *x, const struct rule_cfg *rc, uint64_t h)
 {
-	if (x->rule[0] != '\0' && strcmp(x->rule, rc->name) != 0)
+	if (x->rule[0] != '\0' && (x->rule_hash != h ||
+	    strcmp(x->rule, rc->name) != 0))
 		return false;
 	for (size_t m = 0; m < x->nmatchers; m++) {
 		bool found = false;
@@ -199,8 +202,10 @@ const struct silence *
 silences_match(const struct silences *s, const struct rule_cfg *rc,
     int64_t now)
 {
+	uint64_t h = hash64_str(rc->name);
+
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].expires > now && matches(&s->v[i], rc))
+		if (s->v[i].expires > now && matches(&s->v[i], rc, h))
 			return &s->v[i];
 	return NULL;
 }

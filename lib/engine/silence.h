@@ -37,6 +37,9 @@ struct silence {
 	char author[SILENCE_MAX_TEXT];
 	char comment[SILENCE_MAX_TEXT];
 	int64_t created, expires;	/* Unix ms */
+	/* Set by silences (hash64_str of rule), compared before it: with
+	 * a thousand rules and silences, matching is a million checks. */
+	uint64_t rule_hash;
 };
 
 struct silences;
