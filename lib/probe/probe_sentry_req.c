@@ -443,8 +443,8 @@ next_page(struct sentry_probe *sp, const char *what)
 	char url[sizeof(sp->url)], other[200], quoted[220];
 
 	if (sp->hdr.link_too_long) {
-		probe_result_notef(sp->r, "%s: not counted: the Link header is "
-		    "longer than %zu bytes", what, sizeof(sp->hdr.link) - 1);
+		probe_result_notef(sp->r, "%s: not counted: Link header over "
+		    "%zu bytes", what, sizeof(sp->hdr.link) - 1);
 		return PAGE_LOST;
 	}
 	if (!sentry_link_next(sp->hdr.link, url, sizeof(url)))
@@ -452,9 +452,9 @@ next_page(struct sentry_probe *sp, const char *what)
 	if (!same_server(sp, url)) {
 		origin_of(url, other, sizeof(other));
 		probe_quote(other, quoted, sizeof(quoted));
-		probe_result_notef(sp->r, "%s: not counted: the next page is on "
-		    "%s, not base_url's host (list it in base_url_aliases if "
-		    "it is the same Sentry)", what, quoted);
+		probe_result_notef(sp->r, "%s: not counted: next page on %s, "
+		    "not base_url's host (see base_url_aliases)", what,
+		    quoted);
 		return PAGE_LOST;
 	}
 	snprintf(sp->url, sizeof(sp->url), "%s", url);
