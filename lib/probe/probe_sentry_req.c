@@ -735,7 +735,9 @@ sentry_on_done(struct evcurl_xfer *x, CURLcode res)
 		sp->budget[steps[sp->step].ep].known = false;
 	} else {
 		note_budget(sp, steps[sp->step].ep);
-		sp->limited = 0;
+		/* A 400 may be throttling, which backs off like a 429. */
+		if (code != 400)
+			sp->limited = 0;
 	}
 	if (code < 200 || code > 299)
 		on_status(sp, code);

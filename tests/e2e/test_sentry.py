@@ -411,12 +411,15 @@ class Faithful(SentryE2E):
         sim = self.sentry_sim()
         v = self.vigild({"probes": [self.sentry_probe(sim, project_stats=False)]})
         self.good_run(v)
-        self.control(sim, query_timeouts=1)
+        self.control(sim, query_timeouts=2)
         run = wait_for(lambda: (lambda r: r if r.get("fail") == "rate_limited" else None)(
             self.last_run(v)), 10, what="the throttled run")
         self.assertRegex(run["reason"], r"^rate limited until \d{4}-.*\(Sentry throttled the "
                          r"issues query: HTTP 400 \"Query timeout\"; backing off 1 s\)")
-        self.assertEqual(self.sentry_stats(sim)["throttled"], 1)
+        # Throttled again: the wait grows, as after a 429 without headers.
+        run = wait_for(lambda: (lambda r: r if "backing off 2 s" in r.get("reason", "")
+                                else None)(self.last_run(v)), 10, what="the second throttle")
+        self.assertEqual(self.sentry_stats(sim)["throttled"], 2)
         # Told to wait, not down; and back once the backoff is over.
         self.assertEqual(v.probe("sentry")["state"], "up")
         self.good_run(v)
