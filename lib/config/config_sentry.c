@@ -17,6 +17,10 @@
 
 #define DEFAULT_RESOLUTION_MS	10000		/* Sentry's finest rollup */
 #define DEFAULT_OUTCOMES_MS	3600000		/* stats_v2's smallest */
+#define DEFAULT_LATE_WINDOW_MS	900000		/* 15 min of processing delay */
+#define DEFAULT_ISSUES_PERIOD_MS	(90LL * 86400000)	/* the API's default */
+#define STATS_BUCKETS_KEPT	360	/* Sentry keeps 360 of each rollup */
+#define MAX_ALIASES		8
 #define DEFAULT_BACKOFF_MAX_MS	300000
 #define DEFAULT_MAX_BODY	(1024 * 1024)
 #define DEFAULT_QUERY		"is:unresolved"
@@ -155,6 +159,79 @@ parse_base_url(struct cfgread *v, const cJSON *node, const char *url)
 	return out;
 }
 
+/* "scheme://host[:port]/" of an http(s) URL, or NULL (an error said). */
+static char *
+url_origin(struct cfgread *v, const cJSON *node, const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+	size_t n;
+
+	if (u == NULL) {
+		cfg_err(v, node, "out of memory");
+		return NULL;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    host[0] == '\0') {
+		cfg_err(v, node, "\"base_url_aliases\": \"%s\" is not an "
+		    "http:// or https:// URL with a host, such as "
+		    "\"https://de.sentry.io/\"", url);
+	} else {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		n = strlen(scheme) + strlen(host) + (port != NULL ?
+		    strlen(port) : 0) + 8;
+		out = malloc(n);
+		if (out == NULL)
+			cfg_err(v, node, "out of memory");
+		else
+			snprintf(out, n, "%s://%s%s%s/", scheme, host,
+			    port != NULL ? ":" : "", port != NULL ? port : "");
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Other names of base_url's server, as Sentry may spell them in Link. */
+static void
+parse_aliases(struct cfgread *v, const cJSON *p, struct sentry_cfg *s)
+{
+	const cJSON *a = cfg_member(p, "base_url_aliases"), *e;
+	size_t n;
+
+	if (a == NULL)
+		return;
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > MAX_ALIASES) {
+		cfg_err(v, a, "\"base_url_aliases\" must be an array of at "
+		    "most %d URLs of the same Sentry server, e.g. "
+		    "[\"https://sentry.internal.example/\"]", MAX_ALIASES);
+		return;
+	}
+	n = (size_t)cJSON_GetArraySize(a);
+	if (n == 0)
+		return;
+	s->aliases = calloc(n, sizeof(*s->aliases));
+	if (s->aliases == NULL) {
+		cfg_err(v, a, "out of memory");
+		return;
+	}
+	cJSON_ArrayForEach(e, a) {
+		char *o;
+
+		if (!cJSON_IsString(e)) {
+			cfg_err(v, e, "\"base_url_aliases\" holds URLs (strings)");
+			continue;
+		}
+		if ((o = url_origin(v, e, e->valuestring)) != NULL)
+			s->aliases[s->naliases++] = o;
+	}
+}
+
 /* A duration that must be whole units of unit_ms (seconds, minutes). */
 static void
 whole_duration(struct cfgread *v, const cJSON *p, const char *key,
@@ -270,7 +347,8 @@ cfg_parse_sentry(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 		"base_url", "organization", "project", "token_file",
 		"token_env", "project_stats", "resolution", "outcomes",
 		"outcomes_interval", "issues", "query", "issues_window",
-		"backoff_max", "max_body", "tls",
+		"backoff_max", "max_body", "tls", "late_window",
+		"issues_period", "base_url_aliases",
 		"token",	/* refused below with its own message */
 		NULL,
 	};
@@ -286,6 +364,8 @@ cfg_parse_sentry(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	s->tls_verify = true;
 	s->resolution_ms = DEFAULT_RESOLUTION_MS;
 	s->outcomes_interval_ms = DEFAULT_OUTCOMES_MS;
+	s->late_window_ms = DEFAULT_LATE_WINDOW_MS;
+	s->issues_period_ms = DEFAULT_ISSUES_PERIOD_MS;
 	s->backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
 	s->max_body = DEFAULT_MAX_BODY;
 	/* The search syntax counts in minutes: the interval, rounded up. */
@@ -296,19 +376,43 @@ cfg_parse_sentry(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	parse_slugs(v, p, s);
 	parse_token(v, p, s);
 	cfg_bool(v, p, "project_stats", &s->project_stats);
-	whole_duration(v, p, "resolution", 1000, 86400000, 1000, "seconds",
-	    &s->resolution_ms);
+	/* Only the TSDB's rollups exist: anything else is Sentry's 400. */
+	if (cfg_duration(v, p, "resolution", 1000, 86400000,
+	    &s->resolution_ms) == 1 && s->resolution_ms != 10000 &&
+	    s->resolution_ms != 3600000 && s->resolution_ms != 86400000) {
+		cfg_err(v, cfg_member(p, "resolution"), "\"resolution\" must "
+		    "be \"10s\", \"1h\" or \"1d\": Sentry keeps no other "
+		    "rollup and refuses the request (\"Invalid resolution\")");
+		s->resolution_ms = DEFAULT_RESOLUTION_MS;
+	}
+	whole_duration(v, p, "late_window", 60000, 86400000, 60000,
+	    "minutes", &s->late_window_ms);
+	if (s->late_window_ms > STATS_BUCKETS_KEPT * s->resolution_ms &&
+	    cfg_member(p, "late_window") != NULL)
+		cfg_err(v, cfg_member(p, "late_window"), "\"late_window\" "
+		    "must be at most %lld minutes at this resolution: Sentry "
+		    "keeps %d buckets of each rollup",
+		    (long long)(STATS_BUCKETS_KEPT * s->resolution_ms / 60000),
+		    STATS_BUCKETS_KEPT);
 	cfg_bool(v, p, "outcomes", &s->outcomes);
-	whole_duration(v, p, "outcomes_interval", 1000, 86400000, 1000,
-	    "seconds", &s->outcomes_interval_ms);
-	if (86400000 % s->outcomes_interval_ms != 0)
+	/* stats_v2: whole hours that divide a day, or Sentry's 400. */
+	if (cfg_duration(v, p, "outcomes_interval", 1000, 86400000,
+	    &s->outcomes_interval_ms) == 1 &&
+	    (s->outcomes_interval_ms % 3600000 != 0 ||
+	    86400000 % s->outcomes_interval_ms != 0)) {
 		cfg_err(v, cfg_member(p, "outcomes_interval"),
-		    "\"outcomes_interval\" must divide a day evenly (1h, 2h, "
-		    "3h, ...)");
+		    "\"outcomes_interval\" must be whole hours that divide a "
+		    "day (1h, 2h, 3h, 4h, 6h, 8h, 12h, 24h): Sentry refuses "
+		    "any other interval");
+		s->outcomes_interval_ms = DEFAULT_OUTCOMES_MS;
+	}
 	cfg_bool(v, p, "issues", &s->issues);
 	parse_query(v, p, s);
 	whole_duration(v, p, "issues_window", 60000, 90LL * 86400000, 60000,
 	    "minutes", &s->issues_window_ms);
+	whole_duration(v, p, "issues_period", 3600000, 90LL * 86400000,
+	    3600000, "hours", &s->issues_period_ms);
+	parse_aliases(v, p, s);
 	cfg_duration(v, p, "backoff_max", 1000, 3600000, &s->backoff_max_ms);
 	cfg_size(v, p, "max_body", 1024, 64LL * 1024 * 1024, &s->max_body);
 	if ((tls = cfg_object(v, p, "tls")) != NULL) {
@@ -343,4 +447,9 @@ cfg_clear_sentry(struct probe_cfg *pc)
 	free(s->token_env);
 	free(s->query);
 	free(s->ca_file);
+	for (size_t i = 0; i < s->naliases; i++)
+		free(s->aliases[i]);
+	free(s->aliases);
+	s->aliases = NULL;
+	s->naliases = 0;
 }

@@ -20,7 +20,13 @@ struct sentry_cfg {
 	char *token_file;	/* absolute path, or NULL */
 	char *token_env;	/* variable name, or NULL */
 	bool project_stats;	/* projects/{org}/{project}/stats/ */
-	int64_t resolution_ms;	/* its buckets: one of the server's rollups */
+	int64_t resolution_ms;	/* its buckets: 10 s, 1 h or 1 d (Sentry's rollups) */
+	/*
+	 * How far back each run re-reads buckets: Sentry stamps an event when
+	 * received but records it after processing, so a bucket can grow
+	 * long after it closed. One request a run whatever its length.
+	 */
+	int64_t late_window_ms;
 	bool outcomes;		/* organizations/{org}/stats_v2/ */
 	int64_t outcomes_interval_ms;
 	bool issues;		/* organizations/{org}/issues/, X-Hits */
@@ -31,6 +37,14 @@ struct sentry_cfg {
 	bool release_errors;
 	char *query;		/* the issues query, sent explicitly */
 	int64_t issues_window_ms;	/* "new": first seen this recently */
+	int64_t issues_period_ms;	/* statsPeriod: issues seen this recently */
+	/*
+	 * Origins ("https://de.sentry.io/") Sentry may name in Link headers
+	 * for the same server as base_url: paging follows them (the token
+	 * goes along), and no other host.
+	 */
+	char **aliases;
+	size_t naliases;
 	int64_t backoff_max_ms;	/* longest wait after failures */
 	int64_t max_body;	/* bytes of one answer */
 	bool tls_verify;

@@ -343,10 +343,18 @@ plan_windows(struct sentry_probe *sp, int64_t now_ms)
 	int64_t now_s = now_ms / 1000, res = s->resolution_ms / 1000;
 	int64_t iv = sp->cfg->interval_ms / 1000 + 1;
 	int64_t span = 3 * res, oc = s->outcomes_interval_ms / 1000;
+	int64_t late = s->late_window_ms / 1000;
 
-	/* Enough to cover the time since the last poll, and late events. */
+	/*
+	 * Enough to cover the time since the last poll, and late events:
+	 * Sentry puts an event in the bucket of when it was received, but
+	 * only once processed, up to late_window later. Re-reading those
+	 * buckets lets the counter see them grow, and count each event once.
+	 */
 	if (span < 2 * iv + res)
 		span = 2 * iv + res;
+	if (span < late + res)
+		span = late + res;
 	if (sp->stats_until_s > 0 && span < now_s - sp->stats_until_s + 2 * res)
 		span = now_s - sp->stats_until_s + 2 * res;
 	if (span > STATS_BUCKETS_MAX * res)
@@ -354,6 +362,8 @@ plan_windows(struct sentry_probe *sp, int64_t now_ms)
 	sp->since_s = (now_s - span) / res * res;
 	sp->until_s = now_s;
 	span = 2 * oc;
+	if (span < late + oc)
+		span = late + oc;
 	if (sp->oc_until_s > 0 && span < now_s - sp->oc_until_s + oc)
 		span = now_s - sp->oc_until_s + oc;
 	if (span > 48 * oc)

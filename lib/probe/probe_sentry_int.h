@@ -29,7 +29,6 @@
 #define ISSUE_PAGE		100	/* Sentry's largest page */
 #define ISSUE_PAGES_MAX		10	/* without X-Hits, count this far */
 #define STATS_BUCKETS_MAX	360	/* Sentry keeps 360 of its 10 s rollup */
-#define ISSUES_PERIOD		"14d"	/* the issue stream's default */
 
 /* The requests of a run, in order; disabled ones are skipped. */
 enum sentry_step {
@@ -78,7 +77,7 @@ struct sentry_probe {
 	struct sbuf body;		/* this request's answer */
 	bool too_big;
 	struct sentry_headers hdr;
-	char url[4096];
+	char url[8192];			/* a Link may be long */
 	char origin[512];		/* scheme://host[:port]/ of base_url */
 	char *token;			/* this run's; zeroed after */
 

@@ -120,7 +120,7 @@ static bool
 step_url(struct sentry_probe *sp)
 {
 	const struct sentry_cfg *s = &sp->cfg->sentry;
-	char res[32], a[40], b[40], rq[160];
+	char res[32], a[40], b[40], rq[160], per[32];
 	char *q;
 
 	switch (sp->step) {
@@ -153,10 +153,12 @@ step_url(struct sentry_probe *sp)
 		q = issues_query(sp, sp->step == SS_NEW_ISSUES);
 		if (q == NULL)
 			return false;
+		/* Sent always: the API's own default is 90 days. */
+		period(s->issues_period_ms, per, sizeof(per));
 		snprintf(sp->url, sizeof(sp->url), "%sorganizations/%s/issues/"
 		    "?project=%s&query=%s&statsPeriod=%s&limit=%d",
-		    s->base_url, s->organization, sp->project_id, q,
-		    ISSUES_PERIOD, sp->paging ? ISSUE_PAGE : 1);
+		    s->base_url, s->organization, sp->project_id, q, per,
+		    sp->paging ? ISSUE_PAGE : 1);
 		curl_free(q);
 		return true;
 	case SS_RELEASE_ALL:
@@ -172,8 +174,10 @@ step_url(struct sentry_probe *sp)
 			return false;
 		iso_exact(sp->rel_from_s, a, sizeof(a));
 		iso_exact(sp->rel_to_s, b, sizeof(b));
+		/* dataset is required since 2026; discover is gone. */
 		snprintf(sp->url, sizeof(sp->url), "%sorganizations/%s/events/"
-		    "?field=count%%28%%29&project=%s&query=%s&start=%s&end=%s",
+		    "?dataset=errors&field=count%%28%%29&project=%s&query=%s"
+		    "&start=%s&end=%s",
 		    s->base_url, s->organization, sp->project_id, q, a, b);
 		curl_free(q);
 		return true;
@@ -397,23 +401,64 @@ read_outcomes(struct sentry_probe *sp, char *err, size_t errlen)
 	return true;
 }
 
-/* The next issues page, when it is on the configured origin. */
+/* Whether url is on base_url's server: its origin or an alias's. */
 static bool
-next_page(struct sentry_probe *sp)
+same_server(const struct sentry_probe *sp, const char *url)
 {
-	char url[sizeof(sp->url)];
-	size_t ol = strlen(sp->origin);
+	const struct sentry_cfg *s = &sp->cfg->sentry;
 
+	if (strncmp(url, sp->origin, strlen(sp->origin)) == 0)
+		return true;
+	for (size_t i = 0; i < s->naliases; i++)
+		if (strncmp(url, s->aliases[i], strlen(s->aliases[i])) == 0)
+			return true;
+	return false;
+}
+
+/* "scheme://host[:port]" of url, for a reason. */
+static void
+origin_of(const char *url, char *out, size_t len)
+{
+	const char *p = strstr(url, "://");
+	size_t n = p != NULL ? (size_t)(p + 3 - url) +
+	    strcspn(p + 3, "/?#") : strcspn(url, "/?#");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, url, n);
+	out[n] = '\0';
+}
+
+enum page_next { PAGE_NONE, PAGE_NEXT, PAGE_LOST };
+
+/*
+ * The next issues page. Sentry builds Link from its own configured URL,
+ * which may not be base_url's host: followed only to an alias, since the
+ * token goes along; PAGE_LOST (with a note) when a page exists that
+ * cannot be fetched, so no partial count is taken for the total.
+ */
+static enum page_next
+next_page(struct sentry_probe *sp, const char *what)
+{
+	char url[sizeof(sp->url)], other[200], quoted[220];
+
+	if (sp->hdr.link_too_long) {
+		probe_result_notef(sp->r, "%s: not counted: Link header over "
+		    "%zu bytes", what, sizeof(sp->hdr.link) - 1);
+		return PAGE_LOST;
+	}
 	if (!sentry_link_next(sp->hdr.link, url, sizeof(url)))
-		return false;
-	/* The token goes along: never to another host. */
-	if (strncmp(url, sp->origin, ol) != 0) {
-		probe_result_notef(sp->r, "issues: the next page is on another "
-		    "host; not followed");
-		return false;
+		return PAGE_NONE;
+	if (!same_server(sp, url)) {
+		origin_of(url, other, sizeof(other));
+		probe_quote(other, quoted, sizeof(quoted));
+		probe_result_notef(sp->r, "%s: not counted: next page on %s, "
+		    "not base_url's host (see base_url_aliases)", what,
+		    quoted);
+		return PAGE_LOST;
 	}
 	snprintf(sp->url, sizeof(sp->url), "%s", url);
-	return true;
+	return PAGE_NEXT;
 }
 
 /* An issues answer: X-Hits, or one page of a count by pages. */
@@ -427,6 +472,7 @@ read_issues(struct sentry_probe *sp, char *err, size_t errlen)
 	const char *what = sp->step == SS_NEW_ISSUES ? "new_issues" :
 	    "unresolved_issues";
 	size_t n = 0;
+	enum page_next nx;
 
 	if (sentry_parse_issue_page(sp->body.s, sp->body.len, &n, err,
 	    errlen) != 0)
@@ -434,9 +480,22 @@ read_issues(struct sentry_probe *sp, char *err, size_t errlen)
 	if (!sp->paging && sp->hdr.has_hits) {
 		*out = (double)sp->hdr.hits;
 		*ok = true;
+		/*
+		 * Sentry caps X-Hits, and past 5,000 candidate issues it
+		 * counts a sample: a count at the cap is both.
+		 */
 		if (sp->hdr.has_max_hits && sp->hdr.hits >= sp->hdr.max_hits)
-			probe_result_notef(sp->r, "%s: at least %lld (X-Hits "
-			    "is capped by X-Max-Hits)", what, sp->hdr.hits);
+			probe_result_notef(sp->r, "%s: at least %lld (X-Hits is "
+			    "capped at X-Max-Hits; over 5,000 candidate issues "
+			    "Sentry's X-Hits is a sampled estimate, +-10 %%)",
+			    what, sp->hdr.hits);
+		sentry_next_step(sp);
+		return true;
+	}
+	if (!sp->paging && n == 0) {
+		/* Sentry leaves X-Hits out when nothing matches: 0. */
+		*out = 0;
+		*ok = true;
 		sentry_next_step(sp);
 		return true;
 	}
@@ -450,8 +509,15 @@ read_issues(struct sentry_probe *sp, char *err, size_t errlen)
 	}
 	sp->paged += n;
 	sp->pages++;
-	if (sp->pages < ISSUE_PAGES_MAX && next_page(sp)) {
+	nx = sp->pages < ISSUE_PAGES_MAX ? next_page(sp, what) : PAGE_NONE;
+	if (nx == PAGE_NEXT) {
 		sentry_send(sp);
+		return true;
+	}
+	if (nx == PAGE_LOST) {
+		/* A page's length is not the total: no number this run. */
+		*ok = false;
+		sentry_next_step(sp);
 		return true;
 	}
 	if (sp->pages >= ISSUE_PAGES_MAX && sentry_link_next(sp->hdr.link,
@@ -559,6 +625,23 @@ on_429(struct sentry_probe *sp, const char *ep, const char *text)
 	}
 }
 
+/*
+ * Snuba's throttling or a query timeout comes back as HTTP 400 "Query
+ * timeout...": being told to wait, like a 429, backed off the same way.
+ */
+static void
+on_throttled(struct sentry_probe *sp, const char *ep)
+{
+	int64_t now = clock_wall_ms(), until;
+
+	sp->limited++;
+	until = now + sentry_backoff_ms(sp->limited, BACKOFF_BASE_MS,
+	    sp->cfg->sentry.backoff_max_ms);
+	sentry_block_until(sp, until, "Sentry throttled the %s query: HTTP "
+	    "400 \"Query timeout\"; backing off %.0f s", ep,
+	    (double)(until - now) / 1000.0);
+}
+
 static void
 on_status(struct sentry_probe *sp, long code)
 {
@@ -582,10 +665,21 @@ on_status(struct sentry_probe *sp, long code)
 		sentry_fail_backoff(sp, PROBE_FAIL_AUTH, "token lacks scope "
 		    "%s for the %s endpoint (HTTP 403%s)", endpoints[ep].scope,
 		    name, said);
+	} else if (code == 404 && ep == EP_EVENTS && sp->project_id[0] != '\0') {
+		/*
+		 * The organization and project answered a moment ago: the
+		 * events endpoint is 404 to an organization without Discover.
+		 */
+		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "HTTP 404 from the "
+		    "events endpoint%s: the organization lacks Sentry's "
+		    "Discover feature (its plan), which release_errors needs",
+		    said);
 	} else if (code == 404) {
 		sentry_fail_backoff(sp, PROBE_FAIL_STATUS, "HTTP 404 from the "
 		    "%s endpoint%s: check \"organization\" and \"project\"",
 		    name, said);
+	} else if (code == 400 && strncmp(text, "Query timeout", 13) == 0) {
+		on_throttled(sp, name);
 	} else if (code >= 500 && retry_in_run(sp)) {
 		return;
 	} else if (code == 400) {
@@ -641,7 +735,9 @@ sentry_on_done(struct evcurl_xfer *x, CURLcode res)
 		sp->budget[steps[sp->step].ep].known = false;
 	} else {
 		note_budget(sp, steps[sp->step].ep);
-		sp->limited = 0;
+		/* A 400 may be throttling, which backs off like a 429. */
+		if (code != 400)
+			sp->limited = 0;
 	}
 	if (code < 200 || code > 299)
 		on_status(sp, code);

@@ -368,17 +368,29 @@ sentry_parse_issue_page(const char *body, size_t len, size_t *count,
 	return rc;
 }
 
-/* Printable ASCII only, cut with "..." when it does not fit. */
+/*
+ * Printable ASCII only, cut with "..." when it does not fit. White space
+ * is a space and none is kept at either end: Sentry's "Query timeout"
+ * text starts and ends with a newline.
+ */
 static void
 printable(const char *s, char *out, size_t outlen)
 {
-	size_t n = 0, slen = strlen(s);
+	size_t n = 0, slen;
 
 	if (outlen == 0)
 		return;
+	while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+		s++;
+	slen = strlen(s);
+	while (slen > 0 && (s[slen - 1] == ' ' || s[slen - 1] == '\n' ||
+	    s[slen - 1] == '\r' || s[slen - 1] == '\t'))
+		slen--;
 	for (size_t i = 0; i < slen && n + 1 < outlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
 		out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
 	out[n] = '\0';
@@ -457,7 +469,7 @@ sentry_http_date(const char *s)
 void
 sentry_headers_line(struct sentry_headers *h, const char *line, size_t len)
 {
-	char buf[2200], *colon, *val;
+	char buf[sizeof(h->link) + 64], *colon, *val;
 	size_t n = len;
 	long long v;
 
@@ -468,9 +480,15 @@ sentry_headers_line(struct sentry_headers *h, const char *line, size_t len)
 	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n' ||
 	    line[n - 1] == ' ' || line[n - 1] == '\t'))
 		n--;
-	/* Longer than any header vigild reads: not one of them. */
-	if (n >= sizeof(buf))
+	/*
+	 * Longer than any header vigild reads: not one of them, but a Link
+	 * that long is said (its pages cannot be followed), not dropped.
+	 */
+	if (n >= sizeof(buf)) {
+		if (strncasecmp(line, "Link:", 5) == 0)
+			h->link_too_long = true;
 		return;
+	}
 	memcpy(buf, line, n);
 	buf[n] = '\0';
 	colon = strchr(buf, ':');
@@ -524,9 +542,11 @@ sentry_headers_line(struct sentry_headers *h, const char *line, size_t len)
 	    parse_ll(val, 0, 1000000000000LL, &v)) {
 		h->has_max_hits = true;
 		h->max_hits = v;
-	} else if (strcasecmp(buf, "Link") == 0 &&
-	    strlen(val) < sizeof(h->link)) {
-		snprintf(h->link, sizeof(h->link), "%s", val);
+	} else if (strcasecmp(buf, "Link") == 0) {
+		if (strlen(val) < sizeof(h->link))
+			snprintf(h->link, sizeof(h->link), "%s", val);
+		else
+			h->link_too_long = true;
 	}
 }
 

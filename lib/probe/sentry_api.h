@@ -108,7 +108,8 @@ struct sentry_headers {
 	int64_t date_s;			/* Date: the server's clock */
 	bool has_hits, has_max_hits;
 	long long hits, max_hits;	/* X-Hits, X-Max-Hits */
-	char link[2048];		/* Link, "" when absent or too long */
+	char link[8192];		/* Link, "" when absent or too long */
+	bool link_too_long;		/* one came, longer than link[] */
 };
 
 void sentry_headers_reset(struct sentry_headers *h);

@@ -336,7 +336,7 @@ class HostileSentry(E2E):
         def sentry(name, prefix):
             return {"name": name, "type": "sentry", "base_url": h.url(f"/{prefix}/api/0/"),
                     "organization": "acme", "project": "portal", "token_file": token,
-                    "interval": "500ms", "timeout": "1500ms", "resolution": "1s"}
+                    "interval": "500ms", "timeout": "1500ms", "resolution": "10s"}
 
         v = self.vigild({"probes": [sentry("s404", "s404"), sentry("s500", "s500"),
                                     sentry("sbad", "sbad"), sentry("sslow", "sslow"),

@@ -696,7 +696,7 @@ class ByRelease(GateCase):
         cfg["probes"].append({"name": "sentry", "type": "sentry",
                               "base_url": sim.url("/api/0/"), "organization": "acme",
                               "project": "portal", "token_file": sim_token,
-                              "interval": "500ms", "timeout": "3s", "resolution": "1s"})
+                              "interval": "500ms", "timeout": "3s", "resolution": "10s"})
         cfg["state_dir"] = os.path.join(self.workdir, "state")
         cfg["state_interval"] = "1s"
         os.mkdir(cfg["state_dir"])
@@ -706,7 +706,7 @@ class ByRelease(GateCase):
     def sim_count(self, sim, query, start, end):
         q = urllib.parse.quote(query)
         req = urllib.request.Request(sim.url(
-            f"/api/0/organizations/acme/events/?field=count()&project=4501234&query={q}"
+            f"/api/0/organizations/acme/events/?dataset=errors&field=count()&project=4501234&query={q}"
             f"&start={start}&end={end}"), headers={"Authorization": f"Bearer {SENTRY_TOKEN}"})
         with urllib.request.urlopen(req, timeout=5) as r:
             return json.loads(r.read())["data"][0]["count()"]

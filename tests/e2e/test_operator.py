@@ -107,7 +107,7 @@ class Metrics(E2E):
         sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
         sentry = {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
                   "organization": "acme", "project": "portal", "token_file": vigil_token,
-                  "interval": FAST, "timeout": "2s", "resolution": "1s",
+                  "interval": FAST, "timeout": "2s", "resolution": "10s",
                   "issues_window": "1m", "outcomes": True}
         c = self.cluster
         db = {"name": "db", "type": "postgres", "interval": FAST, "timeout": "2s",

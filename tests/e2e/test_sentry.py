@@ -37,7 +37,7 @@ class SentryE2E(E2E):
         p = {"name": "sentry", "type": "sentry",
              "base_url": sim.url("/api/0/"), "organization": "acme",
              "project": "portal", "token_file": self.write_token(token),
-             "interval": FAST, "timeout": "2s", "resolution": "1s",
+             "interval": FAST, "timeout": "2s", "resolution": "10s",
              "issues_window": "1m"}
         p.update(extra)
         return p
@@ -351,3 +351,137 @@ class TokenFromEnvironment(SentryE2E):
         self.assertIn("events_total", lr["metrics"])
         self.assertNotIn(TOKEN, v.get("/status")[2].decode())
         self.assertNotIn(TOKEN, v.log_text())
+
+
+class Faithful(SentryE2E):
+    """Against the stand-in made faithful (#27): what Sentry does that the
+    old stand-in never did, and the reason /status shows for each."""
+
+    def good_run(self, v, **want):
+        """The next successful run whose metrics hold want."""
+        def pred():
+            r = self.last_run(v)
+            if r.get("result") != "up":
+                return None
+            m = r.get("metrics", {})
+            return r if all(m.get(k) == x for k, x in want.items()) else None
+        return wait_for(pred, 15, what=f"a good run with {want}")
+
+    def test_late_events_counted_once(self):
+        sim = self.sentry_sim()
+        # No events from the application: only the late batch moves the count.
+        self.control(sim, capture=0)
+        v = self.vigild({"probes": [self.sentry_probe(sim, issues=False)]})
+        short = self.vigild({"probes": [self.sentry_probe(sim, issues=False,
+                                                          late_window="1m")]}, name="short")
+        wait_for(lambda: v.probe("sentry")["runs"] >= 3 and short.probe("sentry")["runs"] >= 3,
+                 15, what="a baseline in both")
+        before = self.last_run(v)["metrics"]["events_total"]
+        before_short = self.last_run(short)["metrics"]["events_total"]
+        # 40 events Sentry stamped two minutes ago and records only now.
+        self.control(sim, late=40, late_by=120)
+        self.good_run(v, events_total=before + 40)
+        runs = v.probe("sentry")["runs"]
+        wait_for(lambda: v.probe("sentry")["runs"] >= runs + 5 and
+                 short.probe("sentry")["runs"] >= runs + 5, 15, what="five more runs")
+        # Counted once in its bucket, run after run.
+        self.assertEqual(self.last_run(v)["metrics"]["events_total"], before + 40)
+        # A re-read window shorter than the delay never sees them.
+        self.assertEqual(self.last_run(short)["metrics"]["events_total"], before_short)
+
+    def test_empty_search_is_zero_in_one_request(self):
+        sim = self.sentry_sim()
+        v = self.vigild({"probes": [self.sentry_probe(sim, project_stats=False)]})
+        # No issue first seen in the last minute: Sentry sends no X-Hits.
+        run = self.good_run(v, api_requests=2, new_issues=0)
+        self.assertEqual(run["metrics"]["unresolved_issues"], 3)
+
+    def test_estimated_x_hits_is_said(self):
+        sim = self.sentry_sim()
+        # 5,100 more unresolved issues, a day old: past Sentry's 5,000
+        # candidates, so its X-Hits is a sampled estimate, then capped.
+        self.control(sim, add_issues=5100, add_issues_age=86400)
+        v = self.vigild({"probes": [self.sentry_probe(sim, project_stats=False)]})
+        run = self.good_run(v, unresolved_issues=1000, new_issues=0)
+        self.assertIn("unresolved_issues: at least 1000 (X-Hits is capped at X-Max-Hits; "
+                      "over 5,000 candidate issues Sentry's X-Hits is a sampled estimate",
+                      run["notes"])
+
+    def test_throttled_query_is_named(self):
+        sim = self.sentry_sim()
+        v = self.vigild({"probes": [self.sentry_probe(sim, project_stats=False)]})
+        self.good_run(v)
+        self.control(sim, query_timeouts=2)
+        run = wait_for(lambda: (lambda r: r if r.get("fail") == "rate_limited" else None)(
+            self.last_run(v)), 10, what="the throttled run")
+        self.assertRegex(run["reason"], r"^rate limited until \d{4}-.*\(Sentry throttled the "
+                         r"issues query: HTTP 400 \"Query timeout\"; backing off 1 s\)")
+        # Throttled again: the wait grows, as after a 429 without headers.
+        run = wait_for(lambda: (lambda r: r if "backing off 2 s" in r.get("reason", "")
+                                else None)(self.last_run(v)), 10, what="the second throttle")
+        self.assertEqual(self.sentry_stats(sim)["throttled"], 2)
+        # Told to wait, not down; and back once the backoff is over.
+        self.assertEqual(v.probe("sentry")["state"], "up")
+        self.good_run(v)
+
+    def test_missing_discover_is_named(self):
+        import urllib.request
+        sim = self.sentry_sim()
+        self.control(sim, discover=0)
+        api_token = os.path.join(self.workdir, "api-token")
+        write_secret(api_token, "gate-token-discover")
+        v = self.vigild({"api": {"token_file": api_token},
+                         "probes": [self.sentry_probe(sim, issues=False)],
+                         "release": {"warmup": "0s", "by_release": {"probe": "sentry"}}})
+        self.good_run(v)
+        req = urllib.request.Request(v.base + "/deploys", method="POST",
+                                     data=b'{"action":"begin","version":"7.0.0"}',
+                                     headers={"Authorization": "Bearer gate-token-discover"})
+        urllib.request.urlopen(req, timeout=5).close()
+        run = wait_for(lambda: (lambda r: r if r.get("fail") == "status" else None)(
+            self.last_run(v)), 10, what="the events endpoint's 404")
+        self.assertIn("HTTP 404 from the events endpoint: the organization lacks Sentry's "
+                      "Discover feature", run["reason"])
+        # With Discover, the counts come, asked with dataset=errors.
+        self.control(sim, discover=1)
+        run = wait_for(lambda: (lambda r: r if r.get("result") == "up" and
+                                "release_errors" in r.get("metrics", {}) else None)(
+            self.last_run(v)), 15, what="release counts with Discover")
+        self.assertGreaterEqual(run["metrics"]["release_all_errors"],
+                                run["metrics"]["release_errors"])
+        self.assertGreater(self.sentry_stats(sim)["requests"]["events"], 2)
+        self.assertEqual(self.sentry_stats(sim)["no_dataset"], 0)
+
+    def test_link_to_another_host_only_through_an_alias(self):
+        sim = self.sentry_sim()
+        # Sentry builds Link from its own URL: here another name of the
+        # same server. 150 new issues and no X-Hits: counting needs page 2.
+        other = sim.url("/api/0/").replace("127.0.0.1", "localhost")
+        self.control(sim, add_issues=150, hits=0, public_url=other)
+        probe = self.sentry_probe(sim, project_stats=False)
+        v = self.vigild({"probes": [probe]})
+        run = wait_for(lambda: (lambda r: r if "unresolved_issues: not counted" in
+                                r.get("notes", "") else None)(self.last_run(v)),
+                       10, what="the page on another host, said")
+        origin = other[:other.index("/api/0/")]
+        self.assertIn(f'unresolved_issues: not counted: next page on "{origin}", '
+                      "not base_url's host (see base_url_aliases)", run["notes"])
+        # Page 1's length is no total: no number rather than a wrong one.
+        self.assertNotIn("unresolved_issues", run["metrics"])
+        aliased = dict(probe, base_url_aliases=[origin + "/"])
+        v2 = self.vigild({"probes": [aliased]}, name="v2")
+        run = self.good_run(v2, unresolved_issues=153, new_issues=150)
+        self.assertNotIn("not counted", run.get("notes", ""))
+
+
+class Configuration(SentryE2E):
+    def test_resolution_sentry_does_not_keep_is_refused(self):
+        import subprocess
+        from harness import VIGILD
+        path = os.path.join(self.workdir, "one-second.json")
+        with open(path, "w") as f:
+            f.write('{"probes": [{"name": "s", "type": "sentry", "organization": "a",\n'
+                    ' "project": "p", "token_env": "T", "resolution": "1s"}]}\n')
+        r = subprocess.run([VIGILD, "--check-config", path], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f'{path}:2:50: "resolution" must be "10s", "1h" or "1d"', r.stderr)

@@ -323,7 +323,7 @@ class NoSecretSaved(E2E):
                  cluster.password_file(self.workdir)},
                 {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
                  "organization": "acme", "project": "portal", "token_file": sim_token,
-                 "interval": FAST, "timeout": "3s", "resolution": "1s"},
+                 "interval": FAST, "timeout": "3s", "resolution": "10s"},
             ],
             "state_dir": state_dir, "state_interval": "1s"})
         wait_for(lambda: all((v.probe(n).get("last_run") or {}).get("result") == "up"

@@ -725,6 +725,17 @@ int main(int argc, char **argv)
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	port = info != NULL ? info->port : (unsigned int)o.port;
+	{
+		/* Sentry's url-prefix: this server, until a knob says else. */
+		char url[SIM_SENTRY_URL_MAX];
+
+		snprintf(url, sizeof(url), strchr(host, ':') != NULL ?
+		         "http://[%s]:%u/api/0/" : "http://%s:%u/api/0/", host,
+		         port);
+		mtx_lock(&srv.lock);
+		sim_sentry_set_public_url(&srv.sentry, url);
+		mtx_unlock(&srv.lock);
+	}
 
 	if (o.port_file != NULL && write_port_file(o.port_file, port) < 0) {
 		atomic_store(&srv.stopping, 1);

@@ -16,6 +16,10 @@
 #define ORG_ID		"1"
 #define MAX_BUCKETS	4000
 #define MAX_HITS	1000
+#define MAX_CANDIDATES	5000	/* snuba.search.max-pre-snuba-candidates */
+/* sentry/api/utils.py TIMEOUT_ERROR_MESSAGE, newlines and all. */
+#define TIMEOUT_MESSAGE	"\nQuery timeout. Please try with a smaller date " \
+			"range or fewer conditions.\n"
 #define MAX_LIMIT	100
 #define DEFAULT_LIMIT	100
 #define BUF_MAX		(4 * 1024 * 1024)
@@ -116,7 +120,7 @@ static void buf_json_string(struct buf *b, const char *s)
 /* Extra headers of one answer. */
 struct hdrs {
 	const char *name[12];
-	char value[12][600];
+	char value[12][4800];	/* a Link of two long URLs */
 	size_t n;
 };
 
@@ -222,6 +226,9 @@ void sim_sentry_init(struct sim_sentry *s, const char *token,
 	s->start_wall = start_wall;
 	s->limit = limit > 0 ? limit : DEFAULT_LIMIT;
 	s->send_hits = 1;
+	s->discover = 1;
+	snprintf(s->public_url, sizeof(s->public_url),
+	         "http://localhost/api/0/");
 	for (size_t i = 0; i < SIM_SENTRY_SCOPES; i++)
 		s->scopes[i] = 1;
 	s->nseg = 1;
@@ -244,6 +251,11 @@ void sim_sentry_init(struct sim_sentry *s, const char *token,
 		snprintf(is->culprit, sizeof(is->culprit), "%s",
 		         seed[i].culprit);
 	}
+}
+
+void sim_sentry_set_public_url(struct sim_sentry *s, const char *url)
+{
+	snprintf(s->public_url, sizeof(s->public_url), "%s", url);
 }
 
 static void add_issue(struct sim_sentry *s, double first_seen, int priority,
@@ -360,8 +372,9 @@ static double bucket_count(const struct sim_sentry *s,
 {
 	double x[2][3], ta, tb, v[2];
 
-	if (b > now_wall)
-		b = now_wall;
+	/* Sentry stamps an event when received, records it after processing. */
+	if (b > now_wall - s->delay)
+		b = now_wall - s->delay;
 	if (b <= s->start_wall || b <= a)
 		return 0;
 	ta = a - s->start_wall;
@@ -390,8 +403,8 @@ static double accepted_real(const struct sim_sentry *s,
 {
 	double r[2], j[2], f[2], d;
 
-	if (b > now_wall)
-		b = now_wall;
+	if (b > now_wall - s->delay)
+		b = now_wall - s->delay;
 	if (a < s->start_wall)
 		a = s->start_wall;
 	if (b <= a)
@@ -400,6 +413,20 @@ static double accepted_real(const struct sim_sentry *s,
 	counts_at(s, m, b - s->start_wall, &r[1], &j[1], &f[1]);
 	d = (r[1] - j[1] - f[1]) - (r[0] - j[0] - f[0]);
 	return d > 0 ? d : 0;
+}
+
+/*
+ * Late events stamped in [a, b): recorded now, counted in the bucket of
+ * their stamp (Sentry's TSDB and outcomes key events by received time).
+ */
+static double late_count(const struct sim_sentry *s, double a, double b)
+{
+	double n = 0;
+
+	for (size_t i = 0; i < s->nlate; i++)
+		if (s->late[i].t >= a && s->late[i].t < b)
+			n += s->late[i].n;
+	return n;
 }
 
 /* ---- requests ---- */
@@ -529,8 +556,11 @@ static const char *answer_stats(struct sim_sentry *s, struct sim_model *m,
 		k = ST_RECEIVED;
 	else
 		return "Invalid stat";
-	/* Every rollup down to 1 s exists here; real Sentry: 10s, 1h, 1d. */
-	if (res <= 0)
+	/*
+	 * Only the TSDB's rollups (10s, 1h, 1d), as Sentry's StatsMixin.
+	 * _parse_args (sentry/api/base.py) checks against tsdb.get_rollups().
+	 */
+	if (res != 10 && res != 3600 && res != 86400)
 		return "Invalid resolution";
 	if (since < 0 || until < 0 || since > until)
 		return "Invalid since/until";
@@ -541,7 +571,9 @@ static const char *answer_stats(struct sim_sentry *s, struct sim_model *m,
 	buf_printf(b, "[");
 	for (double t = t0; t <= t1; t += (double)res)
 		buf_printf(b, "%s[%.0f,%.0f]", t > t0 ? "," : "", t,
-		           bucket_count(s, m, t, t + (double)res, now, k));
+		           bucket_count(s, m, t, t + (double)res, now, k) +
+		           (k == ST_RECEIVED ? late_count(s, t, t + (double)res)
+		                             : 0));
 	buf_printf(b, "]");
 	return NULL;
 }
@@ -602,8 +634,19 @@ static const char *answer_stats_v2(struct sim_sentry *s, struct sim_model *m,
 	if (proj != NULL && strcmp(proj, PROJECT_ID) != 0 &&
 	    strcmp(proj, "-1") != 0)
 		return "Invalid project";
-	if (iv <= 0 || 86400 % iv != 0)
-		return "The interval has to be a divisor of one day";
+	/*
+	 * sentry/snuba/sessions_v2.py get_constrained_date_range, which
+	 * outcomes.py calls with a one-hour minimum: its three messages.
+	 */
+	if (iv <= 0)
+		return "Invalid interval";
+	if (iv > 86400)
+		return "The interval has to be less than one day.";
+	if (86400 % iv != 0)
+		return "The interval should divide one day without a remainder.";
+	if (iv % 3600 != 0)
+		return "The interval has to be a multiple of the minimum interval "
+		       "of one hour.";
 	if ((bad = parse_span(c, period, now, &start, &end)) != NULL)
 		return bad;
 	/* Snapped to the interval: the last bucket is partial. */
@@ -624,7 +667,9 @@ static const char *answer_stats_v2(struct sim_sentry *s, struct sim_model *m,
 
 		for (double t = t0; t <= t1; t += (double)iv)
 			total += bucket_count(s, m, t, t + (double)iv, now,
-			                      outcomes[o].k);
+			                      outcomes[o].k) +
+			         (outcomes[o].k == ST_ACCEPTED ?
+			          late_count(s, t, t + (double)iv) : 0);
 		/* Sentry leaves out groups without data. */
 		if (total == 0 && !outcomes[o].always)
 			continue;
@@ -634,7 +679,9 @@ static const char *answer_stats_v2(struct sim_sentry *s, struct sim_model *m,
 		for (double t = t0; t <= t1; t += (double)iv)
 			buf_printf(b, "%s%.0f", t > t0 ? "," : "",
 			           bucket_count(s, m, t, t + (double)iv, now,
-			                        outcomes[o].k));
+			                        outcomes[o].k) +
+			           (outcomes[o].k == ST_ACCEPTED ?
+			            late_count(s, t, t + (double)iv) : 0));
 		buf_printf(b, "]}}");
 		first = 0;
 	}
@@ -844,9 +891,20 @@ static const char *answer_events(struct sim_sentry *s, struct sim_model *m,
 	if (proj != NULL && strcmp(proj, PROJECT_ID) != 0 &&
 	    strcmp(proj, "-1") != 0)
 		return "Invalid project";
-	if (ds != NULL && strcmp(ds, "errors") != 0 &&
-	    strcmp(ds, "discover") != 0)
-		return "This stand-in knows only dataset=errors or discover";
+	/*
+	 * Sentry's published schema for this endpoint (2026) requires
+	 * dataset and no longer lists discover; the wording is the
+	 * stand-in's own, the rule the schema's.
+	 */
+	if (ds == NULL) {
+		s->no_dataset++;
+		return "dataset is required (errors, transactions, ...)";
+	}
+	if (strcmp(ds, "errors") != 0) {
+		snprintf(why, wlen, "Invalid dataset: %.100s (this stand-in "
+		         "counts errors only)", ds);
+		return why;
+	}
 	if ((bad = parse_event_query(arg(c, "query"), &f, why, wlen)) != NULL)
 		return bad;
 	if ((bad = parse_span(c, period, now, &start, &end)) != NULL)
@@ -924,8 +982,12 @@ static const char *parse_query(const char *q, double now,
 	return NULL;
 }
 
-static int issue_matches(const struct sim_issue *is,
-                         const struct issue_filter *f)
+/*
+ * Whether Postgres would pick the issue as a candidate: status, first
+ * seen and priority are columns of the group table; the text is Snuba's.
+ */
+static int issue_candidate(const struct sim_issue *is,
+                           const struct issue_filter *f)
 {
 	if (f->status >= 0 && is->resolved != f->status)
 		return 0;
@@ -933,9 +995,34 @@ static int issue_matches(const struct sim_issue *is,
 		return 0;
 	if (f->priorities != 0 && !(f->priorities & (1 << is->priority)))
 		return 0;
+	return 1;
+}
+
+static int issue_matches(const struct sim_issue *is,
+                         const struct issue_filter *f)
+{
+	if (!issue_candidate(is, f))
+		return 0;
 	if (f->text[0] != '\0' && strcasestr(is->title, f->text) == NULL)
 		return 0;
 	return 1;
+}
+
+/*
+ * X-Hits over too many candidates: Sentry's PostgresSnubaQueryExecutor
+ * (sentry/search/snuba/executors.py) then counts a sample and scales it
+ * up; here a fixed error within +-10 % drawn from the count itself.
+ */
+static size_t estimate_hits(size_t n)
+{
+	unsigned long long x = (unsigned long long)n * 2654435761ULL;
+	double f = 0.9 + 0.2 * (double)(x % 1000) / 1000.0;
+	double e = floor((double)n * f + 0.5);
+
+	/* An estimate never lands on the truth: tests can tell. */
+	if ((size_t)e == n)
+		e += n > 0 ? 1 : 0;
+	return (size_t)e;
 }
 
 static void issue_json(const struct sim_sentry *s, const struct sim_issue *is,
@@ -990,9 +1077,13 @@ static const char *answer_issues(struct sim_sentry *s,
 	                                               "Host");
 	const char *why;
 	struct issue_filter f;
-	size_t match[SIM_SENTRY_MAX_ISSUES], n = 0;
+	/* Under the server's lock: one request at a time uses it. */
+	static size_t match[SIM_SENTRY_MAX_ISSUES];
+	size_t n = 0, candidates = 0, hits;
 	long limit = 100, offset = 0;
-	char eq[1800], base[2200];
+	char eq[1800], base[2300];
+
+	(void)host;
 
 	if (q == NULL) {
 		/* What current Sentry applies when query= is left out. */
@@ -1014,9 +1105,11 @@ static const char *answer_issues(struct sim_sentry *s,
 		if (c1 == NULL || offset < 0 || *end != ':')
 			return "Invalid cursor";
 	}
-	for (size_t i = 0; i < s->nissues; i++)
+	for (size_t i = 0; i < s->nissues; i++) {
+		candidates += (size_t)issue_candidate(&s->issues[i], &f);
 		if (issue_matches(&s->issues[i], &f))
 			match[n++] = i;
+	}
 	/* Newest first, like the stream's default sort by date. */
 	buf_printf(b, "[");
 	for (long i = offset; i < offset + limit && (size_t)i < n; i++) {
@@ -1025,15 +1118,24 @@ static const char *answer_issues(struct sim_sentry *s,
 		issue_json(s, &s->issues[match[n - 1 - (size_t)i]], now, b);
 	}
 	buf_printf(b, "]");
-	if (s->send_hits) {
-		hdr_add(h, "X-Hits", "%zu", n < MAX_HITS ? n : (size_t)MAX_HITS);
+	/*
+	 * No candidates: the executor's empty_result, whose hits are None,
+	 * so Sentry's paginate() sends neither X-Hits nor X-Max-Hits.
+	 */
+	hits = candidates > MAX_CANDIDATES ? estimate_hits(n) : n;
+	if (s->send_hits && n > 0) {
+		hdr_add(h, "X-Hits", "%zu",
+		        hits < MAX_HITS ? hits : (size_t)MAX_HITS);
 		hdr_add(h, "X-Max-Hits", "%d", MAX_HITS);
 	}
 	url_escape(q, eq, sizeof(eq));
-	snprintf(base, sizeof(base), "http://%s/api/0/organizations/%s/issues/"
-	         "?project=%s&query=%s&limit=%ld&cursor=0",
-	         host != NULL ? host : "localhost", s->org,
-	         proj != NULL ? proj : PROJECT_ID, eq, limit);
+	/*
+	 * Sentry's build_cursor_link (sentry/api/base.py) takes the host
+	 * from absolute_uri(), i.e. system.url-prefix, not the request.
+	 */
+	snprintf(base, sizeof(base), "%sorganizations/%s/issues/"
+	         "?project=%s&query=%s&limit=%ld&cursor=0", s->public_url,
+	         s->org, proj != NULL ? proj : PROJECT_ID, eq, limit);
 	/* Both links always; results says whether there is a page. */
 	hdr_add(h, "Link", "<%s:%ld:1>; rel=\"previous\"; results=\"%s\"; "
 	        "cursor=\"0:%ld:1\", <%s:%ld:0>; rel=\"next\"; results=\"%s\"; "
@@ -1182,6 +1284,26 @@ enum MHD_Result sim_sentry_handle(struct sim_sentry *s, mtx_t *lock,
 		return send_detail(c, MHD_HTTP_NOT_FOUND,
 		                   "The requested resource does not exist", &h);
 	}
+	if (ep == SSE_EVENTS && !s->discover) {
+		/*
+		 * OrganizationEventsEndpoint.get (sentry/api/endpoints/
+		 * organization_events.py) without the discover-basic feature:
+		 * Response(status=404), no body.
+		 */
+		mtx_unlock(lock);
+		return send_answer(c, MHD_HTTP_NOT_FOUND, "", 0, &h);
+	}
+	if ((ep == SSE_STATS_V2 || ep == SSE_ISSUES || ep == SSE_EVENTS) &&
+	    s->query_timeouts > 0) {
+		/*
+		 * Snuba throttling or a timeout: handle_query_errors (sentry/
+		 * api/utils.py) turns it into ParseError, a 400.
+		 */
+		s->query_timeouts--;
+		s->throttled++;
+		mtx_unlock(lock);
+		return send_detail(c, MHD_HTTP_BAD_REQUEST, TIMEOUT_MESSAGE, &h);
+	}
 	switch (ep) {
 	case SSE_PROJECT:
 		answer_project(s, &b);
@@ -1219,12 +1341,16 @@ static void knobs_json(const struct sim_sentry *s, struct body *b)
 	            "\"limit\":%ld,\"self_hosted\":%s,\"hits\":%s,"
 	            "\"rate_limited_until\":%.0f,\"rate_limit_headers\":%s,"
 	            "\"retry_after\":%ld,\"fail_status\":%d,\"fail_count\":%ld,"
-	            "\"issues\":%zu,\"scopes\":[",
+	            "\"issues\":%zu,\"delay\":%g,\"query_timeouts\":%ld,"
+	            "\"discover\":%s,\"late\":%zu,\"public_url\":\"%s\","
+	            "\"scopes\":[",
 	            g->capture, g->rejected, g->filtered, s->limit,
 	            s->self_hosted ? "true" : "false",
 	            s->send_hits ? "true" : "false", ceil(s->force_until),
 	            s->force_headers ? "true" : "false", s->retry_after,
-	            s->fail_status, s->fail_count, s->nissues);
+	            s->fail_status, s->fail_count, s->nissues, s->delay,
+	            s->query_timeouts, s->discover ? "true" : "false", s->nlate,
+	            s->public_url);
 	for (int i = 0; i < SIM_SENTRY_SCOPES; i++) {
 		if (!s->scopes[i])
 			continue;
@@ -1292,6 +1418,9 @@ struct knobs {
 	long limit, self_hosted, hits, headers, retry_after;
 	double force_until;
 	long fail_status, fail_count, add;
+	double delay, late_n, late_by, add_age;
+	long query_timeouts, discover;
+	char public_url[SIM_SENTRY_URL_MAX];
 	int scopes[SIM_SENTRY_SCOPES];
 	char release[SIM_SENTRY_RELEASE_MAX];
 	double release_share, release_factor;
@@ -1350,6 +1479,35 @@ static const char *read_knobs(struct MHD_Connection *c, double now_wall,
 	if ((v = arg(c, "add_issues")) != NULL &&
 	    parse_long(v, 0, SIM_SENTRY_MAX_ISSUES, &k->add) < 0)
 		return "add_issues";
+	if ((v = arg(c, "add_issues_age")) != NULL &&
+	    parse_double(v, 0, 365 * 86400.0, &k->add_age) < 0)
+		return "add_issues_age";
+	if ((v = arg(c, "delay")) != NULL &&
+	    parse_double(v, 0, 86400, &k->delay) < 0)
+		return "delay";
+	if ((v = arg(c, "late")) != NULL &&
+	    parse_double(v, 0, 1000000, &k->late_n) < 0)
+		return "late";
+	if ((v = arg(c, "late_by")) != NULL &&
+	    parse_double(v, 0, 86400, &k->late_by) < 0)
+		return "late_by";
+	if ((v = arg(c, "query_timeouts")) != NULL &&
+	    parse_long(v, 0, 1000000, &k->query_timeouts) < 0)
+		return "query_timeouts";
+	if ((v = arg(c, "discover")) != NULL &&
+	    parse_long(v, 0, 1, &k->discover) < 0)
+		return "discover";
+	if ((v = arg(c, "public_url")) != NULL) {
+		size_t n = strlen(v);
+
+		/* http(s)://host[:port]/api/0/, as Sentry's url-prefix + path */
+		if ((strncmp(v, "http://", 7) != 0 &&
+		     strncmp(v, "https://", 8) != 0) || n < 10 ||
+		    n >= sizeof(k->public_url) || v[n - 1] != '/' ||
+		    strpbrk(v, " \"<>\\") != NULL)
+			return "public_url";
+		snprintf(k->public_url, sizeof(k->public_url), "%s", v);
+	}
 	if ((v = arg(c, "release")) != NULL) {
 		if (!valid_release(v))
 			return "release";
@@ -1385,11 +1543,25 @@ enum MHD_Result sim_sentry_control(struct sim_sentry *s, mtx_t *lock,
 	mtx_lock(lock);
 	g = &s->seg[s->nseg - 1];
 	r = &s->rel[s->nrel - 1];
-	k = (struct knobs){ g->capture, g->rejected, g->filtered, s->limit,
-	                    s->self_hosted, s->send_hits, s->force_headers,
-	                    s->retry_after, s->force_until, s->fail_status,
-	                    s->fail_count, 0, { 0 }, { 0 }, r->share,
-	                    r->factor };
+	memset(&k, 0, sizeof(k));
+	k.capture = g->capture;
+	k.rejected = g->rejected;
+	k.filtered = g->filtered;
+	k.limit = s->limit;
+	k.self_hosted = s->self_hosted;
+	k.hits = s->send_hits;
+	k.headers = s->force_headers;
+	k.retry_after = s->retry_after;
+	k.force_until = s->force_until;
+	k.fail_status = s->fail_status;
+	k.fail_count = s->fail_count;
+	k.delay = s->delay;
+	k.late_by = 120;
+	k.query_timeouts = s->query_timeouts;
+	k.discover = s->discover;
+	snprintf(k.public_url, sizeof(k.public_url), "%s", s->public_url);
+	k.release_share = r->share;
+	k.release_factor = r->factor;
 	memcpy(k.scopes, s->scopes, sizeof(k.scopes));
 	snprintf(k.release, sizeof(k.release), "%s", r->version);
 	if (set && (bad = read_knobs(c, now_wall, &k)) == NULL) {
@@ -1401,6 +1573,22 @@ enum MHD_Result sim_sentry_control(struct sim_sentry *s, mtx_t *lock,
 		s->retry_after = k.retry_after;
 		s->fail_status = (int)k.fail_status;
 		s->fail_count = k.fail_count;
+		s->delay = k.delay;
+		s->query_timeouts = k.query_timeouts;
+		s->discover = (int)k.discover;
+		snprintf(s->public_url, sizeof(s->public_url), "%s",
+		         k.public_url);
+		if (k.late_n > 0) {
+			/* Stamped late_by ago, recorded now. */
+			if (s->nlate == SIM_SENTRY_MAX_LATE) {
+				memmove(&s->late[0], &s->late[1],
+				        (s->nlate - 1) * sizeof(s->late[0]));
+				s->nlate--;
+			}
+			s->late[s->nlate].t = now_wall - k.late_by;
+			s->late[s->nlate].n = k.late_n;
+			s->nlate++;
+		}
 		memcpy(s->scopes, k.scopes, sizeof(s->scopes));
 		if (k.capture != g->capture || k.rejected != g->rejected ||
 		    k.filtered != g->filtered)
@@ -1419,7 +1607,8 @@ enum MHD_Result sim_sentry_control(struct sim_sentry *s, mtx_t *lock,
 
 			snprintf(title, sizeof(title), "Error: added issue %u",
 			         s->next_id);
-			add_issue(s, now_wall, 2, title, "control");
+			add_issue(s, now_wall - k.add_age, 2, title,
+			          "control");
 		}
 	}
 	if (bad == NULL)
@@ -1441,6 +1630,7 @@ void sim_sentry_stats(struct sim_sentry *s, struct body *b, int reset)
 		memset(s->hits, 0, sizeof(s->hits));
 		s->unauthorized = s->forbidden = s->rate_limited = 0;
 		s->failed = s->without_query = 0;
+		s->throttled = s->no_dataset = 0;
 		s->last_request = 0;
 	}
 	body_printf(b, ",\"sentry\":{\"requests\":{");
@@ -1451,8 +1641,10 @@ void sim_sentry_stats(struct sim_sentry *s, struct body *b, int reset)
 	}
 	body_printf(b, "},\"total\":%lu,\"unauthorized\":%lu,\"forbidden\":%lu,"
 	            "\"rate_limited\":%lu,\"failed\":%lu,\"without_query\":%lu,"
+	            "\"throttled\":%lu,\"no_dataset\":%lu,"
 	            "\"last\":", total, s->unauthorized, s->forbidden,
-	            s->rate_limited, s->failed, s->without_query);
+	            s->rate_limited, s->failed, s->without_query, s->throttled,
+	            s->no_dataset);
 	if (s->last_request > 0)
 		body_printf(b, "%.3f}", s->last_request);
 	else

@@ -15,7 +15,9 @@
  * opens two new issues. Controls (POST /_sim/sentry) force 429s (with or
  * without the rate-limit headers, with Retry-After), server errors,
  * missing scopes, self-hosted behaviour (no rate-limit headers) and no
- * X-Hits, and set the release.
+ * X-Hits, Snuba's query timeouts, an organization without Discover,
+ * events recorded late (a processing delay), the public URL Link is
+ * built from, and set the release.
  *
  * Everything here runs under the server's one lock, which guards this
  * state and the traffic model together.
@@ -40,11 +42,13 @@ enum sim_sentry_ep {
 	SSE_COUNT,
 };
 
-#define SIM_SENTRY_MAX_ISSUES	2000
+#define SIM_SENTRY_MAX_ISSUES	6000	/* past Sentry's 5,000 candidates */
 #define SIM_SENTRY_MAX_SEGS	64
 #define SIM_SENTRY_SCOPES	3	/* project:read, org:read, event:read */
 #define SIM_SENTRY_MAX_RELEASES	16
 #define SIM_SENTRY_RELEASE_MAX	64	/* a version, its NUL included */
+#define SIM_SENTRY_MAX_LATE	64	/* batches of late events kept */
+#define SIM_SENTRY_URL_MAX	256
 
 /* How application errors become Sentry events, from time t0 on. */
 struct sim_sentry_seg {
@@ -68,6 +72,12 @@ struct sim_release_seg {
 	double share;		/* of the application's traffic, 0 < share <= 1 */
 	double factor;		/* errors per request relative to prev */
 	double frac;		/* share * factor / (share * factor + 1 - share) */
+};
+
+/* Events Sentry stamped at t (received) but recorded only later. */
+struct sim_late {
+	double t;		/* unix seconds: the stamp */
+	double n;		/* accepted error events */
 };
 
 struct sim_issue {
@@ -94,6 +104,13 @@ struct sim_sentry {
 	long retry_after;	/* ... with Retry-After (s), when > 0 */
 	int fail_status;	/* the next fail_count requests get this */
 	long fail_count;
+	double delay;		/* s from an event's stamp to its recording */
+	long query_timeouts;	/* the next N Snuba queries: 400 timeout */
+	int discover;		/* the organization has Discover */
+	/* What Sentry builds Link from (system.url-prefix): ".../api/0/". */
+	char public_url[SIM_SENTRY_URL_MAX];
+	size_t nlate;
+	struct sim_late late[SIM_SENTRY_MAX_LATE];
 
 	size_t nseg;
 	struct sim_sentry_seg seg[SIM_SENTRY_MAX_SEGS];
@@ -113,12 +130,15 @@ struct sim_sentry {
 	unsigned long hits[SSE_COUNT];
 	unsigned long unauthorized, forbidden, rate_limited, failed;
 	unsigned long without_query;
+	unsigned long throttled, no_dataset;
 	double last_request;	/* unix seconds, 0: none */
 };
 
 void sim_sentry_init(struct sim_sentry *s, const char *token,
                      const char *org, const char *project, long limit,
                      double start_wall);
+/* Before serving: the URL Sentry's Link headers start with. */
+void sim_sentry_set_public_url(struct sim_sentry *s, const char *url);
 /* Lock held: the application switched scenario at elapsed t. */
 void sim_sentry_on_switch(struct sim_sentry *s, enum sim_scenario sc,
                           double now_wall);

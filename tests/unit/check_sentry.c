@@ -382,7 +382,11 @@ START_TEST(test_error_text)
 	    "frequently.\""), out, sizeof(out));
 	ck_assert_str_eq(out, "You are attempting to use this endpo...");
 	sentry_error_text(S("\"a\\nb\\u00e9\""), out, sizeof(out));
-	ck_assert_str_eq(out, "a?b??");
+	ck_assert_str_eq(out, "a b??");
+	/* Sentry's timeout text, newlines at both ends. */
+	sentry_error_text(S("{\"detail\": \"\\nQuery timeout. Please\\n\"}"),
+	    out, sizeof(out));
+	ck_assert_str_eq(out, "Query timeout. Please");
 	sentry_error_text(S("<html>502 Bad Gateway</html>"), out, sizeof(out));
 	ck_assert_str_eq(out, "");
 	sentry_error_text(S("{\"error\": \"x\"}"), out, sizeof(out));
@@ -559,6 +563,33 @@ START_TEST(test_link_next)
 }
 END_TEST
 
+/* A Link past 2,047 bytes is kept; one too long for vigild is said. */
+START_TEST(test_link_long)
+{
+	static struct sentry_headers h;
+	static char line[10000], url[sizeof(h.link)];
+	size_t n;
+
+	sentry_headers_reset(&h);
+	n = (size_t)snprintf(line, sizeof(line), "Link: <https://s/?q=");
+	memset(line + n, 'a', 3000);
+	n += 3000;
+	snprintf(line + n, sizeof(line) - n, ">; rel=\"next\"; "
+	    "results=\"true\"; cursor=\"0:100:0\"\r\n");
+	hline(&h, line);
+	ck_assert(!h.link_too_long);
+	ck_assert(sentry_link_next(h.link, url, sizeof(url)));
+	ck_assert_uint_eq(strlen(url), 3000 + strlen("https://s/?q="));
+	sentry_headers_reset(&h);
+	n = (size_t)snprintf(line, sizeof(line), "Link: <https://s/?q=");
+	memset(line + n, 'a', 9000);
+	snprintf(line + n + 9000, sizeof(line) - n - 9000, ">\r\n");
+	hline(&h, line);
+	ck_assert(h.link_too_long);
+	ck_assert_str_eq(h.link, "");
+}
+END_TEST
+
 START_TEST(test_iso_time)
 {
 	ck_assert_int_eq(sentry_iso_time("2021-03-14T12:00:00Z"), 1615723200);
@@ -677,6 +708,10 @@ START_TEST(test_config_valid)
 	ck_assert_int_eq(pc->sentry.issues_window_ms, 120000);
 	ck_assert_str_eq(pc->sentry.query, "is:unresolved");
 	ck_assert_int_eq(pc->sentry.backoff_max_ms, 300000);
+	/* Late events for 15 minutes; issues of Sentry's 90 days. */
+	ck_assert_int_eq(pc->sentry.late_window_ms, 900000);
+	ck_assert_int_eq(pc->sentry.issues_period_ms, 90LL * 86400000);
+	ck_assert_uint_eq(pc->sentry.naliases, 0);
 	ck_assert(cfg_sentry_has_metric(pc, "outcome_rate_limited"));
 	ck_assert(cfg_sentry_has_metric(pc, "outcome_accepted_total"));
 	ck_assert(!cfg_sentry_has_metric(pc, "outcome_bogus_total"));
@@ -687,12 +722,21 @@ START_TEST(test_config_valid)
 	config_free(cfg);
 
 	cfg = parse(HDR "\"organization\": \"acme\", \"project\": \"p\", "
-	    "\"token_env\": \"SENTRY_TOKEN\", \"issues\": false}]}", &errs);
+	    "\"token_env\": \"SENTRY_TOKEN\", \"issues\": false, "
+	    "\"late_window\": \"1h\", \"issues_period\": \"14d\", "
+	    "\"base_url_aliases\": [\"https://de.sentry.io/api/0/\", "
+	    "\"http://sentry.internal:9000\"]}]}", &errs);
 	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.v[0].msg : "");
 	pc = config_probe(cfg, "s");
 	ck_assert_str_eq(pc->sentry.base_url, "https://sentry.io/api/0/");
 	ck_assert_str_eq(pc->sentry.token_env, "SENTRY_TOKEN");
 	ck_assert_str_eq(pc->target, "https://sentry.io/api/0/ acme/p");
+	ck_assert_int_eq(pc->sentry.late_window_ms, 3600000);
+	ck_assert_int_eq(pc->sentry.issues_period_ms, 14LL * 86400000);
+	/* Aliases are kept as origins: where the token may go. */
+	ck_assert_uint_eq(pc->sentry.naliases, 2);
+	ck_assert_str_eq(pc->sentry.aliases[0], "https://de.sentry.io/");
+	ck_assert_str_eq(pc->sentry.aliases[1], "http://sentry.internal:9000/");
 	/* Default interval 30 s: new issues of the last minute. */
 	ck_assert_int_eq(pc->sentry.issues_window_ms, 60000);
 	ck_assert(!cfg_sentry_has_metric(pc, "new_issues"));
@@ -726,12 +770,32 @@ START_TEST(test_config_errors)
 	    "\"base_url\" must be an http:// or https:// URL");
 	expect_error(HDR OK_KEYS ", \"base_url\": \"https://s/api/0/?x=1\"}]}",
 	    3, 63, "must not have a query");
+	/* Only Sentry's rollups: anything else is its 400. */
+	expect_error(HDR OK_KEYS ", \"resolution\": \"1s\"}]}", 3, 65,
+	    "\"resolution\" must be \"10s\", \"1h\" or \"1d\"");
 	expect_error(HDR OK_KEYS ", \"resolution\": \"1500ms\"}]}", 3, 65,
-	    "\"resolution\" must be whole seconds");
+	    "\"resolution\" must be \"10s\", \"1h\" or \"1d\"");
+	expect_error(HDR OK_KEYS ", \"resolution\": \"1m\"}]}", 3, 65,
+	    "Sentry keeps no other rollup");
+	expect_error(HDR OK_KEYS ", \"late_window\": \"90s\"}]}", 3, 66,
+	    "\"late_window\" must be whole minutes");
+	expect_error(HDR OK_KEYS ", \"late_window\": \"2h\"}]}", 3, 66,
+	    "\"late_window\" must be at most 60 minutes at this resolution");
+	expect_error(HDR OK_KEYS ", \"issues_period\": \"91d\"}]}", 3, 68,
+	    "\"issues_period\" must be between 1h and 90d");
+	expect_error(HDR OK_KEYS ", \"issues_period\": \"90m\"}]}", 3, 68,
+	    "\"issues_period\" must be whole hours");
+	expect_error(HDR OK_KEYS ", \"base_url_aliases\": \"https://x/\"}]}",
+	    3, 71, "\"base_url_aliases\" must be an array");
+	expect_error(HDR OK_KEYS ", \"base_url_aliases\": [\"ftp://x/\"]}]}",
+	    3, 72, "\"ftp://x/\" is not an http:// or https:// URL");
 	expect_error(HDR OK_KEYS ", \"issues_window\": \"90s\"}]}", 3, 68,
 	    "\"issues_window\" must be whole minutes");
 	expect_error(HDR OK_KEYS ", \"outcomes_interval\": \"7h\"}]}", 3, 72,
-	    "must divide a day evenly");
+	    "must be whole hours that divide a day");
+	/* stats_v2's minimum is one hour. */
+	expect_error(HDR OK_KEYS ", \"outcomes_interval\": \"30m\"}]}", 3, 72,
+	    "Sentry refuses any other interval");
 	expect_error(HDR OK_KEYS ", \"query\": \"is:unresolved firstSeen:-1h\""
 	    "}]}", 3, 60, "must not filter on firstSeen");
 	expect_error(HDR OK_KEYS ", \"query\": \"a\\nb\"}]}", 3, 60,
@@ -777,6 +841,7 @@ sentry_suite(void)
 	tcase_add_test(tc, test_retry_at_retry_after);
 	tcase_add_test(tc, test_retry_at_backoff);
 	tcase_add_test(tc, test_link_next);
+	tcase_add_test(tc, test_link_long);
 	tcase_add_test(tc, test_iso_time);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
