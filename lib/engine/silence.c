@@ -1,5 +1,7 @@
 #include "engine/silence.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,10 +9,29 @@
 #include "config/config.h"
 #include "base/utf8.h"
 
+/* A silence by rule name: its rule's hash and its place in v. */
+struct named {
+	uint64_t h;
+	size_t i;
+};
+
 struct silences {
 	struct silence *v;
 	size_t n, alloc;
 	uint64_t next_id;
+	/*
+	 * An index for matching, rebuilt at every change: the silences of a
+	 * rule name sorted by (hash, place), and the places of those that
+	 * match by labels. A rule then looks at its own silences and the
+	 * label ones, not at all S of them: R x S was a million checks per
+	 * rendering of /alerts, /silences, /status and /metrics at a
+	 * thousand of each. indexed false (out of memory): the plain scan.
+	 */
+	struct named *named;
+	size_t nnamed;
+	size_t *bylabel;
+	size_t nbylabel;
+	bool indexed;
 };
 
 struct silences *
@@ -29,7 +50,41 @@ silences_free(struct silences *s)
 	if (s == NULL)
 		return;
 	free(s->v);
+	free(s->named);
+	free(s->bylabel);
 	free(s);
+}
+
+static int
+named_cmp(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static void
+reindex(struct silences *s)
+{
+	free(s->named);
+	free(s->bylabel);
+	s->named = calloc(s->n > 0 ? s->n : 1, sizeof(*s->named));
+	s->bylabel = calloc(s->n > 0 ? s->n : 1, sizeof(*s->bylabel));
+	s->nnamed = s->nbylabel = 0;
+	s->indexed = s->named != NULL && s->bylabel != NULL;
+	if (!s->indexed)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].rule[0] != '\0') {
+			s->named[s->nnamed].h = s->v[i].rule_hash;
+			s->named[s->nnamed++].i = i;
+		} else {
+			s->bylabel[s->nbylabel++] = i;
+		}
+	}
+	qsort(s->named, s->nnamed, sizeof(*s->named), named_cmp);
 }
 
 static int
@@ -46,6 +101,7 @@ push(struct silences *s, const struct silence *in)
 	}
 	s->v[s->n] = *in;
 	s->v[s->n++].rule_hash = hash64_str(in->rule);
+	reindex(s);
 	return 0;
 }
 
@@ -160,6 +216,7 @@ silences_expire(struct silences *s, uint64_t id)
 			memmove(&s->v[i], &s->v[i + 1],
 			    (s->n - i - 1) * sizeof(*s->v));
 			s->n--;
+			reindex(s);
 			return true;
 		}
 	}
@@ -175,6 +232,8 @@ silences_prune(struct silences *s, int64_t now)
 		if (s->v[i].expires > now)
 			s->v[kept++] = s->v[i];
 	s->n = kept;
+	if (kept != n)
+		reindex(s);
 	return n - kept;
 }
 
@@ -203,11 +262,42 @@ silences_match(const struct silences *s, const struct rule_cfg *rc,
     int64_t now)
 {
 	uint64_t h = hash64_str(rc->name);
+	size_t lo = 0, hi, best = SIZE_MAX;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].expires > now && matches(&s->v[i], rc, h))
-			return &s->v[i];
-	return NULL;
+	if (!s->indexed) {
+		for (size_t i = 0; i < s->n; i++)
+			if (s->v[i].expires > now && matches(&s->v[i], rc, h))
+				return &s->v[i];
+		return NULL;
+	}
+	/* The first of this name's silences (by place) that holds... */
+	hi = s->nnamed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->named[mid].h < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->nnamed && s->named[lo].h == h; lo++) {
+		const struct silence *x = &s->v[s->named[lo].i];
+
+		if (x->expires > now && matches(x, rc, h)) {
+			best = s->named[lo].i;
+			break;
+		}
+	}
+	/* ...or an earlier one by labels: the first in place wins. */
+	for (size_t k = 0; k < s->nbylabel && s->bylabel[k] < best; k++) {
+		const struct silence *x = &s->v[s->bylabel[k]];
+
+		if (x->expires > now && matches(x, rc, h)) {
+			best = s->bylabel[k];
+			break;
+		}
+	}
+	return best != SIZE_MAX ? &s->v[best] : NULL;
 }
 
 size_t

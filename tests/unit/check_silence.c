@@ -1,5 +1,7 @@
 /* silence: validation, matching by name and labels, expiry. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <check.h>
 
@@ -90,6 +92,92 @@ START_TEST(test_match_name_labels_and_expiry)
 }
 END_TEST
 
+/* What silences_match must answer: the first active silence, in the
+ * order they were made, whose name and matchers all hold. */
+static const struct silence *
+reference(const struct silences *s, const struct rule_cfg *rc, int64_t now)
+{
+	const struct silence *x;
+
+	for (size_t i = 0; (x = silences_at(s, i)) != NULL; i++) {
+		bool ok = x->expires > now &&
+		    (x->rule[0] == '\0' || strcmp(x->rule, rc->name) == 0);
+
+		for (size_t m = 0; ok && m < x->nmatchers; m++) {
+			bool found = false;
+
+			for (size_t l = 0; l < rc->nlabels; l++)
+				found = found || (strcmp(rc->labels[l].key,
+				    x->matchers[m].key) == 0 &&
+				    strcmp(rc->labels[l].value,
+				    x->matchers[m].value) == 0);
+			ok = found;
+		}
+		if (ok)
+			return x;
+	}
+	return NULL;
+}
+
+/*
+ * The index (silences by rule name, and those by labels) answers as the
+ * plain scan would, across every order of making, expiring and pruning:
+ * several silences of one name, some expiring earlier, label silences
+ * made before and after, names whose hashes are looked up but absent.
+ */
+START_TEST(test_index_answers_as_the_scan)
+{
+	static const char *const names[] = { "r0", "r1", "r2", "r3", "r4" };
+	struct rule_label web[] = { { (char *)"team", (char *)"web" } };
+	struct rule_label db[] = { { (char *)"team", (char *)"db" } };
+	struct rule_cfg rules[10];
+	struct silences *s = silences_new();
+	unsigned seed = 7;
+
+	for (size_t i = 0; i < 10; i++) {
+		rules[i] = (struct rule_cfg){ .name = (char *)names[i % 5],
+		    .labels = i < 5 ? web : db, .nlabels = 1 };
+	}
+	for (int step = 0; step < 400; step++) {
+		int what = rand_r(&seed) % 10;
+		int64_t now = NOW + (int64_t)step * 60000;
+		const char *why;
+		uint64_t id;
+
+		if (what < 6) {
+			struct silence x = mk(what < 4 ?
+			    names[rand_r(&seed) % 5] : "", "ana",
+			    now + (int64_t)(1 + rand_r(&seed) % 90) * 60000);
+
+			if (x.rule[0] == '\0' || rand_r(&seed) % 3 == 0) {
+				snprintf(x.matchers[0].key,
+				    sizeof(x.matchers[0].key), "team");
+				snprintf(x.matchers[0].value,
+				    sizeof(x.matchers[0].value), "%s",
+				    rand_r(&seed) % 2 ? "web" : "db");
+				x.nmatchers = 1;
+			}
+			(void)silences_add(s, &x, now, &id, &why);
+		} else if (what < 8 && silences_count(s) > 0) {
+			const struct silence *x = silences_at(s,
+			    (size_t)rand_r(&seed) % silences_count(s));
+
+			ck_assert(silences_expire(s, x->id));
+		} else if (what == 8) {
+			(void)silences_prune(s, now);
+		}
+		for (size_t r = 0; r < 10; r++)
+			for (int64_t later = 0; later < 3; later++) {
+				int64_t t = now + later * 30 * 60000;
+
+				ck_assert_ptr_eq(silences_match(s, &rules[r], t),
+				    reference(s, &rules[r], t));
+			}
+	}
+	silences_free(s);
+}
+END_TEST
+
 START_TEST(test_restore_keeps_ids)
 {
 	struct silences *s = silences_new();
@@ -158,6 +246,7 @@ silence_suite(void)
 
 	tcase_add_test(tc, test_validation);
 	tcase_add_test(tc, test_match_name_labels_and_expiry);
+	tcase_add_test(tc, test_index_answers_as_the_scan);
 	tcase_add_test(tc, test_restore_keeps_ids);
 	tcase_add_test(tc, test_restore_checks_like_add);
 	suite_add_tcase(s, tc);
