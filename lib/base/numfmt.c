@@ -37,28 +37,26 @@ numfmt_int(int64_t v, char out[NUMFMT_MAX])
 	return place(out, digits(end, v), end);
 }
 
-size_t
-numfmt_exact(double v, char out[NUMFMT_MAX])
+/*
+ * v as whole.frac with places decimals (trailing zeros dropped), when v
+ * is exactly the double nearest some k / 10^places; else 0.
+ */
+static size_t
+scaled(double v, int places, double scale, char out[NUMFMT_MAX])
 {
 	char *s, *end = out + NUMFMT_MAX - 1;
-	double r;
-	int64_t k, whole, frac;
+	double r = nearbyint(v * scale);
+	int64_t k, whole, frac, unit = (int64_t)scale;
 
-	if (!isfinite(v))
-		return 0;
-	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
-		return numfmt_int((int64_t)v, out);
-	r = nearbyint(v * 1000.0);
-	if (!(fabs(v) < 1e9 && r / 1000.0 == v))
+	if (!(fabs(v) < 1e9 && r / scale == v))
 		return 0;
 	k = (int64_t)r;
-	whole = k / 1000;
-	frac = k % 1000;
+	whole = k / unit;
+	frac = k % unit;
 	if (frac < 0)
 		frac = -frac;
-	*--end = (char)('0' + frac % 10);
-	*--end = (char)('0' + frac / 10 % 10);
-	*--end = (char)('0' + frac / 100);
+	for (int i = 0; i < places; i++, frac /= 10)
+		*--end = (char)('0' + frac % 10);
 	*--end = '.';
 	s = digits(end, whole < 0 ? -whole : whole);
 	if (k < 0)
@@ -67,4 +65,22 @@ numfmt_exact(double v, char out[NUMFMT_MAX])
 	while (end[-1] == '0')
 		end--;
 	return place(out, s, end);
+}
+
+size_t
+numfmt_exact(double v, char out[NUMFMT_MAX])
+{
+	size_t n;
+
+	if (!isfinite(v))
+		return 0;
+	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
+		return numfmt_int((int64_t)v, out);
+	if ((n = scaled(v, 3, 1e3, out)) > 0)
+		return n;
+	/* Microseconds (durations in seconds); below 1e-4 %.15g would
+	 * switch to an exponent. */
+	if (fabs(v) >= 1e-4)
+		return scaled(v, 6, 1e6, out);
+	return 0;
 }

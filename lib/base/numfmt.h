@@ -2,7 +2,8 @@
  * numfmt: the exact decimal text of the numbers vigild prints most, fast.
  *
  * Whole numbers (counts, codes, bytes) and values that are exactly the
- * double nearest some k/1000 (milliseconds to the microsecond) have one
+ * double nearest some k/1000 or k/1000000 (milliseconds, and seconds to
+ * the microsecond, from 0.0001 on) have one
  * shortest exact text, the one %.15g would print (whole numbers past 15
  * digits, which %.15g would round, are printed whole; -0 as 0); it is
  * written here by hand, without printf's floating-point path or a strtod

@@ -152,9 +152,16 @@ metrics_value(struct sbuf *b, double v)
 static void
 family(struct sbuf *b, const char *name, const char *type, const char *help)
 {
-	sbuf_printf(b, "# HELP %s ", name);
+	/* Pieces, not printf: a rendering writes thousands of these. */
+	sbuf_puts(b, "# HELP ");
+	sbuf_puts(b, name);
+	sbuf_add(b, " ", 1);
 	help_text(b, help);
-	sbuf_printf(b, "\n# TYPE %s %s\n", name, type);
+	sbuf_puts(b, "\n# TYPE ");
+	sbuf_puts(b, name);
+	sbuf_add(b, " ", 1);
+	sbuf_puts(b, type);
+	sbuf_add(b, "\n", 1);
 }
 
 /* name{k="v"} value, with one label or none (k NULL). */
@@ -164,7 +171,9 @@ sample1(struct sbuf *b, const char *name, const char *k, const char *v,
 {
 	sbuf_puts(b, name);
 	if (k != NULL) {
-		sbuf_printf(b, "{%s=\"", k);
+		sbuf_add(b, "{", 1);
+		sbuf_puts(b, k);
+		sbuf_add(b, "=\"", 2);
 		metrics_label(b, v);
 		sbuf_puts(b, "\"}");
 	}
@@ -177,9 +186,14 @@ static void
 sample2(struct sbuf *b, const char *name, const char *k1, const char *v1,
     const char *k2, const char *v2, double value)
 {
-	sbuf_printf(b, "%s{%s=\"", name, k1);
+	sbuf_puts(b, name);
+	sbuf_add(b, "{", 1);
+	sbuf_puts(b, k1);
+	sbuf_add(b, "=\"", 2);
 	metrics_label(b, v1);
-	sbuf_printf(b, "\",%s=\"", k2);
+	sbuf_add(b, "\",", 2);
+	sbuf_puts(b, k2);
+	sbuf_add(b, "=\"", 2);
 	metrics_label(b, v2);
 	sbuf_puts(b, "\"} ");
 	metrics_value(b, value);

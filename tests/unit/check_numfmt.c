@@ -37,10 +37,12 @@ START_TEST(test_table)
 		4294967296.0, 9007199254740991.0, -9007199254740991.0,
 		0.5, -0.5, 0.001, -0.001, 0.25, 1.5, 12.345, 999999999.999,
 		-0.125, 3.1, 0.1, 0.01, 2.07,
+		0.0001, 0.001234, 3.14159, -0.000123, 999999999.999999,
+		0.250001,
 	};
 	static const double left[] = {
-		0.0001, 1.0 / 3.0, 1e9 + 0.5, 1e300, 9007199254740993.0 * 2,
-		3.14159,
+		0.00001, 0.0000123, 1.0 / 3.0, 1e9 + 0.5, 1e300,
+		9007199254740993.0 * 2, 3.1415926,
 	};
 	char buf[NUMFMT_MAX];
 
@@ -55,9 +57,13 @@ START_TEST(test_table)
 }
 END_TEST
 
-/* Every k/1000 for k in a sweep, both signs: as %.15g prints it. */
+/* Every k/1000 and k/1000000 in a sweep, both signs: as %.15g prints. */
 START_TEST(test_milliseconds)
 {
+	for (int64_t k = 100; k < 20000000; k += 997) {
+		same_as_printf((double)k / 1e6);
+		same_as_printf(-(double)k / 1e6);
+	}
 	for (int64_t k = 0; k < 200000; k += 7) {
 		same_as_printf((double)k / 1000.0);
 		if (k > 0)	/* -0 prints as 0 */
