@@ -528,7 +528,7 @@ class IdleSockets(E2E):
         t = threading.Thread(target=reopen)
         t.start()
         try:
-            self.assertEqual(self.health_answers(30), 30)
+            self.assertEqual(self.health_answers(100), 100)
         finally:
             stop.set()
             t.join()
