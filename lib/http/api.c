@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <event2/event.h>
 #include <microhttpd.h>
 
 #include "engine/alerts.h"
@@ -498,18 +499,10 @@ static enum MHD_Result
 r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
-	char variant[32];
-
 	(void)rq;
 	(void)arg;
 	deploys_tick(a->deploys);
-	/*
-	 * Refused requests change nothing the other answers show, but this
-	 * one counts them: a new count is a new rendering.
-	 */
-	snprintf(variant, sizeof(variant), "%llu",
-	    (unsigned long long)a->auth_failures);
-	return api_cached(a, c, &a->metrics, 1, variant, render_metrics);
+	return api_cached(a, c, &a->metrics, 1, "", render_metrics);
 }
 
 static struct MHD_Response *
@@ -796,6 +789,12 @@ api_new(struct event_base *base, struct monitor *m,
 	a->loopback = api_listen_is_loopback(listen);
 	a->httpd = httpd_new(base, listen, &lim, tls.cert_pem != NULL ? &tls :
 	    NULL, api_handler, api_completed, a, err, errlen);
+	if (a->httpd != NULL &&
+	    (a->refresh = evtimer_new(base, api_cache_refresh, a)) == NULL) {
+		httpd_free(a->httpd);
+		a->httpd = NULL;
+		snprintf(err, errlen, "out of memory");
+	}
 	if (a->httpd == NULL) {
 		free(a->requests);
 		free(a);
@@ -836,6 +835,8 @@ api_free(struct api *a)
 {
 	if (a == NULL)
 		return;
+	if (a->refresh != NULL)
+		event_free(a->refresh);
 	httpd_free(a->httpd);
 	api_cache_clear(a);
 	free(a->requests);

@@ -50,8 +50,7 @@ struct api;
 #define API_IDLE_TIMEOUT_S 10
 #define API_REQUEST_DEADLINE_S 15
 #define API_CONN_MEMORY (32 * 1024)	/* bounds request line + headers */
-/* /status: how old a rendering may get when nothing changed; its ceiling. */
-#define API_STATUS_MAX_AGE_MS 250
+/* /status: its ceiling in bytes. */
 #define API_STATUS_MAX_BYTES ((size_t)1 << 30)
 
 /*

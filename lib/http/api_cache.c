@@ -4,34 +4,29 @@
  * /silences walk every silence, and all of it runs on the loop that polls
  * the targets and answers /health: rendered per request, one client
  * reading in a loop pushed /health past a second and made a 200 ms probe
- * miss its slots. So a rendering is made again
- * - at once when the configuration is reloaded (or a reload rejected), a
- *   rule changes state (what /status says agrees with /health), a request
- *   changes something (a reader sees its own write) or a poll feeds an
- *   open release window (/status and /deploys agree);
- * - after probe runs, once the last rendering is older than ten times its
- *   own cost, so readers never take more than a tenth of the loop per
- *   answer kept: at once with a few probes, ~50 ms behind at 1,000;
- * - with nothing new, every API_STATUS_MAX_AGE_MS at most, for the
- *   clock's sake (answers say when they were made).
- * Rule events come in bursts (an outage, the first runs after a start)
- * and then stop, so they cost a rendering per reader only while the
- * burst lasts.
+ * miss its slots. When a rendering is made again is refresh.c's decision;
+ * this file keeps the slots and makes the renderings left behind, one per
+ * loop pass. Rule events come in bursts (an outage, the first runs after
+ * a start) and then stop, so they cost a rendering per reader only while
+ * the burst lasts.
  */
 #include "http/api_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "base/assert.h"
 #include "base/clock.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
+#include "http/refresh.h"
 #include "release/deploy.h"
 
 /*
  * What a rendering must not be older than (key), and what it may lag
- * behind by a little (moved: probe runs).
+ * behind by a little (moved: probe runs, refused requests).
  */
 static void
 cache_key(const struct api *a, uint64_t key[API_STATUS_KEY], uint64_t *moved)
@@ -43,7 +38,8 @@ cache_key(const struct api *a, uint64_t key[API_STATUS_KEY], uint64_t *moved)
 	key[1] = ruleset_events(monitor_rules(a->m));
 	key[2] = a->writes;
 	key[3] = deploys_polls(a->deploys);
-	*moved = info.runs;
+	/* Refused requests: only /metrics shows them (it counts them). */
+	*moved = info.runs + a->auth_failures;
 }
 
 /* The slot for variant: its own, else the one made longest ago. */
@@ -65,31 +61,124 @@ slot_for(struct api_cache *slots, size_t n, const char *variant)
 	return old;
 }
 
+/*
+ * Which slot's rendering is most overdue among those left behind; NULL
+ * when none is.
+ */
+static struct api_cache *
+most_behind(struct api *a)
+{
+	struct api_cache *all[] = { &a->status[0], &a->status[1],
+	    &a->alerts[0], &a->alerts[1], &a->alerts[2], &a->alerts[3],
+	    &a->silences, &a->metrics, &a->page };
+	struct api_cache *best = NULL;
+
+	_Static_assert(API_ALERT_VARIANTS == 4, "every /alerts slot listed");
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i]->behind && all[i]->r != NULL &&
+		    (best == NULL || all[i]->at < best->at))
+			best = all[i];
+	return best;
+}
+
+/* Renders sc's answer for variant now; false when out of memory. */
+static bool
+render_into(struct api *a, struct api_cache *sc, const char *variant,
+    api_render_fn *render)
+{
+	char v[sizeof(sc->variant)];
+	uint64_t key[API_STATUS_KEY], moved;
+	int64_t now = clock_mono_us();
+	struct MHD_Response *r;
+
+	snprintf(v, sizeof(v), "%s", variant);	/* may be sc->variant */
+	cache_key(a, key, &moved);
+	if ((r = render(a, v)) == NULL)
+		return false;
+	if (sc->r != NULL)
+		MHD_destroy_response(sc->r);
+	sc->r = r;
+	sc->at = now;
+	sc->cost = clock_mono_us() - now;
+	sc->moved = moved;
+	memcpy(sc->key, key, sizeof(key));
+	memcpy(sc->variant, v, sizeof(v));
+	sc->render = render;
+	sc->behind = false;
+	sc->renders++;
+	return true;
+}
+
+/*
+ * One rendering left behind per loop pass, the most overdue first, then a
+ * pause for the share (refresh.c): the loop polls the sockets in between,
+ * so a /health that came meanwhile waits for one rendering at most.
+ */
+void
+api_cache_refresh(int fd, short what, void *arg)
+{
+	struct api *a = arg;
+	struct api_cache *sc = most_behind(a);
+	struct timeval tv;
+	int64_t pause;
+
+	(void)fd;
+	(void)what;
+	if (sc == NULL)
+		return;
+	if (!render_into(a, sc, sc->variant, sc->render))
+		sc->behind = false;	/* the next reader renders at once */
+	pause = refresh_pause(sc->cost);
+	a->refresh_after = clock_mono_us() + pause;
+	if (most_behind(a) != NULL) {
+		tv.tv_sec = (time_t)(pause / 1000000);
+		tv.tv_usec = (suseconds_t)(pause % 1000000);
+		evtimer_add(a->refresh, &tv);
+	}
+}
+
+/* Arms the refresh for the next pass, or when the pause is over. */
+static void
+schedule(struct api *a)
+{
+	int64_t wait = a->refresh_after - clock_mono_us();
+	struct timeval tv = { 0, 0 };
+
+	if (a->refresh == NULL || evtimer_pending(a->refresh, NULL))
+		return;
+	if (wait > 0) {
+		tv.tv_sec = (time_t)(wait / 1000000);
+		tv.tv_usec = (suseconds_t)(wait % 1000000);
+	}
+	evtimer_add(a->refresh, &tv);
+}
+
 enum MHD_Result
 api_cached(struct api *a, struct MHD_Connection *c, struct api_cache *slots,
     size_t nslots, const char *variant, api_render_fn *render)
 {
 	struct api_cache *sc = slot_for(slots, nslots, variant);
-	int64_t now = clock_mono_us(), age = now - sc->at;
 	uint64_t key[API_STATUS_KEY], moved;
-	bool mine = sc->r != NULL && strcmp(sc->variant, variant) == 0;
+	struct refresh_look look;
 
 	cache_key(a, key, &moved);
-	if (!mine || memcmp(key, sc->key, sizeof(key)) != 0 ||
-	    (age >= sc->cost * 10 && (moved != sc->moved ||
-	    age >= (int64_t)API_STATUS_MAX_AGE_MS * 1000))) {
-		if (sc->r != NULL)
-			MHD_destroy_response(sc->r);
-		sc->r = NULL;
-		if ((sc->r = render(a, variant)) == NULL)
+	look.held = sc->r != NULL && strcmp(sc->variant, variant) == 0;
+	look.same_key = memcmp(key, sc->key, sizeof(key)) == 0;
+	look.moved = moved != sc->moved;
+	look.age_us = clock_mono_us() - sc->at;
+	look.cost_us = sc->cost;
+	switch (refresh_decide(&look)) {
+	case REFRESH_SERVE:
+		break;
+	case REFRESH_BEHIND:
+		sc->behind = true;
+		schedule(a);
+		break;
+	case REFRESH_NOW:
+		if (!render_into(a, sc, variant, render))
 			return api_send(c, MHD_HTTP_OK, "application/json",
 			    NULL, NULL);
-		sc->at = now;
-		sc->cost = clock_mono_us() - now;
-		sc->moved = moved;
-		memcpy(sc->key, key, sizeof(key));
-		snprintf(sc->variant, sizeof(sc->variant), "%s", variant);
-		sc->renders++;
+		break;
 	}
 	return MHD_queue_response(c, MHD_HTTP_OK, sc->r);
 }

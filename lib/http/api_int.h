@@ -15,11 +15,16 @@
 #include "http/api.h"
 
 struct cJSON;
+struct event;
 struct httpd;
 struct monitor;
 
 #define API_STATUS_KEY 4
 #define API_ALERT_VARIANTS 4	/* /alerts filters kept rendered at once */
+
+/* Renders an answer (variant: the query it answers); NULL: out of memory. */
+typedef struct MHD_Response *api_render_fn(struct api *a,
+    const char *variant);
 
 /* An answer rendered once and shared by its readers (api_cache.c). */
 struct api_cache {
@@ -29,6 +34,8 @@ struct api_cache {
 	uint64_t moved;		/* probe runs it shows */
 	char variant[96];	/* the query it answers ("" for none) */
 	uint64_t renders;	/* renderings made in this slot */
+	api_render_fn *render;	/* what made it */
+	bool behind;		/* to be made again in a pass of its own */
 };
 
 struct api {
@@ -56,6 +63,8 @@ struct api {
 	struct api_cache status[2];
 	struct api_cache alerts[API_ALERT_VARIANTS];
 	struct api_cache silences, metrics, page;
+	struct event *refresh;	/* makes the renderings left behind */
+	int64_t refresh_after;	/* not before then (monotonic µs) */
 	uint64_t auth_failures;
 };
 
@@ -82,9 +91,6 @@ enum MHD_Result api_error(struct MHD_Connection *c, unsigned code,
 struct MHD_Response *api_response(const char *type, char *body,
     const char *const *hdrs);
 
-/* Renders an answer (variant: the query it answers); NULL: out of memory. */
-typedef struct MHD_Response *api_render_fn(struct api *a,
-    const char *variant);
 /*
  * Answers c from the rendering in slots (nslots of them, one per
  * variant) if it is fresh enough, else renders anew with render first.
@@ -94,6 +100,8 @@ enum MHD_Result api_cached(struct api *a, struct MHD_Connection *c,
     api_render_fn *render);
 /* Lets go of the renderings in every slot. */
 void api_cache_clear(struct api *a);
+/* The event that renews renderings behind their readers (api_cache.c). */
+void api_cache_refresh(int fd, short what, void *arg);
 
 /* Prints and frees a JSON document. */
 char *api_json_take(struct cJSON *root);

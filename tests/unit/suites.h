@@ -33,6 +33,7 @@
 	X(notifier) \
 	X(health) \
 	X(api_host) \
+	X(refresh) \
 	X(silence) \
 	X(silence_json) \
 	X(metrics) \

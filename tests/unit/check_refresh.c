@@ -1,0 +1,252 @@
+/*
+ * refresh: when a shared rendering is served, renewed behind its readers
+ * or made again at once (refresh_decide), case by case, then over a
+ * timeline of readers, probe runs and rule events on a fake clock.
+ */
+#include <check.h>
+
+#include "http/refresh.h"
+#include "suites.h"
+
+#define MS 1000
+
+static const struct {
+	const char *what;
+	struct refresh_look l;
+	enum refresh_act want;
+} cases[] = {
+	{ "nothing held", { false, true, false, 0, 0 }, REFRESH_NOW },
+	{ "nothing held, even if dear", { false, true, true, 5 * MS,
+	    30 * MS }, REFRESH_NOW },
+	{ "a rule changed state", { true, false, false, 1, 30 * MS },
+	    REFRESH_NOW },
+	{ "a rule changed, dear and young", { true, false, true, 10 * MS,
+	    30 * MS }, REFRESH_NOW },
+	{ "nothing moved, young", { true, true, false, 100 * MS, 100 },
+	    REFRESH_SERVE },
+	{ "nothing moved, at the ceiling, cheap", { true, true, false,
+	    250 * MS, 100 }, REFRESH_NOW },
+	{ "nothing moved, at the ceiling, dear", { true, true, false,
+	    250 * MS, 5 * MS }, REFRESH_BEHIND },
+	{ "moved, younger than ten costs", { true, true, true, 299 * MS,
+	    30 * MS }, REFRESH_SERVE },
+	{ "moved, ten costs old, dear", { true, true, true, 300 * MS,
+	    30 * MS }, REFRESH_BEHIND },
+	{ "moved, ten costs old, cheap", { true, true, true, 1 * MS, 100 },
+	    REFRESH_NOW },
+	{ "moved, just under the cheap line", { true, true, true, 10 * MS,
+	    999 }, REFRESH_NOW },
+	{ "moved, at the cheap line", { true, true, true, 10 * MS, 1 * MS },
+	    REFRESH_BEHIND },
+	{ "moved, dear, found after a quiet spell", { true, true, true,
+	    2000 * MS, 30 * MS }, REFRESH_NOW },
+	{ "moved, dear, just inside the bound", { true, true, true,
+	    1999 * MS, 30 * MS }, REFRESH_BEHIND },
+	{ "ten costs is past the ceiling", { true, true, false, 400 * MS,
+	    40 * MS }, REFRESH_BEHIND },
+	{ "ten costs past the ceiling, not yet", { true, true, false,
+	    399 * MS, 40 * MS }, REFRESH_SERVE },
+};
+
+START_TEST(test_cases)
+{
+	ck_assert_msg(refresh_decide(&cases[_i].l) == cases[_i].want,
+	    "%s: got %d, want %d", cases[_i].what,
+	    refresh_decide(&cases[_i].l), cases[_i].want);
+}
+END_TEST
+
+/*
+ * Endpoints' slots on a fake clock, as api_cache.c keeps them: readers of
+ * every endpoint come every `every` µs, a probe run moves the data before
+ * each, a rule event may come at `event_at`; a rendering costs its slot's
+ * `cost` µs of loop, made in the reader's request (NOW) or in a loop pass
+ * of its own (BEHIND), the most overdue first, then refresh_pause().
+ */
+#define SLOTS 5
+
+struct slot {
+	int64_t at, cost;
+	bool held, behind;
+	unsigned key_seen;
+};
+
+struct sim {
+	struct slot s[SLOTS];
+	size_t n;
+	int64_t now, refresh_after, busy;	/* busy: µs spent rendering */
+	unsigned key;
+	unsigned readers, in_request, in_pass;
+	int64_t oldest_served;	/* the oldest rendering a reader got */
+};
+
+static void
+render(struct sim *m, struct slot *s)
+{
+	s->at = m->now;
+	m->now += s->cost;
+	m->busy += s->cost;
+	s->held = true;
+	s->behind = false;
+	s->key_seen = m->key;
+}
+
+static void
+reader(struct sim *m, struct slot *s)
+{
+	struct refresh_look l = {
+		.held = s->held, .same_key = s->key_seen == m->key,
+		.moved = true, .age_us = m->now - s->at, .cost_us = s->cost,
+	};
+
+	m->readers++;
+	switch (refresh_decide(&l)) {
+	case REFRESH_SERVE:
+		break;
+	case REFRESH_BEHIND:
+		s->behind = true;
+		break;
+	case REFRESH_NOW:
+		render(m, s);
+		m->in_request++;
+		break;
+	}
+	if (m->now - s->at > m->oldest_served)
+		m->oldest_served = m->now - s->at;
+}
+
+/* The loop pass after the readers: one rendering behind, if its time. */
+static void
+pass(struct sim *m)
+{
+	struct slot *best = NULL;
+
+	if (m->now < m->refresh_after)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->s[i].behind && (best == NULL || m->s[i].at < best->at))
+			best = &m->s[i];
+	if (best == NULL)
+		return;
+	render(m, best);
+	m->in_pass++;
+	m->refresh_after = m->now + refresh_pause(best->cost);
+}
+
+static void
+run(struct sim *m, int64_t until, int64_t every, int64_t event_at)
+{
+	bool evented = false;
+
+	while (m->now < until) {
+		if (!evented && m->now >= event_at) {
+			m->key++;
+			evented = true;
+		}
+		for (size_t i = 0; i < m->n; i++)
+			reader(m, &m->s[i]);
+		pass(m);
+		m->now += every;
+	}
+}
+
+START_TEST(test_flood_of_readers)
+{
+	/* One 30 ms rendering, a reader every millisecond for 10 s. */
+	struct sim m = { .n = 1, .s = { { .cost = 30 * MS } } };
+
+	run(&m, 10000 * MS, 1 * MS, INT64_MAX);
+	/* The first reader waited; after that, none did. */
+	ck_assert_uint_eq(m.in_request, 1);
+	/* Renewed behind, about once per ten times its cost. */
+	ck_assert_uint_ge(m.in_pass, 10000 / 340 - 1);
+	ck_assert_uint_le(m.in_pass, 10000 / 300 + 1);
+	/* No reader got one older than ten costs and a pass after it. */
+	ck_assert_int_le(m.oldest_served, 300 * MS + 30 * MS + 2 * MS);
+}
+END_TEST
+
+START_TEST(test_five_endpoints_share_a_fifth_of_the_loop)
+{
+	/* /status, /metrics, /alerts, /silences, the page at 1,000 probes. */
+	struct sim m = { .n = 5, .s = { { .cost = 13 * MS },
+	    { .cost = 29 * MS }, { .cost = 10 * MS }, { .cost = 9 * MS },
+	    { .cost = 8 * MS } } };
+	int64_t busy0;
+
+	run(&m, 1 * MS, 1 * MS, INT64_MAX);
+	ck_assert_uint_eq(m.in_request, 5);
+	busy0 = m.busy;
+	run(&m, 20000 * MS, 1 * MS, INT64_MAX);
+	/* Renewed behind only, taking a fifth of the loop at most. */
+	ck_assert_uint_eq(m.in_request, 5);
+	ck_assert_uint_gt(m.in_pass, 100);
+	ck_assert_int_le((m.busy - busy0) * 100,
+	    (int64_t)REFRESH_SHARE_PCT * 20000 * MS + 29 * MS * 100);
+	/* And still never older than REFRESH_STALE_US. */
+	ck_assert_int_lt(m.oldest_served, REFRESH_STALE_US);
+}
+END_TEST
+
+START_TEST(test_rule_event_is_seen_by_the_next_reader)
+{
+	struct sim m = { .n = 1, .s = { { .cost = 30 * MS } } };
+
+	run(&m, 5000 * MS, 1 * MS, 2000 * MS);
+	ck_assert_uint_eq(m.s[0].key_seen, 1);
+	/* The start, and the reader right after the event. */
+	ck_assert_uint_eq(m.in_request, 2);
+}
+END_TEST
+
+START_TEST(test_reader_after_a_quiet_spell)
+{
+	struct sim m = { .n = 1, .s = { { .cost = 30 * MS } } };
+
+	run(&m, 1 * MS, 1 * MS, INT64_MAX);
+	ck_assert_uint_eq(m.in_request, 1);
+	/* Five seconds without a reader: the next one gets a new one. */
+	m.now += 5000 * MS;
+	reader(&m, &m.s[0]);
+	ck_assert_uint_eq(m.in_request, 2);
+	ck_assert_int_eq(m.now - m.s[0].at, 30 * MS);
+}
+END_TEST
+
+START_TEST(test_cheap_renderings_stay_at_once)
+{
+	/* 200 µs: a few probes; readers see every run as before. */
+	struct sim m = { .n = 1, .s = { { .cost = 200 } } };
+
+	run(&m, 1000 * MS, 10 * MS, INT64_MAX);
+	ck_assert_uint_eq(m.in_pass, 0);
+	ck_assert_uint_gt(m.readers, 90);
+	ck_assert_uint_eq(m.in_request, m.readers);
+}
+END_TEST
+
+START_TEST(test_pause)
+{
+	ck_assert_int_eq(refresh_pause(0), 0);
+	ck_assert_int_eq(refresh_pause(10 * MS) * REFRESH_SHARE_PCT,
+	    10 * MS * (100 - REFRESH_SHARE_PCT));
+}
+END_TEST
+
+Suite *
+refresh_suite(void)
+{
+	Suite *s = suite_create("refresh");
+	TCase *tc = tcase_create("decide");
+
+	tcase_add_loop_test(tc, test_cases, 0,
+	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, test_flood_of_readers);
+	tcase_add_test(tc, test_five_endpoints_share_a_fifth_of_the_loop);
+	tcase_add_test(tc, test_pause);
+	tcase_add_test(tc, test_rule_event_is_seen_by_the_next_reader);
+	tcase_add_test(tc, test_reader_after_a_quiet_spell);
+	tcase_add_test(tc, test_cheap_renderings_stay_at_once);
+	suite_add_tcase(s, tc);
+	return s;
+}
