@@ -22,6 +22,7 @@ struct monitor;
 #define API_STATUS_KEY 4
 #define API_ALERT_VARIANTS 4	/* /alerts filters kept rendered at once */
 
+
 /* Renders an answer (variant: the query it answers); NULL: out of memory. */
 typedef struct MHD_Response *api_render_fn(struct api *a,
     const char *variant);
@@ -84,6 +85,10 @@ enum MHD_Result api_send(struct MHD_Connection *c, unsigned code,
 /* {"error": msg} with code. */
 enum MHD_Result api_error(struct MHD_Connection *c, unsigned code,
     const char *msg);
+/* Bodies this large are sent from a memfd (api_body). */
+#define API_BODY_FD_MIN (64 * 1024)
+/* A response carrying body (len bytes, malloc'd, taken); NULL: no memory. */
+struct MHD_Response *api_body(char *body, size_t len);
 /*
  * A response for body (malloc'd, taken) with vigild's common headers and
  * hdrs (NULL, or name, value, ..., NULL); NULL when out of memory.

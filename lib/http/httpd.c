@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,14 @@
 /* Connections past max_conns kept for the reserved paths (/health). */
 #define CONN_RESERVE 16
 /* MHD's own messages: at most this many per LOG_WINDOW_S seconds. */
+/*
+ * Each connection's send buffer, fixed instead of autotuned (which grows
+ * to megabytes on loopback): the loop answers every ready connection in
+ * one pass, and twenty readers each taking a whole 1.5 MB /metrics in one
+ * send() kept /health waiting for the copying. The kernel doubles it;
+ * 512 KiB in flight still fills a 50 ms WAN path at 10 MB/s.
+ */
+#define SEND_BUFFER (256 * 1024)
 #define LOG_BURST 10
 #define LOG_WINDOW_S 60
 
@@ -63,6 +72,15 @@ struct hconn {
 };
 
 static void httpd_run(struct httpd *h);
+
+/* Whether a write to a closed peer returns EPIPE rather than killing us. */
+static int
+sigpipe_ignored(void)
+{
+	struct sigaction sa;
+
+	return sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
 
 /* MHD hands its own printf-style format: say so, for the compilers. */
 static void httpd_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -274,6 +292,8 @@ httpd_notify_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
 	}
 	hc->h = h;
 	hc->fd = ci->connect_fd;
+	(void)setsockopt(hc->fd, SOL_SOCKET, SO_SNDBUF, &(int){ SEND_BUFFER },
+	    sizeof(int));
 	if (ai != NULL && ai->client_addr != NULL) {
 		const struct sockaddr *sa = ai->client_addr;
 
@@ -498,6 +518,12 @@ httpd_new(struct event_base *base, const char *listen,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->conn_memory,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
 	    MHD_OPTION_NOTIFY_CONNECTION, httpd_notify_conn, h,
+	    /*
+	     * Where SIGPIPE is ignored (vigild ignores it), MHD may send a
+	     * file's pages with sendfile(): api.c keeps large answers in a
+	     * memfd, and they then reach each reader without a copy.
+	     */
+	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, sigpipe_ignored(),
 	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
