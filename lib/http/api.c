@@ -106,12 +106,50 @@ common_headers(struct MHD_Response *r, const char *type)
  * copied per reader. Copying 1.5 MB into each reader's socket was a third
  * of the loop when readers flooded /status and /metrics.
  */
+static int capture_fd = -1;	/* only ever set in a child */
+static uint64_t capture_len;
+
+void
+api_body_capture(int fd)
+{
+	capture_fd = fd;
+}
+
+uint64_t
+api_body_captured(void)
+{
+	return capture_len;
+}
+
+/* In a child rendering aside: the body goes to its memfd. */
+static struct MHD_Response *
+captured(char *body, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(capture_fd, body + off, len - off);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(body);
+	if (off < len)
+		return NULL;
+	capture_len = len;
+	return MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+}
+
 struct MHD_Response *
 api_body(char *body, size_t len)
 {
 	struct MHD_Response *r;
 	int fd;
 
+	if (capture_fd >= 0)
+		return captured(body, len);
 	if (len >= API_BODY_FD_MIN &&
 	    (fd = memfd_create("vigil-answer", MFD_CLOEXEC)) >= 0) {
 		size_t off = 0;
@@ -823,7 +861,10 @@ api_new(struct event_base *base, struct monitor *m,
 	a->httpd = httpd_new(base, listen, &lim, tls.cert_pem != NULL ? &tls :
 	    NULL, api_handler, api_completed, a, err, errlen);
 	if (a->httpd != NULL &&
-	    (a->refresh = evtimer_new(base, api_cache_refresh, a)) == NULL) {
+	    ((a->refresh = evtimer_new(base, api_cache_refresh, a)) == NULL ||
+	    (a->aside = aside_new(base)) == NULL)) {
+		if (a->refresh != NULL)
+			event_free(a->refresh);
 		httpd_free(a->httpd);
 		a->httpd = NULL;
 		snprintf(err, errlen, "out of memory");
@@ -868,6 +909,7 @@ api_free(struct api *a)
 {
 	if (a == NULL)
 		return;
+	aside_free(a->aside);
 	if (a->refresh != NULL)
 		event_free(a->refresh);
 	httpd_free(a->httpd);

@@ -81,6 +81,22 @@ most_behind(struct api *a)
 	return best;
 }
 
+/* Keeps r as sc's rendering, made at `at` in cost µs, showing key. */
+static void
+install(struct api_cache *sc, struct MHD_Response *r, int64_t at,
+    int64_t cost, const uint64_t key[API_STATUS_KEY], uint64_t moved)
+{
+	if (sc->r != NULL)
+		MHD_destroy_response(sc->r);
+	sc->r = r;
+	sc->at = at;
+	sc->cost = cost;
+	sc->moved = moved;
+	memcpy(sc->key, key, sizeof(sc->key));
+	sc->behind = false;
+	sc->renders++;
+}
+
 /* Renders sc's answer for variant now; false when out of memory. */
 static bool
 render_into(struct api *a, struct api_cache *sc, const char *variant,
@@ -95,46 +111,65 @@ render_into(struct api *a, struct api_cache *sc, const char *variant,
 	cache_key(a, key, &moved);
 	if ((r = render(a, v)) == NULL)
 		return false;
-	if (sc->r != NULL)
-		MHD_destroy_response(sc->r);
-	sc->r = r;
-	sc->at = now;
-	sc->cost = clock_mono_us() - now;
-	sc->moved = moved;
-	memcpy(sc->key, key, sizeof(key));
+	install(sc, r, now, clock_mono_us() - now, key, moved);
 	memcpy(sc->variant, v, sizeof(v));
 	sc->render = render;
-	sc->behind = false;
-	sc->renders++;
 	return true;
 }
 
+static void schedule(struct api *a);
+
 /*
- * One rendering left behind per loop pass, the most overdue first, then a
- * pause for the share (refresh.c): the loop polls the sockets in between,
- * so a /health that came meanwhile waits for one rendering at most.
+ * A rendering made aside is back. It is kept unless the slot was
+ * rendered in a request meanwhile (newer) or given to another query.
+ */
+static void
+aside_done(void *arg, struct MHD_Response *r, int64_t started, int64_t cost)
+{
+	struct api *a = arg;
+	struct api_cache *sc = a->aside_slot;
+
+	a->aside_slot = NULL;
+	if (r != NULL && sc->behind && sc->at <= started)
+		install(sc, r, started, cost, a->aside_key, a->aside_moved);
+	else if (r != NULL)
+		MHD_destroy_response(r);
+	else if (sc->behind && !render_into(a, sc, sc->variant, sc->render))
+		sc->behind = false;	/* the next reader renders at once */
+	a->refresh_after = clock_mono_us() + refresh_pause(cost);
+	if (most_behind(a) != NULL)
+		schedule(a);
+}
+
+/*
+ * One renewal at a time, the most overdue first, then a pause for the
+ * share (refresh.c). Made aside in a child where it can be, else here,
+ * in a loop pass of its own: the loop polls the sockets in between, so a
+ * /health that came meanwhile waits for one rendering at most.
  */
 void
 api_cache_refresh(int fd, short what, void *arg)
 {
 	struct api *a = arg;
-	struct api_cache *sc = most_behind(a);
-	struct timeval tv;
-	int64_t pause;
+	struct api_cache *sc;
+	int64_t cost;
 
 	(void)fd;
 	(void)what;
-	if (sc == NULL)
+	if (aside_busy(a->aside) || (sc = most_behind(a)) == NULL)
 		return;
+	cache_key(a, a->aside_key, &a->aside_moved);
+	if (aside_start(a->aside, sc->render, a, sc->variant, aside_done,
+	    a)) {
+		a->aside_slot = sc;
+		return;
+	}
 	if (!render_into(a, sc, sc->variant, sc->render))
 		sc->behind = false;	/* the next reader renders at once */
-	pause = refresh_pause(sc->cost);
-	a->refresh_after = clock_mono_us() + pause;
-	if (most_behind(a) != NULL) {
-		tv.tv_sec = (time_t)(pause / 1000000);
-		tv.tv_usec = (suseconds_t)(pause % 1000000);
-		evtimer_add(a->refresh, &tv);
-	}
+	cost = sc->cost;
+	a->refresh_after = clock_mono_us() + refresh_pause(cost);
+	if (most_behind(a) != NULL)
+		schedule(a);
 }
 
 /* Arms the refresh for the next pass, or when the pause is over. */

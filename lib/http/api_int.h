@@ -16,6 +16,7 @@
 
 struct cJSON;
 struct event;
+struct event_base;
 struct httpd;
 struct monitor;
 
@@ -66,6 +67,9 @@ struct api {
 	struct api_cache silences, metrics, page;
 	struct event *refresh;	/* makes the renderings left behind */
 	int64_t refresh_after;	/* not before then (monotonic µs) */
+	struct aside *aside;	/* where renewals are rendered */
+	struct api_cache *aside_slot;	/* the slot it renders for */
+	uint64_t aside_key[API_STATUS_KEY], aside_moved;
 	uint64_t auth_failures;
 };
 
@@ -85,6 +89,13 @@ enum MHD_Result api_send(struct MHD_Connection *c, unsigned code,
 /* {"error": msg} with code. */
 enum MHD_Result api_error(struct MHD_Connection *c, unsigned code,
     const char *msg);
+/*
+ * In a child rendering aside (api_aside.c): api_body() writes every body
+ * into fd instead, and api_body_captured() says how long the last was.
+ */
+void api_body_capture(int fd);
+uint64_t api_body_captured(void);
+
 /* Bodies this large are sent from a memfd (api_body). */
 #define API_BODY_FD_MIN (64 * 1024)
 /* A response carrying body (len bytes, malloc'd, taken); NULL: no memory. */
@@ -103,6 +114,21 @@ struct MHD_Response *api_response(const char *type, char *body,
 enum MHD_Result api_cached(struct api *a, struct MHD_Connection *c,
     struct api_cache *slots, size_t nslots, const char *variant,
     api_render_fn *render);
+/*
+ * A rendering made aside, in a forked child (api_aside.c): one at a time.
+ * done gets the response (NULL: it failed), when the snapshot was taken
+ * (monotonic µs) and the child's CPU time (µs).
+ */
+struct aside;
+typedef void api_aside_fn(void *arg, struct MHD_Response *r,
+    int64_t started, int64_t cost);
+struct aside *aside_new(struct event_base *base);
+void aside_free(struct aside *x);
+bool aside_busy(const struct aside *x);
+/* Starts render(a, variant) in a child; false if it could not start. */
+bool aside_start(struct aside *x, api_render_fn *render, struct api *a,
+    const char *variant, api_aside_fn *done, void *arg);
+
 /* Lets go of the renderings in every slot. */
 void api_cache_clear(struct api *a);
 /* The event that renews renderings behind their readers (api_cache.c). */

@@ -6,9 +6,9 @@
  *   a tenth of the loop per answer kept) and either probe runs moved or
  *   it reached REFRESH_MAX_AGE_US (answers say when they were made);
  * - a due rendering that costs REFRESH_BEHIND_US or more, and is younger
- *   than REFRESH_STALE_US, is served while the next one is made behind,
- *   one per loop pass, all of them together at most REFRESH_SHARE_PCT of
- *   the loop. Made in the request, every endpoint due at once rendered in
+ *   than REFRESH_STALE_US, is served while the next one is made behind
+ *   (aside, in a forked child: api_aside.c), one at a time, all of them
+ *   together at most REFRESH_SHARE_PCT of a CPU. Made in the request, every endpoint due at once rendered in
  *   one loop pass (70 ms at 1,000 probes), readers of five endpoints kept
  *   the loop busy more than half the time, and a /health that came
  *   meanwhile waited for them. Cheap ones, and one found after a quiet

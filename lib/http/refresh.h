@@ -12,13 +12,16 @@
 
 /* How old a rendering may get when nothing changed (µs). */
 #define REFRESH_MAX_AGE_US (250 * 1000)
-/* Renderings that cost the loop this much (µs) may be renewed behind. */
-#define REFRESH_BEHIND_US 1000
+/*
+ * Renderings that cost this much (µs) may be renewed behind: a few
+ * hundred probes. Below it, answers stay as fresh as the data.
+ */
+#define REFRESH_BEHIND_US 5000
 /* How old a rendering renewed behind may be when a reader gets it (µs). */
 #define REFRESH_STALE_US (2000 * 1000)
 /*
- * The share of the loop (percent) that renewing renderings behind may
- * take, all endpoints together.
+ * The share of a CPU (percent) that renewing renderings behind may take,
+ * all endpoints together.
  */
 #define REFRESH_SHARE_PCT 20
 

@@ -291,6 +291,20 @@ class ReaderFlood(E2E):
         self.assertEqual(set(livez), {200})
         # A fifth of the reads are /status; far fewer renderings than that.
         self.assertLess(renders, served / 5 / 4)
+        # At 1,000 probes a rendering is dear, so it is renewed behind its
+        # readers, in a forked child (api_aside.c): what they get is whole
+        # and correct, and it moves on with the clock.
+        made = []
+        for _ in range(4):
+            doc = json.loads(v.get("/status")[2])
+            self.assertEqual(len(doc["probes"]), 1000)
+            made.append(doc["vigild"]["now"])
+            metrics = v.get("/metrics")[2].decode()
+            self.assertIn('vigil_probe_up{probe="p0998"} 1', metrics)
+            self.assertTrue(metrics.endswith("\n"))
+            time.sleep(0.6)
+        self.assertGreater(len(set(made)), 1, made)
+        self.assertNotIn("render_aside_failed", v.log_text())
 
 
 class StateFileLinks(E2E):
