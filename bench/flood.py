@@ -28,32 +28,13 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "tests", "e2e"))
 import bench  # noqa: E402
+from reader import READER  # noqa: E402  (the one test_hostile uses)
 
 TOKEN = "bench-flood-token-4c1e9a"
 PATHS = ["/alerts", "/silences", "/status", "/metrics", "/"] * 2
-
-READER = r'''
-import http.client, sys, threading, time
-port, secs, paths = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3].split(",")
-end = time.monotonic() + secs
-count = [0]
-def loop(path):
-    while time.monotonic() < end:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
-                                           source_address=("127.0.0.2", 0))
-            c.request("GET", path)
-            c.getresponse().read()
-            c.close()
-            count[0] += 1
-        except OSError:
-            pass
-ts = [threading.Thread(target=loop, args=(p,)) for p in paths]
-for t in ts: t.start()
-for t in ts: t.join()
-print(count[0])
-'''
 
 
 def timed(port, path):

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 
 from harness import BUILD, E2E, WebhookReceiver, http_probe, timing_sensitive, wait_for
+from reader import READER
 
 VIGILCTL = os.path.join(BUILD, "vigilctl")
 TOKEN = "hostile-token-5d1f0c2b7e"
@@ -199,31 +200,6 @@ class ApiInput(E2E):
         # Every answer stays JSON.
         for path in ("/status", "/alerts", "/silences"):
             json.loads(self.v.get(path)[2])
-
-
-READER = r'''
-import http.client, sys, threading, time
-port, secs, paths = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3].split(",")
-end = time.monotonic() + secs
-count = [0]
-def loop(path):
-    # From 127.0.0.2: the readers' connections count against their own
-    # address's share, not the /health checker's.
-    while time.monotonic() < end:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
-                                           source_address=("127.0.0.2", 0))
-            c.request("GET", path)
-            c.getresponse().read()
-            c.close()
-            count[0] += 1
-        except OSError:
-            pass
-ts = [threading.Thread(target=loop, args=(p,)) for p in paths]
-for t in ts: t.start()
-for t in ts: t.join()
-print(count[0])
-'''
 
 
 class ReaderFlood(E2E):
