@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "probe/pg_norm.h"
 #include "probe/pg_stats.h"
 #include "probe/probe_pg_int.h"
 
@@ -392,8 +393,12 @@ on_stmt_text(struct pg_probe *pg, const PGresult *res)
 			if (col_i64(res, row, 0, 0) == s->queryid &&
 			    (uint32_t)col_i64(res, row, 1, 0) == s->userid)
 				q = PQgetvalue(res, row, 2);
+		/*
+		 * standard_conforming_strings is a session setting, and the
+		 * statement ran in another session: either reading is masked.
+		 */
 		pg_normalize_query(q != NULL ? q : "(text evicted)",
-		    PG_QUERY_TEXT, text, sizeof(text));
+		    PG_SCS_EITHER, PG_QUERY_TEXT, text, sizeof(text));
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
 		    "%s %.0f ms x%lld \"%s\"", i > 0 ? ";" : "", s->mean_ms,
 		    (long long)s->calls, text);

@@ -7,6 +7,7 @@ Intervals are 300 ms so every test runs in a few seconds, twice per
 `make check` (plain and sanitizers).
 """
 import json
+import subprocess
 import signal
 import socket
 import time
@@ -183,6 +184,25 @@ class Metrics(PgCase):
         # Out of its 2 s window, the rule resolves.
         wait_for(lambda: v.rule("db_slow_statements")["state"] == "resolved", 5,
                  what="slow-statement rule resolved")
+
+    def test_slow_call_hides_a_backslash_escaped_literal(self):
+        # Issue 25: with standard_conforming_strings off, \' does not end
+        # the literal, and pg_stat_statements keeps a CALL's text as sent.
+        c = self.cluster
+        c.psql("CREATE OR REPLACE PROCEDURE slowp(t text) LANGUAGE sql "
+               "AS $$ SELECT pg_sleep(0.6) $$")
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, slow_statement="250ms")]})
+        self.wait_run(v, lambda lr: "slow_statements" in lr["metrics"], 10, "statement window")
+        # Through psql's stdin: it reads the SET before it splits the CALL.
+        r = subprocess.run(c.psql_argv("app"), text=True, capture_output=True, timeout=30,
+                           input="SET standard_conforming_strings = off;\n"
+                                 "CALL slowp('x\\' secret-literal-456 ');\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lr = self.wait_run(v, lambda lr: "CALL slowp(" in lr.get("notes", ""), 8,
+                           "the slow CALL in the notes")
+        self.assertNotIn("secret-literal", lr["notes"])
+        self.assertNotIn("secret-literal", json.dumps(v.status()))
+        self.assertNotIn("secret-literal", v.log_text())
 
     def test_required_index_dropped_then_recreated(self):
         c = self.cluster

@@ -1,7 +1,7 @@
 /* The postgres probe without a server: its configuration section, the
- * arithmetic that turns counters into rates and windowed means, the query
- * text shown to people, and a name lookup that never answers (the evdns
- * path must time out, cancel and free everything). */
+ * arithmetic that turns counters into rates and windowed means, and a
+ * name lookup that never answers (the evdns path must time out, cancel
+ * and free everything). The query text shown to people: check_pg_norm.c. */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,35 +336,6 @@ START_TEST(test_stmt_window_top_order)
 }
 END_TEST
 
-static void
-norm_eq(const char *in, size_t max, const char *want)
-{
-	char out[256];
-
-	pg_normalize_query(in, max, out, sizeof(out));
-	ck_assert_str_eq(out, want);
-}
-
-START_TEST(test_normalize_query)
-{
-	norm_eq("SELECT pg_sleep($1)", 120, "SELECT pg_sleep($1)");
-	norm_eq("  SELECT *\n\tFROM  t1\n WHERE a = $1 ", 120,
-	    "SELECT * FROM t1 WHERE a = $1");
-	norm_eq("ALTER ROLE app PASSWORD 'hunter2'", 120,
-	    "ALTER ROLE app PASSWORD ?");
-	norm_eq("SELECT 'it''s', E'a\\'b', x FROM t", 120,
-	    "SELECT ?, ?, x FROM t");
-	norm_eq("SELECT $$secret$$, $tag$a$b$tag$ -- note\n, 42, 1.5e-3, "
-	    "0x1F, col2", 120, "SELECT ?, ? , ?, ?, ?, col2");
-	norm_eq("SELECT /* a /* nested */ comment */ \"Weird 'Name'\" FROM t",
-	    120, "SELECT \"Weird 'Name'\" FROM t");
-	norm_eq("SELECT abcdefghij", 10, "SELECT abc...");
-	/* A multi-byte character is never cut in half. */
-	norm_eq("SELECT \xc3\xa9\xc3\xa9", 8, "SELECT ...");
-	norm_eq("", 120, "");
-}
-END_TEST
-
 START_TEST(test_metric_part_and_backoff)
 {
 	char out[64];
@@ -541,7 +512,6 @@ pg_suite(void)
 	tcase_add_test(tc, test_db_delta);
 	tcase_add_test(tc, test_stmt_window);
 	tcase_add_test(tc, test_stmt_window_top_order);
-	tcase_add_test(tc, test_normalize_query);
 	tcase_add_test(tc, test_metric_part_and_backoff);
 	tcase_add_test(tc, test_lookup_times_out);
 	tcase_add_test(tc, test_secret_scrub);

@@ -19,6 +19,7 @@
 	X(file) \
 	X(config) \
 	X(pg) \
+	X(pg_norm) \
 	X(sentry) \
 	X(sdnotify) \
 	X(service) \
