@@ -516,16 +516,27 @@ on_indexes(struct pg_probe *pg, const PGresult *res)
 	pg_add(pg, "indexes_missing", missing);
 }
 
+/*
+ * On a standby, lag as PostgreSQL's documentation measures it: none while
+ * everything received is replayed (an idle primary sends nothing, and the
+ * last replayed transaction only grows old), else the age of the last
+ * replayed transaction. Without a WAL receiver (log shipping) there is no
+ * receive position, and that age is all there is.
+ */
 static const char sql_replication[] =
     "SELECT pg_is_in_recovery(),"
-    " CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM"
-    "  clock_timestamp() - pg_last_xact_replay_timestamp()) END,"
+    " CASE WHEN pg_is_in_recovery() THEN CASE"
+    "  WHEN pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() THEN 0"
+    "  ELSE extract(epoch FROM"
+    "   clock_timestamp() - pg_last_xact_replay_timestamp()) END END,"
     " (SELECT count(*) FROM pg_stat_replication),"
     " (SELECT extract(epoch FROM max(replay_lag)) FROM pg_stat_replication),"
     /* pg_current_wal_lsn() is an error on a standby. */
     " CASE WHEN NOT pg_is_in_recovery() THEN (SELECT"
     "  max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))"
-    "  FROM pg_stat_replication) END";
+    "  FROM pg_stat_replication) END,"
+    " CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM"
+    "  clock_timestamp() - pg_last_xact_replay_timestamp()) END";
 
 static void
 on_replication(struct pg_probe *pg, const PGresult *res)
@@ -534,9 +545,12 @@ on_replication(struct pg_probe *pg, const PGresult *res)
 
 	if (col_d(res, 0, 0, 0) != 0) {
 		pg_add(pg, "in_recovery", 1);
-		/* A standby: time since the last replayed transaction. */
 		if (col_num(res, 0, 1, &v))
 			pg_add(pg, "replication_lag_s", v);
+		/* Kept apart: it grows on a caught-up standby of an idle
+		 * primary, so it is no lag to page on. */
+		if (col_num(res, 0, 5, &v))
+			pg_add(pg, "last_replay_age_s", v);
 		return;
 	}
 	pg_add(pg, "in_recovery", 0);

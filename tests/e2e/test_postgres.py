@@ -7,9 +7,9 @@ Intervals are 300 ms so every test runs in a few seconds, twice per
 `make check` (plain and sanitizers).
 """
 import json
-import subprocess
 import signal
 import socket
+import subprocess
 import time
 
 import pg
@@ -460,6 +460,58 @@ class RuntimeFaults(PgCase):
         lr = self.wait_run(v, lambda lr: "connect_ms" not in lr["metrics"] and
                            "pool_used_pct" in lr["metrics"], 10, "a run on the kept session")
         self.assertTrue(v.alive())
+
+
+class Standby(PgCase):
+    """A real streaming standby of the class's cluster (pg.Standby)."""
+
+    IDLE_S = 40     # the old lag ("now - last replayed transaction") passed 30 s
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.standby = cls.cluster.standby()
+        cls.addClassCleanup(cls.standby.destroy)
+
+    def test_caught_up_idle_standby_has_no_lag_and_a_paused_one_does(self):
+        c, s = self.cluster, self.standby
+        c.psql("CREATE TABLE ticks (n int)")
+        c.psql("INSERT INTO ticks VALUES (1)")
+        wait_for(lambda: s.psql("SELECT count(*) FROM ticks", check=False) == "1", 10,
+                 what="the standby to replay the insert")
+        replayed = time.monotonic()
+        v = self.vigild({"probes": [pg_probe(s, self.workdir, interval="1s")], "rules": [
+            {"name": "db_replica_lag", "metric": "db.replication_lag_s", "op": ">",
+             "warn": 30}]})
+        lr = self.wait_run(v, lambda lr: "replication_lag_s" in lr["metrics"], 10,
+                           "a standby run")
+        self.assertEqual(lr["metrics"]["in_recovery"], 1)
+        # The point is the idle time itself: nothing to wait on but the clock.
+        time.sleep(max(0.0, self.IDLE_S - (time.monotonic() - replayed)))
+        m = self.last(v)["metrics"]
+        self.assertEqual(m["replication_lag_s"], 0, m)
+        # What the lag used to be, and what a > 30 s rule paged on.
+        self.assertGreater(m.get("last_replay_age_s", 0), 30, m)
+        self.assertNotIn(v.rule("db_replica_lag")["state"], ("pending", "firing"))
+
+        # Replay paused while the primary writes: the lag is real and grows.
+        s.psql("SELECT pg_wal_replay_pause()")
+        try:
+            c.psql("INSERT INTO ticks VALUES (2)")
+            lr1 = self.wait_run(v, lambda lr: lr["metrics"].get("replication_lag_s", 0) > 30,
+                                10, "lag while replay is paused")
+            lag1 = lr1["metrics"]["replication_lag_s"]
+            lr2 = self.wait_run(v, lambda lr: lr["metrics"].get("replication_lag_s", 0) >=
+                                lag1 + 1.5, 10, "the lag growing")
+            self.assertGreater(lr2["metrics"]["replication_lag_s"], lag1)
+            wait_for(lambda: v.rule("db_replica_lag")["state"] == "firing", 5,
+                     what="lag rule firing")
+        finally:
+            s.psql("SELECT pg_wal_replay_resume()")
+        self.wait_run(v, lambda lr: lr["metrics"].get("replication_lag_s") == 0, 10,
+                      "caught up again")
+        wait_for(lambda: v.rule("db_replica_lag")["state"] == "resolved", 5,
+                 what="lag rule resolved")
 
 
 class Environment(PgCase):
