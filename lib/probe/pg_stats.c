@@ -194,16 +194,3 @@ pg_metric_part(const char *col, size_t maxlen, char *out, size_t outlen)
 	if (n == 0)
 		snprintf(out, outlen, "col");
 }
-
-int64_t
-pg_backoff_ms(unsigned failures, int64_t max_ms)
-{
-	int64_t ms = 250;
-
-	/* The first retry is at the next run; then 250 ms doubling. */
-	if (failures == 0)
-		return 0;
-	for (unsigned i = 1; i < failures && ms < max_ms; i++)
-		ms *= 2;
-	return ms < max_ms ? ms : max_ms;
-}

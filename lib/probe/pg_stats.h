@@ -100,7 +100,4 @@ enum pg_delta pg_stmt_window(const struct pg_stmt_snap *prev,
 void pg_metric_part(const char *col, size_t maxlen, char *out,
     size_t outlen);
 
-/* Backoff before connect attempt number failures + 1, in ms. */
-int64_t pg_backoff_ms(unsigned failures, int64_t max_ms);
-
 #endif

@@ -117,8 +117,6 @@ extern const char *const pg_step_what[];
 int pg_watch(struct pg_probe *pg, short what);
 /* The connection broke under a query: reconnect once, or fail the run. */
 void pg_broken(struct pg_probe *pg);
-/* libpq's multi-line message as one line of at most len - 1 bytes. */
-void pg_flatten(const char *in, char *out, size_t len);
 
 /* probe_pg_query.c: the steps of a run. */
 /* Sends the query of pg->step (or ends the run after the last). */

@@ -7,6 +7,7 @@ Intervals are 300 ms so every test runs in a few seconds, twice per
 `make check` (plain and sanitizers).
 """
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -282,6 +283,39 @@ class Metrics(PgCase):
             self.assertNotIn(secret, text)
             self.assertNotIn(secret, log)
         self.assertEqual(v.probe("inurl")["target"], f"127.0.0.1:{c.port}/portal user=vigil")
+
+    def test_pg_hba_refusals_are_auth(self):
+        # Issue 25: pg_hba refusing the role is who-you-are, not the network.
+        c = self.cluster
+        hba = os.path.join(c.data, "pg_hba.conf")
+        with open(hba) as f:
+            saved = f.read()
+        try:
+            with open(hba, "w") as f:
+                f.write("local all all trust\n"
+                        "host all nomon 127.0.0.1/32 reject\n"     # an explicit reject
+                        "host all vigil 127.0.0.1/32 scram-sha-256\n"
+                        "host replication postgres 127.0.0.1/32 trust\n")
+            c.psql("SELECT pg_reload_conf()")
+            pw = c.password_file(self.workdir)
+            v = self.vigild({"probes": [
+                pg_probe(c, self.workdir, name="rejected", conninfo=c.conninfo(user="nomon")),
+                # No line for app over TCP at all.
+                pg_probe(c, self.workdir, name="noentry", conninfo=c.conninfo(user="app")),
+                pg_probe(c, self.workdir, name="allowed")]})
+            for name, said in (("rejected", "pg_hba.conf rejects connection"),
+                               ("noentry", "no pg_hba.conf entry")):
+                lr = self.wait_run(v, lambda lr: said in lr.get("reason", ""), 10,
+                                   f"{name} refused by pg_hba", name=name)
+                self.assertEqual(lr["fail"], "auth", lr)
+            self.assertEqual(self.wait_run(v, lambda lr: "result" in lr, 10, "allowed runs",
+                                           name="allowed")["result"], "up")
+            self.assertIn("fail=auth", v.log_text())
+            self.assertNotIn(pw, v.log_text())
+        finally:
+            with open(hba, "w") as f:
+                f.write(saved)
+            c.psql("SELECT pg_reload_conf()")
 
 
 SERVER_GONE = (r"(Connection refused|connection lost|server closed|"

@@ -336,7 +336,7 @@ START_TEST(test_stmt_window_top_order)
 }
 END_TEST
 
-START_TEST(test_metric_part_and_backoff)
+START_TEST(test_metric_part)
 {
 	char out[64];
 
@@ -350,12 +350,6 @@ START_TEST(test_metric_part_and_backoff)
 	ck_assert_str_eq(out, "col");
 	pg_metric_part("a_very_long_column_name", 6, out, sizeof(out));
 	ck_assert_str_eq(out, "a_very");
-	ck_assert_int_eq(pg_backoff_ms(0, 30000), 0);
-	ck_assert_int_eq(pg_backoff_ms(1, 30000), 250);
-	ck_assert_int_eq(pg_backoff_ms(2, 30000), 500);
-	ck_assert_int_eq(pg_backoff_ms(5, 30000), 4000);
-	ck_assert_int_eq(pg_backoff_ms(40, 30000), 30000);
-	ck_assert_int_eq(pg_backoff_ms(3, 600), 600);
 }
 END_TEST
 
@@ -512,7 +506,7 @@ pg_suite(void)
 	tcase_add_test(tc, test_db_delta);
 	tcase_add_test(tc, test_stmt_window);
 	tcase_add_test(tc, test_stmt_window_top_order);
-	tcase_add_test(tc, test_metric_part_and_backoff);
+	tcase_add_test(tc, test_metric_part);
 	tcase_add_test(tc, test_lookup_times_out);
 	tcase_add_test(tc, test_secret_scrub);
 	tcase_add_test(tc, test_quote);

@@ -20,6 +20,7 @@
 	X(config) \
 	X(pg) \
 	X(pg_norm) \
+	X(pg_conn) \
 	X(sentry) \
 	X(sdnotify) \
 	X(service) \
