@@ -63,3 +63,26 @@ pg_backoff_ms(unsigned failures, int64_t max_ms)
 		ms *= 2;
 	return ms < max_ms ? ms : max_ms;
 }
+
+int64_t
+pg_retry_wait_us(unsigned failures, int64_t last_us, int64_t now_us,
+    int64_t interval_us, int64_t max_ms)
+{
+	int64_t due, early;
+
+	if (failures == 0)
+		return 0;
+	if (interval_us < 1)
+		interval_us = 1;
+	due = last_us + 1000 * pg_backoff_ms(failures, max_ms);
+	/*
+	 * Runs start a little late, by a varying amount: a run this much
+	 * before the due time is the run the backoff meant (the issue saw
+	 * attempts 15 s apart with a 10 s cap and 5 s runs).
+	 */
+	early = interval_us / 10 < 1000000 ? interval_us / 10 : 1000000;
+	if (now_us + early >= due)
+		return 0;
+	return (due - early - now_us + interval_us - 1) / interval_us *
+	    interval_us;
+}

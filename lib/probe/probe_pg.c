@@ -125,9 +125,8 @@ pg_connect_failed(struct pg_probe *pg, enum probe_fail kind, const char *fmt,
 	va_end(ap);
 	probe_scrub_secret(pg->secret, pg->last_error);
 	pg_drop(pg);
+	/* The backoff counts from conn_start_us, this attempt's start. */
 	pg->connect_failures++;
-	pg->next_connect_us = clock_mono_us() + 1000 *
-	    pg_backoff_ms(pg->connect_failures, pg->cfg->pg.reconnect_max_ms);
 	pg->last_fail = kind;
 	probe_abort(pg->probe, kind, "%s", pg->last_error);
 }
@@ -617,7 +616,7 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 {
 	struct pg_probe *pg = impl;
 	struct timeval tv;
-	int64_t now = clock_mono_us();
+	int64_t now = clock_mono_us(), wait;
 
 	pg->probe = p;
 	pg->r = r;
@@ -634,11 +633,13 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 	if (pg->conn != NULL && pg->cstate == PGC_READY) {
 		pg->step = ST_CANARY;
 		pg_step_send(pg);
-	} else if (now < pg->next_connect_us) {
+	} else if ((wait = pg_retry_wait_us(pg->connect_failures,
+	    pg->conn_start_us, now, 1000 * (pg->cfg->retry_interval_ms > 0 ?
+	    pg->cfg->retry_interval_ms : pg->cfg->interval_ms),
+	    pg->cfg->pg.reconnect_max_ms)) > 0) {
 		/* Backing off: say why, without knocking on the door again. */
 		probe_abort(pg->probe, pg->last_fail, "%s (next connection "
-		    "attempt in %.1f s)", pg->last_error,
-		    (double)(pg->next_connect_us - now) / 1e6);
+		    "attempt in %.1f s)", pg->last_error, (double)wait / 1e6);
 	} else {
 		pg_connect_begin(pg);
 	}

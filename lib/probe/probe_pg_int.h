@@ -87,8 +87,7 @@ struct pg_probe {
 	bool conn_new;		/* made during this run */
 	bool retried;		/* this run already replaced a dead one */
 	bool flushing;		/* PQflush has more to send */
-	unsigned connect_failures;
-	int64_t next_connect_us;
+	unsigned connect_failures;	/* in a row; the last began conn_start_us */
 	enum probe_fail last_fail;
 	char last_error[200];
 

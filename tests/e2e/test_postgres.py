@@ -367,6 +367,31 @@ class Outages(PgCase):
         self.assertIn("event=probe_down probe=db fail=connect", log)
         self.assertRegex(log, r"event=probe_up probe=db[^\n]*\n(?:.*\n)*?$")
 
+    def test_reconnects_follow_the_backoff(self):
+        # Issue 25: with 5 s runs and reconnect_max 10 s, attempts came
+        # 15 s apart and the runs between said "next connection attempt in
+        # 0.0 s". Here 1 s runs and reconnect_max 2 s: backoffs of 250 ms,
+        # 500 ms, 1 s, then 2 s, so runs 1-4 connect, then every other one.
+        c = self.cluster
+        c.stop("fast")
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, interval="1s",
+                                             reconnect_max="2s")]})
+        seen = {}
+
+        def collect():
+            p = v.probe("db")
+            lr = p.get("last_run") or {}
+            if "reason" in lr:
+                seen[p["runs"]] = lr["reason"]
+            return p["runs"] >= 12
+        wait_until(collect, 25, "12 runs", interval=0.05)
+        self.assertEqual(sorted(k for k in seen if k <= 12), list(range(1, 13)), seen)
+        backoff = [k for k in range(1, 13) if "next connection attempt" in seen[k]]
+        self.assertEqual(backoff, [5, 7, 9, 11], seen)
+        for k in backoff:
+            self.assertIn("(next connection attempt in 1.0 s)", seen[k])
+            self.assertRegex(seen[k], SERVER_GONE)
+
     def test_silent_server_times_out_without_blocking_others(self):
         c = self.cluster
         silent = socket.socket()

@@ -377,7 +377,7 @@ lookup_done(struct probe *p, const struct probe_result *r, void *arg)
  */
 START_TEST(test_lookup_times_out)
 {
-	const char *text = PG_HDR "\"timeout\": \"200ms\", "
+	const char *text = PG_HDR "\"timeout\": \"200ms\", \"interval\": \"1s\", "
 	    "\"conninfo\": \"host=db.vigil-test.invalid dbname=x user=y\"}]}";
 	struct lookup_run lr = { 0 };
 	struct config_errors errs;
@@ -411,11 +411,21 @@ START_TEST(test_lookup_times_out)
 	    "\"db.vigil-test.invalid\"");
 	ck_assert(probe_result_get(&lr.r, "up", &up));
 	ck_assert_double_eq(up, 0);
-	/* The next run backs off instead of asking again at once. */
+	/*
+	 * 250 ms after the first attempt began, the second is due (a run a
+	 * little early is the run the backoff meant); 500 ms after the
+	 * second began, the third, so a run 200 ms after says when it comes.
+	 */
 	ck_assert_int_eq(probe_start(p, lookup_done, &lr), 0);
 	event_base_dispatch(env.base);
 	ck_assert_int_eq(lr.done, 2);
-	ck_assert_ptr_nonnull(strstr(lr.r.reason, "next connection attempt"));
+	ck_assert_int_eq(lr.r.fail, PROBE_FAIL_TIMEOUT);
+	ck_assert_ptr_null(strstr(lr.r.reason, "next connection attempt"));
+	ck_assert_int_eq(probe_start(p, lookup_done, &lr), 0);
+	event_base_dispatch(env.base);
+	ck_assert_int_eq(lr.done, 3);
+	ck_assert_msg(strstr(lr.r.reason, "(next connection attempt in 1.0 s)")
+	    != NULL, "%s", lr.r.reason);
 	/* A run in flight, cancelled by probe_free. */
 	usleep(300 * 1000);
 	ck_assert_int_eq(probe_start(p, lookup_done, &lr), 0);

@@ -1,5 +1,6 @@
 /* The postgres probe's connection decisions (pg_conn): what a refused
- * connection's text says, and the backoff. */
+ * connection's text says, the backoff, and when the next attempt comes,
+ * on a fake clock of runs with jittered starts. */
 #include <stdio.h>
 #include <string.h>
 #include <check.h>
@@ -87,6 +88,74 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+#define MAXRUNS 16
+
+/*
+ * A server down for good, and runs every interval, each starting late by
+ * lateness[k % 4]: which runs connect. Every other run must name the run
+ * that will (its wait), at least one interval ahead.
+ */
+static const struct retry_case {
+	int64_t interval_ms, max_ms;
+	int64_t lateness_us[4];
+	int nruns;
+	int attempts[MAXRUNS];	/* run numbers, then -1 */
+} retries[] = {
+	/* The issue: 5 s runs, reconnect_max 10 s, a run starting 3 ms
+	 * less late than the failed one. Attempts 10 s apart, not 15. */
+	{ 5000, 10000, { 3000, 0, 3000, 0 }, 14,
+	    { 0, 1, 2, 3, 4, 5, 7, 9, 11, 13, -1 } },
+	/* Backoff equal to the interval: every run. */
+	{ 10000, 10000, { 5000, 0, 2000, 100 }, 10,
+	    { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1 } },
+	/* Runs slower than any backoff: every run. */
+	{ 60000, 30000, { 0, 40000, 0, 40000 }, 6,
+	    { 0, 1, 2, 3, 4, 5, -1 } },
+	/* Fast runs: the attempt is the first run at or after the backoff
+	 * (250, 500, then 1 s: four runs of 300 ms). */
+	{ 300, 1000, { 10000, 0, 25000, 5000 }, 16,
+	    { 0, 1, 3, 7, 11, 15, -1 } },
+	/* 8 s of backoff with 5 s runs is the second run, not the first. */
+	{ 5000, 8000, { 0, 0, 0, 0 }, 12,
+	    { 0, 1, 2, 3, 4, 5, 7, 9, 11, -1 } },
+};
+
+START_TEST(test_retry_schedule)
+{
+	const struct retry_case *c = &retries[_i];
+	int64_t last = 0, iv = c->interval_ms * 1000;
+	unsigned failures = 0;
+	int got[MAXRUNS], ngot = 0, promised = -1;
+
+	for (int k = 0; k < c->nruns; k++) {
+		int64_t now = k * iv + c->lateness_us[k % 4];
+		int64_t wait = pg_retry_wait_us(failures, last, now, iv,
+		    c->max_ms);
+
+		if (wait == 0) {
+			ck_assert_msg(promised < 0 || promised == k, "case %d: "
+			    "run %d connects, run %d was promised", _i, k,
+			    promised);
+			got[ngot++] = k;
+			last = now;
+			failures++;	/* refused again */
+			promised = -1;
+			continue;
+		}
+		ck_assert_msg(wait >= iv && wait % iv == 0, "case %d run %d: "
+		    "wait %lld us", _i, k, (long long)wait);
+		if (promised < 0)
+			promised = k + (int)(wait / iv);
+		ck_assert_int_eq(k + (int)(wait / iv), promised);
+	}
+	for (int i = 0; i < MAXRUNS && (i < ngot || c->attempts[i] >= 0);
+	    i++)
+		ck_assert_msg(i < ngot && c->attempts[i] == got[i], "case %d: "
+		    "attempt %d at run %d, wanted run %d", _i, i,
+		    i < ngot ? got[i] : -1, c->attempts[i]);
+}
+END_TEST
+
 Suite *
 pg_conn_suite(void)
 {
@@ -96,6 +165,8 @@ pg_conn_suite(void)
 	tcase_add_loop_test(tc, test_fail_kind, 0,
 	    (int)(sizeof(kinds) / sizeof(kinds[0])));
 	tcase_add_test(tc, test_backoff);
+	tcase_add_loop_test(tc, test_retry_schedule, 0,
+	    (int)(sizeof(retries) / sizeof(retries[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
