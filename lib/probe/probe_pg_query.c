@@ -406,9 +406,22 @@ on_stmt_text(struct pg_probe *pg, const PGresult *res)
 	probe_result_notef(pg->r, "%s", line);
 }
 
+/*
+ * Without a schema, a required index is looked for where a migration
+ * would have made it: the schemas of the search path (vigild's session's,
+ * "$user", public by default), as PostgreSQL resolves a bare name. A
+ * namesake in another schema (a copy, a staging schema) does not satisfy
+ * it, but is named, so the configuration can say which schema is meant.
+ */
 static const char sql_indexes[] =
     "SELECT m.i, x.indexrelid IS NOT NULL,"
-    " coalesce(x.indisvalid AND x.indisready, false), x.idx_scan"
+    " coalesce(x.indisvalid AND x.indisready, false), x.idx_scan,"
+    " (SELECT string_agg(DISTINCT n2.nspname, ', ')"
+    "  FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid = c2.relnamespace"
+    "  WHERE x.indexrelid IS NULL AND m.sch = '' AND m.idx <> ''"
+    "   AND c2.relkind IN ('i', 'I') AND c2.relname = m.idx"
+    "   AND n2.nspname <> ALL (current_schemas(false))),"
+    " array_to_string(current_schemas(false), ', ')"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
     "  WITH ORDINALITY AS m(idx, tbl, sch, cols, i)"
     " LEFT JOIN LATERAL ("
@@ -420,7 +433,8 @@ static const char sql_indexes[] =
     "  LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = x.indexrelid"
     "  WHERE (m.idx = '' OR c.relname = m.idx)"
     "   AND (m.tbl = '' OR t.relname = m.tbl)"
-    "   AND (m.sch = '' OR n.nspname = m.sch)"
+    "   AND CASE WHEN m.sch = '' THEN n.nspname = ANY (current_schemas(false))"
+    "    ELSE n.nspname = m.sch END"
     "   AND (m.cols = '' OR array_to_string(ARRAY("
     "    SELECT a.attname FROM unnest(x.indkey[0:x.indnkeyatts - 1])"
     "     WITH ORDINALITY AS k(attnum, o)"
@@ -505,10 +519,21 @@ on_indexes(struct pg_probe *pg, const PGresult *res)
 		if (ok != 0)
 			continue;
 		missing++;
-		if (!found)
+		if (!found && !PQgetisnull(res, row, 4)) {
+			char where[96], path[96];
+
+			/* Schema names are the database's text. */
+			probe_quote(PQgetvalue(res, row, 4), where,
+			    sizeof(where));
+			probe_quote(PQgetvalue(res, row, 5), path, sizeof(path));
+			probe_result_notef(pg->r, "required index %s missing "
+			    "from the search path %s; one of that name is in "
+			    "schema %s (name the schema to mean it)", x->name,
+			    path, where);
+		} else if (!found) {
 			probe_result_notef(pg->r, "required index %s missing",
 			    x->name);
-		else
+		} else
 			probe_result_notef(pg->r, "required index %s invalid "
 			    "or not ready (a failed CREATE INDEX "
 			    "CONCURRENTLY?)", x->name);

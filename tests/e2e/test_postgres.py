@@ -249,6 +249,30 @@ class Metrics(PgCase):
         wait_for(lambda: v.rule("db_index_missing")["state"] == "resolved", 5,
                  what="index rule resolved")
 
+    def test_name_only_index_is_looked_for_on_the_search_path(self):
+        # Issue 25: a name-only required index was satisfied by a namesake
+        # in any schema.
+        c = self.cluster
+        try:
+            c.psql("CREATE SCHEMA shadow;"
+                   " CREATE TABLE shadow.orders (customer_id int, created_at timestamptz);"
+                   " CREATE INDEX orders_customer_idx ON shadow.orders (customer_id, created_at);"
+                   " DROP INDEX public.orders_customer_idx")
+            v = self.vigild({"probes": [pg_probe(c, self.workdir, required_indexes=[
+                "orders_customer_idx",
+                {"index": "orders_customer_idx", "schema": "shadow", "name": "shadow_idx"}])]})
+            lr = self.wait_run(v, lambda lr: "indexes_missing" in lr["metrics"], 10,
+                               "index metrics")
+            self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 0, lr)
+            self.assertEqual(lr["metrics"]["index_shadow_idx_ok"], 1, lr)
+            self.assertEqual(lr["metrics"]["indexes_missing"], 1, lr)
+            self.assertIn('required index orders_customer_idx missing from the search path '
+                          '"public"; one of that name is in schema "shadow"', lr["notes"])
+        finally:
+            c.psql("DROP SCHEMA IF EXISTS shadow CASCADE")
+            c.psql("CREATE INDEX IF NOT EXISTS orders_customer_idx "
+                   "ON orders (customer_id, created_at)")
+
     def test_wrong_password_is_clear_and_never_shown(self):
         c = self.cluster
         inline, infile, inurl = "WrongPw-9c7e-inline", "WrongPw-1d2f-file", "WrongPw-77ab-url"
