@@ -54,7 +54,7 @@ put(struct gen *g, const char *s)
 }
 
 static void
-putc_(struct gen *g, char c)
+put_char(struct gen *g, char c)
 {
 	char s[2] = { c, '\0' };
 
@@ -85,7 +85,7 @@ body(struct gen *g, bool bs)
 		else if (c == '\\' && bs)
 			put(g, (take(g) & 1) ? "\\\\" : "\\n");
 		else
-			putc_(g, c);
+			put_char(g, c);
 	}
 }
 
@@ -95,7 +95,7 @@ bits(struct gen *g, bool hex)
 	unsigned n = 1 + take(g) % 12;
 
 	for (unsigned k = 0; k < n; k++)
-		putc_(g, hex ? "0123456789abcdefABCDEF"[take(g) % 22] :
+		put_char(g, hex ? "0123456789abcdefABCDEF"[take(g) % 22] :
 		    (char)('0' + (take(g) & 1)));
 }
 
