@@ -94,23 +94,10 @@ enum pg_delta pg_stmt_window(const struct pg_stmt_snap *prev,
     struct pg_stmt_window *out);
 
 /*
- * Query text for people: comments dropped, whitespace collapsed, and every
- * literal (quoted string, dollar-quoted string, number) replaced by "?":
- * pg_stat_statements already writes $1 for constants, but not in utility
- * statements (ALTER ROLE ... PASSWORD '...'). At most maxlen bytes of
- * text, then "..."; out gets at most outlen - 1 bytes and a NUL.
- */
-void pg_normalize_query(const char *in, size_t maxlen, char *out,
-    size_t outlen);
-
-/*
  * A column name as part of a metric name: lower case, runs of anything
  * but [a-z0-9] become one "_", at most maxlen bytes; "" becomes "col".
  */
 void pg_metric_part(const char *col, size_t maxlen, char *out,
     size_t outlen);
-
-/* Backoff before connect attempt number failures + 1, in ms. */
-int64_t pg_backoff_ms(unsigned failures, int64_t max_ms);
 
 #endif

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/file.h"
 #include "config/config.h"
+#include "probe/pg_conn.h"
 #include "probe/pg_stats.h"
 #include "probe/probe_pg_int.h"
 
@@ -25,26 +26,6 @@
 #define PG_MAX_PARAMS	64
 static void pg_connect_begin(struct pg_probe *pg);
 static void pg_on_io(evutil_socket_t fd, short what, void *arg);
-
-/* libpq's messages span lines ("...\n\tIs the server running..."). */
-void
-pg_flatten(const char *in, char *out, size_t len)
-{
-	size_t n = 0;
-	bool space = false;
-
-	for (; *in != '\0' && n + 1 < len; in++) {
-		if (*in == '\n' || *in == '\t' || *in == '\r' || *in == ' ') {
-			space = n > 0;
-			continue;
-		}
-		if (space && n + 2 < len)
-			out[n++] = ' ';
-		space = false;
-		out[n++] = *in;
-	}
-	out[n] = '\0';
-}
 
 /* Notices would go to stderr unformatted; vigild's log is key=value. */
 static void
@@ -144,40 +125,50 @@ pg_connect_failed(struct pg_probe *pg, enum probe_fail kind, const char *fmt,
 	va_end(ap);
 	probe_scrub_secret(pg->secret, pg->last_error);
 	pg_drop(pg);
+	/* The backoff counts from conn_start_us, this attempt's start. */
 	pg->connect_failures++;
-	pg->next_connect_us = clock_mono_us() + 1000 *
-	    pg_backoff_ms(pg->connect_failures, pg->cfg->pg.reconnect_max_ms);
 	pg->last_fail = kind;
 	probe_abort(pg->probe, kind, "%s", pg->last_error);
 }
 
 /*
- * What libpq and the server said of the connection, quoted as a
- * stranger's text (probe_quote); "" if nothing. The secret is scrubbed
- * before quoting: an escaped quote inside it would hide it from the scrub.
+ * Text libpq and the server said (len bytes of it), quoted as a
+ * stranger's (probe_quote); "" if nothing. The secret is scrubbed before
+ * quoting: an escaped quote inside it would hide it from the scrub.
  */
 static void
-pg_said(struct pg_probe *pg, char *out, size_t len)
+pg_quote_said(struct pg_probe *pg, const char *text, size_t len, char *out,
+    size_t outlen)
 {
 	char raw[512];
 
-	snprintf(raw, sizeof(raw), "%s", pg->conn != NULL ?
-	    PQerrorMessage(pg->conn) : "");
+	snprintf(raw, sizeof(raw), "%.*s", (int)(len < sizeof(raw) ? len :
+	    sizeof(raw) - 1), text);
 	probe_scrub_secret(pg->secret, raw);
 	if (raw[strspn(raw, " \t\r\n")] == '\0')
 		out[0] = '\0';
 	else
-		probe_quote(raw, out, len);
+		probe_quote(raw, out, outlen);
+}
+
+/* What libpq and the server said of the connection, quoted; "" if nothing. */
+static void
+pg_said(struct pg_probe *pg, char *out, size_t len)
+{
+	const char *msg = pg->conn != NULL ? PQerrorMessage(pg->conn) : "";
+
+	pg_quote_said(pg, msg, strlen(msg), out, len);
 }
 
 /* libpq refused or lost the connection while connecting. */
 static void
 pg_connect_failed_conn(struct pg_probe *pg)
 {
-	char msg[200], quoted[220];
-	enum probe_fail kind = PROBE_FAIL_CONNECT;
+	const char *msg = PQerrorMessage(pg->conn);
+	char quoted[220];
+	size_t at, len;
+	enum probe_fail kind;
 
-	pg_flatten(PQerrorMessage(pg->conn), msg, sizeof(msg));
 	if (PQconnectionNeedsPassword(pg->conn)) {
 		pg_connect_failed(pg, PROBE_FAIL_AUTH, "the server asks for a "
 		    "password and none is set (conninfo, password_file, "
@@ -185,21 +176,16 @@ pg_connect_failed_conn(struct pg_probe *pg)
 		return;
 	}
 	/*
-	 * The server's text is all there is (no SQLSTATE for a refused
-	 * start-up); these are its messages for who-you-are problems.
+	 * The whole message, not a cut of it: with several addresses the
+	 * refusal may come after another attempt's text, and is the line
+	 * worth quoting.
 	 */
-	if (strstr(msg, "authentication failed") != NULL ||
-	    strstr(msg, "no pg_hba.conf entry") != NULL ||
-	    (strstr(msg, "role \"") != NULL &&
-	    strstr(msg, "does not exist") != NULL) ||
-	    strstr(msg, "permission denied for database") != NULL ||
-	    strstr(msg, "not permitted to log in") != NULL)
-		kind = PROBE_FAIL_AUTH;
-	if (msg[0] == '\0') {
+	kind = pg_conn_fail_kind(msg, &at, &len);
+	pg_quote_said(pg, msg + at, len, quoted, sizeof(quoted));
+	if (quoted[0] == '\0') {
 		pg_connect_failed(pg, kind, "connection failed");
 		return;
 	}
-	pg_said(pg, quoted, sizeof(quoted));
 	pg_connect_failed(pg, kind, "connection failed: %s", quoted);
 }
 
@@ -630,7 +616,7 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 {
 	struct pg_probe *pg = impl;
 	struct timeval tv;
-	int64_t now = clock_mono_us();
+	int64_t now = clock_mono_us(), wait;
 
 	pg->probe = p;
 	pg->r = r;
@@ -647,11 +633,13 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 	if (pg->conn != NULL && pg->cstate == PGC_READY) {
 		pg->step = ST_CANARY;
 		pg_step_send(pg);
-	} else if (now < pg->next_connect_us) {
+	} else if ((wait = pg_retry_wait_us(pg->connect_failures,
+	    pg->conn_start_us, now, 1000 * (pg->cfg->retry_interval_ms > 0 ?
+	    pg->cfg->retry_interval_ms : pg->cfg->interval_ms),
+	    pg->cfg->pg.reconnect_max_ms)) > 0) {
 		/* Backing off: say why, without knocking on the door again. */
 		probe_abort(pg->probe, pg->last_fail, "%s (next connection "
-		    "attempt in %.1f s)", pg->last_error,
-		    (double)(pg->next_connect_us - now) / 1e6);
+		    "attempt in %.1f s)", pg->last_error, (double)wait / 1e6);
 	} else {
 		pg_connect_begin(pg);
 	}

@@ -87,8 +87,7 @@ struct pg_probe {
 	bool conn_new;		/* made during this run */
 	bool retried;		/* this run already replaced a dead one */
 	bool flushing;		/* PQflush has more to send */
-	unsigned connect_failures;
-	int64_t next_connect_us;
+	unsigned connect_failures;	/* in a row; the last began conn_start_us */
 	enum probe_fail last_fail;
 	char last_error[200];
 
@@ -117,8 +116,6 @@ extern const char *const pg_step_what[];
 int pg_watch(struct pg_probe *pg, short what);
 /* The connection broke under a query: reconnect once, or fail the run. */
 void pg_broken(struct pg_probe *pg);
-/* libpq's multi-line message as one line of at most len - 1 bytes. */
-void pg_flatten(const char *in, char *out, size_t len);
 
 /* probe_pg_query.c: the steps of a run. */
 /* Sends the query of pg->step (or ends the run after the last). */

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "probe/pg_norm.h"
 #include "probe/pg_stats.h"
 #include "probe/probe_pg_int.h"
 
@@ -392,8 +393,12 @@ on_stmt_text(struct pg_probe *pg, const PGresult *res)
 			if (col_i64(res, row, 0, 0) == s->queryid &&
 			    (uint32_t)col_i64(res, row, 1, 0) == s->userid)
 				q = PQgetvalue(res, row, 2);
+		/*
+		 * standard_conforming_strings is a session setting, and the
+		 * statement ran in another session: either reading is masked.
+		 */
 		pg_normalize_query(q != NULL ? q : "(text evicted)",
-		    PG_QUERY_TEXT, text, sizeof(text));
+		    PG_SCS_EITHER, PG_QUERY_TEXT, text, sizeof(text));
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
 		    "%s %.0f ms x%lld \"%s\"", i > 0 ? ";" : "", s->mean_ms,
 		    (long long)s->calls, text);
@@ -401,9 +406,22 @@ on_stmt_text(struct pg_probe *pg, const PGresult *res)
 	probe_result_notef(pg->r, "%s", line);
 }
 
+/*
+ * Without a schema, a required index is looked for where a migration
+ * would have made it: the schemas of the search path (vigild's session's,
+ * "$user", public by default), as PostgreSQL resolves a bare name. A
+ * namesake in another schema (a copy, a staging schema) does not satisfy
+ * it, but is named, so the configuration can say which schema is meant.
+ */
 static const char sql_indexes[] =
     "SELECT m.i, x.indexrelid IS NOT NULL,"
-    " coalesce(x.indisvalid AND x.indisready, false), x.idx_scan"
+    " coalesce(x.indisvalid AND x.indisready, false), x.idx_scan,"
+    " (SELECT string_agg(DISTINCT n2.nspname, ', ')"
+    "  FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid = c2.relnamespace"
+    "  WHERE x.indexrelid IS NULL AND m.sch = '' AND m.idx <> ''"
+    "   AND c2.relkind IN ('i', 'I') AND c2.relname = m.idx"
+    "   AND n2.nspname <> ALL (current_schemas(false))),"
+    " array_to_string(current_schemas(false), ', ')"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
     "  WITH ORDINALITY AS m(idx, tbl, sch, cols, i)"
     " LEFT JOIN LATERAL ("
@@ -415,7 +433,8 @@ static const char sql_indexes[] =
     "  LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = x.indexrelid"
     "  WHERE (m.idx = '' OR c.relname = m.idx)"
     "   AND (m.tbl = '' OR t.relname = m.tbl)"
-    "   AND (m.sch = '' OR n.nspname = m.sch)"
+    "   AND CASE WHEN m.sch = '' THEN n.nspname = ANY (current_schemas(false))"
+    "    ELSE n.nspname = m.sch END"
     "   AND (m.cols = '' OR array_to_string(ARRAY("
     "    SELECT a.attname FROM unnest(x.indkey[0:x.indnkeyatts - 1])"
     "     WITH ORDINALITY AS k(attnum, o)"
@@ -500,10 +519,21 @@ on_indexes(struct pg_probe *pg, const PGresult *res)
 		if (ok != 0)
 			continue;
 		missing++;
-		if (!found)
+		if (!found && !PQgetisnull(res, row, 4)) {
+			char where[96], path[96];
+
+			/* Schema names are the database's text. */
+			probe_quote(PQgetvalue(res, row, 4), where,
+			    sizeof(where));
+			probe_quote(PQgetvalue(res, row, 5), path, sizeof(path));
+			probe_result_notef(pg->r, "required index %s missing "
+			    "from the search path %s; one of that name is in "
+			    "schema %s (name the schema to mean it)", x->name,
+			    path, where);
+		} else if (!found) {
 			probe_result_notef(pg->r, "required index %s missing",
 			    x->name);
-		else
+		} else
 			probe_result_notef(pg->r, "required index %s invalid "
 			    "or not ready (a failed CREATE INDEX "
 			    "CONCURRENTLY?)", x->name);
@@ -511,16 +541,27 @@ on_indexes(struct pg_probe *pg, const PGresult *res)
 	pg_add(pg, "indexes_missing", missing);
 }
 
+/*
+ * On a standby, lag as PostgreSQL's documentation measures it: none while
+ * everything received is replayed (an idle primary sends nothing, and the
+ * last replayed transaction only grows old), else the age of the last
+ * replayed transaction. Without a WAL receiver (log shipping) there is no
+ * receive position, and that age is all there is.
+ */
 static const char sql_replication[] =
     "SELECT pg_is_in_recovery(),"
-    " CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM"
-    "  clock_timestamp() - pg_last_xact_replay_timestamp()) END,"
+    " CASE WHEN pg_is_in_recovery() THEN CASE"
+    "  WHEN pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() THEN 0"
+    "  ELSE extract(epoch FROM"
+    "   clock_timestamp() - pg_last_xact_replay_timestamp()) END END,"
     " (SELECT count(*) FROM pg_stat_replication),"
     " (SELECT extract(epoch FROM max(replay_lag)) FROM pg_stat_replication),"
     /* pg_current_wal_lsn() is an error on a standby. */
     " CASE WHEN NOT pg_is_in_recovery() THEN (SELECT"
     "  max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))"
-    "  FROM pg_stat_replication) END";
+    "  FROM pg_stat_replication) END,"
+    " CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM"
+    "  clock_timestamp() - pg_last_xact_replay_timestamp()) END";
 
 static void
 on_replication(struct pg_probe *pg, const PGresult *res)
@@ -529,9 +570,12 @@ on_replication(struct pg_probe *pg, const PGresult *res)
 
 	if (col_d(res, 0, 0, 0) != 0) {
 		pg_add(pg, "in_recovery", 1);
-		/* A standby: time since the last replayed transaction. */
 		if (col_num(res, 0, 1, &v))
 			pg_add(pg, "replication_lag_s", v);
+		/* Kept apart: it grows on a caught-up standby of an idle
+		 * primary, so it is no lag to page on. */
+		if (col_num(res, 0, 5, &v))
+			pg_add(pg, "last_replay_age_s", v);
 		return;
 	}
 	pg_add(pg, "in_recovery", 0);

@@ -13,6 +13,10 @@ runuser, and the directory is created world-traversable (0755) so that
 user can reach it. Clients (psql) run as the caller and connect over the
 socket in that directory.
 
+standby() makes a streaming hot standby of a running cluster
+(pg_basebackup -R over loopback TCP, which the primary's pg_hba trusts for
+the postgres role's replication connections only).
+
 stop() and remove() are idempotent; destroy() does both and is meant for
 tearDown / addClassCleanup, so a cluster never outlives its test class.
 """
@@ -81,7 +85,9 @@ log_min_messages = warning
                 # The socket is for the test itself; TCP needs a password,
                 # so a wrong one is refused.
                 f.write("local all all trust\n"
-                        "host all all 127.0.0.1/32 scram-sha-256\n")
+                        "host all all 127.0.0.1/32 scram-sha-256\n"
+                        # standby(): pg_basebackup and streaming over loopback.
+                        "host replication postgres 127.0.0.1/32 trust\n")
             if start:
                 self.start()
                 self.psql(f"CREATE DATABASE {DBNAME}", db="postgres")
@@ -100,6 +106,10 @@ log_min_messages = warning
         except BaseException:
             self.destroy()
             raise
+
+    def standby(self):
+        """A streaming standby of this cluster, started (see Standby)."""
+        return Standby(self)
 
     # -- running programs ---------------------------------------------------
 
@@ -230,6 +240,39 @@ log_min_messages = warning
             f.write(password + "\n")
         os.chmod(path, 0o600)
         return path
+
+
+class Standby(Cluster):
+    """A hot standby made with pg_basebackup -R from a running primary,
+    streaming from it over loopback TCP, on its own port and socket
+    directory. Same roles and database (they are replicated); read-only."""
+
+    def __init__(self, primary):
+        self.as_postgres = primary.as_postgres
+        self.dir = tempfile.mkdtemp(prefix="vigil-pgstandby-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        self.logfile = os.path.join(self.dir, "server.log")
+        self.port = _free_port()
+        self.host = "127.0.0.1"
+        self.sockdir = self.dir
+        self.running = False
+        self.held = []
+        if self.as_postgres:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        try:
+            self._run([os.path.join(PGBIN, "pg_basebackup"), "-D", self.data,
+                       "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                       "-R", "-X", "stream", "-c", "fast", "--no-sync"], timeout=120)
+            # The copy holds the primary's settings; the later lines win.
+            with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+                f.write(f"\n# vigil e2e: the standby\nport = {self.port}\n"
+                        f"unix_socket_directories = '{self.sockdir}'\n")
+            self.start()
+        except BaseException:
+            self.destroy()
+            raise
 
 
 def wait_port_closed(port, timeout=10):

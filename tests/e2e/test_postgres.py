@@ -7,8 +7,10 @@ Intervals are 300 ms so every test runs in a few seconds, twice per
 `make check` (plain and sanitizers).
 """
 import json
+import os
 import signal
 import socket
+import subprocess
 import time
 
 import pg
@@ -184,6 +186,25 @@ class Metrics(PgCase):
         wait_for(lambda: v.rule("db_slow_statements")["state"] == "resolved", 5,
                  what="slow-statement rule resolved")
 
+    def test_slow_call_hides_a_backslash_escaped_literal(self):
+        # Issue 25: with standard_conforming_strings off, \' does not end
+        # the literal, and pg_stat_statements keeps a CALL's text as sent.
+        c = self.cluster
+        c.psql("CREATE OR REPLACE PROCEDURE slowp(t text) LANGUAGE sql "
+               "AS $$ SELECT pg_sleep(0.6) $$")
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, slow_statement="250ms")]})
+        self.wait_run(v, lambda lr: "slow_statements" in lr["metrics"], 10, "statement window")
+        # Through psql's stdin: it reads the SET before it splits the CALL.
+        r = subprocess.run(c.psql_argv("app"), text=True, capture_output=True, timeout=30,
+                           input="SET standard_conforming_strings = off;\n"
+                                 "CALL slowp('x\\' secret-literal-456 ');\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lr = self.wait_run(v, lambda lr: "CALL slowp(" in lr.get("notes", ""), 8,
+                           "the slow CALL in the notes")
+        self.assertNotIn("secret-literal", lr["notes"])
+        self.assertNotIn("secret-literal", json.dumps(v.status()))
+        self.assertNotIn("secret-literal", v.log_text())
+
     def test_required_index_dropped_then_recreated(self):
         c = self.cluster
         v = self.vigild({"probes": [pg_probe(c, self.workdir, required_indexes=[
@@ -228,6 +249,30 @@ class Metrics(PgCase):
         wait_for(lambda: v.rule("db_index_missing")["state"] == "resolved", 5,
                  what="index rule resolved")
 
+    def test_name_only_index_is_looked_for_on_the_search_path(self):
+        # Issue 25: a name-only required index was satisfied by a namesake
+        # in any schema.
+        c = self.cluster
+        try:
+            c.psql("CREATE SCHEMA shadow;"
+                   " CREATE TABLE shadow.orders (customer_id int, created_at timestamptz);"
+                   " CREATE INDEX orders_customer_idx ON shadow.orders (customer_id, created_at);"
+                   " DROP INDEX public.orders_customer_idx")
+            v = self.vigild({"probes": [pg_probe(c, self.workdir, required_indexes=[
+                "orders_customer_idx",
+                {"index": "orders_customer_idx", "schema": "shadow", "name": "shadow_idx"}])]})
+            lr = self.wait_run(v, lambda lr: "indexes_missing" in lr["metrics"], 10,
+                               "index metrics")
+            self.assertEqual(lr["metrics"]["index_orders_customer_idx_ok"], 0, lr)
+            self.assertEqual(lr["metrics"]["index_shadow_idx_ok"], 1, lr)
+            self.assertEqual(lr["metrics"]["indexes_missing"], 1, lr)
+            self.assertIn('required index orders_customer_idx missing from the search path '
+                          '"public"; one of that name is in schema "shadow"', lr["notes"])
+        finally:
+            c.psql("DROP SCHEMA IF EXISTS shadow CASCADE")
+            c.psql("CREATE INDEX IF NOT EXISTS orders_customer_idx "
+                   "ON orders (customer_id, created_at)")
+
     def test_wrong_password_is_clear_and_never_shown(self):
         c = self.cluster
         inline, infile, inurl = "WrongPw-9c7e-inline", "WrongPw-1d2f-file", "WrongPw-77ab-url"
@@ -262,6 +307,39 @@ class Metrics(PgCase):
             self.assertNotIn(secret, text)
             self.assertNotIn(secret, log)
         self.assertEqual(v.probe("inurl")["target"], f"127.0.0.1:{c.port}/portal user=vigil")
+
+    def test_pg_hba_refusals_are_auth(self):
+        # Issue 25: pg_hba refusing the role is who-you-are, not the network.
+        c = self.cluster
+        hba = os.path.join(c.data, "pg_hba.conf")
+        with open(hba) as f:
+            saved = f.read()
+        try:
+            with open(hba, "w") as f:
+                f.write("local all all trust\n"
+                        "host all nomon 127.0.0.1/32 reject\n"     # an explicit reject
+                        "host all vigil 127.0.0.1/32 scram-sha-256\n"
+                        "host replication postgres 127.0.0.1/32 trust\n")
+            c.psql("SELECT pg_reload_conf()")
+            pw = c.password_file(self.workdir)
+            v = self.vigild({"probes": [
+                pg_probe(c, self.workdir, name="rejected", conninfo=c.conninfo(user="nomon")),
+                # No line for app over TCP at all.
+                pg_probe(c, self.workdir, name="noentry", conninfo=c.conninfo(user="app")),
+                pg_probe(c, self.workdir, name="allowed")]})
+            for name, said in (("rejected", "pg_hba.conf rejects connection"),
+                               ("noentry", "no pg_hba.conf entry")):
+                lr = self.wait_run(v, lambda lr: said in lr.get("reason", ""), 10,
+                                   f"{name} refused by pg_hba", name=name)
+                self.assertEqual(lr["fail"], "auth", lr)
+            self.assertEqual(self.wait_run(v, lambda lr: "result" in lr, 10, "allowed runs",
+                                           name="allowed")["result"], "up")
+            self.assertIn("fail=auth", v.log_text())
+            self.assertNotIn(pw, v.log_text())
+        finally:
+            with open(hba, "w") as f:
+                f.write(saved)
+            c.psql("SELECT pg_reload_conf()")
 
 
 SERVER_GONE = (r"(Connection refused|connection lost|server closed|"
@@ -312,6 +390,31 @@ class Outages(PgCase):
         log = v.log_text()
         self.assertIn("event=probe_down probe=db fail=connect", log)
         self.assertRegex(log, r"event=probe_up probe=db[^\n]*\n(?:.*\n)*?$")
+
+    def test_reconnects_follow_the_backoff(self):
+        # Issue 25: with 5 s runs and reconnect_max 10 s, attempts came
+        # 15 s apart and the runs between said "next connection attempt in
+        # 0.0 s". Here 1 s runs and reconnect_max 2 s: backoffs of 250 ms,
+        # 500 ms, 1 s, then 2 s, so runs 1-4 connect, then every other one.
+        c = self.cluster
+        c.stop("fast")
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, interval="1s",
+                                             reconnect_max="2s")]})
+        seen = {}
+
+        def collect():
+            p = v.probe("db")
+            lr = p.get("last_run") or {}
+            if "reason" in lr:
+                seen[p["runs"]] = lr["reason"]
+            return p["runs"] >= 12
+        wait_until(collect, 25, "12 runs", interval=0.05)
+        self.assertEqual(sorted(k for k in seen if k <= 12), list(range(1, 13)), seen)
+        backoff = [k for k in range(1, 13) if "next connection attempt" in seen[k]]
+        self.assertEqual(backoff, [5, 7, 9, 11], seen)
+        for k in backoff:
+            self.assertIn("(next connection attempt in 1.0 s)", seen[k])
+            self.assertRegex(seen[k], SERVER_GONE)
 
     def test_silent_server_times_out_without_blocking_others(self):
         c = self.cluster
@@ -440,6 +543,58 @@ class RuntimeFaults(PgCase):
         lr = self.wait_run(v, lambda lr: "connect_ms" not in lr["metrics"] and
                            "pool_used_pct" in lr["metrics"], 10, "a run on the kept session")
         self.assertTrue(v.alive())
+
+
+class Standby(PgCase):
+    """A real streaming standby of the class's cluster (pg.Standby)."""
+
+    IDLE_S = 40     # the old lag ("now - last replayed transaction") passed 30 s
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.standby = cls.cluster.standby()
+        cls.addClassCleanup(cls.standby.destroy)
+
+    def test_caught_up_idle_standby_has_no_lag_and_a_paused_one_does(self):
+        c, s = self.cluster, self.standby
+        c.psql("CREATE TABLE ticks (n int)")
+        c.psql("INSERT INTO ticks VALUES (1)")
+        wait_for(lambda: s.psql("SELECT count(*) FROM ticks", check=False) == "1", 10,
+                 what="the standby to replay the insert")
+        replayed = time.monotonic()
+        v = self.vigild({"probes": [pg_probe(s, self.workdir, interval="1s")], "rules": [
+            {"name": "db_replica_lag", "metric": "db.replication_lag_s", "op": ">",
+             "warn": 30}]})
+        lr = self.wait_run(v, lambda lr: "replication_lag_s" in lr["metrics"], 10,
+                           "a standby run")
+        self.assertEqual(lr["metrics"]["in_recovery"], 1)
+        # The point is the idle time itself: nothing to wait on but the clock.
+        time.sleep(max(0.0, self.IDLE_S - (time.monotonic() - replayed)))
+        m = self.last(v)["metrics"]
+        self.assertEqual(m["replication_lag_s"], 0, m)
+        # What the lag used to be, and what a > 30 s rule paged on.
+        self.assertGreater(m.get("last_replay_age_s", 0), 30, m)
+        self.assertNotIn(v.rule("db_replica_lag")["state"], ("pending", "firing"))
+
+        # Replay paused while the primary writes: the lag is real and grows.
+        s.psql("SELECT pg_wal_replay_pause()")
+        try:
+            c.psql("INSERT INTO ticks VALUES (2)")
+            lr1 = self.wait_run(v, lambda lr: lr["metrics"].get("replication_lag_s", 0) > 30,
+                                10, "lag while replay is paused")
+            lag1 = lr1["metrics"]["replication_lag_s"]
+            lr2 = self.wait_run(v, lambda lr: lr["metrics"].get("replication_lag_s", 0) >=
+                                lag1 + 1.5, 10, "the lag growing")
+            self.assertGreater(lr2["metrics"]["replication_lag_s"], lag1)
+            wait_for(lambda: v.rule("db_replica_lag")["state"] == "firing", 5,
+                     what="lag rule firing")
+        finally:
+            s.psql("SELECT pg_wal_replay_resume()")
+        self.wait_run(v, lambda lr: lr["metrics"].get("replication_lag_s") == 0, 10,
+                      "caught up again")
+        wait_for(lambda: v.rule("db_replica_lag")["state"] == "resolved", 5,
+                 what="lag rule resolved")
 
 
 class Environment(PgCase):

@@ -19,6 +19,8 @@
 	X(file) \
 	X(config) \
 	X(pg) \
+	X(pg_norm) \
+	X(pg_conn) \
 	X(sentry) \
 	X(sdnotify) \
 	X(service) \
