@@ -46,6 +46,7 @@ enum {
 	OPT_MARKDOWN = 1 << 16,
 	OPT_SINCE = 1 << 17,
 	OPT_RETRY_FOR = 1 << 18,
+	OPT_ANNOUNCE = 1 << 19,
 };
 
 #define CTL_MAX_MATCH 8
@@ -59,6 +60,7 @@ struct ctl {
 	/* The release commands' (ctl_release.c). */
 	const char *version, *warmup, *fail_on, *interval, *deploy, *since;
 	const char *retry_for;
+	const char *announce;	/* deploy begin: a line for #incidents */
 	int weight;
 	bool dry_run, markdown;
 	const char *match[CTL_MAX_MATCH];

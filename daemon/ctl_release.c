@@ -94,6 +94,8 @@ ctl_deploy_begin(struct ctl *x)
 	cJSON_AddStringToObject(o, "version", x->version);
 	if (x->warmup != NULL)
 		cJSON_AddStringToObject(o, "warmup", x->warmup);
+	if (x->announce != NULL)
+		cJSON_AddStringToObject(o, "announce", x->announce);
 	body = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	rc = body != NULL ? post_action(x, body, "begun") : CTL_UNREACHABLE;

@@ -108,6 +108,8 @@ api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		    "version");
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc,
 		    "warmup");
+		const cJSON *an = cJSON_GetObjectItemCaseSensitive(doc,
+		    "announce");
 		int64_t warmup = -1;
 
 		if (!good_version(v)) {
@@ -123,8 +125,19 @@ api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 			return api_error(c, MHD_HTTP_BAD_REQUEST, "\"warmup\" "
 			    "must be a duration (\"5m\")");
 		}
+		/* It goes to #incidents as it is: one line of text. */
+		if (an != NULL && (!cJSON_IsString(an) ||
+		    utf8_check_line(an->valuestring, DEPLOY_ANNOUNCE_MAX) !=
+		    UTF8_LINE_OK)) {
+			cJSON_Delete(doc);
+			return api_error(c, MHD_HTTP_BAD_REQUEST, "\"announce\" "
+			    "must be one line of UTF-8 text, at most 400 bytes, "
+			    "without control characters");
+		}
 		rc = deploys_begin(a->deploys, v->valuestring, warmup, why,
 		    sizeof(why)) != 0 ? 0 : -1;
+		if (rc == 0 && an != NULL)
+			deploys_announce(a->deploys, an->valuestring);
 		code = MHD_HTTP_CREATED;
 	} else if (strcmp(action->valuestring, "step") == 0) {
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc,

@@ -318,6 +318,14 @@ deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
 	return dp->id;
 }
 
+void
+deploys_announce(struct deploys *d, const char *text)
+{
+	if (d->open)
+		snprintf(d->kept[0]->announce, sizeof(d->kept[0]->announce),
+		    "%s", text);
+}
+
 int
 deploys_step(struct deploys *d, int weight, char *why, size_t len)
 {
