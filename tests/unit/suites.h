@@ -39,6 +39,7 @@
 	X(page) \
 	X(client) \
 	X(payload) \
+	X(deploytalk) \
 	X(stats) \
 	X(judge) \
 	X(utf8) \
