@@ -40,6 +40,7 @@
 	X(client) \
 	X(payload) \
 	X(deploytalk) \
+	X(deploytext) \
 	X(stats) \
 	X(judge) \
 	X(utf8) \
