@@ -4,6 +4,7 @@ receivers (generic and Slack), heard as #incidents hears it: the
 announcement, one update per stage, progress at the interval, a fail line
 when the canary fails, and the completion summary whose numbers are
 vigilctl report --json's."""
+import html
 import json
 import os
 import time
@@ -157,6 +158,8 @@ class Talk(RolloutCase, NotifyCase):
         if report is not None:
             with open(os.path.join(d, name + ".report.json"), "w") as f:
                 json.dump(report, f, indent=2, ensure_ascii=False)
+        # As Slack shows them: its entities (&lt; &gt; &amp;) read back.
         with open(os.path.join(d, name + ".txt"), "w") as f:
             for b in bodies:
-                f.write("\n\n".join(x["text"]["text"] for x in b["blocks"]) + "\n\n")
+                f.write(html.unescape("\n\n".join(x["text"]["text"] for x in b["blocks"]))
+                        + "\n\n")
