@@ -44,6 +44,7 @@ judge() {
 }
 
 $VIGILCTL deploy begin --version "$VERSION" --warmup "$WARMUP" \
+    --stages "10,$(echo $STAGES | tr ' ' ',')" \
     ${ANNOUNCE:+--announce "$ANNOUNCE"} || exit 3
 $ROLLOUT || { $VIGILCTL deploy end; exit 3; }
 $VIGILCTL deploy step --weight 10 && $SHIFT 10 || finish 3

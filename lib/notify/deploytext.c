@@ -210,7 +210,7 @@ static void
 begin_text(const struct deploy_update *u, const struct sender *s,
     const char *v, char *out, size_t len)
 {
-	const cJSON *doc = u->doc, *cs[MAX_CHECKS];
+	const cJSON *doc = u->doc, *cs[MAX_CHECKS], *pl;
 	size_t n = checks(doc, cs, MAX_CHECKS);
 	const char *an = jsonc_string(doc, "announce", "");
 	char d[32];
@@ -260,7 +260,20 @@ begin_text(const struct deploy_update *u, const struct sender *s,
 	} else {
 		add(out, len, "baseline: none\n");
 	}
-	add(out, len, "🪜 Stages: told as each begins\n");
+	pl = member(doc, "planned_stages");
+	if (cJSON_GetArraySize(pl) > 0) {
+		const cJSON *w;
+		int k = 0;
+
+		add(out, len, "🪜 Stages planned:");
+		cJSON_ArrayForEach(w, pl)
+			add(out, len, "%s %.0f %%", k++ > 0 ? "," : "",
+			    cJSON_IsNumber(w) ? w->valuedouble : 0);
+		add(out, len, "\n");
+	} else {
+		add(out, len, "🪜 Stages: not planned ahead; told as each "
+		    "begins\n");
+	}
 	status_line(doc, v, u->t, out, len);
 }
 
@@ -509,6 +522,7 @@ deploytext_generic(const struct deploy_update *u, const struct sender *s)
 	switch (u->ev.kind) {
 	case TALK_BEGIN:
 		copy(o, "announce", doc, "announce");
+		copy(o, "planned_stages", doc, "planned_stages");
 		copy(o, "warmup_s", doc, "warmup_s");
 		copy(o, "interval_s", doc, "interval_s");
 		copy(o, "baseline", doc, "baseline");

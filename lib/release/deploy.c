@@ -326,6 +326,19 @@ deploys_announce(struct deploys *d, const char *text)
 		    "%s", text);
 }
 
+void
+deploys_plan(struct deploys *d, const int *weights, size_t n)
+{
+	struct deploy *dp;
+
+	if (!d->open)
+		return;
+	dp = d->kept[0];
+	dp->nplanned = 0;
+	for (size_t i = 0; i < n && i < DEPLOY_PLANNED_MAX; i++)
+		dp->planned[dp->nplanned++] = weights[i];
+}
+
 int
 deploys_step(struct deploys *d, int weight, char *why, size_t len)
 {

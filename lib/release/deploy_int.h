@@ -41,6 +41,8 @@ struct deploy {
 	struct tally hits, misses;	/* release.cache_hits, cache_misses */
 	bool announced;		/* its verdict was told */
 	char announce[DEPLOY_ANNOUNCE_MAX + 1];	/* vigilctl --announce */
+	int planned[DEPLOY_PLANNED_MAX];	/* vigilctl --stages */
+	size_t nplanned;
 };
 
 struct deploys {

@@ -370,6 +370,8 @@ report_json(const struct deploys *d, const struct deploy *dp, int64_t now)
 		cJSON_AddStringToObject(o, "announce", dp->announce);
 	else
 		cJSON_AddNullToObject(o, "announce");
+	cJSON_AddItemToObject(o, "planned_stages", cJSON_CreateIntArray(
+	    dp->planned, (int)dp->nplanned));
 	add_time(o, "begun", vd->begun);
 	add_time(o, "judging_from", vd->judge_from);
 	cJSON_AddNumberToObject(o, "warmup_s",

@@ -52,7 +52,7 @@ class Talk(RolloutCase, NotifyCase):
                  10 * SLOW, what="the Slack summary")
         return v, generic, slack, rc, out + err, end[0]
 
-    def assert_stream(self, bodies, stages):
+    def assert_stream(self, bodies, stages, planned=(10, 50, 100)):
         kinds = [b["kind"] for b in bodies]
         self.assertEqual(kinds[0], "deploy_begin", kinds)
         self.assertEqual(kinds[-1], "deploy_end", kinds)
@@ -68,6 +68,9 @@ class Talk(RolloutCase, NotifyCase):
                 b["verdict"], "⚪"))
         begin = bodies[0]
         self.assertEqual(begin["announce"], "Database optimization, caching layer")
+        self.assertEqual(begin["planned_stages"], list(planned))
+        self.assertIn("🪜 Stages planned: " + ", ".join(f"{w} %" for w in planned),
+                      begin["text"])
         self.assertIn("🔍 What: Database optimization, caching layer", begin["text"])
         self.assertEqual([c["name"] for c in begin["checks"]],
                          ["error_rate", "api_p95", "app_health_down"])
@@ -148,6 +151,32 @@ class Talk(RolloutCase, NotifyCase):
         self.assert_summary(v, end, "fail")
         self.assertTrue(end["text"].startswith("🔴 Deploy 1.0.1 ended: fail"), end["text"])
         self.dump("canary-fail", slack.bodies(), end["report"])
+
+    def test_announcement_input_is_checked(self):
+        sim = self.sim()
+        v = self.vigild(self.config(sim))
+        begin = ("deploy", "begin", "--version", "2.0.0")
+        rc, out, err = self.ctl(v, *begin, "--stages", "10,x")
+        self.assertEqual(rc, 64, err)
+        self.assertIn("--stages takes weights separated by commas", err)
+        for bad in ("50,10", "10,10", "0,50", "10,101"):
+            rc, out, err = self.ctl(v, *begin, "--stages", bad)
+            self.assertEqual(rc, 4, bad + err)
+            self.assertIn("each above the one before", err)
+        rc, out, err = self.ctl(v, *begin, "--announce", "two\nlines")
+        self.assertEqual(rc, 4, err)
+        self.assertIn("one line of UTF-8 text", err)
+        rc, out, err = self.ctl(v, *begin, "--announce", "x" * 401)
+        self.assertEqual(rc, 4, err)
+        # Nothing was begun by a refusal; a good one shows both.
+        rc, out, err = self.ctl(v, *begin, "--stages", "10,25,50,100", "--announce",
+                                "What: caching", "--json")
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual((doc["id"], doc["planned_stages"], doc["announce"]),
+                         (1, [10, 25, 50, 100], "What: caching"))
+        rc, out, err = self.ctl(v, "deploy", "end", "--json")
+        self.assertEqual(json.loads(out)["announce"], "What: caching")
 
     def dump(self, name, bodies, report=None):
         """The Slack texts as they arrived, for docs/release-gate.md (and

@@ -203,6 +203,22 @@ START_TEST(test_slack_escapes_outside_text)
 }
 END_TEST
 
+/* The stages planned, when vigilctl was told them, else said not to be. */
+START_TEST(test_planned_stages)
+{
+	cJSON *doc = doc_for(TALK_BEGIN);
+	static const int w[] = { 10, 25, 50, 100 };
+
+	ck_assert_ptr_nonnull(strstr(text_of(TALK_BEGIN, doc),
+	    "\n🪜 Stages: not planned ahead; told as each begins\n"));
+	cJSON_AddItemToObject(doc, "planned_stages",
+	    cJSON_CreateIntArray(w, 4));
+	ck_assert_ptr_nonnull(strstr(text_of(TALK_BEGIN, doc),
+	    "\n🪜 Stages planned: 10 %, 25 %, 50 %, 100 %\n"));
+	cJSON_Delete(doc);
+}
+END_TEST
+
 Suite *
 deploytext_suite(void)
 {
@@ -213,6 +229,7 @@ deploytext_suite(void)
 	tcase_add_test(tc, test_status_line);
 	tcase_add_test(tc, test_not_measured_never_invented);
 	tcase_add_test(tc, test_slack_escapes_outside_text);
+	tcase_add_test(tc, test_planned_stages);
 	suite_add_tcase(s, tc);
 	return s;
 }
