@@ -1134,6 +1134,44 @@ START_TEST(test_deploy_updates_overtake_waiting_alerts)
 }
 END_TEST
 
+/*
+ * What was told of a deploy, and a deploy update still queued, survive a
+ * restart: the begin is neither lost nor told twice, and the end comes.
+ */
+START_TEST(test_deploy_talk_survives_restart)
+{
+	struct world w;
+	struct fake_deploy f = { 1, true };
+	cJSON *saved;
+	char got[256];
+
+	world_init(&w, hook, ", \"deploys\": true, \"progress_interval\": "
+	    "\"1h\"");
+	w.rv.status = 503;
+	notifier_set_deploy_source(w.nt, fake_deploy_doc, &f);
+	at(&w, 1 * MIN, NAN);
+	run_until(&w, failed_once, "the first attempt");
+	/* begin (failed, waiting) and step (queued): both saved. */
+	ck_assert_uint_eq(view(&w, 0).queued, 2);
+	saved = notifier_save(w.nt);
+	restart(&w, saved);
+	cJSON_Delete(saved);
+	w.seen = w.rv.n;
+	w.rv.status = 200;
+	notifier_set_deploy_source(w.nt, fake_deploy_doc, &f);
+	at(&w, 2 * MIN, NAN);
+	run_until(&w, delivered, "the saved updates");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "deploy_begin deploy_step");
+	f.open = false;
+	at(&w, 3 * MIN, NAN);
+	run_until(&w, delivered, "the summary");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "deploy_end");
+	world_free(&w);
+}
+END_TEST
+
 static bool
 answered(struct world *w)
 {
@@ -1197,6 +1235,7 @@ notifier_suite(void)
 	tcase_add_test(tc, test_alertmanager_members_are_independent);
 	tcase_add_test(tc, test_deploy_verdicts);
 	tcase_add_test(tc, test_deploy_updates_overtake_waiting_alerts);
+	tcase_add_test(tc, test_deploy_talk_survives_restart);
 	tcase_add_loop_test(tc, test_long_answer, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
