@@ -241,6 +241,12 @@ begin_text(const struct deploy_update *u, const struct sender *s,
 			    cJSON_IsNumber(member(t, "warn")) ? "," : "", op, c,
 			    unit[0] != '\0' ? " " : "", unit);
 		}
+		if (cJSON_IsNumber(member(cs[i], "baseline"))) {
+			num(member(cs[i], "baseline")->valuedouble, w,
+			    sizeof(w));
+			add(out, len, ", baseline %s%s%s", w,
+			    unit[0] != '\0' ? " " : "", unit);
+		}
 		if (cJSON_IsTrue(member(cs[i], "advisory")))
 			add(out, len, " (advisory)");
 	}
@@ -349,8 +355,19 @@ end_text(const struct deploy_update *u, const char *v, const char *why,
 		label(cs[i], l, sizeof(l));
 		value_text(cs[i], val, sizeof(val));
 		target_text(cs[i], tg, sizeof(tg));
-		add(out, len, "- %s: %s (target %s)%s\n", l, val, tg,
-		    cJSON_IsTrue(member(cs[i], "advisory")) ? " advisory" : "");
+		add(out, len, "- %s: %s (target %s", l, val, tg);
+		/* Before and after: the improvement the checklist reports. */
+		if (cJSON_IsNumber(member(cs[i], "baseline"))) {
+			const char *unit = jsonc_string(member(cs[i], "target"),
+			    "unit", "");
+			char b[32];
+
+			num(member(cs[i], "baseline")->valuedouble, b, sizeof(b));
+			add(out, len, "; before the deploy %s%s%s", b,
+			    unit[0] != '\0' ? " " : "", unit);
+		}
+		add(out, len, ")%s\n", cJSON_IsTrue(member(cs[i], "advisory")) ?
+		    " advisory" : "");
 	}
 	if (n == 0)
 		add(out, len, "- no release checks configured\n");
@@ -442,6 +459,9 @@ deploytext_text(const struct deploy_update *u, const struct sender *s,
 	utf8_scrub(out);
 }
 
+static void copy(cJSON *to, const char *as, const cJSON *from,
+    const char *key);
+
 static cJSON *
 check_json(const cJSON *c)
 {
@@ -464,6 +484,7 @@ check_json(const cJSON *c)
 		    member(t, "crit")->valuedouble);
 	cJSON_AddBoolToObject(o, "advisory",
 	    cJSON_IsTrue(member(c, "advisory")));
+	copy(o, "baseline", c, "baseline");
 	return o;
 }
 
