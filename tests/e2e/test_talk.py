@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from harness import SLOW, wait_for
+from harness import SLOW, TIMING, wait_for
 from test_notify import NotifyCase
 from test_rollout import RolloutCase
 
@@ -87,15 +87,20 @@ class Talk(RolloutCase, NotifyCase):
         begun = stamp(begin["baseline"]["to"])
         offs = [stamp(b["time"]) - begun for b in prog]
         slots = [int(o // PROGRESS_S) for o in offs]
-        self.assertEqual(slots, list(range(1, len(prog) + 1)), offs)
-        for o, k in zip(offs, slots):
-            self.assertLess(o - k * PROGRESS_S, 1.0 + 0.2 * SLOW, offs)
+        if TIMING:      # lateness: at full speed only (harness.TIMING)
+            self.assertEqual(slots, list(range(1, len(prog) + 1)), offs)
+            for o, k in zip(offs, slots):
+                self.assertLess(o - k * PROGRESS_S, 1.0 + 0.2 * SLOW, offs)
+        else:           # the schedule itself: rising, never a slot twice
+            self.assertEqual(slots, sorted(set(slots)), offs)
         # Every slot before the window ended was told, but one due in the
         # last pass before it (told late, the window was closed by then).
         ended = stamp(bodies[-1]["report"]["ended"]) - begun
         due = int(ended // PROGRESS_S)
-        self.assertIn(len(prog), (due, due - 1), (offs, ended))
-        if len(prog) == due - 1:
+        self.assertLessEqual(len(prog), due, (offs, ended))
+        if TIMING:
+            self.assertGreaterEqual(len(prog), due - 1, (offs, ended))
+        if TIMING and len(prog) == due - 1:
             self.assertLess(ended - due * PROGRESS_S, 1.0 + 0.2 * SLOW, (offs, ended))
         for b in prog:
             self.assertRegex(b["text"], r"^\[\d\d:\d\d UTC\] (🟢|🟡|🔴|⚪) error rate ")
