@@ -46,6 +46,8 @@ enum {
 	OPT_MARKDOWN = 1 << 16,
 	OPT_SINCE = 1 << 17,
 	OPT_RETRY_FOR = 1 << 18,
+	OPT_ANNOUNCE = 1 << 19,
+	OPT_STAGES = 1 << 20,
 };
 
 #define CTL_MAX_MATCH 8
@@ -59,6 +61,8 @@ struct ctl {
 	/* The release commands' (ctl_release.c). */
 	const char *version, *warmup, *fail_on, *interval, *deploy, *since;
 	const char *retry_for;
+	const char *announce;	/* deploy begin: a line for #incidents */
+	const char *stages;	/* deploy begin: "10,25,50,100" planned */
 	int weight;
 	bool dry_run, markdown;
 	const char *match[CTL_MAX_MATCH];

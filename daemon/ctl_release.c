@@ -94,6 +94,27 @@ ctl_deploy_begin(struct ctl *x)
 	cJSON_AddStringToObject(o, "version", x->version);
 	if (x->warmup != NULL)
 		cJSON_AddStringToObject(o, "warmup", x->warmup);
+	if (x->announce != NULL)
+		cJSON_AddStringToObject(o, "announce", x->announce);
+	if (x->stages != NULL) {
+		cJSON *a = cJSON_AddArrayToObject(o, "stages");
+		const char *p = x->stages;
+		char *end;
+
+		/* "10,25,50,100": vigild checks the range and the order. */
+		while (*p != '\0') {
+			long w = strtol(p, &end, 10);
+
+			if (end == p || (*end != ',' && *end != '\0')) {
+				fprintf(stderr, "vigilctl: --stages takes weights "
+				    "separated by commas: 10,25,50,100\n");
+				cJSON_Delete(o);
+				return CTL_USAGE;
+			}
+			cJSON_AddItemToArray(a, cJSON_CreateNumber((double)w));
+			p = *end == ',' ? end + 1 : end;
+		}
+	}
 	body = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	rc = body != NULL ? post_action(x, body, "begun") : CTL_UNREACHABLE;

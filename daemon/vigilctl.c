@@ -69,12 +69,16 @@ static const struct ctl_cmd {
 	    "Exit: 0 expired, 3 vigild unreachable, 4 no such silence or\n"
 	    "refused.\n" },
 	{ "deploy", "begin", ctl_deploy_begin,
-	    OPT_JSON | OPT_VERSION | OPT_WARMUP,
-	    "deploy begin --version VERSION [--warmup DURATION] [--json]",
+	    OPT_JSON | OPT_VERSION | OPT_WARMUP | OPT_ANNOUNCE | OPT_STAGES,
+	    "deploy begin --version VERSION [--warmup DURATION] "
+	    "[--announce TEXT] [--stages 10,25,50,100] [--json]",
 	    "Opens a deploy window in vigild: the baseline (the window\n"
 	    "before now, release.baseline long) is saved, and after the\n"
 	    "warm-up (default release.warmup) every poll of every release\n"
-	    "check is judged. Needs the token.\n"
+	    "check is judged. --announce adds a line (what, the expected\n"
+	    "improvements) to the announcement the notifiers with\n"
+	    "\"deploys\" send; --stages the weights planned, for the same\n"
+	    "announcement. Needs the token.\n"
 	    "Exit: 0 begun, 3 vigild unreachable, 4 refused (a window is\n"
 	    "already open).\n" },
 	{ "deploy", "step", ctl_deploy_step, OPT_JSON | OPT_WEIGHT,
@@ -367,6 +371,7 @@ enum {
 	O_JSON, O_RULE, O_MATCH, O_FOR, O_UNTIL, O_COMMENT, O_AUTHOR,
 	O_SEVERITY, O_STATE, O_VERSION, O_WARMUP, O_WEIGHT, O_FAIL_ON,
 	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN, O_SINCE, O_RETRY_FOR,
+	O_ANNOUNCE, O_STAGES,
 };
 
 /* Which command option each getopt value stands for. */
@@ -396,6 +401,10 @@ opt_bit(int o)
 		return OPT_VERSION;
 	case O_WARMUP:
 		return OPT_WARMUP;
+	case O_ANNOUNCE:
+		return OPT_ANNOUNCE;
+	case O_STAGES:
+		return OPT_STAGES;
 	case O_WEIGHT:
 		return OPT_WEIGHT;
 	case O_FAIL_ON:
@@ -440,6 +449,8 @@ static const struct option common_opts[] = {
 	{ "severity", required_argument, NULL, O_SEVERITY },
 	{ "state", required_argument, NULL, O_STATE },
 	{ "warmup", required_argument, NULL, O_WARMUP },
+	{ "announce", required_argument, NULL, O_ANNOUNCE },
+	{ "stages", required_argument, NULL, O_STAGES },
 	{ "weight", required_argument, NULL, O_WEIGHT },
 	{ "fail-on", required_argument, NULL, O_FAIL_ON },
 	{ "dry-run", no_argument, NULL, O_DRY_RUN },
@@ -589,6 +600,12 @@ main(int argc, char **argv)
 			break;
 		case O_WARMUP:
 			x.warmup = optarg;
+			break;
+		case O_ANNOUNCE:
+			x.announce = optarg;
+			break;
+		case O_STAGES:
+			x.stages = optarg;
 			break;
 		case O_WEIGHT:
 			secs = strtol(optarg, &end, 10);

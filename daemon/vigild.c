@@ -288,6 +288,16 @@ on_verdict(uint64_t id, const char *version, const char *verdict,
 	statefile_touch(d->state);
 }
 
+/* The deploy the notifiers talk about: the open one, else the latest. */
+static cJSON *
+deploy_doc(void *arg)
+{
+	struct vigild *d = arg;
+
+	deploys_tick(d->deploys);
+	return deploys_json(d->deploys, 0);
+}
+
 /* A probe's run was judged by its rules: now the release gate's turn. */
 static void
 on_run(size_t probe, void *arg)
@@ -348,6 +358,7 @@ run(const char *path)
 	}
 	monitor_set_run_listener(d.monitor, on_run, &d);
 	deploys_set_listener(d.deploys, on_verdict, &d);
+	notifier_set_deploy_source(d.notifier, deploy_doc, &d);
 	if (monitor_config(d.monitor)->state_dir != NULL) {
 		/* Before the first run: restored state meets fresh samples. */
 		d.state = statefile_open(d.base,

@@ -14,6 +14,7 @@
 #   SHIFT     run with the stage's weight as $1 (send that share of traffic)
 #   UNDO      "kubectl rollout undo deployment/member-portal"
 #   WARMUP (5m), CANARY_FOR (30m), STAGE_FOR (5m), STAGES ("25 50 75 100")
+#   ANNOUNCE  a line for #incidents' announcement ("What: ..."), optional
 # vigilctl finds vigild through VIGIL_URL / VIGIL_TOKEN_FILE or -c.
 set -u
 : "${VERSION:?VERSION is the release being rolled out}"
@@ -42,7 +43,9 @@ judge() {
 	esac
 }
 
-$VIGILCTL deploy begin --version "$VERSION" --warmup "$WARMUP" || exit 3
+$VIGILCTL deploy begin --version "$VERSION" --warmup "$WARMUP" \
+    --stages "10,$(echo $STAGES | tr ' ' ',')" \
+    ${ANNOUNCE:+--announce "$ANNOUNCE"} || exit 3
 $ROLLOUT || { $VIGILCTL deploy end; exit 3; }
 $VIGILCTL deploy step --weight 10 && $SHIFT 10 || finish 3
 $VIGILCTL wait --for "$CANARY_FOR"; judge $? 10

@@ -140,6 +140,9 @@ struct notifier_cfg {
 	int64_t repeat_ms;		/* re-notify while firing; 0: never */
 	int64_t timeout_ms;
 	size_t queue_max;
+	/* Release day: deploy updates here too (notify/deploytalk.h). */
+	bool deploys;
+	int64_t progress_ms;		/* a progress update this often */
 };
 
 /* A release check: a rule judged poll by poll in a deploy window. */

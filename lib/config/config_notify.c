@@ -14,11 +14,13 @@
 #define DEFAULT_AM_RESEND_MS		(60 * 1000)
 #define DEFAULT_NOTIFY_TIMEOUT_MS	10000
 #define DEFAULT_QUEUE_MAX		1000
+#define DEFAULT_PROGRESS_MS		(5 * 60 * 1000)	/* the checklist's */
 
 static const char *const notifier_keys[] = {
 	"name", "type", "url", "url_file", "url_env", "urls", "format",
 	"headers", "header_files", "severities", "rules", "labels",
-	"repeat_interval", "timeout", "queue_max", NULL,
+	"repeat_interval", "timeout", "queue_max", "deploys",
+	"progress_interval", NULL,
 };
 
 static bool
@@ -325,6 +327,15 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 	cfg_duration(v, n, "timeout", 100, 120000, &nc->timeout_ms);
 	if (cfg_number(v, n, "queue_max", 1, 100000, true, &x) == 1)
 		nc->queue_max = (size_t)x;
+	nc->progress_ms = DEFAULT_PROGRESS_MS;
+	cfg_bool(v, n, "deploys", &nc->deploys);
+	cfg_duration(v, n, "progress_interval", 1000, 86400LL * 1000,
+	    &nc->progress_ms);
+	/* Alertmanager hears verdicts as alerts; a rollout's talk is text. */
+	if (nc->deploys && nc->type == NOTIFIER_ALERTMANAGER)
+		cfg_err(v, cfg_member(n, "deploys"), "\"deploys\" is for "
+		    "webhooks; Alertmanager hears a failed deploy as an "
+		    "alert");
 }
 
 void

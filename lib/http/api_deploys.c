@@ -84,6 +84,26 @@ good_version(const cJSON *v)
 	    strpbrk(v->valuestring, " \"'\\") == NULL;
 }
 
+/* The weights planned: 1..100, rising, at most DEPLOY_PLANNED_MAX. */
+static int
+planned_stages(const cJSON *a, int *out, size_t *n)
+{
+	const cJSON *e;
+
+	*n = 0;
+	if (!cJSON_IsArray(a))
+		return -1;
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsNumber(e) || e->valuedouble != (double)e->valueint ||
+		    e->valueint < 1 || e->valueint > 100 ||
+		    *n >= DEPLOY_PLANNED_MAX ||
+		    (*n > 0 && e->valueint <= out[*n - 1]))
+			return -1;
+		out[(*n)++] = e->valueint;
+	}
+	return 0;
+}
+
 /* {"action": "begin", "version": "1.2.3", "warmup": "5m"} | step | end */
 enum MHD_Result
 api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
@@ -108,6 +128,12 @@ api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		    "version");
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc,
 		    "warmup");
+		const cJSON *an = cJSON_GetObjectItemCaseSensitive(doc,
+		    "announce");
+		const cJSON *pl = cJSON_GetObjectItemCaseSensitive(doc,
+		    "stages");
+		int planned[DEPLOY_PLANNED_MAX];
+		size_t nplanned = 0;
 		int64_t warmup = -1;
 
 		if (!good_version(v)) {
@@ -123,8 +149,27 @@ api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 			return api_error(c, MHD_HTTP_BAD_REQUEST, "\"warmup\" "
 			    "must be a duration (\"5m\")");
 		}
+		/* It goes to #incidents as it is: one line of text. */
+		if (an != NULL && (!cJSON_IsString(an) ||
+		    utf8_check_line(an->valuestring, DEPLOY_ANNOUNCE_MAX) !=
+		    UTF8_LINE_OK)) {
+			cJSON_Delete(doc);
+			return api_error(c, MHD_HTTP_BAD_REQUEST, "\"announce\" "
+			    "must be one line of UTF-8 text, at most 400 bytes, "
+			    "without control characters");
+		}
+		if (pl != NULL && planned_stages(pl, planned, &nplanned) != 0) {
+			cJSON_Delete(doc);
+			return api_error(c, MHD_HTTP_BAD_REQUEST, "\"stages\" "
+			    "must be an array of up to 16 weights, 1 to 100, "
+			    "each above the one before ([10, 25, 50, 100])");
+		}
 		rc = deploys_begin(a->deploys, v->valuestring, warmup, why,
 		    sizeof(why)) != 0 ? 0 : -1;
+		if (rc == 0 && nplanned > 0)
+			deploys_plan(a->deploys, planned, nplanned);
+		if (rc == 0 && an != NULL)
+			deploys_announce(a->deploys, an->valuestring);
 		code = MHD_HTTP_CREATED;
 	} else if (strcmp(action->valuestring, "step") == 0) {
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc,

@@ -15,6 +15,8 @@
 #include "base/log.h"
 #include "engine/monitor.h"
 #include "notify/decide.h"
+#include "notify/deploytalk.h"
+#include "notify/deploytext.h"
 #include "notify/payload.h"
 #include "engine/ruleset.h"
 #include "engine/sched.h"
@@ -30,6 +32,7 @@ struct item {
 	uint64_t seq;
 	char *body;
 	unsigned attempts;
+	bool deploy;		/* a deploy update: goes ahead of alerts */
 };
 
 /* One receiver URL of a notifier: a FIFO, its head possibly in flight. */
@@ -68,6 +71,7 @@ struct notif {
 	size_t ntold, atold;
 	uint64_t seq;
 	uint64_t sent, failed, dropped;
+	struct talk_told talk;	/* what it told about deploys */
 };
 
 struct notifier {
@@ -84,6 +88,8 @@ struct notifier {
 	unsigned seed;
 	notifier_change_fn on_change;
 	void *on_change_arg;
+	notifier_deploy_doc_fn deploy_doc;
+	void *deploy_doc_arg;
 };
 
 static void outbox_pump(struct outbox *b);
@@ -318,10 +324,16 @@ outbox_clear(struct outbox *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Queues a body; the oldest waiting notice makes room when full. */
+/*
+ * Queues a body; the oldest waiting notice makes room when full. A deploy
+ * update goes behind the transfer in flight and the deploy updates
+ * already waiting, but ahead of waiting alert notices: #incidents hears
+ * a rollout as it happens, however many alerts are queued for the same
+ * URL. Each kind stays in its own order.
+ */
 static void
 outbox_push(struct outbox *b, uint64_t seq, const char *body,
-    unsigned attempts)
+    unsigned attempts, bool deploy)
 {
 	struct notif *n = b->n;
 	struct item *it = calloc(1, sizeof(*it));
@@ -336,6 +348,7 @@ outbox_push(struct outbox *b, uint64_t seq, const char *body,
 	}
 	it->seq = seq;
 	it->attempts = attempts;
+	it->deploy = deploy;
 	if (b->len >= n->cfg->queue_max) {
 		/* Never the head in flight: its body is curl's right now. */
 		struct item **pp = b->in_flight ? &b->head->next : &b->head;
@@ -353,11 +366,24 @@ outbox_push(struct outbox *b, uint64_t seq, const char *body,
 			item_free(old);
 		}
 	}
-	if (b->tail != NULL)
-		b->tail->next = it;
-	else
-		b->head = it;
-	b->tail = it;
+	if (deploy) {
+		struct item **pp = &b->head;
+
+		if (*pp != NULL && b->in_flight)
+			pp = &(*pp)->next;
+		while (*pp != NULL && (*pp)->deploy)
+			pp = &(*pp)->next;
+		it->next = *pp;
+		*pp = it;
+		if (it->next == NULL)
+			b->tail = it;
+	} else {
+		if (b->tail != NULL)
+			b->tail->next = it;
+		else
+			b->head = it;
+		b->tail = it;
+	}
 	b->len++;
 	changed(n->nt);
 }
@@ -494,7 +520,7 @@ emit(struct notif *n, struct notice *x, struct notice **batch,
 		n->dropped++;
 		return;
 	}
-	outbox_push(&n->boxes[0], x->seq, body, 0);
+	outbox_push(&n->boxes[0], x->seq, body, 0, false);
 	free(body);
 }
 
@@ -552,6 +578,75 @@ decide(struct notif *n, const struct ruleset *rs, const struct silences *sl,
 	return true;
 }
 
+/*
+ * The deploy updates each notifier with "deploys" owes now
+ * (notify/deploytalk.c decides), rendered from the deploy's document.
+ */
+static void
+talk(struct notifier *nt, int64_t now)
+{
+	struct talk_deploy td;
+	cJSON *doc = NULL;
+	bool any = false;
+
+	for (size_t k = 0; k < nt->n; k++)
+		any |= nt->ns[k]->cfg->deploys;
+	if (!any || nt->deploy_doc == NULL)
+		return;
+	doc = nt->deploy_doc(nt->deploy_doc_arg);
+	if (!deploytalk_read(doc, &td)) {
+		cJSON_Delete(doc);
+		return;
+	}
+	for (size_t k = 0; k < nt->n; k++) {
+		struct notif *n = nt->ns[k];
+		struct talk_event ev[TALK_MAX_EVENTS];
+		struct talk_told before = n->talk;
+		size_t nev;
+
+		if (!n->cfg->deploys)
+			continue;
+		nev = deploytalk_decide(n->cfg->progress_ms, &td, &n->talk, now,
+		    ev, TALK_MAX_EVENTS);
+		if (memcmp(&before, &n->talk, sizeof(before)) != 0)
+			changed(nt);
+		for (size_t i = 0; i < nev; i++) {
+			struct deploy_update u = {
+				.seq = ++n->seq, .ev = ev[i], .t = now,
+				.doc = doc,
+			};
+			char *body = n->cfg->format == WEBHOOK_SLACK ?
+			    deploytext_slack(&u, &nt->sender) :
+			    deploytext_generic(&u, &nt->sender);
+
+			if (body == NULL) {
+				n->dropped++;
+				continue;
+			}
+			log_notice("event=notification notifier=%s kind=%s "
+			    "deploy=%llu seq=%llu", n->name,
+			    talk_kind_name(ev[i].kind),
+			    (unsigned long long)td.id,
+			    (unsigned long long)u.seq);
+			for (size_t b = 0; b < n->nboxes; b++)
+				outbox_push(&n->boxes[b], u.seq, body, 0, true);
+			free(body);
+		}
+		for (size_t b = 0; b < n->nboxes; b++)
+			outbox_pump(&n->boxes[b]);
+	}
+	cJSON_Delete(doc);
+}
+
+void
+notifier_set_deploy_source(struct notifier *nt, notifier_deploy_doc_fn fn,
+    void *arg)
+{
+	nt->deploy_doc = fn;
+	nt->deploy_doc_arg = arg;
+	notifier_kick(nt);
+}
+
 static void
 reconcile(struct notifier *nt)
 {
@@ -562,6 +657,7 @@ reconcile(struct notifier *nt)
 	struct notice *xs;
 	struct notice **batch;
 
+	talk(nt, now);
 	if (nt->n == 0 || nrules == 0)
 		return;
 	xs = calloc(nrules, sizeof(*xs));
@@ -587,7 +683,8 @@ reconcile(struct notifier *nt)
 
 			/* An Alertmanager cluster: every member hears it. */
 			for (size_t b = 0; body != NULL && b < n->nboxes; b++)
-				outbox_push(&n->boxes[b], n->seq, body, 0);
+				outbox_push(&n->boxes[b], n->seq, body, 0,
+				    false);
 			if (body == NULL)
 				n->dropped += nbatch;
 			free(body);
@@ -827,6 +924,9 @@ notifier_save(const struct notifier *nt)
 		cJSON_AddNumberToObject(e, "sent", (double)n->sent);
 		cJSON_AddNumberToObject(e, "failed", (double)n->failed);
 		cJSON_AddNumberToObject(e, "dropped", (double)n->dropped);
+		if (n->talk.id != 0)
+			cJSON_AddItemToObject(e, "deploy_told",
+			    deploytalk_save(&n->talk));
 		t = cJSON_AddObjectToObject(e, "told");
 		for (size_t i = 0; i < n->ntold; i++) {
 			const struct told *x = &n->told[i];
@@ -857,6 +957,8 @@ notifier_save(const struct notifier *nt)
 				    (double)it->seq);
 				cJSON_AddNumberToObject(i, "attempts",
 				    it->attempts);
+				if (it->deploy)
+					cJSON_AddBoolToObject(i, "deploy", true);
 				cJSON_AddStringToObject(i, "body", it->body);
 				cJSON_AddItemToArray(box, i);
 			}
@@ -881,6 +983,8 @@ notifier_restore(struct notifier *nt, const cJSON *saved)
 		n->sent = (uint64_t)jsonc_number(e, "sent", 0);
 		n->failed = (uint64_t)jsonc_number(e, "failed", 0);
 		n->dropped = (uint64_t)jsonc_number(e, "dropped", 0);
+		deploytalk_restore(&n->talk, cJSON_GetObjectItemCaseSensitive(e,
+		    "deploy_told"));
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(e,
 		    "told")) {
 			struct told *x;
@@ -914,7 +1018,9 @@ notifier_restore(struct notifier *nt, const cJSON *saved)
 					    (uint64_t)jsonc_number(it, "seq", 0),
 					    body->valuestring,
 					    (unsigned)jsonc_number(it, "attempts",
-					    0));
+					    0), cJSON_IsTrue(
+					    cJSON_GetObjectItemCaseSensitive(it,
+					    "deploy")));
 			}
 			b++;
 		}
@@ -938,6 +1044,9 @@ notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
 		if (n->type == NOTIFIER_ALERTMANAGER &&
 		    strcmp(verdict, "pass") == 0)
 			continue;
+		/* Its deploy updates say this and more (deploy_verdict, _end). */
+		if (n->cfg->deploys)
+			continue;
 		body = n->type == NOTIFIER_ALERTMANAGER ?
 		    payload_deploy_alertmanager(&d, &nt->sender) :
 		    n->cfg->format == WEBHOOK_SLACK ?
@@ -952,7 +1061,7 @@ notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
 		    (unsigned long long)id, verdict,
 		    (unsigned long long)d.seq);
 		for (size_t b = 0; b < n->nboxes; b++) {
-			outbox_push(&n->boxes[b], d.seq, body, 0);
+			outbox_push(&n->boxes[b], d.seq, body, 0, false);
 			outbox_pump(&n->boxes[b]);
 		}
 		free(body);

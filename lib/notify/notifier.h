@@ -54,6 +54,17 @@ void notifier_kick(struct notifier *nt);
 void notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
     const char *verdict, const char *reason, bool final);
 
+/*
+ * Where the deploy updates' facts come from: the open deploy's document,
+ * else the latest one's (GET /deploys/{id}), or NULL; the caller frees it.
+ * vigild points it at the release gate, which notify may not include.
+ * Notifiers with "deploys" then tell #incidents about a rollout as it
+ * goes (notify/deploytalk.h decides when, notify/deploytext.h says it).
+ */
+typedef cJSON *(*notifier_deploy_doc_fn)(void *arg);
+void notifier_set_deploy_source(struct notifier *nt, notifier_deploy_doc_fn fn,
+    void *arg);
+
 struct notifier_view {
 	const char *name;
 	const char *type;		/* "webhook", "alertmanager" */

@@ -87,8 +87,8 @@ payload_generic(const struct notice *n, const struct sender *s)
  * ("<!channel> <https://evil.example/|ACK HERE>") mentions nobody and
  * links nowhere. Truncates at a whole character or entity.
  */
-static const char *
-slack_text(const char *in, char *out, size_t len)
+const char *
+payload_slack_escape(const char *in, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -116,8 +116,8 @@ slack_text(const char *in, char *out, size_t len)
 }
 
 /* Neither links nor media in a message are unfurled into previews. */
-static void
-slack_quiet(cJSON *o)
+void
+payload_slack_quiet(cJSON *o)
 {
 	cJSON_AddBoolToObject(o, "unfurl_links", false);
 	cJSON_AddBoolToObject(o, "unfurl_media", false);
@@ -141,9 +141,9 @@ payload_slack(const struct notice *n, const struct sender *s)
 	else
 		snprintf(head, sizeof(head), ":large_yellow_circle: WARNING%s",
 		    n->kind == NOTICE_REPEAT ? " (still firing)" : "");
-	slack_text(n->rule, rule, sizeof(rule));
-	slack_text(n->summary, sum, sizeof(sum));
-	slack_text(s->instance, inst, sizeof(inst));
+	payload_slack_escape(n->rule, rule, sizeof(rule));
+	payload_slack_escape(n->summary, sum, sizeof(sum));
+	payload_slack_escape(s->instance, inst, sizeof(inst));
 	snprintf(text, sizeof(text), "%s %s: %s (since %s, %s)%s", head,
 	    rule, sum, since, inst,
 	    n->kind == NOTICE_FLAP_ENDED ? " [flapping ended]" : "");
@@ -158,7 +158,7 @@ payload_slack(const struct notice *n, const struct sender *s)
 	    head, rule, sum, since, inst, s->url);
 	cJSON_AddStringToObject(t, "text", text);
 	cJSON_AddItemToArray(blocks, b);
-	slack_quiet(o);
+	payload_slack_quiet(o);
 	return take(o);
 }
 
@@ -238,12 +238,12 @@ payload_deploy_slack(const struct deploy_notice *d, const struct sender *s)
 	snprintf(text, sizeof(text), "%s Deploy %s: %s%s: %s (%s)",
 	    good ? ":white_check_mark:" : strcmp(d->verdict, "fail") == 0 ?
 	    ":rotating_light:" : ":warning:",
-	    slack_text(d->version, ver, sizeof(ver)), d->verdict,
+	    payload_slack_escape(d->version, ver, sizeof(ver)), d->verdict,
 	    d->final ? "" : " (decided early)",
-	    slack_text(d->reason, why, sizeof(why)),
-	    slack_text(s->instance, inst, sizeof(inst)));
+	    payload_slack_escape(d->reason, why, sizeof(why)),
+	    payload_slack_escape(s->instance, inst, sizeof(inst)));
 	cJSON_AddStringToObject(o, "text", text);
-	slack_quiet(o);
+	payload_slack_quiet(o);
 	return take(o);
 }
 

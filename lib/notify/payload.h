@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "engine/rules.h"
 
 enum notice_kind {
@@ -81,5 +83,13 @@ char *payload_deploy_slack(const struct deploy_notice *d,
 /* An alert "vigil_deploy_verdict" that ends by itself after an hour. */
 char *payload_deploy_alertmanager(const struct deploy_notice *d,
     const struct sender *s);
+
+/*
+ * Outside text made inert for Slack (&, <, > as entities), cut at a whole
+ * character to fit len; returns out. Shared with notify/deploytext.c.
+ */
+const char *payload_slack_escape(const char *in, char *out, size_t len);
+/* No link or media previews in a Slack message. */
+void payload_slack_quiet(cJSON *o);
 
 #endif

@@ -318,6 +318,27 @@ deploys_begin(struct deploys *d, const char *version, int64_t warmup_ms,
 	return dp->id;
 }
 
+void
+deploys_announce(struct deploys *d, const char *text)
+{
+	if (d->open)
+		snprintf(d->kept[0]->announce, sizeof(d->kept[0]->announce),
+		    "%s", text);
+}
+
+void
+deploys_plan(struct deploys *d, const int *weights, size_t n)
+{
+	struct deploy *dp;
+
+	if (!d->open)
+		return;
+	dp = d->kept[0];
+	dp->nplanned = 0;
+	for (size_t i = 0; i < n && i < DEPLOY_PLANNED_MAX; i++)
+		dp->planned[dp->nplanned++] = weights[i];
+}
+
 int
 deploys_step(struct deploys *d, int weight, char *why, size_t len)
 {

@@ -37,6 +37,12 @@ void deploys_free(struct deploys *d);
  */
 uint64_t deploys_begin(struct deploys *d, const char *version,
     int64_t warmup_ms, char *why, size_t len);
+/* The open window's free line for the announcement (at most this long). */
+#define DEPLOY_ANNOUNCE_MAX	400
+void deploys_announce(struct deploys *d, const char *text);
+/* The open window's planned stages (weights, for the announcement). */
+#define DEPLOY_PLANNED_MAX	16
+void deploys_plan(struct deploys *d, const int *weights, size_t n);
 /* Marks a rollout stage (weight 1..100) in the open window. 0 or -1. */
 int deploys_step(struct deploys *d, int weight, char *why, size_t len);
 /* Closes the open window. 0 or -1 (none open). */

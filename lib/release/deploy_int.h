@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "release/deploy.h"
 #include "release/verdict.h"
 #include "engine/ruleset.h"
 
@@ -39,6 +40,9 @@ struct deploy {
 	char br_probe[64];	/* errors by release: the sentry probe */
 	struct tally hits, misses;	/* release.cache_hits, cache_misses */
 	bool announced;		/* its verdict was told */
+	char announce[DEPLOY_ANNOUNCE_MAX + 1];	/* vigilctl --announce */
+	int planned[DEPLOY_PLANNED_MAX];	/* vigilctl --stages */
+	size_t nplanned;
 };
 
 struct deploys {

@@ -474,6 +474,12 @@ deploy_save_one(const struct deploy *dp)
 	cJSON_AddNumberToObject(e, "next_close", (double)vd->next_close);
 	cJSON_AddNumberToObject(e, "intervals", (double)vd->intervals);
 	cJSON_AddBoolToObject(e, "announced", dp->announced);
+	/* Only when given: a file without it reads back the same. */
+	if (dp->announce[0] != '\0')
+		cJSON_AddStringToObject(e, "announce", dp->announce);
+	if (dp->nplanned > 0)
+		cJSON_AddItemToObject(e, "planned", cJSON_CreateIntArray(
+		    dp->planned, (int)dp->nplanned));
 	cJSON_AddItemToObject(e, "hits", tally_save(&dp->hits));
 	cJSON_AddItemToObject(e, "misses", tally_save(&dp->misses));
 	cJSON_AddItemToObject(e, "split", split_save(&vd->split));
@@ -632,6 +638,16 @@ deploy_restore_one(const cJSON *e, const struct config *cfg)
 	    (double)vd->next_close);
 	vd->intervals = (uint64_t)jsonc_number(e, "intervals", 0);
 	dp->announced = flag(e, "announced");
+	text(dp->announce, sizeof(dp->announce), e, "announce");
+	{
+		const cJSON *w;
+
+		cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(e,
+		    "planned"))
+			if (cJSON_IsNumber(w) &&
+			    dp->nplanned < DEPLOY_PLANNED_MAX)
+				dp->planned[dp->nplanned++] = w->valueint;
+	}
 	tally_load(&dp->hits, cJSON_GetObjectItemCaseSensitive(e, "hits"));
 	tally_load(&dp->misses, cJSON_GetObjectItemCaseSensitive(e, "misses"));
 	split_restore(&vd->split, cJSON_GetObjectItemCaseSensitive(e,

@@ -366,6 +366,12 @@ report_json(const struct deploys *d, const struct deploy *dp, int64_t now)
 	cJSON_AddNumberToObject(o, "id", (double)dp->id);
 	cJSON_AddStringToObject(o, "version", vd->version);
 	cJSON_AddBoolToObject(o, "open", d->open && dp == d->kept[0]);
+	if (dp->announce[0] != '\0')
+		cJSON_AddStringToObject(o, "announce", dp->announce);
+	else
+		cJSON_AddNullToObject(o, "announce");
+	cJSON_AddItemToObject(o, "planned_stages", cJSON_CreateIntArray(
+	    dp->planned, (int)dp->nplanned));
 	add_time(o, "begun", vd->begun);
 	add_time(o, "judging_from", vd->judge_from);
 	cJSON_AddNumberToObject(o, "warmup_s",

@@ -539,7 +539,8 @@ START_TEST(test_notifiers)
 	    "{\"name\": \"r\", \"metric\": \"app.p95_ms\", \"op\": \">\", "
 	    "\"warn\": 1}],\n\"notifiers\": [{\"name\": \"slack\", "
 	    "\"type\": \"webhook\", \"url_file\": \"%s\", \"format\": "
-	    "\"slack\", \"severities\": [\"critical\"], \"rules\": [\"r\"]},\n"
+	    "\"slack\", \"severities\": [\"critical\"], \"rules\": [\"r\"], "
+	    "\"deploys\": true, \"progress_interval\": \"2s\"},\n"
 	    "{\"name\": \"am\", \"type\": \"alertmanager\", \"urls\": "
 	    "[\"http://127.0.0.1:9093\", \"http://127.0.0.1:9094\"]}],\n"
 	    "\"state_dir\": \"/var/lib/vigil\", \"instance\": \"ops-1\"}",
@@ -556,6 +557,10 @@ START_TEST(test_notifiers)
 	ck_assert_int_eq(cfg->notifiers[0].format, WEBHOOK_SLACK);
 	ck_assert_uint_eq(cfg->notifiers[1].nurls, 2);
 	ck_assert_int_eq(cfg->notifiers[1].repeat_ms, 60000);
+	/* Release day talk: opted in, and the checklist's 5 minutes else. */
+	ck_assert(cfg->notifiers[0].deploys && !cfg->notifiers[1].deploys);
+	ck_assert_int_eq(cfg->notifiers[0].progress_ms, 2000);
+	ck_assert_int_eq(cfg->notifiers[1].progress_ms, 300000);
 	ck_assert_str_eq(cfg->state_dir, "/var/lib/vigil");
 	ck_assert_str_eq(cfg->instance, "ops-1");
 	config_free(cfg);
@@ -583,6 +588,16 @@ START_TEST(test_notifier_errors)
 	    "environment variable VIGIL_UNSET_HOOK_VAR must hold");
 	expect_error("{\"probes\": [], \"state_dir\": \"var/lib\"}", 1, 29,
 	    "must be an absolute path");
+	expect_error("{\"probes\": [],\n\"notifiers\": [{\"name\": \"x\", "
+	    "\"type\": \"webhook\", \"url\": \"http://h/\", "
+	    "\"deploys\": true, \"progress_interval\": \"500ms\"}]}", 2, 106,
+	    "progress_interval");
+	expect_error("{\"probes\": [],\n\"notifiers\": [{\"name\": \"am\", "
+	    "\"type\": \"alertmanager\", \"url\": \"http://h/\", "
+	    "\"deploys\": true}]}", 2, 85, "\"deploys\" is for webhooks");
+	expect_error("{\"probes\": [],\n\"notifiers\": [{\"name\": \"x\", "
+	    "\"type\": \"webhook\", \"url\": \"http://h/\", "
+	    "\"deploys\": \"yes\"}]}", 2, 79, "deploys");
 }
 END_TEST
 

@@ -1050,6 +1050,128 @@ START_TEST(test_deploy_verdicts)
 }
 END_TEST
 
+/* The deploy the notifier reads: a document the test rewrites. */
+struct fake_deploy {
+	unsigned nstages;
+	bool open;
+};
+
+static cJSON *
+fake_deploy_doc(void *arg)
+{
+	const struct fake_deploy *f = arg;
+	cJSON *o = cJSON_CreateObject(), *st, *g;
+
+	cJSON_AddNumberToObject(o, "id", 1);
+	cJSON_AddStringToObject(o, "version", "2.0.0");
+	cJSON_AddBoolToObject(o, "open", f->open);
+	cJSON_AddStringToObject(o, "begun", "2023-11-14T22:13:20.000Z");
+	st = cJSON_AddArrayToObject(o, "stages");
+	for (unsigned i = 0; i < f->nstages; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "time", "2023-11-14T22:15:00.000Z");
+		cJSON_AddNumberToObject(e, "weight", 10.0 * (i + 1));
+		cJSON_AddItemToArray(st, e);
+	}
+	g = cJSON_AddObjectToObject(o, "gate");
+	cJSON_AddStringToObject(g, "now", "pass");
+	cJSON_AddStringToObject(g, "now_reason", "every check within");
+	g = cJSON_AddObjectToObject(o, "verdict");
+	cJSON_AddStringToObject(g, "final", "pass");
+	cJSON_AddStringToObject(g, "final_reason", "every check passed");
+	cJSON_AddArrayToObject(o, "checks");
+	return o;
+}
+
+static bool
+four_waiting(struct world *w)
+{
+	return queued(w) == 5 && w->rv.nheld == 1;
+}
+
+/*
+ * A deploy update is not held back by alert notices waiting for the same
+ * URL: it goes behind the one in flight and the deploy updates queued
+ * before it, ahead of the alerts; each kind keeps its own order.
+ */
+START_TEST(test_deploy_updates_overtake_waiting_alerts)
+{
+	struct world w;
+	struct fake_deploy f = { 0, true };
+	char got[512];
+
+	world_init(&w, hook, ", \"deploys\": true, \"progress_interval\": "
+	    "\"1h\"");
+	w.rv.status = 0;
+	at(&w, 1 * MIN, 1500);
+	run_until(&w, one_held, "the first alert in flight");
+	at(&w, 2 * MIN, 700);
+	at(&w, 3 * MIN, 100);
+	notifier_set_deploy_source(w.nt, fake_deploy_doc, &f);
+	event_base_loop(w.base, EVLOOP_NONBLOCK);
+	f.nstages = 1;
+	at(&w, 4 * MIN, NAN);
+	run_until(&w, four_waiting, "two alerts and two deploy updates queued");
+	for (int k = 0; k < 5; k++) {
+		run_until(&w, one_held, "the next notice");
+		release(&w.rv, 200);
+	}
+	run_until(&w, delivered, "the last answer");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "firing/critical deploy_begin deploy_step "
+	    "deescalated/warning resolved");
+	/* The window ends: the summary, and nothing more after it. */
+	f.open = false;
+	w.rv.status = 200;
+	at(&w, 5 * MIN, NAN);
+	run_until(&w, delivered, "the summary");
+	at(&w, 3 * H, NAN);
+	run_until(&w, delivered, "nothing");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "deploy_end");
+	world_free(&w);
+}
+END_TEST
+
+/*
+ * What was told of a deploy, and a deploy update still queued, survive a
+ * restart: the begin is neither lost nor told twice, and the end comes.
+ */
+START_TEST(test_deploy_talk_survives_restart)
+{
+	struct world w;
+	struct fake_deploy f = { 1, true };
+	cJSON *saved;
+	char got[256];
+
+	world_init(&w, hook, ", \"deploys\": true, \"progress_interval\": "
+	    "\"1h\"");
+	w.rv.status = 503;
+	notifier_set_deploy_source(w.nt, fake_deploy_doc, &f);
+	at(&w, 1 * MIN, NAN);
+	run_until(&w, failed_once, "the first attempt");
+	/* begin (failed, waiting) and step (queued): both saved. */
+	ck_assert_uint_eq(view(&w, 0).queued, 2);
+	saved = notifier_save(w.nt);
+	restart(&w, saved);
+	cJSON_Delete(saved);
+	w.seen = w.rv.n;
+	w.rv.status = 200;
+	notifier_set_deploy_source(w.nt, fake_deploy_doc, &f);
+	at(&w, 2 * MIN, NAN);
+	run_until(&w, delivered, "the saved updates");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "deploy_begin deploy_step");
+	f.open = false;
+	at(&w, 3 * MIN, NAN);
+	run_until(&w, delivered, "the summary");
+	news(&w, got, sizeof(got));
+	ck_assert_str_eq(got, "deploy_end");
+	world_free(&w);
+}
+END_TEST
+
 static bool
 answered(struct world *w)
 {
@@ -1112,6 +1234,8 @@ notifier_suite(void)
 	tcase_add_test(tc, test_reload_in_flight_takes_new_headers);
 	tcase_add_test(tc, test_alertmanager_members_are_independent);
 	tcase_add_test(tc, test_deploy_verdicts);
+	tcase_add_test(tc, test_deploy_updates_overtake_waiting_alerts);
+	tcase_add_test(tc, test_deploy_talk_survives_restart);
 	tcase_add_loop_test(tc, test_long_answer, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

@@ -42,6 +42,8 @@
 	X(page) \
 	X(client) \
 	X(payload) \
+	X(deploytalk) \
+	X(deploytext) \
 	X(stats) \
 	X(judge) \
 	X(utf8) \
