@@ -187,3 +187,21 @@ file_secret_free(char *s)
 	explicit_bzero(s, strlen(s));
 	free(s);
 }
+
+int
+file_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

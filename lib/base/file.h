@@ -27,6 +27,12 @@ enum file_status {
 };
 
 /*
+ * Writes all n bytes of p to fd, through short writes and EINTR. Returns
+ * 0, or an errno value (EIO for a write that wrote nothing).
+ */
+int file_write_all(int fd, const void *p, size_t n);
+
+/*
  * Reads the regular file path, at most max bytes (exactly max passes, one
  * more fails), into *out: malloc'd, NUL-terminated, *len bytes (len may be
  * NULL). Returns FILE_OK, or a FILE_ERR_ code with the reason in err.

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/numfmt.h"
+
 /* Three significant digits, trailing zeros dropped: 5.0167 -> 5.02. */
 static void
 sig3(double v, char *buf, size_t len)
@@ -11,18 +13,11 @@ sig3(double v, char *buf, size_t len)
 	double a = fabs(v);
 	int dec = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 :
 	    a == 0 ? 0 : 2 - (int)floor(log10(a));
-	size_t n;
 
 	if (dec > 9)
 		dec = 9;
 	snprintf(buf, len, "%.*f", dec, v);
-	if (strchr(buf, '.') == NULL)
-		return;
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '0')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.')
-		buf[--n] = '\0';
+	numfmt_trim(buf);
 	if (strcmp(buf, "-0") == 0)
 		snprintf(buf, len, "0");
 }

@@ -192,3 +192,12 @@ jsonw_tree(struct jsonw *w, const char *key, const struct cJSON *t)
 	sbuf_puts(w->b, s);
 	cJSON_free(s);
 }
+
+char *
+jsonw_take(struct cJSON *o)
+{
+	char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	return s;
+}

@@ -43,4 +43,10 @@ void jsonw_time(struct jsonw *w, const char *key, int64_t ms);
 /* A subtree built elsewhere with cJSON (NULL writes null). */
 void jsonw_tree(struct jsonw *w, const char *key, const struct cJSON *t);
 
+/*
+ * o printed compactly (malloc'd) and freed: the one way a cJSON document
+ * becomes the text of an answer or a body. NULL for NULL or out of memory.
+ */
+char *jsonw_take(struct cJSON *o);
+
 #endif

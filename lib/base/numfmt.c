@@ -84,3 +84,17 @@ numfmt_exact(double v, char out[NUMFMT_MAX])
 		return scaled(v, 6, 1e6, out);
 	return 0;
 }
+
+void
+numfmt_trim(char *s)
+{
+	size_t n;
+
+	if (strchr(s, '.') == NULL || strpbrk(s, "eE") != NULL)
+		return;
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == '0')
+		s[--n] = '\0';
+	if (n > 0 && s[n - 1] == '.')
+		s[--n] = '\0';
+}

@@ -25,5 +25,10 @@
 size_t numfmt_exact(double v, char out[NUMFMT_MAX]);
 /* v in decimal into out (NUL-terminated); returns its length. */
 size_t numfmt_int(int64_t v, char out[NUMFMT_MAX]);
+/*
+ * Drops the zeros that say nothing from a printed decimal: 312.5000 ->
+ * 312.5, 1.00 -> 1. Text without a point, or with an exponent, stays.
+ */
+void numfmt_trim(char *s);
 
 #endif

@@ -13,13 +13,12 @@
 
 #include "base/duration.h"
 #include "base/humanize.h"
+#include "base/numfmt.h"
 #include "engine/suppress.h"
 
 void
 ruleset_fmt_num(double v, char *buf, size_t len)
 {
-	size_t n;
-
 	if (!isfinite(v)) {
 		snprintf(buf, len, "%g", v);
 		return;
@@ -29,12 +28,7 @@ ruleset_fmt_num(double v, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "%.4f", v);
-	/* Trailing zeros say nothing: 312.5000 -> 312.5, 1.0000 -> 1. */
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '0')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.')
-		buf[--n] = '\0';
+	numfmt_trim(buf);
 }
 
 /* Appends src to dst (size len, used *n), truncating safely. */

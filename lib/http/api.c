@@ -15,6 +15,7 @@
 #include "http/api_int.h"
 #include "http/api_host.h"
 #include "base/clock.h"
+#include "base/file.h"
 #include "config/config.h"
 #include "release/deploy.h"
 #include "http/health.h"
@@ -125,17 +126,10 @@ api_body_captured(void)
 static struct MHD_Response *
 captured(char *body, size_t len)
 {
-	size_t off = 0;
+	int err = file_write_all(capture_fd, body, len);
 
-	while (off < len) {
-		ssize_t n = write(capture_fd, body + off, len - off);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
 	free(body);
-	if (off < len)
+	if (err != 0)
 		return NULL;
 	capture_len = len;
 	return MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
@@ -152,16 +146,7 @@ api_body(char *body, size_t len)
 		return captured(body, len);
 	if (len >= API_BODY_FD_MIN &&
 	    (fd = memfd_create("vigil-answer", MFD_CLOEXEC)) >= 0) {
-		size_t off = 0;
-
-		while (off < len) {
-			ssize_t n = write(fd, body + off, len - off);
-
-			if (n <= 0)
-				break;
-			off += (size_t)n;
-		}
-		if (off == len &&
+		if (file_write_all(fd, body, len) == 0 &&
 		    (r = MHD_create_response_from_fd((size_t)len, fd)) !=
 		    NULL) {
 			free(body);
@@ -219,22 +204,13 @@ api_send(struct MHD_Connection *c, unsigned code, const char *type,
 	return ret;
 }
 
-char *
-api_json_take(cJSON *root)
-{
-	char *s = root != NULL ? cJSON_PrintUnformatted(root) : NULL;
-
-	cJSON_Delete(root);
-	return s;
-}
-
 enum MHD_Result
 api_error(struct MHD_Connection *c, unsigned code, const char *msg)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "error", msg);
-	return api_send(c, code, "application/json", api_json_take(o), NULL);
+	return api_send(c, code, "application/json", jsonw_take(o), NULL);
 }
 
 void
@@ -313,7 +289,7 @@ r_livez(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	if (degraded)
 		cJSON_AddStringToObject(o, "output", why);
 	return api_send(c, degraded ? MHD_HTTP_SERVICE_UNAVAILABLE :
-	    MHD_HTTP_OK, "application/health+json", api_json_take(o), NULL);
+	    MHD_HTTP_OK, "application/health+json", jsonw_take(o), NULL);
 }
 
 /* What /status says of the parts the monitor does not own. */
@@ -664,7 +640,7 @@ r_baseline(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "saved", (double)saved);
 	cJSON_AddNumberToObject(o, "skipped_unknown", (double)skipped);
-	return api_send(c, MHD_HTTP_OK, "application/json", api_json_take(o),
+	return api_send(c, MHD_HTTP_OK, "application/json", jsonw_take(o),
 	    NULL);
 }
 

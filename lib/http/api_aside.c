@@ -32,6 +32,7 @@
 #include <event2/event.h>
 
 #include "base/clock.h"
+#include "base/file.h"
 #include "base/log.h"
 
 /* The child's report: body length, then header name and value pairs. */
@@ -73,22 +74,6 @@ put_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-static bool
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /*
  * Closes every descriptor but stdio and the two the child writes to: a
  * socket vigild closes must close now, not when the child is done with a
@@ -127,7 +112,7 @@ child(int wr, int memfd, api_render_fn *render, struct api *a,
 	if (o.full)
 		_exit(2);
 	memcpy(msg, &len, 8);
-	_exit(write_all(wr, msg, 8 + o.len) ? 0 : 3);
+	_exit(file_write_all(wr, msg, 8 + o.len) == 0 ? 0 : 3);
 }
 
 /* The report as a response, or NULL; takes x->memfd either way. */

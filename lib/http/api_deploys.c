@@ -12,6 +12,7 @@
 
 #include "http/api_int.h"
 #include "base/clock.h"
+#include "base/jsonw.h"
 #include "release/deploy.h"
 #include "base/duration.h"
 #include "base/utf8.h"
@@ -41,7 +42,7 @@ api_deploys_list(struct api *a, struct MHD_Connection *c,
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "deploys", a->deploys != NULL ?
 	    deploys_list_json(a->deploys, from) : cJSON_CreateArray());
-	return api_send(c, MHD_HTTP_OK, "application/json", api_json_take(o),
+	return api_send(c, MHD_HTTP_OK, "application/json", jsonw_take(o),
 	    NULL);
 }
 
@@ -66,7 +67,7 @@ api_deploy_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		return api_error(c, MHD_HTTP_NOT_FOUND, id == 0 ? "no deploy "
 		    "yet: vigilctl deploy begin --version X" : "no such "
 		    "deploy");
-	return api_send(c, MHD_HTTP_OK, "application/json", api_json_take(o),
+	return api_send(c, MHD_HTTP_OK, "application/json", jsonw_take(o),
 	    NULL);
 }
 
@@ -191,5 +192,5 @@ api_deploys_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		return api_error(c, MHD_HTTP_CONFLICT, why);
 	api_changed(a);
 	return api_send(c, code, "application/json",
-	    api_json_take(deploys_json(a->deploys, 0)), NULL);
+	    jsonw_take(deploys_json(a->deploys, 0)), NULL);
 }

@@ -134,8 +134,6 @@ void api_cache_clear(struct api *a);
 /* The event that renews renderings behind their readers (api_cache.c). */
 void api_cache_refresh(int fd, short what, void *arg);
 
-/* Prints and frees a JSON document. */
-char *api_json_take(struct cJSON *root);
 /* Tells the owner that saved state (silences, baselines) changed. */
 void api_changed(struct api *a);
 

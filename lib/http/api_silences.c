@@ -12,6 +12,7 @@
 #include "engine/alerts.h"
 #include "http/api_int.h"
 #include "base/clock.h"
+#include "base/jsonw.h"
 #include "config/config.h"
 #include "base/log.h"
 #include "engine/monitor.h"
@@ -53,7 +54,7 @@ render_list(struct api *a, const char *variant)
 	(void)variant;
 	cJSON_AddItemToObject(o, "silences",
 	    alerts_silences_json(a->m, clock_wall_ms()));
-	return api_response("application/json", api_json_take(o), NULL);
+	return api_response("application/json", jsonw_take(o), NULL);
 }
 
 /* Shared by its readers: a thousand silences are not rendered per GET. */
@@ -82,7 +83,7 @@ api_silence_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	o = silence_json(x, now);
 	cJSON_AddItemToObject(o, "matches",
 	    alerts_silence_matches(a->m, x, now));
-	return api_send(c, MHD_HTTP_OK, "application/json", api_json_take(o),
+	return api_send(c, MHD_HTTP_OK, "application/json", jsonw_take(o),
 	    NULL);
 }
 
@@ -132,7 +133,7 @@ api_silences_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	cJSON_AddItemToObject(o, "silence", sj);
 	snprintf(loc, sizeof(loc), "/silences/%llu", (unsigned long long)id);
 	return api_send(c, MHD_HTTP_CREATED, "application/json",
-	    api_json_take(o), hdrs);
+	    jsonw_take(o), hdrs);
 }
 
 enum MHD_Result

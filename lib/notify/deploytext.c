@@ -10,6 +10,8 @@
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/jsonc.h"
+#include "base/jsonw.h"
+#include "base/numfmt.h"
 #include "base/utf8.h"
 
 #define TEXT_MAX	6144
@@ -49,7 +51,6 @@ static void
 num(double v, char *buf, size_t len)
 {
 	double a = fabs(v);
-	size_t n;
 
 	if (!isfinite(v)) {
 		snprintf(buf, len, "%g", v);
@@ -61,13 +62,7 @@ num(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.*f", a >= 10 ? 1 : 2, v);
 	else
 		snprintf(buf, len, "%.2g", v);
-	if (strchr(buf, '.') == NULL || strchr(buf, 'e') != NULL)
-		return;
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '0')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.')
-		buf[--n] = '\0';
+	numfmt_trim(buf);
 }
 
 /* "14:00" of a Unix ms, UTC. */
@@ -498,15 +493,6 @@ copy(cJSON *to, const char *as, const cJSON *from, const char *key)
 	    cJSON_Duplicate(x, true) : cJSON_CreateNull());
 }
 
-static char *
-take(cJSON *o)
-{
-	char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
-
-	cJSON_Delete(o);
-	return s;
-}
-
 char *
 deploytext_generic(const struct deploy_update *u, const struct sender *s)
 {
@@ -585,7 +571,7 @@ deploytext_generic(const struct deploy_update *u, const struct sender *s)
 	cJSON_AddStringToObject(o, "instance", s->instance);
 	cJSON_AddStringToObject(o, "url", s->url);
 	free(text);
-	return take(o);
+	return jsonw_take(o);
 }
 
 /* A mrkdwn section block. */
@@ -642,5 +628,5 @@ deploytext_slack(const struct deploy_update *u, const struct sender *s)
 	payload_slack_quiet(o);
 	free(text);
 	free(esc);
-	return take(o);
+	return jsonw_take(o);
 }

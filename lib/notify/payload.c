@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/clock.h"
+#include "base/jsonw.h"
 #include "engine/ruleset.h"
 
 const char *
@@ -36,15 +37,6 @@ add_time(cJSON *o, const char *key, int64_t ms)
 
 	clock_iso(ms, buf, sizeof(buf));
 	cJSON_AddStringToObject(o, key, buf);
-}
-
-static char *
-take(cJSON *o)
-{
-	char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
-
-	cJSON_Delete(o);
-	return s;
 }
 
 char *
@@ -78,7 +70,7 @@ payload_generic(const struct notice *n, const struct sender *s)
 		    n->labels[i].value);
 	cJSON_AddStringToObject(o, "instance", s->instance);
 	cJSON_AddStringToObject(o, "url", s->url);
-	return take(o);
+	return jsonw_take(o);
 }
 
 /*
@@ -159,7 +151,7 @@ payload_slack(const struct notice *n, const struct sender *s)
 	cJSON_AddStringToObject(t, "text", text);
 	cJSON_AddItemToArray(blocks, b);
 	payload_slack_quiet(o);
-	return take(o);
+	return jsonw_take(o);
 }
 
 char *
@@ -202,7 +194,7 @@ payload_alertmanager(const struct notice *const *ns, size_t n,
 		cJSON_AddStringToObject(a, "generatorURL", s->url);
 		cJSON_AddItemToArray(arr, a);
 	}
-	return take(arr);
+	return jsonw_take(arr);
 }
 
 char *
@@ -225,7 +217,7 @@ payload_deploy_generic(const struct deploy_notice *d, const struct sender *s)
 	add_time(o, "time", d->t);
 	cJSON_AddStringToObject(o, "instance", s->instance);
 	cJSON_AddStringToObject(o, "url", s->url);
-	return take(o);
+	return jsonw_take(o);
 }
 
 char *
@@ -244,7 +236,7 @@ payload_deploy_slack(const struct deploy_notice *d, const struct sender *s)
 	    payload_slack_escape(s->instance, inst, sizeof(inst)));
 	cJSON_AddStringToObject(o, "text", text);
 	payload_slack_quiet(o);
-	return take(o);
+	return jsonw_take(o);
 }
 
 char *
@@ -270,5 +262,5 @@ payload_deploy_alertmanager(const struct deploy_notice *d,
 	add_time(a, "endsAt", d->t + 3600 * 1000);
 	cJSON_AddStringToObject(a, "generatorURL", s->url);
 	cJSON_AddItemToArray(arr, a);
-	return take(arr);
+	return jsonw_take(arr);
 }

@@ -75,7 +75,6 @@ static struct result
 write_atomically(const struct job *j)
 {
 	struct result r = { 0, "" };
-	size_t off = 0;
 	int fd;
 
 	/*
@@ -92,19 +91,11 @@ write_atomically(const struct job *j)
 		snprintf(r.step, sizeof(r.step), "create");
 		return r;
 	}
-	while (off < j->len) {
-		ssize_t n = write(fd, j->buf + off, j->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r.err = n < 0 ? errno : EIO;
-			snprintf(r.step, sizeof(r.step), "write");
-			close(fd);
-			unlink(j->tmp);
-			return r;
-		}
-		off += (size_t)n;
+	if ((r.err = file_write_all(fd, j->buf, j->len)) != 0) {
+		snprintf(r.step, sizeof(r.step), "write");
+		close(fd);
+		unlink(j->tmp);
+		return r;
 	}
 	if (fsync(fd) != 0) {
 		r.err = errno;

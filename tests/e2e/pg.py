@@ -43,11 +43,11 @@ def _free_port():
 class Cluster:
     """One cluster; start() on construction unless start=False."""
 
-    def __init__(self, max_connections=20, start=True, extra_conf=""):
-        if not os.path.exists(os.path.join(PGBIN, "initdb")):
-            raise AssertionError(f"{PGBIN}/initdb not found: install postgresql-15 (make deps)")
-        self.as_postgres = os.geteuid() == 0
-        self.dir = tempfile.mkdtemp(prefix="vigil-pg-", dir="/tmp")
+    def _place(self, as_postgres, prefix):
+        """Its own directory (the data, the log, the socket) and a port;
+        owned by the postgres user when the tests run as root."""
+        self.as_postgres = as_postgres
+        self.dir = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "data")
         self.logfile = os.path.join(self.dir, "server.log")
@@ -59,6 +59,11 @@ class Cluster:
         if self.as_postgres:
             pw = pwd.getpwnam("postgres")
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+
+    def __init__(self, max_connections=20, start=True, extra_conf=""):
+        if not os.path.exists(os.path.join(PGBIN, "initdb")):
+            raise AssertionError(f"{PGBIN}/initdb not found: install postgresql-15 (make deps)")
+        self._place(os.geteuid() == 0, "vigil-pg-")
         try:
             self._run([os.path.join(PGBIN, "initdb"), "-D", self.data, "-U", "postgres",
                        "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
@@ -248,19 +253,7 @@ class Standby(Cluster):
     directory. Same roles and database (they are replicated); read-only."""
 
     def __init__(self, primary):
-        self.as_postgres = primary.as_postgres
-        self.dir = tempfile.mkdtemp(prefix="vigil-pgstandby-", dir="/tmp")
-        os.chmod(self.dir, 0o755)
-        self.data = os.path.join(self.dir, "data")
-        self.logfile = os.path.join(self.dir, "server.log")
-        self.port = _free_port()
-        self.host = "127.0.0.1"
-        self.sockdir = self.dir
-        self.running = False
-        self.held = []
-        if self.as_postgres:
-            pw = pwd.getpwnam("postgres")
-            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self._place(primary.as_postgres, "vigil-pgstandby-")
         try:
             self._run([os.path.join(PGBIN, "pg_basebackup"), "-D", self.data,
                        "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
