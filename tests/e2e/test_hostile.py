@@ -88,6 +88,15 @@ class Escapes(E2E):
         # The escape is JSON's own: a reader that decodes gets the text back.
         self.assertIn(CSI + "2J", web["last_run"]["reason"])
 
+    def test_metrics_carry_nothing_raw(self):
+        # /metrics carries no outside words (a reason is not a label), and
+        # its labels are the configuration's names, escaped as Prometheus
+        # wants: nothing of the target's reaches it raw.
+        body = self.v.get("/metrics")[2].decode("utf-8")
+        self.assertIn('vigil_probe_up{probe="web"} 0', body)
+        self.assertEqual(raw(body), [])
+        self.assertNotIn("channel", body)
+
     def test_log_carries_escapes(self):
         wait_for(lambda: "event=probe_down probe=web" in self.v.log_text(), 10,
                  what="probe_down logged")
