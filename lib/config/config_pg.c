@@ -399,7 +399,7 @@ cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	static const char *const pg_keys[] = {
 		"conninfo", "password_file", "statement_timeout", "canary",
 		"slow_statement", "statements", "required_indexes",
-		"custom_queries", "reconnect_max", NULL,
+		"custom_queries", "reconnect_max", "dba_note_after", NULL,
 	};
 	struct pg_cfg *g = &pc->pg;
 	const cJSON *m;
@@ -411,6 +411,7 @@ cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	g->slow_ms = DEFAULT_SLOW_MS;
 	g->statements = true;
 	g->reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
+	g->dba_note_ms = 5 * 60 * 1000;
 	if (cfg_string(v, p, "password_file", &s) == 1) {
 		if (s[0] != '/')
 			cfg_err(v, cfg_member(p, "password_file"),
@@ -435,6 +436,8 @@ cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc)
 	cfg_bool(v, p, "statements", &g->statements);
 	cfg_duration(v, p, "reconnect_max", 100, 3600LL * 1000,
 	    &g->reconnect_max_ms);
+	cfg_duration(v, p, "dba_note_after", 0, 7 * 86400LL * 1000,
+	    &g->dba_note_ms);
 	if ((m = cfg_member(p, "required_indexes")) != NULL)
 		parse_indexes(v, m, g);
 	if ((m = cfg_member(p, "custom_queries")) != NULL)
@@ -477,6 +480,27 @@ static const char *const pg_builtin_metrics[] = {
 	"replication_lag_bytes", NULL,
 };
 
+/* The DBA signals' (lib/probe/probe_pg_dba.c). */
+static const char *const pg_dba_metrics[] = {
+	"xid_age_max", "mxid_age_max", "xmin_horizon_age",
+	"xmin_horizon_held_s", "slots", "slots_inactive", "slots_wal_lost",
+	"slot_wal_retained_max_bytes", "slot_inactive_longest_s",
+	"wal_bytes_total", "wal_bytes_per_s", "archiver_archived_total",
+	"archiver_failed_total", "archiver_failing",
+	"checkpoints_timed_total", "checkpoints_req_total",
+	"checkpoints_total", "checkpoints_timed", "checkpoints_req",
+	"checkpoint_write_s_total", "checkpoint_sync_s_total",
+	"buffers_checkpoint_total", "buffers_clean_total",
+	"maxwritten_clean_total", "buffers_backend_total", "uptime_s",
+	"conf_load_age_s", "settings_pending_restart",
+	"conn_limit_used_pct_max", "vacuums_running", "vacuum_longest_s",
+	"db_size_bytes", "db_growth_bytes_per_h", "table_largest_bytes",
+	"tables_watched", "dead_tuples", "dead_tuples_max",
+	"dead_tuples_pct_max", "tables_never_vacuumed", "vacuum_age_max_s",
+	"tables_never_analyzed", "analyze_age_max_s", "indexes_invalid",
+	"indexes_unused", "indexes_unused_bytes", NULL,
+};
+
 bool
 cfg_pg_has_metric(const struct probe_cfg *pc, const char *metric)
 {
@@ -484,6 +508,9 @@ cfg_pg_has_metric(const struct probe_cfg *pc, const char *metric)
 	char name[PG_MAX_PART + 16];
 
 	for (const char *const *b = pg_builtin_metrics; *b != NULL; b++)
+		if (strcmp(*b, metric) == 0)
+			return true;
+	for (const char *const *b = pg_dba_metrics; *b != NULL; b++)
 		if (strcmp(*b, metric) == 0)
 			return true;
 	for (size_t i = 0; i < g->nindexes; i++) {

@@ -39,6 +39,7 @@ struct pg_cfg {
 	int64_t slow_ms;	/* a statement's windowed mean above is slow */
 	bool statements;	/* read pg_stat_statements when installed */
 	int64_t reconnect_max_ms;	/* backoff cap between connect attempts */
+	int64_t dba_note_ms;	/* an xmin holder or a vacuum is named after */
 	struct pg_index_req *indexes;
 	size_t nindexes;
 	struct pg_custom_query *custom;

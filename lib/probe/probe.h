@@ -50,8 +50,11 @@ struct probe_result {
 	double duration_ms;
 	struct probe_metric *metrics;	/* timings and extracted values */
 	size_t nmetrics, alloc;
-	/* Problems that did not fail the run, e.g. a metric's path missing. */
-	char notes[256];
+	/*
+	 * Problems that did not fail the run, e.g. a metric's path missing;
+	 * room for a postgres run's DBA notes in an incident.
+	 */
+	char notes[1024];
 };
 
 void probe_result_init(struct probe_result *r);

@@ -16,6 +16,7 @@
 #include <event2/util.h>
 #include <libpq-fe.h>
 
+#include "probe/pg_dba_stats.h"
 #include "probe/pg_stats.h"
 #include "probe/probe.h"
 
@@ -30,6 +31,20 @@ enum pg_cstate {
 	PGC_READY,
 };
 
+/* The per-table steps run every this many runs (and the first). */
+#define PG_DBA_EVERY	10
+
+/* What the DBA steps keep between runs (reset only with the probe). */
+struct pg_dba_state {
+	unsigned heavy_in;	/* runs until the per-table steps run again */
+	bool heavy;		/* this run has them */
+	struct pg_ctr wal, db_size;
+	struct pg_ckpt_snap ckpt;
+	struct pg_slot_track slots;
+	struct pg_hold hold;
+	double pm_start_s;	/* pg_postmaster_start_time(); 0: not seen */
+};
+
 /* The queries of a run, in order; each is one statement in autocommit. */
 enum pg_step {
 	ST_CANARY,
@@ -40,6 +55,12 @@ enum pg_step {
 	ST_STMT_TEXT,
 	ST_INDEXES,
 	ST_REPLICATION,
+	ST_DBA_XID,	/* probe_pg_dba.c: the DBA signals, ST_DBA_ on */
+	ST_DBA_SLOTS,
+	ST_DBA_WAL,
+	ST_DBA_SERVER,
+	ST_DBA_TABLES,	/* these two: every PG_DBA_EVERY runs */
+	ST_DBA_INDEXES,
 	ST_CUSTOM,
 	ST_DONE,
 };
@@ -106,6 +127,7 @@ struct pg_probe {
 	bool has_dealloc;
 	double dealloc_prev;
 	struct pg_stmt_window win;
+	struct pg_dba_state dba;
 };
 
 /* What a step reads, for reasons and notes. */
@@ -124,5 +146,13 @@ void pg_step_send(struct pg_probe *pg);
 void pg_query_io(struct pg_probe *pg, short what);
 /* Records a metric, noting (not failing) when memory runs out. */
 void pg_add(struct pg_probe *pg, const char *name, double v);
+
+/* probe_pg_dba.c: the DBA steps (ST_DBA_XID to ST_DBA_INDEXES). */
+/* The step after st, a DBA step; ST_CUSTOM when the DBA steps are done. */
+enum pg_step pg_dba_next(struct pg_probe *pg, enum pg_step st);
+/* Sends pg->step's query; PQsendQueryParams's result. */
+int pg_dba_send(struct pg_probe *pg);
+/* A DBA step's rows into metrics and notes. */
+void pg_dba_result(struct pg_probe *pg, const PGresult *res);
 
 #endif

@@ -27,6 +27,14 @@ const char *const pg_step_what[] = {
 	[ST_STMT_TEXT] = "pg_stat_statements (query text)",
 	[ST_INDEXES] = "pg_index (required_indexes)",
 	[ST_REPLICATION] = "pg_stat_replication",
+	[ST_DBA_XID] = "pg_database, pg_stat_activity, pg_replication_slots, "
+	    "pg_prepared_xacts (xmin horizon)",
+	[ST_DBA_SLOTS] = "pg_replication_slots",
+	[ST_DBA_WAL] = "pg_stat_archiver, pg_stat_bgwriter, "
+	    "pg_stat_checkpointer (WAL)",
+	[ST_DBA_SERVER] = "pg_settings, pg_roles, pg_stat_progress_vacuum",
+	[ST_DBA_TABLES] = "pg_stat_user_tables (sizes)",
+	[ST_DBA_INDEXES] = "pg_index, pg_stat_user_indexes",
 	[ST_CUSTOM] = "a custom query",
 	[ST_DONE] = "the end of the run",
 };
@@ -666,6 +674,15 @@ pg_next_step(struct pg_probe *pg, enum pg_step st)
 	case ST_INDEXES:
 		return ST_REPLICATION;
 	case ST_REPLICATION:
+		return ST_DBA_XID;
+	case ST_DBA_XID:
+	case ST_DBA_SLOTS:
+	case ST_DBA_WAL:
+	case ST_DBA_SERVER:
+	case ST_DBA_TABLES:
+	case ST_DBA_INDEXES:
+		if ((st = pg_dba_next(pg, st)) != ST_CUSTOM)
+			return st;
 		pg->custom_i = 0;
 		return g->ncustom > 0 ? ST_CUSTOM : ST_DONE;
 	case ST_CUSTOM:
@@ -725,6 +742,14 @@ pg_result(struct pg_probe *pg, const PGresult *res)
 		break;
 	case ST_REPLICATION:
 		on_replication(pg, res);
+		break;
+	case ST_DBA_XID:
+	case ST_DBA_SLOTS:
+	case ST_DBA_WAL:
+	case ST_DBA_SERVER:
+	case ST_DBA_TABLES:
+	case ST_DBA_INDEXES:
+		pg_dba_result(pg, res);
 		break;
 	case ST_CUSTOM:
 		on_custom(pg, res);
@@ -799,6 +824,14 @@ pg_step_send(struct pg_probe *pg)
 		break;
 	case ST_REPLICATION:
 		sql = sql_replication;
+		break;
+	case ST_DBA_XID:
+	case ST_DBA_SLOTS:
+	case ST_DBA_WAL:
+	case ST_DBA_SERVER:
+	case ST_DBA_TABLES:
+	case ST_DBA_INDEXES:
+		ok = pg_dba_send(pg);
 		break;
 	case ST_CUSTOM:
 		sql = g->custom[pg->custom_i].sql;

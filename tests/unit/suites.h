@@ -21,6 +21,7 @@
 	X(pg) \
 	X(pg_norm) \
 	X(pg_conn) \
+	X(pg_dba) \
 	X(sentry) \
 	X(sdnotify) \
 	X(service) \
