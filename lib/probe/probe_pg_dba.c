@@ -25,7 +25,7 @@
 #define XID_AGE_NOTE		1.0e9
 #define SLOT_RETAIN_NOTE	(10.0 * 1024 * 1024 * 1024)
 #define SLOT_INACTIVE_NOTE	3600.0
-#define DEAD_PCT_NOTE		20.0
+#define DEAD_PCT_NOTE		30.0
 #define CONN_LIMIT_NOTE		80.0
 /* A table counts for dead tuples and vacuum ages from this size on. */
 #define TABLE_MIN_PAGES		"128"	/* 1 MiB of 8 kB pages */
@@ -216,8 +216,10 @@ send_slots(struct pg_probe *pg)
 
 	snprintf(sql, sizeof(sql),
 	    "SELECT slot_name, slot_type, active, wal_status,"
-	    /* pg_current_wal_lsn() is an error on a standby. */
-	    " CASE WHEN pg_is_in_recovery() OR restart_lsn IS NULL THEN NULL"
+	    /* pg_current_wal_lsn() is an error on a standby: there a
+	     * (cascading) slot keeps WAL from the replay position on. */
+	    " CASE WHEN pg_is_in_recovery() THEN"
+	    "  pg_wal_lsn_diff(pg_last_wal_replay_lsn(), restart_lsn)"
 	    "  ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) END"
 	    "  AS retained,"
 	    " %s, extract(epoch FROM clock_timestamp()),"
@@ -259,8 +261,9 @@ on_slots(struct pg_probe *pg, const PGresult *res)
 	pg_add(pg, "slots", dnum(res, 0, 7, 0));
 	pg_add(pg, "slots_inactive", dnum(res, 0, 8, 0));
 	pg_add(pg, "slots_wal_lost", dnum(res, 0, 9, 0));
-	if (worst_ret >= 0)
-		pg_add(pg, "slot_wal_retained_max_bytes", retained);
+	/* No slot keeps anything: 0, so a rule over it is not unknown. */
+	pg_add(pg, "slot_wal_retained_max_bytes", worst_ret >= 0 ? retained :
+	    0);
 	pg_slot_track_update(&pg->dba.slots, rows, (size_t)n, now, &age);
 	pg_add(pg, "slot_inactive_longest_s", age.longest_s);
 	if (worst_ret >= 0 && retained > SLOT_RETAIN_NOTE) {

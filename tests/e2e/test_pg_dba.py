@@ -9,6 +9,7 @@ signal is present and plausible on a normal run. The per-table steps run
 every 10th run: at 300 ms, every 3 s.
 """
 import re
+import subprocess
 import time
 
 import pg
@@ -71,7 +72,7 @@ class Signals(DbaCase):
         self.assertEqual(m["slots_inactive"], 0)
         self.assertEqual(m["slots_wal_lost"], 0)
         self.assertEqual(m["slot_inactive_longest_s"], 0)
-        self.assertNotIn("slot_wal_retained_max_bytes", m)
+        self.assertEqual(m["slot_wal_retained_max_bytes"], 0)
         # WAL: the position, close to psql's, and a rate.
         lsn = float(c.psql("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"))
         self.assertGreater(m["wal_bytes_total"], 1e6)
@@ -289,3 +290,77 @@ class Vacuum(DbaCase):
             self.assert_pg_monitor_enough(lr)
         finally:
             c.psql("DROP TABLE IF EXISTS churn", check=False)
+
+
+class Checkpoints(DbaCase):
+    def test_requested_checkpoints_fire_the_ratio_rule(self):
+        c = self.cluster
+        # The shipped db_checkpoints_requested, over a shorter window.
+        v = self.vigild({"probes": [dba_probe(c, self.workdir)], "rules": [
+            {"name": "db_checkpoints_requested",
+             "ratio": {"numerator": "db.checkpoints_req_total",
+                       "denominator": "db.checkpoints_total", "scale": 100,
+                       "min_denominator": 3},
+             "aggregate": "delta", "window": "1m", "op": ">", "warn": 50, "unit": "%",
+             "depends_on": "db_down", "summary": "{value} % requested"}]})
+        self.wait_run(v, lambda lr: "checkpoints_total" in lr["metrics"], 10, "a run")
+        for i in range(3):
+            total = self.last(v)["metrics"]["checkpoints_total"]
+            c.psql("CHECKPOINT")
+            self.wait_run(v, lambda lr: lr["metrics"].get("checkpoints_total", 0) > total, 8,
+                          f"checkpoint {i + 1} counted")
+        wait_for(lambda: v.rule("db_checkpoints_requested")["state"] == "firing", 8,
+                 what="the requested-checkpoints rule firing")
+        self.assertEqual(v.rule("db_checkpoints_requested")["value"], 100)
+
+
+class StandbyFeedback(DbaCase):
+    """A hot standby whose open snapshot holds the primary's horizon back
+    through hot_standby_feedback; and the DBA steps on the standby itself."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.standby = cls.cluster.standby()
+        cls.addClassCleanup(cls.standby.destroy)
+
+    def test_standby_feedback_is_named_and_the_standby_reads_clean(self):
+        c, s = self.cluster, self.standby
+        s.psql("ALTER SYSTEM SET hot_standby_feedback = on")
+        s.psql("SELECT pg_reload_conf()")
+        v = self.vigild({"probes": [dba_probe(c, self.workdir),
+                                    dba_probe(s, self.workdir, name="replica")]})
+        # A snapshot kept open on the standby (repeatable read).
+        p = subprocess.Popen(s.psql_argv("app"), stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        s.held.append(p)
+        p.stdin.write(b"BEGIN ISOLATION LEVEL REPEATABLE READ;\n"
+                      b"SELECT count(*) FROM orders;\n")
+        p.stdin.flush()
+        try:
+            wait_for(lambda: c.psql("SELECT count(*) FROM pg_stat_replication "
+                                    "WHERE backend_xmin IS NOT NULL") == "1", 10,
+                     what="the standby's feedback on the primary")
+            for _ in range(5):
+                c.psql("SELECT txid_current()")
+            lr = self.wait_run(v, lambda lr: "by standby" in lr.get("notes", ""), 10,
+                               "the standby named")
+            self.assertRegex(lr["notes"], r'xmin horizon held [0-9.]+ s or more \([0-9]+ xids\) '
+                             r'by standby "[^"]*@127\.0\.0\.1"')
+            self.assertGreaterEqual(lr["metrics"]["xmin_horizon_age"], 5)
+            self.assertEqual(lr["metrics"]["slots"], 0)
+            # The standby: every step reads (no error note), no WAL position.
+            lr = self.wait_run(v, lambda lr: "dead_tuples_pct_max" in lr["metrics"], 10,
+                               "a full standby run", name="replica")
+            self.assertEqual(lr["result"], "up")
+            self.assertEqual(lr["metrics"]["in_recovery"], 1)
+            self.assertNotIn("wal_bytes_total", lr["metrics"])
+            self.assertIn("xid_age_max", lr["metrics"])
+            self.assertIn("checkpoints_total", lr["metrics"])
+            for what in ("(xmin horizon):", "pg_replication_slots:", "(WAL):",
+                         "pg_stat_progress_vacuum:", "(sizes):", "pg_stat_user_indexes:"):
+                self.assertNotIn(what, lr.get("notes", ""))
+        finally:
+            s.release()
+            s.psql("ALTER SYSTEM RESET hot_standby_feedback", check=False)
+            s.psql("SELECT pg_reload_conf()", check=False)
