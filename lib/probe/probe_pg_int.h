@@ -1,8 +1,9 @@
 /*
- * The postgres probe's private parts, shared by its two files:
+ * The postgres probe's private parts, shared by its files:
  * probe_pg.c (the connection: evdns, libpq's asynchronous connect,
- * reconnecting and backing off, the probe operations) and
- * probe_pg_query.c (a run's queries and what their answers become).
+ * reconnecting and backing off, the probe operations),
+ * probe_pg_query.c (a run's queries and what their answers become) and
+ * probe_pg_dba.c (the DBA steps among them).
  * Private to lib/probe.
  */
 #ifndef VIGIL_PROBE_PG_INT_H
