@@ -500,7 +500,10 @@ static const char sql_tables[] =
     " (SELECT extract(epoch FROM clock_timestamp() - min(lv)) FROM t),"
     " (SELECT count(*) FROM t WHERE lv IS NULL),"
     " (SELECT extract(epoch FROM clock_timestamp() - min(la)) FROM t),"
-    " (SELECT count(*) FROM t WHERE la IS NULL)"
+    " (SELECT count(*) FROM t WHERE la IS NULL),"
+    " (SELECT string_agg(schemaname || '.' || relname || ' ' || n_dead_tup,"
+    "  ', ') FROM (SELECT * FROM t WHERE n_dead_tup > 0"
+    "  ORDER BY n_dead_tup DESC LIMIT 3) d)"
     " FROM (SELECT 1) one LEFT JOIN w ON true";
 
 static void
@@ -540,9 +543,13 @@ on_tables(struct pg_probe *pg, const PGresult *res)
 			snprintf(when, sizeof(when), "%s ago", hum);
 		} else
 			snprintf(when, sizeof(when), "never");
+		char top[200];
+
+		quoted(res, 0, 15, top, sizeof(top));
 		probe_result_notef(pg->r, "table %s: %.0f %% dead tuples "
-		    "(%.0f dead, %.0f live; last vacuum %s)", name, pct,
-		    dnum(res, 0, 8, 0), dnum(res, 0, 9, 0), when);
+		    "(%.0f dead, %.0f live; last vacuum %s); most dead "
+		    "tuples: %s", name, pct, dnum(res, 0, 8, 0),
+		    dnum(res, 0, 9, 0), when, top);
 	}
 }
 

@@ -278,7 +278,8 @@ class Vacuum(DbaCase):
                               "WHERE relname = 'churn'"))
             self.assertEqual(m["dead_tuples_max"], dead)
             self.assertRegex(lr["notes"], r'table "public\.churn": [0-9]+ % dead tuples '
-                             r'\([0-9]+ dead, [0-9]+ live; last vacuum never\)')
+                             r'\([0-9]+ dead, [0-9]+ live; last vacuum never\); most dead tuples: '
+                             r'"public\.churn [0-9]+')
             self.assertGreaterEqual(m["tables_never_vacuumed"], 1)
             wait_for(lambda: v.rule("db_dead_tuples")["state"] == "firing", 10,
                      what="the dead tuples rule firing")
