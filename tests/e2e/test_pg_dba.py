@@ -365,3 +365,27 @@ class StandbyFeedback(DbaCase):
             s.release()
             s.psql("ALTER SYSTEM RESET hot_standby_feedback", check=False)
             s.psql("SELECT pg_reload_conf()", check=False)
+
+
+class Archiver(DbaCase):
+    """A cluster whose archive_command always fails."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = pg.Cluster(max_connections=20, extra_conf=(
+            "archive_mode = on\narchive_command = 'false'\n"))
+        cls.addClassCleanup(cls.cluster.destroy)
+
+    def test_failing_archiver_is_counted_and_said(self):
+        c = self.cluster
+        v = self.vigild({"probes": [dba_probe(c, self.workdir)]})
+        c.psql("SELECT pg_switch_wal()")
+        c.psql("CREATE TABLE walgen2 AS SELECT 1 AS v")
+        c.psql("SELECT pg_switch_wal()")
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("archiver_failing") == 1 and
+                           lr["metrics"].get("archiver_failed_total", 0) >= 1, 15,
+                           "the archiver failing")
+        self.assertIn("WAL archiving is failing", lr["notes"])
+        failed = int(c.psql("SELECT failed_count FROM pg_stat_archiver"))
+        self.assertLessEqual(lr["metrics"]["archiver_failed_total"], failed)
+        self.assertEqual(lr["metrics"]["archiver_archived_total"], 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <check.h>
 
+#include "config/config.h"
 #include "probe/pg_dba_stats.h"
 #include "suites.h"
 
@@ -157,6 +158,35 @@ START_TEST(test_size_growth)
 }
 END_TEST
 
+/* dba_note_after: 5 minutes unless set; a duration, 0 allowed. */
+START_TEST(test_config_note_after)
+{
+	static const char *const texts[] = {
+		"{\"probes\": [{\"name\": \"db\", \"type\": \"postgres\"}]}",
+		"{\"probes\": [{\"name\": \"db\", \"type\": \"postgres\", "
+		"\"dba_note_after\": \"1s\"}]}",
+		"{\"probes\": [{\"name\": \"db\", \"type\": \"postgres\", "
+		"\"dba_note_after\": 5}]}",
+	};
+	static const int64_t want[] = { 300000, 1000, -1 };
+	struct config_errors errs;
+	struct config *cfg;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		cfg = config_parse("t.json", texts[i], strlen(texts[i]), &errs);
+		if (want[i] < 0) {
+			ck_assert_ptr_null(cfg);
+		} else {
+			ck_assert_ptr_nonnull(cfg);
+			ck_assert_int_eq(cfg->probes[0].pg.dba_note_ms, want[i]);
+		}
+		config_free(cfg);
+		config_errors_clear(&errs);
+	}
+}
+END_TEST
+
 Suite *
 pg_dba_suite(void)
 {
@@ -169,6 +199,7 @@ pg_dba_suite(void)
 	tcase_add_test(tc, test_slot_track_server_time_and_bounds);
 	tcase_add_test(tc, test_hold);
 	tcase_add_test(tc, test_size_growth);
+	tcase_add_test(tc, test_config_note_after);
 	suite_add_tcase(s, tc);
 	return s;
 }
