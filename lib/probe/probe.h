@@ -50,9 +50,16 @@ struct probe_result {
 	double duration_ms;
 	struct probe_metric *metrics;	/* timings and extracted values */
 	size_t nmetrics, alloc;
-	/* Problems that did not fail the run, e.g. a metric's path missing. */
-	char notes[256];
+	/*
+	 * Problems that did not fail the run (a metric's path missing), and
+	 * what a person needs beside the numbers (who blocks whom): NULL, or
+	 * notes joined by "; ", at most PROBE_NOTES_MAX bytes. Allocated by
+	 * the first note, since most runs have none.
+	 */
+	char *notes;
 };
+
+#define PROBE_NOTES_MAX 2048
 
 void probe_result_init(struct probe_result *r);
 void probe_result_clear(struct probe_result *r);
@@ -78,9 +85,13 @@ void probe_result_vfailf(struct probe_result *r, enum probe_fail f,
 void probe_result_close(struct probe_result *r, int64_t start_us);
 /*
  * Every occurrence of secret in buf, in any case and also with its
- * whitespace removed, becomes "***"; buf never grows.
+ * whitespace removed, becomes "***"; buf never grows (NULL: nothing).
  */
 void probe_scrub_secret(const char *secret, char *buf);
+/*
+ * Appends a note. One that no longer fits is dropped, and the notes end
+ * with "; ..." so the reader knows some are missing.
+ */
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /*
