@@ -43,6 +43,7 @@ static const char *const fail_names[] = {
 	[PROBE_FAIL_AUTH] = "auth",
 	[PROBE_FAIL_QUERY] = "query",
 	[PROBE_FAIL_RATE_LIMITED] = "rate_limited",
+	[PROBE_FAIL_BLOCKED] = "blocked",
 };
 
 const char *
@@ -215,8 +216,10 @@ probe_result_notef(struct probe_result *r, const char *fmt, ...)
 	/* Room is kept for the marker: a cut note would read as whole. */
 	if (w < 0 || (size_t)w >= PROBE_NOTES_MAX - n ||
 	    n + (size_t)w + sizeof(more) > PROBE_NOTES_MAX) {
-		s[n > 0 ? n - 2 : 0] = '\0';
-		strcat(s, n > 0 ? more : more + 2);
+		const char *m = n > 0 ? more : more + 2;
+		size_t at = n > 0 ? n - 2 : 0;
+
+		memcpy(s + at, m, strlen(m) + 1);
 		return;
 	}
 	utf8_scrub(s + n);

@@ -33,6 +33,11 @@ enum probe_fail {
 	 * budget): vigil cannot measure, which says nothing of the target.
 	 */
 	PROBE_FAIL_RATE_LIMITED,
+	/*
+	 * Up, but stuck behind another session's lock (the postgres
+	 * canary): the application's queries there wait too.
+	 */
+	PROBE_FAIL_BLOCKED,
 };
 
 const char *probe_fail_name(enum probe_fail f);
