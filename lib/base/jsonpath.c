@@ -1161,7 +1161,7 @@ json_equal(struct eval *ev, const cJSON *a, const cJSON *b)
 {
 	const cJSON *x, *y;
 
-	/* Out of budget reads as unequal; eval_logical reports it. */
+	/* Out of budget reads as unequal; jsonpath_eval reports it. */
 	if (work(ev, 1) != 0 || (a->type & 0xFF) != (b->type & 0xFF))
 		return false;
 	if (cJSON_IsNumber(a))
@@ -1499,7 +1499,11 @@ jsonpath_eval(const struct jsonpath *jp, const cJSON *root,
 			*why = "no query or no document";
 		return -1;
 	}
-	if (eval_query(&ev, jp->q, root, out) != 0) {
+	/*
+	 * A bound reached deep inside a comparison reads as "unequal" there
+	 * and may be the last work done, so ev.why is checked too.
+	 */
+	if (eval_query(&ev, jp->q, root, out) != 0 || ev.why != NULL) {
 		jsonpath_nodes_clear(out);
 		if (why != NULL)
 			*why = ev.why;
