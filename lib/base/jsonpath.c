@@ -1180,8 +1180,9 @@ json_equal(struct eval *ev, const cJSON *a, const cJSON *b)
 			return false;
 		cJSON_ArrayForEach(x, a) {
 			for (y = b->child; y != NULL; y = y->next)
-				if (work(ev, 1) != 0 ||
-				    strcmp(x->string, y->string) == 0)
+				if (work(ev, 1) != 0 || (x->string != NULL &&
+				    y->string != NULL &&
+				    strcmp(x->string, y->string) == 0))
 					break;
 			if (y == NULL || !json_equal(ev, x, y))
 				return false;
@@ -1388,7 +1389,8 @@ select_one(struct eval *ev, const struct sel *s, const cJSON *node,
 		for (c = node->child; c != NULL; c = c->next) {
 			if (work(ev, 1) != 0)
 				return -1;
-			if (strlen(c->string) == s->name_len &&
+			if (c->string != NULL &&
+			    strlen(c->string) == s->name_len &&
 			    memcmp(c->string, s->name, s->name_len) == 0)
 				return nodes_add(ev, out, c);
 		}

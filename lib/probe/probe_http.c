@@ -273,6 +273,7 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 {
 	const struct http_cfg *hc = &h->cfg->http;
 	const char *end = NULL;
+	bool failed;
 	cJSON *doc;
 
 	doc = cJSON_ParseWithLengthOpts(h->body.s != NULL ? h->body.s : "",
@@ -340,6 +341,7 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 			return false;
 		}
 	}
+	failed = false;
 	for (size_t i = 0; i < hc->nmetrics; i++) {
 		const struct metric_extract *m = &hc->metrics[i];
 		const cJSON *got = NULL;
@@ -352,10 +354,15 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 		 * A JSONPath metric must match exactly one value: none or
 		 * several fail the run, since the query picks by content and
 		 * a body that no longer has exactly one such element is a
-		 * changed target, not a missing number.
+		 * changed target, not a missing number. The other metrics
+		 * are still read (each stands alone); the first such reason
+		 * is the run's.
 		 */
 		if (m->path != NULL) {
 			if (path_one(m->path, doc, &got, &n, &err) != 0) {
+				if (failed)
+					continue;
+				failed = true;
 				if (err != NULL)
 					probe_result_failf(r, PROBE_FAIL_JSON,
 					    "metric %s: %s: %s", m->name,
@@ -364,8 +371,7 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 					probe_result_failf(r, PROBE_FAIL_JSON,
 					    "metric %s: %s matched %zu values",
 					    m->name, m->ptr, n);
-				cJSON_Delete(doc);
-				return false;
+				continue;
 			}
 			rc = node_number(got, &v) ? JSONPTR_OK :
 			    JSONPTR_ENOTNUM;
@@ -385,7 +391,7 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 			probe_result_add(r, m->name, v);
 	}
 	cJSON_Delete(doc);
-	return true;
+	return !failed;
 }
 
 static void

@@ -74,7 +74,8 @@ class JsonPathMetrics(E2E):
                 "first_bytes": "/measurements/0/value"}),
             http_probe("absent", a.url("/metrics/jvm"), metrics={
                 "count": "$.measurements[?@.statistic=='COUNT'].value"}),
-            http_probe("repeated", a.url("/metrics/repeated"), metrics={"max_bytes": MAX}),
+            http_probe("repeated", a.url("/metrics/repeated"), metrics={
+                "max_bytes": MAX, "also_absent": "$.nothing", "first": "/measurements/0/value"}),
             http_probe("health", a.url("/health"), expect={"json": {
                 "$.status": "UP", "$.components[?@.name=='db'].status": ["UP", "OK"]}}),
             http_probe("health_any", a.url("/health"), expect={"json": {
@@ -102,6 +103,8 @@ class JsonPathMetrics(E2E):
         self.assertEqual(rep["state"], "down", rep)
         self.assertEqual(rep["last_run"]["reason"], f"metric max_bytes: {MAX} matched 3 values")
         self.assertNotIn("max_bytes", rep["last_run"]["metrics"])
+        # The first failing query is the reason; the other metrics are still read.
+        self.assertEqual(rep["last_run"]["metrics"]["first"], 1)
         anyp = v.probe("health_any")
         self.assertEqual(anyp["state"], "down", anyp)
         self.assertEqual(anyp["last_run"]["reason"],
