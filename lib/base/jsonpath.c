@@ -39,7 +39,7 @@ struct seg {
 
 struct query {
 	bool absolute;		/* "$", else "@" */
-	bool singular;		/* only one name or index per segment, no ".." */
+	bool singular;		/* one name or index per segment, no ".." */
 	struct seg *seg;
 	size_t nseg;
 };
@@ -49,7 +49,7 @@ enum expr_kind {
 	EX_CMP,			/* a op b over comparables */
 	EX_EXISTS,		/* a query as a test: does it select anything */
 	EX_LIT,			/* comparable: a literal */
-	EX_QUERY,		/* comparable (if singular) or count()'s argument */
+	EX_QUERY,		/* comparable if singular; count()'s argument */
 	EX_LENGTH, EX_COUNT,	/* the function extensions, ValueType */
 };
 
