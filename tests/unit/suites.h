@@ -13,6 +13,7 @@
 	X(hash) \
 	X(jsonc) \
 	X(jsonptr) \
+	X(jsonpath) \
 	X(jsonw) \
 	X(numfmt) \
 	X(gzip) \
