@@ -18,6 +18,7 @@
 	X(numfmt) \
 	X(gzip) \
 	X(file) \
+	X(procstat) \
 	X(config) \
 	X(pg) \
 	X(pg_norm) \
