@@ -34,16 +34,24 @@ struct status_range {
 	int lo, hi;
 };
 
-/* "value at this JSON Pointer must be one of these" */
+struct jsonpath;
+
+/*
+ * "value at this JSON Pointer must be one of these". ptr is the text as
+ * written; when it starts with '$' it is JSONPath, parsed once at load
+ * into path (NULL for a Pointer), and must match exactly one value.
+ */
 struct json_expect {
 	char *ptr;
+	struct jsonpath *path;
 	cJSON *any_of;		/* an array of accepted scalar values */
 };
 
-/* "this JSON Pointer in the body is metric <probe>.<name>" */
+/* "this JSON Pointer (or JSONPath, as above) is metric <probe>.<name>" */
 struct metric_extract {
 	char *name;
 	char *ptr;
+	struct jsonpath *path;
 };
 
 struct http_cfg {

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "base/jsonpath.h"
 #include "base/jsonptr.h"
 
 #define DEFAULT_MAX_BODY	(1024 * 1024)
@@ -85,6 +86,42 @@ parse_status(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 	h->nstatus = n;
 }
 
+/*
+ * Checks where a value is taken from: a JSONPath query when it starts
+ * with '$' (parsed into *path, so a syntax error is found at load with its
+ * byte in the path), else a JSON Pointer. false after reporting the error
+ * at node (its key when key is true).
+ */
+static bool
+parse_selector(struct cfgread *v, const cJSON *node, bool key,
+    const char *what, const char *text, struct jsonpath **path)
+{
+	const char *why = NULL;
+	char msg[256];
+	size_t at = 0;
+
+	*path = NULL;
+	if (!jsonpath_is_query(text)) {
+		if (jsonptr_valid(text) == 0)
+			return true;
+		snprintf(msg, sizeof(msg), "is neither a JSON Pointer "
+		    "(RFC 6901: \"\" or \"/a/b\", with ~0 for ~ and ~1 for /) "
+		    "nor JSONPath (RFC 9535, starting with $)");
+	} else {
+		*path = jsonpath_parse(text, &at, &why);
+		if (*path != NULL)
+			return true;
+		snprintf(msg, sizeof(msg), "is not valid JSONPath: %s (at "
+		    "byte %zu of the path)", why != NULL ? why :
+		    "syntax error", at);
+	}
+	if (key)
+		cfg_err_key(v, node, "%s \"%s\" %s", what, text, msg);
+	else
+		cfg_err(v, node, "%s \"%s\" %s", what, text, msg);
+	return false;
+}
+
 /* "expect.json": { "/status": "ok", "/checks/db/status": ["ok", "up"] } */
 static void
 parse_expect_json(struct cfgread *v, const cJSON *m, struct http_cfg *h)
@@ -106,17 +143,16 @@ parse_expect_json(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 	}
 	cJSON_ArrayForEach(e, m) {
 		struct json_expect *x;
+		struct jsonpath *path;
 		const cJSON *val;
 		bool ok = true;
 
-		if (jsonptr_valid(e->string) != 0) {
-			cfg_err_key(v, e, "\"%s\" is not a JSON Pointer "
-			    "(RFC 6901: \"\" or \"/a/b\", with ~0 for ~ and "
-			    "~1 for /)", e->string);
+		if (!parse_selector(v, e, true, "the path", e->string,
+		    &path))
 			continue;
-		}
 		if (cJSON_IsArray(e)) {
 			if (cJSON_GetArraySize(e) == 0) {
+				jsonpath_free(path);
 				cfg_err(v, e, "an empty list of accepted values "
 				    "can never match");
 				continue;
@@ -128,12 +164,14 @@ parse_expect_json(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 			ok = false;
 		}
 		if (!ok) {
+			jsonpath_free(path);
 			cfg_err(v, e, "expected value for \"%s\" must be a "
 			    "string, number, boolean or null, or an array "
 			    "of those", e->string);
 			continue;
 		}
 		x = &h->expect_json[h->nexpect_json];
+		x->path = path;
 		x->ptr = strdup(e->string);
 		if (cJSON_IsArray(e)) {
 			x->any_of = cJSON_Duplicate(e, 1);
@@ -146,6 +184,8 @@ parse_expect_json(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 		if (x->ptr == NULL || x->any_of == NULL) {
 			free(x->ptr);
 			cJSON_Delete(x->any_of);
+			jsonpath_free(x->path);
+			x->path = NULL;
 			cfg_err(v, e, "out of memory");
 			continue;
 		}
@@ -161,7 +201,7 @@ parse_metrics(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 
 	if (!cJSON_IsObject(m)) {
 		cfg_err(v, m, "\"metrics\" must be an object of metric name -> "
-		    "JSON Pointer, e.g. {\"p95_ms\": "
+		    "JSON Pointer or JSONPath, e.g. {\"p95_ms\": "
 		    "\"/metrics/responseTime/p95\"}");
 		return;
 	}
@@ -174,6 +214,8 @@ parse_metrics(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 	}
 	cJSON_ArrayForEach(e, m) {
 		struct metric_extract *x;
+		struct jsonpath *path;
+		char what[CFG_MAX_NAME + 16];
 		bool builtin = false;
 
 		if (!cfg_valid_name(e->string)) {
@@ -191,17 +233,25 @@ parse_metrics(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 			    "metric every http probe reports", e->string);
 			continue;
 		}
-		if (!cJSON_IsString(e) || jsonptr_valid(e->valuestring) != 0) {
+		if (!cJSON_IsString(e)) {
 			cfg_err(v, e, "metric \"%s\" must be a JSON Pointer "
-			    "string such as \"/metrics/p95\"", e->string);
+			    "string such as \"/metrics/p95\" or JSONPath such "
+			    "as \"$.measurements[?@.statistic=='MAX'].value\"",
+			    e->string);
 			continue;
 		}
+		snprintf(what, sizeof(what), "metric \"%s\":", e->string);
+		if (!parse_selector(v, e, false, what, e->valuestring, &path))
+			continue;
 		x = &h->metrics[h->nmetrics];
+		x->path = path;
 		x->name = strdup(e->string);
 		x->ptr = strdup(e->valuestring);
 		if (x->name == NULL || x->ptr == NULL) {
 			free(x->name);
 			free(x->ptr);
+			jsonpath_free(x->path);
+			x->path = NULL;
 			cfg_err(v, e, "out of memory");
 			continue;
 		}
@@ -347,12 +397,14 @@ cfg_clear_http(struct probe_cfg *pc)
 	free(h->keyword);
 	for (size_t i = 0; i < h->nexpect_json; i++) {
 		free(h->expect_json[i].ptr);
+		jsonpath_free(h->expect_json[i].path);
 		cJSON_Delete(h->expect_json[i].any_of);
 	}
 	free(h->expect_json);
 	for (size_t i = 0; i < h->nmetrics; i++) {
 		free(h->metrics[i].name);
 		free(h->metrics[i].ptr);
+		jsonpath_free(h->metrics[i].path);
 	}
 	free(h->metrics);
 	free(h->ca_file);

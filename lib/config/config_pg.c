@@ -477,7 +477,13 @@ static const char *const pg_builtin_metrics[] = {
 	"rollbacks_per_s", "deadlocks", "temp_bytes", "cache_hit_ratio_pct",
 	"stmt_calls_per_s", "stmt_worst_mean_ms", "slow_statements",
 	"indexes_missing", "in_recovery", "standbys", "replication_lag_s",
-	"replication_lag_bytes", NULL,
+	"replication_lag_bytes", "last_replay_age_s", "blocked_sessions",
+	"lock_wait_longest_s", "active_on_cpu", "active_wait_lock",
+	"active_wait_lwlock", "active_wait_io", "active_wait_ipc",
+	"active_wait_bufferpin", "active_wait_client", "active_wait_timeout",
+	"active_wait_extension", "xact_commit_total", "xact_rollback_total",
+	"blks_hit_total", "blks_read_total", "deadlocks_total",
+	"temp_bytes_total", NULL,
 };
 
 /* The DBA signals' (lib/probe/probe_pg_dba.c). */
@@ -519,7 +525,7 @@ cfg_pg_has_metric(const struct probe_cfg *pc, const char *metric)
 		snprintf(name, sizeof(name), "index_%s_ok", g->indexes[i].name);
 		if (strcmp(name, metric) == 0)
 			return true;
-		snprintf(name, sizeof(name), "index_%s_scans",
+		snprintf(name, sizeof(name), "index_%s_scans_total",
 		    g->indexes[i].name);
 		if (strcmp(name, metric) == 0)
 			return true;

@@ -13,7 +13,8 @@
 
 /* An index a migration must have created ("required_indexes"). */
 struct pg_index_req {
-	char *name;	/* metric part: index_<name>_ok, index_<name>_scans */
+	/* metric part: index_<name>_ok, index_<name>_scans_total */
+	char *name;
 	char *schema;	/* NULL: any schema */
 	char *table;	/* NULL: any table (then index is set) */
 	char *index;	/* NULL: found by table and columns */
@@ -67,7 +68,7 @@ const char *pg_conninfo_value(const struct _PQconninfoOption *opts,
 struct probe_cfg;
 /*
  * Whether a postgres probe can record this metric (the part after
- * "<probe>."): the built-in names, index_<name>_ok/_scans of its required
+ * "<probe>."): the built-in names, index_<name>_ok/_scans_total of its required
  * indexes, custom_<query>_<column> of its custom queries (any column).
  */
 bool cfg_pg_has_metric(const struct probe_cfg *pc, const char *metric);

@@ -148,6 +148,7 @@ rt_fact(struct probe_rt *rt)
 	f->last_started = rt->last.started;
 	f->last_finished = rt->last_finished;
 	f->reason = rt->last.reason;
+	f->notes = rt->last.notes;
 	f->interval_ms = rt->cfg->interval_ms;
 	f->timeout_ms = rt->cfg->timeout_ms;
 }

@@ -329,6 +329,40 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	return true;
 }
 
+/*
+ * For a summary with {note:TEXT}: the first of the notes (joined by
+ * "; ") that contains TEXT, else "". The person paged for blocked
+ * sessions reads who blocks them, not only how many there are.
+ */
+static void
+note_pick(const char *summary, const char *notes, char *out, size_t len)
+{
+	const char *k, *end, *at, *from, *to;
+	char want[32];
+	size_t wl;
+
+	out[0] = '\0';
+	if (summary == NULL || notes == NULL ||
+	    (k = strstr(summary, "{note:")) == NULL ||
+	    (end = strchr(k, '}')) == NULL)
+		return;
+	k += 6;
+	wl = (size_t)(end - k);
+	if (wl == 0 || wl >= sizeof(want))
+		return;
+	memcpy(want, k, wl);
+	want[wl] = '\0';
+	if ((at = strstr(notes, want)) == NULL)
+		return;
+	for (from = at; from > notes && !(from[-1] == ' ' &&
+	    from - 1 > notes && from[-2] == ';'); from--)
+		;
+	to = strstr(at, "; ");
+	if (to == NULL)
+		to = at + strlen(at);
+	snprintf(out, len, "%.*s", (int)(to - from), from);
+}
+
 static void
 rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
     const struct probe_fact *facts, int64_t now, int64_t clip,
@@ -345,6 +379,8 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	r->thin = false;
 	r->probe_error = facts[rc->probe].has_run &&
 	    !facts[rc->probe].last_up ? facts[rc->probe].reason : NULL;
+	note_pick(rc->summary, facts[rc->probe].notes, r->note,
+	    sizeof(r->note));
 	if (rc->metric != NULL) {
 		in->known = metric_value(rs, r, st, facts, rc->metric,
 		    rc->probe, now, clip, &in->value, &age, NULL);

@@ -33,6 +33,7 @@ struct probe_fact {
 	int64_t last_started;	/* Unix ms */
 	int64_t last_finished;	/* Unix ms */
 	const char *reason;	/* of the last failure */
+	const char *notes;	/* of the last run; NULL: none */
 	int64_t interval_ms, timeout_ms;
 };
 

@@ -27,6 +27,9 @@ struct rule_rt {
 	/* Unknown only for want of samples in the window (or traffic). */
 	bool thin;
 	const char *probe_error;
+	/* The probe's note a {note:TEXT} of the summary asks for, copied
+	 * at evaluation: the notes themselves go with the next run. */
+	char note[240];
 	char why[160];		/* the reason behind an unknown input */
 	/* Holding by the dependency (engine/suppress.h). */
 	enum hold hold;

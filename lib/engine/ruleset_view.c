@@ -168,6 +168,11 @@ render_summary(const struct rule_rt *r, const char *probe, char *out,
 			    rc->unit : "");
 		} else if (strcmp(key, "probe") == 0) {
 			snprintf(num, sizeof(num), "%s", probe);
+		} else if (strncmp(key, "note:", 5) == 0) {
+			put(out, len, &n, r->note[0] != '\0' ? r->note :
+			    "none");
+			t = close + 1;
+			continue;
 		} else if (strcmp(key, "reason") == 0) {
 			put(out, len, &n, r->probe_error != NULL ?
 			    r->probe_error : r->st.why[0] != '\0' ?

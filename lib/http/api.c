@@ -534,6 +534,7 @@ render_metrics(struct api *a, const char *variant)
 		.auth_failures = a->auth_failures,
 		.status_renders = a->status[0].renders +
 		    a->status[1].renders,
+		.proc = &a->proc,
 	};
 
 	(void)variant;
@@ -546,9 +547,15 @@ static enum MHD_Result
 r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
+	int64_t now = clock_mono_us();
+
 	(void)rq;
 	(void)arg;
 	deploys_tick(a->deploys);
+	if (a->proc_at == 0 || now - a->proc_at >= 1000000) {
+		procstat_read(&a->proc);
+		a->proc_at = now;
+	}
 	return api_cached(a, c, &a->metrics, 1, "", render_metrics);
 }
 

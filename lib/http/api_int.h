@@ -12,6 +12,8 @@
 
 #include <microhttpd.h>
 
+#include "base/procstat.h"
+
 #include "http/api.h"
 
 struct cJSON;
@@ -71,6 +73,13 @@ struct api {
 	struct api_cache *aside_slot;	/* the slot it renders for */
 	uint64_t aside_key[API_STATUS_KEY], aside_moved;
 	uint64_t auth_failures;
+	/*
+	 * vigild's process_* numbers, read here on the loop (a /metrics
+	 * rendered aside runs in a child, whose /proc is its own), at most
+	 * once a second. proc_at: clock_mono_us of the reading; 0: never.
+	 */
+	struct procstat proc;
+	int64_t proc_at;
 };
 
 /* Per-request state: the body so far, capped at API_MAX_BODY. */

@@ -11,6 +11,7 @@
 #include "probe/probe.h"
 #include "engine/ruleset.h"
 #include "base/numfmt.h"
+#include "base/procstat.h"
 #include "base/sbuf.h"
 #include "engine/silence.h"
 #include "engine/store.h"
@@ -200,6 +201,41 @@ sample2(struct sbuf *b, const char *name, const char *k1, const char *v1,
 	sbuf_add(b, "\n", 1);
 }
 
+/*
+ * The process_* families every Prometheus client library exports, by
+ * their standard names, so the usual dashboards and rules apply.
+ */
+static void
+process_metrics(struct sbuf *b, const struct procstat *p, double started)
+{
+	if (p == NULL || !p->ok)
+		return;
+	family(b, "process_cpu_seconds_total", "counter",
+	    "User and system CPU time spent in seconds.");
+	sample1(b, "process_cpu_seconds_total", NULL, NULL, p->cpu_seconds);
+	family(b, "process_resident_memory_bytes", "gauge",
+	    "Resident memory size in bytes.");
+	sample1(b, "process_resident_memory_bytes", NULL, NULL,
+	    p->resident_bytes);
+	family(b, "process_virtual_memory_bytes", "gauge",
+	    "Virtual memory size in bytes.");
+	sample1(b, "process_virtual_memory_bytes", NULL, NULL,
+	    p->virtual_bytes);
+	if (p->open_fds >= 0) {
+		family(b, "process_open_fds", "gauge",
+		    "Number of open file descriptors.");
+		sample1(b, "process_open_fds", NULL, NULL, p->open_fds);
+	}
+	if (p->max_fds >= 0) {
+		family(b, "process_max_fds", "gauge",
+		    "Maximum number of open file descriptors.");
+		sample1(b, "process_max_fds", NULL, NULL, p->max_fds);
+	}
+	family(b, "process_start_time_seconds", "gauge",
+	    "Start time of the process since unix epoch in seconds.");
+	sample1(b, "process_start_time_seconds", NULL, NULL, started);
+}
+
 /* vigild itself: the first thing to look at when the numbers look odd. */
 static void
 self_metrics(struct sbuf *b, const struct monitor *m,
@@ -269,6 +305,7 @@ self_metrics(struct sbuf *b, const struct monitor *m,
 	sample1(b, "vigil_alerts", "severity", sevs[1], c.warning);
 	if (h == NULL)
 		return;
+	process_metrics(b, h->proc, (double)info.started / 1e3);
 	family(b, "vigil_http_connections", "gauge",
 	    "Open connections to vigild's HTTP endpoint.");
 	sample1(b, "vigil_http_connections", NULL, NULL, h->connections);
@@ -535,7 +572,7 @@ taken(const char *name)
 	static const char *const fixed[] = { "vigil_build_info",
 	    "vigil_start_time_seconds", "vigil_uptime_seconds",
 	    "vigil_loop_lag_seconds", "vigil_degraded",
-	    "vigil_config_reloads_total",
+	    "vigil_config_reloads_total", "vigil_config_last_reload_successful",
 	    "vigil_config_loaded_timestamp_seconds", "vigil_store_series",
 	    "vigil_store_bytes", "vigil_silences_active", "vigil_alerts",
 	    "vigil_http_connections", "vigil_http_requests_total",

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct monitor;
+struct procstat;
 struct sbuf;
 
 /* What the HTTP side knows of itself, for vigil_http_*. */
@@ -32,6 +33,7 @@ struct metrics_http {
 	size_t nendpoints;
 	uint64_t auth_failures;
 	uint64_t status_renders;	/* /status renderings (see api.c) */
+	const struct procstat *proc;	/* process_*; NULL: none */
 };
 
 /* The exposition (malloc'd), or NULL when out of memory. */

@@ -56,7 +56,7 @@ probe_write(struct jsonw *w, const struct probe_view *v)
 		jsonw_str(w, "reason", r->reason);
 	}
 	jsonw_num(w, "duration_ms", r->duration_ms);
-	if (r->notes[0] != '\0')
+	if (r->notes != NULL)
 		jsonw_str(w, "notes", r->notes);
 	jsonw_obj(w, "metrics");
 	for (size_t i = 0; i < r->nmetrics; i++)

@@ -17,86 +17,18 @@
 #include "notify/decide.h"
 #include "notify/deploytalk.h"
 #include "notify/deploytext.h"
+#include "notify/notifier_int.h"
 #include "notify/payload.h"
 #include "engine/ruleset.h"
 #include "engine/sched.h"
 #include "engine/silence.h"
 
 #define RECONCILE_MS	1000
-#define BACKOFF_MIN_MS	1000
-#define BACKOFF_MAX_MS	(5 * 60 * 1000)
-#define MAX_RESPONSE	(64 * 1024)
 
-struct item {
-	struct item *next;
-	uint64_t seq;
-	char *body;
-	unsigned attempts;
-	bool deploy;		/* a deploy update: goes ahead of alerts */
-};
-
-/* One receiver URL of a notifier: a FIFO, its head possibly in flight. */
-struct outbox {
-	struct notif *n;
-	size_t url;
-	struct item *head, *tail;
-	size_t len;
-	bool in_flight;
-	struct evcurl_xfer xfer;
-	struct curl_slist *hdrs;
-	/* A reload's headers, waiting for the transfer in flight to end. */
-	struct curl_slist *next_hdrs;
-	struct event *retry;
-	int64_t retry_at;	/* monotonic µs; 0: none */
-	size_t resp;		/* bytes of the answer seen (discarded) */
-	char errbuf[CURL_ERROR_SIZE];
-	char last_error[CURL_ERROR_SIZE + 16];
-};
-
-/* What this notifier has told about one rule. */
-struct told {
-	char rule[64];
-	struct notify_told n;
-};
-
-struct notif {
-	struct notifier *nt;
-	const struct notifier_cfg *cfg;
-	/* Copies: a reload frees the old config before rebinding. */
-	char name[64];
-	enum notifier_type type;
-	struct outbox *boxes;
-	size_t nboxes;
-	struct told *told;
-	size_t ntold, atold;
-	uint64_t seq;
-	uint64_t sent, failed, dropped;
-	struct talk_told talk;	/* what it told about deploys */
-};
-
-struct notifier {
-	struct event_base *base;
-	struct monitor *m;
-	struct evcurl *ec;
-	struct notif **ns;
-	size_t n;
-	struct event *tick;
-	struct event *kick;
-	char instance[256];
-	char url[512];
-	struct sender sender;
-	unsigned seed;
-	notifier_change_fn on_change;
-	void *on_change_arg;
-	notifier_deploy_doc_fn deploy_doc;
-	void *deploy_doc_arg;
-};
-
-static void outbox_pump(struct outbox *b);
 
 /* What the state file holds of this notifier changed: say so now. */
-static void
-changed(struct notifier *nt)
+void
+notifier_changed(struct notifier *nt)
 {
 	if (nt->on_change != NULL)
 		nt->on_change(nt->on_change_arg);
@@ -126,266 +58,6 @@ set_sender(struct notifier *nt)
 		snprintf(nt->url, sizeof(nt->url), "http://%s/", cfg->listen);
 	nt->sender.instance = nt->instance;
 	nt->sender.url = nt->url;
-}
-
-static void
-item_free(struct item *it)
-{
-	if (it == NULL)
-		return;
-	free(it->body);
-	free(it);
-}
-
-static size_t
-discard(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct outbox *b = arg;
-	size_t n = size * nmemb;
-
-	(void)data;
-	/* Nobody reads a receiver's answer; an endless one is cut off. */
-	b->resp += n;
-	return b->resp > MAX_RESPONSE ? 0 : n;
-}
-
-static int64_t
-backoff_ms(struct notifier *nt, unsigned attempts)
-{
-	int64_t ms = BACKOFF_MIN_MS;
-	int jitter;
-
-	for (unsigned i = 1; i < attempts && ms < BACKOFF_MAX_MS; i++)
-		ms *= 2;
-	if (ms > BACKOFF_MAX_MS)
-		ms = BACKOFF_MAX_MS;
-	/* +-20 %, so receivers coming back are not hit in lockstep. */
-	jitter = rand_r(&nt->seed) % 41 - 20;
-	return ms + ms * jitter / 100;
-}
-
-static void
-on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	struct outbox *b = arg;
-
-	(void)fd;
-	(void)what;
-	b->retry_at = 0;
-	outbox_pump(b);
-}
-
-static void
-outbox_done(struct evcurl_xfer *x, CURLcode res)
-{
-	struct outbox *b = (struct outbox *)((char *)x -
-	    offsetof(struct outbox, xfer));
-	struct notif *n = b->n;
-	struct item *it = b->head;
-	long code = 0;
-
-	b->in_flight = false;
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-	/*
-	 * An answer cut off at MAX_RESPONSE is a write error to curl, but
-	 * its status had come: a 2xx took the notice. Taken for a failure,
-	 * it would be sent again at every retry, and everything queued
-	 * behind it would wait forever.
-	 */
-	if (res == CURLE_WRITE_ERROR && b->resp > MAX_RESPONSE)
-		res = CURLE_OK;
-	if (res == CURLE_OK && code >= 200 && code < 300) {
-		b->head = it->next;
-		if (b->head == NULL)
-			b->tail = NULL;
-		b->len--;
-		n->sent++;
-		b->last_error[0] = '\0';
-		log_info("event=notification_sent notifier=%s seq=%llu "
-		    "attempts=%u", n->name, (unsigned long long)it->seq,
-		    it->attempts + 1);
-		item_free(it);
-		changed(n->nt);
-		outbox_pump(b);
-		return;
-	}
-	n->failed++;
-	it->attempts++;
-	if (res != CURLE_OK)
-		snprintf(b->last_error, sizeof(b->last_error), "%s",
-		    b->errbuf[0] != '\0' ? b->errbuf :
-		    curl_easy_strerror(res));
-	else
-		snprintf(b->last_error, sizeof(b->last_error), "HTTP %ld",
-		    code);
-	{
-		int64_t wait = backoff_ms(n->nt, it->attempts);
-		struct timeval tv = { (time_t)(wait / 1000),
-		    (suseconds_t)((wait % 1000) * 1000) };
-
-		b->retry_at = sched_now() + wait * 1000;
-		evtimer_add(b->retry, &tv);
-		log_warn("event=notification_failed notifier=%s seq=%llu "
-		    "attempt=%u error=\"%s\" retry_in_ms=%lld", n->name,
-		    (unsigned long long)it->seq, it->attempts, LOG_Q(b->last_error),
-		    (long long)wait);
-	}
-}
-
-/* Starts the head's delivery unless one is in flight or waiting. */
-static void
-outbox_pump(struct outbox *b)
-{
-	const struct notifier_cfg *c = b->n->cfg;
-	CURL *e = b->xfer.easy;
-
-	if (b->in_flight || b->head == NULL || b->retry_at != 0 ||
-	    b->url >= c->nurls)
-		return;
-	if (b->next_hdrs != NULL) {
-		curl_slist_free_all(b->hdrs);
-		b->hdrs = b->next_hdrs;
-		b->next_hdrs = NULL;
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, b->hdrs);
-	}
-	b->resp = 0;
-	b->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, c->urls[b->url]);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->head->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(b->head->body));
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-	if (evcurl_add(b->n->nt->ec, &b->xfer) != 0) {
-		snprintf(b->last_error, sizeof(b->last_error),
-		    "cannot start a transfer");
-		return;
-	}
-	b->in_flight = true;
-}
-
-static int
-outbox_init(struct outbox *b, struct notif *n, size_t url)
-{
-	const struct notifier_cfg *c = n->cfg;
-	struct curl_slist *l;
-	CURL *e;
-
-	b->n = n;
-	b->url = url;
-	b->retry = evtimer_new(n->nt->base, on_retry, b);
-	e = b->xfer.easy = curl_easy_init();
-	b->xfer.done = outbox_done;
-	if (b->retry == NULL || e == NULL)
-		return -1;
-	l = curl_slist_append(NULL, "Content-Type: application/json");
-	for (size_t i = 0; l != NULL && i < c->nheaders; i++) {
-		struct curl_slist *m = curl_slist_append(l, c->headers[i]);
-
-		if (m == NULL) {
-			curl_slist_free_all(l);
-			l = NULL;
-		} else {
-			l = m;
-		}
-	}
-	if (l == NULL)
-		return -1;
-	b->hdrs = l;
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, b->hdrs);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, b->errbuf);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	return 0;
-}
-
-static void
-outbox_clear(struct outbox *b)
-{
-	struct item *it, *next;
-
-	if (b->in_flight)
-		evcurl_remove(b->n->nt->ec, &b->xfer);
-	b->in_flight = false;
-	if (b->retry != NULL)
-		event_free(b->retry);
-	if (b->xfer.easy != NULL)
-		curl_easy_cleanup(b->xfer.easy);
-	curl_slist_free_all(b->hdrs);
-	curl_slist_free_all(b->next_hdrs);
-	for (it = b->head; it != NULL; it = next) {
-		next = it->next;
-		item_free(it);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-/*
- * Queues a body; the oldest waiting notice makes room when full. A deploy
- * update goes behind the transfer in flight and the deploy updates
- * already waiting, but ahead of waiting alert notices: #incidents hears
- * a rollout as it happens, however many alerts are queued for the same
- * URL. Each kind stays in its own order.
- */
-static void
-outbox_push(struct outbox *b, uint64_t seq, const char *body,
-    unsigned attempts, bool deploy)
-{
-	struct notif *n = b->n;
-	struct item *it = calloc(1, sizeof(*it));
-
-	if (it == NULL || (it->body = strdup(body)) == NULL) {
-		free(it);
-		n->dropped++;
-		log_err("event=notification_dropped notifier=%s seq=%llu "
-		    "reason=\"out of memory\"", n->name,
-		    (unsigned long long)seq);
-		return;
-	}
-	it->seq = seq;
-	it->attempts = attempts;
-	it->deploy = deploy;
-	if (b->len >= n->cfg->queue_max) {
-		/* Never the head in flight: its body is curl's right now. */
-		struct item **pp = b->in_flight ? &b->head->next : &b->head;
-		struct item *old = *pp;
-
-		if (old != NULL) {
-			*pp = old->next;
-			if (b->tail == old)
-				b->tail = b->in_flight ? b->head : *pp;
-			b->len--;
-			n->dropped++;
-			log_err("event=notification_dropped notifier=%s "
-			    "seq=%llu reason=\"queue full (%zu)\"", n->name,
-			    (unsigned long long)old->seq, n->cfg->queue_max);
-			item_free(old);
-		}
-	}
-	if (deploy) {
-		struct item **pp = &b->head;
-
-		if (*pp != NULL && b->in_flight)
-			pp = &(*pp)->next;
-		while (*pp != NULL && (*pp)->deploy)
-			pp = &(*pp)->next;
-		it->next = *pp;
-		*pp = it;
-		if (it->next == NULL)
-			b->tail = it;
-	} else {
-		if (b->tail != NULL)
-			b->tail->next = it;
-		else
-			b->head = it;
-		b->tail = it;
-	}
-	b->len++;
-	changed(n->nt);
 }
 
 static void
@@ -567,7 +239,7 @@ decide(struct notif *n, const struct ruleset *rs, const struct silences *sl,
 	if (t == NULL && (t = told_find(n, rc->name, true)) == NULL)
 		return false;
 	t->n = after;
-	changed(n->nt);
+	notifier_changed(n->nt);
 	if (!tell)
 		return false;
 	fill_notice(x, rs, i, now);
@@ -609,7 +281,7 @@ talk(struct notifier *nt, int64_t now)
 		nev = deploytalk_decide(n->cfg->progress_ms, &td, &n->talk, now,
 		    ev, TALK_MAX_EVENTS);
 		if (memcmp(&before, &n->talk, sizeof(before)) != 0)
-			changed(nt);
+			notifier_changed(nt);
 		for (size_t i = 0; i < nev; i++) {
 			struct deploy_update u = {
 				.seq = ++n->seq, .ev = ev[i], .t = now,
@@ -847,7 +519,7 @@ notifier_reload(struct notifier *nt)
 	nt->ns = ns;
 	nt->n = cfg->nnotifiers;
 	set_sender(nt);
-	changed(nt);
+	notifier_changed(nt);
 	notifier_kick(nt);
 	return 0;
 }

@@ -166,6 +166,27 @@ pg_stmt_window(const struct pg_stmt_snap *prev, const struct pg_stmt_snap *cur,
 	return PG_DELTA_OK;
 }
 
+int64_t
+pg_scan_own_read(struct pg_scan_own *s, int64_t raw, int64_t canary_scans)
+{
+	int64_t app;
+
+	if (!s->based || raw < s->last) {
+		s->based = true;
+		s->raw0 = raw;
+		s->own = 0;
+		s->app0 = s->app;
+		s->last = raw;
+		return s->app;
+	}
+	s->own += canary_scans;
+	s->last = raw;
+	app = s->app0 + (raw - s->raw0) - s->own;
+	if (app > s->app)
+		s->app = app;
+	return s->app;
+}
+
 void
 pg_metric_part(const char *col, size_t maxlen, char *out, size_t outlen)
 {

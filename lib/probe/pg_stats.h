@@ -94,6 +94,33 @@ enum pg_delta pg_stmt_window(const struct pg_stmt_snap *prev,
     struct pg_stmt_window *out);
 
 /*
+ * An index's scans by everyone but vigild's canary, as a counter since
+ * vigild began watching it. idx_scan counts the canary's scans too, and
+ * a session's statistics reach it when they are flushed (up to a second
+ * or so after the statement). Counting from a baseline, cumulatively and
+ * never backwards, a late flush only delays an application scan, and a
+ * canary scan is never taken for one.
+ */
+struct pg_scan_own {
+	bool based;
+	int64_t raw0;		/* idx_scan at the baseline */
+	int64_t own;		/* canary scans since the baseline */
+	int64_t app0;		/* the counter at the baseline */
+	int64_t app;		/* the counter */
+	int64_t last;		/* the last idx_scan read */
+};
+
+/*
+ * A reading of idx_scan (raw), after a run whose canary scanned the index
+ * canary_scans times. The first reading is the baseline (its run's canary
+ * scans are in it); a reading below the last one is a statistics reset
+ * and a new baseline, the counter going on from where it was. Returns the
+ * counter.
+ */
+int64_t pg_scan_own_read(struct pg_scan_own *s, int64_t raw,
+    int64_t canary_scans);
+
+/*
  * A column name as part of a metric name: lower case, runs of anything
  * but [a-z0-9] become one "_", at most maxlen bytes; "" becomes "col".
  */

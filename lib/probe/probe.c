@@ -43,6 +43,7 @@ static const char *const fail_names[] = {
 	[PROBE_FAIL_AUTH] = "auth",
 	[PROBE_FAIL_QUERY] = "query",
 	[PROBE_FAIL_RATE_LIMITED] = "rate_limited",
+	[PROBE_FAIL_BLOCKED] = "blocked",
 };
 
 const char *
@@ -65,6 +66,7 @@ probe_result_clear(struct probe_result *r)
 	for (size_t i = 0; i < r->nmetrics; i++)
 		free(r->metrics[i].name);
 	free(r->metrics);
+	free(r->notes);
 	probe_result_init(r);
 }
 
@@ -114,6 +116,8 @@ probe_result_copy(struct probe_result *dst, const struct probe_result *src)
 	*dst = *src;
 	dst->metrics = NULL;
 	dst->nmetrics = dst->alloc = 0;
+	if (src->notes != NULL && (dst->notes = strdup(src->notes)) == NULL)
+		return -1;
 	for (size_t i = 0; i < src->nmetrics; i++)
 		if (probe_result_add(dst, src->metrics[i].name,
 		    src->metrics[i].value) != 0)
@@ -187,20 +191,38 @@ probe_quote(const char *in, char *out, size_t len)
 void
 probe_result_notef(struct probe_result *r, const char *fmt, ...)
 {
-	size_t n = strlen(r->notes);
+	static const char more[] = "; ...";
+	size_t n;
+	char *s;
 	va_list ap;
+	int w;
 
-	/* Several notes join with "; " until the buffer is full. */
-	if (n > 0 && n + 2 < sizeof(r->notes)) {
-		memcpy(r->notes + n, "; ", 3);
+	if (r->notes == NULL &&
+	    (r->notes = calloc(1, PROBE_NOTES_MAX)) == NULL)
+		return;
+	s = r->notes;
+	n = strlen(s);
+	/* Already full: the marker is there. */
+	if (n >= sizeof(more) - 1 &&
+	    strcmp(s + n - (sizeof(more) - 1), more) == 0)
+		return;
+	if (n > 0) {
+		memcpy(s + n, "; ", 3);
 		n += 2;
 	}
-	if (n + 1 >= sizeof(r->notes))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(r->notes + n, sizeof(r->notes) - n, fmt, ap);
+	w = vsnprintf(s + n, PROBE_NOTES_MAX - n, fmt, ap);
 	va_end(ap);
-	utf8_scrub(r->notes + n);
+	/* Room is kept for the marker: a cut note would read as whole. */
+	if (w < 0 || (size_t)w >= PROBE_NOTES_MAX - n ||
+	    n + (size_t)w + sizeof(more) > PROBE_NOTES_MAX) {
+		const char *m = n > 0 ? more : more + 2;
+		size_t at = n > 0 ? n - 2 : 0;
+
+		memcpy(s + at, m, strlen(m) + 1);
+		return;
+	}
+	utf8_scrub(s + n);
 }
 
 void
@@ -245,7 +267,7 @@ probe_scrub_secret(const char *secret, char *buf)
 	char squeezed[512];
 	size_t n = 0;
 
-	if (secret == NULL || secret[0] == '\0')
+	if (secret == NULL || secret[0] == '\0' || buf == NULL)
 		return;
 	scrub(secret, buf);
 	for (const char *c = secret; *c != '\0' && n + 1 < sizeof(squeezed);

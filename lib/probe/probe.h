@@ -33,6 +33,11 @@ enum probe_fail {
 	 * budget): vigil cannot measure, which says nothing of the target.
 	 */
 	PROBE_FAIL_RATE_LIMITED,
+	/*
+	 * Up, but stuck behind another session's lock (the postgres
+	 * canary): the application's queries there wait too.
+	 */
+	PROBE_FAIL_BLOCKED,
 };
 
 const char *probe_fail_name(enum probe_fail f);
@@ -51,11 +56,15 @@ struct probe_result {
 	struct probe_metric *metrics;	/* timings and extracted values */
 	size_t nmetrics, alloc;
 	/*
-	 * Problems that did not fail the run, e.g. a metric's path missing;
-	 * room for a postgres run's DBA notes in an incident.
+	 * Problems that did not fail the run (a metric's path missing), and
+	 * what a person needs beside the numbers (who blocks whom): NULL, or
+	 * notes joined by "; ", at most PROBE_NOTES_MAX bytes. Allocated by
+	 * the first note, since most runs have none.
 	 */
-	char notes[1024];
+	char *notes;
 };
+
+#define PROBE_NOTES_MAX 2048
 
 void probe_result_init(struct probe_result *r);
 void probe_result_clear(struct probe_result *r);
@@ -81,9 +90,13 @@ void probe_result_vfailf(struct probe_result *r, enum probe_fail f,
 void probe_result_close(struct probe_result *r, int64_t start_us);
 /*
  * Every occurrence of secret in buf, in any case and also with its
- * whitespace removed, becomes "***"; buf never grows.
+ * whitespace removed, becomes "***"; buf never grows (NULL: nothing).
  */
 void probe_scrub_secret(const char *secret, char *buf);
+/*
+ * Appends a note. One that no longer fits is dropped, and the notes end
+ * with "; ..." so the reader knows some are missing.
+ */
 void probe_result_notef(struct probe_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /*

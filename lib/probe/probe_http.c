@@ -1,5 +1,6 @@
 #include "probe/probe_http.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "config/config.h"
 #include "base/evcurl.h"
+#include "base/jsonpath.h"
 #include "base/jsonptr.h"
 #include "base/sbuf.h"
 
@@ -227,12 +229,51 @@ json_scalar_equal(const cJSON *a, const cJSON *b)
 	return cJSON_IsNull(a) && cJSON_IsNull(b);
 }
 
+/*
+ * The one value a JSONPath query selects: 0, or -1 with *err (a bound
+ * reached) or, *err NULL, the number of matches in *count. Several
+ * matches are as wrong as none: a metric or an expectation stands for
+ * one value, and taking the first would hide that the query no longer
+ * says which.
+ */
+static int
+path_one(const struct jsonpath *path, const cJSON *doc, const cJSON **out,
+    size_t *count, const char **err)
+{
+	struct jsonpath_nodes l = { 0 };
+
+	*err = NULL;
+	*count = 0;
+	if (jsonpath_eval(path, doc, &l, err) != 0)
+		return -1;
+	*count = l.n;
+	if (l.n == 1)
+		*out = l.node[0];
+	jsonpath_nodes_clear(&l);
+	return *count == 1 ? 0 : -1;
+}
+
+/* A node as a metric, as jsonptr_number reads one (true/false are 1/0). */
+static bool
+node_number(const cJSON *v, double *out)
+{
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v) ? 1 : 0;
+		return true;
+	}
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+		return false;
+	*out = v->valuedouble;
+	return true;
+}
+
 /* Checks expected values and extracts metrics; false if the run failed. */
 static bool
 http_check_json(struct http_probe *h, struct probe_result *r)
 {
 	const struct http_cfg *hc = &h->cfg->http;
 	const char *end = NULL;
+	bool failed;
 	cJSON *doc;
 
 	doc = cJSON_ParseWithLengthOpts(h->body.s != NULL ? h->body.s : "",
@@ -252,11 +293,30 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 	}
 	for (size_t i = 0; i < hc->nexpect_json; i++) {
 		const struct json_expect *x = &hc->expect_json[i];
-		const cJSON *got, *want;
+		const cJSON *got = NULL, *want;
 		char gb[64], wb[64];
-		int rc = jsonptr_get(doc, x->ptr, &got);
+		const char *err;
+		size_t n;
+		int rc;
 		bool match = false;
 
+		if (x->path != NULL) {
+			if (path_one(x->path, doc, &got, &n, &err) != 0) {
+				if (err != NULL)
+					probe_result_failf(r, PROBE_FAIL_JSON,
+					    "expected a value at \"%s\": %s",
+					    x->ptr, err);
+				else
+					probe_result_failf(r, PROBE_FAIL_JSON,
+					    "expected a value at \"%s\": it "
+					    "matched %zu values", x->ptr, n);
+				cJSON_Delete(doc);
+				return false;
+			}
+			rc = JSONPTR_OK;
+		} else {
+			rc = jsonptr_get(doc, x->ptr, &got);
+		}
 		if (rc != JSONPTR_OK) {
 			probe_result_failf(r, PROBE_FAIL_JSON,
 			    "expected %s at \"%s\": %s",
@@ -281,10 +341,43 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 			return false;
 		}
 	}
+	failed = false;
 	for (size_t i = 0; i < hc->nmetrics; i++) {
 		const struct metric_extract *m = &hc->metrics[i];
+		const cJSON *got = NULL;
+		const char *err;
+		size_t n;
 		double v;
-		int rc = jsonptr_number(doc, m->ptr, &v);
+		int rc;
+
+		/*
+		 * A JSONPath metric must match exactly one value: none or
+		 * several fail the run, since the query picks by content and
+		 * a body that no longer has exactly one such element is a
+		 * changed target, not a missing number. The other metrics
+		 * are still read (each stands alone); the first such reason
+		 * is the run's.
+		 */
+		if (m->path != NULL) {
+			if (path_one(m->path, doc, &got, &n, &err) != 0) {
+				if (failed)
+					continue;
+				failed = true;
+				if (err != NULL)
+					probe_result_failf(r, PROBE_FAIL_JSON,
+					    "metric %s: %s: %s", m->name,
+					    m->ptr, err);
+				else
+					probe_result_failf(r, PROBE_FAIL_JSON,
+					    "metric %s: %s matched %zu values",
+					    m->name, m->ptr, n);
+				continue;
+			}
+			rc = node_number(got, &v) ? JSONPTR_OK :
+			    JSONPTR_ENOTNUM;
+		} else {
+			rc = jsonptr_number(doc, m->ptr, &v);
+		}
 
 		/*
 		 * A missing metric does not make the target down, but it must
@@ -298,7 +391,7 @@ http_check_json(struct http_probe *h, struct probe_result *r)
 			probe_result_add(r, m->name, v);
 	}
 	cJSON_Delete(doc);
-	return true;
+	return !failed;
 }
 
 static void

@@ -2,7 +2,8 @@
  * probe_http: the "http" probe type. One curl easy handle per probe,
  * reused across runs so connections are kept alive, on the shared multi
  * handle. A run checks the status, a keyword and JSON values, and extracts
- * metrics from the JSON body by JSON Pointer; it measures its own timings.
+ * metrics from the JSON body by JSON Pointer or JSONPath; it measures its
+ * own timings.
  */
 #ifndef VIGIL_PROBE_HTTP_H
 #define VIGIL_PROBE_HTTP_H

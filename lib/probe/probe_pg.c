@@ -82,6 +82,7 @@ pg_drop(struct pg_probe *pg)
 		pg->ext_schema = NULL;
 	}
 	pg->ext = EXT_UNKNOWN;
+	pg->plan_known = pg->plan_tried = false;
 	pg->cstate = PGC_NONE;
 	pg->flushing = false;
 }
@@ -277,9 +278,10 @@ pg_params_build(struct pg_probe *pg, struct pg_params *pp, const char *addrs,
 		param(pp, "hostaddr", pg->host);
 	}
 	snprintf(pp->options, sizeof(pp->options), "%s%s-c statement_timeout="
-	    "%lld -c default_transaction_read_only=on",
+	    "%lld -c lock_timeout=%lld -c default_transaction_read_only=on",
 	    user_opts != NULL ? user_opts : "", user_opts != NULL ? " " : "",
-	    (long long)g->statement_timeout_ms);
+	    (long long)g->statement_timeout_ms,
+	    (long long)pg_lock_timeout_ms(g->statement_timeout_ms));
 	param(pp, "options", pp->options);
 	param(pp, "fallback_application_name", "vigild");
 	if (g->password_file != NULL) {
@@ -549,6 +551,7 @@ pg_destroy(void *impl)
 	}
 	pg_stmt_snap_clear(&pg->stmt_prev);
 	pg_stmt_snap_clear(&pg->stmt_cur);
+	free(pg->scans);
 	free(pg);
 }
 
@@ -624,6 +627,8 @@ pg_start(void *impl, struct probe *p, struct probe_result *r)
 	pg->retried = false;
 	pg->conn_new = false;
 	pg->noted_first = false;
+	pg->canary_ok = false;
+	pg->canary_blocked = false;
 	tv.tv_sec = (time_t)(pg->cfg->timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(pg->cfg->timeout_ms % 1000) * 1000;
 	if (evtimer_add(pg->timer, &tv) != 0) {
@@ -652,6 +657,8 @@ pg_rebind(void *impl, const struct probe_cfg *cfg)
 	struct pg_probe *pg = impl;
 
 	pg->cfg = cfg;
+	/* The canary may have changed: its plan is asked again. */
+	pg->plan_known = pg->plan_tried = false;
 }
 
 static void

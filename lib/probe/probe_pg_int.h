@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "probe/pg_dba_stats.h"
+#include "probe/pg_plan.h"
 #include "probe/pg_stats.h"
 #include "probe/probe.h"
 
@@ -49,7 +50,10 @@ struct pg_dba_state {
 /* The queries of a run, in order; each is one statement in autocommit. */
 enum pg_step {
 	ST_CANARY,
+	ST_CANARY_PLAN,		/* once per connection: what it touches */
+	ST_CANARY_BLOCKER,	/* the canary hit lock_timeout: who holds it */
 	ST_ACTIVITY,
+	ST_LOCKS,
 	ST_DATABASE,
 	ST_EXTENSION,
 	ST_STATEMENTS,
@@ -70,6 +74,12 @@ enum pg_ext {
 	EXT_UNKNOWN,	/* not asked on this connection yet */
 	EXT_MISSING,
 	EXT_PRESENT,
+};
+
+/* A required index's own-scan accounting, by its name in the database. */
+struct pg_scan_track {
+	char schema[64], name[64];
+	struct pg_scan_own s;
 };
 
 /*
@@ -119,6 +129,13 @@ struct pg_probe {
 	int64_t step_sent_us;
 	bool step_failed;
 	bool noted_first;
+	bool canary_ok;		/* this run's canary answered */
+	bool canary_blocked;	/* it gave up on a lock (lock_timeout) */
+	double canary_waited_ms;
+	/* The canary's plan on this connection (ST_CANARY_PLAN). */
+	bool plan_known;
+	bool plan_tried;	/* EXPLAIN was asked on this connection */
+	struct pg_plan plan;
 	enum pg_ext ext;
 	char *ext_schema;	/* quoted identifier (PQescapeIdentifier) */
 
@@ -129,6 +146,8 @@ struct pg_probe {
 	double dealloc_prev;
 	struct pg_stmt_window win;
 	struct pg_dba_state dba;
+	struct pg_scan_track *scans;
+	size_t nscans;
 };
 
 /* What a step reads, for reasons and notes. */
@@ -145,6 +164,11 @@ void pg_broken(struct pg_probe *pg);
 void pg_step_send(struct pg_probe *pg);
 /* The socket is ready while a query is in flight. */
 void pg_query_io(struct pg_probe *pg, short what);
+/*
+ * lock_timeout for vigild's session: half the statement_timeout, so a
+ * canary stuck behind a lock gives up with time left to name the holder.
+ */
+int64_t pg_lock_timeout_ms(int64_t statement_timeout_ms);
 /* Records a metric, noting (not failing) when memory runs out. */
 void pg_add(struct pg_probe *pg, const char *name, double v);
 

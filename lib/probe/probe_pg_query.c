@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "base/clock.h"
+#include "base/duration.h"
 #include "config/config.h"
 #include "probe/pg_norm.h"
 #include "probe/pg_stats.h"
@@ -20,7 +21,10 @@
 /* What a step reads, for reasons and notes. */
 const char *const pg_step_what[] = {
 	[ST_CANARY] = "the canary query",
+	[ST_CANARY_PLAN] = "the canary's plan (EXPLAIN)",
+	[ST_CANARY_BLOCKER] = "pg_locks (the canary's blocker)",
 	[ST_ACTIVITY] = "pg_stat_activity",
+	[ST_LOCKS] = "pg_locks (blocked sessions)",
 	[ST_DATABASE] = "pg_stat_database",
 	[ST_EXTENSION] = "pg_extension",
 	[ST_STATEMENTS] = "pg_stat_statements",
@@ -110,6 +114,20 @@ pg_step_error(struct pg_probe *pg, const PGresult *res)
 		    pg->cfg->pg.custom[pg->custom_i].name);
 	else
 		snprintf(what, sizeof(what), "%s", pg_step_what[pg->step]);
+	if (pg->step == ST_CANARY && state != NULL &&
+	    strcmp(state, "55P03") == 0) {
+		/*
+		 * Not down: up and stuck behind a lock, as the application's
+		 * queries on those tables are. Who holds it is the next step.
+		 */
+		pg->canary_blocked = true;
+		pg->canary_waited_ms = (double)(clock_mono_us() -
+		    pg->step_sent_us) / 1000.0;
+		probe_result_failf(pg->r, PROBE_FAIL_BLOCKED, "canary query "
+		    "blocked by a lock for %.1f s (lock_timeout)",
+		    pg->canary_waited_ms / 1000.0);
+		return;
+	}
 	if (state != NULL && strcmp(state, "57014") == 0)
 		snprintf(msg, sizeof(msg), "canceled after statement_timeout "
 		    "(%lld ms)", (long long)pg->cfg->pg.statement_timeout_ms);
@@ -138,12 +156,185 @@ note_first(struct pg_probe *pg)
 	    "start with the next run");
 }
 
+int64_t
+pg_lock_timeout_ms(int64_t statement_timeout_ms)
+{
+	return statement_timeout_ms / 2 > 0 ? statement_timeout_ms / 2 : 1;
+}
+
 static void
 on_canary(struct pg_probe *pg, const PGresult *res)
 {
 	(void)res;
+	pg->canary_ok = true;
 	pg_add(pg, "canary_ms", (double)(clock_mono_us() - pg->step_sent_us) /
 	    1000.0);
+}
+
+/*
+ * The canary's plan, once per connection: EXPLAIN runs nothing. A canary
+ * EXPLAIN cannot take (SHOW, CALL) touches no table, so its plan is left
+ * unknown without a word.
+ */
+static int
+send_canary_plan(struct pg_probe *pg)
+{
+	char *sql;
+	size_t len = strlen(pg->cfg->pg.canary) + 40;
+	int ok;
+
+	pg->plan_tried = true;
+	if ((sql = malloc(len)) == NULL)
+		return 0;
+	snprintf(sql, len, "EXPLAIN (FORMAT JSON, VERBOSE) %s",
+	    pg->cfg->pg.canary);
+	ok = PQsendQueryParams(pg->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	free(sql);
+	return ok;
+}
+
+static void
+on_canary_plan(struct pg_probe *pg, const PGresult *res)
+{
+	if (PQntuples(res) < 1 || PQnfields(res) < 1)
+		return;
+	pg->plan_known = pg_plan_read(PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0), &pg->plan) == PG_PLAN_OK;
+}
+
+/* "1m5s": how long, in whole seconds, as durations are written. */
+static void
+ago(double s, char *out, size_t len)
+{
+	duration_format(s > 0 ? (int64_t)s * 1000 : 0, out, len);
+}
+
+/* A session's statement for a note: normalised, in quotes. */
+static void
+stmt_text(const char *q, char *out, size_t len)
+{
+	char text[PG_QUERY_TEXT + 4];
+
+	pg_normalize_query(q != NULL ? q : "", PG_SCS_EITHER, PG_QUERY_TEXT,
+	    text, sizeof(text));
+	snprintf(out, len, "\"%s\"", text);
+}
+
+/*
+ * Who holds up the canary. vigild's session is read-only, so the canary
+ * waits for an AccessShareLock: only an AccessExclusiveLock, granted or
+ * queued ahead of it (an ALTER TABLE waiting behind a long query makes
+ * every reader queue behind it), can be in its way. Looked for on the
+ * tables of its plan, or on any table while the plan is not known.
+ */
+static const char sql_canary_blocker[] =
+    "SELECT coalesce(l.pid, 0), l.granted, l.relation::regclass::text,"
+    " a.state, extract(epoch FROM clock_timestamp() - a.xact_start),"
+    " extract(epoch FROM clock_timestamp() - a.state_change), a.usename,"
+    " left(a.query, 2000), p.gid,"
+    " (pg_blocking_pids(l.pid))[1]"
+    " FROM pg_locks l"
+    " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+    " LEFT JOIN pg_prepared_xacts p"
+    "  ON l.pid IS NULL AND l.virtualtransaction = '-1/' || p.transaction"
+    " WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'"
+    "  AND l.database = (SELECT oid FROM pg_database"
+    "   WHERE datname = current_database())"
+    "  AND l.pid IS DISTINCT FROM pg_backend_pid()"
+    "  AND (cardinality($1::text[]) = 0 OR l.relation = ANY (ARRAY("
+    "   SELECT to_regclass(r) FROM unnest($1::text[]) r)))"
+    /* Who holds it first, then who queues for it; the oldest first. */
+    " ORDER BY l.granted DESC, a.xact_start NULLS FIRST LIMIT 1";
+
+/* {"a"."b",...} for $1: names from the plan, quoted by pg_plan. */
+static int
+send_canary_blocker(struct pg_probe *pg)
+{
+	char arr[PG_PLAN_MAX * (PG_PLAN_NAME * 2 + 4) + 4];
+	const char *params[1] = { arr };
+	size_t n = 0;
+
+	arr[n++] = '{';
+	for (size_t i = 0; pg->plan_known && i < pg->plan.nrels; i++) {
+		if (i > 0)
+			arr[n++] = ',';
+		arr[n++] = '"';
+		/* An array element in quotes: " and \ take a backslash. */
+		for (const char *c = pg->plan.rels[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				arr[n++] = '\\';
+			arr[n++] = *c;
+		}
+		arr[n++] = '"';
+	}
+	arr[n++] = '}';
+	arr[n] = '\0';
+	return PQsendQueryParams(pg->conn, sql_canary_blocker, 1, NULL, params,
+	    NULL, NULL, 0);
+}
+
+/* "idle in transaction for 1m 3s, transaction open 1m 5s, user app" */
+static void
+session_text(const PGresult *res, int row, int c_state, char *out,
+    size_t len)
+{
+	char a[32], b[32];
+
+	if (PQgetisnull(res, row, c_state)) {
+		snprintf(out, len, "its session is not visible");
+		return;
+	}
+	ago(col_d(res, row, c_state + 2, 0), a, sizeof(a));
+	ago(col_d(res, row, c_state + 1, 0), b, sizeof(b));
+	if (PQgetisnull(res, row, c_state + 1))
+		snprintf(out, len, "%s for %s, user %s",
+		    PQgetvalue(res, row, c_state), a,
+		    PQgetvalue(res, row, c_state + 3));
+	else
+		snprintf(out, len, "%s for %s, transaction open %s, user %s",
+		    PQgetvalue(res, row, c_state), a, b,
+		    PQgetvalue(res, row, c_state + 3));
+}
+
+static void
+on_canary_blocker(struct pg_probe *pg, const PGresult *res)
+{
+	const char *mode, *rel;
+	char who[48], sess[160], text[PG_QUERY_TEXT + 8];
+	double waited = pg->canary_waited_ms / 1000.0;
+	int64_t pid;
+
+	if (PQntuples(res) < 1) {
+		probe_result_notef(pg->r, "the lock the canary waited for is "
+		    "released, or its holder is not visible (%s)",
+		    pg->plan_known ? "no session holds or awaits an "
+		    "AccessExclusiveLock on the tables it reads" :
+		    "its plan is not known yet");
+		return;
+	}
+	pid = col_i64(res, 0, 0, 0);
+	mode = col_d(res, 0, 1, 0) != 0 ? "holds" : "waits for";
+	rel = PQgetvalue(res, 0, 2);
+	if (pid == 0)
+		snprintf(who, sizeof(who), "prepared transaction %s",
+		    PQgetvalue(res, 0, 8));
+	else
+		snprintf(who, sizeof(who), "pid %lld", (long long)pid);
+	session_text(res, 0, 3, sess, sizeof(sess));
+	probe_result_failf(pg->r, PROBE_FAIL_BLOCKED, "canary query blocked "
+	    "for %.1f s (lock_timeout): %s %s AccessExclusiveLock on %s%s",
+	    waited, who, mode, rel, pg->plan_known ? "" :
+	    " (the canary's tables are not known yet)");
+	stmt_text(PQgetisnull(res, 0, 7) ? "" : PQgetvalue(res, 0, 7), text,
+	    sizeof(text));
+	if (col_d(res, 0, 1, 0) != 0 || PQgetisnull(res, 0, 9))
+		probe_result_notef(pg->r, "canary blocked by %s (%s): %s", who,
+		    sess, pid == 0 ? "a prepared transaction: COMMIT PREPARED "
+		    "or ROLLBACK PREPARED it" : text);
+	else
+		probe_result_notef(pg->r, "canary blocked by %s (%s): %s, "
+		    "queued behind pid %s", who, sess, text,
+		    PQgetvalue(res, 0, 9));
 }
 
 static const char sql_activity[] =
@@ -168,8 +359,27 @@ static const char sql_activity[] =
     " coalesce(extract(epoch FROM max(clock_timestamp() - state_change)"
     "  FILTER (WHERE backend_type = 'client backend'"
     "  AND state LIKE 'idle in transaction%')), 0),"
-    " count(*) FILTER (WHERE wait_event_type = 'Lock')"
-    " FROM pg_stat_activity";
+    " count(*) FILTER (WHERE wait_event_type = 'Lock'),"
+    /* What active sessions wait on, by wait_event_type (NULL: on CPU). */
+    " count(*) FILTER (WHERE backend_type = 'client backend'"
+    "  AND state = 'active' AND pid <> pg_backend_pid()"
+    "  AND wait_event_type IS NULL),"
+#define ACTIVE_WAIT(t) \
+    " count(*) FILTER (WHERE backend_type = 'client backend'" \
+    "  AND state = 'active' AND pid <> pg_backend_pid()" \
+    "  AND wait_event_type = '" t "'),"
+    ACTIVE_WAIT("Lock") ACTIVE_WAIT("LWLock") ACTIVE_WAIT("IO")
+    ACTIVE_WAIT("IPC") ACTIVE_WAIT("BufferPin") ACTIVE_WAIT("Client")
+    ACTIVE_WAIT("Timeout") ACTIVE_WAIT("Extension")
+#undef ACTIVE_WAIT
+    " 0 FROM pg_stat_activity";
+
+/* The columns after lock_waiters, in order: metric names. */
+static const char *const active_wait[] = {
+	"active_on_cpu", "active_wait_lock", "active_wait_lwlock",
+	"active_wait_io", "active_wait_ipc", "active_wait_bufferpin",
+	"active_wait_client", "active_wait_timeout", "active_wait_extension",
+};
 
 static void
 on_activity(struct pg_probe *pg, const PGresult *res)
@@ -198,6 +408,89 @@ on_activity(struct pg_probe *pg, const PGresult *res)
 	pg_add(pg, "longest_tx_s", col_d(res, 0, 8, 0));
 	pg_add(pg, "idle_in_tx_longest_s", col_d(res, 0, 9, 0));
 	pg_add(pg, "lock_waiters", col_d(res, 0, 10, 0));
+	for (size_t i = 0; i < sizeof(active_wait) / sizeof(active_wait[0]);
+	    i++)
+		pg_add(pg, active_wait[i], col_d(res, 0, 11 + (int)i, 0));
+}
+
+/*
+ * Who blocks whom: each session waiting on a heavyweight lock, and the
+ * sessions in its way (pg_blocking_pids, called only for those waiting,
+ * as it briefly locks the lock manager). The blockers that are not
+ * themselves blocked come first: they are where an incident ends.
+ */
+static const char sql_locks_fmt[] =
+    "WITH w AS (SELECT a.pid, b.pid AS blocker"
+    "  FROM pg_stat_activity a, unnest(pg_blocking_pids(a.pid)) AS b(pid)"
+    "  WHERE a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()),"
+    " r AS (SELECT blocker, count(DISTINCT pid) AS n FROM w"
+    "  GROUP BY blocker)"
+    " SELECT (SELECT count(DISTINCT pid) FROM w), (%s),"
+    " r.blocker, r.n, a.state,"
+    " extract(epoch FROM clock_timestamp() - a.xact_start),"
+    " extract(epoch FROM clock_timestamp() - a.state_change),"
+    " a.usename, left(a.query, 2000),"
+    " EXISTS (SELECT 1 FROM w WHERE w.pid = r.blocker) AS blocked%s"
+    " FROM (SELECT 1) o LEFT JOIN r ON true"
+    " LEFT JOIN pg_stat_activity a ON a.pid = r.blocker"
+    " ORDER BY blocked, r.n DESC, a.xact_start LIMIT 2";
+
+/* pg_locks.waitstart is PostgreSQL 14's; before, the query's start. */
+static const char lock_wait_14[] =
+    "SELECT extract(epoch FROM max(clock_timestamp() - waitstart))"
+    " FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()";
+static const char lock_wait_old[] =
+    "SELECT extract(epoch FROM max(clock_timestamp() - state_change))"
+    " FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    "  AND pid <> pg_backend_pid()";
+
+static int
+send_locks(struct pg_probe *pg)
+{
+	char sql[sizeof(sql_locks_fmt) + sizeof(lock_wait_old) + 40];
+	int v = PQserverVersion(pg->conn);
+
+	/*
+	 * The canary's own index scans must be in idx_scan before the
+	 * index step reads it, or one read late would pass for the
+	 * application's: PostgreSQL 15 flushes a session's statistics at
+	 * most once a second unless asked (at the end of this statement).
+	 */
+	snprintf(sql, sizeof(sql), sql_locks_fmt, v >= 140000 ? lock_wait_14 :
+	    lock_wait_old, v >= 150000 && pg->cfg->pg.nindexes > 0 ?
+	    ", pg_stat_force_next_flush()" : "");
+	return PQsendQueryParams(pg->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+static void
+on_locks(struct pg_probe *pg, const PGresult *res)
+{
+	pg_add(pg, "blocked_sessions", col_d(res, 0, 0, 0));
+	pg_add(pg, "lock_wait_longest_s", col_d(res, 0, 1, 0));
+	for (int row = 0; row < PQntuples(res); row++) {
+		char who[64], sess[160], text[PG_QUERY_TEXT + 8];
+		int64_t pid, n;
+
+		if (PQgetisnull(res, row, 2))
+			continue;
+		pid = col_i64(res, row, 2, 0);
+		n = col_i64(res, row, 3, 0);
+		if (pid == 0) {
+			/* pg_blocking_pids' word for a prepared transaction. */
+			probe_result_notef(pg->r, "%lld session%s blocked by a "
+			    "prepared transaction (pg_prepared_xacts: COMMIT "
+			    "PREPARED or ROLLBACK PREPARED it)", (long long)n,
+			    n == 1 ? "" : "s");
+			continue;
+		}
+		snprintf(who, sizeof(who), "pid %lld%s", (long long)pid,
+		    col_d(res, row, 9, 0) != 0 ? ", itself blocked" : "");
+		session_text(res, row, 4, sess, sizeof(sess));
+		stmt_text(PQgetisnull(res, row, 8) ? "" :
+		    PQgetvalue(res, row, 8), text, sizeof(text));
+		probe_result_notef(pg->r, "%lld session%s blocked by %s (%s): "
+		    "%s", (long long)n, n == 1 ? "" : "s", who, sess, text);
+	}
 }
 
 static const char sql_database[] =
@@ -227,6 +520,16 @@ on_database(struct pg_probe *pg, const PGresult *res)
 	cur.temp_bytes = col_i64(res, 0, 5, 0);
 	cur.reset_s = col_d(res, 0, 6, 0);
 	cur.at_s = col_d(res, 0, 7, 0);
+	/*
+	 * The counters themselves, for whoever rates them: a scrape slower
+	 * than the probe loses no deadlock, as the interval's gauges would.
+	 */
+	pg_add(pg, "xact_commit_total", (double)cur.commits);
+	pg_add(pg, "xact_rollback_total", (double)cur.rollbacks);
+	pg_add(pg, "blks_hit_total", (double)cur.blks_hit);
+	pg_add(pg, "blks_read_total", (double)cur.blks_read);
+	pg_add(pg, "deadlocks_total", (double)cur.deadlocks);
+	pg_add(pg, "temp_bytes_total", (double)cur.temp_bytes);
 	switch (pg_db_delta(&pg->db_prev, &cur, &rt)) {
 	case PG_DELTA_OK:
 		pg_add(pg, "commits_per_s", rt.commits_per_s);
@@ -429,11 +732,12 @@ static const char sql_indexes[] =
     "  WHERE x.indexrelid IS NULL AND m.sch = '' AND m.idx <> ''"
     "   AND c2.relkind IN ('i', 'I') AND c2.relname = m.idx"
     "   AND n2.nspname <> ALL (current_schemas(false))),"
-    " array_to_string(current_schemas(false), ', ')"
+    " array_to_string(current_schemas(false), ', '), x.nspname, x.relname"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
     "  WITH ORDINALITY AS m(idx, tbl, sch, cols, i)"
     " LEFT JOIN LATERAL ("
-    "  SELECT x.indexrelid, x.indisvalid, x.indisready, s.idx_scan"
+    "  SELECT x.indexrelid, x.indisvalid, x.indisready, s.idx_scan,"
+    "   n.nspname, c.relname"
     "  FROM pg_index x"
     "  JOIN pg_class c ON c.oid = x.indexrelid"
     "  JOIN pg_class t ON t.oid = x.indrelid"
@@ -502,6 +806,58 @@ send_indexes(struct pg_probe *pg)
 	return rc;
 }
 
+/* The own-scan accounting of schema.name, made on first sight. */
+static struct pg_scan_own *
+scan_track(struct pg_probe *pg, const char *schema, const char *name)
+{
+	struct pg_scan_track *t;
+
+	for (size_t i = 0; i < pg->nscans; i++)
+		if (strcmp(pg->scans[i].schema, schema) == 0 &&
+		    strcmp(pg->scans[i].name, name) == 0)
+			return &pg->scans[i].s;
+	t = realloc(pg->scans, (pg->nscans + 1) * sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	pg->scans = t;
+	t = &pg->scans[pg->nscans++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->schema, sizeof(t->schema), "%s", schema);
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	return &t->s;
+}
+
+/*
+ * A required index's scans by the application: idx_scan less the
+ * canary's own (its plan says how many per run), as a counter.
+ */
+static void
+index_scans(struct pg_probe *pg, const char *req, const char *schema,
+    const char *iname, int64_t raw)
+{
+	struct pg_scan_own *t = scan_track(pg, schema, iname);
+	char name[PG_MAX_PART + 24];
+	int k = 0;
+
+	if (t == NULL) {
+		probe_result_notef(pg->r, "out of memory counting the scans "
+		    "of %s", req);
+		return;
+	}
+	if (pg->canary_ok && pg->plan_known)
+		k = pg_plan_index_scans(&pg->plan, schema, iname);
+	if (k < 0) {
+		/* Never a canary scan taken for the application's. */
+		probe_result_notef(pg->r, "the canary scans index %s inside "
+		    "a loop: its scans by others cannot be told from the "
+		    "canary's", req);
+		t->based = false;
+		return;
+	}
+	snprintf(name, sizeof(name), "index_%s_scans_total", req);
+	pg_add(pg, name, (double)pg_scan_own_read(t, raw, k));
+}
+
 static void
 on_indexes(struct pg_probe *pg, const PGresult *res)
 {
@@ -520,10 +876,9 @@ on_indexes(struct pg_probe *pg, const PGresult *res)
 		x = &g->indexes[i];
 		snprintf(name, sizeof(name), "index_%s_ok", x->name);
 		pg_add(pg, name, ok != 0 ? 1 : 0);
-		if (found && col_num(res, row, 3, &scans)) {
-			snprintf(name, sizeof(name), "index_%s_scans", x->name);
-			pg_add(pg, name, scans);
-		}
+		if (found && col_num(res, row, 3, &scans))
+			index_scans(pg, x->name, PQgetvalue(res, row, 6),
+			    PQgetvalue(res, row, 7), (int64_t)scans);
 		if (ok != 0)
 			continue;
 		missing++;
@@ -647,8 +1002,17 @@ pg_next_step(struct pg_probe *pg, enum pg_step st)
 
 	switch (st) {
 	case ST_CANARY:
+		if (pg->canary_blocked)
+			return ST_CANARY_BLOCKER;
+		if (pg->canary_ok && !pg->plan_tried)
+			return ST_CANARY_PLAN;
+		return ST_ACTIVITY;
+	case ST_CANARY_PLAN:
+	case ST_CANARY_BLOCKER:
 		return ST_ACTIVITY;
 	case ST_ACTIVITY:
+		return ST_LOCKS;
+	case ST_LOCKS:
 		return ST_DATABASE;
 	case ST_DATABASE:
 		if (!g->statements)
@@ -706,6 +1070,9 @@ pg_result(struct pg_probe *pg, const PGresult *res)
 		const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 		pg->step_failed = true;
+		/* A canary EXPLAIN cannot take touches no table: no news. */
+		if (pg->step == ST_CANARY_PLAN)
+			return;
 		pg_step_error(pg, res);
 		/*
 		 * The extension went away under a kept connection (dropped,
@@ -722,8 +1089,17 @@ pg_result(struct pg_probe *pg, const PGresult *res)
 	case ST_CANARY:
 		on_canary(pg, res);
 		break;
+	case ST_CANARY_PLAN:
+		on_canary_plan(pg, res);
+		break;
+	case ST_CANARY_BLOCKER:
+		on_canary_blocker(pg, res);
+		break;
 	case ST_ACTIVITY:
 		on_activity(pg, res);
+		break;
+	case ST_LOCKS:
+		on_locks(pg, res);
 		break;
 	case ST_DATABASE:
 		on_database(pg, res);
@@ -802,8 +1178,17 @@ pg_step_send(struct pg_probe *pg)
 	case ST_CANARY:
 		sql = g->canary;
 		break;
+	case ST_CANARY_PLAN:
+		ok = send_canary_plan(pg);
+		break;
+	case ST_CANARY_BLOCKER:
+		ok = send_canary_blocker(pg);
+		break;
 	case ST_ACTIVITY:
 		sql = sql_activity;
+		break;
+	case ST_LOCKS:
+		ok = send_locks(pg);
 		break;
 	case ST_DATABASE:
 		sql = sql_database;

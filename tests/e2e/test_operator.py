@@ -174,6 +174,17 @@ class Metrics(E2E):
         self.assertEqual(s['vigil_rule_threshold{rule="api_p95",level="critical"}'], 1000)
         self.assertGreaterEqual(s["vigil_uptime_seconds"], 0)
         self.assertEqual(st["status"], "pass")
+        # process_*, by the names every client library uses: vigild's own
+        # numbers, read on its loop (not a forked renderer's).
+        with open(f"/proc/{v.proc.pid}/status") as f:
+            rss_kb = int(next(x for x in f if x.startswith("VmRSS:")).split()[1])
+        self.assertLess(abs(s["process_resident_memory_bytes"] / 1024 - rss_kb), rss_kb / 2)
+        self.assertGreaterEqual(s["process_open_fds"], 3)
+        self.assertLessEqual(s["process_open_fds"], len(os.listdir(f"/proc/{v.proc.pid}/fd")) + 16)
+        self.assertGreater(s["process_max_fds"], s["process_open_fds"])
+        self.assertGreater(s["process_cpu_seconds_total"], 0)
+        self.assertEqual(s["process_start_time_seconds"], s["vigil_start_time_seconds"])
+        self.assertRegex(text, r"# TYPE process_cpu_seconds_total counter\n")
 
         # Degraded: the critical shows, and the exposition stays valid.
         sim.scenario("error_spike")

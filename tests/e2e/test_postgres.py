@@ -90,7 +90,15 @@ class Metrics(PgCase):
         self.assertEqual(m["standbys"], 0)
         self.assertNotIn("replication_lag_s", m)
         self.assertEqual(m["index_orders_customer_idx_ok"], 1)
-        self.assertIn("index_orders_customer_idx_scans", m)
+        self.assertIn("index_orders_customer_idx_scans_total", m)
+        for k in ("xact_commit_total", "xact_rollback_total", "blks_hit_total",
+                  "blks_read_total", "deadlocks_total", "temp_bytes_total", "blocked_sessions",
+                  "lock_wait_longest_s", "active_on_cpu", "active_wait_lock", "active_wait_io",
+                  "active_wait_lwlock", "active_wait_client"):
+            self.assertIn(k, m)
+            self.assertGreaterEqual(m[k], 0, k)
+        self.assertGreater(m["xact_commit_total"], 0)
+        self.assertEqual(m["blocked_sessions"], 0)
         self.assertEqual(m["indexes_missing"], 0)
         self.assertGreater(m["custom_size_bytes"], 1e6)
         self.assertEqual(m["custom_size_ratio_x"], 2.5)
@@ -595,6 +603,141 @@ class Standby(PgCase):
                       "caught up again")
         wait_for(lambda: v.rule("db_replica_lag")["state"] == "resolved", 5,
                  what="lag rule resolved")
+
+
+class Locks(PgCase):
+    """Issue 25: who blocks whom, and a canary stuck behind a lock."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cluster.psql("GRANT SELECT ON orders TO vigil")
+
+    def in_tx(self, *sql, user="postgres"):
+        """A session that ran sql in an open transaction and went quiet (or waits)."""
+        c = self.cluster
+        p = subprocess.Popen(c.psql_argv(user), stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p.stdin.write(("BEGIN;\n" + "".join(q + ";\n" for q in sql)).encode())
+        p.stdin.flush()
+        c.held.append(p)
+        return p
+
+    def pid_of(self, query_start):
+        c = self.cluster
+        return wait_for(lambda: c.psql("SELECT pid FROM pg_stat_activity "
+                                       f"WHERE query LIKE '{query_start}%'") or None,
+                        10, what=f"the session running {query_start}")
+
+    def test_blocked_sessions_name_their_blocker(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir)], "rules": [
+            {"name": "db_blocked", "metric": "db.blocked_sessions", "op": ">", "warn": 0,
+             "for": "1s", "summary": "{value} sessions blocked: {note:blocked by}"}]})
+        lr = self.wait_run(v, lambda lr: "blocked_sessions" in lr["metrics"], 10, "first run")
+        self.assertEqual(lr["metrics"]["blocked_sessions"], 0)
+        self.in_tx("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        pid = self.pid_of("LOCK TABLE")
+        c.hold(2, "SELECT count(*) FROM orders WHERE customer_id = 5")
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("blocked_sessions") == 2 and
+                           lr["metrics"]["lock_wait_longest_s"] > 0.3, 10, "two blocked")
+        m = lr["metrics"]
+        self.assertEqual(m["active_wait_lock"], 2)
+        self.assertEqual(m["lock_waiters"], 2)
+        note = lr["notes"]
+        self.assertIn(f"2 sessions blocked by pid {pid} (idle in transaction for ", note)
+        self.assertIn("transaction open ", note)
+        self.assertIn('user postgres): "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE;"', note)
+        r = wait_for(lambda: (lambda r: r if r["state"] == "firing" else None)(
+            v.rule("db_blocked")), 10, what="blocked rule firing")
+        self.assertIn(f"2 sessions blocked: 2 sessions blocked by pid {pid} (", r["summary"])
+        c.release()
+        lr = self.wait_run(v, lambda lr: lr["metrics"].get("blocked_sessions") == 0, 10,
+                           "no one blocked")
+        self.assertNotIn("blocked by", lr.get("notes", ""))
+
+    def test_canary_stuck_behind_a_lock_names_the_holder(self):
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, timeout="2s",
+                                             canary="SELECT count(*) FROM orders")]})
+        self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "first run up")
+        self.in_tx("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        pid = self.pid_of("LOCK TABLE")
+        lr = self.wait_run(v, lambda lr: lr.get("fail") == "blocked", 10, "canary blocked")
+        self.assertEqual(lr["result"], "down")
+        self.assertRegex(lr["reason"], r"^canary query blocked for \d\.\d s \(lock_timeout\): "
+                         f"pid {pid} holds AccessExclusiveLock on orders$")
+        self.assertIn(f"canary blocked by pid {pid} (idle in transaction for ", lr["notes"])
+        self.assertIn('"LOCK TABLE orders IN ACCESS EXCLUSIVE MODE;"', lr["notes"])
+        # Up, not down: the rest of the run still reads the server.
+        self.assertIn("connections_used", lr["metrics"])
+        self.assertIn(f"probe db is down: canary query blocked", v.rule("db_down")["summary"])
+        c.release()
+        self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "up again")
+
+    def test_canary_queued_behind_an_alter_names_both(self):
+        # A long reader holds the table; an ALTER TABLE queues behind it for
+        # AccessExclusiveLock; every later reader, the canary too, queues
+        # behind the ALTER.
+        c = self.cluster
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, timeout="2s",
+                                             canary="SELECT count(*) FROM orders")]})
+        self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "first run up")
+        reader = self.in_tx("SELECT count(*) FROM orders")
+        rpid = wait_for(lambda: c.psql("SELECT pid FROM pg_stat_activity WHERE state = "
+                                       "'idle in transaction' AND usename = 'postgres'") or None,
+                        10, what="the reader")
+        alter = subprocess.Popen(c.psql_argv("postgres") + ["-c", "ALTER TABLE orders ADD COLUMN "
+                                                             "tmp int"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        c.held.append(alter)
+        apid = self.pid_of("ALTER TABLE")
+        try:
+            lr = self.wait_run(v, lambda lr: lr.get("fail") == "blocked", 10, "canary blocked")
+            self.assertRegex(lr["reason"], f"pid {apid} waits for AccessExclusiveLock on orders$")
+            self.assertIn(f"canary blocked by pid {apid} (active for ", lr["notes"])
+            self.assertIn(f'"ALTER TABLE orders ADD COLUMN tmp int", queued behind pid {rpid}',
+                          lr["notes"])
+            # The ALTER is blocked by the reader, and says so too.
+            self.assertIn(f"blocked by pid {rpid} (idle in transaction for", lr["notes"])
+        finally:
+            # The ALTER goes first, or it would run once the reader is gone.
+            c.psql(f"SELECT pg_terminate_backend({apid})")
+            c.release([alter])
+            c.release([reader])
+        self.assertEqual(c.psql("SELECT count(*) FROM information_schema.columns WHERE "
+                                "table_name = 'orders' AND column_name = 'tmp'"), "0")
+        self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "up again")
+
+    def test_canary_index_scans_are_not_the_applications(self):
+        c = self.cluster
+        canary = "SELECT created_at FROM orders WHERE customer_id = 7 ORDER BY created_at LIMIT 1"
+        self.assertIn("orders_customer_idx", c.psql("EXPLAIN " + canary))
+        raw = lambda: int(c.psql("SELECT idx_scan FROM pg_stat_user_indexes "
+                                 "WHERE indexrelname = 'orders_customer_idx'"))
+        v = self.vigild({"probes": [pg_probe(c, self.workdir, canary=canary,
+                                             required_indexes=["orders_customer_idx"])]})
+        key = "index_orders_customer_idx_scans_total"
+        self.wait_run(v, lambda lr: key in lr["metrics"], 10, "a first count")
+        before = raw()
+        lr = self.wait_run(v, lambda lr: raw() >= before + 5, 20, "five canary scans")
+        lr = self.wait_run(v, lambda lr: True, 5, "a run after them")
+        self.assertEqual(lr["metrics"][key], 0, "the canary's scans counted as the application's")
+        for _ in range(3):
+            c.psql("SET enable_seqscan = off; SELECT count(*) FROM orders WHERE customer_id = 3",
+                   user="app")
+        self.wait_run(v, lambda lr: lr["metrics"].get(key) == 3, 10, "three application scans")
+        start = raw()
+        self.wait_run(v, lambda lr: raw() >= start + 3, 20, "three more canary scans")
+        lr = self.wait_run(v, lambda lr: True, 5, "a run after them")
+        self.assertEqual(lr["metrics"][key], 3)
+        # Counters are typed as counters where Prometheus reads them.
+        s, _, body = v.get("/metrics")
+        self.assertEqual(s, 200)
+        text = body.decode()
+        for fam in ("vigil_db_index_orders_customer_idx_scans_total", "vigil_db_deadlocks_total",
+                    "vigil_db_temp_bytes_total", "vigil_db_xact_commit_total"):
+            self.assertIn(f"# TYPE {fam} counter", text)
 
 
 class Environment(PgCase):

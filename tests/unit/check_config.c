@@ -212,19 +212,68 @@ START_TEST(test_bad_expectations)
 	    "{\"status\": []}}]}", 1, 84, "non-empty array");
 	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
 	    "{\"json\": {\"status\": \"ok\"}}}]}", 1, 83,
-	    "\"status\" is not a JSON Pointer");
+	    "\"status\" is neither a JSON Pointer");
 	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
 	    "{\"json\": {\"/a\": {\"b\": 1}}}}]}", 1, 89,
 	    "must be a string, number, boolean or null");
 	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
 	    "{\"up\": \"/up\"}}]}", 1, 75, "taken by a metric");
 	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
-	    "{\"p95\": \"metrics/p95\"}}]}", 1, 82, "must be a JSON Pointer");
+	    "{\"p95\": \"metrics/p95\"}}]}", 1, 82,
+	    "\"metrics/p95\" is neither a JSON Pointer");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
+	    "{\"p95\": 3}}]}", 1, 82, "must be a JSON Pointer");
 	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"method\": \"HEAD\", "
 	    "\"expect\": {\"keyword\": \"ok\"}}]}", 1, 73,
 	    "a HEAD probe has no body");
 	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"max_body\": "
 	    "\"1TB\"}]}", 1, 75, "not a size");
+}
+END_TEST
+
+/* JSONPath beside JSON Pointer: a syntax error at load, with its byte. */
+START_TEST(test_jsonpath_selectors)
+{
+	const char *text = PROBE_HDR "\"url\": \"http://h/\", "
+	    "\"expect\": {\"json\": {\"$.status\": \"UP\", \"/n\": 1}}, "
+	    "\"metrics\": {\"max\": "
+	    "\"$.measurements[?@.statistic=='MAX'].value\", "
+	    "\"p95\": \"/p95\"}}]}";
+	struct config_errors errs;
+	struct config *cfg = parse(text, &errs);
+	const struct probe_cfg *a;
+
+	ck_assert_msg(cfg != NULL, "errors: %zu first %s", errs.n,
+	    errs.n ? errs.v[0].msg : "");
+	a = config_probe(cfg, "a");
+	ck_assert_ptr_nonnull(a->http.expect_json[0].path);
+	ck_assert_str_eq(a->http.expect_json[0].ptr, "$.status");
+	ck_assert_ptr_null(a->http.expect_json[1].path);
+	ck_assert_ptr_nonnull(a->http.metrics[0].path);
+	ck_assert_str_eq(a->http.metrics[0].ptr,
+	    "$.measurements[?@.statistic=='MAX'].value");
+	ck_assert_ptr_null(a->http.metrics[1].path);
+	config_free(cfg);
+	config_errors_clear(&errs);
+
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
+	    "{\"max\": \"$.m[?@.s=='MAX'.value\"}}]}", 1, 82,
+	    "metric \"max\": \"$.m[?@.s=='MAX'.value\" is not valid "
+	    "JSONPath: expected , or ] after a selector (at byte 15 of "
+	    "the path)");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
+	    "{\"max\": \"$..\"}}]}", 1, 82, "(at byte 3 of the path)");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"metrics\": "
+	    "{\"n\": \"$[?match(@.a, 'x')]\"}}]}", 1, 80,
+	    "function not supported here (only length() and count()) "
+	    "(at byte 3 of the path)");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
+	    "{\"json\": {\"$[?@.a == ]\": 1}}}]}", 1, 83,
+	    "the path \"$[?@.a == ]\" is not valid JSONPath");
+	/* a bad expectation value does not leak the parsed path */
+	expect_error(PROBE_HDR "\"url\": \"http://h/\", \"expect\": "
+	    "{\"json\": {\"$.a\": {\"b\": 1}, \"$.b\": []}}}]}", 1, 90,
+	    "must be a string, number, boolean or null");
 }
 END_TEST
 
@@ -693,6 +742,7 @@ config_suite(void)
 	tcase_add_test(tc, test_duplicates_and_names);
 	tcase_add_test(tc, test_bad_urls);
 	tcase_add_test(tc, test_bad_expectations);
+	tcase_add_test(tc, test_jsonpath_selectors);
 	tcase_add_test(tc, test_bad_listen);
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_load_missing_file);

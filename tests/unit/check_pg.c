@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "config/config.h"
+#include "probe/pg_plan.h"
 #include "probe/pg_stats.h"
 #include "probe/probe.h"
 #include "suites.h"
@@ -97,7 +98,7 @@ START_TEST(test_config_valid_full)
 	ck_assert_str_eq(g->custom[0].name, "queue");
 	ck_assert(cfg_pg_has_metric(pc, "pool_used_pct"));
 	ck_assert(cfg_pg_has_metric(pc, "index_orders_idx_ok"));
-	ck_assert(cfg_pg_has_metric(pc, "index_orders_customer_idx_scans"));
+	ck_assert(cfg_pg_has_metric(pc, "index_orders_customer_idx_scans_total"));
 	ck_assert(cfg_pg_has_metric(pc, "custom_queue_jobs"));
 	ck_assert(!cfg_pg_has_metric(pc, "custom_queue_"));
 	ck_assert(!cfg_pg_has_metric(pc, "custom_nope_jobs"));
@@ -502,6 +503,114 @@ START_TEST(test_quote)
 }
 END_TEST
 
+/* What the canary's plan touches, from EXPLAIN's JSON. */
+static const struct {
+	const char *json;
+	int rc;
+	size_t nrels;
+	const char *rel0;
+	int scans;		/* of public.orders_customer_idx */
+} plan_cases[] = {
+	/* SELECT 1: no table. */
+	{ "[{\"Plan\": {\"Node Type\": \"Result\"}}]", PG_PLAN_OK, 0,
+	  NULL, 0 },
+	/* An index scan under a Limit. */
+	{ "[{\"Plan\": {\"Node Type\": \"Limit\", \"Plans\": [{\"Node "
+	  "Type\": \"Index Scan\", \"Parent Relationship\": \"Outer\", "
+	  "\"Index Name\": \"orders_customer_idx\", \"Relation Name\": "
+	  "\"orders\", \"Schema\": \"public\"}]}}]", PG_PLAN_OK, 1,
+	  "\"public\".\"orders\"", 1 },
+	/* Twice in one run (a UNION): two scans; the table once. */
+	{ "[{\"Plan\": {\"Node Type\": \"Append\", \"Plans\": ["
+	  "{\"Node Type\": \"Bitmap Index Scan\", \"Index Name\": "
+	  "\"orders_customer_idx\", \"Schema\": \"public\"},"
+	  "{\"Node Type\": \"Index Only Scan\", \"Index Name\": "
+	  "\"orders_customer_idx\", \"Relation Name\": \"orders\", "
+	  "\"Schema\": \"public\"}]}}]", PG_PLAN_OK, 1,
+	  "\"public\".\"orders\"", 2 },
+	/* The inner side of a nested loop: once per outer row. */
+	{ "[{\"Plan\": {\"Node Type\": \"Nested Loop\", \"Plans\": ["
+	  "{\"Node Type\": \"Seq Scan\", \"Relation Name\": \"cust\", "
+	  "\"Schema\": \"s\\\"q\"},"
+	  "{\"Node Type\": \"Index Scan\", \"Index Name\": "
+	  "\"orders_customer_idx\", \"Relation Name\": \"orders\", "
+	  "\"Schema\": \"public\"}]}}]", PG_PLAN_OK, 2,
+	  "\"s\"\"q\".\"cust\"", -1 },
+	/* Another schema's namesake is another index. */
+	{ "[{\"Plan\": {\"Node Type\": \"Index Scan\", \"Index Name\": "
+	  "\"orders_customer_idx\", \"Relation Name\": \"orders\", "
+	  "\"Schema\": \"staging\"}}]", PG_PLAN_OK, 1,
+	  "\"staging\".\"orders\"", 0 },
+	{ "QUERY PLAN", PG_PLAN_EPARSE, 0, NULL, 0 },
+	{ "[{\"Plan\": 3}]", PG_PLAN_EPARSE, 0, NULL, 0 },
+	{ "{}", PG_PLAN_EPARSE, 0, NULL, 0 },
+};
+
+START_TEST(test_plan_read)
+{
+	struct pg_plan p;
+	const char *j = plan_cases[_i].json;
+
+	ck_assert_int_eq(pg_plan_read(j, strlen(j), &p), plan_cases[_i].rc);
+	ck_assert_uint_eq(p.nrels, plan_cases[_i].nrels);
+	if (plan_cases[_i].rel0 != NULL)
+		ck_assert_str_eq(p.rels[0], plan_cases[_i].rel0);
+	ck_assert_int_eq(pg_plan_index_scans(&p, "public",
+	    "orders_customer_idx"), plan_cases[_i].scans);
+}
+END_TEST
+
+/* A hostile depth is cut, not followed to the end of the stack. */
+START_TEST(test_plan_deep)
+{
+	char *j = malloc(200000);
+	size_t n = 0;
+	struct pg_plan p;
+
+	ck_assert_ptr_nonnull(j);
+	n += (size_t)sprintf(j + n, "[{\"Plan\": ");
+	for (int i = 0; i < 900; i++)
+		n += (size_t)sprintf(j + n, "{\"Index Name\": \"i\", "
+		    "\"Schema\": \"s\", \"Plans\": [");
+	n += (size_t)sprintf(j + n, "{}");
+	for (int i = 0; i < 900; i++)
+		n += (size_t)sprintf(j + n, "]}");
+	n += (size_t)sprintf(j + n, "}]");
+	/* cJSON refuses nesting past its own limit; either way, no crash. */
+	if (pg_plan_read(j, n, &p) == PG_PLAN_OK)
+		ck_assert_int_le(pg_plan_index_scans(&p, "s", "i"), 65);
+	free(j);
+}
+END_TEST
+
+/*
+ * An index's scans by the application, on a table of readings: the
+ * canary's (k per run) never count, a late statistics flush only delays,
+ * a reset goes on from where the counter was.
+ */
+START_TEST(test_scan_own)
+{
+	static const struct {
+		int64_t raw, k, want;
+	} steps[] = {
+		{ 100, 1, 0 },	/* baseline: this run's canary is in it */
+		{ 101, 1, 0 },	/* the canary's scan */
+		{ 101, 1, 0 },	/* its flush late: not negative */
+		{ 103, 1, 0 },	/* both now flushed */
+		{ 107, 1, 3 },	/* 3 by the application */
+		{ 108, 0, 4 },	/* the canary failed: the one is theirs */
+		{ 5, 1, 4 },	/* a reset: a new baseline, the same count */
+		{ 11, 1, 9 },
+		{ 11, 1, 9 },	/* never backwards */
+	};
+	struct pg_scan_own s = { 0 };
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		ck_assert_msg(pg_scan_own_read(&s, steps[i].raw, steps[i].k) ==
+		    steps[i].want, "step %zu", i);
+}
+END_TEST
+
 Suite *
 pg_suite(void)
 {
@@ -520,6 +629,10 @@ pg_suite(void)
 	tcase_add_test(tc, test_lookup_times_out);
 	tcase_add_test(tc, test_secret_scrub);
 	tcase_add_test(tc, test_quote);
+	tcase_add_loop_test(tc, test_plan_read, 0,
+	    sizeof(plan_cases) / sizeof(plan_cases[0]));
+	tcase_add_test(tc, test_plan_deep);
+	tcase_add_test(tc, test_scan_own);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -34,11 +34,10 @@ struct fx {
 };
 
 static void
-fx_init(struct fx *f)
+fx_init_text(struct fx *f, const char *text)
 {
 	memset(f, 0, sizeof(*f));
-	f->cfg = config_parse("test.json", cfg_text, strlen(cfg_text),
-	    &f->errs);
+	f->cfg = config_parse("test.json", text, strlen(text), &f->errs);
 	ck_assert_ptr_nonnull(f->cfg);
 	f->rs = ruleset_new(f->cfg, NULL);
 	ck_assert_ptr_nonnull(f->rs);
@@ -46,6 +45,12 @@ fx_init(struct fx *f)
 	ck_assert_ptr_nonnull(f->st);
 	f->fact.interval_ms = 1 * S;
 	f->fact.timeout_ms = S / 2;
+}
+
+static void
+fx_init(struct fx *f)
+{
+	fx_init_text(f, cfg_text);
 }
 
 static void
@@ -286,6 +291,46 @@ START_TEST(test_summaries_say_what_is_true)
 }
 END_TEST
 
+/*
+ * {note:TEXT} brings the probe's note that names the culprit into the
+ * summary; the note is copied at evaluation, so the next run's notes
+ * (or none) change it only when the rule is evaluated again.
+ */
+START_TEST(test_summary_quotes_the_probes_note)
+{
+	static const char text[] =
+	    "{ \"probes\": [ { \"name\": \"app\", \"type\": \"http\","
+	    "  \"url\": \"http://127.0.0.1:1/\", \"interval\": \"1s\","
+	    "  \"metrics\": { \"p95_ms\": \"/p95\" } } ],"
+	    "  \"rules\": [ { \"name\": \"blk\", \"metric\": \"app.p95_ms\","
+	    "  \"op\": \">\", \"warn\": 0,"
+	    "  \"summary\": \"{value} blocked: {note:blocked by}\" } ] }";
+	char notes[] = "first sample; 2 sessions blocked by pid 42 (idle in "
+	    "transaction for 5s): \"LOCK TABLE orders\"; slow: x";
+	struct fx f;
+
+	fx_init_text(&f, text);
+	run(&f, T0, 2, false);
+	f.fact.notes = notes;
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 20);
+	/* The run's notes are gone before anyone reads the summary. */
+	memset(notes, 'x', sizeof(notes) - 1);
+	ck_assert_str_eq(summary(&f, "blk", T0 + 20), "2 blocked: 2 sessions "
+	    "blocked by pid 42 (idle in transaction for 5s): "
+	    "\"LOCK TABLE orders\"");
+	run(&f, T0 + S, 1, false);
+	f.fact.notes = NULL;
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + S + 20);
+	ck_assert_str_eq(summary(&f, "blk", T0 + S + 20), "1 blocked: none");
+	run(&f, T0 + 2 * S, 1, false);
+	f.fact.notes = "1 session blocked by pid 7 (active for 2s): \"x\"";
+	ruleset_eval(f.rs, f.st, &f.fact, 0, T0 + 2 * S + 20);
+	ck_assert_str_eq(summary(&f, "blk", T0 + 2 * S + 20), "1 blocked: "
+	    "1 session blocked by pid 7 (active for 2s): \"x\"");
+	fx_free(&f);
+}
+END_TEST
+
 Suite *
 ruleset_suite(void)
 {
@@ -297,6 +342,7 @@ ruleset_suite(void)
 	tcase_add_test(tc, test_value_since);
 	tcase_add_test(tc, test_min_denominator_counts_requests);
 	tcase_add_test(tc, test_summaries_say_what_is_true);
+	tcase_add_test(tc, test_summary_quotes_the_probes_note);
 	suite_add_tcase(s, tc);
 	return s;
 }

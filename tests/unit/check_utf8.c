@@ -53,6 +53,47 @@ START_TEST(test_probe_reason_is_scrubbed)
 }
 END_TEST
 
+/*
+ * Notes join with "; "; one that does not fit is dropped whole and the
+ * notes end with "; ..." (once), so a cut note never reads as complete.
+ */
+START_TEST(test_probe_notes_fill_then_say_more)
+{
+	struct probe_result r, c;
+	char big[PROBE_NOTES_MAX];
+	size_t n;
+
+	probe_result_init(&r);
+	probe_result_init(&c);
+	ck_assert_ptr_null(r.notes);
+	probe_result_notef(&r, "first");
+	probe_result_notef(&r, "second %d", 2);
+	ck_assert_str_eq(r.notes, "first; second 2");
+	memset(big, 'x', 1200);
+	big[1200] = '\0';
+	probe_result_notef(&r, "%s", big);
+	n = strlen(r.notes);
+	ck_assert_uint_eq(n, strlen("first; second 2; ") + 1200);
+	probe_result_notef(&r, "%s", big);
+	ck_assert_str_eq(r.notes + n, "; ...");
+	probe_result_notef(&r, "small");
+	ck_assert_str_eq(r.notes + n, "; ...");
+	ck_assert_uint_lt(strlen(r.notes), PROBE_NOTES_MAX);
+	ck_assert_int_eq(probe_result_copy(&c, &r), 0);
+	ck_assert_str_eq(c.notes, r.notes);
+	ck_assert_ptr_ne(c.notes, r.notes);
+	probe_result_clear(&r);
+	ck_assert_ptr_null(r.notes);
+	/* A first note too long for the buffer: only the marker. */
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	probe_result_notef(&r, "%s", big);
+	ck_assert_str_eq(r.notes, "...");
+	probe_result_clear(&r);
+	probe_result_clear(&c);
+}
+END_TEST
+
 /* What a terminal or the journal may see of a stranger's text. */
 static const struct {
 	const char *in, *out;
@@ -122,6 +163,7 @@ utf8_suite(void)
 	tcase_add_loop_test(tc, test_scrub, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_probe_reason_is_scrubbed);
+	tcase_add_test(tc, test_probe_notes_fill_then_say_more);
 	tcase_add_loop_test(tc, test_escape_controls, 0,
 	    (int)(sizeof(esc_cases) / sizeof(esc_cases[0])));
 	tcase_add_test(tc, test_escape_truncates_whole);

@@ -13,10 +13,12 @@
 	X(hash) \
 	X(jsonc) \
 	X(jsonptr) \
+	X(jsonpath) \
 	X(jsonw) \
 	X(numfmt) \
 	X(gzip) \
 	X(file) \
+	X(procstat) \
 	X(config) \
 	X(pg) \
 	X(pg_norm) \
