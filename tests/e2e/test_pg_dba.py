@@ -216,7 +216,10 @@ class Horizon(DbaCase):
         c.psql("CREATE TABLE twopc (v int)")
         c.psql("BEGIN; INSERT INTO twopc VALUES (1); PREPARE TRANSACTION 'vigil-e2e-gid'")
         try:
-            v = self.vigild({"probes": [dba_probe(c, self.workdir)]})
+            v = self.vigild({"probes": [dba_probe(c, self.workdir)], "rules": [
+                {"name": "db_xmin_held", "metric": "db.xmin_horizon_held_s", "op": ">",
+                 "warn": 1, "depends_on": "db_down",
+                 "summary": "xmin held {value} s: {note:xmin horizon held}"}]})
             # Transactions after it age it.
             for _ in range(5):
                 c.psql("SELECT txid_current()")
@@ -232,6 +235,9 @@ class Horizon(DbaCase):
             self.assertLessEqual(m["xmin_horizon_age"], age)
             self.assertGreaterEqual(m["xmin_horizon_held_s"], 1)
             held = m["xmin_horizon_held_s"]
+            # A page carries the holder (rules' {note:TEXT}).
+            wait_for(lambda: "vigil-e2e-gid" in v.rule("db_xmin_held").get("summary", ""), 8,
+                     what="the gid in the rule's summary")
             lr = self.wait_run(v, lambda lr: lr["metrics"].get("xmin_horizon_held_s", 0) > held + 0.5,
                                8, "the hold growing")
         finally:
