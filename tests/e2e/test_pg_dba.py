@@ -8,12 +8,13 @@ table with autovacuum off and churn shows its dead tuples; and every other
 signal is present and plausible on a normal run. The per-table steps run
 every 10th run: at 300 ms, every 3 s.
 """
+import os
 import re
 import subprocess
 import time
 
 import pg
-from harness import wait_for
+from harness import ROOT, wait_for
 from test_postgres import PgCase, pg_probe
 
 
@@ -116,6 +117,12 @@ class Signals(DbaCase):
         # Growth per hour, once two size reads are a second apart.
         lr = self.wait_run(v, lambda lr: "db_growth_bytes_per_h" in lr["metrics"], 15,
                            "database growth")
+        # docs/probes.md lists every metric a run records.
+        with open(os.path.join(ROOT, "docs", "probes.md"), encoding="utf-8") as f:
+            doc = f.read()
+        missing = [n for n in lr["metrics"] if f"`{n}`" not in doc and
+                   not n.startswith(("active_wait_", "index_", "custom_"))]
+        self.assertEqual(missing, [], "metrics not in docs/probes.md")
 
     def test_settings_limits_indexes_and_restart(self):
         c = self.cluster
