@@ -466,8 +466,10 @@ on_server(struct pg_probe *pg, const PGresult *res)
  * pg_stat_user_tables read through its functions: the view also sums
  * every table's index scans, which made it four times as slow with
  * 10,000 tables (53 against 13 ms). The largest table is
- * found by relpages and only its few candidates are measured: no
- * pg_total_relation_size over every table.
+ * found by relpages, its size too (with its indexes and TOAST):
+ * pg_total_relation_size() would take a lock on it, and wait behind a
+ * migration's ALTER TABLE until lock_timeout; the catalogs and the
+ * statistics functions take none on a user table.
  */
 static const char sql_tables[] =
     "WITH t AS (SELECT * FROM (SELECT n.nspname AS schemaname,"
@@ -488,9 +490,13 @@ static const char sql_tables[] =
     "  n_dead_tup DESC LIMIT 1)"
     " SELECT extract(epoch FROM clock_timestamp()),"
     " pg_database_size(current_database()),"
-    " (SELECT max(pg_total_relation_size(c.oid)) FROM (SELECT oid"
-    "  FROM pg_class WHERE relkind IN ('r', 'm') ORDER BY relpages DESC"
-    "  LIMIT 5) c),"
+    " (SELECT max(c.relpages + coalesce(tt.relpages, 0) + coalesce((SELECT"
+    "  sum(i.relpages) FROM pg_index x JOIN pg_class i"
+    "  ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), 0))"
+    "  * current_setting('block_size')::bigint"
+    "  FROM (SELECT oid, relpages, reltoastrelid FROM pg_class"
+    "  WHERE relkind IN ('r', 'm') ORDER BY relpages DESC LIMIT 5) c"
+    "  LEFT JOIN pg_class tt ON tt.oid = c.reltoastrelid),"
     " (SELECT count(*) FROM t), (SELECT coalesce(sum(n_dead_tup), 0) FROM t),"
     " (SELECT coalesce(max(n_dead_tup), 0) FROM t),"
     " w.schemaname || '.' || w.relname,"
@@ -557,11 +563,12 @@ on_tables(struct pg_probe *pg, const PGresult *res)
 
 /*
  * Unused: idx_scan = 0 since the statistics were reset, not unique (a
- * constraint is a use), valid, from 1 MiB on; the largest named.
+ * constraint is a use), valid, from 1 MiB on; the largest named. Sizes
+ * from relpages, which takes no lock (see the tables' query).
  */
 static const char sql_indexes_dba[] =
     "WITH u AS (SELECT s.schemaname || '.' || s.indexrelname AS name,"
-    "  pg_relation_size(s.indexrelid) AS bytes"
+    "  c.relpages::bigint * current_setting('block_size')::bigint AS bytes"
     "  FROM pg_stat_user_indexes s"
     "  JOIN pg_index x ON x.indexrelid = s.indexrelid"
     "  JOIN pg_class c ON c.oid = s.indexrelid"

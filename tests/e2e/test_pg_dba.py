@@ -402,3 +402,35 @@ class Archiver(DbaCase):
         failed = int(c.psql("SELECT failed_count FROM pg_stat_archiver"))
         self.assertLessEqual(lr["metrics"]["archiver_failed_total"], failed)
         self.assertEqual(lr["metrics"]["archiver_archived_total"], 0)
+
+
+class Locked(DbaCase):
+    def test_a_locked_table_delays_nothing(self):
+        # A migration's ALTER TABLE holds (or queues for) an exclusive
+        # lock: the per-table steps take no lock on a user table, so they
+        # neither wait for it nor fail on lock_timeout.
+        c = self.cluster
+        c.psql("CREATE TABLE biglock (id int PRIMARY KEY, v int); "
+               "INSERT INTO biglock SELECT g, g FROM generate_series(1, 60000) g; "
+               "ANALYZE biglock")
+        # Measured before the lock: pg_total_relation_size() would wait for it.
+        size = int(c.psql("SELECT pg_total_relation_size('biglock')"))
+        try:
+            p = subprocess.Popen(c.psql_argv(), stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            c.held.append(p)
+            p.stdin.write(b"BEGIN;\nLOCK TABLE biglock IN ACCESS EXCLUSIVE MODE;\n")
+            p.stdin.flush()
+            wait_for(lambda: c.psql("SELECT count(*) FROM pg_locks WHERE mode = "
+                                    "'AccessExclusiveLock' AND relation = 'biglock'::regclass")
+                     == "1", 10, what="the lock held")
+            v = self.vigild({"probes": [dba_probe(c, self.workdir, timeout="2s")]})
+            lr = self.wait_run(v, lambda lr: "table_largest_bytes" in lr["metrics"], 10,
+                               "a per-table run")
+            self.assertEqual(lr["result"], "up")
+            self.assertNotIn("lock timeout", lr.get("notes", ""))
+            self.assertLess(lr["duration_ms"], 1000)
+            self.assertLess(abs(lr["metrics"]["table_largest_bytes"] - size), size * 0.1)
+        finally:
+            c.release()
+            c.psql("DROP TABLE IF EXISTS biglock", check=False)
