@@ -930,24 +930,29 @@ parse_basic(struct parser *p)
 	return e;
 }
 
+/*
+ * A left-associative run of one two-character operator ("&&", "||"),
+ * each operand read by next.
+ */
 static struct expr *
-parse_and(struct parser *p)
+parse_chain(struct parser *p, char c, enum expr_kind op,
+    struct expr *(*next)(struct parser *))
 {
-	struct expr *a = parse_basic(p);
+	struct expr *a = next(p);
 
 	while (a != NULL) {
 		size_t save = p->pos;
 		struct expr *e, *b;
 
 		skip_blank(p);
-		if (p->pos + 1 >= p->len || p->s[p->pos] != '&' ||
-		    p->s[p->pos + 1] != '&') {
+		if (p->pos + 1 >= p->len || p->s[p->pos] != c ||
+		    p->s[p->pos + 1] != c) {
 			p->pos = save;
 			break;
 		}
 		p->pos += 2;
-		b = parse_basic(p);
-		if (b == NULL || (e = expr_new(p, EX_AND)) == NULL) {
+		b = next(p);
+		if (b == NULL || (e = expr_new(p, op)) == NULL) {
 			expr_free(a);
 			expr_free(b);
 			return NULL;
@@ -960,32 +965,15 @@ parse_and(struct parser *p)
 }
 
 static struct expr *
+parse_and(struct parser *p)
+{
+	return parse_chain(p, '&', EX_AND, parse_basic);
+}
+
+static struct expr *
 parse_or(struct parser *p)
 {
-	struct expr *a = parse_and(p);
-
-	while (a != NULL) {
-		size_t save = p->pos;
-		struct expr *e, *b;
-
-		skip_blank(p);
-		if (p->pos + 1 >= p->len || p->s[p->pos] != '|' ||
-		    p->s[p->pos + 1] != '|') {
-			p->pos = save;
-			break;
-		}
-		p->pos += 2;
-		b = parse_and(p);
-		if (b == NULL || (e = expr_new(p, EX_OR)) == NULL) {
-			expr_free(a);
-			expr_free(b);
-			return NULL;
-		}
-		e->a = a;
-		e->b = b;
-		a = e;
-	}
-	return a;
+	return parse_chain(p, '|', EX_OR, parse_and);
 }
 
 static void

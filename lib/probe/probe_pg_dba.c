@@ -34,33 +34,6 @@
 
 /* ---- reading columns ------------------------------------------------- */
 
-static bool
-num(const PGresult *res, int row, int col, double *out)
-{
-	const char *s;
-	char *end;
-
-	if (col >= PQnfields(res) || row >= PQntuples(res) ||
-	    PQgetisnull(res, row, col))
-		return false;
-	s = PQgetvalue(res, row, col);
-	if (strcmp(s, "t") == 0 || strcmp(s, "f") == 0) {
-		*out = s[0] == 't';
-		return true;
-	}
-	errno = 0;
-	*out = strtod(s, &end);
-	return end != s && *end == '\0' && errno == 0;
-}
-
-static double
-dnum(const PGresult *res, int row, int col, double dflt)
-{
-	double v;
-
-	return num(res, row, col, &v) ? v : dflt;
-}
-
 /* A name the database gave (a table, a slot, a gid), quoted for a note. */
 static void
 quoted(const PGresult *res, int row, int col, char *out, size_t len)
@@ -137,13 +110,13 @@ static const char sql_xid[] =
 static void
 on_xid(struct pg_probe *pg, const PGresult *res)
 {
-	double xa, ma, now = dnum(res, 0, 4, 0), age, since = -1, x, held;
+	double xa, ma, now = pg_col_d(res, 0, 4, 0), age, since = -1, x, held;
 	char db[96], who[96], key[128], extra[64], hum[32];
 	const char *kind;
 
 	if (PQntuples(res) < 1)
 		return;
-	if (num(res, 0, 0, &xa)) {
+	if (pg_col_num(res, 0, 0, &xa)) {
 		pg_add(pg, "xid_age_max", xa);
 		if (xa > XID_AGE_NOTE) {
 			quoted(res, 0, 1, db, sizeof(db));
@@ -152,7 +125,7 @@ on_xid(struct pg_probe *pg, const PGresult *res)
 			    "FREEZE it)", db, xa);
 		}
 	}
-	if (num(res, 0, 2, &ma)) {
+	if (pg_col_num(res, 0, 2, &ma)) {
 		pg_add(pg, "mxid_age_max", ma);
 		if (ma > XID_AGE_NOTE) {
 			quoted(res, 0, 3, db, sizeof(db));
@@ -160,8 +133,8 @@ on_xid(struct pg_probe *pg, const PGresult *res)
 			    "age %.0f", db, ma);
 		}
 	}
-	if (PQgetisnull(res, 0, 5) || !num(res, 0, 8, &age) ||
-	    !num(res, 0, 7, &x)) {
+	if (PQgetisnull(res, 0, 5) || !pg_col_num(res, 0, 8, &age) ||
+	    !pg_col_num(res, 0, 7, &x)) {
 		/* Nothing holds the horizon: it is the next transaction. */
 		pg_hold_clear(&pg->dba.hold);
 		pg_add(pg, "xmin_horizon_age", 0);
@@ -171,7 +144,7 @@ on_xid(struct pg_probe *pg, const PGresult *res)
 	kind = PQgetvalue(res, 0, 5);
 	snprintf(key, sizeof(key), "%s %s", kind, PQgetvalue(res, 0, 6));
 	held = pg_hold_update(&pg->dba.hold, key, (int64_t)x,
-	    num(res, 0, 9, &since) ? since : -1, now);
+	    pg_col_num(res, 0, 9, &since) ? since : -1, now);
 	pg_add(pg, "xmin_horizon_age", age);
 	pg_add(pg, "xmin_horizon_held_s", held);
 	if (held * 1000.0 < (double)pg->cfg->pg.dba_note_ms)
@@ -250,17 +223,17 @@ on_slots(struct pg_probe *pg, const PGresult *res)
 		double v;
 
 		rows[i].name = PQgetvalue(res, i, 0);
-		rows[i].active = dnum(res, i, 2, 0) != 0;
-		rows[i].inactive_since_s = dnum(res, i, 5, -1);
-		now = dnum(res, i, 6, 0);
-		if (num(res, i, 4, &v) && v > retained) {
+		rows[i].active = pg_col_d(res, i, 2, 0) != 0;
+		rows[i].inactive_since_s = pg_col_d(res, i, 5, -1);
+		now = pg_col_d(res, i, 6, 0);
+		if (pg_col_num(res, i, 4, &v) && v > retained) {
 			retained = v;
 			worst_ret = i;
 		}
 	}
-	pg_add(pg, "slots", dnum(res, 0, 7, 0));
-	pg_add(pg, "slots_inactive", dnum(res, 0, 8, 0));
-	pg_add(pg, "slots_wal_lost", dnum(res, 0, 9, 0));
+	pg_add(pg, "slots", pg_col_d(res, 0, 7, 0));
+	pg_add(pg, "slots_inactive", pg_col_d(res, 0, 8, 0));
+	pg_add(pg, "slots_wal_lost", pg_col_d(res, 0, 9, 0));
 	/* No slot keeps anything: 0, so a rule over it is not unknown. */
 	pg_add(pg, "slot_wal_retained_max_bytes", worst_ret >= 0 ? retained :
 	    0);
@@ -327,35 +300,35 @@ on_wal(struct pg_probe *pg, const PGresult *res)
 		"buffers_checkpoint_total", "buffers_clean_total",
 		"maxwritten_clean_total", "buffers_backend_total",
 	};
-	double at = dnum(res, 0, 1, 0), v, rate;
+	double at = pg_col_d(res, 0, 1, 0), v, rate;
 	struct pg_ckpt_snap ck;
 	struct pg_ckpt_delta d;
 
 	if (PQntuples(res) < 1)
 		return;
-	if (num(res, 0, 0, &v)) {
+	if (pg_col_num(res, 0, 0, &v)) {
 		pg_add(pg, "wal_bytes_total", v);
 		if (pg_ctr_rate(&pg->dba.wal, at, v, &rate) == PG_DELTA_OK)
 			pg_add(pg, "wal_bytes_per_s", rate);
 	}
 	for (int c = 2; c < 13; c++) {
-		if (totals[c - 2] == NULL || !num(res, 0, c, &v))
+		if (totals[c - 2] == NULL || !pg_col_num(res, 0, c, &v))
 			continue;
 		/* Times are milliseconds; vigil's unit is the second. */
 		if (c == 7 || c == 8)
 			v /= 1000.0;
 		pg_add(pg, totals[c - 2], v);
 	}
-	pg_add(pg, "archiver_failing", dnum(res, 0, 4, 0));
-	ck.timed = dnum(res, 0, 5, 0);
-	ck.req = dnum(res, 0, 6, 0);
+	pg_add(pg, "archiver_failing", pg_col_d(res, 0, 4, 0));
+	ck.timed = pg_col_d(res, 0, 5, 0);
+	ck.req = pg_col_d(res, 0, 6, 0);
 	ck.valid = true;
 	pg_add(pg, "checkpoints_total", ck.timed + ck.req);
 	if (pg_ckpt_delta(&pg->dba.ckpt, &ck, &d) == PG_DELTA_OK) {
 		pg_add(pg, "checkpoints_timed", d.timed);
 		pg_add(pg, "checkpoints_req", d.req);
 	}
-	if (dnum(res, 0, 4, 0) != 0)
+	if (pg_col_d(res, 0, 4, 0) != 0)
 		probe_result_notef(pg->r, "WAL archiving is failing "
 		    "(pg_stat_archiver: last_failed_wal after the last "
 		    "archived; see archive_command)");
@@ -401,11 +374,11 @@ static const char sql_server[] =
 static void
 on_server(struct pg_probe *pg, const PGresult *res)
 {
-	double start, now = dnum(res, 0, 2, 0), v, used, lim;
+	double start, now = pg_col_d(res, 0, 2, 0), v, used, lim;
 
 	if (PQntuples(res) < 1)
 		return;
-	if (num(res, 0, 0, &start)) {
+	if (pg_col_num(res, 0, 0, &start)) {
 		pg_add(pg, "uptime_s", now - start);
 		/* Kept across reconnects: a restart is what drops them. */
 		if (pg->dba.pm_start_s != 0 && start != pg->dba.pm_start_s) {
@@ -416,9 +389,9 @@ on_server(struct pg_probe *pg, const PGresult *res)
 		}
 		pg->dba.pm_start_s = start;
 	}
-	if (num(res, 0, 1, &v))
+	if (pg_col_num(res, 0, 1, &v))
 		pg_add(pg, "conf_load_age_s", now - v);
-	v = dnum(res, 0, 3, 0);
+	v = pg_col_d(res, 0, 3, 0);
 	pg_add(pg, "settings_pending_restart", v);
 	if (v > 0) {
 		char names[160];
@@ -427,7 +400,7 @@ on_server(struct pg_probe *pg, const PGresult *res)
 		probe_result_notef(pg->r, "%.0f settings changed, waiting for "
 		    "a restart: %s", v, names);
 	}
-	if (num(res, 0, 7, &used) && num(res, 0, 8, &lim) && lim > 0) {
+	if (pg_col_num(res, 0, 7, &used) && pg_col_num(res, 0, 8, &lim) && lim > 0) {
 		double pct = 100.0 * used / lim;
 
 		pg_add(pg, "conn_limit_used_pct_max", pct);
@@ -440,8 +413,8 @@ on_server(struct pg_probe *pg, const PGresult *res)
 			    PQgetvalue(res, 0, 5), name, used, lim);
 		}
 	}
-	pg_add(pg, "vacuums_running", dnum(res, 0, 9, 0));
-	if (num(res, 0, 12, &v)) {
+	pg_add(pg, "vacuums_running", pg_col_d(res, 0, 9, 0));
+	if (pg_col_num(res, 0, 12, &v)) {
 		char rel[128], phase[64], hum[32];
 
 		pg_add(pg, "vacuum_longest_s", v);
@@ -515,36 +488,36 @@ static const char sql_tables[] =
 static void
 on_tables(struct pg_probe *pg, const PGresult *res)
 {
-	double at = dnum(res, 0, 0, 0), v, growth, pct;
+	double at = pg_col_d(res, 0, 0, 0), v, growth, pct;
 
 	if (PQntuples(res) < 1)
 		return;
-	if (num(res, 0, 1, &v)) {
+	if (pg_col_num(res, 0, 1, &v)) {
 		pg_add(pg, "db_size_bytes", v);
 		if (pg_size_growth(&pg->dba.db_size, at, v, &growth) ==
 		    PG_DELTA_OK)
 			pg_add(pg, "db_growth_bytes_per_h", growth);
 	}
-	if (num(res, 0, 2, &v))
+	if (pg_col_num(res, 0, 2, &v))
 		pg_add(pg, "table_largest_bytes", v);
-	pg_add(pg, "tables_watched", dnum(res, 0, 3, 0));
-	pg_add(pg, "dead_tuples", dnum(res, 0, 4, 0));
-	pg_add(pg, "dead_tuples_max", dnum(res, 0, 5, 0));
-	pct = dnum(res, 0, 7, 0);
+	pg_add(pg, "tables_watched", pg_col_d(res, 0, 3, 0));
+	pg_add(pg, "dead_tuples", pg_col_d(res, 0, 4, 0));
+	pg_add(pg, "dead_tuples_max", pg_col_d(res, 0, 5, 0));
+	pct = pg_col_d(res, 0, 7, 0);
 	pg_add(pg, "dead_tuples_pct_max", pct);
-	if (num(res, 0, 12, &v))
+	if (pg_col_num(res, 0, 12, &v))
 		pg_add(pg, "tables_never_vacuumed", v);
-	if (num(res, 0, 11, &v))
+	if (pg_col_num(res, 0, 11, &v))
 		pg_add(pg, "vacuum_age_max_s", v);
-	if (num(res, 0, 14, &v))
+	if (pg_col_num(res, 0, 14, &v))
 		pg_add(pg, "tables_never_analyzed", v);
-	if (num(res, 0, 13, &v))
+	if (pg_col_num(res, 0, 13, &v))
 		pg_add(pg, "analyze_age_max_s", v);
 	if (pct > DEAD_PCT_NOTE) {
 		char name[160], when[40], hum[32];
 
 		quoted(res, 0, 6, name, sizeof(name));
-		if (num(res, 0, 10, &v)) {
+		if (pg_col_num(res, 0, 10, &v)) {
 			human_value(v, "s", hum, sizeof(hum));
 			snprintf(when, sizeof(when), "%s ago", hum);
 		} else
@@ -554,8 +527,8 @@ on_tables(struct pg_probe *pg, const PGresult *res)
 		quoted(res, 0, 15, top, sizeof(top));
 		probe_result_notef(pg->r, "table %s: %.0f %% dead tuples "
 		    "(%.0f dead, %.0f live; last vacuum %s); most dead "
-		    "tuples: %s", name, pct, dnum(res, 0, 8, 0),
-		    dnum(res, 0, 9, 0), when, top);
+		    "tuples: %s", name, pct, pg_col_d(res, 0, 8, 0),
+		    pg_col_d(res, 0, 9, 0), when, top);
 	}
 }
 
@@ -589,11 +562,11 @@ on_indexes_dba(struct pg_probe *pg, const PGresult *res)
 
 	if (PQntuples(res) < 1)
 		return;
-	inv = dnum(res, 0, 0, 0);
-	unused = dnum(res, 0, 2, 0);
+	inv = pg_col_d(res, 0, 0, 0);
+	unused = pg_col_d(res, 0, 2, 0);
 	pg_add(pg, "indexes_invalid", inv);
 	pg_add(pg, "indexes_unused", unused);
-	pg_add(pg, "indexes_unused_bytes", dnum(res, 0, 3, 0));
+	pg_add(pg, "indexes_unused_bytes", pg_col_d(res, 0, 3, 0));
 	if (inv > 0) {
 		quoted(res, 0, 1, names, sizeof(names));
 		probe_result_notef(pg->r, "%.0f invalid indexes (a failed "

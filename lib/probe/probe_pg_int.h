@@ -169,6 +169,14 @@ void pg_query_io(struct pg_probe *pg, short what);
  * canary stuck behind a lock gives up with time left to name the holder.
  */
 int64_t pg_lock_timeout_ms(int64_t statement_timeout_ms);
+/*
+ * A column of a result as a number ("t"/"f" read 1/0): false when NULL,
+ * out of range or not a number; pg_col_d gives dflt then.
+ */
+bool pg_col_num(const PGresult *res, int row, int col, double *out);
+double pg_col_d(const PGresult *res, int row, int col, double dflt);
+/* A whole number column; dflt when NULL or not one. */
+int64_t pg_col_i64(const PGresult *res, int row, int col, int64_t dflt);
 /* Records a metric, noting (not failing) when memory runs out. */
 void pg_add(struct pg_probe *pg, const char *name, double v);
 

@@ -46,8 +46,8 @@ const char *const pg_step_what[] = {
 /* ---- the queries ----------------------------------------------------- */
 
 /* Text of a column as a number: NULL, and non-numbers, are false. */
-static bool
-col_num(const PGresult *res, int row, int col, double *out)
+bool
+pg_col_num(const PGresult *res, int row, int col, double *out)
 {
 	const char *s;
 	char *end;
@@ -65,16 +65,16 @@ col_num(const PGresult *res, int row, int col, double *out)
 	return end != s && *end == '\0' && errno == 0;
 }
 
-static double
-col_d(const PGresult *res, int row, int col, double dflt)
+double
+pg_col_d(const PGresult *res, int row, int col, double dflt)
 {
 	double v;
 
-	return col_num(res, row, col, &v) ? v : dflt;
+	return pg_col_num(res, row, col, &v) ? v : dflt;
 }
 
-static int64_t
-col_i64(const PGresult *res, int row, int col, int64_t dflt)
+int64_t
+pg_col_i64(const PGresult *res, int row, int col, int64_t dflt)
 {
 	const char *s;
 	char *end;
@@ -284,8 +284,8 @@ session_text(const PGresult *res, int row, int c_state, char *out,
 		snprintf(out, len, "its session is not visible");
 		return;
 	}
-	ago(col_d(res, row, c_state + 2, 0), a, sizeof(a));
-	ago(col_d(res, row, c_state + 1, 0), b, sizeof(b));
+	ago(pg_col_d(res, row, c_state + 2, 0), a, sizeof(a));
+	ago(pg_col_d(res, row, c_state + 1, 0), b, sizeof(b));
 	if (PQgetisnull(res, row, c_state + 1))
 		snprintf(out, len, "%s for %s, user %s",
 		    PQgetvalue(res, row, c_state), a,
@@ -312,8 +312,8 @@ on_canary_blocker(struct pg_probe *pg, const PGresult *res)
 		    "its plan is not known yet");
 		return;
 	}
-	pid = col_i64(res, 0, 0, 0);
-	mode = col_d(res, 0, 1, 0) != 0 ? "holds" : "waits for";
+	pid = pg_col_i64(res, 0, 0, 0);
+	mode = pg_col_d(res, 0, 1, 0) != 0 ? "holds" : "waits for";
 	rel = PQgetvalue(res, 0, 2);
 	if (pid == 0)
 		snprintf(who, sizeof(who), "prepared transaction %s",
@@ -327,7 +327,7 @@ on_canary_blocker(struct pg_probe *pg, const PGresult *res)
 	    " (the canary's tables are not known yet)");
 	stmt_text(PQgetisnull(res, 0, 7) ? "" : PQgetvalue(res, 0, 7), text,
 	    sizeof(text));
-	if (col_d(res, 0, 1, 0) != 0 || PQgetisnull(res, 0, 9))
+	if (pg_col_d(res, 0, 1, 0) != 0 || PQgetisnull(res, 0, 9))
 		probe_result_notef(pg->r, "canary blocked by %s (%s): %s", who,
 		    sess, pid == 0 ? "a prepared transaction: COMMIT PREPARED "
 		    "or ROLLBACK PREPARED it" : text);
@@ -384,8 +384,8 @@ static const char *const active_wait[] = {
 static void
 on_activity(struct pg_probe *pg, const PGresult *res)
 {
-	double maxc = col_d(res, 0, 0, 0), reserved = col_d(res, 0, 1, 0);
-	double used = col_d(res, 0, 2, 0), hidden = col_d(res, 0, 3, 0);
+	double maxc = pg_col_d(res, 0, 0, 0), reserved = pg_col_d(res, 0, 1, 0);
+	double used = pg_col_d(res, 0, 2, 0), hidden = pg_col_d(res, 0, 3, 0);
 
 	/* A hidden session still holds a connection slot. */
 	used += hidden;
@@ -401,16 +401,16 @@ on_activity(struct pg_probe *pg, const PGresult *res)
 		    "session state metrics", hidden, PQuser(pg->conn));
 		return;
 	}
-	pg_add(pg, "sessions_active", col_d(res, 0, 4, 0));
-	pg_add(pg, "sessions_idle", col_d(res, 0, 5, 0));
-	pg_add(pg, "sessions_idle_in_tx", col_d(res, 0, 6, 0));
-	pg_add(pg, "longest_query_s", col_d(res, 0, 7, 0));
-	pg_add(pg, "longest_tx_s", col_d(res, 0, 8, 0));
-	pg_add(pg, "idle_in_tx_longest_s", col_d(res, 0, 9, 0));
-	pg_add(pg, "lock_waiters", col_d(res, 0, 10, 0));
+	pg_add(pg, "sessions_active", pg_col_d(res, 0, 4, 0));
+	pg_add(pg, "sessions_idle", pg_col_d(res, 0, 5, 0));
+	pg_add(pg, "sessions_idle_in_tx", pg_col_d(res, 0, 6, 0));
+	pg_add(pg, "longest_query_s", pg_col_d(res, 0, 7, 0));
+	pg_add(pg, "longest_tx_s", pg_col_d(res, 0, 8, 0));
+	pg_add(pg, "idle_in_tx_longest_s", pg_col_d(res, 0, 9, 0));
+	pg_add(pg, "lock_waiters", pg_col_d(res, 0, 10, 0));
 	for (size_t i = 0; i < sizeof(active_wait) / sizeof(active_wait[0]);
 	    i++)
-		pg_add(pg, active_wait[i], col_d(res, 0, 11 + (int)i, 0));
+		pg_add(pg, active_wait[i], pg_col_d(res, 0, 11 + (int)i, 0));
 }
 
 /*
@@ -465,16 +465,16 @@ send_locks(struct pg_probe *pg)
 static void
 on_locks(struct pg_probe *pg, const PGresult *res)
 {
-	pg_add(pg, "blocked_sessions", col_d(res, 0, 0, 0));
-	pg_add(pg, "lock_wait_longest_s", col_d(res, 0, 1, 0));
+	pg_add(pg, "blocked_sessions", pg_col_d(res, 0, 0, 0));
+	pg_add(pg, "lock_wait_longest_s", pg_col_d(res, 0, 1, 0));
 	for (int row = 0; row < PQntuples(res); row++) {
 		char who[64], sess[160], text[PG_QUERY_TEXT + 8];
 		int64_t pid, n;
 
 		if (PQgetisnull(res, row, 2))
 			continue;
-		pid = col_i64(res, row, 2, 0);
-		n = col_i64(res, row, 3, 0);
+		pid = pg_col_i64(res, row, 2, 0);
+		n = pg_col_i64(res, row, 3, 0);
 		if (pid == 0) {
 			/* pg_blocking_pids' word for a prepared transaction. */
 			probe_result_notef(pg->r, "%lld session%s blocked by a "
@@ -484,7 +484,7 @@ on_locks(struct pg_probe *pg, const PGresult *res)
 			continue;
 		}
 		snprintf(who, sizeof(who), "pid %lld%s", (long long)pid,
-		    col_d(res, row, 9, 0) != 0 ? ", itself blocked" : "");
+		    pg_col_d(res, row, 9, 0) != 0 ? ", itself blocked" : "");
 		session_text(res, row, 4, sess, sizeof(sess));
 		stmt_text(PQgetisnull(res, row, 8) ? "" :
 		    PQgetvalue(res, row, 8), text, sizeof(text));
@@ -512,14 +512,14 @@ on_database(struct pg_probe *pg, const PGresult *res)
 	}
 	memset(&cur, 0, sizeof(cur));
 	cur.valid = true;
-	cur.commits = col_i64(res, 0, 0, 0);
-	cur.rollbacks = col_i64(res, 0, 1, 0);
-	cur.blks_hit = col_i64(res, 0, 2, 0);
-	cur.blks_read = col_i64(res, 0, 3, 0);
-	cur.deadlocks = col_i64(res, 0, 4, 0);
-	cur.temp_bytes = col_i64(res, 0, 5, 0);
-	cur.reset_s = col_d(res, 0, 6, 0);
-	cur.at_s = col_d(res, 0, 7, 0);
+	cur.commits = pg_col_i64(res, 0, 0, 0);
+	cur.rollbacks = pg_col_i64(res, 0, 1, 0);
+	cur.blks_hit = pg_col_i64(res, 0, 2, 0);
+	cur.blks_read = pg_col_i64(res, 0, 3, 0);
+	cur.deadlocks = pg_col_i64(res, 0, 4, 0);
+	cur.temp_bytes = pg_col_i64(res, 0, 5, 0);
+	cur.reset_s = pg_col_d(res, 0, 6, 0);
+	cur.at_s = pg_col_d(res, 0, 7, 0);
 	/*
 	 * The counters themselves, for whoever rates them: a scrape slower
 	 * than the probe loses no deadlock, as the interval's gauges would.
@@ -606,7 +606,7 @@ on_statements(struct pg_probe *pg, const PGresult *res)
 
 	cur->n = 0;
 	cur->complete = rows <= PG_STMT_ROWS;
-	cur->at_s = col_d(res, 0, 5, 0);
+	cur->at_s = pg_col_d(res, 0, 5, 0);
 	for (int i = 0; i < rows && i < PG_STMT_ROWS; i++) {
 		struct pg_stmt e;
 
@@ -616,11 +616,11 @@ on_statements(struct pg_probe *pg, const PGresult *res)
 			hidden++;
 			continue;
 		}
-		e.userid = (uint32_t)col_i64(res, i, 0, 0);
-		e.queryid = col_i64(res, i, 1, 0);
+		e.userid = (uint32_t)pg_col_i64(res, i, 0, 0);
+		e.queryid = pg_col_i64(res, i, 1, 0);
 		e.toplevel = strcmp(PQgetvalue(res, i, 2), "t") == 0;
-		e.calls = col_i64(res, i, 3, 0);
-		e.total_ms = col_d(res, i, 4, 0);
+		e.calls = pg_col_i64(res, i, 3, 0);
+		e.total_ms = pg_col_d(res, i, 4, 0);
 		if (pg_stmt_snap_add(cur, &e) != 0) {
 			probe_result_notef(pg->r, "out of memory reading "
 			    "pg_stat_statements");
@@ -652,7 +652,7 @@ on_statements(struct pg_probe *pg, const PGresult *res)
 		probe_result_notef(pg->r, "pg_stat_statements hides %lld "
 		    "statements of other roles from %s (grant pg_monitor)",
 		    (long long)hidden, PQuser(pg->conn));
-	if (col_num(res, 0, 6, &dealloc)) {
+	if (pg_col_num(res, 0, 6, &dealloc)) {
 		if (pg->has_dealloc && dealloc > pg->dealloc_prev)
 			probe_result_notef(pg->r, "pg_stat_statements evicted "
 			    "entries %.0f times since the last run (raise "
@@ -701,8 +701,8 @@ on_stmt_text(struct pg_probe *pg, const PGresult *res)
 		const char *q = NULL;
 
 		for (int row = 0; row < PQntuples(res); row++)
-			if (col_i64(res, row, 0, 0) == s->queryid &&
-			    (uint32_t)col_i64(res, row, 1, 0) == s->userid)
+			if (pg_col_i64(res, row, 0, 0) == s->queryid &&
+			    (uint32_t)pg_col_i64(res, row, 1, 0) == s->userid)
 				q = PQgetvalue(res, row, 2);
 		/*
 		 * standard_conforming_strings is a session setting, and the
@@ -866,17 +866,17 @@ on_indexes(struct pg_probe *pg, const PGresult *res)
 	char name[PG_MAX_PART + 16];
 
 	for (int row = 0; row < PQntuples(res); row++) {
-		int64_t i = col_i64(res, row, 0, 0) - 1;
+		int64_t i = pg_col_i64(res, row, 0, 0) - 1;
 		const struct pg_index_req *x;
-		double ok = col_d(res, row, 2, 0), scans;
-		bool found = col_d(res, row, 1, 0) != 0;
+		double ok = pg_col_d(res, row, 2, 0), scans;
+		bool found = pg_col_d(res, row, 1, 0) != 0;
 
 		if (i < 0 || (size_t)i >= g->nindexes)
 			continue;
 		x = &g->indexes[i];
 		snprintf(name, sizeof(name), "index_%s_ok", x->name);
 		pg_add(pg, name, ok != 0 ? 1 : 0);
-		if (found && col_num(res, row, 3, &scans))
+		if (found && pg_col_num(res, row, 3, &scans))
 			index_scans(pg, x->name, PQgetvalue(res, row, 6),
 			    PQgetvalue(res, row, 7), (int64_t)scans);
 		if (ok != 0)
@@ -931,23 +931,23 @@ on_replication(struct pg_probe *pg, const PGresult *res)
 {
 	double v, standbys;
 
-	if (col_d(res, 0, 0, 0) != 0) {
+	if (pg_col_d(res, 0, 0, 0) != 0) {
 		pg_add(pg, "in_recovery", 1);
-		if (col_num(res, 0, 1, &v))
+		if (pg_col_num(res, 0, 1, &v))
 			pg_add(pg, "replication_lag_s", v);
 		/* Kept apart: it grows on a caught-up standby of an idle
 		 * primary, so it is no lag to page on. */
-		if (col_num(res, 0, 5, &v))
+		if (pg_col_num(res, 0, 5, &v))
 			pg_add(pg, "last_replay_age_s", v);
 		return;
 	}
 	pg_add(pg, "in_recovery", 0);
-	standbys = col_d(res, 0, 2, 0);
+	standbys = pg_col_d(res, 0, 2, 0);
 	pg_add(pg, "standbys", standbys);
 	if (standbys > 0) {
 		/* replay_lag is NULL while a standby is idle and caught up. */
-		pg_add(pg, "replication_lag_s", col_d(res, 0, 3, 0));
-		if (col_num(res, 0, 4, &v))
+		pg_add(pg, "replication_lag_s", pg_col_d(res, 0, 3, 0));
+		if (pg_col_num(res, 0, 4, &v))
 			pg_add(pg, "replication_lag_bytes", v);
 	}
 }
@@ -984,7 +984,7 @@ on_custom(struct pg_probe *pg, const PGresult *res)
 		if (!numeric_type(PQftype(res, c)))
 			probe_result_notef(pg->r, "custom query %s: column %s "
 			    "is not a number", q->name, part);
-		else if (!col_num(res, 0, c, &v))
+		else if (!pg_col_num(res, 0, c, &v))
 			probe_result_notef(pg->r, "custom query %s: %s is NULL",
 			    q->name, part);
 		else
