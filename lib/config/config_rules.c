@@ -51,21 +51,33 @@ op_upward(enum rule_op op)
 }
 
 long
-cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
-    const struct config *cfg)
+cfg_metric_probe(const char *name, const struct config *cfg, char *why,
+    size_t len)
 {
 	const char *dot = strchr(name, '.');
 	char probe[CFG_MAX_NAME + 1];
 	size_t plen;
 
 	if (dot == NULL || dot == name || dot[1] == '\0') {
-		cfg_err(v, node, "metric \"%s\" must be \"<probe>.<metric>\", "
+		snprintf(why, len, "metric \"%s\" must be \"<probe>.<metric>\", "
 		    "e.g. \"app_advanced.p95_ms\"", name);
 		return -1;
 	}
+	if (strncmp(name, DERIVED_PREFIX, strlen(DERIVED_PREFIX)) == 0) {
+		const struct derived_cfg *d = config_derived(cfg, name);
+
+		/* A derived metric's facts (staleness, failures) are its home
+		 * probe's. */
+		if (d == NULL) {
+			snprintf(why, len, "no derived metric named \"%s\" "
+			    "(under the top-level \"derived\")", dot + 1);
+			return -1;
+		}
+		return (long)d->home;
+	}
 	plen = (size_t)(dot - name);
 	if (plen > CFG_MAX_NAME) {
-		cfg_err(v, node, "no probe named \"%.*s\"", (int)plen, name);
+		snprintf(why, len, "no probe named \"%.*s\"", (int)plen, name);
 		return -1;
 	}
 	memcpy(probe, name, plen);
@@ -77,14 +89,14 @@ cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 			continue;
 		if (pc->type == PROBE_POSTGRES &&
 		    !cfg_pg_has_metric(pc, dot + 1)) {
-			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
 			    "(vigil.json(5), PROBES, postgres, lists them)",
 			    probe, dot + 1);
 			return -1;
 		}
 		if (pc->type == PROBE_SENTRY &&
 		    !cfg_sentry_has_metric(pc, dot + 1)) {
-			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
 			    "(vigil.json(5), PROBES, sentry, lists them; "
 			    "some need \"outcomes\" or \"issues\")", probe,
 			    dot + 1);
@@ -92,7 +104,7 @@ cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 		}
 		if (pc->type == PROBE_HTTP &&
 		    !cfg_http_has_metric(pc, dot + 1)) {
-			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
 			    "(an http probe records up, duration_ms, dns_ms, "
 			    "connect_ms, tls_ms, ttfb_ms, http_status, "
 			    "body_bytes, cert_expiry_days, down, and the "
@@ -101,8 +113,20 @@ cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 		}
 		return (long)i;
 	}
-	cfg_err(v, node, "no probe named \"%s\"", probe);
+	snprintf(why, len, "no probe named \"%s\"", probe);
 	return -1;
+}
+
+long
+cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
+    const struct config *cfg)
+{
+	char why[sizeof(((struct config_error *)0)->msg)];
+	long p = cfg_metric_probe(name, cfg, why, sizeof(why));
+
+	if (p < 0)
+		cfg_err(v, node, "%s", why);
+	return p;
 }
 
 static void
