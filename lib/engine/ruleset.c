@@ -270,7 +270,11 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	size_t n;
 
 	if (s == NULL || !series_last(s, &last)) {
-		if (f->has_run && !f->last_up)
+		if (d != NULL && rs->derived != NULL &&
+		    rs->derived[di].why[0] != '\0')
+			snprintf(r->why, sizeof(r->why), "%s unknown: %.100s",
+			    metric, rs->derived[di].why);
+		else if (f->has_run && !f->last_up)
 			snprintf(r->why, sizeof(r->why), "probe failing: %s",
 			    f->reason != NULL ? f->reason : "?");
 		else if (f->has_run)
