@@ -585,6 +585,18 @@ monitor_reload(struct monitor *m, struct config *cfg)
 		}
 		rt_free(m->rts[j]);
 	}
+	/*
+	 * A derived metric removed or given another expression: its history
+	 * means something else now (a changed probe keeps its history, as
+	 * its metrics keep their meaning; an expression is the meaning).
+	 */
+	for (size_t j = 0; j < m->cfg->nderived; j++) {
+		const struct derived_cfg *od = &m->cfg->derived[j];
+		const struct derived_cfg *nd = config_derived(cfg, od->metric);
+
+		if (nd == NULL || strcmp(nd->text, od->text) != 0)
+			store_drop(m->store, od->metric);
+	}
 	free(kept);
 	free(m->rts);
 	m->rts = rts;

@@ -4,6 +4,7 @@ judged by a rule like any metric, a ratio whose denominator is a derived
 metric, a division by zero that leaves a rule unknown with the reason,
 and a bad expression refused by --check-config at its column in the file."""
 import os
+import signal
 import subprocess
 
 from harness import E2E, VIGILD, http_probe, wait_until
@@ -66,6 +67,27 @@ class DerivedRules(E2E):
         self.assertEqual(n["state"], "unknown")
         self.assertIsNone(n["value"])
         self.assertEqual(n["reason"], "derived.never unknown: division by zero")
+
+
+    def test_reload_with_another_expression(self):
+        sim = self.sim(args=["--rps", "2000"])
+        cfg = config(sim)
+        v = self.vigild(cfg)
+        wait_until(lambda: v.rule("cache_hit")["value"], 15, "a hit ratio")
+        # Misses instead of hits: the old samples mean something else now.
+        cfg["derived"]["cache_hit_pct"] = "100 * app_cache.misses / derived.cache_lookups"
+        v.write_config(cfg)
+        v.signal(signal.SIGHUP)
+
+        def miss_ratio():
+            st = v.status()
+            r = v.rule("cache_hit", st)
+            m = next(p for p in st["probes"] if p["name"] == "app_cache")["last_run"]["metrics"]
+            want = 100 * m["misses"] / (m["hits"] + m["misses"])
+            return r if r["value"] is not None and abs(r["value"] - want) < 1e-3 else None
+        r = wait_until(miss_ratio, 15, "the miss ratio after the reload")
+        self.assertLess(r["value"], 50)
+        self.assertIn("event=config_reloaded", v.log_text())
 
 
 class BadExpression(E2E):
