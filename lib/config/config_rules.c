@@ -279,18 +279,51 @@ parse_flap(struct cfgread *v, const cJSON *r, struct rule_def *d)
 		d->flap_max = (unsigned)x;
 }
 
-/* Canonical text: the rule's JSON; equal canon, same rule on reload. */
+/*
+ * Canonical text: the rule's JSON, and the expressions of the derived
+ * metrics it reads (another expression is another metric, though the
+ * rule's text is the same); equal canon, same rule on reload.
+ */
 static char *
-rule_canon(struct cfgread *v, const cJSON *r)
+rule_canon(struct cfgread *v, const cJSON *r, const struct config *cfg,
+    const struct rule_cfg *rc)
 {
+	const char *names[] = { rc->metric, rc->numerator, rc->denominator };
 	char *raw = cJSON_PrintUnformatted(r), *out;
+	size_t len;
 
 	if (raw == NULL) {
 		cfg_err(v, r, "out of memory");
 		return NULL;
 	}
-	out = cfg_strdup(v, r, raw);
+	len = strlen(raw) + 1;
+	for (size_t k = 0; k < 3; k++) {
+		const struct derived_cfg *d = names[k] != NULL ?
+		    config_derived(cfg, names[k]) : NULL;
+
+		if (d != NULL && d->text != NULL)
+			len += strlen(d->text) + 1;
+	}
+	if ((out = malloc(len)) == NULL) {
+		cJSON_free(raw);
+		cfg_err(v, r, "out of memory");
+		return NULL;
+	}
+	len = strlen(raw);
+	memcpy(out, raw, len + 1);
 	cJSON_free(raw);
+	for (size_t k = 0; k < 3; k++) {
+		const struct derived_cfg *d = names[k] != NULL ?
+		    config_derived(cfg, names[k]) : NULL;
+
+		if (d != NULL && d->text != NULL) {
+			size_t n = strlen(d->text);
+
+			out[len++] = '|';
+			memcpy(out + len, d->text, n + 1);
+			len += n;
+		}
+	}
 	return out;
 }
 
@@ -370,7 +403,7 @@ parse_rule(struct cfgread *v, const cJSON *r, struct rule_cfg *rc,
 		rc->summary = cfg_strdup(v, r, s);
 	parse_labels(v, r, rc);
 	parse_flap(v, r, &rc->def);
-	rc->canon = rule_canon(v, r);
+	rc->canon = rule_canon(v, r, cfg, rc);
 }
 
 /* The implicit rule that pages when probe pc is down. */

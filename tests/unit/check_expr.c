@@ -374,6 +374,32 @@ START_TEST(test_derived_rule)
 }
 END_TEST
 
+/* Another expression is another metric: the rule starts afresh on reload. */
+START_TEST(test_canon_follows_the_expression)
+{
+	static const char a[] = PROBES
+	    "\"derived\": {\"x\": \"app.hits * 2\"},\n"
+	    "\"rules\": [{\"name\": \"r\", \"metric\": \"derived.x\", "
+	    "\"op\": \">\", \"warn\": 1}]}";
+	static const char b[] = PROBES
+	    "\"derived\": {\"x\": \"app.hits * 3\"},\n"
+	    "\"rules\": [{\"name\": \"r\", \"metric\": \"derived.x\", "
+	    "\"op\": \">\", \"warn\": 1}]}";
+	struct config_errors errs = { 0 };
+	struct config *ca = config_parse("t.json", a, strlen(a), &errs);
+	struct config *cb = config_parse("t.json", b, strlen(b), &errs);
+
+	ck_assert_ptr_nonnull(ca);
+	ck_assert_ptr_nonnull(cb);
+	ck_assert_str_ne(config_rule(ca, "r")->canon,
+	    config_rule(cb, "r")->canon);
+	ck_assert_ptr_nonnull(strstr(config_rule(ca, "r")->canon,
+	    "|app.hits * 2"));
+	config_free(ca);
+	config_free(cb);
+}
+END_TEST
+
 Suite *
 expr_suite(void)
 {
@@ -386,6 +412,7 @@ expr_suite(void)
 	tcase_add_test(tc, test_bounds);
 	tcase_add_test(tc, test_config_errors);
 	tcase_add_test(tc, test_derived_rule);
+	tcase_add_test(tc, test_canon_follows_the_expression);
 	suite_add_tcase(s, tc);
 	return s;
 }
