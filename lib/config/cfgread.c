@@ -422,3 +422,90 @@ cfg_secret_file(struct cfgread *v, const cJSON *node, const char *path)
 	}
 	return out;
 }
+
+/* Hex digit value, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Bytes one "\uXXXX" escape at p decodes to (a pair: both, 4). */
+static size_t
+u_escape_bytes(const char *p, const char *end, size_t *raw)
+{
+	unsigned cp = 0;
+
+	*raw = 6;
+	if (end - p < 6)
+		return 1;
+	for (int k = 2; k < 6; k++) {
+		int h = hexval(p[k]);
+
+		if (h < 0)
+			return 1;
+		cp = cp * 16 + (unsigned)h;
+	}
+	if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 12 && p[6] == '\\' &&
+	    p[7] == 'u') {
+		*raw = 12;
+		return 4;
+	}
+	return cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+}
+
+void
+cfg_err_in(struct cfgread *v, const cJSON *node, size_t off,
+    const char *fmt, ...)
+{
+	struct jsonc_pos pos = { 0, 0 };
+	const char *p, *end, *line;
+	size_t d = 0;
+	int ln = 1;
+	va_list ap;
+
+	jsonc_pos(v->doc, node, &pos);
+	/* Find the value's opening quote in the text: line, then column. */
+	if (v->text != NULL && pos.line > 0 && pos.col > 0) {
+		line = v->text;
+		end = v->text + v->len;
+		if (end - line >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+			line += 3;
+		while (ln < pos.line && line < end) {
+			const char *nl = memchr(line, '\n', (size_t)(end - line));
+
+			if (nl == NULL)
+				break;
+			line = nl + 1;
+			ln++;
+		}
+		p = line + pos.col - 1;
+		if (ln == pos.line && p < end && *p == '"') {
+			const char *q = p + 1;
+
+			/* Strings hold no raw line break: same line. */
+			while (q < end && *q != '"') {
+				size_t raw = 1, bytes = 1;
+
+				if (*q == '\\' && q + 1 < end && q[1] == 'u')
+					bytes = u_escape_bytes(q, end, &raw);
+				else if (*q == '\\')
+					raw = 2;
+				if (d + bytes > off)
+					break;
+				d += bytes;
+				q += raw;
+			}
+			pos.col += (int)(q - p);
+		}
+	}
+	va_start(ap, fmt);
+	cfg_errs_addv(v->errs, pos.line, pos.col, fmt, ap);
+	va_end(ap);
+}

@@ -23,6 +23,9 @@ struct jsonc_doc;
 struct cfgread {
 	const struct jsonc_doc *doc;
 	struct config_errors *errs;
+	/* The raw text, to place errors inside a string (cfg_err_in). */
+	const char *text;
+	size_t len;
 };
 
 #define CFG_MAX_NAME 63
@@ -36,6 +39,12 @@ void cfg_err(struct cfgread *v, const cJSON *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cfg_err_key(struct cfgread *v, const cJSON *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * An error at byte off of string node's decoded value: the column is the
+ * one of that character in the file, escapes counted as written.
+ */
+void cfg_err_in(struct cfgread *v, const cJSON *node, size_t off,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Reports every member of obj not in allowed (NULL-terminated), with the
@@ -107,6 +116,14 @@ void cfg_check_probe_keys(struct cfgread *v, const cJSON *p,
  */
 long cfg_resolve_metric(struct cfgread *v, const cJSON *node,
     const char *name, const struct config *cfg);
+/* The same, the mistake into why instead of reported. */
+long cfg_metric_probe(const char *name, const struct config *cfg,
+    char *why, size_t len);
+
+/* "derived": after the probes, before the rules that may name them. */
+void cfg_parse_derived(struct cfgread *v, const cJSON *root, const cJSON *o,
+    struct config *cfg);
+void cfg_clear_derived(struct config *cfg);
 
 /* "api.tls": reads the certificate and key files named there. */
 void cfg_parse_api_tls(struct cfgread *v, const cJSON *api,

@@ -298,7 +298,8 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 {
 	static const char *const root_keys[] = {
 		"api", "defaults", "store", "probes", "rules", "notifiers",
-		"state_dir", "state_interval", "instance", "release", NULL,
+		"state_dir", "state_interval", "instance", "release",
+		"derived", NULL,
 	};
 	static const char *const api_keys[] = {
 		"listen", "token_file", "public_url", "tls", "allowed_hosts",
@@ -384,6 +385,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 			}
 		}
 	}
+	cfg_parse_derived(v, root, cfg_member(root, "derived"), cfg);
 	cfg_parse_rules(v, root, cfg_member(root, "rules"), cfg);
 	cfg_parse_notifiers(v, cfg_member(root, "notifiers"), cfg);
 	cfg_parse_release(v, cfg_member(root, "release"), cfg);
@@ -428,6 +430,8 @@ config_parse(const char *path, const char *text, size_t len,
 	cfg->state_interval_ms = DEFAULT_STATE_INTERVAL_MS;
 	v.doc = doc;
 	v.errs = errs;
+	v.text = text;
+	v.len = len;
 	parse_root(&v, jsonc_root(doc), cfg);
 	jsonc_free(doc);
 	if (errs->n + errs->dropped == before && (cfg->path == NULL ||
@@ -484,6 +488,7 @@ config_free(struct config *cfg)
 	cfg_clear_notifiers(cfg);
 	cfg_clear_release(cfg);
 	cfg_clear_rules(cfg);
+	cfg_clear_derived(cfg);
 	free(cfg->state_dir);
 	free(cfg->instance);
 	free(cfg->public_url);
@@ -519,5 +524,19 @@ config_rule(const struct config *cfg, const char *name)
 		if (cfg->rules[i].name != NULL &&
 		    strcmp(cfg->rules[i].name, name) == 0)
 			return &cfg->rules[i];
+	return NULL;
+}
+
+const struct derived_cfg *
+config_derived(const struct config *cfg, const char *metric)
+{
+	size_t n = strlen(DERIVED_PREFIX);
+
+	if (strncmp(metric, DERIVED_PREFIX, n) != 0)
+		return NULL;
+	for (size_t i = 0; i < cfg->nderived; i++)
+		if (cfg->derived[i].name != NULL &&
+		    strcmp(cfg->derived[i].name, metric + n) == 0)
+			return &cfg->derived[i];
 	return NULL;
 }

@@ -212,6 +212,29 @@ struct release_cfg {
 	size_t canary_probe, stable_probe;
 };
 
+/*
+ * "derived": a metric computed from others by an expression (expr.h),
+ * named "derived.<name>" and stored as samples of its own whenever an
+ * input gets a new one (engine/derived.h).
+ */
+struct expr;
+struct derived_cfg {
+	char *name;		/* "cache_hit_pct" */
+	char *metric;		/* "derived.cache_hit_pct" */
+	char *text;		/* the expression as written */
+	struct expr *expr;
+	/* Per variable of expr: index into config.derived, or -1: a probe's. */
+	long *var_derived;
+	size_t *var_probe;	/* a probe metric's probe */
+	/* Every probe it reads, through derived inputs too; home first. */
+	size_t *probes;
+	size_t nprobes;
+	size_t home;		/* its first input's probe: rules' facts */
+};
+
+#define DERIVED_PREFIX "derived."
+#define CFG_MAX_DERIVED 64
+
 struct config {
 	char *path;
 	char *listen;		/* "127.0.0.1:9464", "[::1]:9464" */
@@ -227,6 +250,9 @@ struct config {
 	/* Explicit rules first, then one <probe>_down per probe. */
 	struct rule_cfg *rules;
 	size_t nrules;
+	struct derived_cfg *derived;
+	size_t nderived;
+	size_t *derived_order;	/* inputs before the metrics they feed */
 	struct notifier_cfg *notifiers;
 	size_t nnotifiers;
 	char *state_dir;	/* NULL: no state file */
@@ -274,6 +300,9 @@ const struct probe_cfg *config_probe(const struct config *cfg,
     const char *name);
 const struct rule_cfg *config_rule(const struct config *cfg,
     const char *name);
+/* The derived metric named by "derived.<name>", or NULL. */
+const struct derived_cfg *config_derived(const struct config *cfg,
+    const char *metric);
 
 /* "file:line:col: msg" for error i. */
 void config_error_format(const struct config_errors *errs, size_t i,

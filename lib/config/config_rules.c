@@ -51,21 +51,33 @@ op_upward(enum rule_op op)
 }
 
 long
-cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
-    const struct config *cfg)
+cfg_metric_probe(const char *name, const struct config *cfg, char *why,
+    size_t len)
 {
 	const char *dot = strchr(name, '.');
 	char probe[CFG_MAX_NAME + 1];
 	size_t plen;
 
 	if (dot == NULL || dot == name || dot[1] == '\0') {
-		cfg_err(v, node, "metric \"%s\" must be \"<probe>.<metric>\", "
+		snprintf(why, len, "metric \"%s\" must be \"<probe>.<metric>\", "
 		    "e.g. \"app_advanced.p95_ms\"", name);
 		return -1;
 	}
+	if (strncmp(name, DERIVED_PREFIX, strlen(DERIVED_PREFIX)) == 0) {
+		const struct derived_cfg *d = config_derived(cfg, name);
+
+		/* A derived metric's facts (staleness, failures) are its home
+		 * probe's. */
+		if (d == NULL) {
+			snprintf(why, len, "no derived metric named \"%s\" "
+			    "(under the top-level \"derived\")", dot + 1);
+			return -1;
+		}
+		return (long)d->home;
+	}
 	plen = (size_t)(dot - name);
 	if (plen > CFG_MAX_NAME) {
-		cfg_err(v, node, "no probe named \"%.*s\"", (int)plen, name);
+		snprintf(why, len, "no probe named \"%.*s\"", (int)plen, name);
 		return -1;
 	}
 	memcpy(probe, name, plen);
@@ -77,14 +89,14 @@ cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 			continue;
 		if (pc->type == PROBE_POSTGRES &&
 		    !cfg_pg_has_metric(pc, dot + 1)) {
-			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
 			    "(vigil.json(5), PROBES, postgres, lists them)",
 			    probe, dot + 1);
 			return -1;
 		}
 		if (pc->type == PROBE_SENTRY &&
 		    !cfg_sentry_has_metric(pc, dot + 1)) {
-			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
 			    "(vigil.json(5), PROBES, sentry, lists them; "
 			    "some need \"outcomes\" or \"issues\")", probe,
 			    dot + 1);
@@ -92,7 +104,7 @@ cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 		}
 		if (pc->type == PROBE_HTTP &&
 		    !cfg_http_has_metric(pc, dot + 1)) {
-			cfg_err(v, node, "probe \"%s\" has no metric \"%s\" "
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
 			    "(an http probe records up, duration_ms, dns_ms, "
 			    "connect_ms, tls_ms, ttfb_ms, http_status, "
 			    "body_bytes, cert_expiry_days, down, and the "
@@ -101,8 +113,20 @@ cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
 		}
 		return (long)i;
 	}
-	cfg_err(v, node, "no probe named \"%s\"", probe);
+	snprintf(why, len, "no probe named \"%s\"", probe);
 	return -1;
+}
+
+long
+cfg_resolve_metric(struct cfgread *v, const cJSON *node, const char *name,
+    const struct config *cfg)
+{
+	char why[sizeof(((struct config_error *)0)->msg)];
+	long p = cfg_metric_probe(name, cfg, why, sizeof(why));
+
+	if (p < 0)
+		cfg_err(v, node, "%s", why);
+	return p;
 }
 
 static void
@@ -255,18 +279,51 @@ parse_flap(struct cfgread *v, const cJSON *r, struct rule_def *d)
 		d->flap_max = (unsigned)x;
 }
 
-/* Canonical text: the rule's JSON; equal canon, same rule on reload. */
+/*
+ * Canonical text: the rule's JSON, and the expressions of the derived
+ * metrics it reads (another expression is another metric, though the
+ * rule's text is the same); equal canon, same rule on reload.
+ */
 static char *
-rule_canon(struct cfgread *v, const cJSON *r)
+rule_canon(struct cfgread *v, const cJSON *r, const struct config *cfg,
+    const struct rule_cfg *rc)
 {
+	const char *names[] = { rc->metric, rc->numerator, rc->denominator };
 	char *raw = cJSON_PrintUnformatted(r), *out;
+	size_t len;
 
 	if (raw == NULL) {
 		cfg_err(v, r, "out of memory");
 		return NULL;
 	}
-	out = cfg_strdup(v, r, raw);
+	len = strlen(raw) + 1;
+	for (size_t k = 0; k < 3; k++) {
+		const struct derived_cfg *d = names[k] != NULL ?
+		    config_derived(cfg, names[k]) : NULL;
+
+		if (d != NULL && d->text != NULL)
+			len += strlen(d->text) + 1;
+	}
+	if ((out = malloc(len)) == NULL) {
+		cJSON_free(raw);
+		cfg_err(v, r, "out of memory");
+		return NULL;
+	}
+	len = strlen(raw);
+	memcpy(out, raw, len + 1);
 	cJSON_free(raw);
+	for (size_t k = 0; k < 3; k++) {
+		const struct derived_cfg *d = names[k] != NULL ?
+		    config_derived(cfg, names[k]) : NULL;
+
+		if (d != NULL && d->text != NULL) {
+			size_t n = strlen(d->text);
+
+			out[len++] = '|';
+			memcpy(out + len, d->text, n + 1);
+			len += n;
+		}
+	}
 	return out;
 }
 
@@ -346,7 +403,7 @@ parse_rule(struct cfgread *v, const cJSON *r, struct rule_cfg *rc,
 		rc->summary = cfg_strdup(v, r, s);
 	parse_labels(v, r, rc);
 	parse_flap(v, r, &rc->def);
-	rc->canon = rule_canon(v, r);
+	rc->canon = rule_canon(v, r, cfg, rc);
 }
 
 /* The implicit rule that pages when probe pc is down. */

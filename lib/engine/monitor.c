@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
+#include "engine/derived.h"
 #include "engine/sched.h"
 #include "engine/silence.h"
 #include "engine/store.h"
@@ -72,6 +73,8 @@ struct monitor {
 	void (*run_listener)(size_t probe, void *arg);
 	void *run_listener_arg;
 	struct probe_fact *facts;	/* parallel to rts */
+	/* Derived metrics' last outcomes, parallel to cfg->derived. */
+	struct derived_result *derived;
 	struct event *tick;
 	int64_t tick_due;		/* monotonic µs of the next tick */
 	int64_t lag_ms[LAG_SLOTS];	/* the last ticks' lateness */
@@ -97,6 +100,12 @@ series_cap_for(const struct config *cfg, const struct probe_cfg *pc)
 	if (n > MAX_SERIES_CAP)
 		n = MAX_SERIES_CAP;
 	return (size_t)n;
+}
+
+static size_t
+cap_of(const struct config *cfg, size_t probe)
+{
+	return series_cap_for(cfg, &cfg->probes[probe]);
 }
 
 static void
@@ -244,6 +253,8 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	    rt->cfg->retry_interval_ms : rt->cfg->interval_ms;
 	sched_job_set_interval(rt->job, want * 1000);
 	rt_fact(rt);
+	derived_update(m->cfg, m->store, m->facts, rt->idx, clock_wall_ms(),
+	    m->derived, cap_of);
 	ruleset_eval(m->rules, m->store, m->facts, rt->idx, clock_wall_ms());
 	if (m->run_listener != NULL)
 		m->run_listener(rt->idx, m->run_listener_arg);
@@ -460,12 +471,13 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->store = store_new();
 	m->facts = calloc(cfg->nprobes + 1, sizeof(*m->facts));
 	m->rules = ruleset_new(cfg, NULL);
+	m->derived = calloc(cfg->nderived + 1, sizeof(*m->derived));
 	m->silences = silences_new();
 	m->tick = evtimer_new(base, on_tick, m);
 	m->sched = sched_new(base);
 	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
 	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
-	    m->tick == NULL) {
+	    m->tick == NULL || m->derived == NULL) {
 		snprintf(err, errlen, "out of memory");
 		monitor_free(m);
 		return NULL;
@@ -484,6 +496,7 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 		m->rts[i]->idx = i;
 		rt_fact(m->rts[i]);
 	}
+	ruleset_set_derived(m->rules, m->derived);
 	m->tick_due = sched_now() + TICK_MS * 1000;
 	evtimer_add(m->tick, &tv);
 	return m;
@@ -517,6 +530,7 @@ monitor_free(struct monitor *m)
 	ruleset_free(m->rules);
 	silences_free(m->silences);
 	free(m->facts);
+	free(m->derived);
 	store_free(m->store);
 	config_free(m->cfg);
 	free(m);
@@ -528,14 +542,17 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	bool *kept = calloc(m->nrts + 1, sizeof(*kept));
 	struct probe_fact *facts = calloc(cfg->nprobes + 1, sizeof(*facts));
 	struct ruleset *rules = ruleset_new(cfg, m->rules);
+	struct derived_result *derived = calloc(cfg->nderived + 1,
+	    sizeof(*derived));
 	struct probe_rt **rts = NULL;
 	size_t nkept = 0, nnew = 0, ngone = 0;
 
-	if (kept != NULL && facts != NULL && rules != NULL)
+	if (kept != NULL && facts != NULL && rules != NULL && derived != NULL)
 		rts = build_rts(m, cfg, m->rts, m->nrts, kept);
 	if (rts == NULL) {
 		free(kept);
 		free(facts);
+		free(derived);
 		ruleset_free(rules);
 		return -1;
 	}
@@ -568,6 +585,18 @@ monitor_reload(struct monitor *m, struct config *cfg)
 		}
 		rt_free(m->rts[j]);
 	}
+	/*
+	 * A derived metric removed or given another expression: its history
+	 * means something else now (a changed probe keeps its history, as
+	 * its metrics keep their meaning; an expression is the meaning).
+	 */
+	for (size_t j = 0; j < m->cfg->nderived; j++) {
+		const struct derived_cfg *od = &m->cfg->derived[j];
+		const struct derived_cfg *nd = config_derived(cfg, od->metric);
+
+		if (nd == NULL || strcmp(nd->text, od->text) != 0)
+			store_drop(m->store, od->metric);
+	}
 	free(kept);
 	free(m->rts);
 	m->rts = rts;
@@ -576,6 +605,9 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	m->facts = facts;
 	ruleset_free(m->rules);
 	m->rules = rules;
+	free(m->derived);
+	m->derived = derived;
+	ruleset_set_derived(m->rules, m->derived);
 	ruleset_set_listener(m->rules, m->listener, m->listener_arg);
 	config_free(m->cfg);
 	m->cfg = cfg;
@@ -753,6 +785,10 @@ monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
 
 	if (dot == NULL)
 		return -1;
+	/* A derived metric's history is kept like its home probe's. */
+	if (config_derived(m->cfg, metric) != NULL)
+		return store_add(m->store, metric, t, v, cap_of(m->cfg,
+		    config_derived(m->cfg, metric)->home));
 	for (size_t i = 0; i < m->nrts; i++) {
 		const struct probe_cfg *pc = m->rts[i]->cfg;
 

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "base/duration.h"
 #include "base/hash.h"
+#include "engine/derived.h"
 #include "engine/suppress.h"
 #include "base/log.h"
 #include "engine/store.h"
@@ -63,6 +64,46 @@ same_metric(const struct rule_cfg *a, const struct rule_cfg *b)
 	    strcmp(a->metric, b->metric) == 0 && a->agg == b->agg);
 }
 
+/*
+ * A rule over a derived metric is evaluated when any probe it reads
+ * runs, not only its home probe.
+ */
+static bool
+derived_inputs(struct ruleset *rs, const struct config *cfg,
+    struct rule_rt *r, size_t i)
+{
+	const struct rule_cfg *rc = r->cfg;
+	const struct derived_cfg *ds[2];
+
+	r->dnum = config_derived(cfg, rc->metric != NULL ? rc->metric :
+	    rc->numerator != NULL ? rc->numerator : "");
+	r->dden = rc->denominator != NULL ?
+	    config_derived(cfg, rc->denominator) : NULL;
+	r->inum = r->dnum != NULL ? (size_t)(r->dnum - cfg->derived) : 0;
+	r->iden = r->dden != NULL ? (size_t)(r->dden - cfg->derived) : 0;
+	ds[0] = r->dnum;
+	ds[1] = r->dden;
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t j = 0; ds[k] != NULL && j < ds[k]->nprobes; j++) {
+			size_t p = ds[k]->probes[j];
+			bool there = false;
+
+			for (size_t a = 0; a < rs->nby_probe[p]; a++)
+				there |= rs->by_probe[p][a] == i;
+			if (!there && !append(&rs->by_probe[p],
+			    &rs->nby_probe[p], i))
+				return false;
+		}
+	}
+	return true;
+}
+
+void
+ruleset_set_derived(struct ruleset *rs, const struct derived_result *res)
+{
+	rs->derived = res;
+}
+
 struct ruleset *
 ruleset_new(const struct config *cfg, const struct ruleset *old)
 {
@@ -111,6 +152,8 @@ ruleset_new(const struct config *cfg, const struct ruleset *old)
 		}
 		if (!append(&rs->by_probe[rc->probe], &rs->nby_probe[rc->probe],
 		    i))
+			goto fail;
+		if (!derived_inputs(rs, cfg, r, i))
 			goto fail;
 		if (rc->denominator != NULL && rc->probe2 != rc->probe &&
 		    !append(&rs->by_probe[rc->probe2],
@@ -215,7 +258,8 @@ reserve(struct ruleset *rs, size_t n)
 static bool
 metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
     const struct probe_fact *facts, const char *metric, size_t probe,
-    int64_t now, int64_t clip, double *out, int64_t *age, double *count)
+    const struct derived_cfg *d, size_t di, int64_t now, int64_t clip,
+    double *out, int64_t *age, double *count)
 {
 	const struct rule_cfg *rc = r->cfg;
 	const struct probe_fact *f = &facts[probe];
@@ -226,7 +270,11 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	size_t n;
 
 	if (s == NULL || !series_last(s, &last)) {
-		if (f->has_run && !f->last_up)
+		if (d != NULL && rs->derived != NULL &&
+		    rs->derived[di].why[0] != '\0')
+			snprintf(r->why, sizeof(r->why), "%s unknown: %.100s",
+			    metric, rs->derived[di].why);
+		else if (f->has_run && !f->last_up)
 			snprintf(r->why, sizeof(r->why), "probe failing: %s",
 			    f->reason != NULL ? f->reason : "?");
 		else if (f->has_run)
@@ -245,6 +293,24 @@ metric_value(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 		snprintf(r->why, sizeof(r->why), "probe failing: %s",
 		    f->reason != NULL ? f->reason : "?");
 		return false;
+	}
+	/*
+	 * A derived metric not computed from an input probe's last run
+	 * (an input unknown, a division by zero) has no value now: its
+	 * older sample is not the truth of the present.
+	 */
+	for (size_t k = 0; d != NULL && k < d->nprobes; k++) {
+		const struct probe_fact *fi = &facts[d->probes[k]];
+
+		if (fi->has_run && last.t < fi->last_started) {
+			const char *w = rs->derived != NULL ?
+			    rs->derived[di].why : "";
+
+			snprintf(r->why, sizeof(r->why), "%s unknown: %.100s",
+			    metric, w[0] != '\0' ? w : "an input has no new "
+			    "value");
+			return false;
+		}
 	}
 	if (stale == 0) {
 		/* Three intervals, and never less than a run can take. */
@@ -383,10 +449,12 @@ rule_input(struct ruleset *rs, struct rule_rt *r, const struct store *st,
 	    sizeof(r->note));
 	if (rc->metric != NULL) {
 		in->known = metric_value(rs, r, st, facts, rc->metric,
-		    rc->probe, now, clip, &in->value, &age, NULL);
+		    rc->probe, r->dnum, r->inum, now, clip, &in->value, &age,
+		    NULL);
 	} else if (metric_value(rs, r, st, facts, rc->numerator, rc->probe,
-	    now, clip, &num, &age, NULL) && metric_value(rs, r, st, facts,
-	    rc->denominator, rc->probe2, now, clip, &den, &age2, &count)) {
+	    r->dnum, r->inum, now, clip, &num, &age, NULL) &&
+	    metric_value(rs, r, st, facts, rc->denominator, rc->probe2,
+	    r->dden, r->iden, now, clip, &den, &age2, &count)) {
 		char d[32], m[32], w[32];
 
 		if (age2 > age)

@@ -70,6 +70,14 @@ void ruleset_set_listener(struct ruleset *rs, ruleset_listener fn,
 void ruleset_eval(struct ruleset *rs, const struct store *st,
     const struct probe_fact *facts, size_t probe, int64_t now);
 
+/*
+ * The derived metrics' outcomes the monitor keeps (engine/derived.h), for
+ * the reason a rule over one gives when it is unknown; NULL: none.
+ */
+struct derived_result;
+void ruleset_set_derived(struct ruleset *rs,
+    const struct derived_result *res);
+
 size_t ruleset_count(const struct ruleset *rs);
 /* Cheap accessors for rule i (no text rendered); NULL if out of range. */
 const struct rule_cfg *ruleset_cfg(const struct ruleset *rs, size_t i);

@@ -35,6 +35,9 @@ struct rule_rt {
 	enum hold hold;
 	int64_t dep_good_since;	/* the dependency fine since; 0: failing */
 	int64_t bad_since;	/* start of the run that showed us bad */
+	/* The derived metrics it reads (metric or numerator, denominator). */
+	const struct derived_cfg *dnum, *dden;
+	size_t inum, iden;	/* their indices in the config's derived */
 	/* Rules that depend on this one, to evaluate after it. */
 	size_t *dependents;
 	size_t ndependents;
@@ -57,6 +60,8 @@ struct ruleset {
 	ruleset_listener listener;
 	void *listener_arg;
 	uint64_t events;	/* alert events since this ruleset was built */
+	/* The derived metrics' last outcomes (engine/derived.h), or NULL. */
+	const struct derived_result *derived;
 };
 
 /* "5m", or "the latest sample" for a rule without a window. */

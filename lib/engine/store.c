@@ -197,6 +197,19 @@ store_find(const struct store *st, const char *name)
 	return *store_slot(st, name);
 }
 
+bool
+store_drop(struct store *st, const char *name)
+{
+	struct series **pp = store_slot(st, name), *s = *pp;
+
+	if (s == NULL)
+		return false;
+	*pp = s->next;
+	series_free(s);
+	st->count--;
+	return true;
+}
+
 size_t
 store_drop_prefix(struct store *st, const char *prefix)
 {

@@ -34,6 +34,8 @@ int store_add(struct store *st, const char *name, int64_t t, double v,
 
 const struct series *store_find(const struct store *st, const char *name);
 
+/* Removes the named series; false if there was none. */
+bool store_drop(struct store *st, const char *name);
 /* Removes every series whose name starts with prefix; returns how many. */
 size_t store_drop_prefix(struct store *st, const char *prefix);
 

@@ -77,6 +77,13 @@ START_TEST(test_many_series_and_drop)
 	ck_assert_ptr_nonnull(store_find(st, "p10.m0"));
 	ck_assert_uint_eq(store_count(st), 490);
 	ck_assert_uint_gt(store_bytes(st), 490 * 4 * sizeof(struct sample));
+	/* One series by its exact name: "p2.m1" leaves "p2.m1x" alone. */
+	ck_assert_int_eq(store_add(st, "p2.m1x", 1, 1, 4), 0);
+	ck_assert(store_drop(st, "p2.m1"));
+	ck_assert(!store_drop(st, "p2.m1"));
+	ck_assert_ptr_null(store_find(st, "p2.m1"));
+	ck_assert_ptr_nonnull(store_find(st, "p2.m1x"));
+	ck_assert_uint_eq(store_count(st), 490);
 	store_free(st);
 	store_free(NULL);
 }

@@ -20,6 +20,7 @@
 	X(file) \
 	X(procstat) \
 	X(config) \
+	X(expr) \
 	X(pg) \
 	X(pg_norm) \
 	X(pg_conn) \
