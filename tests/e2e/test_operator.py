@@ -226,7 +226,9 @@ class Metrics(E2E):
                          metrics={"xx_metric_q_ms": "/metrics/responseTime/p95",
                                   "xx_metric_qreq_total": {"path": "/metrics/requests/total",
                                                            "type": "counter"},
-                                  "xx_metric_qmem_pct": "/metrics/memory/percentage"})
+                                  "xx_metric_qmem_pct": "/metrics/memory/percentage",
+                                  # The same labels as xx_metric_q_ms: left out.
+                                  "xx_metric_q_s": "/metrics/responseTime/p95"})
         db = {"name": "zz_probe_qdb", "type": "postgres", "interval": FAST, "timeout": "2s",
               "conninfo": c.conninfo(),
               "password_file": c.password_file(self.workdir, name="db.pgpass"),
@@ -257,6 +259,11 @@ class Metrics(E2E):
         self.assertIn('vigil_metric_seconds{probe="zz_probe_q",metric="xx_metric_q"}', s)
         self.assertIn('vigil_metric_total{probe="zz_probe_q",metric="xx_metric_qreq"}', s)
         self.assertIn('vigil_metric_ratio{probe="zz_probe_q",metric="xx_metric_qmem"}', s)
+        p95 = v.probe("zz_probe_q")["last_run"]["metrics"]["xx_metric_q_ms"]
+        self.assertIn("# vigil: zz_probe_q.xx_metric_q_s is not exported", text)
+        self.assertEqual(text.count('vigil_metric_seconds{probe="zz_probe_q",metric="xx_metric_q"}'),
+                         1)
+        self.assertGreater(p95, 0)
         self.assertEqual(s['vigil_metric{probe="zz_probe_qdb",'
                            'metric="custom_xx_metric_qquery_xx_metric_qcol"}'], 7)
         self.assertIn('vigil_metric{probe="zz_probe_qdb",metric="index_xx_metric_qidx_ok"}', s)
