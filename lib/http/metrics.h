@@ -4,8 +4,7 @@
  *
  *   vigil_build_info, vigil_start_time_seconds, vigil_uptime_seconds,
  *   vigil_loop_lag_seconds, vigil_degraded, vigil_config_*, vigil_store_*,
- *   vigil_silences_active, vigil_alerts, vigil_http_*,
- *   vigil_deploy_*   vigild itself
+ *   vigil_silences_active, vigil_alerts, vigil_http_*   vigild itself
  *   vigil_probe_*{probe=...}       every probe: up, down, duration, phase
  *                                  timings, runs, failures, skipped slots
  *   vigil_rule_*{rule=...}         every rule: state (one-hot), severity,
@@ -14,7 +13,9 @@
  *                                  probe's last run, in base units, one
  *                                  family per unit and type (metrics_map)
  *
- * Values come from what vigild already holds; nothing here waits.
+ * api.c appends the notifiers', the release gate's (vigil_deploy_*) and
+ * the state file's. Values come from what vigild already holds; nothing
+ * here waits.
  */
 #ifndef VIGIL_METRICS_H
 #define VIGIL_METRICS_H
