@@ -102,6 +102,7 @@ void cfg_clear_sentry(struct probe_cfg *pc);
 void cfg_check_url(struct cfgread *v, const cJSON *node, const char *url);
 /* Whether an http probe records this metric (builtin or extracted). */
 bool cfg_http_has_metric(const struct probe_cfg *pc, const char *metric);
+bool cfg_http_metric_counter(const struct probe_cfg *pc, const char *metric);
 
 /*
  * Keys every probe type accepts, checked together with the type's own

@@ -53,6 +53,20 @@ probe_type_name(enum probe_type t)
 	return "?";
 }
 
+bool
+probe_metric_counter(const struct probe_cfg *pc, const char *metric)
+{
+	switch (pc->type) {
+	case PROBE_HTTP:
+		return cfg_http_metric_counter(pc, metric);
+	case PROBE_POSTGRES:
+		return cfg_pg_metric_counter(pc, metric);
+	case PROBE_SENTRY:
+		return cfg_sentry_metric_counter(pc, metric);
+	}
+	return false;
+}
+
 int
 config_split_listen(const char *listen, char *host, size_t hostlen,
     unsigned *port, const char **why)

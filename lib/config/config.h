@@ -52,6 +52,7 @@ struct metric_extract {
 	char *name;
 	char *ptr;
 	struct jsonpath *path;
+	bool counter;	/* declared "type": "counter"; else a gauge */
 };
 
 struct http_cfg {
@@ -96,6 +97,13 @@ struct probe_cfg {
 	struct pg_cfg pg;
 	struct sentry_cfg sentry;
 };
+
+/*
+ * Whether metric (the part after "<probe>.") of probe pc is a counter, as
+ * declared: an http probe's "type": "counter", the running totals the
+ * postgres and sentry probe types record. Never guessed from the name.
+ */
+bool probe_metric_counter(const struct probe_cfg *pc, const char *metric);
 
 /* A label on a rule: passed along with its alerts. */
 struct rule_label {

@@ -193,6 +193,38 @@ parse_expect_json(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 	}
 }
 
+/*
+ * {"path": <selector>, "type": "gauge" | "counter"}: the selector in *sel.
+ * The type is declared because a name cannot be trusted to say it.
+ */
+static bool
+metric_object(struct cfgread *v, const cJSON *e, const cJSON **sel,
+    bool *counter)
+{
+	static const char *const keys[] = { "path", "type", NULL };
+	const char *type;
+	int rc;
+
+	cfg_check_keys(v, e, keys, "a metric");
+	*sel = cfg_member(e, "path");
+	if (*sel == NULL) {
+		cfg_err(v, e, "metric \"%s\" needs a \"path\" (a JSON "
+		    "Pointer or JSONPath)", e->string);
+		return false;
+	}
+	rc = cfg_string(v, e, "type", &type);
+	if (rc < 0)
+		return false;
+	if (rc == 1 && strcmp(type, "counter") != 0 &&
+	    strcmp(type, "gauge") != 0) {
+		cfg_err(v, cfg_member(e, "type"), "metric \"%s\": \"type\" "
+		    "must be \"gauge\" or \"counter\"", e->string);
+		return false;
+	}
+	*counter = rc == 1 && strcmp(type, "counter") == 0;
+	return true;
+}
+
 static void
 parse_metrics(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 {
@@ -215,6 +247,8 @@ parse_metrics(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 	cJSON_ArrayForEach(e, m) {
 		struct metric_extract *x;
 		struct jsonpath *path;
+		const cJSON *sel;
+		bool counter;
 		char what[CFG_MAX_NAME + 16];
 		bool builtin = false;
 
@@ -233,20 +267,27 @@ parse_metrics(struct cfgread *v, const cJSON *m, struct http_cfg *h)
 			    "metric every http probe reports", e->string);
 			continue;
 		}
-		if (!cJSON_IsString(e)) {
-			cfg_err(v, e, "metric \"%s\" must be a JSON Pointer "
+		sel = e;
+		counter = false;
+		if (cJSON_IsObject(e) && !metric_object(v, e, &sel, &counter))
+			continue;
+		if (!cJSON_IsString(sel)) {
+			cfg_err(v, sel, "metric \"%s\" must be a JSON Pointer "
 			    "string such as \"/metrics/p95\" or JSONPath such "
-			    "as \"$.measurements[?@.statistic=='MAX'].value\"",
+			    "as \"$.measurements[?@.statistic=='MAX'].value\", "
+			    "or {\"path\": ..., \"type\": \"counter\"}",
 			    e->string);
 			continue;
 		}
 		snprintf(what, sizeof(what), "metric \"%s\":", e->string);
-		if (!parse_selector(v, e, false, what, e->valuestring, &path))
+		if (!parse_selector(v, sel, false, what, sel->valuestring,
+		    &path))
 			continue;
 		x = &h->metrics[h->nmetrics];
 		x->path = path;
+		x->counter = counter;
 		x->name = strdup(e->string);
-		x->ptr = strdup(e->valuestring);
+		x->ptr = strdup(sel->valuestring);
 		if (x->name == NULL || x->ptr == NULL) {
 			free(x->name);
 			free(x->ptr);
@@ -420,5 +461,14 @@ cfg_http_has_metric(const struct probe_cfg *pc, const char *metric)
 	for (size_t i = 0; i < pc->http.nmetrics; i++)
 		if (strcmp(pc->http.metrics[i].name, metric) == 0)
 			return true;
+	return false;
+}
+
+bool
+cfg_http_metric_counter(const struct probe_cfg *pc, const char *metric)
+{
+	for (size_t i = 0; i < pc->http.nmetrics; i++)
+		if (strcmp(pc->http.metrics[i].name, metric) == 0)
+			return pc->http.metrics[i].counter;
 	return false;
 }

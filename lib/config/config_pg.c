@@ -539,3 +539,29 @@ cfg_pg_has_metric(const struct probe_cfg *pc, const char *metric)
 	}
 	return false;
 }
+
+/* The raw pg_stat_database totals; the others are levels or per-run deltas. */
+static const char *const pg_counter_metrics[] = {
+	"xact_commit_total", "xact_rollback_total", "blks_hit_total",
+	"blks_read_total", "deadlocks_total", "temp_bytes_total", NULL,
+};
+
+bool
+cfg_pg_metric_counter(const struct probe_cfg *pc, const char *metric)
+{
+	const struct pg_cfg *g = &pc->pg;
+	char name[PG_MAX_PART + 16];
+
+	for (const char *const *b = pg_counter_metrics; *b != NULL; b++)
+		if (strcmp(*b, metric) == 0)
+			return true;
+	for (size_t i = 0; i < g->nindexes; i++) {
+		if (g->indexes[i].name == NULL)
+			continue;
+		snprintf(name, sizeof(name), "index_%s_scans_total",
+		    g->indexes[i].name);
+		if (strcmp(name, metric) == 0)
+			return true;
+	}
+	return false;
+}

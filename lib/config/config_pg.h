@@ -72,5 +72,7 @@ struct probe_cfg;
  * indexes, custom_<query>_<column> of its custom queries (any column).
  */
 bool cfg_pg_has_metric(const struct probe_cfg *pc, const char *metric);
+/* Whether it is one of the running totals (see probe_metric_counter). */
+bool cfg_pg_metric_counter(const struct probe_cfg *pc, const char *metric);
 
 #endif

@@ -87,6 +87,19 @@ cfg_sentry_has_metric(const struct probe_cfg *pc, const char *metric)
 	return false;
 }
 
+/*
+ * The running totals (<count>_total); <count> alone is the last interval's
+ * part of it, a gauge.
+ */
+bool
+cfg_sentry_metric_counter(const struct probe_cfg *pc, const char *metric)
+{
+	size_t n = strlen(metric);
+
+	return n > 6 && strcmp(metric + n - 6, "_total") == 0 &&
+	    cfg_sentry_has_metric(pc, metric);
+}
+
 /* A slug goes into URL paths unescaped: letters, digits, ".", "_", "-". */
 static bool
 valid_slug(const char *s)

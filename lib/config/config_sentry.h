@@ -57,5 +57,8 @@ struct probe_cfg;
  * "<probe>."), given which endpoints it reads.
  */
 bool cfg_sentry_has_metric(const struct probe_cfg *pc, const char *metric);
+/* Whether it is one of the running totals (see probe_metric_counter). */
+bool cfg_sentry_metric_counter(const struct probe_cfg *pc,
+    const char *metric);
 
 #endif

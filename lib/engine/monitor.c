@@ -688,6 +688,7 @@ monitor_probe_view(const struct monitor *m, size_t i, struct probe_view *v)
 		return false;
 	rt = m->rts[i];
 	v->name = rt->cfg->name;
+	v->cfg = rt->cfg;
 	v->type = probe_type_name(rt->cfg->type);
 	v->target = rt->cfg->target != NULL ? rt->cfg->target : "";
 	v->interval_ms = rt->cfg->interval_ms;

@@ -20,6 +20,7 @@ struct event_base;
 struct ruleset;
 struct silences;
 struct alert_event;
+struct probe_cfg;
 struct probe_fact;
 struct probe_result;
 struct release_focus;
@@ -90,6 +91,7 @@ const char *probe_state_name(enum probe_state s);
 /* A read-only view of one probe's runtime. */
 struct probe_view {
 	const char *name;
+	const struct probe_cfg *cfg;	/* its configuration in force */
 	const char *type;
 	const char *target;		/* URL with any password redacted */
 	int64_t interval_ms, timeout_ms;

@@ -491,6 +491,8 @@ metrics_delivery(struct api *a, char *text)
 			"pass", "warn", "inconclusive", "fail",
 		};
 		cJSON *dep = deploys_json(a->deploys, 0);
+		const char *version;
+		int64_t begun;
 		const cJSON *now = cJSON_GetObjectItem(cJSON_GetObjectItem(dep,
 		    "gate"), "now");
 
@@ -498,6 +500,20 @@ metrics_delivery(struct api *a, char *text)
 		    "window is open.\n# TYPE vigil_deploy_open gauge\n"
 		    "vigil_deploy_open %d\n",
 		    cJSON_IsTrue(cJSON_GetObjectItem(dep, "open")) ? 1 : 0);
+		if (deploys_window(a->deploys, &version, &begun)) {
+			/* For Grafana's annotations: where a deploy began. */
+			sbuf_puts(&b, "# HELP vigil_deploy_start_timestamp_"
+			    "seconds When the open deploy window began, in Unix "
+			    "seconds.\n# TYPE vigil_deploy_start_timestamp_"
+			    "seconds gauge\nvigil_deploy_start_timestamp_seconds ");
+			metrics_value(&b, (double)begun / 1e3);
+			sbuf_puts(&b, "\n# HELP vigil_deploy_info The open deploy "
+			    "window's version, as a label; the value is always "
+			    "1.\n# TYPE vigil_deploy_info gauge\n"
+			    "vigil_deploy_info{version=\"");
+			metrics_label(&b, version);
+			sbuf_puts(&b, "\"} 1\n");
+		}
 		if (cJSON_IsString(now)) {
 			sbuf_puts(&b, "# HELP vigil_deploy_verdict The latest "
 			    "deploy's verdict so far, as vigilctl wait judges it "

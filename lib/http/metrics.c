@@ -23,94 +23,126 @@
  */
 #define METRICS_MAX (256 * 1024 * 1024)
 
-/* Unit suffixes and what they become; the first match wins. */
 /*
+ * Unit suffixes and the gauge family each goes to; the first match wins.
  * The value is multiplied by mul and divided by div: 82 / 100 is exactly
  * the 0.82 a reader expects, where 82 * 0.01 is 0.82000000000000006.
  */
 static const struct unit_rule {
-	const char *suffix, *base;
+	const char *suffix;
+	enum metrics_fam fam;
 	double mul, div;
 } unit_rules[] = {
-	{ "_per_s", "_per_second", 1, 1 },
-	{ "_ms", "_seconds", 1, 1e3 },
-	{ "_us", "_seconds", 1, 1e6 },
-	{ "_sec", "_seconds", 1, 1 },
-	{ "_s", "_seconds", 1, 1 },
-	{ "_days", "_seconds", 86400, 1 },
-	{ "_hours", "_seconds", 3600, 1 },
-	{ "_pct", "_ratio", 1, 100 },
-	{ "_percent", "_ratio", 1, 100 },
-	{ "_kb", "_bytes", 1024, 1 },
-	{ "_mb", "_bytes", 1024.0 * 1024, 1 },
-	{ "_gb", "_bytes", 1024.0 * 1024 * 1024, 1 },
-	/* Histogram and summary parts may not end a gauge's name. */
-	{ "_count", "_count_value", 1, 1 },
-	{ "_sum", "_sum_value", 1, 1 },
-	{ "_bucket", "_bucket_value", 1, 1 },
+	{ "_per_s", MF_PER_SECOND, 1, 1 },
+	{ "_ms", MF_SECONDS, 1, 1e3 },
+	{ "_us", MF_SECONDS, 1, 1e6 },
+	{ "_sec", MF_SECONDS, 1, 1 },
+	{ "_s", MF_SECONDS, 1, 1 },
+	{ "_days", MF_SECONDS, 86400, 1 },
+	{ "_hours", MF_SECONDS, 3600, 1 },
+	{ "_pct", MF_RATIO, 1, 100 },
+	{ "_percent", MF_RATIO, 1, 100 },
+	{ "_ratio", MF_RATIO, 1, 1 },
+	{ "_bytes", MF_BYTES, 1, 1 },
+	{ "_kb", MF_BYTES, 1024, 1 },
+	{ "_mb", MF_BYTES, 1024.0 * 1024, 1 },
+	{ "_gb", MF_BYTES, 1024.0 * 1024 * 1024, 1 },
 };
+
+static const struct {
+	const char *name, *help;
+	bool counter;
+} fams[MF_COUNT] = {
+	[MF_GAUGE] = { "vigil_metric", "Values of each probe's last run "
+	    "without a unit.", false },
+	[MF_SECONDS] = { "vigil_metric_seconds", "Durations of each probe's "
+	    "last run, in seconds (from _ms, _us, _s, _sec, _hours, _days).",
+	    false },
+	[MF_BYTES] = { "vigil_metric_bytes", "Sizes of each probe's last run, "
+	    "in bytes (from _bytes, _kb, _mb, _gb).", false },
+	[MF_RATIO] = { "vigil_metric_ratio", "Fractions of each probe's last "
+	    "run, 0..1 (from _pct and _percent / 100, _ratio).", false },
+	[MF_PER_SECOND] = { "vigil_metric_per_second", "Rates of each probe's "
+	    "last run, per second (from _per_s).", false },
+	[MF_TOTAL] = { "vigil_metric_total", "Counters each probe declares, "
+	    "as of its last run.", true },
+	[MF_BYTES_TOTAL] = { "vigil_metric_bytes_total", "Counters of bytes "
+	    "each probe declares, as of its last run.", true },
+	[MF_SECONDS_TOTAL] = { "vigil_metric_seconds_total", "Counters of "
+	    "seconds each probe declares, as of its last run.", true },
+};
+
+const char *
+metrics_fam_name(enum metrics_fam f)
+{
+	return f < MF_COUNT ? fams[f].name : "?";
+}
+
+bool
+metrics_fam_counter(enum metrics_fam f)
+{
+	return f < MF_COUNT && fams[f].counter;
+}
 
 static bool
 ends_with(const char *s, size_t n, const char *suffix)
 {
 	size_t k = strlen(suffix);
 
-	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+	/* n > k: a suffix alone is a name, not a unit. */
+	return n > k && memcmp(s + n - k, suffix, k) == 0;
 }
 
-int
-metrics_name(const char *probe, const char *metric, char *out,
-    size_t len, double *mul, double *div, bool *counter)
+void
+metrics_map(const char *metric, bool counter, struct metrics_map *out)
 {
-	size_t mlen = strlen(metric), n;
-	const char *base = "";
-	int w;
+	size_t n = strlen(metric);
 
-	*mul = *div = 1;
-	*counter = ends_with(metric, mlen, "_total");
-	if (!*counter) {
-		for (size_t i = 0; i < sizeof(unit_rules) /
-		    sizeof(unit_rules[0]); i++) {
-			if (ends_with(metric, mlen, unit_rules[i].suffix)) {
-				mlen -= strlen(unit_rules[i].suffix);
-				base = unit_rules[i].base;
-				*mul = unit_rules[i].mul;
-				*div = unit_rules[i].div;
-				break;
-			}
-		}
+	out->fam = counter ? MF_TOTAL : MF_GAUGE;
+	out->mul = out->div = 1;
+	if (counter && ends_with(metric, n, "_total"))
+		n -= 6;
+	out->len = n;
+	for (size_t i = 0; i < sizeof(unit_rules) / sizeof(unit_rules[0]);
+	    i++) {
+		const struct unit_rule *u = &unit_rules[i];
+
+		if (!ends_with(metric, n, u->suffix))
+			continue;
+		if (counter && u->fam != MF_SECONDS && u->fam != MF_BYTES)
+			break;
+		out->fam = !counter ? u->fam : u->fam == MF_SECONDS ?
+		    MF_SECONDS_TOTAL : MF_BYTES_TOTAL;
+		out->len = n - strlen(u->suffix);
+		out->mul = u->mul;
+		out->div = u->div;
+		break;
 	}
-	/* "hit_ratio_pct" is "hit_ratio", not "hit_ratio_ratio". */
-	if (base[0] != '\0' && ends_with(metric, mlen, base))
-		base = "";
-	w = snprintf(out, len, "vigil_%s_%.*s%s", probe, (int)mlen, metric,
-	    base);
-	if (w < 0 || (size_t)w >= len)
-		return -1;
-	n = (size_t)w;
+}
+
+/* s[0..n) as a label value: \, " and newline escaped. */
+static void
+label_n(struct sbuf *b, const char *s, size_t n)
+{
+	size_t from = 0;
+
 	for (size_t i = 0; i < n; i++) {
-		char c = out[i];
+		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '"' ? "\\\"" :
+		    s[i] == '\n' ? "\\n" : NULL;
 
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == ':'))
-			out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') :
-			    '_';
+		if (esc == NULL)
+			continue;
+		sbuf_add(b, s + from, i - from);
+		sbuf_puts(b, esc);
+		from = i + 1;
 	}
-	return 0;
+	sbuf_add(b, s + from, n - from);
 }
 
 void
 metrics_label(struct sbuf *b, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		size_t n = strcspn(s, "\\\"\n");
-
-		sbuf_add(b, s, n);
-		s += n;
-		if (*s == '\0')
-			break;
-		sbuf_puts(b, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : "\\n");
-	}
+	label_n(b, s, strlen(s));
 }
 
 /* HELP text escapes backslash and newline only. */
@@ -236,14 +268,32 @@ process_metrics(struct sbuf *b, const struct procstat *p, double started)
 	sample1(b, "process_start_time_seconds", NULL, NULL, started);
 }
 
+/* Rules firing or pending, by severity (suppressed ones included). */
+static void
+alerts_metrics(struct sbuf *b, const struct ruleset *rs)
+{
+	static const char *const sevs[] = { "critical", "warning" };
+	static const char *const states[] = { "firing", "pending" };
+	unsigned n[2][2] = { { 0, 0 }, { 0, 0 } };
+	const struct rule_status *st;
+
+	for (size_t i = 0; (st = ruleset_status(rs, i)) != NULL; i++)
+		if (st->state == RULE_FIRING || st->state == RULE_PENDING)
+			n[st->state == RULE_PENDING][st->sev != SEV_CRITICAL]++;
+	family(b, "vigil_alerts", "gauge", "Rules firing or pending, by "
+	    "severity (suppressed ones included).");
+	for (size_t s = 0; s < 2; s++)
+		for (size_t v = 0; v < 2; v++)
+			sample2(b, "vigil_alerts", "state", states[s],
+			    "severity", sevs[v], n[s][v]);
+}
+
 /* vigild itself: the first thing to look at when the numbers look odd. */
 static void
 self_metrics(struct sbuf *b, const struct monitor *m,
     const struct metrics_http *h, int64_t now)
 {
-	static const char *const sevs[] = { "critical", "warning" };
 	struct monitor_info info;
-	struct ruleset_counts c;
 	const struct silences *sl = monitor_silences(m);
 	const struct silence *x;
 	size_t active = 0;
@@ -298,11 +348,7 @@ self_metrics(struct sbuf *b, const struct monitor *m,
 	family(b, "vigil_silences_active", "gauge",
 	    "Silences in force (each has an expiry).");
 	sample1(b, "vigil_silences_active", NULL, NULL, (double)active);
-	ruleset_counts(monitor_rules(m), &c);
-	family(b, "vigil_alerts", "gauge",
-	    "Rules firing, by severity (suppressed ones included).");
-	sample1(b, "vigil_alerts", "severity", sevs[0], c.critical);
-	sample1(b, "vigil_alerts", "severity", sevs[1], c.warning);
+	alerts_metrics(b, monitor_rules(m));
 	if (h == NULL)
 		return;
 	process_metrics(b, h->proc, (double)info.started / 1e3);
@@ -544,57 +590,51 @@ builtin(const char *metric)
 }
 
 struct derived {
-	char name[200];
 	const char *probe, *metric;
-	double value, mul, div;
-	bool counter;
+	struct metrics_map map;
+	double value;
 	size_t order;		/* emission order before sorting, for ties */
 };
 
+/* By family, then as recorded: each probe's series stay together. */
 static int
 cmp_derived(const void *a, const void *b)
 {
 	const struct derived *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
 
-	if (c != 0)
-		return c;
+	if (x->map.fam != y->map.fam)
+		return x->map.fam < y->map.fam ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/*
- * Whether name is one of the families above: a probe called "rule" with a
- * metric "value" must not add a second vigil_rule_value.
- */
+/* Whether d[i]'s labels are an earlier series' of the same probe. */
 static bool
-taken(const char *name)
+duplicate(const struct derived *d, size_t i)
 {
-	static const char *const fixed[] = { "vigil_build_info",
-	    "vigil_start_time_seconds", "vigil_uptime_seconds",
-	    "vigil_loop_lag_seconds", "vigil_degraded",
-	    "vigil_config_reloads_total", "vigil_config_last_reload_successful",
-	    "vigil_config_loaded_timestamp_seconds", "vigil_store_series",
-	    "vigil_store_bytes", "vigil_silences_active", "vigil_alerts",
-	    "vigil_http_connections", "vigil_http_requests_total",
-	    "vigil_http_auth_failures_total",
-	    "vigil_http_status_renders_total", "vigil_probe_phase_seconds",
-	    "vigil_rule_state", "vigil_rule_severity", "vigil_rule_value",
-	    "vigil_rule_threshold", "vigil_rule_state_since_timestamp_seconds",
-	    "vigil_rule_suppressed", "vigil_rule_silenced",
-	    "vigil_rule_flapping", NULL };
-
-	for (size_t i = 0; fixed[i] != NULL; i++)
-		if (strcmp(fixed[i], name) == 0)
-			return true;
-	for (int f = 0; f < PF_COUNT; f++)
-		if (strcmp(probe_fams[f].name, name) == 0)
+	for (size_t j = i; j-- > 0 && d[j].map.fam == d[i].map.fam &&
+	    d[j].probe == d[i].probe;)
+		if (d[j].map.len == d[i].map.len && memcmp(d[j].metric,
+		    d[i].metric, d[i].map.len) == 0)
 			return true;
 	return false;
 }
 
+static void
+derived_sample(struct sbuf *b, const struct derived *e)
+{
+	sbuf_puts(b, fams[e->map.fam].name);
+	sbuf_puts(b, "{probe=\"");
+	metrics_label(b, e->probe);
+	sbuf_puts(b, "\",metric=\"");
+	label_n(b, e->metric, e->map.len);
+	sbuf_puts(b, "\"} ");
+	metrics_value(b, e->value * e->map.mul / e->map.div);
+	sbuf_add(b, "\n", 1);
+}
+
 /*
- * Every other metric of each probe's last run, one family each, sorted by
- * name. A failed run reports few metrics; the missing ones are simply
+ * Every other metric of each probe's last run, in the family of its unit
+ * and type. A failed run reports few metrics; the missing ones are simply
  * absent, which Prometheus reads as stale rather than as a false value.
  */
 static int
@@ -603,7 +643,6 @@ derived_metrics(struct sbuf *b, const struct monitor *m)
 	struct derived *d;
 	struct probe_view v;
 	size_t n = 0, cap = 0;
-	char help[300];
 
 	for (size_t i = 0; monitor_probe_view(m, i, &v); i++)
 		if (v.last != NULL)
@@ -612,45 +651,38 @@ derived_metrics(struct sbuf *b, const struct monitor *m)
 	if (d == NULL)
 		return -1;
 	for (size_t i = 0; monitor_probe_view(m, i, &v); i++) {
-		for (size_t k = 0; v.last != NULL && k < v.last->nmetrics;
-		    k++) {
+		for (size_t k = 0; v.last != NULL && k < v.last->nmetrics &&
+		    n < cap; k++) {
 			const struct probe_metric *pm = &v.last->metrics[k];
 			struct derived *e = &d[n];
 
-			if (builtin(pm->name) || n == cap ||
-			    metrics_name(v.name, pm->name, e->name,
-			    sizeof(e->name), &e->mul, &e->div,
-			    &e->counter) != 0)
+			if (builtin(pm->name))
 				continue;
+			metrics_map(pm->name, v.cfg != NULL &&
+			    probe_metric_counter(v.cfg, pm->name), &e->map);
 			e->probe = v.name;
 			e->metric = pm->name;
-			e->value = pm->value * e->mul / e->div;
+			e->value = pm->value;
 			e->order = n++;
 		}
 	}
 	qsort(d, n, sizeof(*d), cmp_derived);
 	for (size_t i = 0; i < n; i++) {
-		if (taken(d[i].name) ||
-		    (i > 0 && strcmp(d[i].name, d[i - 1].name) == 0)) {
-			/* A comment, so the loss is visible, not silent. */
-			sbuf_printf(b, "# vigil: %s.%s is not exported: its "
-			    "name %s is taken\n", d[i].probe, d[i].metric,
-			    d[i].name);
+		if (i == 0 || d[i].map.fam != d[i - 1].map.fam)
+			family(b, fams[d[i].map.fam].name,
+			    fams[d[i].map.fam].counter ? "counter" : "gauge",
+			    fams[d[i].map.fam].help);
+		/*
+		 * "p95_ms" and "p95_s" would be one series twice: the first
+		 * is kept, and a comment makes the loss visible.
+		 */
+		if (duplicate(d, i)) {
+			sbuf_printf(b, "# vigil: %s.%s is not exported: an "
+			    "earlier metric of the probe has its labels\n",
+			    d[i].probe, d[i].metric);
 			continue;
 		}
-		if (d[i].mul != 1)
-			snprintf(help, sizeof(help), "%s.%s from the probe's "
-			    "last run, converted to base units (x %.10g).",
-			    d[i].probe, d[i].metric, d[i].mul);
-		else if (d[i].div != 1)
-			snprintf(help, sizeof(help), "%s.%s from the probe's "
-			    "last run, converted to base units (/ %.10g).",
-			    d[i].probe, d[i].metric, d[i].div);
-		else
-			snprintf(help, sizeof(help), "%s.%s from the probe's "
-			    "last run.", d[i].probe, d[i].metric);
-		family(b, d[i].name, d[i].counter ? "counter" : "gauge", help);
-		sample1(b, d[i].name, NULL, NULL, d[i].value);
+		derived_sample(b, &d[i]);
 	}
 	free(d);
 	return 0;

@@ -9,10 +9,13 @@
  *                                  timings, runs, failures, skipped slots
  *   vigil_rule_*{rule=...}         every rule: state (one-hot), severity,
  *                                  value, thresholds, suppressed, silenced
- *   vigil_<probe>_<metric>         every other metric of the probe's last
- *                                  run, in base units (see metrics_name)
+ *   vigil_metric*{probe=...,metric=...}  every other metric of the
+ *                                  probe's last run, in base units, one
+ *                                  family per unit and type (metrics_map)
  *
- * Values come from what vigild already holds; nothing here waits.
+ * api.c appends the notifiers', the release gate's (vigil_deploy_*) and
+ * the state file's. Values come from what vigild already holds; nothing
+ * here waits.
  */
 #ifndef VIGIL_METRICS_H
 #define VIGIL_METRICS_H
@@ -40,18 +43,42 @@ struct metrics_http {
 char *metrics_text(const struct monitor *m, const struct metrics_http *h);
 
 /*
- * The family name of metric `metric` of probe `probe`:
- * "vigil_<probe>_<metric>" with the unit suffix turned into Prometheus's
- * base unit, the value to be multiplied by *mul and divided by *div
- * ("p95_ms" -> "p95_seconds", / 1000; "memory_pct" -> "memory_ratio",
- * / 100; "heap_used_mb" -> "heap_used_bytes", x 1048576; "uptime_s"
- * -> "uptime_seconds"; "commits_per_s" -> "commits_per_second"), any
- * character outside [a-z0-9_:] as '_'. A name ending in _total is a
- * counter; a gauge may not end in _count, _sum or _bucket (histogram
- * parts), so those get _value. Returns 0, or -1 if it does not fit.
+ * The families a probe's recorded values go to, by unit and type, each
+ * with labels probe and metric: names fixed whatever the configuration.
  */
-int metrics_name(const char *probe, const char *metric, char *out,
-    size_t len, double *mul, double *div, bool *counter);
+enum metrics_fam {
+	MF_GAUGE,		/* vigil_metric */
+	MF_SECONDS,		/* vigil_metric_seconds */
+	MF_BYTES,		/* vigil_metric_bytes */
+	MF_RATIO,		/* vigil_metric_ratio */
+	MF_PER_SECOND,		/* vigil_metric_per_second */
+	MF_TOTAL,		/* vigil_metric_total (counter) */
+	MF_BYTES_TOTAL,		/* vigil_metric_bytes_total (counter) */
+	MF_SECONDS_TOTAL,	/* vigil_metric_seconds_total (counter) */
+	MF_COUNT
+};
+
+struct metrics_map {
+	enum metrics_fam fam;
+	size_t len;	/* the metric label: the name's first len bytes */
+	double mul, div;	/* the value is multiplied by mul, / div */
+};
+
+/*
+ * Where a probe's metric goes, counter as declared: a counter sheds
+ * "_total"; then the unit suffix goes into the family and the value into
+ * its base unit ("p95_ms" -> vigil_metric_seconds{metric="p95"}, / 1000;
+ * "pool_used_pct" -> vigil_metric_ratio{metric="pool_used"}, / 100;
+ * counter "temp_bytes_total" -> vigil_metric_bytes_total{metric="temp"}).
+ * A suffix that would leave nothing stays ("ms" is a unitless "ms"); a
+ * counter in a unit with no counter family (ratio, per second) keeps its
+ * suffix in the label and goes to vigil_metric_total.
+ */
+void metrics_map(const char *metric, bool counter, struct metrics_map *out);
+
+/* The family's name, and whether it is a counter. */
+const char *metrics_fam_name(enum metrics_fam f);
+bool metrics_fam_counter(enum metrics_fam f);
 
 /* Appends s as a label value: \, " and newline escaped. */
 void metrics_label(struct sbuf *b, const char *s);

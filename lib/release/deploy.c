@@ -678,6 +678,17 @@ deploys_open(const struct deploys *d)
 	return d != NULL && d->open;
 }
 
+bool
+deploys_window(const struct deploys *d, const char **version,
+    int64_t *begun)
+{
+	if (!deploys_open(d) || d->nkept == 0)
+		return false;
+	*version = d->kept[0]->vd.version;
+	*begun = d->kept[0]->vd.begun;
+	return true;
+}
+
 cJSON *
 deploys_list_json(const struct deploys *d, int64_t from)
 {

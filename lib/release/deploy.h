@@ -66,6 +66,12 @@ void deploys_on_run(struct deploys *d, size_t probe);
 void deploys_tick(struct deploys *d);
 /* Whether a window is open (d may be NULL). */
 bool deploys_open(const struct deploys *d);
+/*
+ * The open window's version and when it began (Unix ms); false when none
+ * is open (d may be NULL).
+ */
+bool deploys_window(const struct deploys *d, const char **version,
+    int64_t *begun);
 /* How many runs have fed an open window (d may be NULL): it changed. */
 uint64_t deploys_polls(const struct deploys *d);
 

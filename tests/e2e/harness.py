@@ -191,6 +191,16 @@ class Vigild:
     def get(self, path, method="GET", body=None):
         return http(method, self.base + path, body)
 
+    def metrics(self):
+        """/metrics, asserted clean under `promtool check metrics`."""
+        s, _, b = self.get("/metrics")
+        assert s == 200, (s, b[:200])
+        text = b.decode()
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=60)
+        assert (r.returncode, r.stdout + r.stderr) == (0, ""), (r.stdout + r.stderr, text[-3000:])
+        return text
+
     def status(self):
         s, _, b = self.get("/status")
         assert s == 200, (s, b)

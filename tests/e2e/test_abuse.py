@@ -122,7 +122,7 @@ class Abuse(E2E):
             opened = time.monotonic()
             held = len(still_open(socks))
             self.assertEqual(held, 1000, "under the per-address limit, all are accepted")
-            metrics = v.get("/metrics")[2].decode()
+            metrics = v.metrics()
             conns = int(float(metrics.split("\nvigil_http_connections ", 1)[1].split("\n")[0]))
             self.assertGreaterEqual(conns, 1000)
             times = []

@@ -572,7 +572,7 @@ class FullDisk(E2E):
         sf = v.status()["state_file"]
         self.assertGreater(sf["failures"], 1)
         self.assertRegex(sf["last_error"], r"^(write|fsync|create): No space left on device$")
-        self.assertRegex(v.get("/metrics")[2].decode(),
+        self.assertRegex(v.metrics(),
                          r"\nvigil_state_write_failures_total [1-9]\d*\n")
         runs = v.probe("app")["runs"]
         wait_for(lambda: v.probe("app")["runs"] > runs, 5, what="polling going on")

@@ -92,7 +92,7 @@ class Escapes(E2E):
         # /metrics carries no outside words (a reason is not a label), and
         # its labels are the configuration's names, escaped as Prometheus
         # wants: nothing of the target's reaches it raw.
-        body = self.v.get("/metrics")[2].decode("utf-8")
+        body = self.v.metrics()
         self.assertIn('vigil_probe_up{probe="web"} 0', body)
         self.assertEqual(raw(body), [])
         self.assertNotIn("channel", body)
@@ -219,7 +219,7 @@ class ReaderFlood(E2E):
     shared machine it measures the neighbours (bench/ measures it)."""
 
     def metric(self, v, name):
-        for line in v.get("/metrics")[2].decode().splitlines():
+        for line in v.metrics().splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[1])
         self.fail(f"no {name}")
@@ -284,7 +284,7 @@ class ReaderFlood(E2E):
             doc = json.loads(v.get("/status")[2])
             self.assertEqual(len(doc["probes"]), 1000)
             made.append(doc["vigild"]["now"])
-            metrics = v.get("/metrics")[2].decode()
+            metrics = v.metrics()
             self.assertIn('vigil_probe_up{probe="p0998"} 1', metrics)
             self.assertTrue(metrics.endswith("\n"))
             time.sleep(0.6)

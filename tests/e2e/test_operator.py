@@ -28,8 +28,10 @@ def app_probes(sim, timeout="2s"):
                    expect={"json": {"/status": "ok"}}),
         http_probe("app_advanced", sim.url("/api/health/advanced"), interval=FAST,
                    timeout=timeout, depends_on="app_health_down",
-                   metrics={"requests_total": "/metrics/requests/total",
-                            "errors_total": "/metrics/requests/errors",
+                   metrics={"requests_total": {"path": "/metrics/requests/total",
+                                               "type": "counter"},
+                            "errors_total": {"path": "/metrics/requests/errors",
+                                             "type": "counter"},
                             "p95_ms": "/metrics/responseTime/p95",
                             "memory_pct": "/metrics/memory/percentage",
                             "heap_used_mb": "/metrics/memory/heapUsedMB",
@@ -154,21 +156,35 @@ class Metrics(E2E):
             states = [s[f'vigil_rule_state{{rule="{r}",state="{st}"}}']
                       for st in ("ok", "pending", "firing", "resolved", "unknown")]
             self.assertEqual(sum(states), 1, r)
-        # Extracted metrics, in base units, named from probe and metric.
+        # Recorded metrics, in base units, in fixed families labelled by
+        # probe and metric.
         st = v.status()
         adv = v.probe("app_advanced")["last_run"]["metrics"]
-        self.assertIn("vigil_app_advanced_p95_seconds", s)
-        self.assertGreater(s["vigil_app_advanced_p95_seconds"], 0)
-        self.assertLess(s["vigil_app_advanced_p95_seconds"], 10, "seconds, not ms")
-        self.assertTrue(0 < s["vigil_app_advanced_memory_ratio"] < 1)
-        self.assertGreater(s["vigil_app_advanced_heap_used_bytes"], 1e6)
-        self.assertRegex(text, r"# TYPE vigil_app_advanced_requests_total counter\n")
-        self.assertTrue(0 <= s["vigil_db_pool_used_ratio"] <= 1)
-        self.assertIn("vigil_db_canary_seconds", s)
-        self.assertIn("vigil_db_index_orders_customer_idx_ok", s)
-        self.assertIn("vigil_db_custom_orders_n_count_value", s)
-        self.assertRegex(text, r"# TYPE vigil_sentry_events_total counter\n")
-        self.assertIn("vigil_sentry_unresolved_issues", s)
+
+        def m(fam, probe, metric):
+            return s[f'{fam}{{probe="{probe}",metric="{metric}"}}']
+        self.assertGreater(m("vigil_metric_seconds", "app_advanced", "p95"), 0)
+        self.assertLess(m("vigil_metric_seconds", "app_advanced", "p95"), 10, "seconds, not ms")
+        self.assertTrue(0 < m("vigil_metric_ratio", "app_advanced", "memory") < 1)
+        self.assertGreater(m("vigil_metric_bytes", "app_advanced", "heap_used"), 1e6)
+        self.assertEqual(m("vigil_metric_total", "app_advanced", "requests"),
+                         adv["requests_total"])
+        self.assertRegex(text, r"# TYPE vigil_metric_total counter\n")
+        self.assertRegex(text, r"# TYPE vigil_metric gauge\n")
+        self.assertTrue(0 <= m("vigil_metric_ratio", "db", "pool_used") <= 1)
+        self.assertGreaterEqual(m("vigil_metric_seconds", "db", "canary"), 0)
+        self.assertIn(m("vigil_metric", "db", "index_orders_customer_idx_ok"), (0, 1))
+        self.assertEqual(m("vigil_metric", "db", "custom_orders_n_count"), 3)
+        self.assertEqual(m("vigil_metric", "db", "custom_orders_total"), 42,
+                         "a custom column is a gauge whatever its name")
+        self.assertGreaterEqual(m("vigil_metric_total", "db", "xact_commit"), 0)
+        self.assertGreaterEqual(m("vigil_metric_total", "sentry", "events"), 0)
+        self.assertGreaterEqual(m("vigil_metric", "sentry", "unresolved_issues"), 0)
+        # Fixed families: none named after a probe or a metric.
+        fams = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+        for f in fams:
+            if f.startswith("vigil_"):
+                self.assertNotRegex(f, r"app_|_db_|sentry|p95|memory", f)
         self.assertNotIn(sentry_token, text)
         self.assertLess(abs(s['vigil_rule_value{rule="memory"}'] - adv["memory_pct"]), 5)
         self.assertEqual(s['vigil_rule_threshold{rule="api_p95",level="critical"}'], 1000)
@@ -195,10 +211,64 @@ class Metrics(E2E):
         s = samples(text)
         self.assertEqual(s['vigil_rule_state{rule="error_rate",state="firing"}'], 1)
         self.assertEqual(s['vigil_rule_severity{rule="error_rate"}'], 2)
-        self.assertEqual(s['vigil_alerts{severity="critical"}'], 1)
+        self.assertEqual(s['vigil_alerts{state="firing",severity="critical"}'], 1)
+        self.assertIn('vigil_alerts{state="pending",severity="warning"}', s)
         # HEAD answers alike, without a body.
         status, headers, body = call(v, "HEAD", "/metrics")
         self.assertEqual((status, body), (200, b""))
+
+    def test_no_family_is_named_after_the_configuration(self):
+        """Families are fixed: probe, rule and metric names are label values
+        only, so one dashboard serves every configuration (#20)."""
+        sim = self.sim(args=["--rps", "2000"])
+        c = self.cluster
+        web = http_probe("zz_probe_q", sim.url("/api/health/advanced"), interval=FAST,
+                         metrics={"xx_metric_q_ms": "/metrics/responseTime/p95",
+                                  "xx_metric_qreq_total": {"path": "/metrics/requests/total",
+                                                           "type": "counter"},
+                                  "xx_metric_qmem_pct": "/metrics/memory/percentage",
+                                  # The same labels as xx_metric_q_ms: left out.
+                                  "xx_metric_q_s": "/metrics/responseTime/p95"})
+        db = {"name": "zz_probe_qdb", "type": "postgres", "interval": FAST, "timeout": "2s",
+              "conninfo": c.conninfo(),
+              "password_file": c.password_file(self.workdir, name="db.pgpass"),
+              "required_indexes": [{"index": "orders_customer_idx", "name": "xx_metric_qidx"}],
+              "custom_queries": {"xx_metric_qquery": "SELECT 7 AS xx_metric_qcol"}}
+        rules = [{"name": "yy_rule_q", "metric": "zz_probe_q.xx_metric_q_ms", "op": ">",
+                  "warn": 100000, "unit": "ms"},
+                 {"name": "yy_rule_qpool", "metric": "zz_probe_qdb.pool_used_pct", "op": ">",
+                  "warn": 99}]
+        v = self.vigild({"probes": [web, db], "rules": rules})
+        wait_for(lambda: "custom_xx_metric_qquery_xx_metric_qcol" in
+                 ((v.probe("zz_probe_qdb")["last_run"] or {}).get("metrics", {})) and
+                 "xx_metric_q_ms" in ((v.probe("zz_probe_q")["last_run"] or {})
+                                      .get("metrics", {})) and
+                 v.rule("yy_rule_q")["state"] == "ok", 15, what="both probes' metrics")
+        text = v.metrics()
+        fams = set()
+        for line in text.splitlines():
+            if line.startswith("# TYPE ") or line.startswith("# HELP "):
+                fams.add(line.split()[2])
+            elif line and not line.startswith("#"):
+                fams.add(re.split(r"[{ ]", line, 1)[0])
+        for f in sorted(fams):
+            for name in ("zz_probe", "yy_rule", "xx_metric"):
+                self.assertNotIn(name, f)
+        # Yet every one of them is there, as a label value.
+        s = samples(text)
+        self.assertIn('vigil_metric_seconds{probe="zz_probe_q",metric="xx_metric_q"}', s)
+        self.assertIn('vigil_metric_total{probe="zz_probe_q",metric="xx_metric_qreq"}', s)
+        self.assertIn('vigil_metric_ratio{probe="zz_probe_q",metric="xx_metric_qmem"}', s)
+        p95 = v.probe("zz_probe_q")["last_run"]["metrics"]["xx_metric_q_ms"]
+        self.assertIn("# vigil: zz_probe_q.xx_metric_q_s is not exported", text)
+        self.assertEqual(text.count('vigil_metric_seconds{probe="zz_probe_q",metric="xx_metric_q"}'),
+                         1)
+        self.assertGreater(p95, 0)
+        self.assertEqual(s['vigil_metric{probe="zz_probe_qdb",'
+                           'metric="custom_xx_metric_qquery_xx_metric_qcol"}'], 7)
+        self.assertIn('vigil_metric{probe="zz_probe_qdb",metric="index_xx_metric_qidx_ok"}', s)
+        self.assertIn('vigil_rule_value{rule="yy_rule_q"}', s)
+        self.assertIn('vigil_probe_up{probe="zz_probe_qdb"}', s)
 
 
 class Livez(E2E):

@@ -732,11 +732,13 @@ class Locks(PgCase):
         lr = self.wait_run(v, lambda lr: True, 5, "a run after them")
         self.assertEqual(lr["metrics"][key], 3)
         # Counters are typed as counters where Prometheus reads them.
-        s, _, body = v.get("/metrics")
-        self.assertEqual(s, 200)
-        text = body.decode()
-        for fam in ("vigil_db_index_orders_customer_idx_scans_total", "vigil_db_deadlocks_total",
-                    "vigil_db_temp_bytes_total", "vigil_db_xact_commit_total"):
+        text = v.metrics()
+        for fam, metric in (("vigil_metric_total", "index_orders_customer_idx_scans"),
+                            ("vigil_metric_total", "deadlocks"),
+                            ("vigil_metric_bytes_total", "temp"),
+                            ("vigil_metric_total", "xact_commit")):
+            self.assertIn(f'{fam}{{probe="db",metric="{metric}"}} ', text)
+        for fam in ("vigil_metric_total", "vigil_metric_bytes_total"):
             self.assertIn(f"# TYPE {fam} counter", text)
 
 

@@ -151,7 +151,7 @@ class Notify(E2E):
         self.assertRegex(lr["errors"], r"^" + re.escape(v.config_path) + r":1:\d+: ", lr)
         self.assertIn("at", lr)
         self.assertIn("\nvigil_config_last_reload_successful 0\n",
-                      v.get("/metrics")[2].decode())
+                      v.metrics())
         # The rejection stays visible in later status updates...
         sim.scenario("down")
         st = self.notify.wait(lambda m: "down (app_health)" in m, 5, "status update")
@@ -165,7 +165,7 @@ class Notify(E2E):
         self.assertEqual(lr["result"], "ok", lr)
         self.assertNotIn("errors", lr)
         self.assertIn("\nvigil_config_last_reload_successful 1\n",
-                      v.get("/metrics")[2].decode())
+                      v.metrics())
 
     def test_stopping_on_sigterm(self):
         sim = self.sim()

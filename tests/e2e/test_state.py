@@ -123,7 +123,7 @@ class Restart(E2E):
             v.status()["state_file"]), 5, what="a state write")
         self.assertEqual((sf["failures"], sf["last_error"]), (0, ""))
         self.assertTrue(sf["path"].endswith("/state/state.json"))
-        self.assertIn("vigil_state_writes_total", v.get("/metrics")[2].decode())
+        self.assertIn("vigil_state_writes_total", v.metrics())
         self.vigilds.remove(v)
         self.assertEqual(v.stop(), 0)
         self.assertIn("event=state_saved", v.log_text())
