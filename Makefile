@@ -26,6 +26,7 @@ SBINDIR  ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share/vigil
 DESTDIR  ?=
 
 CC       ?= cc
@@ -262,7 +263,8 @@ install: $(B)/vigild $(B)/vigilctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/vigil \
 	           $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 \
 	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BINDIR) \
-	           $(DESTDIR)$(MANDIR)/man1
+	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/grafana \
+	           $(DESTDIR)$(DATADIR)/prometheus
 	install -m 0755 $(B)/vigild $(DESTDIR)$(SBINDIR)/vigild
 	install -m 0755 $(B)/vigilctl $(DESTDIR)$(BINDIR)/vigilctl
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -271,6 +273,9 @@ install: $(B)/vigild $(B)/vigilctl
 	install -m 0644 man/vigild.8 $(DESTDIR)$(MANDIR)/man8/vigild.8
 	install -m 0644 man/vigilctl.1 $(DESTDIR)$(MANDIR)/man1/vigilctl.1
 	install -m 0644 man/vigil.json.5 $(DESTDIR)$(MANDIR)/man5/vigil.json.5
+	install -m 0644 contrib/grafana/vigil.json $(DESTDIR)$(DATADIR)/grafana/vigil.json
+	install -m 0644 contrib/prometheus/vigil-rules.yml \
+	    $(DESTDIR)$(DATADIR)/prometheus/vigil-rules.yml
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.json ]; then \
 	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vigil/vigil.json"; \
 	else \

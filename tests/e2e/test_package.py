@@ -152,6 +152,8 @@ class Install(unittest.TestCase):
             "usr/local/sbin/vigild",
             "usr/local/bin/vigilctl",
             *(f"usr/local/share/man/{m}" for m in MAN_PAGES),
+            "usr/local/share/vigil/grafana/vigil.json",
+            "usr/local/share/vigil/prometheus/vigil-rules.yml",
         ]))
         self.assertTrue(os.stat(os.path.join(dest, "usr/local/sbin/vigild")).st_mode & stat.S_IXOTH)
         self.assertTrue(filecmp.cmp(os.path.join(dest, "etc/vigil/vigil.json"),
@@ -429,7 +431,9 @@ class Deb(unittest.TestCase):
         for path in ("./usr/sbin/vigild", "./lib/systemd/system/vigil.service",
                      "./etc/vigil/vigil.json", "./usr/share/man/man8/vigild.8.gz",
                      "./usr/share/man/man5/vigil.json.5.gz", "./usr/bin/vigilctl",
-                     "./usr/share/man/man1/vigilctl.1.gz"):
+                     "./usr/share/man/man1/vigilctl.1.gz",
+                     "./usr/share/vigil/grafana/vigil.json",
+                     "./usr/share/vigil/prometheus/vigil-rules.yml"):
             self.assertIn(path, contents)
         conffiles = run(["dpkg-deb", "-I", deb, "conffiles"]).stdout.split()
         self.assertEqual(conffiles, ["/etc/vigil/vigil.json"])
