@@ -543,7 +543,14 @@ cfg_pg_has_metric(const struct probe_cfg *pc, const char *metric)
 /* The raw pg_stat_database totals; the others are levels or per-run deltas. */
 static const char *const pg_counter_metrics[] = {
 	"xact_commit_total", "xact_rollback_total", "blks_hit_total",
-	"blks_read_total", "deadlocks_total", "temp_bytes_total", NULL,
+	"blks_read_total", "deadlocks_total", "temp_bytes_total",
+	/* The DBA steps' running totals (pg_stat_bgwriter, the archiver,
+	 * the WAL position). */
+	"wal_bytes_total", "archiver_archived_total", "archiver_failed_total",
+	"checkpoints_timed_total", "checkpoints_req_total", "checkpoints_total",
+	"checkpoint_write_s_total", "checkpoint_sync_s_total",
+	"buffers_checkpoint_total", "buffers_clean_total",
+	"maxwritten_clean_total", "buffers_backend_total", NULL,
 };
 
 bool

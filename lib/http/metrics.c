@@ -64,11 +64,16 @@ static const struct {
 	    "run, 0..1 (from _pct and _percent / 100, _ratio).", false },
 	[MF_PER_SECOND] = { "vigil_metric_per_second", "Rates of each probe's "
 	    "last run, per second (from _per_s).", false },
-	[MF_TOTAL] = { "vigil_metric_total", "Counters each probe declares, "
+	/*
+	 * Counters are vigil_counter_*, not vigil_metric_*_total: in
+	 * OpenMetrics a counter's family is its name less _total, and
+	 * vigil_metric_total would then be the gauge vigil_metric's.
+	 */
+	[MF_TOTAL] = { "vigil_counter_total", "Counters each probe declares, "
 	    "as of its last run.", true },
-	[MF_BYTES_TOTAL] = { "vigil_metric_bytes_total", "Counters of bytes "
+	[MF_BYTES_TOTAL] = { "vigil_counter_bytes_total", "Counters of bytes "
 	    "each probe declares, as of its last run.", true },
-	[MF_SECONDS_TOTAL] = { "vigil_metric_seconds_total", "Counters of "
+	[MF_SECONDS_TOTAL] = { "vigil_counter_seconds_total", "Counters of "
 	    "seconds each probe declares, as of its last run.", true },
 };
 

@@ -145,7 +145,7 @@ class Static(unittest.TestCase):
         rc, out = promtool_parse(xs)
         self.assertEqual(rc, 0, out)
         # And the check bites: a broken expression is refused.
-        self.assertNotEqual(promtool_parse(["rate(vigil_metric_total[1m]"])[0], 0)
+        self.assertNotEqual(promtool_parse(["rate(vigil_counter_total[1m]"])[0], 0)
 
 
 class Scraped(E2E):
@@ -217,12 +217,16 @@ scrape_configs:
         # One rule that is not ok, so the rule-state panel has a row.
         rules = op.RULES + [{"name": "canary_seen", "metric": "db.canary_ms", "op": ">",
                              "warn": 0}]
+        token = os.path.join(self.workdir, "api.token")
+        write_secret(token, "contrib-e2e-token-5d1c\n")
         v = self.vigild({"probes": op.app_probes(sim) + [db, sentry], "rules": rules,
+                         "api": {"token_file": token},
                          "release": {"warmup": "0s", "interval": "1s",
                                      "checks": [{"rule": "error_rate"}]}})
         wait_for(lambda: v.probe("sentry")["state"] == "up" and
                  v.probe("db")["state"] == "up", 20, what="probes up")
-        r = subprocess.run([VIGILCTL, "--url", v.base, "--no-color", "deploy", "begin",
+        r = subprocess.run([VIGILCTL, "--url", v.base, "--token-file", token, "--no-color",
+                            "deploy", "begin",
                             "--version", "7.7.7", "--warmup", "0s"],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)

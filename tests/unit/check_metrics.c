@@ -45,23 +45,23 @@ static const struct {
 	    1 },
 	/* Undeclared, a _total is a gauge's name like any other. */
 	{ "requests_total", false, "vigil_metric", "requests_total", 1, 1 },
-	{ "xact_commit_total", true, "vigil_metric_total", "xact_commit", 1,
+	{ "xact_commit_total", true, "vigil_counter_total", "xact_commit", 1,
 	    1 },
-	{ "requests", true, "vigil_metric_total", "requests", 1, 1 },
-	{ "temp_bytes_total", true, "vigil_metric_bytes_total", "temp", 1,
+	{ "requests", true, "vigil_counter_total", "requests", 1, 1 },
+	{ "temp_bytes_total", true, "vigil_counter_bytes_total", "temp", 1,
 	    1 },
-	{ "cpu_ms_total", true, "vigil_metric_seconds_total", "cpu", 1,
+	{ "cpu_ms_total", true, "vigil_counter_seconds_total", "cpu", 1,
 	    1000 },
-	{ "busy_s", true, "vigil_metric_seconds_total", "busy", 1, 1 },
+	{ "busy_s", true, "vigil_counter_seconds_total", "busy", 1, 1 },
 	/* No counter family for these units: the suffix stays a name. */
-	{ "load_pct_total", true, "vigil_metric_total", "load_pct", 1, 1 },
-	{ "commits_per_s", true, "vigil_metric_total", "commits_per_s", 1,
+	{ "load_pct_total", true, "vigil_counter_total", "load_pct", 1, 1 },
+	{ "commits_per_s", true, "vigil_counter_total", "commits_per_s", 1,
 	    1 },
 	/* A suffix alone is a name, not a unit. */
 	{ "ms", false, "vigil_metric", "ms", 1, 1 },
 	{ "_ms", false, "vigil_metric", "_ms", 1, 1 },
-	{ "total", true, "vigil_metric_total", "total", 1, 1 },
-	{ "bytes_total", true, "vigil_metric_total", "bytes", 1, 1 },
+	{ "total", true, "vigil_counter_total", "total", 1, 1 },
+	{ "bytes_total", true, "vigil_counter_total", "bytes", 1, 1 },
 };
 
 START_TEST(test_map_table)
@@ -93,7 +93,19 @@ START_TEST(test_family_names)
 		const char *n = metrics_fam_name((enum metrics_fam)f);
 		size_t len = strlen(n);
 
-		ck_assert(strncmp(n, "vigil_metric", 12) == 0);
+		/*
+		 * Gauges vigil_metric*, counters vigil_counter_*_total: no
+		 * counter's OpenMetrics family (its name less _total) is a
+		 * gauge's name.
+		 */
+		ck_assert(strncmp(n, metrics_fam_counter((enum metrics_fam)f) ?
+		    "vigil_counter" : "vigil_metric", 12) == 0);
+		if (metrics_fam_counter((enum metrics_fam)f))
+			for (int g = 0; g < MF_COUNT; g++)
+				ck_assert(strncmp(n, metrics_fam_name(
+				    (enum metrics_fam)g), len - 6) != 0 ||
+				    strlen(metrics_fam_name(
+				    (enum metrics_fam)g)) != len - 6);
 		ck_assert_uint_eq(strspn(n, "abcdefghijklmnopqrstuvwxyz_"), len);
 		ck_assert_int_eq(len > 6 && strcmp(n + len - 6, "_total") == 0,
 		    metrics_fam_counter((enum metrics_fam)f));
