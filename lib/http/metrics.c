@@ -65,15 +65,16 @@ static const struct {
 	[MF_PER_SECOND] = { "vigil_metric_per_second", "Rates of each probe's "
 	    "last run, per second (from _per_s).", false },
 	/*
-	 * Counters are vigil_counter_*, not vigil_metric_*_total: in
+	 * Counters are vigil_cumulative_*, not vigil_metric_*_total: in
 	 * OpenMetrics a counter's family is its name less _total, and
-	 * vigil_metric_total would then be the gauge vigil_metric's.
+	 * vigil_metric_total would then be the gauge vigil_metric's (and
+	 * promtool refuses "counter" in a counter's name).
 	 */
-	[MF_TOTAL] = { "vigil_counter_total", "Counters each probe declares, "
-	    "as of its last run.", true },
-	[MF_BYTES_TOTAL] = { "vigil_counter_bytes_total", "Counters of bytes "
-	    "each probe declares, as of its last run.", true },
-	[MF_SECONDS_TOTAL] = { "vigil_counter_seconds_total", "Counters of "
+	[MF_TOTAL] = { "vigil_cumulative_total", "Counters each probe "
+	    "declares, as of its last run.", true },
+	[MF_BYTES_TOTAL] = { "vigil_cumulative_bytes_total", "Counters of "
+	    "bytes each probe declares, as of its last run.", true },
+	[MF_SECONDS_TOTAL] = { "vigil_cumulative_seconds_total", "Counters of "
 	    "seconds each probe declares, as of its last run.", true },
 };
 

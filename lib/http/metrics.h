@@ -52,9 +52,9 @@ enum metrics_fam {
 	MF_BYTES,		/* vigil_metric_bytes */
 	MF_RATIO,		/* vigil_metric_ratio */
 	MF_PER_SECOND,		/* vigil_metric_per_second */
-	MF_TOTAL,		/* vigil_counter_total (counter) */
-	MF_BYTES_TOTAL,		/* vigil_counter_bytes_total (counter) */
-	MF_SECONDS_TOTAL,	/* vigil_counter_seconds_total (counter) */
+	MF_TOTAL,		/* vigil_cumulative_total (counter) */
+	MF_BYTES_TOTAL,		/* vigil_cumulative_bytes_total (counter) */
+	MF_SECONDS_TOTAL,	/* vigil_cumulative_seconds_total (counter) */
 	MF_COUNT
 };
 
@@ -69,10 +69,10 @@ struct metrics_map {
  * "_total"; then the unit suffix goes into the family and the value into
  * its base unit ("p95_ms" -> vigil_metric_seconds{metric="p95"}, / 1000;
  * "pool_used_pct" -> vigil_metric_ratio{metric="pool_used"}, / 100;
- * counter "temp_bytes_total" -> vigil_counter_bytes_total{metric="temp"}).
+ * counter "temp_bytes_total" -> vigil_cumulative_bytes_total{metric="temp"}).
  * A suffix that would leave nothing stays ("ms" is a unitless "ms"); a
  * counter in a unit with no counter family (ratio, per second) keeps its
- * suffix in the label and goes to vigil_counter_total.
+ * suffix in the label and goes to vigil_cumulative_total.
  */
 void metrics_map(const char *metric, bool counter, struct metrics_map *out);
 

@@ -6,7 +6,8 @@
 
 #include <cjson/cJSON.h>
 
-#define MAX_DEPTH 64	/* a canary's plan is shallow; a hostile one is not */
+/* A canary's plan is shallow; a hostile one is not. */
+#define MAX_DEPTH 64
 
 /* An identifier as a quoted SQL name part: " doubled. */
 static size_t

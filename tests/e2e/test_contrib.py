@@ -145,7 +145,7 @@ class Static(unittest.TestCase):
         rc, out = promtool_parse(xs)
         self.assertEqual(rc, 0, out)
         # And the check bites: a broken expression is refused.
-        self.assertNotEqual(promtool_parse(["rate(vigil_counter_total[1m]"])[0], 0)
+        self.assertNotEqual(promtool_parse(["rate(vigil_cumulative_total[1m]"])[0], 0)
 
 
 class Scraped(E2E):

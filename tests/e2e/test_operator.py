@@ -167,9 +167,9 @@ class Metrics(E2E):
         self.assertLess(m("vigil_metric_seconds", "app_advanced", "p95"), 10, "seconds, not ms")
         self.assertTrue(0 < m("vigil_metric_ratio", "app_advanced", "memory") < 1)
         self.assertGreater(m("vigil_metric_bytes", "app_advanced", "heap_used"), 1e6)
-        self.assertEqual(m("vigil_counter_total", "app_advanced", "requests"),
+        self.assertEqual(m("vigil_cumulative_total", "app_advanced", "requests"),
                          adv["requests_total"])
-        self.assertRegex(text, r"# TYPE vigil_counter_total counter\n")
+        self.assertRegex(text, r"# TYPE vigil_cumulative_total counter\n")
         self.assertRegex(text, r"# TYPE vigil_metric gauge\n")
         self.assertTrue(0 <= m("vigil_metric_ratio", "db", "pool_used") <= 1)
         self.assertGreaterEqual(m("vigil_metric_seconds", "db", "canary"), 0)
@@ -177,8 +177,8 @@ class Metrics(E2E):
         self.assertEqual(m("vigil_metric", "db", "custom_orders_n_count"), 3)
         self.assertEqual(m("vigil_metric", "db", "custom_orders_total"), 42,
                          "a custom column is a gauge whatever its name")
-        self.assertGreaterEqual(m("vigil_counter_total", "db", "xact_commit"), 0)
-        self.assertGreaterEqual(m("vigil_counter_total", "sentry", "events"), 0)
+        self.assertGreaterEqual(m("vigil_cumulative_total", "db", "xact_commit"), 0)
+        self.assertGreaterEqual(m("vigil_cumulative_total", "sentry", "events"), 0)
         self.assertGreaterEqual(m("vigil_metric", "sentry", "unresolved_issues"), 0)
         # Fixed families: none named after a probe or a metric.
         fams = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
@@ -257,7 +257,7 @@ class Metrics(E2E):
         # Yet every one of them is there, as a label value.
         s = samples(text)
         self.assertIn('vigil_metric_seconds{probe="zz_probe_q",metric="xx_metric_q"}', s)
-        self.assertIn('vigil_counter_total{probe="zz_probe_q",metric="xx_metric_qreq"}', s)
+        self.assertIn('vigil_cumulative_total{probe="zz_probe_q",metric="xx_metric_qreq"}', s)
         self.assertIn('vigil_metric_ratio{probe="zz_probe_q",metric="xx_metric_qmem"}', s)
         p95 = v.probe("zz_probe_q")["last_run"]["metrics"]["xx_metric_q_ms"]
         self.assertIn("# vigil: zz_probe_q.xx_metric_q_s is not exported", text)

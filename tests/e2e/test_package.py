@@ -239,7 +239,8 @@ class ManPages(unittest.TestCase):
                 self.fail(f'etc/vigil.json uses the top-level key "{key}", which '
                           f'man/vigil.json.5 does not document: add a ".Ss {key}" '
                           f'subsection under CONFIGURATION')
-        for kind in set(re.findall(r'"type":\s*"([a-z_]+)"', shipped)):
+        # A probe's type, at a probe's depth (a metric's "type" is deeper).
+        for kind in set(re.findall(r'^      "type":\s*"([a-z_]+)"', shipped, re.M)):
             if f".Ss {kind}\n" not in page:
                 self.fail(f'etc/vigil.json has a "{kind}" probe, which man/vigil.json.5 '
                           f'does not document: add a ".Ss {kind}" subsection under PROBES')

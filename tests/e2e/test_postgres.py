@@ -733,18 +733,18 @@ class Locks(PgCase):
         self.assertEqual(lr["metrics"][key], 3)
         # Counters are typed as counters where Prometheus reads them.
         text = v.metrics()
-        for fam, metric in (("vigil_counter_total", "index_orders_customer_idx_scans"),
-                            ("vigil_counter_total", "deadlocks"),
-                            ("vigil_counter_bytes_total", "temp"),
-                            ("vigil_counter_total", "xact_commit"),
+        for fam, metric in (("vigil_cumulative_total", "index_orders_customer_idx_scans"),
+                            ("vigil_cumulative_total", "deadlocks"),
+                            ("vigil_cumulative_bytes_total", "temp"),
+                            ("vigil_cumulative_total", "xact_commit"),
                             # The DBA steps' running totals.
-                            ("vigil_counter_bytes_total", "wal"),
-                            ("vigil_counter_total", "checkpoints_timed"),
-                            ("vigil_counter_seconds_total", "checkpoint_write"),
-                            ("vigil_counter_total", "archiver_failed")):
+                            ("vigil_cumulative_bytes_total", "wal"),
+                            ("vigil_cumulative_total", "checkpoints_timed"),
+                            ("vigil_cumulative_seconds_total", "checkpoint_write"),
+                            ("vigil_cumulative_total", "archiver_failed")):
             self.assertIn(f'{fam}{{probe="db",metric="{metric}"}} ', text)
-        for fam in ("vigil_counter_total", "vigil_counter_bytes_total",
-                    "vigil_counter_seconds_total"):
+        for fam in ("vigil_cumulative_total", "vigil_cumulative_bytes_total",
+                    "vigil_cumulative_seconds_total"):
             self.assertIn(f"# TYPE {fam} counter", text)
         self.assertNotIn('metric="wal_bytes_total"', text)
 
