@@ -93,6 +93,18 @@ START_TEST(test_init_order)
 	ck_assert_str_eq(c.url, "http://127.0.0.2:2");
 	ck_assert_str_eq(c.url_from, "$VIGIL_URL");
 	client_clear(&c);
+	/* An HA pair: several, comma-separated, each without its slash. */
+	setenv("VIGIL_URL", "http://127.0.0.2:2/, http://127.0.0.3:3", 1);
+	ck_assert_int_eq(client_init(&c, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.nurls, 2);
+	ck_assert_str_eq(c.urls[0], "http://127.0.0.2:2");
+	ck_assert_str_eq(c.urls[1], "http://127.0.0.3:3");
+	ck_assert_str_eq(c.url, "http://127.0.0.2:2");
+	client_clear(&c);
+	o.url = "http://127.0.0.1:1,,http://127.0.0.1:2";
+	ck_assert_int_eq(client_init(&c, &o, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "empty URL"));
+	o.url = NULL;
 	unsetenv("VIGIL_URL");
 }
 END_TEST
