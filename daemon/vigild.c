@@ -121,6 +121,13 @@ check_config(const char *path)
 		config_errors_clear(&errs);
 		return EXIT_FAILURE;
 	}
+	/* Warnings, not errors: a pair may want both copies. */
+	for (size_t i = 0; i < cfg->nnotifiers; i++) {
+		char w[400];
+
+		if (config_pair_warning(cfg, i, w, sizeof(w)) != NULL)
+			fprintf(stderr, "%s: warning: %s\n", path, w);
+	}
 	printf("%s: configuration OK (%zu probe%s)\n", path, cfg->nprobes,
 	    cfg->nprobes == 1 ? "" : "s");
 	config_free(cfg);

@@ -9,7 +9,8 @@ import signal
 import subprocess
 import time
 
-from harness import BUILD, E2E, SLOW, WebhookReceiver, free_port, http, http_probe, wait_for
+from harness import (BUILD, E2E, SLOW, VIGILD, WebhookReceiver, free_port, http, http_probe,
+                     wait_for)
 from test_gate import GateCase
 
 AM = "/usr/bin/prometheus-alertmanager"
@@ -179,3 +180,26 @@ class PairCli(GateCase):
         rc, out, err = self.ctl(both, "status")
         self.assertEqual(rc, 3, err)
         self.assertIn("none of the 2 vigilds answered", err)
+
+
+class PairConfig(E2E):
+    def test_check_config_warns_of_what_both_would_send(self):
+        path = os.path.join(self.workdir, "pair.json")
+        with open(path, "w") as f:
+            json.dump({"ha": {"peers": ["http://ops-2:9464"]},
+                       "probes": [http_probe("app", "http://127.0.0.1:9/")],
+                       "notifiers": [
+                           {"name": "am", "type": "alertmanager", "urls": ["http://am:9093"]},
+                           {"name": "hook", "type": "webhook", "url": "http://h.example/x"},
+                           {"name": "chat", "type": "webhook", "format": "slack",
+                            "url": "https://hooks.example/x"}]}, f)
+        r = subprocess.run([VIGILD, "--check-config", path], capture_output=True, text=True)
+        # A warning, not an error: the configuration is still OK.
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout)
+        warnings = [l for l in r.stderr.splitlines() if ": warning: " in l]
+        self.assertEqual(len(warnings), 2, r.stderr)
+        self.assertIn('notifier "hook" (webhook)', warnings[0])
+        self.assertIn('notifier "chat" (Slack)', warnings[1])
+        self.assertIn("route it through Alertmanager", warnings[1])
+        self.assertNotIn('"am"', r.stderr)
