@@ -171,6 +171,10 @@ class PairCli(GateCase):
         self.assertIn(f"waiting on {vb.base}", err)
         rc, out, err = self.ctl(both, "status", "--json")
         self.assertIn(rc, (0, 1, 2), err)
+        # Silence ids are each vigild's own: expiring by id takes one URL.
+        rc, out, err = self.ctl(both, "silence", "expire", "1")
+        self.assertEqual(rc, 64, err)
+        self.assertIn("takes one --url", err)
         # None accepting is a failure that says who.
         vb.stop()
         self.vigilds.remove(vb)
