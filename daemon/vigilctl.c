@@ -395,6 +395,11 @@ call_read(struct ctl *x, const char *method, const char *path,
 			x->answered = i;
 			client_answer_clear(&fa);
 			cJSON_Delete(fdoc);
+			/* Half a pair down is worth a line (wait says its own). */
+			if (x->unreachable[0] != '\0' && x->usable == NULL &&
+			    !x->hush_unreachable)
+				fprintf(stderr, "vigilctl: %s; answered by %s\n",
+				    x->unreachable, x->cli.urls[i]);
 			return CTL_OK;
 		}
 		if (rc == CTL_UNREACHABLE && a->status == 0) {
@@ -428,6 +433,8 @@ call_read(struct ctl *x, const char *method, const char *path,
 	*a = fa;
 	*doc = fdoc;
 	x->answered = fi;
+	if (x->unreachable[0] != '\0' && !x->hush_unreachable)
+		fprintf(stderr, "vigilctl: %s\n", x->unreachable);
 	if (frc != CTL_OK)
 		fprintf(stderr, "vigilctl: %s: %s\n", x->cli.urls[fi], fmsg);
 	return frc;

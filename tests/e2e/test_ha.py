@@ -171,6 +171,9 @@ class PairCli(GateCase):
         self.assertIn(f"waiting on {vb.base}", err)
         rc, out, err = self.ctl(both, "status", "--json")
         self.assertIn(rc, (0, 1, 2), err)
+        self.assertIn(f"cannot reach vigild at {va.base}", err)
+        self.assertIn(f"answered by {vb.base}", err)
+        json.loads(out)
         # Silence ids are each vigild's own: expiring by id takes one URL.
         rc, out, err = self.ctl(both, "silence", "expire", "1")
         self.assertEqual(rc, 64, err)
