@@ -78,7 +78,8 @@ static const struct ctl_cmd {
 	    "check is judged. --announce adds a line (what, the expected\n"
 	    "improvements) to the announcement the notifiers with\n"
 	    "\"deploys\" send; --stages the weights planned, for the same\n"
-	    "announcement. Needs the token.\n"
+	    "announcement. Needs the token. With several --url (an HA\n"
+	    "pair), every vigild is asked; begun when one accepted.\n"
 	    "Exit: 0 begun, 3 vigild unreachable, 4 refused (a window is\n"
 	    "already open).\n" },
 	{ "deploy", "step", ctl_deploy_step, OPT_JSON | OPT_WEIGHT,
@@ -104,7 +105,9 @@ static const struct ctl_cmd {
 	    "line per check saying why; --json prints vigild's document\n"
 	    "alone. An unreachable vigild is retried for --retry-for\n"
 	    "(default 30s). --dry-run prints the code it would return on\n"
-	    "stderr and exits 0.\n"
+	    "stderr and exits 0. With several --url (an HA pair), it\n"
+	    "follows the first vigild with the window open, and the next\n"
+	    "one if that one stops answering.\n"
 	    "Exit: 0 pass (and warn, unless --fail-on warning), 1 warn with\n"
 	    "--fail-on warning, 2 fail, 3 inconclusive (measurement errors,\n"
 	    "no data, too few samples or requests, no window open, vigild\n"
