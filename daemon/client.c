@@ -112,6 +112,7 @@ struct cfg_bits {
 	char listen[80];
 	char token_file[512];
 	char cert_file[512];
+	char peers[2048];	/* ha.peers, comma-separated */
 	bool tls;
 };
 
@@ -129,7 +130,7 @@ read_config(const char *path, struct cfg_bits *b, char *err, size_t errlen)
 {
 	struct jsonc_error jerr;
 	struct jsonc_doc *doc;
-	const cJSON *api, *tls;
+	const cJSON *api, *tls, *p;
 	size_t len;
 	char *text, why[128];
 
@@ -150,6 +151,15 @@ read_config(const char *path, struct cfg_bits *b, char *err, size_t errlen)
 		b->tls = true;
 		copy_member(tls, "cert_file", b->cert_file,
 		    sizeof(b->cert_file));
+	}
+	/* One of an HA pair: the others are asked too (docs/ha.md). */
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(jsonc_root(doc), "ha"), "peers")) {
+		size_t n = strlen(b->peers);
+
+		if (cJSON_IsString(p) && strchr(p->valuestring, ',') == NULL)
+			snprintf(b->peers + n, sizeof(b->peers) - n, ",%s",
+			    p->valuestring);
 	}
 	jsonc_free(doc);
 	return 0;
@@ -230,6 +240,16 @@ client_init(struct client *c, const struct client_opts *o, char *err,
 	} else {
 		snprintf(c->url, sizeof(c->url), "%s", CLIENT_DEFAULT_URL);
 		snprintf(c->url_from, sizeof(c->url_from), "the default");
+	}
+	if (o->url == NULL && c->nurls == 0 && have_cfg &&
+	    b.peers[0] != '\0') {
+		char list[sizeof(c->url) + sizeof(b.peers)];
+
+		snprintf(list, sizeof(list), "%s%s", c->url, b.peers);
+		snprintf(c->url_from, sizeof(c->url_from), "api.listen and "
+		    "ha.peers in %.50s", conf);
+		if (split_urls(c, list, err, errlen) != 0)
+			return -1;
 	}
 	if (c->nurls == 0) {
 		memcpy(c->urls[0], c->url, sizeof(c->url));

@@ -11,7 +11,8 @@
  * trusting its cert_file (self-signed is fine) unless --cacert says
  * otherwise. --url and $VIGIL_URL may name several, comma-separated:
  * the vigilds of an HA pair (docs/ha.md); which to ask is vigilctl's
- * choice (ctl_call).
+ * choice (ctl_call). Without them, a configuration's ha.peers follow its
+ * api.listen.
  *
  * The token, first found wins: --token-file, $VIGIL_TOKEN_FILE, the
  * configuration's api.token_file. Without one, requests carry no token

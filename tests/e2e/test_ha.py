@@ -154,6 +154,17 @@ class PairCli(GateCase):
         for v in (va, vb):
             self.assertTrue(self.current(v)["open"])
             self.assertEqual(self.current(v)["version"], "7.0.0")
+        # On a host of the pair: the configuration's api.listen, then ha.peers.
+        conf = os.path.join(self.workdir, "ctl.json")
+        with open(conf, "w") as f:
+            json.dump({"api": {"listen": f"127.0.0.1:{va.port}",
+                               "token_file": os.path.join(self.workdir, "token")},
+                       "ha": {"peers": [vb.base]}}, f)
+        r = subprocess.run([VIGILCTL, "-c", conf, "deploy", "step", "--weight", "25"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for v in (va, vb):
+            self.assertIn(f"{v.base}: accepted POST /deploys", r.stderr)
         # A read: the first that answers.
         rc, out, err = self.ctl(both, "wait", "--for", "2s", "--interval", "300ms")
         self.assertEqual(rc, 0, out + err)
