@@ -493,7 +493,7 @@ call_write(struct ctl *x, const char *method, const char *path,
 	fprintf(stderr, "vigilctl: no vigild accepted %s %s: %s\n", method,
 	    path, missed);
 	snprintf(x->unreachable, sizeof(x->unreachable), "no vigild accepted "
-	    "%s %s: %s", method, path, missed);
+	    "%s %.64s: %.900s", method, path, missed);
 	return refused ? CTL_REFUSED : CTL_UNREACHABLE;
 }
 
