@@ -112,6 +112,7 @@ struct cfg_bits {
 	char listen[80];
 	char token_file[512];
 	char cert_file[512];
+	char peers[2048];	/* ha.peers, comma-separated */
 	bool tls;
 };
 
@@ -129,7 +130,7 @@ read_config(const char *path, struct cfg_bits *b, char *err, size_t errlen)
 {
 	struct jsonc_error jerr;
 	struct jsonc_doc *doc;
-	const cJSON *api, *tls;
+	const cJSON *api, *tls, *p;
 	size_t len;
 	char *text, why[128];
 
@@ -151,8 +152,49 @@ read_config(const char *path, struct cfg_bits *b, char *err, size_t errlen)
 		copy_member(tls, "cert_file", b->cert_file,
 		    sizeof(b->cert_file));
 	}
+	/* One of an HA pair: the others are asked too (docs/ha.md). */
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(jsonc_root(doc), "ha"), "peers")) {
+		size_t n = strlen(b->peers);
+
+		if (cJSON_IsString(p) && strchr(p->valuestring, ',') == NULL)
+			snprintf(b->peers + n, sizeof(b->peers) - n, ",%s",
+			    p->valuestring);
+	}
 	jsonc_free(doc);
 	return 0;
+}
+
+/* "http://a:9464, http://b:9464" into c->urls; blanks around commas go. */
+static int
+split_urls(struct client *c, const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	for (;;) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, ",");
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == 0)
+			return fail(err, errlen, "%s: an empty URL in \"%.200s\"",
+			    c->url_from, list);
+		if (c->nurls == CLIENT_MAX_URLS)
+			return fail(err, errlen, "%s: at most %d URLs",
+			    c->url_from, CLIENT_MAX_URLS);
+		if (n >= sizeof(c->urls[0]))
+			return fail(err, errlen, "%s: a URL longer than %zu "
+			    "bytes", c->url_from, sizeof(c->urls[0]) - 1);
+		memcpy(c->urls[c->nurls], p, n);
+		c->urls[c->nurls++][n] = '\0';
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			return 0;
+		p++;
+	}
 }
 
 int
@@ -184,7 +226,8 @@ client_init(struct client *c, const struct client_opts *o, char *err,
 		have_cfg = true;
 	}
 	if (url != NULL) {
-		snprintf(c->url, sizeof(c->url), "%s", url);
+		if (split_urls(c, url, err, errlen) != 0)
+			return -1;
 	} else if (have_cfg && b.listen[0] != '\0') {
 		if (client_url_for_listen(b.listen, b.tls, c->url,
 		    sizeof(c->url)) != 0)
@@ -198,9 +241,26 @@ client_init(struct client *c, const struct client_opts *o, char *err,
 		snprintf(c->url, sizeof(c->url), "%s", CLIENT_DEFAULT_URL);
 		snprintf(c->url_from, sizeof(c->url_from), "the default");
 	}
+	if (o->url == NULL && c->nurls == 0 && have_cfg &&
+	    b.peers[0] != '\0') {
+		char list[sizeof(c->url) + sizeof(b.peers)];
+
+		snprintf(list, sizeof(list), "%s%s", c->url, b.peers);
+		snprintf(c->url_from, sizeof(c->url_from), "api.listen and "
+		    "ha.peers in %.50s", conf);
+		if (split_urls(c, list, err, errlen) != 0)
+			return -1;
+	}
+	if (c->nurls == 0) {
+		memcpy(c->urls[0], c->url, sizeof(c->url));
+		c->nurls = 1;
+	}
 	/* "http://host:9464/" and "http://host:9464" are the same place. */
-	for (size_t n = strlen(c->url); n > 0 && c->url[n - 1] == '/'; n--)
-		c->url[n - 1] = '\0';
+	for (size_t i = 0; i < c->nurls; i++)
+		for (size_t n = strlen(c->urls[i]); n > 0 &&
+		    c->urls[i][n - 1] == '/'; n--)
+			c->urls[i][n - 1] = '\0';
+	memcpy(c->url, c->urls[0], sizeof(c->url));
 	if (o->cacert != NULL && (c->cacert = strdup(o->cacert)) == NULL)
 		return fail(err, errlen, "out of memory");
 	if (tokf != NULL)
@@ -249,6 +309,16 @@ client_request(const struct client *c, const char *method,
     const char *path, const char *body, struct client_answer *a, char *err,
     size_t errlen)
 {
+	return client_request_at(c, 0, method, path, body, a, err, errlen);
+}
+
+int
+client_request_at(const struct client *c, size_t i, const char *method,
+    const char *path, const char *body, struct client_answer *a, char *err,
+    size_t errlen)
+{
+	const char *base = c->urls[i < c->nurls ? i : 0];
+
 	struct curl_slist *h = NULL;
 	struct sink s = { .too_big = false };
 	char url[1024], auth[4200], cerr[CURL_ERROR_SIZE] = "";
@@ -260,7 +330,7 @@ client_request(const struct client *c, const char *method,
 	if (e == NULL)
 		return fail(err, errlen, "out of memory");
 	sbuf_init(&s.b, CLIENT_MAX_ANSWER);
-	snprintf(url, sizeof(url), "%s%s", c->url, path);
+	snprintf(url, sizeof(url), "%s%s", base, path);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -297,7 +367,7 @@ client_request(const struct client *c, const char *method,
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	rc = curl_easy_perform(e);
 	if (rc != CURLE_OK) {
-		fail(err, errlen, "cannot reach vigild at %s: %s", c->url,
+		fail(err, errlen, "cannot reach vigild at %s: %s", base,
 		    s.too_big ? "answer too large" : cerr[0] != '\0' ? cerr :
 		    curl_easy_strerror(rc));
 		sbuf_free(&s.b);

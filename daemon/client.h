@@ -9,7 +9,10 @@
  * http://127.0.0.1:9464. A listen address on every interface (0.0.0.0,
  * [::]) is reached on loopback; api.tls in the configuration means https,
  * trusting its cert_file (self-signed is fine) unless --cacert says
- * otherwise.
+ * otherwise. --url and $VIGIL_URL may name several, comma-separated:
+ * the vigilds of an HA pair (docs/ha.md); which to ask is vigilctl's
+ * choice (ctl_call). Without them, a configuration's ha.peers follow its
+ * api.listen.
  *
  * The token, first found wins: --token-file, $VIGIL_TOKEN_FILE, the
  * configuration's api.token_file. Without one, requests carry no token
@@ -26,6 +29,8 @@
 #define CLIENT_DEFAULT_URL "http://127.0.0.1:9464"
 /* Larger answers are refused: nothing vigild says is this big. */
 #define CLIENT_MAX_ANSWER (16 * 1024 * 1024)
+/* An HA pair is two; a few more cost nothing. */
+#define CLIENT_MAX_URLS 8
 
 /* What the user gave; any may be NULL. */
 struct client_opts {
@@ -37,7 +42,9 @@ struct client_opts {
 };
 
 struct client {
-	char url[512];		/* no trailing slash */
+	char url[512];		/* the first of urls */
+	char urls[CLIENT_MAX_URLS][512];	/* no trailing slash */
+	size_t nurls;		/* at least 1 */
 	char url_from[96];	/* where url came from, for messages */
 	char *token;		/* secret; NULL: none */
 	char token_note[600];	/* why the configuration's token is missing */
@@ -66,6 +73,10 @@ void client_clear(struct client *c);
  * answer not read (err says why).
  */
 int client_request(const struct client *c, const char *method,
+    const char *path, const char *body, struct client_answer *a, char *err,
+    size_t errlen);
+/* The same, to urls[i]. */
+int client_request_at(const struct client *c, size_t i, const char *method,
     const char *path, const char *body, struct client_answer *a, char *err,
     size_t errlen);
 void client_answer_clear(struct client_answer *a);

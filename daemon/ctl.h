@@ -68,6 +68,12 @@ struct ctl {
 	const char *match[CTL_MAX_MATCH];
 	size_t nmatch;
 	char **args;		/* operands after the command's words */
+	/*
+	 * Several URLs (an HA pair): a read takes the first answer usable
+	 * says is one (NULL: any 2xx); answered is the index it came from.
+	 */
+	bool (*usable)(const cJSON *doc);
+	size_t answered;
 	/* Retrying: ctl_call keeps "cannot reach" to itself, in unreachable. */
 	bool hush_unreachable;
 	char unreachable[1024];
@@ -88,6 +94,11 @@ const char *ctl_c(const struct ctl *x, enum ctl_color c);
  * prints why on stderr and returns the exit code: CTL_UNREACHABLE, or
  * CTL_REFUSED for a 4xx (with vigild's reason and, for 401/403, where a
  * token comes from).
+ *
+ * With several URLs, a GET goes to each in turn until one answers usably
+ * (the first that answered at all otherwise); anything else (a write) goes
+ * to every one, each result on stderr, and succeeds when one accepted:
+ * the first acceptance is the answer.
  */
 int ctl_call(struct ctl *x, const char *method, const char *path,
     const char *body, struct client_answer *a, cJSON **doc);

@@ -617,6 +617,16 @@ ctl_silence_expire(struct ctl *x)
 		    "silence list shows them), not \"%s\"\n", x->args[0]);
 		return CTL_USAGE;
 	}
+	/*
+	 * Each vigild numbers its silences itself: on a pair, #3 may be two
+	 * different silences, and expiring both would end one nobody meant.
+	 */
+	if (x->cli.nurls > 1) {
+		fprintf(stderr, "vigilctl: silence expire takes one --url: "
+		    "silence ids are each vigild's own (vigilctl --url URL "
+		    "silence list on each)\n");
+		return CTL_USAGE;
+	}
 	snprintf(path, sizeof(path), "/silences/%s", x->args[0]);
 	rc = ctl_call(x, "DELETE", path, NULL, &a, &doc);
 	if (rc == CTL_OK)

@@ -10,6 +10,7 @@
  * code it would have returned and exits 0.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,9 +279,17 @@ fetch(struct ctl *x, int64_t retry_ms, int64_t poll_ms, cJSON **doc)
 	}
 }
 
+/* For an HA pair: the vigild to wait on is one with the window open. */
+static bool
+window_open(const cJSON *doc)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItem(doc, "open"));
+}
+
 int
 ctl_wait(struct ctl *x)
 {
+	size_t on = SIZE_MAX;
 	int64_t for_ms = 0, poll_ms = 5000, retry_ms = 30000;
 	struct timespec t0;
 	const char *verdict = "inconclusive", *reason = "";
@@ -317,6 +326,7 @@ ctl_wait(struct ctl *x)
 		    "duration\n", x->retry_for);
 		return CTL_USAGE;
 	}
+	x->usable = window_open;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		double elapsed;
@@ -325,6 +335,18 @@ ctl_wait(struct ctl *x)
 		cJSON_Delete(doc);
 		doc = NULL;
 		rc = fetch(x, retry_ms, poll_ms, &doc);
+		/*
+		 * A pair's vigilds number their deploys each its own way:
+		 * a move to the other one (the first stopped answering) is
+		 * its window, not a new one.
+		 */
+		if (rc == 0 && x->cli.nurls > 1 && x->answered != on) {
+			fprintf(stderr, "vigilctl: %s %s\n", on == SIZE_MAX ?
+			    "waiting on" : "now waiting on",
+			    x->cli.urls[x->answered]);
+			on = x->answered;
+			id = NAN;
+		}
 		if (rc != 0) {
 			/* Cannot judge without vigild: never a silent pass. */
 			fprintf(stderr, "vigilctl: inconclusive: %s\n",

@@ -78,7 +78,8 @@ static const struct ctl_cmd {
 	    "check is judged. --announce adds a line (what, the expected\n"
 	    "improvements) to the announcement the notifiers with\n"
 	    "\"deploys\" send; --stages the weights planned, for the same\n"
-	    "announcement. Needs the token.\n"
+	    "announcement. Needs the token. With several --url (an HA\n"
+	    "pair), every vigild is asked; begun when one accepted.\n"
 	    "Exit: 0 begun, 3 vigild unreachable, 4 refused (a window is\n"
 	    "already open).\n" },
 	{ "deploy", "step", ctl_deploy_step, OPT_JSON | OPT_WEIGHT,
@@ -104,7 +105,9 @@ static const struct ctl_cmd {
 	    "line per check saying why; --json prints vigild's document\n"
 	    "alone. An unreachable vigild is retried for --retry-for\n"
 	    "(default 30s). --dry-run prints the code it would return on\n"
-	    "stderr and exits 0.\n"
+	    "stderr and exits 0. With several --url (an HA pair), it\n"
+	    "follows the first vigild with the window open, and the next\n"
+	    "one if that one stops answering.\n"
 	    "Exit: 0 pass (and warn, unless --fail-on warning), 1 warn with\n"
 	    "--fail-on warning, 2 fail, 3 inconclusive (measurement errors,\n"
 	    "no data, too few samples or requests, no window open, vigild\n"
@@ -142,11 +145,17 @@ usage(FILE *f)
 	    "  vigilctl help [COMMAND]\n"
 	    "\n"
 	    "options:\n"
-	    "  -u, --url URL          vigild's address (default: $VIGIL_URL,\n"
+	    "  -u, --url URL[,URL...] vigild's address (default: $VIGIL_URL,\n"
 	    "                         else api.listen of the configuration,\n"
-	    "                         else %s)\n"
+	    "                         else %s); several for an\n"
+	    "                         HA pair: reads ask the first that\n"
+	    "                         answers, writes (deploy, silence add,\n"
+	    "                         baseline) go to every one and succeed\n"
+	    "                         when one accepts, wait follows one with\n"
+	    "                         the window open (docs/ha.md)\n"
 	    "  -c, --config FILE      the configuration to read api.listen,\n"
-	    "                         api.token_file and api.tls from\n"
+	    "                         ha.peers, api.token_file and api.tls\n"
+	    "                         from\n"
 	    "                         (default %s, when readable)\n"
 	    "      --token-file FILE  the bearer token (default:\n"
 	    "                         $VIGIL_TOKEN_FILE, else api.token_file)\n"
@@ -306,27 +315,30 @@ ctl_write_json(const char *s, size_t n)
 	}
 }
 
-int
-ctl_call(struct ctl *x, const char *method, const char *path,
-    const char *body, struct client_answer *a, cJSON **doc)
+/*
+ * One request to the i-th URL. 0 with *doc; else the exit code with why
+ * in msg (the caller says it: one URL or several are told differently).
+ */
+static int
+call_one(struct ctl *x, size_t i, const char *method, const char *path,
+    const char *body, struct client_answer *a, cJSON **doc, char *msg,
+    size_t msglen)
 {
 	char err[700];
 	const cJSON *e;
+	int rc;
 
 	*doc = NULL;
-	if (client_request(&x->cli, method, path, body, a, err,
+	msg[0] = '\0';
+	if (client_request_at(&x->cli, i, method, path, body, a, err,
 	    sizeof(err)) != 0) {
-		snprintf(x->unreachable, sizeof(x->unreachable), "%s (the "
-		    "address is from %s; --url or $VIGIL_URL to change it)",
-		    err, x->cli.url_from);
-		if (!x->hush_unreachable)
-			fprintf(stderr, "vigilctl: %s\n", x->unreachable);
+		snprintf(msg, msglen, "%s", err);
 		return CTL_UNREACHABLE;
 	}
 	if (a->len > 0)
 		*doc = cJSON_ParseWithLength(a->body, a->len);
 	if (*doc != NULL && escape_strings(*doc) != 0) {
-		fprintf(stderr, "vigilctl: out of memory\n");
+		snprintf(msg, msglen, "out of memory");
 		cJSON_Delete(*doc);
 		*doc = NULL;
 		return CTL_UNREACHABLE;
@@ -335,25 +347,181 @@ ctl_call(struct ctl *x, const char *method, const char *path,
 		return CTL_OK;
 	e = cJSON_GetObjectItemCaseSensitive(*doc, "error");
 	if (a->status >= 400 && a->status < 500) {
-		fprintf(stderr, "vigilctl: vigild refused %s %s (HTTP %ld): "
-		    "%s\n", method, path, a->status, cJSON_IsString(e) ?
+		snprintf(msg, msglen, "vigild refused %s %s (HTTP %ld): %s",
+		    method, path, a->status, cJSON_IsString(e) ?
 		    e->valuestring : "no reason given");
 		if ((a->status == 401 || a->status == 403) &&
 		    x->cli.token == NULL)
-			fprintf(stderr, "vigilctl: no token was sent: give "
-			    "--token-file FILE or $VIGIL_TOKEN_FILE%s%s\n",
+			snprintf(msg + strlen(msg), msglen - strlen(msg),
+			    "\nvigilctl: no token was sent: give "
+			    "--token-file FILE or $VIGIL_TOKEN_FILE%s%s",
 			    x->cli.token_note[0] != '\0' ? "; " : "",
 			    x->cli.token_note);
-		cJSON_Delete(*doc);
-		*doc = NULL;
-		return CTL_REFUSED;
+		rc = CTL_REFUSED;
+	} else {
+		snprintf(msg, msglen, "vigild answered %s %s with HTTP %ld%s%s",
+		    method, path, a->status, cJSON_IsString(e) ? ": " : "",
+		    cJSON_IsString(e) ? e->valuestring : "");
+		rc = CTL_UNREACHABLE;
 	}
-	fprintf(stderr, "vigilctl: vigild answered %s %s with HTTP %ld%s%s\n",
-	    method, path, a->status, cJSON_IsString(e) ? ": " : "",
-	    cJSON_IsString(e) ? e->valuestring : "");
 	cJSON_Delete(*doc);
 	*doc = NULL;
-	return CTL_UNREACHABLE;
+	return rc;
+}
+
+/* Appends "; s" (or s) to x->unreachable, as much as fits. */
+static void
+note_unreachable(struct ctl *x, const char *s)
+{
+	size_t n = strlen(x->unreachable);
+
+	snprintf(x->unreachable + n, sizeof(x->unreachable) - n, "%s%s",
+	    n > 0 ? "; " : "", s);
+}
+
+/* A read from an HA pair: the first usable answer, else the first one. */
+static int
+call_read(struct ctl *x, const char *method, const char *path,
+    struct client_answer *a, cJSON **doc)
+{
+	struct client_answer fa = { 0 };
+	cJSON *fdoc = NULL;
+	char msg[1400], fmsg[1400] = "";
+	int frc = -1;
+	size_t fi = 0;
+
+	x->unreachable[0] = '\0';
+	for (size_t i = 0; i < x->cli.nurls; i++) {
+		int rc = call_one(x, i, method, path, NULL, a, doc, msg,
+		    sizeof(msg));
+
+		if (rc == CTL_OK && (x->usable == NULL || x->usable(*doc))) {
+			x->answered = i;
+			client_answer_clear(&fa);
+			cJSON_Delete(fdoc);
+			/* Half a pair down is worth a line (wait says its own). */
+			if (x->unreachable[0] != '\0' && x->usable == NULL &&
+			    !x->hush_unreachable)
+				fprintf(stderr, "vigilctl: %s; answered by %s\n",
+				    x->unreachable, x->cli.urls[i]);
+			return CTL_OK;
+		}
+		if (rc == CTL_UNREACHABLE && a->status == 0) {
+			note_unreachable(x, msg);
+		} else if (frc < 0) {
+			/* Answered, but not usably: kept in case none does. */
+			frc = rc;
+			fa = *a;
+			memset(a, 0, sizeof(*a));
+			fdoc = *doc;
+			*doc = NULL;
+			fi = i;
+			snprintf(fmsg, sizeof(fmsg), "%s", msg);
+			continue;
+		}
+		client_answer_clear(a);
+		cJSON_Delete(*doc);
+		*doc = NULL;
+	}
+	if (frc < 0) {
+		char all[sizeof(x->unreachable)];
+
+		snprintf(all, sizeof(all), "none of the %zu vigilds answered "
+		    "(the addresses are from %.60s): %.800s", x->cli.nurls,
+		    x->cli.url_from, x->unreachable);
+		memcpy(x->unreachable, all, sizeof(all));
+		if (!x->hush_unreachable)
+			fprintf(stderr, "vigilctl: %s\n", x->unreachable);
+		return CTL_UNREACHABLE;
+	}
+	*a = fa;
+	*doc = fdoc;
+	x->answered = fi;
+	if (x->unreachable[0] != '\0' && !x->hush_unreachable)
+		fprintf(stderr, "vigilctl: %s\n", x->unreachable);
+	if (frc != CTL_OK)
+		fprintf(stderr, "vigilctl: %s: %s\n", x->cli.urls[fi], fmsg);
+	return frc;
+}
+
+/*
+ * A write to an HA pair: to every vigild, each result said, accepted when
+ * one accepted (the first acceptance is the answer); otherwise refused if
+ * one refused, else unreachable.
+ */
+static int
+call_write(struct ctl *x, const char *method, const char *path,
+    const char *body, struct client_answer *a, cJSON **doc)
+{
+	struct client_answer one;
+	cJSON *odoc;
+	char msg[1400], missed[1024] = "";
+	bool ok = false, refused = false;
+
+	for (size_t i = 0; i < x->cli.nurls; i++) {
+		int rc = call_one(x, i, method, path, body, &one, &odoc, msg,
+		    sizeof(msg));
+
+		if (rc == CTL_OK) {
+			fprintf(stderr, "vigilctl: %s: accepted %s %s\n",
+			    x->cli.urls[i], method, path);
+			if (!ok) {
+				*a = one;
+				*doc = odoc;
+				x->answered = i;
+				ok = true;
+				continue;
+			}
+		} else {
+			size_t n = strlen(missed);
+
+			fprintf(stderr, "vigilctl: %s: %s\n", x->cli.urls[i],
+			    msg);
+			refused |= rc == CTL_REFUSED;
+			snprintf(missed + n, sizeof(missed) - n, "%s%s (%s)",
+			    n > 0 ? ", " : "", x->cli.urls[i],
+			    rc == CTL_REFUSED ? "refused" : "unreachable");
+		}
+		client_answer_clear(&one);
+		cJSON_Delete(odoc);
+	}
+	if (ok && missed[0] != '\0')
+		fprintf(stderr, "vigilctl: not accepted by %s; accepted by the "
+		    "rest\n", missed);
+	if (ok)
+		return CTL_OK;
+	fprintf(stderr, "vigilctl: no vigild accepted %s %s: %s\n", method,
+	    path, missed);
+	snprintf(x->unreachable, sizeof(x->unreachable), "no vigild accepted "
+	    "%s %.64s: %.900s", method, path, missed);
+	return refused ? CTL_REFUSED : CTL_UNREACHABLE;
+}
+
+int
+ctl_call(struct ctl *x, const char *method, const char *path,
+    const char *body, struct client_answer *a, cJSON **doc)
+{
+	char msg[1400];
+	int rc;
+
+	*doc = NULL;
+	memset(a, 0, sizeof(*a));
+	if (x->cli.nurls > 1)
+		return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") ==
+		    0 ? call_read(x, method, path, a, doc) :
+		    call_write(x, method, path, body, a, doc);
+	x->answered = 0;
+	rc = call_one(x, 0, method, path, body, a, doc, msg, sizeof(msg));
+	if (rc == CTL_UNREACHABLE && a->status == 0) {
+		snprintf(x->unreachable, sizeof(x->unreachable), "%.800s (the "
+		    "address is from %.60s; --url or $VIGIL_URL to change it)",
+		    msg, x->cli.url_from);
+		if (!x->hush_unreachable)
+			fprintf(stderr, "vigilctl: %s\n", x->unreachable);
+	} else if (rc != CTL_OK) {
+		fprintf(stderr, "vigilctl: %s\n", msg);
+	}
+	return rc;
 }
 
 int

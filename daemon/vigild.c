@@ -121,6 +121,13 @@ check_config(const char *path)
 		config_errors_clear(&errs);
 		return EXIT_FAILURE;
 	}
+	/* Warnings, not errors: a pair may want both copies. */
+	for (size_t i = 0; i < cfg->nnotifiers; i++) {
+		char w[400];
+
+		if (config_pair_warning(cfg, i, w, sizeof(w)) != NULL)
+			fprintf(stderr, "%s: warning: %s\n", path, w);
+	}
 	printf("%s: configuration OK (%zu probe%s)\n", path, cfg->nprobes,
 	    cfg->nprobes == 1 ? "" : "s");
 	config_free(cfg);
@@ -327,6 +334,14 @@ run(const char *path)
 		return EXIT_FAILURE;
 	}
 	config_errors_clear(&errs);
+	/* What --check-config warns of, in the log too: it is a mistake
+	 * nobody sees until the first incident pages twice. */
+	for (size_t i = 0; i < cfg->nnotifiers; i++) {
+		char w[400];
+
+		if (config_pair_warning(cfg, i, w, sizeof(w)) != NULL)
+			log_warn("event=ha_notifier_twice note=\"%s\"", LOG_Q(w));
+	}
 	ec = event_config_new();
 	if (ec != NULL)
 		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);

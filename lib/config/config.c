@@ -307,13 +307,62 @@ parse_allowed_hosts(struct cfgread *v, const cJSON *a, struct config *cfg)
 	cfg->nallowed_hosts = n;
 }
 
+/* "ha": {"peers": ["http://ops-2:9464"]}: the rest of the pair. */
+static void
+parse_ha(struct cfgread *v, const cJSON *o, struct config *cfg)
+{
+	static const char *const ha_keys[] = { "peers", NULL };
+	const cJSON *peers = cfg_member(o, "peers"), *u;
+
+	cfg_check_keys(v, o, ha_keys, "\"ha\"");
+	if (!cJSON_IsArray(peers) || cJSON_GetArraySize(peers) == 0) {
+		cfg_err(v, peers != NULL ? peers : o, "\"ha\" needs \"peers\": "
+		    "a non-empty array of the other vigilds' URLs");
+		return;
+	}
+	cfg->ha_peers = calloc((size_t)cJSON_GetArraySize(peers),
+	    sizeof(*cfg->ha_peers));
+	if (cfg->ha_peers == NULL) {
+		cfg_err(v, peers, "out of memory");
+		return;
+	}
+	cJSON_ArrayForEach(u, peers) {
+		if (!cJSON_IsString(u)) {
+			cfg_err(v, u, "a peer must be a URL string");
+			continue;
+		}
+		cfg_check_url(v, u, u->valuestring);
+		cfg->ha_peers[cfg->nha_peers++] = cfg_strdup(v, u,
+		    u->valuestring);
+	}
+}
+
+const char *
+config_pair_warning(const struct config *cfg, size_t i, char *buf,
+    size_t len)
+{
+	const struct notifier_cfg *n;
+
+	if (cfg->nha_peers == 0 || i >= cfg->nnotifiers)
+		return NULL;
+	n = &cfg->notifiers[i];
+	if (n->type != NOTIFIER_WEBHOOK)
+		return NULL;
+	snprintf(buf, len, "notifier \"%s\" (%s): every vigild of the HA pair "
+	    "(ha.peers) sends it, so each notice arrives once per vigild; "
+	    "route it through Alertmanager, which deduplicates (docs/ha.md)",
+	    n->name != NULL ? n->name : "?",
+	    n->format == WEBHOOK_SLACK ? "Slack" : "webhook");
+	return buf;
+}
+
 static void
 parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 {
 	static const char *const root_keys[] = {
 		"api", "defaults", "store", "probes", "rules", "notifiers",
 		"state_dir", "state_interval", "instance", "release",
-		"derived", NULL,
+		"derived", "ha", NULL,
 	};
 	static const char *const api_keys[] = {
 		"listen", "token_file", "public_url", "tls", "allowed_hosts",
@@ -413,6 +462,8 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 	    &cfg->state_interval_ms);
 	if (cfg_string(v, root, "instance", &s) == 1)
 		cfg->instance = cfg_strdup(v, root, s);
+	if ((o = cfg_object(v, root, "ha")) != NULL)
+		parse_ha(v, o, cfg);
 }
 
 struct config *
@@ -506,6 +557,9 @@ config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->instance);
 	free(cfg->public_url);
+	for (size_t i = 0; i < cfg->nha_peers; i++)
+		free(cfg->ha_peers[i]);
+	free(cfg->ha_peers);
 	for (size_t i = 0; i < cfg->nallowed_hosts; i++)
 		free(cfg->allowed_hosts[i]);
 	free(cfg->allowed_hosts);

@@ -276,6 +276,13 @@ struct config {
 	size_t nallowed_hosts;
 	bool allowed_hosts_set;
 	struct release_cfg release;	/* the release gate's checks */
+	/*
+	 * "ha": {"peers": [URL...]}: the other vigilds of an HA pair, which
+	 * run this same configuration (docs/ha.md). Only said, for now: it
+	 * makes --check-config warn of what both would send.
+	 */
+	char **ha_peers;
+	size_t nha_peers;
 };
 
 struct config_error {
@@ -303,6 +310,14 @@ struct config *config_parse(const char *path, const char *text, size_t len,
     struct config_errors *errs);
 
 void config_free(struct config *cfg);
+
+/*
+ * For one of an HA pair (ha.peers): why notifier i would be told twice
+ * (a webhook or Slack, which every vigild of the pair sends itself),
+ * into buf; NULL when it would not.
+ */
+const char *config_pair_warning(const struct config *cfg, size_t i,
+    char *buf, size_t len);
 
 const struct probe_cfg *config_probe(const struct config *cfg,
     const char *name);

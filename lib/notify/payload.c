@@ -172,16 +172,18 @@ payload_alertmanager(const struct notice *const *ns, size_t n,
 			cJSON_AddStringToObject(l, x->labels[j].key,
 			    x->labels[j].value);
 		cJSON_DeleteItemFromObjectCaseSensitive(l, "alertname");
-		cJSON_DeleteItemFromObjectCaseSensitive(l, "instance");
 		cJSON_DeleteItemFromObjectCaseSensitive(l, "severity");
 		cJSON_AddStringToObject(l, "alertname", x->rule);
-		cJSON_AddStringToObject(l, "instance", s->instance);
 		/* Severity is part of the identity in Alertmanager; a
 		 * resolved alert keeps the one it fired with. */
 		cJSON_AddStringToObject(l, "severity", rule_sev_name(x->sev));
 		cJSON_AddStringToObject(l, "source", "vigil");
 		an = cJSON_AddObjectToObject(a, "annotations");
 		cJSON_AddStringToObject(an, "summary", x->summary);
+		/* Which vigild said it: an annotation, not a label, so the
+		 * two of an HA pair push one alert that Alertmanager
+		 * deduplicates (labels are its identity). */
+		cJSON_AddStringToObject(an, "vigil_instance", s->instance);
 		if (x->known) {
 			ruleset_fmt_num(x->value, v, sizeof(v));
 			cJSON_AddStringToObject(an, "value", v);
@@ -248,7 +250,6 @@ payload_deploy_alertmanager(const struct deploy_notice *d,
 
 	l = cJSON_AddObjectToObject(a, "labels");
 	cJSON_AddStringToObject(l, "alertname", "vigil_deploy_verdict");
-	cJSON_AddStringToObject(l, "instance", s->instance);
 	cJSON_AddStringToObject(l, "severity",
 	    strcmp(d->verdict, "fail") == 0 ? "critical" : "warning");
 	cJSON_AddStringToObject(l, "verdict", d->verdict);
@@ -257,6 +258,8 @@ payload_deploy_alertmanager(const struct deploy_notice *d,
 	cJSON_AddStringToObject(l, "source", "vigil");
 	an = cJSON_AddObjectToObject(a, "annotations");
 	cJSON_AddStringToObject(an, "summary", d->reason);
+	/* Not a label: an HA pair's two verdicts are one alert. */
+	cJSON_AddStringToObject(an, "vigil_instance", s->instance);
 	add_time(a, "startsAt", d->t);
 	/* A verdict is an event, not a state: it ends by itself. */
 	add_time(a, "endsAt", d->t + 3600 * 1000);

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <check.h>
 
 #include "engine/alerts.h"
@@ -93,7 +94,51 @@ START_TEST(test_init_order)
 	ck_assert_str_eq(c.url, "http://127.0.0.2:2");
 	ck_assert_str_eq(c.url_from, "$VIGIL_URL");
 	client_clear(&c);
+	/* An HA pair: several, comma-separated, each without its slash. */
+	setenv("VIGIL_URL", "http://127.0.0.2:2/, http://127.0.0.3:3", 1);
+	ck_assert_int_eq(client_init(&c, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.nurls, 2);
+	ck_assert_str_eq(c.urls[0], "http://127.0.0.2:2");
+	ck_assert_str_eq(c.urls[1], "http://127.0.0.3:3");
+	ck_assert_str_eq(c.url, "http://127.0.0.2:2");
+	client_clear(&c);
+	o.url = "http://127.0.0.1:1,,http://127.0.0.1:2";
+	ck_assert_int_eq(client_init(&c, &o, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "empty URL"));
+	o.url = NULL;
 	unsetenv("VIGIL_URL");
+}
+END_TEST
+
+/* A configuration with ha.peers: this vigild first, then the rest. */
+START_TEST(test_pair_from_config)
+{
+	char path[] = "/tmp/vigil-check-client-XXXXXX";
+	const char *text = "{\"api\": {\"listen\": \"0.0.0.0:9464\"},"
+	    " \"ha\": {\"peers\": [\"http://ops-2:9464/\"]}}";
+	struct client_opts o = { 0 };
+	struct client c;
+	char err[256];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	unsetenv("VIGIL_URL");
+	unsetenv("VIGIL_TOKEN_FILE");
+	o.config = path;
+	ck_assert_int_eq(client_init(&c, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.nurls, 2);
+	ck_assert_str_eq(c.urls[0], "http://127.0.0.1:9464");
+	ck_assert_str_eq(c.urls[1], "http://ops-2:9464");
+	ck_assert_ptr_nonnull(strstr(c.url_from, "ha.peers"));
+	client_clear(&c);
+	/* --url wins, peers and all. */
+	o.url = "http://127.0.0.1:1";
+	ck_assert_int_eq(client_init(&c, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.nurls, 1);
+	client_clear(&c);
+	unlink(path);
 }
 END_TEST
 
@@ -104,6 +149,7 @@ client_suite(void)
 	TCase *tc = tcase_create("client");
 
 	tcase_add_test(tc, test_url_for_listen);
+	tcase_add_test(tc, test_pair_from_config);
 	tcase_add_test(tc, test_loopback);
 	tcase_add_test(tc, test_alert_filters);
 	tcase_add_test(tc, test_init_order);

@@ -192,6 +192,43 @@ START_TEST(test_duplicates_and_names)
 }
 END_TEST
 
+/* ha.peers: an HA pair's webhooks and Slack warn; Alertmanager does not. */
+START_TEST(test_ha_pair)
+{
+	struct config_errors errs;
+	struct config *cfg = parse(PROBE_HDR "\"url\": \"http://h/\"}],"
+	    "\"ha\": {\"peers\": [\"http://ops-2:9464\"]},"
+	    "\"notifiers\": ["
+	    "{\"name\": \"am\", \"type\": \"alertmanager\","
+	    " \"urls\": [\"http://am:9093\"]},"
+	    "{\"name\": \"chat\", \"type\": \"webhook\", \"format\": \"slack\","
+	    " \"url\": \"https://hooks.example/x\"}]}", &errs);
+	char w[400];
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nha_peers, 1);
+	ck_assert_str_eq(cfg->ha_peers[0], "http://ops-2:9464");
+	ck_assert_ptr_null(config_pair_warning(cfg, 0, w, sizeof(w)));
+	ck_assert_ptr_nonnull(config_pair_warning(cfg, 1, w, sizeof(w)));
+	ck_assert_ptr_nonnull(strstr(w, "\"chat\" (Slack)"));
+	ck_assert_ptr_nonnull(strstr(w, "Alertmanager"));
+	config_free(cfg);
+	config_errors_clear(&errs);
+	/* Without ha, a webhook is no warning. */
+	cfg = parse(PROBE_HDR "\"url\": \"http://h/\"}], \"notifiers\": ["
+	    "{\"name\": \"w\", \"type\": \"webhook\", "
+	    "\"url\": \"https://hooks.example/x\"}]}", &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_null(config_pair_warning(cfg, 0, w, sizeof(w)));
+	config_free(cfg);
+	config_errors_clear(&errs);
+	expect_error(PROBE_HDR "\"url\": \"http://h/\"}], \"ha\": {}}", 1, 71,
+	    "needs \"peers\"");
+	expect_error(PROBE_HDR "\"url\": \"http://h/\"}], \"ha\": "
+	    "{\"peers\": [\"nope\"]}}", 1, 82, "not a valid URL");
+}
+END_TEST
+
 START_TEST(test_bad_urls)
 {
 	expect_error(PROBE_HDR "\"url\": \"ftp://h/\"}]}", 1, 50,
@@ -741,6 +778,7 @@ config_suite(void)
 	tcase_add_test(tc, test_bad_durations);
 	tcase_add_test(tc, test_duplicates_and_names);
 	tcase_add_test(tc, test_bad_urls);
+	tcase_add_test(tc, test_ha_pair);
 	tcase_add_test(tc, test_bad_expectations);
 	tcase_add_test(tc, test_jsonpath_selectors);
 	tcase_add_test(tc, test_bad_listen);

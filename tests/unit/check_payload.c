@@ -155,7 +155,10 @@ START_TEST(test_alertmanager)
 	l = cJSON_GetObjectItem(x, "labels");
 	ck_assert_str_eq(str(l, "alertname"), "api_p95");
 	ck_assert_str_eq(str(l, "severity"), "critical");
-	ck_assert_str_eq(str(l, "instance"), "ops-1");
+	/* No host in the labels: an HA pair's two alerts are one. */
+	ck_assert_ptr_null(cJSON_GetObjectItem(l, "instance"));
+	ck_assert_str_eq(str(cJSON_GetObjectItem(x, "annotations"),
+	    "vigil_instance"), "ops-1");
 	ck_assert_str_eq(str(l, "team"), "web");
 	ck_assert_str_eq(str(x, "startsAt"), "2025-11-29T03:40:00.000Z");
 	ck_assert_ptr_null(cJSON_GetObjectItem(x, "endsAt"));
@@ -169,6 +172,41 @@ START_TEST(test_alertmanager)
 }
 END_TEST
 
+/* Two vigilds on one configuration push alerts with equal label sets. */
+START_TEST(test_alertmanager_pair_same_labels)
+{
+	struct notice a = sample();
+	const struct notice *v[1] = { &a };
+	struct sender other = { "ops-2", "http://vigil-2:9464/" };
+	struct deploy_notice d = { .seq = 1, .id = 3, .version = "1.2.3",
+	    .verdict = "fail", .reason = "errors up", .t = 1000 };
+	char *s1 = payload_alertmanager(v, 1, &snd);
+	char *s2 = payload_alertmanager(v, 1, &other);
+	cJSON *o1 = cJSON_Parse(s1), *o2 = cJSON_Parse(s2);
+
+	ck_assert(cJSON_Compare(cJSON_GetObjectItem(cJSON_GetArrayItem(o1, 0),
+	    "labels"), cJSON_GetObjectItem(cJSON_GetArrayItem(o2, 0),
+	    "labels"), true));
+	cJSON_Delete(o1);
+	cJSON_Delete(o2);
+	cJSON_free(s1);
+	cJSON_free(s2);
+	s1 = payload_deploy_alertmanager(&d, &snd);
+	s2 = payload_deploy_alertmanager(&d, &other);
+	o1 = cJSON_Parse(s1);
+	o2 = cJSON_Parse(s2);
+	ck_assert(cJSON_Compare(cJSON_GetObjectItem(cJSON_GetArrayItem(o1, 0),
+	    "labels"), cJSON_GetObjectItem(cJSON_GetArrayItem(o2, 0),
+	    "labels"), true));
+	ck_assert_str_eq(str(cJSON_GetObjectItem(cJSON_GetArrayItem(o2, 0),
+	    "annotations"), "vigil_instance"), "ops-2");
+	cJSON_Delete(o1);
+	cJSON_Delete(o2);
+	cJSON_free(s1);
+	cJSON_free(s2);
+}
+END_TEST
+
 Suite *
 payload_suite(void)
 {
@@ -179,6 +217,7 @@ payload_suite(void)
 	tcase_add_test(tc, test_slack);
 	tcase_add_test(tc, test_slack_escapes_data);
 	tcase_add_test(tc, test_alertmanager);
+	tcase_add_test(tc, test_alertmanager_pair_same_labels);
 	suite_add_tcase(s, tc);
 	return s;
 }
