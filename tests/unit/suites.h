@@ -23,6 +23,7 @@
 	X(expr) \
 	X(pg) \
 	X(pg_norm) \
+	X(dnsmsg) \
 	X(pg_conn) \
 	X(pg_dba) \
 	X(sentry) \
