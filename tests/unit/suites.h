@@ -24,6 +24,7 @@
 	X(pg) \
 	X(pg_norm) \
 	X(dnsmsg) \
+	X(config_dns) \
 	X(pg_conn) \
 	X(pg_dba) \
 	X(sentry) \
