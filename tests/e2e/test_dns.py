@@ -107,6 +107,10 @@ class DnsProbe(E2E):
         self.dns = Responder()
         self.addCleanup(self.dns.stop)
         self.server = f"127.0.0.1:{self.dns.port}"
+        # Nothing listens there: the kernel answers ICMP port unreachable.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.bind(("127.0.0.1", 0))
+            self.closed = f"127.0.0.1:{c.getsockname()[1]}"
 
     def run_probes(self, probes):
         v = self.vigild({"probes": probes})
@@ -141,6 +145,7 @@ class DnsProbe(E2E):
             dns_probe("nx", "nothing.test", s),
             dns_probe("sf", "servfail.test", s, "MX"),
             dns_probe("silent", "silent.test", s, timeout="400ms"),
+            dns_probe("refused", "portal.test", self.closed),
         ])
         nx = got["nx"]["last_run"]
         self.assertEqual(got["nx"]["state"], "down")
@@ -153,6 +158,10 @@ class DnsProbe(E2E):
         self.assertEqual(silent["fail"], "timeout")
         self.assertEqual(silent["reason"], f"no answer from {s} for silent.test A "
                          "within 400 ms (sent twice)")
+        refused = got["refused"]["last_run"]
+        self.assertEqual(refused["fail"], "connect")
+        self.assertEqual(refused["reason"], f"no DNS server at {self.closed}: "
+                         "Connection refused")
         # One retry within the timeout: the question went out twice a run.
         self.assertGreaterEqual(sum(1 for q in self.dns.queries if q[0] == "silent.test"), 2)
 
