@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,21 +37,13 @@ struct dns_probe {
 };
 
 static int
-parse_server(const char *s, unsigned defport, struct sockaddr_storage *ss,
+set_addr(const char *host, unsigned port, struct sockaddr_storage *ss,
     socklen_t *len)
 {
-	char host[64];
-	unsigned port = defport;
-	const char *why;
 	struct sockaddr_in *in = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	if (config_split_listen(s, host, sizeof(host), &port, &why) != 0) {
-		/* resolv.conf names a bare address, no port. */
-		snprintf(host, sizeof(host), "%s", s);
-		port = defport;
-	}
 	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
 		in->sin_family = AF_INET;
 		in->sin_port = htons((uint16_t)port);
@@ -64,6 +57,19 @@ parse_server(const char *s, unsigned defport, struct sockaddr_storage *ss,
 		return 0;
 	}
 	return -1;
+}
+
+/* "address:port" as config_dns checked it. */
+static int
+parse_server(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	unsigned port;
+	const char *why;
+
+	if (config_split_listen(s, host, sizeof(host), &port, &why) != 0)
+		return -1;
+	return set_addr(host, port, ss, len);
 }
 
 /*
@@ -86,7 +92,8 @@ system_server(struct dns_probe *d)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, " nameserver %63s", addr) != 1)
 			continue;
-		if (parse_server(addr, 53, &d->addr, &d->addrlen) == 0) {
+		/* A bare address there ("::1" is not "[::]:1"); port 53. */
+		if (set_addr(addr, 53, &d->addr, &d->addrlen) == 0) {
 			snprintf(d->server, sizeof(d->server), "%s", addr);
 			d->setup_error[0] = '\0';
 			break;
@@ -148,11 +155,39 @@ quote_answers(const struct dnsmsg_reply *rep, char *out, size_t len)
 	}
 }
 
+/*
+ * An answer against an expected one: addresses as addresses
+ * ("2001:DB8:0::10" is "2001:db8::10"), names ignoring case and a
+ * trailing dot, a TXT's text exactly.
+ */
 static bool
-has_answer(const struct dnsmsg_reply *rep, const char *want)
+answer_eq(int type, const char *got, const char *want)
+{
+	unsigned char a[16], b[16];
+	size_t wl = strlen(want);
+
+	switch (type) {
+	case DNS_T_A:
+	case DNS_T_AAAA: {
+		int af = type == DNS_T_A ? AF_INET : AF_INET6;
+
+		if (inet_pton(af, got, a) == 1 && inet_pton(af, want, b) == 1)
+			return memcmp(a, b, type == DNS_T_A ? 4 : 16) == 0;
+		return strcasecmp(got, want) == 0;
+	}
+	case DNS_T_TXT:
+		return strcmp(got, want) == 0;
+	}
+	if (wl > 1 && want[wl - 1] == '.')
+		wl--;
+	return strlen(got) == wl && strncasecmp(got, want, wl) == 0;
+}
+
+static bool
+has_answer(const struct dnsmsg_reply *rep, int type, const char *want)
 {
 	for (size_t i = 0; i < rep->nanswers; i++)
-		if (strcasecmp(rep->answers[i], want) == 0)
+		if (answer_eq(type, rep->answers[i], want))
 			return true;
 	return false;
 }
@@ -188,7 +223,7 @@ dns_judge(struct dns_probe *d, const struct dnsmsg_reply *rep)
 		return;
 	}
 	quote_answers(rep, got, sizeof(got));
-	if (c->contains != NULL && !has_answer(rep, c->contains)) {
+	if (c->contains != NULL && !has_answer(rep, c->record, c->contains)) {
 		char want[96];
 
 		probe_quote(c->contains, want, sizeof(want));
@@ -201,13 +236,13 @@ dns_judge(struct dns_probe *d, const struct dnsmsg_reply *rep)
 
 		/* Order-insensitive, as sets: each side within the other. */
 		for (size_t i = 0; same && i < c->nequals; i++)
-			same = has_answer(rep, c->equals[i]);
+			same = has_answer(rep, c->record, c->equals[i]);
 		for (size_t i = 0; same && i < rep->nanswers; i++) {
 			bool found = false;
 
 			for (size_t k = 0; k < c->nequals && !found; k++)
-				found = strcasecmp(c->equals[k],
-				    rep->answers[i]) == 0;
+				found = answer_eq(c->record,
+				    rep->answers[i], c->equals[k]);
 			same = found;
 		}
 		if (!same) {
@@ -317,8 +352,7 @@ dns_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	}
 	if (cfg->dns.server != NULL) {
 		snprintf(d->server, sizeof(d->server), "%s", cfg->dns.server);
-		if (parse_server(cfg->dns.server, 53, &d->addr,
-		    &d->addrlen) != 0)
+		if (parse_server(cfg->dns.server, &d->addr, &d->addrlen) != 0)
 			snprintf(d->setup_error, sizeof(d->setup_error),
 			    "bad server address");
 	} else {
@@ -381,6 +415,9 @@ dns_rebind(void *impl, const struct probe_cfg *cfg)
 	struct dns_probe *d = impl;
 
 	d->cfg = cfg;
+	/* A reload is when a changed resolv.conf is taken up. */
+	if (cfg->dns.server == NULL && !d->running)
+		system_server(d);
 }
 
 static void

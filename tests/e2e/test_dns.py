@@ -122,9 +122,9 @@ class DnsProbe(E2E):
         s = self.server
         got = self.run_probes([
             dns_probe("a", "portal.test", s, expect={"contains": "192.0.2.10"}),
-            dns_probe("aaaa", "portal.test", s, "AAAA", expect={"equals": ["2001:db8::10"]}),
+            dns_probe("aaaa", "portal.test", s, "AAAA", expect={"equals": ["2001:DB8:0::10"]}),
             dns_probe("cname", "www.portal.test.", s, "CNAME",
-                      expect={"equals": ["portal.test"]}),
+                      expect={"equals": ["Portal.Test."]}),
             dns_probe("mx", "portal.test", s, "MX",
                       expect={"equals": ["20 backup.portal.test", "10 mail.portal.test"]}),
             dns_probe("txt", "Portal.Test", s, "TXT", expect={"contains": "v=spf1 -all"}),
