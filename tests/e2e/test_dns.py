@@ -3,9 +3,11 @@
 A DNS responder on a loopback UDP port in the test process, written by
 hand (no dnslib): it parses the question and answers A, AAAA, CNAME, MX
 and TXT from a table (the answer names compressed, as servers do),
-NXDOMAIN for a name it does not know, SERVFAIL for servfail.test, and
+NXDOMAIN for a name it does not know, SERVFAIL for servfail.test, a
+truncated (TC) reply for big.test, and
 nothing at all for silent.test, so the probe times out.
 """
+import signal
 import socket
 import struct
 import threading
@@ -66,6 +68,9 @@ class Responder:
         self.queries.append((name, qtype))
         if name == "silent.test":
             return None
+        if name == "big.test":
+            # Too big for UDP: TC set, no answers, as servers do.
+            return struct.pack(">HHHHHH", qid, 0x8380, 1, 0, 0, 0) + q[12:p + 5]
         rcode, records = 0, TABLE.get((name, qtype), [])
         if name == "servfail.test":
             rcode = 2
@@ -146,6 +151,7 @@ class DnsProbe(E2E):
             dns_probe("sf", "servfail.test", s, "MX"),
             dns_probe("silent", "silent.test", s, timeout="400ms"),
             dns_probe("refused", "portal.test", self.closed),
+            dns_probe("big", "big.test", s, "TXT"),
         ])
         nx = got["nx"]["last_run"]
         self.assertEqual(got["nx"]["state"], "down")
@@ -158,6 +164,9 @@ class DnsProbe(E2E):
         self.assertEqual(silent["fail"], "timeout")
         self.assertEqual(silent["reason"], f"no answer from {s} for silent.test A "
                          "within 400 ms (sent twice)")
+        self.assertEqual(got["big"]["last_run"]["reason"],
+                         f"truncated answer (TC) for big.test TXT from {s}; "
+                         "vigil does not retry over TCP")
         refused = got["refused"]["last_run"]
         self.assertEqual(refused["fail"], "connect")
         self.assertEqual(refused["reason"], f"no DNS server at {self.closed}: "
@@ -183,3 +192,20 @@ class DnsProbe(E2E):
         self.assertEqual(got["empty"]["last_run"]["reason"],
                          'portal.test CNAME: expected "x.test" among the answers, '
                          'got no answers')
+
+    def test_reload_keeps_the_probe_and_takes_a_change(self):
+        probe = dns_probe("a", "portal.test", self.server, expect={"contains": "192.0.2.10"})
+        other = dns_probe("b", "portal.test", self.server, "MX")
+        v = self.vigild({"probes": [probe, other]})
+        wait_for(lambda: v.probe("a")["runs"] >= 2 and v.probe("b")["runs"] >= 1,
+                 10 * SLOW, what="runs")
+        other["expect"] = {"contains": "30 nothing.portal.test"}
+        v.write_config({"probes": [probe, other]})
+        runs = v.probe("a")["runs"]
+        v.signal(signal.SIGHUP)
+        wait_for(lambda: v.status()["vigild"]["config"]["reloads"] == 1, 10 * SLOW, what="reload")
+        self.assertIn("kept=1 started=1 removed=0", v.log_text())
+        self.assertGreaterEqual(v.probe("a")["runs"], runs)
+        wait_for(lambda: v.probe("b")["state"] == "down", 10 * SLOW, what="b judged anew")
+        self.assertEqual(v.probe("a")["state"], "up")
+        self.assertIn('expected "30 nothing.portal.test"', v.probe("b")["last_run"]["reason"])
