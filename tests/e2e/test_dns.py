@@ -7,9 +7,11 @@ NXDOMAIN for a name it does not know, SERVFAIL for servfail.test, a
 truncated (TC) reply for big.test, and
 nothing at all for silent.test, so the probe times out.
 """
+import os
 import signal
 import socket
 import struct
+import subprocess
 import threading
 
 from harness import E2E, SLOW, wait_for
@@ -38,9 +40,9 @@ def wire_name(name, known):
 
 
 class Responder:
-    def __init__(self):
+    def __init__(self, addr=("127.0.0.1", 0)):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(addr)
         self.port = self.sock.getsockname()[1]
         self.queries = []
         self.running = True
@@ -209,3 +211,35 @@ class DnsProbe(E2E):
         wait_for(lambda: v.probe("b")["state"] == "down", 10 * SLOW, what="b judged anew")
         self.assertEqual(v.probe("a")["state"], "up")
         self.assertIn('expected "30 nothing.portal.test"', v.probe("b")["last_run"]["reason"])
+
+
+class SystemResolver(E2E):
+    """Without "server", resolv.conf's first nameserver: vigild runs in its
+    own mount namespace with /etc/resolv.conf naming a responder on port
+    53 of 127.0.2.53 (loopback, and apart from test_faults' 127.0.0.1:53)."""
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("binds port 53 and a mount namespace: root only")
+        if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+            self.skipTest("mount namespaces are not permitted here")
+        try:
+            self.dns = Responder(("127.0.2.53", 53))
+        except OSError as e:
+            self.skipTest(f"127.0.2.53:53 is taken: {e}")
+        self.addCleanup(self.dns.stop)
+        self.resolv = os.path.join(self.workdir, "resolv.conf")
+        with open(self.resolv, "w") as f:
+            f.write("# vigil's test\nsearch example\nnameserver 127.0.2.53\n"
+                    "nameserver 127.0.0.1\n")
+
+    def test_first_nameserver_asked(self):
+        v = self.vigild({"probes": [
+            {"name": "a", "type": "dns", "query": "portal.test", "interval": "500ms",
+             "timeout": "1s", "expect": {"equals": ["192.0.2.11", "192.0.2.10"]}},
+        ]}, wrap=("unshare", "-m", "sh", "-c",
+                  'mount --bind "$0" /etc/resolv.conf && exec "$@"', self.resolv))
+        wait_for(lambda: v.probe("a").get("last_run"), 10 * SLOW, what="a run")
+        self.assertEqual(v.probe("a")["state"], "up", v.probe("a"))
+        self.assertIn(("portal.test", A), self.dns.queries)
