@@ -4,8 +4,10 @@ A DNS responder on a loopback UDP port in the test process, written by
 hand (no dnslib): it parses the question and answers A, AAAA, CNAME, MX
 and TXT from a table (the answer names compressed, as servers do),
 NXDOMAIN for a name it does not know, SERVFAIL for servfail.test, a
-truncated (TC) reply for big.test, and
-nothing at all for silent.test, so the probe times out.
+truncated (TC) reply for big.test, and nothing at all for silent.test,
+so the probe times out; a port where nothing listens refuses. Without
+"server" the probe asks resolv.conf's first nameserver: that test is
+root's (a mount namespace), as test_faults' resolver tests are.
 """
 import os
 import signal
