@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "probe/probe_http.h"
 #include "probe/probe_pg.h"
+#include "probe/probe_dns.h"
 #include "probe/probe_sentry.h"
 #include "base/utf8.h"
 
@@ -290,6 +291,8 @@ probe_ops_for(enum probe_type t)
 		return &probe_pg_ops;
 	case PROBE_SENTRY:
 		return &probe_sentry_ops;
+	case PROBE_DNS:
+		return &probe_dns_ops;
 	}
 	return NULL;
 }

@@ -23,6 +23,8 @@
 	X(expr) \
 	X(pg) \
 	X(pg_norm) \
+	X(dnsmsg) \
+	X(config_dns) \
 	X(pg_conn) \
 	X(pg_dba) \
 	X(sentry) \
