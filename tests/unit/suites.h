@@ -24,6 +24,7 @@
 	X(pg) \
 	X(pg_norm) \
 	X(pg_conn) \
+	X(net_check) \
 	X(pg_dba) \
 	X(sentry) \
 	X(sdnotify) \
