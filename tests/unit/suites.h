@@ -25,6 +25,7 @@
 	X(pg_norm) \
 	X(pg_conn) \
 	X(net_check) \
+	X(config_net) \
 	X(pg_dba) \
 	X(sentry) \
 	X(sdnotify) \
