@@ -43,7 +43,7 @@ net_reply_has(const char *reply, size_t len, const char *expect)
 void
 net_reply_quote(const char *reply, size_t len, char *out, size_t outlen)
 {
-	char raw[256];
+	char raw[128];
 	size_t n = len < sizeof(raw) - 1 ? len : sizeof(raw) - 1;
 
 	if (n == 0) {

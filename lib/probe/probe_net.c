@@ -116,7 +116,7 @@ net_check_reply(struct net_probe *n, bool eof)
 	struct evbuffer *in = bufferevent_get_input(n->bev);
 	size_t len = evbuffer_get_length(in);
 	const char *s = (const char *)evbuffer_pullup(in, -1);
-	char q[240];
+	char q[160];
 
 	if (c->expect == NULL)
 		return;
@@ -241,6 +241,15 @@ net_ctx(struct net_probe *n, char *err, size_t errlen)
 	return ctx;
 }
 
+static bool
+net_numeric(const char *host)
+{
+	unsigned char ip[16];
+
+	return inet_pton(AF_INET, host, ip) == 1 ||
+	    inet_pton(AF_INET6, host, ip) == 1;
+}
+
 /*
  * The name sent (SNI) and checked against the certificate. An address is
  * checked against the certificate's IP entries and never sent: SNI holds
@@ -250,10 +259,8 @@ static int
 net_set_name(struct net_probe *n, SSL *ssl)
 {
 	const char *name = net_sni(n);
-	unsigned char ip[16];
 
-	if (inet_pton(AF_INET, name, ip) == 1 ||
-	    inet_pton(AF_INET6, name, ip) == 1)
+	if (net_numeric(name))
 		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
 		    name) == 1 ? 0 : -1;
 	if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
@@ -365,7 +372,7 @@ net_on_timeout(evutil_socket_t fd, short what, void *arg)
 	struct net_probe *n = arg;
 	const struct net_cfg *c = &n->cfg->net;
 	long long ms = (long long)n->cfg->timeout_ms;
-	char q[240];
+	char q[160];
 
 	(void)fd;
 	(void)what;
@@ -383,9 +390,13 @@ net_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 		net_reply_quote((const char *)evbuffer_pullup(in, -1), len, q,
 		    sizeof(q));
-		probe_abort(n->probe, PROBE_FAIL_TIMEOUT, "no reply with "
-		    "\"%s\" within %lld ms; got %s", c->expect != NULL ?
-		    c->expect : "", ms, q);
+		if (c->expect == NULL)
+			probe_abort(n->probe, PROBE_FAIL_TIMEOUT, "line not "
+			    "sent within %lld ms", ms);
+		else
+			probe_abort(n->probe, PROBE_FAIL_TIMEOUT, "no reply "
+			    "with \"%s\" within %lld ms; got %s", c->expect,
+			    ms, q);
 	}
 }
 
@@ -402,6 +413,12 @@ net_start(void *impl, struct probe *p, struct probe_result *r)
 	n->probe = p;
 	n->r = r;
 	n->start_us = clock_mono_us();
+	if (n->dns == NULL && !net_numeric(c->host)) {
+		/* Without evdns libevent would call the blocking getaddrinfo. */
+		probe_abort(p, PROBE_FAIL_INTERNAL, "no DNS resolver to look "
+		    "up \"%s\"", c->host);
+		return 0;
+	}
 	n->phase = NET_CONNECTING;
 	evtimer_add(n->timer, &tv);
 	n->bev = bufferevent_socket_new(n->base, -1, BEV_OPT_CLOSE_ON_FREE);

@@ -151,6 +151,8 @@ class NetProbes(E2E):
         v = self.vigild({"probes": [
             tcp("good", good.port, send="PING", expect="PONG"),
             tcp("bare", good.port),
+            # A name, looked up by evdns (the hosts file), not getaddrinfo.
+            tcp("named", good.port, host="localhost", send="PING", expect="PONG"),
             tcp("refused", closed),
             tcp("silent", silent.port, send="PING", expect="PONG"),
             tcp("wrong", wrong.port, send="PING", expect="PONG"),
@@ -160,6 +162,7 @@ class NetProbes(E2E):
         self.assertEqual(lr["metrics"]["up"], 1)
         self.assertNotIn("tls_ms", lr["metrics"])
         self.last_run(v, "bare", lambda r: r["result"] == "up", "a connect-only probe up")
+        self.last_run(v, "named", lambda r: r["result"] == "up", "a probe by name up")
         lr = self.last_run(v, "refused", lambda r: r["result"] == "down", "the refused port")
         self.assertEqual(lr["fail"], "connect", lr)
         self.assertIn("refused", lr["reason"])
