@@ -248,6 +248,10 @@ class NetProbes(E2E):
                 s[name] = r["state"] if r["state"] != "firing" else r["severity"]
             return s if "unknown" not in s.values() else None
         s = wait_until(states, 15 * SLOW, "the rules to judge")
+        # /metrics (promtool-clean): the days as seconds, chain_ok as is.
+        text = v.metrics()
+        self.assertIn('vigil_metric_seconds{probe="soon",metric="cert_expiry"}', text)
+        self.assertIn('vigil_metric{probe="stranger",metric="chain_ok"} 0', text)
         self.assertEqual(s, {"valid_expiry": "ok", "soon_expiry": "warning",
                              "gone_expiry": "critical", "stranger_chain": "critical"})
 
