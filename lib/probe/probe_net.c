@@ -315,10 +315,15 @@ net_on_connected(struct net_probe *n)
 	}
 	if (n->phase == NET_HANDSHAKE) {
 		probe_result_add(n->r, "tls_ms", ms_since(n->phase_us));
-		if (n->cfg->type == PROBE_TLS)
+		if (n->cfg->type == PROBE_TLS) {
 			net_report_cert(n);
-		else
-			net_talk(n);
+			return;
+		}
+		/* Every run says so: nobody should forget it is off. */
+		if (n->cfg->net.insecure)
+			probe_result_notef(n->r, "TLS peer not verified "
+			    "(\"insecure\": true)");
+		net_talk(n);
 	}
 }
 

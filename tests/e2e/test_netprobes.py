@@ -192,7 +192,9 @@ class NetProbes(E2E):
         lr = self.last_run(v, "tls_refused", lambda r: r["result"] == "down", "an untrusted peer refused")
         self.assertEqual(lr["fail"], "connect", lr)
         self.assertIn("certificate not trusted", lr["reason"])
-        self.last_run(v, "tls_insecure", lambda r: r["result"] == "up", "insecure skips the check")
+        lr = self.last_run(v, "tls_insecure", lambda r: r["result"] == "up",
+                           "insecure skips the check")
+        self.assertIn('TLS peer not verified ("insecure": true)', lr["notes"])
 
     def test_tls_certificates_and_rules(self):
         certs = Certs(self.workdir)
