@@ -138,7 +138,7 @@ net_on_read(struct bufferevent *bev, void *arg)
 	struct net_probe *n = arg;
 
 	(void)bev;
-	if (!probe_ending(n->probe))
+	if (!probe_ending(n->probe) && n->phase == NET_TALK)
 		net_check_reply(n, false);
 }
 
@@ -149,7 +149,9 @@ net_on_write(struct bufferevent *bev, void *arg)
 	struct net_probe *n = arg;
 
 	(void)bev;
-	if (!probe_ending(n->probe) && n->cfg->net.expect == NULL)
+	/* Only the line's bytes count, not the handshake's. */
+	if (!probe_ending(n->probe) && n->phase == NET_TALK &&
+	    n->cfg->net.expect == NULL)
 		probe_end(n->probe);
 }
 

@@ -151,6 +151,7 @@ class NetProbes(E2E):
         v = self.vigild({"probes": [
             tcp("good", good.port, send="PING", expect="PONG"),
             tcp("bare", good.port),
+            tcp("send_only", good.port, send="PING"),
             # A name, looked up by evdns (the hosts file), not getaddrinfo.
             tcp("named", good.port, host="localhost", send="PING", expect="PONG"),
             tcp("refused", closed),
@@ -162,6 +163,7 @@ class NetProbes(E2E):
         self.assertEqual(lr["metrics"]["up"], 1)
         self.assertNotIn("tls_ms", lr["metrics"])
         self.last_run(v, "bare", lambda r: r["result"] == "up", "a connect-only probe up")
+        self.last_run(v, "send_only", lambda r: r["result"] == "up", "a line sent, no expect")
         self.last_run(v, "named", lambda r: r["result"] == "up", "a probe by name up")
         lr = self.last_run(v, "refused", lambda r: r["result"] == "down", "the refused port")
         self.assertEqual(lr["fail"], "connect", lr)
