@@ -4,6 +4,7 @@ reply; TLS servers with certificates from a CA made here by openssl (valid,
 expiring in 5 days, expired, and a self-signed one vigild does not trust),
 and the rules on cert_expiry_days and chain_ok that judge them."""
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -265,3 +266,27 @@ class NetProbes(E2E):
         lr = self.last_run(v, "plain", lambda r: r["result"] == "down", "a handshake failure")
         self.assertEqual(lr["fail"], "connect", lr)
         self.assertIn("TLS handshake failed", lr["reason"])
+
+    def test_reload_cancels_a_run_in_flight(self):
+        # A run waiting on a silent TLS peer and one waiting for a reply
+        # are cancelled by a reload that changes them: nothing leaks
+        # (the sanitizer build checks at SIGTERM) and the new probes run.
+        certs = Certs(self.workdir)
+        silent = self.peer(reply=None)
+        tls_silent = self.peer(reply=None, cert=certs.leaf("s", "-days", "9"))
+        good = self.peer()
+        cfg = {"probes": [
+            tcp("line", silent.port, send="PING", expect="PONG", timeout="30s"),
+            tcp("tls_line", tls_silent.port, send="PING", expect="PONG", tls=True,
+                sni="localhost", ca_file=certs.ca, timeout="30s"),
+        ]}
+        v = self.vigild(cfg)
+        wait_until(lambda: all(p["running"] for p in v.status()["probes"]), 10 * SLOW,
+                   "both runs in flight")
+        cfg["probes"][0] = tcp("line", good.port, send="PING", expect="PONG")
+        cfg["probes"][1] = tls("tls_line", tls_silent.port, ca_file=certs.ca)
+        v.write_config(cfg)
+        v.signal(signal.SIGHUP)
+        self.last_run(v, "line", lambda r: r["result"] == "up", "the new tcp probe up")
+        lr = self.last_run(v, "tls_line", lambda r: r["result"] == "up", "the new tls probe up")
+        self.assertTrue(8 < lr["metrics"]["cert_expiry_days"] <= 9, lr)
