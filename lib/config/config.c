@@ -41,9 +41,11 @@ static const struct probe_type_info probe_types[] = {
 	{ "postgres", PROBE_POSTGRES, cfg_parse_pg, cfg_clear_pg },
 	{ "sentry", PROBE_SENTRY, cfg_parse_sentry, cfg_clear_sentry },
 	{ "dns", PROBE_DNS, cfg_parse_dns, cfg_clear_dns },
+	{ "tcp", PROBE_TCP, cfg_parse_tcp, cfg_clear_net },
+	{ "tls", PROBE_TLS, cfg_parse_tls, cfg_clear_net },
 };
 #define NPROBE_TYPES (sizeof(probe_types) / sizeof(probe_types[0]))
-#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\", \"dns\""
+#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\", \"dns\", \"tcp\", \"tls\""
 
 const char *
 probe_type_name(enum probe_type t)
@@ -65,6 +67,8 @@ probe_metric_counter(const struct probe_cfg *pc, const char *metric)
 	case PROBE_SENTRY:
 		return cfg_sentry_metric_counter(pc, metric);
 	case PROBE_DNS:
+	case PROBE_TCP:
+	case PROBE_TLS:
 		return false;
 	}
 	return false;

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "config/config_dns.h"
+#include "config/config_net.h"
 #include "config/config_pg.h"
 #include "config/config_sentry.h"
 
@@ -27,6 +28,8 @@ enum probe_type {
 	PROBE_POSTGRES,
 	PROBE_SENTRY,
 	PROBE_DNS,
+	PROBE_TCP,
+	PROBE_TLS,
 };
 
 const char *probe_type_name(enum probe_type t);
@@ -99,6 +102,7 @@ struct probe_cfg {
 	struct pg_cfg pg;
 	struct sentry_cfg sentry;
 	struct dns_cfg dns;
+	struct net_cfg net;	/* tcp and tls */
 };
 
 /*

@@ -118,6 +118,13 @@ cfg_metric_probe(const char *name, const struct config *cfg, char *why,
 			    "names under its \"metrics\")", probe, dot + 1);
 			return -1;
 		}
+		if ((pc->type == PROBE_TCP || pc->type == PROBE_TLS) &&
+		    !cfg_net_has_metric(pc, dot + 1)) {
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
+			    "(vigil.json(5), PROBES, %s, lists them)", probe,
+			    dot + 1, probe_type_name(pc->type));
+			return -1;
+		}
 		return (long)i;
 	}
 	snprintf(why, len, "no probe named \"%s\"", probe);

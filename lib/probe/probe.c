@@ -18,6 +18,7 @@
 #include "probe/probe_pg.h"
 #include "probe/probe_dns.h"
 #include "probe/probe_sentry.h"
+#include "probe/probe_net.h"
 #include "base/utf8.h"
 
 struct probe {
@@ -293,6 +294,10 @@ probe_ops_for(enum probe_type t)
 		return &probe_sentry_ops;
 	case PROBE_DNS:
 		return &probe_dns_ops;
+	case PROBE_TCP:
+		return &probe_tcp_ops;
+	case PROBE_TLS:
+		return &probe_tls_ops;
 	}
 	return NULL;
 }

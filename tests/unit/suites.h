@@ -26,6 +26,8 @@
 	X(dnsmsg) \
 	X(config_dns) \
 	X(pg_conn) \
+	X(net_check) \
+	X(config_net) \
 	X(pg_dba) \
 	X(sentry) \
 	X(sdnotify) \
