@@ -33,7 +33,7 @@ class CheckConfig(E2E):
         r = subprocess.run([VIGILD, "--check-config", os.path.join(ROOT, "etc/vigil.json")],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("configuration OK (5 probes)", r.stdout)
+        self.assertIn("configuration OK (6 probes)", r.stdout)
 
     def test_typo_names_line_and_column(self):
         path = os.path.join(self.workdir, "typo.json")
