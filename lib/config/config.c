@@ -40,9 +40,12 @@ static const struct probe_type_info probe_types[] = {
 	{ "http", PROBE_HTTP, cfg_parse_http, cfg_clear_http },
 	{ "postgres", PROBE_POSTGRES, cfg_parse_pg, cfg_clear_pg },
 	{ "sentry", PROBE_SENTRY, cfg_parse_sentry, cfg_clear_sentry },
+	{ "heartbeat", PROBE_HEARTBEAT, cfg_parse_heartbeat,
+	    cfg_clear_heartbeat },
 };
 #define NPROBE_TYPES (sizeof(probe_types) / sizeof(probe_types[0]))
-#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\""
+#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\", " \
+    "\"heartbeat\""
 
 const char *
 probe_type_name(enum probe_type t)
@@ -63,6 +66,8 @@ probe_metric_counter(const struct probe_cfg *pc, const char *metric)
 		return cfg_pg_metric_counter(pc, metric);
 	case PROBE_SENTRY:
 		return cfg_sentry_metric_counter(pc, metric);
+	case PROBE_HEARTBEAT:
+		return false;
 	}
 	return false;
 }

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "config/config_heartbeat.h"
 #include "config/config_pg.h"
 #include "config/config_sentry.h"
 
@@ -25,6 +26,7 @@ enum probe_type {
 	PROBE_HTTP,
 	PROBE_POSTGRES,
 	PROBE_SENTRY,
+	PROBE_HEARTBEAT,
 };
 
 const char *probe_type_name(enum probe_type t);
@@ -96,6 +98,7 @@ struct probe_cfg {
 	struct http_cfg http;
 	struct pg_cfg pg;
 	struct sentry_cfg sentry;
+	struct heartbeat_cfg heartbeat;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/sbuf.h"
 #include "config/config.h"
+#include "probe/probe_heartbeat.h"
 #include "probe/probe_http.h"
 #include "probe/probe_pg.h"
 #include "probe/probe_sentry.h"
@@ -290,6 +291,8 @@ probe_ops_for(enum probe_type t)
 		return &probe_pg_ops;
 	case PROBE_SENTRY:
 		return &probe_sentry_ops;
+	case PROBE_HEARTBEAT:
+		return &probe_heartbeat_ops;
 	}
 	return NULL;
 }
