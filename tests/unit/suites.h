@@ -26,6 +26,7 @@
 	X(pg_conn) \
 	X(pg_dba) \
 	X(sentry) \
+	X(beat) \
 	X(sdnotify) \
 	X(service) \
 	X(sched) \
