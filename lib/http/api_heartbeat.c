@@ -99,6 +99,7 @@ api_heartbeat_post(struct api *a, struct MHD_Connection *c,
 		return api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory");
 	a->writes++;
+	api_changed(a);		/* the state file keeps beats */
 	return api_send(c, MHD_HTTP_OK, "application/json",
 	    strdup(b.failed ? "{\"recorded\":\"fail\"}" :
 	    "{\"recorded\":\"ok\"}"), NULL);

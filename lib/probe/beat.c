@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "base/duration.h"
 #include "probe/probe.h"
 
@@ -87,6 +89,58 @@ beatboard_last(const struct beatboard *b, const char *name)
 	const struct beat_entry *e = b != NULL ? find(b, name) : NULL;
 
 	return e != NULL ? &e->beat : NULL;
+}
+
+cJSON *
+beatboard_save(const struct beatboard *b)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; o != NULL && b != NULL && i < b->n; i++) {
+		const struct beat *x = &b->e[i].beat;
+		cJSON *e = cJSON_AddObjectToObject(o, b->e[i].name);
+
+		if (e == NULL)
+			break;
+		cJSON_AddNumberToObject(e, "at", (double)x->at);
+		cJSON_AddBoolToObject(e, "failed", x->failed);
+		cJSON_AddStringToObject(e, "msg", x->msg);
+		if (x->duration_s >= 0)
+			cJSON_AddNumberToObject(e, "duration_s", x->duration_s);
+	}
+	return o;
+}
+
+size_t
+beatboard_restore(struct beatboard *b, const cJSON *o)
+{
+	const cJSON *e;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(e, o) {
+		const cJSON *at = cJSON_GetObjectItemCaseSensitive(e, "at");
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, "failed");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "msg");
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(e,
+		    "duration_s");
+		struct beat x = { .duration_s = -1 };
+
+		if (n >= BEAT_RESTORE_MAX)
+			break;
+		/* vigild's own file, but a cut or edited one must not crash. */
+		if (e->string == NULL || strlen(e->string) > 64 ||
+		    !cJSON_IsNumber(at) || !cJSON_IsBool(f) ||
+		    !cJSON_IsString(msg))
+			continue;
+		x.at = (int64_t)at->valuedouble;
+		x.failed = cJSON_IsTrue(f);
+		snprintf(x.msg, sizeof(x.msg), "%s", msg->valuestring);
+		if (cJSON_IsNumber(d) && d->valuedouble >= 0)
+			x.duration_s = d->valuedouble;
+		if (beatboard_record(b, e->string, &x) == 0)
+			n++;
+	}
+	return n;
 }
 
 bool

@@ -35,6 +35,16 @@ const struct beat *beatboard_last(const struct beatboard *b,
     const char *name);
 
 /*
+ * The board for the state file: {"name": {"at", "failed", "msg",
+ * "duration_s"}}, and back. Restoring skips what is malformed, keeps at
+ * most BEAT_RESTORE_MAX entries and returns how many it kept.
+ */
+#define BEAT_RESTORE_MAX 1024
+struct cJSON;
+struct cJSON *beatboard_save(const struct beatboard *b);
+size_t beatboard_restore(struct beatboard *b, const struct cJSON *o);
+
+/*
  * Whether the job is up at now, and if not why in reason (len bytes):
  * - no beat yet: up until period + grace after started, then down
  *   ("no heartbeat since vigild started 1h10m ago");

@@ -154,3 +154,31 @@ class Heartbeat(E2E):
                            capture_output=True, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("period", r.stderr)
+
+
+class Restart(E2E):
+    """Beats are in the state file: a restart keeps how late a job is."""
+
+    def test_beat_survives_restart(self):
+        tokf = write_secret(os.path.join(self.workdir, "backup.token"), TOKEN + "\n")
+        state = os.path.join(self.workdir, "state")
+        os.mkdir(state)
+        cfg = {"state_dir": state, "probes": [
+            {"name": "backup", "type": "heartbeat", "period": "1h", "grace": "10m",
+             "token_file": tokf, "interval": "200ms"}]}
+        v = self.vigild(cfg)
+        self.assertEqual(beat(v, "backup", query="?status=fail&msg=tape%20jammed&duration=7")[0],
+                         200)
+        wait_for(lambda: (v.probe("backup")["last_run"] or {}).get("reason") ==
+                 'job reported failure: "tape jammed"', 5 * SLOW, what="failure seen")
+        self.assertEqual(v.stop(), 0, v.log_text()[-2000:])
+        with open(os.path.join(state, "state.json")) as f:
+            saved = json.load(f)["heartbeats"]["backup"]
+        self.assertEqual((saved["failed"], saved["msg"], saved["duration_s"]),
+                         (True, "tape jammed", 7))
+        self.vigilds.remove(v)
+        v2 = self.vigild(cfg, name="vigild2")
+        run = wait_for(lambda: (v2.probe("backup")["last_run"] or {}).get("reason"), 5 * SLOW,
+                       what="a run after the restart")
+        self.assertEqual(run, 'job reported failure: "tape jammed"')
+        self.assertEqual(v2.probe("backup")["last_run"]["metrics"]["job_duration_s"], 7)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <cjson/cJSON.h>
 
 #include "config/config.h"
 #include "probe/beat.h"
@@ -102,6 +103,43 @@ START_TEST(test_board)
 }
 END_TEST
 
+START_TEST(test_save_restore)
+{
+	struct beatboard *a = beatboard_new(T0), *b = beatboard_new(T0 + H);
+	struct beat x = { .at = T0 + 5, .failed = true, .duration_s = 1.5 };
+	const struct beat *y;
+	cJSON *o, *bad;
+
+	snprintf(x.msg, sizeof(x.msg), "disk full");
+	ck_assert_int_eq(beatboard_record(a, "backup", &x), 0);
+	x.failed = false;
+	x.duration_s = -1;
+	x.msg[0] = '\0';
+	ck_assert_int_eq(beatboard_record(a, "warmer", &x), 0);
+	o = beatboard_save(a);
+	/* Malformed entries are skipped, not fatal. */
+	bad = cJSON_AddObjectToObject(o, "cut");
+	cJSON_AddStringToObject(bad, "at", "yesterday");
+	cJSON_AddNumberToObject(o, "scalar", 1);
+	ck_assert_uint_eq(beatboard_restore(b, o), 2);
+	y = beatboard_last(b, "backup");
+	ck_assert_ptr_nonnull(y);
+	ck_assert_int_eq(y->at, T0 + 5);
+	ck_assert(y->failed);
+	ck_assert_str_eq(y->msg, "disk full");
+	ck_assert(y->duration_s == 1.5);
+	y = beatboard_last(b, "warmer");
+	ck_assert_ptr_nonnull(y);
+	ck_assert(!y->failed);
+	ck_assert(y->duration_s < 0);
+	ck_assert_ptr_null(beatboard_last(b, "cut"));
+	ck_assert_uint_eq(beatboard_restore(b, NULL), 0);
+	cJSON_Delete(o);
+	beatboard_free(a);
+	beatboard_free(b);
+}
+END_TEST
+
 static struct config *
 parse(const char *probe, struct config_errors *errs, char *path)
 {
@@ -176,6 +214,7 @@ beat_suite(void)
 	tcase_add_loop_test(tc, test_judge, 0,
 	    (int)(sizeof(judge_cases) / sizeof(judge_cases[0])));
 	tcase_add_test(tc, test_board);
+	tcase_add_test(tc, test_save_restore);
 	tcase_add_test(tc, test_config);
 	suite_add_tcase(s, tc);
 	return s;
