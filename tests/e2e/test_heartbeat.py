@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 import urllib.request
 
 from harness import BUILD, E2E, SLOW, http, wait_for, write_secret
@@ -74,7 +75,6 @@ class Heartbeat(E2E):
         self.assertRegex(run["reason"], r"^no heartbeat since vigild started \d+s ago$")
 
     def test_refused(self):
-        before = self.v.metrics()
         st, body = beat(self.v, "backup", token="wrong-token")
         self.assertEqual(st, 401, body)
         st, body = beat(self.v, "backup", token=None)
@@ -84,12 +84,22 @@ class Heartbeat(E2E):
         self.assertEqual(beat(self.v, "backup", query="?duration=-1")[0], 400)
         self.assertEqual(beat(self.v, "backup", query="?duration=nan")[0], 400)
         # Nothing recorded: the runs see no beat at all.
-        for _ in range(3):
-            self.assertNotIn("last_beat_age_s", self.last_run("backup").get("metrics", {}))
+        time.sleep(0.6 * SLOW)
+        self.assertNotIn("last_beat_age_s", self.last_run("backup").get("metrics", {}))
+        self.assertIn("\nvigil_http_auth_failures_total 2\n", self.v.metrics())
         self.assertIn("event=auth_rejected reason=wrong_token route=heartbeat",
                       self.v.log_text())
+        # After a good beat, a stranger's "fail" changes nothing either.
+        self.assertEqual(beat(self.v, "backup", query="?duration=1")[0], 200)
+        wait_for(lambda: self.last_run("backup").get("metrics", {}).get("job_duration_s") == 1,
+                 5 * SLOW, what="the good beat seen")
+        self.assertEqual(beat(self.v, "backup", token="x" * 5000,
+                              query="?status=fail&duration=9")[0], 401)
+        time.sleep(0.6 * SLOW)  # three runs (200 ms apart) judge it
+        run = self.last_run("backup")
+        self.assertEqual((self.v.probe("backup")["state"], run["metrics"]["job_duration_s"]),
+                         ("up", 1))
         self.assertNotIn(TOKEN, self.v.log_text())
-        del before
 
     def test_hostile_body(self):
         # Too large: refused on its announced length, before it is read
