@@ -30,7 +30,7 @@ DATADIR  ?= $(PREFIX)/share/vigil
 DESTDIR  ?=
 
 CC       ?= cc
-PKGS     := libevent libcurl libmicrohttpd libpq libcjson zlib
+PKGS     := libevent libevent_openssl openssl libcurl libmicrohttpd libpq libcjson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -85,7 +85,7 @@ PROGS := $(B)/vigild $(B)/vigilctl $(B)/portal-sim $(B)/check-unit
 
 # Fuzzing: libFuzzer targets in tests/fuzz/, run for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := config jsonptr jsonpath sentry rules api pg_norm expr
+FUZZ_TARGETS := config jsonptr jsonpath sentry rules api pg_norm expr dnsmsg
 
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libvigil.a
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ \
@@ -188,7 +188,7 @@ check-deb:
 
 # The container's root directory (see nspawn-root below).
 NSPAWN_ROOT ?= build/nspawn-root
-NSPAWN_PKGS := systemd,systemd-sysv,libcjson1,libcurl4,libevent-2.1-7,libmicrohttpd12,libpq5,zlib1g,procps
+NSPAWN_PKGS := systemd,systemd-sysv,libcjson1,libcurl4,libevent-2.1-7,libevent-openssl-2.1-7,libssl3,libmicrohttpd12,libpq5,zlib1g,procps
 
 # The package booted under systemd in a container (tests/e2e/test_boot.py,
 # as root): the .deb of check-deb (made if missing) in a minimal Debian 12.
@@ -244,7 +244,7 @@ bench: deps
 # add. Both install only what is missing; idempotent.
 BUILD_DEPS := build-essential fakeroot debhelper dpkg-dev pkg-config \
             libevent-dev libcurl4-openssl-dev libmicrohttpd-dev libpq-dev \
-            libcjson-dev zlib1g-dev
+            libcjson-dev zlib1g-dev libssl-dev
 TEST_DEPS := check python3 curl ca-certificates mandoc man-db systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
             openssl clang libclang-rt-14-dev valgrind mount util-linux \

@@ -98,6 +98,11 @@ void cfg_parse_pg(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_pg(struct probe_cfg *pc);
 void cfg_parse_sentry(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_sentry(struct probe_cfg *pc);
+void cfg_parse_dns(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
+void cfg_clear_dns(struct probe_cfg *pc);
+void cfg_parse_tcp(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
+void cfg_parse_tls(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
+void cfg_clear_net(struct probe_cfg *pc);
 void cfg_parse_heartbeat(struct cfgread *v, const cJSON *p,
     struct probe_cfg *pc);
 void cfg_clear_heartbeat(struct probe_cfg *pc);

@@ -40,12 +40,15 @@ static const struct probe_type_info probe_types[] = {
 	{ "http", PROBE_HTTP, cfg_parse_http, cfg_clear_http },
 	{ "postgres", PROBE_POSTGRES, cfg_parse_pg, cfg_clear_pg },
 	{ "sentry", PROBE_SENTRY, cfg_parse_sentry, cfg_clear_sentry },
+	{ "dns", PROBE_DNS, cfg_parse_dns, cfg_clear_dns },
+	{ "tcp", PROBE_TCP, cfg_parse_tcp, cfg_clear_net },
+	{ "tls", PROBE_TLS, cfg_parse_tls, cfg_clear_net },
 	{ "heartbeat", PROBE_HEARTBEAT, cfg_parse_heartbeat,
 	    cfg_clear_heartbeat },
 };
 #define NPROBE_TYPES (sizeof(probe_types) / sizeof(probe_types[0]))
-#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\", " \
-    "\"heartbeat\""
+#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\", \"dns\", \"tcp\", " \
+    "\"tls\", \"heartbeat\""
 
 const char *
 probe_type_name(enum probe_type t)
@@ -66,6 +69,9 @@ probe_metric_counter(const struct probe_cfg *pc, const char *metric)
 		return cfg_pg_metric_counter(pc, metric);
 	case PROBE_SENTRY:
 		return cfg_sentry_metric_counter(pc, metric);
+	case PROBE_DNS:
+	case PROBE_TCP:
+	case PROBE_TLS:
 	case PROBE_HEARTBEAT:
 		return false;
 	}

@@ -16,6 +16,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "config/config_dns.h"
+#include "config/config_net.h"
 #include "config/config_heartbeat.h"
 #include "config/config_pg.h"
 #include "config/config_sentry.h"
@@ -26,6 +28,9 @@ enum probe_type {
 	PROBE_HTTP,
 	PROBE_POSTGRES,
 	PROBE_SENTRY,
+	PROBE_DNS,
+	PROBE_TCP,
+	PROBE_TLS,
 	PROBE_HEARTBEAT,
 };
 
@@ -98,6 +103,8 @@ struct probe_cfg {
 	struct http_cfg http;
 	struct pg_cfg pg;
 	struct sentry_cfg sentry;
+	struct dns_cfg dns;
+	struct net_cfg net;	/* tcp and tls */
 	struct heartbeat_cfg heartbeat;
 };
 

@@ -102,6 +102,13 @@ cfg_metric_probe(const char *name, const struct config *cfg, char *why,
 			    dot + 1);
 			return -1;
 		}
+		if (pc->type == PROBE_DNS &&
+		    !cfg_dns_has_metric(pc, dot + 1)) {
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
+			    "(a dns probe records up, duration_ms, resolve_ms "
+			    "and answers)", probe, dot + 1);
+			return -1;
+		}
 		if (pc->type == PROBE_HEARTBEAT &&
 		    !cfg_heartbeat_has_metric(pc, dot + 1)) {
 			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
@@ -116,6 +123,13 @@ cfg_metric_probe(const char *name, const struct config *cfg, char *why,
 			    "connect_ms, tls_ms, ttfb_ms, http_status, "
 			    "body_bytes, cert_expiry_days, down, and the "
 			    "names under its \"metrics\")", probe, dot + 1);
+			return -1;
+		}
+		if ((pc->type == PROBE_TCP || pc->type == PROBE_TLS) &&
+		    !cfg_net_has_metric(pc, dot + 1)) {
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
+			    "(vigil.json(5), PROBES, %s, lists them)", probe,
+			    dot + 1, probe_type_name(pc->type));
 			return -1;
 		}
 		return (long)i;

@@ -17,7 +17,9 @@
 #include "probe/probe_heartbeat.h"
 #include "probe/probe_http.h"
 #include "probe/probe_pg.h"
+#include "probe/probe_dns.h"
 #include "probe/probe_sentry.h"
+#include "probe/probe_net.h"
 #include "base/utf8.h"
 
 struct probe {
@@ -291,6 +293,12 @@ probe_ops_for(enum probe_type t)
 		return &probe_pg_ops;
 	case PROBE_SENTRY:
 		return &probe_sentry_ops;
+	case PROBE_DNS:
+		return &probe_dns_ops;
+	case PROBE_TCP:
+		return &probe_tcp_ops;
+	case PROBE_TLS:
+		return &probe_tls_ops;
 	case PROBE_HEARTBEAT:
 		return &probe_heartbeat_ops;
 	}

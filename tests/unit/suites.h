@@ -23,7 +23,11 @@
 	X(expr) \
 	X(pg) \
 	X(pg_norm) \
+	X(dnsmsg) \
+	X(config_dns) \
 	X(pg_conn) \
+	X(net_check) \
+	X(config_net) \
 	X(pg_dba) \
 	X(sentry) \
 	X(beat) \
