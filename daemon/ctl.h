@@ -48,6 +48,7 @@ enum {
 	OPT_RETRY_FOR = 1 << 18,
 	OPT_ANNOUNCE = 1 << 19,
 	OPT_STAGES = 1 << 20,
+	OPT_BEAT = 1 << 21,	/* --fail, --msg, --duration */
 };
 
 #define CTL_MAX_MATCH 8
@@ -63,6 +64,9 @@ struct ctl {
 	const char *retry_for;
 	const char *announce;	/* deploy begin: a line for #incidents */
 	const char *stages;	/* deploy begin: "10,25,50,100" planned */
+	/* beat: a failed run, its message, how long it took (seconds). */
+	bool beat_fail;
+	const char *beat_msg, *beat_duration;
 	int weight;
 	bool dry_run, markdown;
 	const char *match[CTL_MAX_MATCH];
@@ -109,6 +113,9 @@ int ctl_call(struct ctl *x, const char *method, const char *path,
  * terminal).
  */
 void ctl_write_json(const char *s, size_t n);
+
+/* vigilctl beat (ctl_beat.c). */
+int ctl_beat(struct ctl *x);
 
 /* The commands of ctl_oncall.c. */
 int ctl_status(struct ctl *x);

@@ -126,6 +126,15 @@ static const struct ctl_cmd {
 	    "schema vigil.deploy/1 (with --since, an array of them).\n"
 	    "Exit: 0, 3 vigild unreachable, 4 no such deploy (with\n"
 	    "--since: none began in that time), 64 usage.\n" },
+	{ "beat", NULL, ctl_beat, OPT_BEAT,
+	    "beat NAME [--fail] [--msg TEXT] [--duration SECONDS]",
+	    "Sends heartbeat probe NAME's beat (POST /heartbeat/NAME), as a\n"
+	    "cron job's last line: --fail says the job failed (the probe\n"
+	    "goes down with --msg, at most 200 bytes kept), --duration how\n"
+	    "long it took. The token is the heartbeat's own, from\n"
+	    "--token-file or $VIGIL_TOKEN_FILE.\n"
+	    "Exit: 0 recorded, 3 vigild unreachable, 4 refused (wrong\n"
+	    "token, no such heartbeat), 64 usage.\n" },
 	{ "baseline", NULL, ctl_baseline, OPT_RULE,
 	    "baseline [--rule RULE]",
 	    "Saves the current values of the rules with baseline factors\n"
@@ -539,7 +548,7 @@ enum {
 	O_JSON, O_RULE, O_MATCH, O_FOR, O_UNTIL, O_COMMENT, O_AUTHOR,
 	O_SEVERITY, O_STATE, O_VERSION, O_WARMUP, O_WEIGHT, O_FAIL_ON,
 	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN, O_SINCE, O_RETRY_FOR,
-	O_ANNOUNCE, O_STAGES,
+	O_ANNOUNCE, O_STAGES, O_FAIL, O_MSG, O_DURATION,
 };
 
 /* Which command option each getopt value stands for. */
@@ -589,6 +598,10 @@ opt_bit(int o)
 		return OPT_SINCE;
 	case O_RETRY_FOR:
 		return OPT_RETRY_FOR;
+	case O_FAIL:
+	case O_MSG:
+	case O_DURATION:
+		return OPT_BEAT;
 	}
 	return 0;
 }
@@ -627,6 +640,9 @@ static const struct option common_opts[] = {
 	{ "markdown", no_argument, NULL, O_MARKDOWN },
 	{ "since", required_argument, NULL, O_SINCE },
 	{ "retry-for", required_argument, NULL, O_RETRY_FOR },
+	{ "fail", no_argument, NULL, O_FAIL },
+	{ "msg", required_argument, NULL, O_MSG },
+	{ "duration", required_argument, NULL, O_DURATION },
 };
 #define NCOMMON (sizeof(common_opts) / sizeof(common_opts[0]))
 
@@ -811,6 +827,15 @@ main(int argc, char **argv)
 			break;
 		case O_RETRY_FOR:
 			x.retry_for = optarg;
+			break;
+		case O_FAIL:
+			x.beat_fail = true;
+			break;
+		case O_MSG:
+			x.beat_msg = optarg;
+			break;
+		case O_DURATION:
+			x.beat_duration = optarg;
 			break;
 		default:
 			usage(stderr);

@@ -103,6 +103,9 @@ void cfg_clear_dns(struct probe_cfg *pc);
 void cfg_parse_tcp(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_parse_tls(struct cfgread *v, const cJSON *p, struct probe_cfg *pc);
 void cfg_clear_net(struct probe_cfg *pc);
+void cfg_parse_heartbeat(struct cfgread *v, const cJSON *p,
+    struct probe_cfg *pc);
+void cfg_clear_heartbeat(struct probe_cfg *pc);
 /* Reports url at node unless it is an http(s) URL with a host. */
 void cfg_check_url(struct cfgread *v, const cJSON *node, const char *url);
 /* Whether an http probe records this metric (builtin or extracted). */

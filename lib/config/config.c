@@ -43,9 +43,12 @@ static const struct probe_type_info probe_types[] = {
 	{ "dns", PROBE_DNS, cfg_parse_dns, cfg_clear_dns },
 	{ "tcp", PROBE_TCP, cfg_parse_tcp, cfg_clear_net },
 	{ "tls", PROBE_TLS, cfg_parse_tls, cfg_clear_net },
+	{ "heartbeat", PROBE_HEARTBEAT, cfg_parse_heartbeat,
+	    cfg_clear_heartbeat },
 };
 #define NPROBE_TYPES (sizeof(probe_types) / sizeof(probe_types[0]))
-#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\", \"dns\", \"tcp\", \"tls\""
+#define PROBE_TYPE_LIST "\"http\", \"postgres\", \"sentry\", \"dns\", \"tcp\", " \
+    "\"tls\", \"heartbeat\""
 
 const char *
 probe_type_name(enum probe_type t)
@@ -69,6 +72,7 @@ probe_metric_counter(const struct probe_cfg *pc, const char *metric)
 	case PROBE_DNS:
 	case PROBE_TCP:
 	case PROBE_TLS:
+	case PROBE_HEARTBEAT:
 		return false;
 	}
 	return false;

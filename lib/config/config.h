@@ -18,6 +18,7 @@
 
 #include "config/config_dns.h"
 #include "config/config_net.h"
+#include "config/config_heartbeat.h"
 #include "config/config_pg.h"
 #include "config/config_sentry.h"
 
@@ -30,6 +31,7 @@ enum probe_type {
 	PROBE_DNS,
 	PROBE_TCP,
 	PROBE_TLS,
+	PROBE_HEARTBEAT,
 };
 
 const char *probe_type_name(enum probe_type t);
@@ -103,6 +105,7 @@ struct probe_cfg {
 	struct sentry_cfg sentry;
 	struct dns_cfg dns;
 	struct net_cfg net;	/* tcp and tls */
+	struct heartbeat_cfg heartbeat;
 };
 
 /*

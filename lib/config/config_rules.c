@@ -109,6 +109,13 @@ cfg_metric_probe(const char *name, const struct config *cfg, char *why,
 			    "and answers)", probe, dot + 1);
 			return -1;
 		}
+		if (pc->type == PROBE_HEARTBEAT &&
+		    !cfg_heartbeat_has_metric(pc, dot + 1)) {
+			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "
+			    "(a heartbeat probe records up, duration_ms, "
+			    "last_beat_age_s, job_duration_s)", probe, dot + 1);
+			return -1;
+		}
 		if (pc->type == PROBE_HTTP &&
 		    !cfg_http_has_metric(pc, dot + 1)) {
 			snprintf(why, len, "probe \"%s\" has no metric \"%s\" "

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "base/evcurl.h"
 #include "base/log.h"
+#include "probe/beat.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
 #include "engine/derived.h"
@@ -459,6 +460,8 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	fit_runs(m);
 	m->env.base = base;
 	m->env.focus = &m->focus;
+	/* Beats outlive reloads: the board is the monitor's, not a probe's. */
+	m->env.beats = beatboard_new(m->started);
 	m->env.curl = evcurl_new(base);
 	if (m->env.curl != NULL)
 		evcurl_set_max_idle(m->env.curl, m->max_idle);
@@ -476,6 +479,7 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->tick = evtimer_new(base, on_tick, m);
 	m->sched = sched_new(base);
 	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
+	    m->env.beats == NULL ||
 	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
 	    m->tick == NULL || m->derived == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -514,6 +518,7 @@ monitor_free(struct monitor *m)
 	free(m->rts);
 	/* Probes first: their easy handles must leave the multi handle. */
 	evcurl_free(m->env.curl);
+	beatboard_free(m->env.beats);
 	if (m->tick != NULL)
 		event_free(m->tick);
 	if (m->env.dns != NULL) {
@@ -637,6 +642,12 @@ monitor_set_focus(struct monitor *m, const char *version, int64_t from)
 	m->focus.open = true;
 	snprintf(m->focus.version, sizeof(m->focus.version), "%s", version);
 	m->focus.from = from;
+}
+
+struct beatboard *
+monitor_beats(struct monitor *m)
+{
+	return m->env.beats;
 }
 
 const struct store *

@@ -25,6 +25,7 @@ struct probe_fact;
 struct probe_result;
 struct release_focus;
 struct store;
+struct beatboard;
 
 struct monitor;
 
@@ -46,6 +47,8 @@ int monitor_reload(struct monitor *m, struct config *cfg);
 
 const struct config *monitor_config(const struct monitor *m);
 const struct store *monitor_store(const struct monitor *m);
+/* Where the API records heartbeats for the heartbeat probes (beat.h). */
+struct beatboard *monitor_beats(struct monitor *m);
 /*
  * Tells the probes that can split errors by release (struct release_focus
  * in probe/probe.h) which release the gate judges, counted from `from`

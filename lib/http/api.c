@@ -41,6 +41,7 @@ enum access {
 	ACCESS_OPEN,	/* never any auth: uptime monitors read a 401 as up */
 	ACCESS_DETAIL,	/* the token, when listening beyond loopback */
 	ACCESS_WRITE,	/* the token, always */
+	ACCESS_OWN,	/* the handler checks a token of its own (heartbeats) */
 };
 
 typedef enum MHD_Result (*route_fn)(struct api *a, struct MHD_Connection *c,
@@ -85,6 +86,8 @@ static const struct route {
 	{ "/baseline", "/baseline", ACCESS_DETAIL, NULL, r_baseline, NULL },
 	{ "/deploys", "/deploys", ACCESS_DETAIL, api_deploys_list,
 	    api_deploys_post, NULL },
+	{ "/heartbeat/", "/heartbeat/{name}", ACCESS_OWN, NULL,
+	    api_heartbeat_post, NULL },
 	{ "/deploys/", "/deploys/{id}", ACCESS_DETAIL, api_deploy_get, NULL,
 	    NULL },
 };
@@ -733,6 +736,8 @@ api_route(struct api *a, struct MHD_Connection *c, const char *url,
 		    "application/json",
 		    strdup("{\"error\":\"method not allowed\"}"), hdrs);
 	}
+	if (rt->read == ACCESS_OWN)
+		return fn(a, c, rq, arg);
 	ret = api_check_auth(a, c, need, &ok);
 	if (!ok)
 		return ret;

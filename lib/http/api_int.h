@@ -146,6 +146,10 @@ void api_cache_refresh(int fd, short what, void *arg);
 /* Tells the owner that saved state (silences, baselines) changed. */
 void api_changed(struct api *a);
 
+/* POST /heartbeat/NAME (api_heartbeat.c); authenticates by itself. */
+enum MHD_Result api_heartbeat_post(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+
 enum MHD_Result api_silences_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 enum MHD_Result api_silences_add(struct api *a, struct MHD_Connection *c,

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/sbuf.h"
 #include "config/config.h"
+#include "probe/probe_heartbeat.h"
 #include "probe/probe_http.h"
 #include "probe/probe_pg.h"
 #include "probe/probe_dns.h"
@@ -298,6 +299,8 @@ probe_ops_for(enum probe_type t)
 		return &probe_tcp_ops;
 	case PROBE_TLS:
 		return &probe_tls_ops;
+	case PROBE_HEARTBEAT:
+		return &probe_heartbeat_ops;
 	}
 	return NULL;
 }

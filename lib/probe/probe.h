@@ -16,6 +16,7 @@ struct evcurl;
 struct sbuf;
 struct evdns_base;
 struct probe_cfg;
+struct beatboard;
 
 /* Why a run failed; text comes from the result's reason at the edge. */
 enum probe_fail {
@@ -127,6 +128,7 @@ struct probe_env {
 	struct evcurl *curl;
 	struct evdns_base *dns;	/* for probes that resolve names */
 	const struct release_focus *focus;
+	struct beatboard *beats;	/* heartbeats the API received (beat.h) */
 };
 
 struct probe;

@@ -23,6 +23,7 @@
 #include "engine/silence.h"
 #include "engine/silence_json.h"
 #include "engine/store.h"
+#include "probe/beat.h"
 
 /*
  * 2: states, severities by name. 1 (0.1.0): the same document with them
@@ -183,6 +184,9 @@ statefile_encode(const struct statefile_parts *p, int64_t now, size_t *len)
 	cJSON_AddItemToObject(o, "notifiers", notifier_save(p->nt));
 	if (p->dp != NULL)
 		cJSON_AddItemToObject(o, "deploys", deploys_save(p->dp));
+	/* Beats, so a restart does not reset how late a job is. */
+	cJSON_AddItemToObject(o, "heartbeats",
+	    beatboard_save(monitor_beats(p->m)));
 	sc.out = cJSON_AddObjectToObject(o, "store");
 	sc.since = now - keep;
 	if (sc.out != NULL)
@@ -465,6 +469,8 @@ statefile_decode(const struct statefile_parts *p, const char *buf,
 		    "deploys"));
 	out->samples = restore_store(p->m,
 	    cJSON_GetObjectItemCaseSensitive(doc, "store"));
+	beatboard_restore(monitor_beats(p->m),
+	    cJSON_GetObjectItemCaseSensitive(doc, "heartbeats"));
 	cJSON_Delete(doc);
 	return 0;
 }

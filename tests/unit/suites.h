@@ -30,6 +30,7 @@
 	X(config_net) \
 	X(pg_dba) \
 	X(sentry) \
+	X(beat) \
 	X(sdnotify) \
 	X(service) \
 	X(sched) \
