@@ -489,8 +489,8 @@ probe_metrics(struct sbuf *b, const struct monitor *m)
 				    x);
 	}
 	family(b, "vigil_probe_phase_seconds", "gauge", "Phases of the last "
-	    "run of an http probe: dns, connect, tls, first_byte (absent "
-	    "when a kept connection was reused).");
+	    "run of an http, tcp, tls or postgres probe: dns, connect, tls, "
+	    "first_byte (absent when a kept connection was reused).");
 	for (size_t i = 0; monitor_probe_view(m, i, &v); i++) {
 		for (size_t p = 0; p < NPHASES && v.last != NULL; p++)
 			if (probe_result_get(v.last, phases[p].metric, &x))
