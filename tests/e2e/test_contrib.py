@@ -229,7 +229,7 @@ scrape_configs:
                             "--version", "7.7.7", "--warmup", "0s"],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        text = v.get("/metrics")[2].decode()
+        text = v.metrics()
         fams = families(text)
         d = dashboard()
         for where, e, _ in exprs(d):

@@ -264,6 +264,7 @@ class Delivery(NotifyCase):
         self.assertEqual(h.get("Content-Type"), "application/json")
         # Every answer an operator or a scraper can read, the log, and the
         # state file: the value read from the file is in none of them.
+        v.metrics()     # and the exposition stays valid (promtool)
         for path in ("/status", "/metrics", "/alerts", "/", "/health", "/silences"):
             status, _, body = v.get(path)
             self.assertIn(status, (200, 503), path)

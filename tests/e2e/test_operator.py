@@ -304,7 +304,7 @@ class Livez(E2E):
         self.assertEqual(status, 503, body)
         self.assertRegex(json.loads(body)["output"], r"vigild's event loop lagged \d+ ms in the "
                                                      r"last 10 s \(limit 1000 ms\)")
-        metrics = call(v, "GET", "/metrics")[2].decode()
+        metrics = v.metrics()
         self.assertIn("\nvigil_degraded 1\n", metrics)
         self.assertRegex(metrics, r"\nvigil_loop_lag_seconds [0-9.e+-]+\n")
 
