@@ -2,8 +2,9 @@
  * The postgres probe's private parts, shared by its files:
  * probe_pg.c (the connection: evdns, libpq's asynchronous connect,
  * reconnecting and backing off, the probe operations),
- * probe_pg_query.c (a run's queries and what their answers become) and
- * probe_pg_dba.c (the DBA steps among them).
+ * probe_pg_query.c (a run's queries and what their answers become),
+ * probe_pg_locks.c (who waits on whom: the canary's plan and blocker,
+ * blocked sessions) and probe_pg_dba.c (the DBA steps among them).
  * Private to lib/probe.
  */
 #ifndef VIGIL_PROBE_PG_INT_H
@@ -164,6 +165,13 @@ void pg_broken(struct pg_probe *pg);
 void pg_step_send(struct pg_probe *pg);
 /* The socket is ready while a query is in flight. */
 void pg_query_io(struct pg_probe *pg, short what);
+/* probe_pg_locks.c: who waits on whom. */
+int pg_canary_plan_send(struct pg_probe *pg);
+void pg_canary_plan_result(struct pg_probe *pg, const PGresult *res);
+int pg_canary_blocker_send(struct pg_probe *pg);
+void pg_canary_blocker_result(struct pg_probe *pg, const PGresult *res);
+int pg_locks_send(struct pg_probe *pg);
+void pg_locks_result(struct pg_probe *pg, const PGresult *res);
 /*
  * lock_timeout for vigild's session: half the statement_timeout, so a
  * canary stuck behind a lock gives up with time left to name the holder.
