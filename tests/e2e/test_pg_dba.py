@@ -254,6 +254,33 @@ class Horizon(DbaCase):
         lr = self.wait_run(v, lambda lr: "vigil-e2e-gid" not in lr.get("notes", "") and
                            lr["metrics"].get("xmin_horizon_age", 1e9) < 5, 8, "released")
 
+    def test_long_transaction_holds_xmin_and_is_named(self):
+        # The culprit a DBA needs during a wraparound incident: the
+        # session's pid, how long, and its statement without literals.
+        c = self.cluster
+        c.psql("CREATE TABLE longtx (v int)")
+        p = subprocess.Popen(c.psql_argv("postgres"), stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        c.held.append(p)
+        try:
+            p.stdin.write(b"BEGIN;\nINSERT INTO longtx VALUES (4242);\n")
+            p.stdin.flush()
+            pid = wait_for(lambda: c.psql("SELECT pid FROM pg_stat_activity WHERE query "
+                                          "LIKE 'INSERT INTO longtx%'") or None, 10,
+                           what="the long transaction")
+            v = self.vigild({"probes": [dba_probe(c, self.workdir)]})
+            for _ in range(5):
+                c.psql("SELECT txid_current()")
+            lr = self.wait_run(v, lambda lr: f"by session pid {pid} " in lr.get("notes", ""),
+                               10, "the session in a note")
+            self.assertRegex(lr["notes"], r"xmin horizon held [0-9.]+ s \([0-9]+ xids\) by "
+                             rf'session pid {pid} \(.*\) "INSERT INTO longtx VALUES \(\?\);?"')
+            self.assertNotIn("4242", lr["notes"])
+            self.assertGreaterEqual(lr["metrics"]["xmin_horizon_age"], 5)
+        finally:
+            c.release([p])
+            c.psql("DROP TABLE IF EXISTS longtx", check=False)
+
     def test_no_note_while_the_horizon_is_young(self):
         c = self.cluster
         v = self.vigild({"probes": [dba_probe(c, self.workdir, dba_note_after="5m")]})
