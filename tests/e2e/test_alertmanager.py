@@ -13,20 +13,25 @@ AM = "/usr/bin/prometheus-alertmanager"
 
 
 class Alertmanager:
-    def __init__(self, workdir, name="alertmanager"):
+    """A real Alertmanager on loopback with a throwaway storage; alone
+    (no cluster) unless args say otherwise. test_ha's cluster members are
+    these with a routing config and gossip flags."""
+
+    def __init__(self, workdir, name="alertmanager", config=None, args=(), ready_s=20):
         self.port = free_port()
         cfg = os.path.join(workdir, f"{name}.yml")
         with open(cfg, "w") as f:
-            f.write("route:\n  receiver: sink\n  group_wait: 0s\n"
+            f.write(config or "route:\n  receiver: sink\n  group_wait: 0s\n"
                     "receivers:\n  - name: sink\n")
         self.log = open(os.path.join(workdir, f"{name}.log"), "wb")
         self.proc = subprocess.Popen(
             [AM, f"--config.file={cfg}", f"--storage.path={os.path.join(workdir, name + '-data')}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
+             f"--web.listen-address=127.0.0.1:{self.port}",
+             *(args or ["--cluster.listen-address="])],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
-        wait_for(lambda: http("GET", self.url + "/-/ready")[0] == 200, 20,
-                 what="alertmanager ready")
+        wait_for(lambda: http("GET", self.url + "/-/ready")[0] == 200, ready_s,
+                 what=f"{name} ready")
 
     def alerts(self, name):
         s, _, body = http("GET", self.url + f"/api/v2/alerts?filter=alertname%3D%22{name}%22")

@@ -11,64 +11,39 @@ import time
 
 from harness import (BUILD, E2E, SLOW, VIGILD, WebhookReceiver, free_port, http, http_probe,
                      wait_for)
+from test_alertmanager import AM, Alertmanager
 from test_gate import GateCase
 
-AM = "/usr/bin/prometheus-alertmanager"
 VIGILCTL = os.path.join(BUILD, "vigilctl")
 
 
-class ClusterMember:
+class ClusterMember(Alertmanager):
     """One Alertmanager of a two-member cluster, routing to url."""
 
     def __init__(self, workdir, name, cluster_port, peer_port, receiver_url):
-        self.port = free_port()
-        cfg = os.path.join(workdir, f"{name}.yml")
         # Seconds, not minutes, but in the proportions of the defaults
         # (group_interval 5m, peer timeout 15s): a member that is second
         # waits peer-timeout before it checks whether the first has sent,
         # and a group_interval that short of it makes it send a stale
         # snapshot (a firing after the resolved). repeat_interval is long,
         # so a second firing notification can only be a duplicate.
-        with open(cfg, "w") as f:
-            f.write("route:\n  receiver: hook\n  group_by: [alertname]\n"
-                    "  group_wait: 1s\n  group_interval: 16s\n  repeat_interval: 1h\n"
-                    "receivers:\n  - name: hook\n    webhook_configs:\n"
-                    f"      - url: {receiver_url}\n        send_resolved: true\n")
-        self.log = open(os.path.join(workdir, f"{name}.log"), "wb")
-        self.proc = subprocess.Popen(
-            [AM, f"--config.file={cfg}",
-             f"--storage.path={os.path.join(workdir, name + '-data')}",
-             f"--web.listen-address=127.0.0.1:{self.port}",
-             f"--cluster.listen-address=127.0.0.1:{cluster_port}",
-             f"--cluster.advertise-address=127.0.0.1:{cluster_port}",
-             f"--cluster.peer=127.0.0.1:{peer_port}",
-             # Gossip fast; the second member waits 2 s (peer-timeout per
-             # position) for the first's notification log before sending:
-             # 20 gossip rounds of slack on a loaded machine.
-             "--cluster.gossip-interval=100ms", "--cluster.pushpull-interval=1s",
-             "--cluster.peer-timeout=2s", "--cluster.settle-timeout=2s"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{self.port}"
-        wait_for(lambda: http("GET", self.url + "/-/ready")[0] == 200, 30,
-                 what=f"{name} ready")
+        config = ("route:\n  receiver: hook\n  group_by: [alertname]\n"
+                  "  group_wait: 1s\n  group_interval: 16s\n  repeat_interval: 1h\n"
+                  "receivers:\n  - name: hook\n    webhook_configs:\n"
+                  f"      - url: {receiver_url}\n        send_resolved: true\n")
+        super().__init__(workdir, name, config, args=[
+            f"--cluster.listen-address=127.0.0.1:{cluster_port}",
+            f"--cluster.advertise-address=127.0.0.1:{cluster_port}",
+            f"--cluster.peer=127.0.0.1:{peer_port}",
+            # Gossip fast; the second member waits 2 s (peer-timeout per
+            # position) for the first's notification log before sending:
+            # 20 gossip rounds of slack on a loaded machine.
+            "--cluster.gossip-interval=100ms", "--cluster.pushpull-interval=1s",
+            "--cluster.peer-timeout=2s", "--cluster.settle-timeout=2s"], ready_s=30)
 
     def peers(self):
         s, _, body = http("GET", self.url + "/api/v2/status")
         return len(json.loads(body)["cluster"].get("peers") or []) if s == 200 else 0
-
-    def alerts(self, name):
-        s, _, body = http("GET", self.url + f"/api/v2/alerts?filter=alertname%3D%22{name}%22")
-        assert s == 200, (s, body)
-        return json.loads(body)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
 class AlertmanagerCluster(E2E):
