@@ -199,20 +199,7 @@ scrape_configs:
         return base, query
 
     def test_every_panel_answers_with_data(self):
-        sentry_token = "sntrys_contrib-e2e-token"
-        sim_token = os.path.join(self.workdir, "sim-sentry-token")
-        vigil_token = os.path.join(self.workdir, "vigil-sentry-token")
-        for path in (sim_token, vigil_token):
-            write_secret(path, sentry_token + "\n")
-        sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
-        sentry = {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
-                  "organization": "acme", "project": "portal", "token_file": vigil_token,
-                  "interval": op.FAST, "timeout": "2s", "resolution": "10s",
-                  "issues_window": "1m"}
-        c = self.cluster
-        db = {"name": "db", "type": "postgres", "interval": op.FAST, "timeout": "2s",
-              "conninfo": c.conninfo(),
-              "password_file": c.password_file(self.workdir, name="db.pgpass")}
+        sim, sentry, db = op.sim_sentry_db(self, self.cluster, "sntrys_contrib-e2e-token")
         # One rule that is not ok, so the rule-state panel has a row.
         rules = op.RULES + [{"name": "canary_seen", "metric": "db.canary_ms", "op": ">",
                              "warn": 0}]

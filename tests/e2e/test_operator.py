@@ -74,6 +74,25 @@ def token_file(workdir, token=TOKEN):
     return write_secret(os.path.join(workdir, "api.token"), token + "\n")
 
 
+def sim_sentry_db(case, cluster, sentry_token):
+    """A simulator that also serves Sentry's API under a token, and probes
+    of it (sentry) and of cluster (db) at FAST: every probe type the
+    application's metrics come from."""
+    sim_token = os.path.join(case.workdir, "sim-sentry-token")
+    vigil_token = os.path.join(case.workdir, "vigil-sentry-token")
+    for path in (sim_token, vigil_token):
+        write_secret(path, sentry_token + "\n")
+    sim = case.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
+    sentry = {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
+              "organization": "acme", "project": "portal", "token_file": vigil_token,
+              "interval": FAST, "timeout": "2s", "resolution": "10s",
+              "issues_window": "1m"}
+    db = {"name": "db", "type": "postgres", "interval": FAST, "timeout": "2s",
+          "conninfo": cluster.conninfo(),
+          "password_file": cluster.password_file(case.workdir, name="db.pgpass")}
+    return sim, sentry, db
+
+
 def samples(text):
     """{'name{labels}': value} of an exposition, comments left out."""
     out = {}
@@ -102,21 +121,10 @@ class Metrics(E2E):
 
     def test_promtool_passes_with_every_probe_type_and_rules(self):
         sentry_token = "sntrys_op-e2e-5a1f-token"
-        sim_token = os.path.join(self.workdir, "sim-sentry-token")
-        vigil_token = os.path.join(self.workdir, "vigil-sentry-token")
-        for path in (sim_token, vigil_token):
-            write_secret(path, sentry_token + "\n")
-        sim = self.sim(args=["--rps", "2000", "--sentry-token-file", sim_token])
-        sentry = {"name": "sentry", "type": "sentry", "base_url": sim.url("/api/0/"),
-                  "organization": "acme", "project": "portal", "token_file": vigil_token,
-                  "interval": FAST, "timeout": "2s", "resolution": "10s",
-                  "issues_window": "1m", "outcomes": True}
-        c = self.cluster
-        db = {"name": "db", "type": "postgres", "interval": FAST, "timeout": "2s",
-              "conninfo": c.conninfo(),
-              "password_file": c.password_file(self.workdir, name="db.pgpass"),
-              "required_indexes": ["orders_customer_idx"],
-              "custom_queries": {"orders": "SELECT 42 AS total, 3 AS n_count"}}
+        sim, sentry, db = sim_sentry_db(self, self.cluster, sentry_token)
+        sentry["outcomes"] = True
+        db["required_indexes"] = ["orders_customer_idx"]
+        db["custom_queries"] = {"orders": "SELECT 42 AS total, 3 AS n_count"}
         rules = RULES + [
             {"name": "db_pool", "metric": "db.pool_used_pct", "op": ">", "warn": 80,
              "crit": 95, "unit": "%", "depends_on": "db_down"},
