@@ -147,6 +147,9 @@ class Delivery(EmailCase):
         r = subprocess.run([VIGILD, "--check-config", v.config_path], capture_output=True,
                            text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"notifier mail: smtp://127.0.0.1:{port}/... (email to 2 recipients, "
+                      "STARTTLS required)\n", r.stdout)
+        self.assertNotIn(PASSWORD, r.stdout + r.stderr)
         wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
         sim.scenario("slow", slow_ms=400)        # p95 ~700: warning
         self.wait_mails(srv, 1, 15)
