@@ -9,6 +9,7 @@ import email
 import email.policy
 import email.utils
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -208,21 +209,34 @@ class Delivery(EmailCase):
         self.assertNotIn(PASSWORD, v.log_text())
         self.assertIn('vigil_notifications_sent_total{notifier="mail"} 2\n', v.metrics())
 
-    def test_plain_relay_on_this_host(self):
+    def test_plain_relay_on_this_host_and_reload(self):
         # "starttls": "off" is for a relay on this host (a local MTA).
+        # A reload that changes the recipients keeps the notifier (and
+        # what it told), and the next mail goes to the new ones.
         port = free_port()
         srv = self.server(port)
         sim = self.sim()
-        v = self.vigild({"probes": probes(sim), "rules": [P95],
-                         "notifiers": [{"name": "relay", "type": "email",
-                                        "url": f"smtp://localhost:{port}", "starttls": "off",
-                                        "from": "vigil@example.com", "to": ["ops@example.com"],
-                                        "severities": ["warning"]}]})
+        cfg = {"probes": probes(sim), "rules": [P95],
+               "notifiers": [{"name": "relay", "type": "email",
+                              "url": f"smtp://localhost:{port}", "starttls": "off",
+                              "from": "vigil@example.com", "to": ["ops@example.com"],
+                              "repeat_interval": "0s"}]}
+        v = self.vigild(cfg)
         wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
         sim.scenario("slow", slow_ms=400)
         m = self.wait_mails(srv, 1, 15)[0]
         self.assertEqual((m["to"], m["tls"]), (["ops@example.com"], False))
         self.assertTrue(m["msg"]["Subject"].startswith("[vigil] FIRING warning: api_p95"))
+        cfg["notifiers"][0]["to"] = ["web@example.com", "db@example.com"]
+        v.write_config(cfg)
+        v.signal(signal.SIGHUP)
+        wait_for(lambda: v.status()["vigild"]["config"]["reloads"] == 1, 5, what="reload")
+        sim.scenario("healthy")
+        mails = self.wait_mails(srv, 2, 20)
+        self.assertEqual(mails[1]["to"], ["web@example.com", "db@example.com"])
+        self.assertEqual(mails[1]["msg"]["To"], "web@example.com, db@example.com")
+        self.assertTrue(mails[1]["msg"]["Subject"].startswith("[vigil] RESOLVED: api_p95"))
+        self.assertEqual(len(srv.mails()), 2)
 
 
 class Failures(EmailCase):

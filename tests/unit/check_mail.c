@@ -5,6 +5,9 @@
 #include <string.h>
 #include <check.h>
 
+#include <cjson/cJSON.h>
+
+#include "base/file.h"
 #include "notify/mail.h"
 #include "suites.h"
 
@@ -305,6 +308,58 @@ START_TEST(test_deploy_verdict)
 }
 END_TEST
 
+/*
+ * A deploy update by mail: deploytext's words as the body, its first line
+ * the Subject, for each kind (the fixture is deploytext's).
+ */
+START_TEST(test_deploy_update)
+{
+	static const enum talk_kind kinds[] = { TALK_BEGIN, TALK_STEP,
+	    TALK_VERDICT, TALK_PROGRESS, TALK_END };
+	char *json = NULL, err[256], kind[64], *text = malloc(16384), *m, *h;
+	char *crlf = malloc(32768);
+	struct deploy_update u;
+	size_t len = 0, o = 0;
+	cJSON *doc;
+
+	ck_assert_msg(file_read("tests/unit/fixtures/deploytext/doc.json",
+	    1 << 20, &json, &len, err, sizeof(err)) == 0, "%s", err);
+	doc = cJSON_ParseWithLength(json, len);
+	free(json);
+	ck_assert_ptr_nonnull(doc);
+	memset(&u, 0, sizeof(u));
+	u.seq = 42;
+	u.ev.kind = kinds[_i];
+	u.t = 1764403200000LL;
+	u.doc = doc;
+	m = mail_deploy_update(&u, &snd, &env);
+	ck_assert_ptr_nonnull(m);
+	assert_crlf(m);
+	h = head_of(m);
+	snprintf(kind, sizeof(kind), "\r\nX-Vigil-Kind: %s\r\n",
+	    talk_kind_name(kinds[_i]));
+	ck_assert_ptr_nonnull(strstr(h, kind));
+	ck_assert_ptr_nonnull(strstr(h, "Message-ID: "
+	    "<vigil.mail.42.1764403200000@ops-1>\r\n"));
+	ck_assert_ptr_nonnull(strstr(h, "\r\nSubject: "));
+	/* The body is the text, line for line. */
+	deploytext_text(&u, &snd, text, 16384);
+	ck_assert_uint_gt(strlen(text), 10);
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\n')
+			crlf[o++] = '\r';
+		crlf[o++] = *p;
+	}
+	crlf[o] = '\0';
+	ck_assert_ptr_nonnull(strstr(m, crlf));
+	free(text);
+	free(crlf);
+	free(h);
+	free(m);
+	cJSON_Delete(doc);
+}
+END_TEST
+
 START_TEST(test_header_clean)
 {
 	char out[16];
@@ -330,6 +385,7 @@ mail_suite(void)
 	tcase_add_test(tc, test_subject_encoded);
 	tcase_add_test(tc, test_date);
 	tcase_add_test(tc, test_deploy_verdict);
+	tcase_add_loop_test(tc, test_deploy_update, 0, 5);
 	tcase_add_test(tc, test_header_clean);
 	suite_add_tcase(s, tc);
 	return s;
