@@ -44,6 +44,7 @@ struct outbox {
 	int64_t retry_at;	/* monotonic µs; 0: none */
 	size_t resp;		/* bytes of the answer seen (discarded) */
 	size_t up_off, up_len;	/* email: the message's bytes read, all */
+	char *ca_default;	/* email: curl's own CA bundle, for a reload */
 	char errbuf[CURL_ERROR_SIZE];
 	char last_error[CURL_ERROR_SIZE + 16];
 };

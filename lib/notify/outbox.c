@@ -131,8 +131,9 @@ mail_setup(struct outbox *b)
 	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
 	curl_easy_setopt(e, CURLOPT_PASSWORD, m->password);
-	if (m->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, m->ca_file);
+	/* A reload that drops "ca_file" goes back to curl's own bundle. */
+	curl_easy_setopt(e, CURLOPT_CAINFO, m->ca_file != NULL ? m->ca_file :
+	    b->ca_default);
 }
 
 static int64_t
@@ -271,6 +272,11 @@ outbox_init(struct outbox *b, struct notif *n, size_t url)
 	b->hdrs = l;
 	set_list(b, l);
 	if (c->type == NOTIFIER_EMAIL) {
+		char *ca = NULL;
+
+		if (curl_easy_getinfo(e, CURLINFO_CAINFO, &ca) == CURLE_OK &&
+		    ca != NULL && (b->ca_default = strdup(ca)) == NULL)
+			return -1;
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, mail_read);
@@ -301,6 +307,7 @@ outbox_clear(struct outbox *b)
 		curl_easy_cleanup(b->xfer.easy);
 	curl_slist_free_all(b->hdrs);
 	curl_slist_free_all(b->next_hdrs);
+	free(b->ca_default);
 	for (it = b->head; it != NULL; it = next) {
 		next = it->next;
 		item_free(it);
