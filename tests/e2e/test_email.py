@@ -4,7 +4,8 @@ made here by openssl and AUTH, receives what vigild sends as the
 simulator's API slows down and recovers: the firing and the resolved mail,
 with their headers and the webhook's facts in the body. A server that is
 down gets the queued mail when it comes up, across a restart of vigild
-too; a server that offers no STARTTLS gets nothing in clear."""
+too; a server that offers no STARTTLS, or whose certificate does not
+verify, gets nothing: not the envelope, not the login."""
 import email
 import email.policy
 import email.utils
@@ -290,3 +291,22 @@ class Failures(EmailCase):
         n = v.status()["notifiers"][0]
         self.assertEqual((n["sent"], n["queued"]), (0, 1))
         self.assertIn("STARTTLS", n["last_error"].upper())
+
+    def test_unverified_certificate_nothing_sent(self):
+        # STARTTLS offered, but by a certificate no CA of vigild's signs
+        # (no "ca_file"): the login and the mail stay here.
+        cert, key = make_cert(self.workdir)
+        port = free_port()
+        srv = self.server(port, (cert, key))
+        sim = self.sim()
+        n = self.notifier(port, cert)
+        del n["ca_file"]
+        v = self.vigild({"probes": probes(sim), "rules": [P95], "notifiers": [n]})
+        wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: "event=notification_failed notifier=mail" in v.log_text(), 15 * SLOW,
+                 what="a failed delivery")
+        self.assertEqual((srv.commands(), srv.mails()), ([], []))
+        st = v.status()["notifiers"][0]
+        self.assertEqual((st["sent"], st["queued"]), (0, 1))
+        self.assertRegex(st["last_error"].lower(), "certificate|ssl")
