@@ -180,7 +180,7 @@ struct notifier_cfg {
 	/* Release day: deploy updates here too (notify/deploytalk.h). */
 	bool deploys;
 	int64_t progress_ms;		/* a progress update this often */
-	struct email_cfg *email;	/* type "email" only; urls[0] the server */
+	struct email_cfg *email;	/* type "email": urls[0] the server */
 };
 
 /* A release check: a rule judged poll by poll in a deploy window. */

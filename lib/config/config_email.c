@@ -197,7 +197,8 @@ cfg_parse_email(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
 		if (strcmp(s, "required") == 0)
 			e->starttls = true;
 		else if (strcmp(s, "off") != 0)
-			cfg_err(v, a, "\"starttls\" is \"required\" or \"off\"");
+			cfg_err(v, a, "\"starttls\" is \"required\" or "
+			    "\"off\"");
 		else if (urlok && tls)
 			cfg_err(v, a, "smtps:// is TLS from the start: "
 			    "\"starttls\" is for smtp://");

@@ -237,7 +237,8 @@ char *
 mail_notice(const struct notice *x, const struct sender *s,
     const struct mail_env *e)
 {
-	char state[64], rule[sizeof(x->rule)], inst[256], sum[sizeof(x->summary)];
+	char state[64], rule[sizeof(x->rule)], inst[256];
+	char sum[sizeof(x->summary)];
 	char unit[sizeof(x->unit)], short_sum[SUBJECT_SUMMARY + 1];
 	char subject[640], val[64], thr[64], since[40], when[40], url[512];
 	char extra[512], k[64], v[128], *text, *msg;

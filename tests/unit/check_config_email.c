@@ -83,8 +83,8 @@ START_TEST(test_email_valid)
 	    "\"email\", \"url\": \"smtp://localhost:25\", \"from\": \"a@b.c\", "
 	    "\"to\": [\"d@e.f\"], \"starttls\": \"off\"}, {\"name\": \"lo\", "
 	    "\"type\": \"email\", \"url\": \"smtp://127.0.0.1:2525\", "
-	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], \"starttls\": \"off\"}]}",
-	    &errs);
+	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], "
+	    "\"starttls\": \"off\"}]}", &errs);
 	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.v[0].msg : "");
 	ck_assert(cfg->notifiers[0].email->starttls);
 	ck_assert_ptr_null(cfg->notifiers[0].email->username);
@@ -120,13 +120,16 @@ START_TEST(test_email_errors)
 	    "not a plain address");
 	/* Plain text leaves this host never; smtps has no STARTTLS. */
 	expect_error(HDR "\"url\": \"smtp://m.example.com\", "
-	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], \"starttls\": \"off\"}]}",
+	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], "
+	    "\"starttls\": \"off\"}]}",
 	    "only to a relay on this host");
 	expect_error(HDR "\"url\": \"smtps://localhost\", "
-	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], \"starttls\": \"off\"}]}",
+	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], "
+	    "\"starttls\": \"off\"}]}",
 	    "TLS from the start");
 	expect_error(HDR "\"url\": \"smtp://localhost\", "
-	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], \"starttls\": \"maybe\"}]}",
+	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], "
+	    "\"starttls\": \"maybe\"}]}",
 	    "\"required\" or \"off\"");
 	expect_error(HDR "\"url\": \"smtp://m.example.com\", "
 	    "\"from\": \"a@b.c\", \"to\": [\"d@e.f\"], \"username\": \"u\"}]}",

@@ -102,7 +102,8 @@ START_TEST(test_notice_firing)
 	ck_assert_ptr_nonnull(strstr(h, "To: oncall@example.com,\r\n "
 	    "b@example.org\r\n"));
 	ck_assert_ptr_nonnull(strstr(h, "Subject: [vigil] FIRING critical "
-	    "(escalated): api_p95 on ops-1 - API p95 1.2 s, threshold 1 s\r\n"));
+	    "(escalated): api_p95 on ops-1 - API p95 1.2 s, threshold 1 s"
+	    "\r\n"));
 	ck_assert_ptr_nonnull(strstr(h, "Message-ID: "
 	    "<vigil.mail.7.1764387660000@ops-1>\r\n"));
 	ck_assert_ptr_nonnull(strstr(h, "X-Vigil-Id: ops-1-7\r\n"));
@@ -213,7 +214,8 @@ START_TEST(test_header_injection)
 		/* The Message-ID's domain: the instance made a dot-atom. */
 		p = strstr(h, "Message-ID: <vigil.mail.7.1764387660000@ops-1x");
 		ck_assert_ptr_nonnull(p);
-		ck_assert_uint_eq(strcspn(p + 12, " \t>"), strcspn(p + 12, ">"));
+		ck_assert_uint_eq(strcspn(p + 12, " \t>"),
+		    strcspn(p + 12, ">"));
 		/* In the body, too, each value stays on its own line. */
 		ck_assert_ptr_null(strstr(m, "\r\nBcc"));
 		ck_assert_ptr_null(strstr(m, "\r\nfake body"));
