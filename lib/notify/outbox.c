@@ -203,8 +203,8 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 		    b->errbuf[0] != '\0' ? b->errbuf :
 		    curl_easy_strerror(res));
 	else
-		snprintf(b->last_error, sizeof(b->last_error), "HTTP %ld",
-		    code);
+		snprintf(b->last_error, sizeof(b->last_error), "%s %ld",
+		    n->type == NOTIFIER_EMAIL ? "SMTP" : "HTTP", code);
 	{
 		int64_t wait = backoff_ms(n->nt, it->attempts);
 		struct timeval tv = { (time_t)(wait / 1000),
