@@ -248,7 +248,7 @@ BUILD_DEPS := build-essential fakeroot debhelper dpkg-dev pkg-config \
 TEST_DEPS := check python3 curl ca-certificates mandoc man-db systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
             openssl clang libclang-rt-14-dev valgrind mount util-linux \
-            lintian debootstrap systemd-container
+            lintian debootstrap systemd-container python3-aiosmtpd
 DEB_PKGS := $(BUILD_DEPS) $(TEST_DEPS)
 
 deps:

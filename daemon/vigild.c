@@ -130,6 +130,20 @@ check_config(const char *path)
 	}
 	printf("%s: configuration OK (%zu probe%s)\n", path, cfg->nprobes,
 	    cfg->nprobes == 1 ? "" : "s");
+	/* Where alerts would go: what /status shows, never a secret. */
+	for (size_t i = 0; i < cfg->nnotifiers; i++) {
+		const struct notifier_cfg *n = &cfg->notifiers[i];
+
+		printf("%s: notifier %s: %s", path, n->name, n->shown != NULL ?
+		    n->shown : "");
+		if (n->email != NULL)
+			printf(" (email to %zu recipient%s, %s)", n->email->nto,
+			    n->email->nto == 1 ? "" : "s",
+			    strncmp(n->urls[0], "smtps:", 6) == 0 ? "TLS" :
+			    n->email->starttls ? "STARTTLS required" :
+			    "in clear, this host only");
+		printf("\n");
+	}
 	config_free(cfg);
 	config_errors_clear(&errs);
 	return EXIT_SUCCESS;

@@ -148,6 +148,14 @@ void cfg_clear_rules(struct config *cfg);
 void cfg_parse_notifiers(struct cfgread *v, const cJSON *arr,
     struct config *cfg);
 void cfg_clear_notifiers(struct config *cfg);
+/* config_email.c: an "email" notifier's own keys. */
+void cfg_parse_email(struct cfgread *v, const cJSON *n,
+    struct notifier_cfg *nc);
+void cfg_clear_email(struct notifier_cfg *nc);
+/* Reports the keys of the other kind (email or HTTP) as mistakes. */
+void cfg_check_email_keys(struct cfgread *v, const cJSON *n, bool email);
+/* A plain address, local@domain: safe in a header and an SMTP command. */
+bool cfg_valid_address(const char *s);
 
 /*
  * The "release" section: the release gate's checks. Without one, every

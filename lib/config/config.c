@@ -357,12 +357,13 @@ config_pair_warning(const struct config *cfg, size_t i, char *buf,
 	if (cfg->nha_peers == 0 || i >= cfg->nnotifiers)
 		return NULL;
 	n = &cfg->notifiers[i];
-	if (n->type != NOTIFIER_WEBHOOK)
+	if (n->type == NOTIFIER_ALERTMANAGER)
 		return NULL;
 	snprintf(buf, len, "notifier \"%s\" (%s): every vigild of the HA pair "
 	    "(ha.peers) sends it, so each notice arrives once per vigild; "
 	    "route it through Alertmanager, which deduplicates (docs/ha.md)",
 	    n->name != NULL ? n->name : "?",
+	    n->type == NOTIFIER_EMAIL ? "email" :
 	    n->format == WEBHOOK_SLACK ? "Slack" : "webhook");
 	return buf;
 }

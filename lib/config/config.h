@@ -145,8 +145,19 @@ struct rule_cfg {
 	char *canon;			/* same canon: same rule across reloads */
 };
 
-enum notifier_type { NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER };
+enum notifier_type { NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER, NOTIFIER_EMAIL };
 enum webhook_format { WEBHOOK_GENERIC, WEBHOOK_SLACK };
+
+/* An "email" notifier's own part (config/config_email.c). */
+struct email_cfg {
+	char *from;			/* an address: local@domain */
+	char **to;			/* one message to all of them */
+	size_t nto;
+	char *username;			/* NULL: no AUTH */
+	char *password;			/* secret: from password_file */
+	char *ca_file;			/* NULL: the system's CAs */
+	bool starttls;			/* smtp:// must upgrade (default) */
+};
 
 struct notifier_cfg {
 	char *name;
@@ -169,6 +180,7 @@ struct notifier_cfg {
 	/* Release day: deploy updates here too (notify/deploytalk.h). */
 	bool deploys;
 	int64_t progress_ms;		/* a progress update this often */
+	struct email_cfg *email;	/* type "email": urls[0] the server */
 };
 
 /* A release check: a rule judged poll by poll in a deploy window. */

@@ -20,7 +20,9 @@ static const char *const notifier_keys[] = {
 	"name", "type", "url", "url_file", "url_env", "urls", "format",
 	"headers", "header_files", "severities", "rules", "labels",
 	"repeat_interval", "timeout", "queue_max", "deploys",
-	"progress_interval", NULL,
+	"progress_interval",
+	"from", "to", "username", "password_file", "ca_file", "starttls",
+	NULL,
 };
 
 static bool
@@ -291,13 +293,15 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 			nc->type = NOTIFIER_WEBHOOK;
 		else if (strcmp(s, "alertmanager") == 0)
 			nc->type = NOTIFIER_ALERTMANAGER;
+		else if (strcmp(s, "email") == 0)
+			nc->type = NOTIFIER_EMAIL;
 		else
 			cfg_err(v, cfg_member(n, "type"), "unknown notifier "
-			    "type \"%s\" (expected \"webhook\" or "
-			    "\"alertmanager\")", s);
+			    "type \"%s\" (expected \"webhook\", "
+			    "\"alertmanager\" or \"email\")", s);
 	} else if (cfg_member(n, "type") == NULL) {
-		cfg_err(v, n, "a notifier needs a \"type\" (\"webhook\" or "
-		    "\"alertmanager\")");
+		cfg_err(v, n, "a notifier needs a \"type\" (\"webhook\", "
+		    "\"alertmanager\" or \"email\")");
 	}
 	nc->repeat_ms = nc->type == NOTIFIER_ALERTMANAGER ?
 	    DEFAULT_AM_RESEND_MS : DEFAULT_WEBHOOK_REPEAT_MS;
@@ -315,8 +319,13 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 			cfg_err(v, cfg_member(n, "format"), "\"format\" is "
 			    "for webhooks; Alertmanager has its own");
 	}
-	parse_urls(v, n, nc);
-	parse_headers(v, n, nc);
+	if (nc->type == NOTIFIER_EMAIL) {
+		cfg_parse_email(v, n, nc);
+	} else {
+		cfg_check_email_keys(v, n, false);
+		parse_urls(v, n, nc);
+		parse_headers(v, n, nc);
+	}
 	parse_filter(v, n, nc, cfg);
 	cfg_duration(v, n, "repeat_interval", 0, 7LL * 86400 * 1000,
 	    &nc->repeat_ms);
@@ -398,6 +407,7 @@ cfg_clear_notifiers(struct config *cfg)
 			free(nc->labels[j].value);
 		}
 		free(nc->labels);
+		cfg_clear_email(nc);
 	}
 	free(cfg->notifiers);
 	cfg->notifiers = NULL;

@@ -17,6 +17,7 @@
 #include "notify/decide.h"
 #include "notify/deploytalk.h"
 #include "notify/deploytext.h"
+#include "notify/mail.h"
 #include "notify/notifier_int.h"
 #include "notify/payload.h"
 #include "engine/ruleset.h"
@@ -37,7 +38,26 @@ notifier_changed(struct notifier *nt)
 static const char *
 notifier_type_name(enum notifier_type t)
 {
-	return t == NOTIFIER_ALERTMANAGER ? "alertmanager" : "webhook";
+	switch (t) {
+	case NOTIFIER_ALERTMANAGER:
+		return "alertmanager";
+	case NOTIFIER_EMAIL:
+		return "email";
+	case NOTIFIER_WEBHOOK:
+		break;
+	}
+	return "webhook";
+}
+
+/* An email notifier's envelope, for notify/mail.c; returns e. */
+static const struct mail_env *
+mail_env(const struct notif *n, struct mail_env *e)
+{
+	e->from = n->cfg->email->from;
+	e->to = (const char *const *)n->cfg->email->to;
+	e->nto = n->cfg->email->nto;
+	e->notifier = n->name;
+	return e;
 }
 
 /* Sender identity: the configured instance and page, or what we know. */
@@ -174,6 +194,7 @@ static void
 emit(struct notif *n, struct notice *x, struct notice **batch,
     size_t *nbatch)
 {
+	struct mail_env env;
 	char *body;
 
 	x->seq = ++n->seq;
@@ -185,7 +206,9 @@ emit(struct notif *n, struct notice *x, struct notice **batch,
 		batch[(*nbatch)++] = x;
 		return;
 	}
-	body = n->cfg->format == WEBHOOK_SLACK ?
+	body = n->cfg->type == NOTIFIER_EMAIL ?
+	    mail_notice(x, &n->nt->sender, mail_env(n, &env)) :
+	    n->cfg->format == WEBHOOK_SLACK ?
 	    payload_slack(x, &n->nt->sender) :
 	    payload_generic(x, &n->nt->sender);
 	if (body == NULL) {
@@ -287,7 +310,11 @@ talk(struct notifier *nt, int64_t now)
 				.seq = ++n->seq, .ev = ev[i], .t = now,
 				.doc = doc,
 			};
-			char *body = n->cfg->format == WEBHOOK_SLACK ?
+			struct mail_env env;
+			char *body = n->cfg->type == NOTIFIER_EMAIL ?
+			    mail_deploy_update(&u, &nt->sender,
+			    mail_env(n, &env)) :
+			    n->cfg->format == WEBHOOK_SLACK ?
 			    deploytext_slack(&u, &nt->sender) :
 			    deploytext_generic(&u, &nt->sender);
 
@@ -424,33 +451,10 @@ rebind(struct notif *n, const struct notifier_cfg *c)
 {
 	n->cfg = c;
 	for (size_t b = 0; b < n->nboxes; b++) {
-		struct outbox *box = &n->boxes[b];
-		struct curl_slist *l = curl_slist_append(NULL,
-		    "Content-Type: application/json");
+		struct curl_slist *l = outbox_list(c);
 
-		for (size_t i = 0; l != NULL && i < c->nheaders; i++) {
-			struct curl_slist *m = curl_slist_append(l,
-			    c->headers[i]);
-
-			if (m == NULL)
-				curl_slist_free_all(l);
-			l = m;
-		}
-		if (l == NULL)
-			continue;
-		/*
-		 * The transfer in flight keeps the headers it started with
-		 * (curl reads them until it ends); the next one takes these.
-		 */
-		curl_slist_free_all(box->next_hdrs);
-		box->next_hdrs = NULL;
-		if (box->in_flight) {
-			box->next_hdrs = l;
-			continue;
-		}
-		curl_slist_free_all(box->hdrs);
-		box->hdrs = l;
-		curl_easy_setopt(box->xfer.easy, CURLOPT_HTTPHEADER, l);
+		if (l != NULL)
+			outbox_use_list(&n->boxes[b], l);
 	}
 }
 
@@ -711,6 +715,7 @@ notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
 			.verdict = verdict, .reason = reason, .final = final,
 			.t = clock_wall_ms(),
 		};
+		struct mail_env env;
 		char *body;
 
 		if (n->type == NOTIFIER_ALERTMANAGER &&
@@ -721,6 +726,8 @@ notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
 			continue;
 		body = n->type == NOTIFIER_ALERTMANAGER ?
 		    payload_deploy_alertmanager(&d, &nt->sender) :
+		    n->type == NOTIFIER_EMAIL ?
+		    mail_deploy(&d, &nt->sender, mail_env(n, &env)) :
 		    n->cfg->format == WEBHOOK_SLACK ?
 		    payload_deploy_slack(&d, &nt->sender) :
 		    payload_deploy_generic(&d, &nt->sender);

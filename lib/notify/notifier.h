@@ -67,7 +67,7 @@ void notifier_set_deploy_source(struct notifier *nt, notifier_deploy_doc_fn fn,
 
 struct notifier_view {
 	const char *name;
-	const char *type;		/* "webhook", "alertmanager" */
+	const char *type;		/* "webhook", "alertmanager", "email" */
 	const char *target;		/* scheme://host/... only */
 	uint64_t sent, failed, dropped;
 	size_t queued;

@@ -43,6 +43,8 @@ struct outbox {
 	struct event *retry;
 	int64_t retry_at;	/* monotonic µs; 0: none */
 	size_t resp;		/* bytes of the answer seen (discarded) */
+	size_t up_off, up_len;	/* email: the message's bytes read, all */
+	char *ca_default;	/* email: curl's own CA bundle, for a reload */
 	char errbuf[CURL_ERROR_SIZE];
 	char last_error[CURL_ERROR_SIZE + 16];
 };
@@ -105,5 +107,12 @@ void outbox_push(struct outbox *b, uint64_t seq, const char *body,
     unsigned attempts, bool deploy);
 /* Starts the head's delivery unless one is in flight or waiting. */
 void outbox_pump(struct outbox *b);
+/*
+ * The list curl reads through a transfer: the HTTP headers, or an email
+ * notifier's recipients. NULL when out of memory. outbox_use_list hands
+ * it to the outbox's handle (which owns it from then on).
+ */
+struct curl_slist *outbox_list(const struct notifier_cfg *c);
+void outbox_use_list(struct outbox *b, struct curl_slist *l);
 
 #endif

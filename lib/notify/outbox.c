@@ -43,6 +43,99 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 	return b->resp > MAX_RESPONSE ? 0 : n;
 }
 
+/* An email's message, fed to curl's SMTP upload (which dot-stuffs it). */
+static size_t
+mail_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct outbox *b = arg;
+	size_t n = size * nitems;
+
+	if (n > b->up_len - b->up_off)
+		n = b->up_len - b->up_off;
+	memcpy(buf, b->head->body + b->up_off, n);
+	b->up_off += n;
+	return n;
+}
+
+/* Hands l to the handle: HTTP headers, or an email's recipients. */
+static void
+set_list(struct outbox *b, struct curl_slist *l)
+{
+	if (b->n->cfg->type == NOTIFIER_EMAIL)
+		curl_easy_setopt(b->xfer.easy, CURLOPT_MAIL_RCPT, l);
+	else
+		curl_easy_setopt(b->xfer.easy, CURLOPT_HTTPHEADER, l);
+}
+
+struct curl_slist *
+outbox_list(const struct notifier_cfg *c)
+{
+	struct curl_slist *l = NULL;
+	const char *const *v = (const char *const *)c->headers;
+	size_t n = c->nheaders;
+
+	if (c->type == NOTIFIER_EMAIL) {
+		v = (const char *const *)c->email->to;
+		n = c->email->nto;
+	} else {
+		l = curl_slist_append(NULL, "Content-Type: application/json");
+		if (l == NULL)
+			return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct curl_slist *m = curl_slist_append(l, v[i]);
+
+		if (m == NULL) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = m;
+	}
+	return l;
+}
+
+void
+outbox_use_list(struct outbox *b, struct curl_slist *l)
+{
+	/*
+	 * The transfer in flight keeps the list it started with (curl
+	 * reads it until it ends); the next one takes this.
+	 */
+	curl_slist_free_all(b->next_hdrs);
+	b->next_hdrs = NULL;
+	if (b->in_flight) {
+		b->next_hdrs = l;
+		return;
+	}
+	curl_slist_free_all(b->hdrs);
+	b->hdrs = l;
+	set_list(b, l);
+}
+
+/*
+ * An email's transfer: the envelope and the login from the config as it
+ * is now (curl copies strings), the message from the head. With
+ * "starttls": "required" curl fails rather than go on in clear when the
+ * server offers no STARTTLS.
+ */
+static void
+mail_setup(struct outbox *b)
+{
+	const struct email_cfg *m = b->n->cfg->email;
+	CURL *e = b->xfer.easy;
+
+	b->up_off = 0;
+	b->up_len = strlen(b->head->body);
+	curl_easy_setopt(e, CURLOPT_MAIL_FROM, m->from);
+	curl_easy_setopt(e, CURLOPT_USE_SSL, m->starttls ?
+	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
+	curl_easy_setopt(e, CURLOPT_PASSWORD, m->password);
+	/* A reload that drops "ca_file" goes back to curl's own bundle. */
+	curl_easy_setopt(e, CURLOPT_CAINFO, m->ca_file != NULL ? m->ca_file :
+	    b->ca_default);
+}
+
 static int64_t
 backoff_ms(struct notifier *nt, unsigned attempts)
 {
@@ -110,8 +203,8 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 		    b->errbuf[0] != '\0' ? b->errbuf :
 		    curl_easy_strerror(res));
 	else
-		snprintf(b->last_error, sizeof(b->last_error), "HTTP %ld",
-		    code);
+		snprintf(b->last_error, sizeof(b->last_error), "%s %ld",
+		    n->type == NOTIFIER_EMAIL ? "SMTP" : "HTTP", code);
 	{
 		int64_t wait = backoff_ms(n->nt, it->attempts);
 		struct timeval tv = { (time_t)(wait / 1000),
@@ -140,14 +233,18 @@ outbox_pump(struct outbox *b)
 		curl_slist_free_all(b->hdrs);
 		b->hdrs = b->next_hdrs;
 		b->next_hdrs = NULL;
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, b->hdrs);
+		set_list(b, b->hdrs);
 	}
 	b->resp = 0;
 	b->errbuf[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, c->urls[b->url]);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->head->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(b->head->body));
+	if (c->type == NOTIFIER_EMAIL) {
+		mail_setup(b);
+	} else {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->head->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(b->head->body));
+	}
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
 	if (evcurl_add(b->n->nt->ec, &b->xfer) != 0) {
@@ -170,24 +267,23 @@ outbox_init(struct outbox *b, struct notif *n, size_t url)
 	b->retry = evtimer_new(n->nt->base, on_retry, b);
 	e = b->xfer.easy = curl_easy_init();
 	b->xfer.done = outbox_done;
-	if (b->retry == NULL || e == NULL)
-		return -1;
-	l = curl_slist_append(NULL, "Content-Type: application/json");
-	for (size_t i = 0; l != NULL && i < c->nheaders; i++) {
-		struct curl_slist *m = curl_slist_append(l, c->headers[i]);
-
-		if (m == NULL) {
-			curl_slist_free_all(l);
-			l = NULL;
-		} else {
-			l = m;
-		}
-	}
-	if (l == NULL)
+	if (b->retry == NULL || e == NULL || (l = outbox_list(c)) == NULL)
 		return -1;
 	b->hdrs = l;
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, b->hdrs);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	set_list(b, l);
+	if (c->type == NOTIFIER_EMAIL) {
+		char *ca = NULL;
+
+		if (curl_easy_getinfo(e, CURLINFO_CAINFO, &ca) == CURLE_OK &&
+		    ca != NULL && (b->ca_default = strdup(ca)) == NULL)
+			return -1;
+		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, mail_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, b);
+	} else {
+		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	}
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, b->errbuf);
@@ -211,6 +307,7 @@ outbox_clear(struct outbox *b)
 		curl_easy_cleanup(b->xfer.easy);
 	curl_slist_free_all(b->hdrs);
 	curl_slist_free_all(b->next_hdrs);
+	free(b->ca_default);
 	for (it = b->head; it != NULL; it = next) {
 		next = it->next;
 		item_free(it);

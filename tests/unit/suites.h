@@ -51,6 +51,8 @@
 	X(page) \
 	X(client) \
 	X(payload) \
+	X(mail) \
+	X(config_email) \
 	X(deploytalk) \
 	X(deploytext) \
 	X(stats) \
