@@ -145,7 +145,10 @@ struct rule_cfg {
 	char *canon;			/* same canon: same rule across reloads */
 };
 
-enum notifier_type { NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER };
+enum notifier_type {
+	NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER,
+	NOTIFIER_PAGERDUTY,	/* Events API v2 (notify/pagerduty.h) */
+};
 enum webhook_format { WEBHOOK_GENERIC, WEBHOOK_SLACK };
 
 struct notifier_cfg {
@@ -169,7 +172,19 @@ struct notifier_cfg {
 	/* Release day: deploy updates here too (notify/deploytalk.h). */
 	bool deploys;
 	int64_t progress_ms;		/* a progress update this often */
+	/* PagerDuty: the integration's routing key (secret: never shown). */
+	char *routing_key;
+	/* A templated webhook: its body (base/template.h) and media type. */
+	char *template;
+	char *content_type;		/* NULL: application/json */
 };
+
+/*
+ * The fields a webhook's "template" may name, NULL-terminated, besides
+ * "labels.<key>"; notify/tmplbody.c renders each one.
+ */
+extern const char *const config_template_fields[];
+bool config_template_field(const char *name, size_t len);
 
 /* A release check: a rule judged poll by poll in a deploy window. */
 struct release_check_cfg {

@@ -18,7 +18,9 @@
 #include "notify/deploytalk.h"
 #include "notify/deploytext.h"
 #include "notify/notifier_int.h"
+#include "notify/pagerduty.h"
 #include "notify/payload.h"
+#include "notify/tmplbody.h"
 #include "engine/ruleset.h"
 #include "engine/sched.h"
 #include "engine/silence.h"
@@ -37,7 +39,8 @@ notifier_changed(struct notifier *nt)
 static const char *
 notifier_type_name(enum notifier_type t)
 {
-	return t == NOTIFIER_ALERTMANAGER ? "alertmanager" : "webhook";
+	return t == NOTIFIER_ALERTMANAGER ? "alertmanager" :
+	    t == NOTIFIER_PAGERDUTY ? "pagerduty" : "webhook";
 }
 
 /* Sender identity: the configured instance and page, or what we know. */
@@ -185,7 +188,11 @@ emit(struct notif *n, struct notice *x, struct notice **batch,
 		batch[(*nbatch)++] = x;
 		return;
 	}
-	body = n->cfg->format == WEBHOOK_SLACK ?
+	body = n->cfg->type == NOTIFIER_PAGERDUTY ?
+	    pagerduty_event(x, &n->nt->sender) :
+	    n->cfg->template != NULL ? tmplbody_notice(n->cfg->template,
+	    n->cfg->content_type, x, &n->nt->sender) :
+	    n->cfg->format == WEBHOOK_SLACK ?
 	    payload_slack(x, &n->nt->sender) :
 	    payload_generic(x, &n->nt->sender);
 	if (body == NULL) {
@@ -425,8 +432,9 @@ rebind(struct notif *n, const struct notifier_cfg *c)
 	n->cfg = c;
 	for (size_t b = 0; b < n->nboxes; b++) {
 		struct outbox *box = &n->boxes[b];
+		char ct[256];
 		struct curl_slist *l = curl_slist_append(NULL,
-		    "Content-Type: application/json");
+		    outbox_content_header(c, ct, sizeof(ct)));
 
 		for (size_t i = 0; l != NULL && i < c->nheaders; i++) {
 			struct curl_slist *m = curl_slist_append(l,
@@ -716,11 +724,19 @@ notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
 		if (n->type == NOTIFIER_ALERTMANAGER &&
 		    strcmp(verdict, "pass") == 0)
 			continue;
+		/* PagerDuty pages for a failed gate only (notify/pagerduty.h). */
+		if (n->type == NOTIFIER_PAGERDUTY &&
+		    strcmp(verdict, "fail") != 0)
+			continue;
 		/* Its deploy updates say this and more (deploy_verdict, _end). */
 		if (n->cfg->deploys)
 			continue;
 		body = n->type == NOTIFIER_ALERTMANAGER ?
 		    payload_deploy_alertmanager(&d, &nt->sender) :
+		    n->type == NOTIFIER_PAGERDUTY ?
+		    pagerduty_deploy_event(&d, &nt->sender) :
+		    n->cfg->template != NULL ? tmplbody_deploy(n->cfg->template,
+		    n->cfg->content_type, &d, &nt->sender) :
 		    n->cfg->format == WEBHOOK_SLACK ?
 		    payload_deploy_slack(&d, &nt->sender) :
 		    payload_deploy_generic(&d, &nt->sender);

@@ -43,6 +43,7 @@ struct outbox {
 	struct event *retry;
 	int64_t retry_at;	/* monotonic µs; 0: none */
 	size_t resp;		/* bytes of the answer seen (discarded) */
+	char *sending;		/* the head as sent, if not its body */
 	char errbuf[CURL_ERROR_SIZE];
 	char last_error[CURL_ERROR_SIZE + 16];
 };
@@ -105,5 +106,8 @@ void outbox_push(struct outbox *b, uint64_t seq, const char *body,
     unsigned attempts, bool deploy);
 /* Starts the head's delivery unless one is in flight or waiting. */
 void outbox_pump(struct outbox *b);
+/* "Content-Type: ..." for c's bodies, into buf. */
+const char *outbox_content_header(const struct notifier_cfg *c, char *buf,
+    size_t len);
 
 #endif

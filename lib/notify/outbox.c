@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "engine/sched.h"
 #include "notify/notifier_int.h"
+#include "notify/pagerduty.h"
 
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	(5 * 60 * 1000)
@@ -79,6 +80,8 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 	long code = 0;
 
 	b->in_flight = false;
+	free(b->sending);
+	b->sending = NULL;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	/*
 	 * An answer cut off at MAX_RESPONSE is a write error to curl, but
@@ -105,6 +108,22 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 	}
 	n->failed++;
 	it->attempts++;
+	if (res == CURLE_OK && n->type == NOTIFIER_PAGERDUTY &&
+	    pagerduty_permanent(code)) {
+		/* Never taken, however often sent: the queue moves on. */
+		snprintf(b->last_error, sizeof(b->last_error), "HTTP %ld "
+		    "(rejected, not retried)", code);
+		log_err("event=notification_rejected notifier=%s seq=%llu "
+		    "status=%ld", n->name, (unsigned long long)it->seq, code);
+		b->head = it->next;
+		if (b->head == NULL)
+			b->tail = NULL;
+		b->len--;
+		item_free(it);
+		notifier_changed(n->nt);
+		outbox_pump(b);
+		return;
+	}
 	if (res != CURLE_OK)
 		snprintf(b->last_error, sizeof(b->last_error), "%s",
 		    b->errbuf[0] != '\0' ? b->errbuf :
@@ -144,13 +163,25 @@ outbox_pump(struct outbox *b)
 	}
 	b->resp = 0;
 	b->errbuf[0] = '\0';
+	/* The routing key joins the event only here: it is never saved. */
+	if (b->n->type == NOTIFIER_PAGERDUTY && c->routing_key != NULL &&
+	    (b->sending = pagerduty_body(b->head->body, c->routing_key)) ==
+	    NULL) {
+		snprintf(b->last_error, sizeof(b->last_error),
+		    "out of memory");
+		return;
+	}
 	curl_easy_setopt(e, CURLOPT_URL, c->urls[b->url]);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->head->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->sending != NULL ?
+	    b->sending : b->head->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(b->head->body));
+	    (curl_off_t)strlen(b->sending != NULL ? b->sending :
+	    b->head->body));
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
 	if (evcurl_add(b->n->nt->ec, &b->xfer) != 0) {
+		free(b->sending);
+		b->sending = NULL;
 		snprintf(b->last_error, sizeof(b->last_error),
 		    "cannot start a transfer");
 		return;
@@ -158,11 +189,20 @@ outbox_pump(struct outbox *b)
 	b->in_flight = true;
 }
 
+const char *
+outbox_content_header(const struct notifier_cfg *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "Content-Type: %s", c->content_type != NULL ?
+	    c->content_type : "application/json");
+	return buf;
+}
+
 int
 outbox_init(struct outbox *b, struct notif *n, size_t url)
 {
 	const struct notifier_cfg *c = n->cfg;
 	struct curl_slist *l;
+	char ct[256];
 	CURL *e;
 
 	b->n = n;
@@ -172,7 +212,7 @@ outbox_init(struct outbox *b, struct notif *n, size_t url)
 	b->xfer.done = outbox_done;
 	if (b->retry == NULL || e == NULL)
 		return -1;
-	l = curl_slist_append(NULL, "Content-Type: application/json");
+	l = curl_slist_append(NULL, outbox_content_header(c, ct, sizeof(ct)));
 	for (size_t i = 0; l != NULL && i < c->nheaders; i++) {
 		struct curl_slist *m = curl_slist_append(l, c->headers[i]);
 
@@ -211,6 +251,7 @@ outbox_clear(struct outbox *b)
 		curl_easy_cleanup(b->xfer.easy);
 	curl_slist_free_all(b->hdrs);
 	curl_slist_free_all(b->next_hdrs);
+	free(b->sending);
 	for (it = b->head; it != NULL; it = next) {
 		next = it->next;
 		item_free(it);

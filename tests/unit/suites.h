@@ -51,6 +51,9 @@
 	X(page) \
 	X(client) \
 	X(payload) \
+	X(template) \
+	X(tmplbody) \
+	X(pagerduty) \
 	X(deploytalk) \
 	X(deploytext) \
 	X(stats) \
