@@ -177,7 +177,7 @@ START_TEST(test_config_inline)
 	expect_config("\"template\": \"{\\\"text\\\": \\\"{{ nope }}\\\"}\"",
 	    "t.json:3:30: unknown field \"nope\"");
 	expect_config("\"template\": \"x {{summary\"",
-	    "t.json:3:17: \"{{\" is never closed");
+	    "t.json:3:16: \"{{\" is never closed");
 	expect_config("\"template\": \"{\\\"text\\\": {{summary}}}\"",
 	    "not JSON once filled in");
 	expect_config("\"template\": \"x\", \"format\": \"slack\"",
