@@ -338,8 +338,8 @@ void config_free(struct config *cfg);
 
 /*
  * For one of an HA pair (ha.peers): why notifier i would be told twice
- * (a webhook or Slack, which every vigild of the pair sends itself),
- * into buf; NULL when it would not.
+ * (a webhook, Slack or PagerDuty, which every vigild of the pair sends
+ * itself), into buf; NULL when it would not.
  */
 const char *config_pair_warning(const struct config *cfg, size_t i,
     char *buf, size_t len);

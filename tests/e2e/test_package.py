@@ -36,7 +36,8 @@ UNIT_DIRECTIVES = {
     "CapabilityBoundingSet": "", "ProtectSystem": "strict", "NoNewPrivileges": "yes",
     "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
 }
-CREDENTIALS = ["vigil.api-token", "vigil.sentry-token", "vigil.pg-password", "vigil.webhook-url"]
+CREDENTIALS = ["vigil.api-token", "vigil.sentry-token", "vigil.pg-password", "vigil.webhook-url",
+               "vigil.pagerduty-key"]
 MAN_PAGES = ["man8/vigild.8", "man5/vigil.json.5", "man1/vigilctl.1"]
 
 
