@@ -363,7 +363,8 @@ parse_template(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
 	size_t len;
 
 	if (cfg_string(v, n, "content_type", &s) == 1) {
-		if (s[0] == '\0' || strpbrk(s, "\r\n") != NULL)
+		if (s[0] == '\0' || strlen(s) > 200 ||
+		    strpbrk(s, "\r\n") != NULL)
 			cfg_err(v, cfg_member(n, "content_type"),
 			    "\"content_type\" must be a media type, e.g. "
 			    "\"text/plain\"");

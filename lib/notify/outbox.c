@@ -32,6 +32,16 @@ item_free(struct item *it)
 	free(it);
 }
 
+/* The body as sent holds the routing key: wiped, not just freed. */
+static void
+sending_free(struct outbox *b)
+{
+	if (b->sending != NULL)
+		explicit_bzero(b->sending, strlen(b->sending));
+	free(b->sending);
+	b->sending = NULL;
+}
+
 static size_t
 discard(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -80,8 +90,7 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 	long code = 0;
 
 	b->in_flight = false;
-	free(b->sending);
-	b->sending = NULL;
+	sending_free(b);
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	/*
 	 * An answer cut off at MAX_RESPONSE is a write error to curl, but
@@ -180,8 +189,7 @@ outbox_pump(struct outbox *b)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
 	if (evcurl_add(b->n->nt->ec, &b->xfer) != 0) {
-		free(b->sending);
-		b->sending = NULL;
+		sending_free(b);
 		snprintf(b->last_error, sizeof(b->last_error),
 		    "cannot start a transfer");
 		return;
@@ -251,7 +259,7 @@ outbox_clear(struct outbox *b)
 		curl_easy_cleanup(b->xfer.easy);
 	curl_slist_free_all(b->hdrs);
 	curl_slist_free_all(b->next_hdrs);
-	free(b->sending);
+	sending_free(b);
 	for (it = b->head; it != NULL; it = next) {
 		next = it->next;
 		item_free(it);

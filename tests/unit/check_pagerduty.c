@@ -185,9 +185,13 @@ START_TEST(test_body_and_status)
 }
 END_TEST
 
-/* A notifier section with the key file; returns the config or NULL. */
+/*
+ * A notifier section with the key file (and ha.peers if ha); returns the
+ * config or NULL with the first error in first.
+ */
 static struct config *
-parse_pd(const char *members, const char *key, char *first, size_t len)
+parse_pd(const char *members, const char *key, bool ha, char *first,
+    size_t len)
 {
 	char path[] = "/tmp/vigil-pd-XXXXXX", text[1024];
 	struct config_errors errs;
@@ -197,9 +201,10 @@ parse_pd(const char *members, const char *key, char *first, size_t len)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, key, strlen(key)), (int)strlen(key));
 	close(fd);
-	snprintf(text, sizeof(text), "{\"probes\": [],\n\"notifiers\": "
+	snprintf(text, sizeof(text), "{\"probes\": [], %s\n\"notifiers\": "
 	    "[{\"name\": \"pd\", \"type\": \"pagerduty\", "
-	    "\"routing_key_file\": \"%s\"%s}]}", path, members);
+	    "\"routing_key_file\": \"%s\"%s}]}", ha ? "\"ha\": {\"peers\": "
+	    "[\"http://peer:9464\"]}," : "", path, members);
 	memset(&errs, 0, sizeof(errs));
 	cfg = config_parse("t.json", text, strlen(text), &errs);
 	first[0] = '\0';
@@ -214,7 +219,7 @@ START_TEST(test_config)
 {
 	char err[512];
 	struct config *cfg = parse_pd("", "0123456789abcdef0123456789abcdef\n",
-	    err, sizeof(err));
+	    false, err, sizeof(err));
 	const struct notifier_cfg *n;
 
 	ck_assert_msg(cfg != NULL, "%s", err);
@@ -227,25 +232,33 @@ START_TEST(test_config)
 	config_free(cfg);
 
 	cfg = parse_pd(", \"url\": \"https://events.eu.pagerduty.com/v2/"
-	    "enqueue\"", "k", err, sizeof(err));
+	    "enqueue\"", "k", false, err, sizeof(err));
 	ck_assert_msg(cfg != NULL, "%s", err);
 	ck_assert_str_eq(cfg->notifiers[0].urls[0],
 	    "https://events.eu.pagerduty.com/v2/enqueue");
 	config_free(cfg);
 
-	ck_assert_ptr_null(parse_pd("", "has\"quote", err, sizeof(err)));
+	ck_assert_ptr_null(parse_pd("", "has\"quote", false, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "must be letters, digits") != NULL &&
 	    strstr(err, "has\"quote") == NULL, "%s", err);
-	ck_assert_ptr_null(parse_pd(", \"format\": \"slack\"", "k", err,
+	ck_assert_ptr_null(parse_pd(", \"format\": \"slack\"", "k", false, err,
 	    sizeof(err)));
 	ck_assert_msg(strstr(err, "PagerDuty has its own") != NULL, "%s", err);
-	ck_assert_ptr_null(parse_pd(", \"deploys\": true", "k", err,
+	ck_assert_ptr_null(parse_pd(", \"deploys\": true", "k", false, err,
 	    sizeof(err)));
 	ck_assert_msg(strstr(err, "\"deploys\" is for webhooks") != NULL, "%s",
 	    err);
-	ck_assert_ptr_null(parse_pd(", \"template\": \"{}\"", "k", err,
+	ck_assert_ptr_null(parse_pd(", \"template\": \"{}\"", "k", false, err,
 	    sizeof(err)));
 	ck_assert_msg(strstr(err, "is for webhooks") != NULL, "%s", err);
+
+	/* An HA pair would open two incidents: the check says so. */
+	cfg = parse_pd("", "k", true, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_ptr_nonnull(config_pair_warning(cfg, 0, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "triggers its own incident") != NULL, "%s",
+	    err);
+	config_free(cfg);
 }
 END_TEST
 
