@@ -30,6 +30,7 @@ static const char *const notifier_keys[] = {
 /* Where PagerDuty takes events; "url" overrides it (tests, a proxy). */
 #define PAGERDUTY_URL	"https://events.pagerduty.com/v2/enqueue"
 #define TEMPLATE_MAX	(64 * 1024)
+#define TOO_LONG	"the template filled in is too long (256 KiB at most)"
 
 const char *const config_template_fields[] = {
 	"id", "kind", "rule", "state", "severity", "value", "threshold",
@@ -385,6 +386,12 @@ parse_template(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
 			    path, why);
 			return;
 		}
+		if (strlen(text) != len) {
+			cfg_err(v, node, "template file %s holds a NUL byte",
+			    path);
+			free(text);
+			return;
+		}
 	} else if (node != NULL) {
 		if (cfg_string(v, n, "template", &s) != 1)
 			return;
@@ -415,10 +422,10 @@ parse_template(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
 				col = 0;
 			}
 		cfg_err(v, node, "%s:%zu:%zu: %s", path, line, col,
-		    err.msg[0] != '\0' ? err.msg : "too long");
+		    err.msg[0] != '\0' ? err.msg : TOO_LONG);
 	} else if (out == NULL) {
 		cfg_err_in(v, node, err.off, "%s", err.msg[0] != '\0' ?
-		    err.msg : "too long");
+		    err.msg : TOO_LONG);
 	} else if (tmpl_escape_for(nc->content_type) == TMPL_JSON &&
 	    !is_json(out)) {
 		cfg_err(v, node, "the template is not JSON once filled in: "

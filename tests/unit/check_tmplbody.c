@@ -3,6 +3,7 @@
  * and the template as the configuration checks it, each mistake at its
  * line and column.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,10 @@ START_TEST(test_config_file)
 		    "\"sumary\"", path);
 		expect_config(members, want);
 	}
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, "{}\0x", 4), 4);
+	close(fd);
+	expect_config(members, "holds a NUL byte");
 	unlink(path);
 	expect_config(members, "cannot read template file");
 }
