@@ -2,13 +2,15 @@
 one outage of the simulator as a trigger and a resolve with one dedup key,
 the routing key from its file in every event and nowhere else (not /status,
 not the log, not the state file); 429 and 500 are retried until a 202, a
-400 is dropped after one try and the notices behind it still go."""
+400 is dropped after one try and the notices behind it still go; a release
+gate's fail opens an incident of its own, a pass none."""
 import json
 import os
 import threading
 import time
 
-from harness import E2E, SLOW, http_probe, wait_for, write_secret
+from harness import E2E, SLOW, WebhookReceiver, http_probe, wait_for, write_secret
+from test_gate import GateCase, post
 
 FAST = "300ms"
 KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey32"
@@ -236,3 +238,54 @@ class Retries(PagerDutyCase):
         self.assertEqual((ev["event_action"], ev["dedup_key"]), ("resolve",
                                                                  "vigil/ops-1/api_p95"))
         self.assertEqual(len(pd.requests()), 2)
+
+
+class DeployVerdict(GateCase):
+    def test_only_a_failed_gate_pages(self):
+        pd = PagerDutyStandIn()
+        self.addCleanup(pd.stop)
+        sim = self.sim(args=["--rps", "2000"])
+        cfg = self.config(sim, [{"rule": "error_rate", "fail_after": 2, "min_requests": 100},
+                                {"rule": "app_health_down", "key": True}])
+        keyfile = write_secret(os.path.join(self.workdir, "pd-key"), KEY + "\n")
+        cfg["instance"] = "ops-1"
+        rcv = WebhookReceiver()
+        self.addCleanup(rcv.stop)
+        # The webhook hears every verdict: PagerDuty hears the same ones
+        # at the same moment, or not.
+        cfg["notifiers"] = [{"name": "pager", "type": "pagerduty", "url": pd.url,
+                             "routing_key_file": keyfile, "rules": ["api_p95"]},
+                            {"name": "hook", "type": "webhook", "url": rcv.url,
+                             "rules": ["api_p95"]}]
+        v = self.vigild(cfg)
+        post(v, {"action": "begin", "version": "6.0.0"})
+        sim.scenario("error_spike")
+        self.decided(v, 10 * SLOW)
+        ev = self.wait_deploy(pd, 1)[0]
+        self.assertEqual((ev["event_action"], ev["dedup_key"], ev["routing_key"]),
+                         ("trigger", "vigil/ops-1/deploy/1", KEY))
+        p = ev["payload"]
+        self.assertEqual((p["severity"], p["source"], p["class"]),
+                         ("error", "ops-1", "deploy_verdict"))
+        self.assertIn("6.0.0 failed its release gate", p["summary"])
+        self.assertEqual((p["custom_details"]["verdict"], p["custom_details"]["deploy"]),
+                         ("fail", 1))
+        post(v, {"action": "end"})
+        # The next window ends pass (or warn): nobody is woken for it.
+        sim.scenario("healthy")
+        wait_for(lambda: v.rule("error_rate")["state"] in ("ok", "resolved"), 15 * SLOW,
+                 what="error_rate back to ok")
+        post(v, {"action": "begin", "version": "6.0.1"})
+        self.polls(v, "error_rate", 3, timeout=10 * SLOW)
+        post(v, {"action": "end"})
+        told = wait_for(lambda: [b for b in rcv.bodies() if b["kind"] == "deploy_verdict" and
+                                 b["deploy"]["id"] == 2], 10 * SLOW, what="deploy 2's verdict")
+        self.assertIn(told[0]["verdict"], ("pass", "warn"), told[0])
+        time.sleep(1)            # a sleep: proves no event follows for deploy 2
+        self.assertEqual([e["dedup_key"] for e in pd.accepted() if "/deploy/" in e["dedup_key"]],
+                         ["vigil/ops-1/deploy/1"])
+
+    def wait_deploy(self, pd, n):
+        return wait_for(lambda: (lambda a: a if len(a) >= n else None)(
+            [e for e in pd.accepted() if "/deploy/" in e["dedup_key"]]), 10 * SLOW,
+            what=f"{n} deploy events")
