@@ -359,6 +359,15 @@ config_pair_warning(const struct config *cfg, size_t i, char *buf,
 	n = &cfg->notifiers[i];
 	if (n->type == NOTIFIER_ALERTMANAGER)
 		return NULL;
+	/* Each vigild's dedup key names its instance: two incidents. */
+	if (n->type == NOTIFIER_PAGERDUTY) {
+		snprintf(buf, len, "notifier \"%s\" (PagerDuty): every vigild "
+		    "of the HA pair (ha.peers) triggers its own incident (the "
+		    "dedup key names the instance); route it through "
+		    "Alertmanager, which deduplicates (docs/ha.md)",
+		    n->name != NULL ? n->name : "?");
+		return buf;
+	}
 	snprintf(buf, len, "notifier \"%s\" (%s): every vigild of the HA pair "
 	    "(ha.peers) sends it, so each notice arrives once per vigild; "
 	    "route it through Alertmanager, which deduplicates (docs/ha.md)",

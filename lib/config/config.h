@@ -145,7 +145,11 @@ struct rule_cfg {
 	char *canon;			/* same canon: same rule across reloads */
 };
 
-enum notifier_type { NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER, NOTIFIER_EMAIL };
+enum notifier_type {
+	NOTIFIER_WEBHOOK, NOTIFIER_ALERTMANAGER,
+	NOTIFIER_EMAIL,		/* SMTP (notify/mail.h) */
+	NOTIFIER_PAGERDUTY,	/* Events API v2 (notify/pagerduty.h) */
+};
 enum webhook_format { WEBHOOK_GENERIC, WEBHOOK_SLACK };
 
 /* An "email" notifier's own part (config/config_email.c). */
@@ -181,7 +185,19 @@ struct notifier_cfg {
 	bool deploys;
 	int64_t progress_ms;		/* a progress update this often */
 	struct email_cfg *email;	/* type "email": urls[0] the server */
+	/* PagerDuty: the integration's routing key (secret: never shown). */
+	char *routing_key;
+	/* A templated webhook: its body (base/template.h) and media type. */
+	char *template;
+	char *content_type;		/* NULL: application/json */
 };
+
+/*
+ * The fields a webhook's "template" may name, NULL-terminated, besides
+ * "labels.<key>"; notify/tmplbody.c renders each one.
+ */
+extern const char *const config_template_fields[];
+bool config_template_field(const char *name, size_t len);
 
 /* A release check: a rule judged poll by poll in a deploy window. */
 struct release_check_cfg {
@@ -335,8 +351,8 @@ void config_free(struct config *cfg);
 
 /*
  * For one of an HA pair (ha.peers): why notifier i would be told twice
- * (a webhook or Slack, which every vigild of the pair sends itself),
- * into buf; NULL when it would not.
+ * (a webhook, Slack or PagerDuty, which every vigild of the pair sends
+ * itself), into buf; NULL when it would not.
  */
 const char *config_pair_warning(const struct config *cfg, size_t i,
     char *buf, size_t len);

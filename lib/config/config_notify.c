@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
+#include "base/template.h"
+
 #define DEFAULT_WEBHOOK_REPEAT_MS	(4LL * 3600 * 1000)
 #define DEFAULT_AM_RESEND_MS		(60 * 1000)
 #define DEFAULT_NOTIFY_TIMEOUT_MS	10000
@@ -20,10 +23,33 @@ static const char *const notifier_keys[] = {
 	"name", "type", "url", "url_file", "url_env", "urls", "format",
 	"headers", "header_files", "severities", "rules", "labels",
 	"repeat_interval", "timeout", "queue_max", "deploys",
-	"progress_interval",
+	"progress_interval", "routing_key_file", "template", "template_file",
+	"content_type",
 	"from", "to", "username", "password_file", "ca_file", "starttls",
 	NULL,
 };
+
+/* Where PagerDuty takes events; "url" overrides it (tests, a proxy). */
+#define PAGERDUTY_URL	"https://events.pagerduty.com/v2/enqueue"
+#define TEMPLATE_MAX	(64 * 1024)
+#define TOO_LONG	"the template filled in is too long (256 KiB at most)"
+
+const char *const config_template_fields[] = {
+	"id", "kind", "rule", "state", "severity", "value", "threshold",
+	"unit", "summary", "since", "time", "instance", "url", "title", NULL,
+};
+
+bool
+config_template_field(const char *name, size_t len)
+{
+	if (len > 7 && strncmp(name, "labels.", 7) == 0)
+		return true;
+	for (size_t i = 0; config_template_fields[i] != NULL; i++)
+		if (strlen(config_template_fields[i]) == len &&
+		    strncmp(config_template_fields[i], name, len) == 0)
+			return true;
+	return false;
+}
 
 static bool
 add_str(char ***v, size_t *n, char *s)
@@ -106,6 +132,11 @@ parse_urls(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
 	    (cfg_member(n, "url_env") != NULL) +
 	    (cfg_member(n, "urls") != NULL);
 
+	if (given == 0 && nc->type == NOTIFIER_PAGERDUTY) {
+		add_str(&nc->urls, &nc->nurls, cfg_strdup(v, n, PAGERDUTY_URL));
+		nc->shown = shown_url(PAGERDUTY_URL);
+		return;
+	}
 	if (given != 1) {
 		cfg_err(v, n, "a notifier needs exactly one of \"url\", "
 		    "\"url_file\", \"url_env\" or \"urls\"");
@@ -266,6 +297,147 @@ parse_filter(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 	}
 }
 
+/* "routing_key_file": the integration key, from a file only. */
+static void
+parse_pagerduty(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
+{
+	const char *s;
+
+	if (nc->type != NOTIFIER_PAGERDUTY) {
+		if (cfg_member(n, "routing_key_file") != NULL)
+			cfg_err(v, cfg_member(n, "routing_key_file"),
+			    "\"routing_key_file\" is for \"pagerduty\" "
+			    "notifiers");
+		return;
+	}
+	if (cfg_member(n, "urls") != NULL)
+		cfg_err(v, cfg_member(n, "urls"), "PagerDuty takes one "
+		    "\"url\" (it defaults to %s)", PAGERDUTY_URL);
+	if (cfg_string(v, n, "routing_key_file", &s) != 1) {
+		if (cfg_member(n, "routing_key_file") == NULL)
+			cfg_err(v, n, "a \"pagerduty\" notifier needs "
+			    "\"routing_key_file\": a file holding the "
+			    "integration key");
+		return;
+	}
+	nc->routing_key = cfg_secret_file(v, cfg_member(n,
+	    "routing_key_file"), s);
+	/* It goes into a JSON body as it is: never a quote or a control. */
+	if (nc->routing_key != NULL &&
+	    strspn(nc->routing_key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+	    "klmnopqrstuvwxyz0123456789-_") != strlen(nc->routing_key)) {
+		cfg_err(v, cfg_member(n, "routing_key_file"), "the routing key "
+		    "in %s must be letters, digits, - and _ (an Events API "
+		    "v2 integration key)", s);
+		explicit_bzero(nc->routing_key, strlen(nc->routing_key));
+		free(nc->routing_key);
+		nc->routing_key = NULL;
+	}
+}
+
+static bool
+is_json(const char *s)
+{
+	cJSON *o = cJSON_ParseWithOpts(s, NULL, true);
+
+	cJSON_Delete(o);
+	return o != NULL;
+}
+
+/* Any value a field may take: quotes, a backslash, a line break. */
+static const char *
+sample_field(void *arg, const char *name, size_t len)
+{
+	(void)arg;
+	return config_template_field(name, len) ? "a\"b\\c\nd" : NULL;
+}
+
+/*
+ * "template" or "template_file", and "content_type": the body, checked
+ * now -- every field known, and a JSON body JSON whatever the values.
+ */
+static void
+parse_template(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc)
+{
+	const cJSON *node = cfg_member(n, "template");
+	const char *s, *path = NULL;
+	struct tmpl_error err;
+	char *text = NULL, *out, why[128];
+	size_t len;
+
+	if (cfg_string(v, n, "content_type", &s) == 1) {
+		if (s[0] == '\0' || strlen(s) > 200 ||
+		    strpbrk(s, "\r\n") != NULL)
+			cfg_err(v, cfg_member(n, "content_type"),
+			    "\"content_type\" must be a media type, e.g. "
+			    "\"text/plain\"");
+		else
+			nc->content_type = cfg_strdup(v, n, s);
+	}
+	if (node != NULL && cfg_member(n, "template_file") != NULL) {
+		cfg_err(v, node, "a webhook takes \"template\" or "
+		    "\"template_file\", not both");
+		return;
+	}
+	if (node == NULL && (node = cfg_member(n, "template_file")) != NULL) {
+		if (cfg_string(v, n, "template_file", &path) != 1)
+			return;
+		if (file_read(path, TEMPLATE_MAX, &text, &len, why,
+		    sizeof(why)) != FILE_OK) {
+			cfg_err(v, node, "cannot read template file %s: %s",
+			    path, why);
+			return;
+		}
+		if (strlen(text) != len) {
+			cfg_err(v, node, "template file %s holds a NUL byte",
+			    path);
+			free(text);
+			return;
+		}
+	} else if (node != NULL) {
+		if (cfg_string(v, n, "template", &s) != 1)
+			return;
+		text = cfg_strdup(v, node, s);
+	} else {
+		if (nc->content_type != NULL)
+			cfg_err(v, cfg_member(n, "content_type"),
+			    "\"content_type\" is for a webhook's "
+			    "\"template\"");
+		return;
+	}
+	if (text == NULL)
+		return;
+	if (nc->type != NOTIFIER_WEBHOOK || cfg_member(n, "format") != NULL) {
+		cfg_err(v, node, "a \"template\" is for webhooks, instead of "
+		    "a \"format\"");
+		free(text);
+		return;
+	}
+	out = tmpl_render(text, tmpl_escape_for(nc->content_type),
+	    sample_field, NULL, &err);
+	if (out == NULL && path != NULL) {
+		size_t line = 1, col = 1;
+
+		for (size_t i = 0; i < err.off; i++, col++)
+			if (text[i] == '\n') {
+				line++;
+				col = 0;
+			}
+		cfg_err(v, node, "%s:%zu:%zu: %s", path, line, col,
+		    err.msg[0] != '\0' ? err.msg : TOO_LONG);
+	} else if (out == NULL) {
+		cfg_err_in(v, node, err.off, "%s", err.msg[0] != '\0' ?
+		    err.msg : TOO_LONG);
+	} else if (tmpl_escape_for(nc->content_type) == TMPL_JSON &&
+	    !is_json(out)) {
+		cfg_err(v, node, "the template is not JSON once filled in: "
+		    "put every {{field}} inside a string (\"...\"), as "
+		    "every field is text");
+	}
+	free(out);
+	nc->template = text;
+}
+
 static void
 parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
     const struct config *cfg)
@@ -295,16 +467,21 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 			nc->type = NOTIFIER_ALERTMANAGER;
 		else if (strcmp(s, "email") == 0)
 			nc->type = NOTIFIER_EMAIL;
+		else if (strcmp(s, "pagerduty") == 0)
+			nc->type = NOTIFIER_PAGERDUTY;
 		else
 			cfg_err(v, cfg_member(n, "type"), "unknown notifier "
 			    "type \"%s\" (expected \"webhook\", "
-			    "\"alertmanager\" or \"email\")", s);
+			    "\"alertmanager\", \"email\" or \"pagerduty\")",
+			    s);
 	} else if (cfg_member(n, "type") == NULL) {
 		cfg_err(v, n, "a notifier needs a \"type\" (\"webhook\", "
-		    "\"alertmanager\" or \"email\")");
+		    "\"alertmanager\", \"email\" or \"pagerduty\")");
 	}
+	/* PagerDuty keeps an incident open and pages by its own policy. */
 	nc->repeat_ms = nc->type == NOTIFIER_ALERTMANAGER ?
-	    DEFAULT_AM_RESEND_MS : DEFAULT_WEBHOOK_REPEAT_MS;
+	    DEFAULT_AM_RESEND_MS : nc->type == NOTIFIER_PAGERDUTY ? 0 :
+	    DEFAULT_WEBHOOK_REPEAT_MS;
 	nc->timeout_ms = DEFAULT_NOTIFY_TIMEOUT_MS;
 	nc->queue_max = DEFAULT_QUEUE_MAX;
 	if (cfg_string(v, n, "format", &s) == 1) {
@@ -315,9 +492,12 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 		else
 			cfg_err(v, cfg_member(n, "format"), "\"format\" must "
 			    "be \"generic\" or \"slack\"");
-		if (nc->type == NOTIFIER_ALERTMANAGER)
+		/* Email's own check names it among the webhooks' keys. */
+		if (nc->type != NOTIFIER_WEBHOOK && nc->type != NOTIFIER_EMAIL)
 			cfg_err(v, cfg_member(n, "format"), "\"format\" is "
-			    "for webhooks; Alertmanager has its own");
+			    "for webhooks; %s has its own",
+			    nc->type == NOTIFIER_PAGERDUTY ? "PagerDuty" :
+			    "Alertmanager");
 	}
 	if (nc->type == NOTIFIER_EMAIL) {
 		cfg_parse_email(v, n, nc);
@@ -326,6 +506,9 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 		parse_urls(v, n, nc);
 		parse_headers(v, n, nc);
 	}
+	/* Each refuses its keys on a notifier of another type. */
+	parse_pagerduty(v, n, nc);
+	parse_template(v, n, nc);
 	parse_filter(v, n, nc, cfg);
 	cfg_duration(v, n, "repeat_interval", 0, 7LL * 86400 * 1000,
 	    &nc->repeat_ms);
@@ -341,10 +524,18 @@ parse_notifier(struct cfgread *v, const cJSON *n, struct notifier_cfg *nc,
 	cfg_duration(v, n, "progress_interval", 1000, 86400LL * 1000,
 	    &nc->progress_ms);
 	/* Alertmanager hears verdicts as alerts; a rollout's talk is text. */
-	if (nc->deploys && nc->type == NOTIFIER_ALERTMANAGER)
+	if (nc->deploys && nc->type != NOTIFIER_WEBHOOK &&
+	    nc->type != NOTIFIER_EMAIL)
 		cfg_err(v, cfg_member(n, "deploys"), "\"deploys\" is for "
-		    "webhooks; Alertmanager hears a failed deploy as an "
-		    "alert");
+		    "webhooks; %s hears a failed deploy as an alert",
+		    nc->type == NOTIFIER_PAGERDUTY ? "PagerDuty" :
+		    "Alertmanager");
+	/* A rollout's talk is Slack's or the generic shape, not a template's. */
+	if (nc->deploys && nc->template != NULL)
+		cfg_err(v, cfg_member(n, "deploys"), "\"deploys\" updates "
+		    "come as \"generic\" or \"slack\" bodies, not a "
+		    "\"template\"; a templated webhook hears deploy "
+		    "verdicts only");
 }
 
 void
@@ -399,6 +590,11 @@ cfg_clear_notifiers(struct config *cfg)
 		free_secret_list(nc->urls, nc->nurls);
 		free_secret_list(nc->headers, nc->nheaders);
 		free(nc->shown);
+		if (nc->routing_key != NULL)
+			explicit_bzero(nc->routing_key, strlen(nc->routing_key));
+		free(nc->routing_key);
+		free(nc->template);
+		free(nc->content_type);
 		for (size_t j = 0; j < nc->nrules; j++)
 			free(nc->rules[j]);
 		free(nc->rules);

@@ -19,7 +19,9 @@
 #include "notify/deploytext.h"
 #include "notify/mail.h"
 #include "notify/notifier_int.h"
+#include "notify/pagerduty.h"
 #include "notify/payload.h"
+#include "notify/tmplbody.h"
 #include "engine/ruleset.h"
 #include "engine/sched.h"
 #include "engine/silence.h"
@@ -43,6 +45,8 @@ notifier_type_name(enum notifier_type t)
 		return "alertmanager";
 	case NOTIFIER_EMAIL:
 		return "email";
+	case NOTIFIER_PAGERDUTY:
+		return "pagerduty";
 	case NOTIFIER_WEBHOOK:
 		break;
 	}
@@ -208,6 +212,10 @@ emit(struct notif *n, struct notice *x, struct notice **batch,
 	}
 	body = n->cfg->type == NOTIFIER_EMAIL ?
 	    mail_notice(x, &n->nt->sender, mail_env(n, &env)) :
+	    n->cfg->type == NOTIFIER_PAGERDUTY ?
+	    pagerduty_event(x, &n->nt->sender) :
+	    n->cfg->template != NULL ? tmplbody_notice(n->cfg->template,
+	    n->cfg->content_type, x, &n->nt->sender) :
 	    n->cfg->format == WEBHOOK_SLACK ?
 	    payload_slack(x, &n->nt->sender) :
 	    payload_generic(x, &n->nt->sender);
@@ -721,6 +729,10 @@ notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
 		if (n->type == NOTIFIER_ALERTMANAGER &&
 		    strcmp(verdict, "pass") == 0)
 			continue;
+		/* PagerDuty pages for a failed gate only (notify/pagerduty.h). */
+		if (n->type == NOTIFIER_PAGERDUTY &&
+		    strcmp(verdict, "fail") != 0)
+			continue;
 		/* Its deploy updates say this and more (deploy_verdict, _end). */
 		if (n->cfg->deploys)
 			continue;
@@ -728,6 +740,10 @@ notifier_deploy(struct notifier *nt, uint64_t id, const char *version,
 		    payload_deploy_alertmanager(&d, &nt->sender) :
 		    n->type == NOTIFIER_EMAIL ?
 		    mail_deploy(&d, &nt->sender, mail_env(n, &env)) :
+		    n->type == NOTIFIER_PAGERDUTY ?
+		    pagerduty_deploy_event(&d, &nt->sender) :
+		    n->cfg->template != NULL ? tmplbody_deploy(n->cfg->template,
+		    n->cfg->content_type, &d, &nt->sender) :
 		    n->cfg->format == WEBHOOK_SLACK ?
 		    payload_deploy_slack(&d, &nt->sender) :
 		    payload_deploy_generic(&d, &nt->sender);

@@ -45,6 +45,7 @@ struct outbox {
 	size_t resp;		/* bytes of the answer seen (discarded) */
 	size_t up_off, up_len;	/* email: the message's bytes read, all */
 	char *ca_default;	/* email: curl's own CA bundle, for a reload */
+	char *sending;		/* the head as sent, if not its body */
 	char errbuf[CURL_ERROR_SIZE];
 	char last_error[CURL_ERROR_SIZE + 16];
 };
@@ -114,5 +115,8 @@ void outbox_pump(struct outbox *b);
  */
 struct curl_slist *outbox_list(const struct notifier_cfg *c);
 void outbox_use_list(struct outbox *b, struct curl_slist *l);
+/* "Content-Type: ..." for c's bodies, into buf. */
+const char *outbox_content_header(const struct notifier_cfg *c, char *buf,
+    size_t len);
 
 #endif

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "engine/sched.h"
 #include "notify/notifier_int.h"
+#include "notify/pagerduty.h"
 
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	(5 * 60 * 1000)
@@ -29,6 +30,16 @@ item_free(struct item *it)
 		return;
 	free(it->body);
 	free(it);
+}
+
+/* The body as sent holds the routing key: wiped, not just freed. */
+static void
+sending_free(struct outbox *b)
+{
+	if (b->sending != NULL)
+		explicit_bzero(b->sending, strlen(b->sending));
+	free(b->sending);
+	b->sending = NULL;
 }
 
 static size_t
@@ -73,12 +84,14 @@ outbox_list(const struct notifier_cfg *c)
 	struct curl_slist *l = NULL;
 	const char *const *v = (const char *const *)c->headers;
 	size_t n = c->nheaders;
+	char ct[256];
 
 	if (c->type == NOTIFIER_EMAIL) {
 		v = (const char *const *)c->email->to;
 		n = c->email->nto;
 	} else {
-		l = curl_slist_append(NULL, "Content-Type: application/json");
+		l = curl_slist_append(NULL, outbox_content_header(c, ct,
+		    sizeof(ct)));
 		if (l == NULL)
 			return NULL;
 	}
@@ -172,6 +185,7 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 	long code = 0;
 
 	b->in_flight = false;
+	sending_free(b);
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	/*
 	 * An answer cut off at MAX_RESPONSE is a write error to curl, but
@@ -198,6 +212,22 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 	}
 	n->failed++;
 	it->attempts++;
+	if (res == CURLE_OK && n->type == NOTIFIER_PAGERDUTY &&
+	    pagerduty_permanent(code)) {
+		/* Never taken, however often sent: the queue moves on. */
+		snprintf(b->last_error, sizeof(b->last_error), "HTTP %ld "
+		    "(rejected, not retried)", code);
+		log_err("event=notification_rejected notifier=%s seq=%llu "
+		    "status=%ld", n->name, (unsigned long long)it->seq, code);
+		b->head = it->next;
+		if (b->head == NULL)
+			b->tail = NULL;
+		b->len--;
+		item_free(it);
+		notifier_changed(n->nt);
+		outbox_pump(b);
+		return;
+	}
 	if (res != CURLE_OK)
 		snprintf(b->last_error, sizeof(b->last_error), "%s",
 		    b->errbuf[0] != '\0' ? b->errbuf :
@@ -237,22 +267,42 @@ outbox_pump(struct outbox *b)
 	}
 	b->resp = 0;
 	b->errbuf[0] = '\0';
+	/* The routing key joins the event only here: it is never saved. */
+	if (b->n->type == NOTIFIER_PAGERDUTY && c->routing_key != NULL &&
+	    (b->sending = pagerduty_body(b->head->body, c->routing_key)) ==
+	    NULL) {
+		snprintf(b->last_error, sizeof(b->last_error),
+		    "out of memory");
+		return;
+	}
 	curl_easy_setopt(e, CURLOPT_URL, c->urls[b->url]);
 	if (c->type == NOTIFIER_EMAIL) {
 		mail_setup(b);
 	} else {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->head->body);
+		const char *body = b->sending != NULL ? b->sending :
+		    b->head->body;
+
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)strlen(b->head->body));
+		    (curl_off_t)strlen(body));
 	}
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
 	if (evcurl_add(b->n->nt->ec, &b->xfer) != 0) {
+		sending_free(b);
 		snprintf(b->last_error, sizeof(b->last_error),
 		    "cannot start a transfer");
 		return;
 	}
 	b->in_flight = true;
+}
+
+const char *
+outbox_content_header(const struct notifier_cfg *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "Content-Type: %s", c->content_type != NULL ?
+	    c->content_type : "application/json");
+	return buf;
 }
 
 int
@@ -308,6 +358,7 @@ outbox_clear(struct outbox *b)
 	curl_slist_free_all(b->hdrs);
 	curl_slist_free_all(b->next_hdrs);
 	free(b->ca_default);
+	sending_free(b);
 	for (it = b->head; it != NULL; it = next) {
 		next = it->next;
 		item_free(it);

@@ -37,7 +37,7 @@ UNIT_DIRECTIVES = {
     "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
 }
 CREDENTIALS = ["vigil.api-token", "vigil.sentry-token", "vigil.pg-password", "vigil.webhook-url",
-               "vigil.smtp-password"]
+               "vigil.smtp-password", "vigil.pagerduty-key"]
 MAN_PAGES = ["man8/vigild.8", "man5/vigil.json.5", "man1/vigilctl.1"]
 
 

@@ -53,6 +53,9 @@
 	X(payload) \
 	X(mail) \
 	X(config_email) \
+	X(template) \
+	X(tmplbody) \
+	X(pagerduty) \
 	X(deploytalk) \
 	X(deploytext) \
 	X(stats) \
