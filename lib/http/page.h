@@ -36,34 +36,4 @@ char *page_html(const struct monitor *m, const struct page_release *rel);
 /* Appends s with &, <, >, " and ' escaped. */
 void page_escape(struct sbuf *b, const char *s);
 
-/*
- * A sparkline's data: samples between from and to, bucketed into
- * SPARK_SLOTS slots. Each slot keeps the worst value that fell in it (the
- * highest when high is bad), so a spike is never averaged away. Where two
- * samples are further apart than gap_ms (the data went stale) the line
- * breaks: a gap, not a made-up value.
- */
-struct spark {
-	int64_t from, to, gap_ms;
-	bool high_bad;
-	double v[SPARK_SLOTS];
-	bool has[SPARK_SLOTS];
-	bool brk[SPARK_SLOTS];	/* the line starts afresh here */
-	double lo, hi, last;
-	int64_t last_t;
-	bool any;
-};
-
-/* gap_ms 0: never break the line. */
-void spark_init(struct spark *s, int64_t from, int64_t to, int64_t gap_ms,
-    bool high_bad);
-void spark_add(struct spark *s, int64_t t, double v);
-/*
- * Appends an <svg> of w x h pixels; the thresholds (NaN: none) are drawn
- * as dashed lines and widen the vertical range, so the distance to them
- * is what the eye sees. label is the SVG's accessible name.
- */
-void spark_svg(struct sbuf *b, const struct spark *s, int w, int h,
-    double warn, double crit, const char *cls, const char *label);
-
 #endif

@@ -92,7 +92,7 @@ class Page(E2E):
         self.assertEqual(sorted(c[1] for c in cards), sorted(r["name"] for r in RULES))
         self.assertRegex(dom, r'<path d="M[\d.]+ [\d.]+ L')
         # Each probe's last result.
-        self.assertRegex(dom, r'<tr data-probe="app_health">.*?<td class="up">up')
+        self.assertRegex(dom, r'<tr data-probe="app_health">.*?<td class="up" data-label="state">up')
 
         os.makedirs(ARTIFACTS, exist_ok=True)
         shot = os.path.join(ARTIFACTS, "status-page.png")
