@@ -150,6 +150,10 @@ void api_changed(struct api *a);
 enum MHD_Result api_heartbeat_post(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 
+/* GET /badge/NAME.svg (badge.c). */
+enum MHD_Result api_badge_get(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+
 enum MHD_Result api_silences_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 enum MHD_Result api_silences_add(struct api *a, struct MHD_Connection *c,

@@ -217,13 +217,15 @@ static void
 banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
     size_t n, int64_t now)
 {
-	unsigned crit = 0, warn = 0, other = 0;
+	unsigned crit = 0, warn = 0, other = 0, held = 0;
 	struct health h;
 	char t[48];
 
 	health_eval(m, &h);
 	for (size_t i = 0; i < n; i++) {
-		if (a[i].rank == 0)
+		if (a[i].v.st->suppressed)
+			held++;
+		else if (a[i].rank == 0)
 			crit++;
 		else if (a[i].rank == 1)
 			warn++;
@@ -257,6 +259,9 @@ banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
 	}
 	if (other > 0 && crit + warn > 0)
 		sbuf_printf(b, " (and %u pending or unknown)", other);
+	if (held > 0 && crit + warn > 0)
+		sbuf_printf(b, "; %u more suppressed behind %s", held,
+		    held == 1 ? "it" : "them");
 	clock_text(now, now, t, sizeof(t));
 	sbuf_printf(b, "</div><div class=\"meta\">vigild %s &middot; as of "
 	    "%s &middot; this page refreshes every %d s</div></header>",

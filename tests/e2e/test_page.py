@@ -1,6 +1,10 @@
 """The status page as a person sees it: loaded in headless Chromium while
 the simulator is degraded, it must show the verdict and the firing alert
-first; the screenshot is kept as build/[san/]artifacts/status-page.png."""
+first; healthy and during an outage, at 1280 and 390 px wide, it must fold
+suppressed alerts under their cause, break its lines over the outage and
+never scroll sideways on a phone. The screenshots are kept under
+build/[san/]artifacts/. And the badges: GET /badge/NAME.svg."""
+import copy
 import json
 import os
 import re
@@ -8,9 +12,11 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
+import xml.etree.ElementTree as ET
 
-from harness import BUILD, E2E, http_probe, wait_for
-from test_operator import RULES, TOKEN, app_probes, call, token_file
+from harness import BUILD, E2E, free_port, http_probe, wait_for
+from test_operator import FAST, RULES, TOKEN, app_probes, call, token_file
 
 ARTIFACTS = os.path.join(BUILD, "artifacts")
 
@@ -37,6 +43,74 @@ def png_size(path):
         head = f.read(24)
     assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     return struct.unpack(">II", head[16:24])
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def screenshot(url, name, width, height=1400):
+    """A PNG of url at width x height px under ARTIFACTS; its path."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shot = os.path.join(ARTIFACTS, name)
+    if os.path.exists(shot):
+        os.unlink(shot)
+    r = chromium(url, f"--screenshot={shot}", f"--window-size={width},{height}",
+                 "--hide-scrollbars")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert png_size(shot) == (width, height), png_size(shot)
+    return shot
+
+
+# Lays the page out in a frame w px wide (headless Chromium's window is never
+# narrower than 500 px) and writes into the DOM, where --dump-dom shows it,
+# how wide the page is and which elements stick out past the right edge.
+MEASURE = """<!doctype html><html><body style="margin:0">
+<iframe id="f" width="%d" height="900" style="border:0"></iframe><script>
+var f = document.getElementById('f');
+f.onload = function () {
+  var win = f.contentWindow, doc = f.contentDocument, w = win.innerWidth, out = [];
+  doc.querySelectorAll('body *').forEach(function (e) {
+    var r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > w + 0.5)
+      out.push(e.tagName + '.' + (e.getAttribute('class') || '') + ':' + Math.round(r.right));
+  });
+  var m = document.createElement('div');
+  m.id = 'measured';
+  m.setAttribute('data-scroll', doc.documentElement.scrollWidth);
+  m.setAttribute('data-inner', w);
+  m.setAttribute('data-over', out.slice(0, 10).join(' '));
+  document.body.appendChild(m);
+};
+f.srcdoc = %s;
+</script></body></html>"""
+
+
+def layout(v, width, workdir):
+    """(scrollWidth, innerWidth, what sticks out) of the page at width px.
+
+    The page runs no script and forbids it (CSP), so its HTML is measured
+    as the source of a frame in a page of the test's, its refresh off."""
+    status, _, body = call(v, "GET", "/")
+    assert status == 200, status
+    html = body.decode().replace('<meta http-equiv="refresh"', '<meta name="x-refresh"')
+    path = os.path.join(workdir, f"measure-{width}.html")
+    with open(path, "w") as f:
+        f.write(MEASURE % (width, json.dumps(html).replace("</", "<\\/")))
+    r = chromium("file://" + path, "--dump-dom", "--window-size=1280,1000",
+                 "--virtual-time-budget=3000")
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = re.search(r'<div id="measured" data-scroll="(\d+)" data-inner="(\d+)" '
+                  r'data-over="([^"]*)"', r.stdout)
+    assert m is not None, r.stdout[-2000:]
+    return int(m.group(1)), int(m.group(2)), m.group(3)
+
+
+def outage_rules():
+    """RULES, each behind app_health_down: an outage suppresses them all."""
+    rules = copy.deepcopy(RULES)
+    for r in rules:
+        r["depends_on"] = "app_health_down"
+    return rules
 
 
 class Page(E2E):
@@ -115,3 +189,111 @@ class Page(E2E):
                       r.stdout)
         self.assertIn("No alerts", r.stdout)
         self.assertIn("No rules are configured", r.stdout)
+
+    def test_outage_folds_suppressed_alerts_and_breaks_the_lines(self):
+        sim = self.sim(args=["--rps", "2000"])
+        v = self.vigild({"probes": app_probes(sim, timeout="1s"), "rules": outage_rules()})
+        wait_for(lambda: json.loads(v.get("/health")[2])["status"] == "pass", 15, what="pass")
+        # Some history before the outage, so the lines have a left side.
+        time.sleep(3)
+        for width in (1280, 390):
+            screenshot(v.base + "/", f"page-healthy-{width}.png", width)
+            scroll, inner, over = layout(v, width, self.workdir)
+            self.assertEqual(inner, width)
+            self.assertLessEqual(scroll, inner, f"scrolls sideways at {width} px: {over}")
+
+        sim.scenario("down")
+        wait_for(lambda: v.rule("app_health_down")["state"] == "firing", 15,
+                 what="app_health_down firing")
+        wait_for(lambda: sum(1 for r in v.status()["rules"]
+                             if r["state"] == "suppressed") >= 3, 15, what="3 suppressed")
+        r = chromium(v.base + "/", "--dump-dom")
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        dom = r.stdout
+        # The verdict first: the body opens with it.
+        body = dom.split("<body>", 1)[1]
+        self.assertTrue(body.startswith('<header class="fail" id="verdict">'), body[:200])
+        # The cause first, its dependents folded under it, closed, counted.
+        alerts = dom.split('<section id="alerts">', 1)[1].split("</section>", 1)[0]
+        first = re.search(r'<li class="alert ([a-z]+)" data-rule="([a-z0-9_]+)"', alerts)
+        self.assertEqual(first.group(2), "app_health_down")
+        fold = re.search(r'<details class="folded" data-cause="app_health_down" '
+                         r'data-count="(\d+)"><summary>(\d+) more suppressed by '
+                         r'app_health_down</summary>(.*?)</details>', alerts, re.S)
+        self.assertIsNotNone(fold, alerts[:3000])
+        n = int(fold.group(1))
+        self.assertGreaterEqual(n, 3)
+        self.assertEqual(int(fold.group(2)), n)
+        self.assertEqual(fold.group(3).count('<li class="alert suppressed"'), n)
+        # Nothing suppressed outside the fold, and no line repeating why.
+        outside = alerts.replace(fold.group(0), "")
+        self.assertNotIn('class="alert suppressed"', outside)
+        self.assertNotIn("Suppressed by", alerts)
+        self.assertIn("prefers-color-scheme:dark", dom)
+        for width in (1280, 390):
+            screenshot(v.base + "/", f"page-outage-{width}.png", width)
+            scroll, inner, over = layout(v, width, self.workdir)
+            self.assertLessEqual(scroll, inner, f"scrolls sideways at {width} px: {over}")
+
+        # Back up: the line of a metric the outage cut breaks over it
+        # instead of joining the two sides straight.
+        time.sleep(3)
+        sim.scenario("healthy")
+        wait_for(lambda: v.rule("app_health_down")["state"] in ("ok", "resolved"), 15,
+                 what="recovered")
+        time.sleep(2)
+        status, _, body = call(v, "GET", "/")
+        card = re.search(r'<figure class="card [a-z]+" data-rule="memory">.*?</figure>',
+                         body.decode(), re.S).group(0)
+        path = re.search(r'<path d="([^"]*)"', card).group(1)
+        self.assertGreaterEqual(path.count("M"), 2, card)
+
+
+class Badge(E2E):
+    def badge(self, v, path):
+        status, headers, body = call(v, "GET", path)
+        root = ET.fromstring(body)      # well-formed, whatever the name
+        self.assertEqual(root.tag, SVG + "svg")
+        self.assertEqual(headers["Content-Type"], "image/svg+xml")
+        state = root.find(f".//{SVG}rect[@class='state']")
+        texts = [t.text for t in root.iter(SVG + "text")]
+        return status, headers, state.get("fill"), texts
+
+    def test_badges_say_up_and_down_in_colour(self):
+        sim = self.sim()
+        dead = free_port()
+        v = self.vigild({"api": {"token_file": token_file(self.workdir)},
+                         "probes": [http_probe("web", sim.url("/api/health"), interval="300ms"),
+                                    http_probe("gone", f"http://127.0.0.1:{dead}/",
+                                               interval="300ms", timeout="1s")]})
+        wait_for(lambda: v.probe("web")["state"] == "up" and
+                 v.probe("gone")["state"] == "down", 15, what="web up, gone down")
+
+        # No token: readable wherever the page is (here, on loopback).
+        status, headers, fill, texts = self.badge(v, "/badge/web.svg")
+        self.assertEqual(status, 200)
+        self.assertEqual(fill, "#4c1")
+        self.assertEqual(texts[0], "web")
+        self.assertTrue(texts[-1].startswith("up"), texts)
+        self.assertEqual(headers["Cache-Control"], "max-age=60")
+        self.assertIn("default-src 'none'", headers["Content-Security-Policy"])
+
+        status, _, fill, texts = self.badge(v, "/badge/gone.svg?window=7d")
+        self.assertEqual(status, 200)
+        self.assertEqual(fill, "#e05d44")
+        self.assertTrue(texts[-1].startswith("down"), texts)
+
+        # A rule has a badge too: the probe's implicit <name>_down rule.
+        status, _, fill, texts = self.badge(v, "/badge/gone_down.svg")
+        self.assertEqual(status, 200)
+        self.assertIn(texts[-1], ("critical", "warning"))
+
+        # Unknown: 404, still an image, the name escaped.
+        status, headers, fill, texts = self.badge(v, "/badge/%3Cno%26such%3E.svg")
+        self.assertEqual(status, 404)
+        self.assertEqual(headers["Cache-Control"], "no-store")
+        self.assertEqual(texts[0], "<no&such>")
+        self.assertEqual(texts[-1], "not found")
+        self.assertEqual(call(v, "GET", "/badge/web.png")[0], 404)
+        self.assertEqual(call(v, "GET", "/badge/web.svg?window=1y")[0], 400)
+        self.assertEqual(call(v, "POST", "/badge/web.svg", token=TOKEN, body="")[0], 405)
