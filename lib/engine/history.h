@@ -18,6 +18,10 @@
 #define HISTORY_DAYS 90
 #define HISTORY_MINUTE_MS 60000LL
 #define HISTORY_DAY_MS (86400LL * 1000)
+/* Minutes kept in memory; older ones are read from the file. */
+#define HISTORY_MEM_MINUTES 1440
+/* Incidents kept (memory and file), the oldest forgotten first. */
+#define HISTORY_INCIDENTS 256
 
 enum history_kind { HISTORY_PROBE, HISTORY_RULE };
 
@@ -37,7 +41,8 @@ struct history_point {
 struct history_day {
 	int64_t t;		/* Unix ms of 00:00 UTC */
 	bool has_data;
-	double uptime_pct;	/* of the minutes with data; 0..100 */
+	double uptime_pct;	/* ok runs of all runs that day (as
+				 * history_uptime); 0..100 */
 	uint32_t minutes_data, minutes_down;
 	double avg_ms, max_ms;	/* probe durations that day */
 };
@@ -54,9 +59,49 @@ struct history_incident {
 
 struct history;
 
-/* dir NULL: in memory only (nothing saved). NULL on out of memory. */
+/*
+ * dir NULL: in memory only (nothing saved). NULL on out of memory. dir is
+ * the folder of the files (state_dir/history), made (0700) when missing;
+ * nothing is read until history_track.
+ */
 struct history *history_new(const char *dir);
+/* Waits for a write in flight, saves what is left, frees. NULL is fine. */
 void history_free(struct history *h);
+
+/*
+ * Which probes and rules are in force: between history_sync_begin and
+ * history_sync_end, history_track each. A name tracked for the first time
+ * is read back from its file (the only reads outside history_range); one
+ * not tracked again leaves memory at history_sync_end, its unsaved minutes
+ * saved first, and its file stays on disk (a probe put back in the
+ * configuration gets its past back). lower_worse: the rule fires below
+ * its threshold, so its incidents' peak is their lowest value.
+ */
+void history_sync_begin(struct history *h);
+void history_track(struct history *h, enum history_kind kind,
+    const char *name, bool lower_worse);
+void history_sync_end(struct history *h);
+
+/*
+ * From the loop, about once a second: when interval_ms passed since the
+ * last save and something changed, the changed hours are copied and a
+ * short-lived thread writes them (pwrite, fdatasync), as the state file
+ * is written; a write still in flight defers the next. wait: write now
+ * and wait for it (shutdown, tests).
+ */
+void history_save(struct history *h, int64_t now, int64_t interval_ms,
+    bool wait);
+
+/* How the saving goes, for /status and /metrics. */
+struct history_stats {
+	bool persistent;	/* has a folder */
+	size_t probes, rules;	/* series in memory */
+	uint64_t writes, failures;
+	int64_t last_saved;	/* Unix ms; 0: never */
+	uint64_t torn;		/* hours dropped at load: bad checksum */
+	char last_error[256];	/* "" when the last write went well */
+};
+void history_stats(const struct history *h, struct history_stats *out);
 
 /* Recording, on the loop, O(1), no I/O. t is Unix ms. */
 void history_probe_run(struct history *h, const char *probe, int64_t t,
@@ -68,9 +113,11 @@ void history_rule_fired(struct history *h, const char *rule,
 void history_rule_resolved(struct history *h, const char *rule, int64_t t);
 
 /*
- * Uptime of a probe over [now - window_ms, now): percentage of runs... (the
- * helper documents the exact definition). false when there is no data in
- * the window.
+ * Uptime of a probe: the runs that ended ok, in percent of all its runs
+ * (a rate-limited run counts as neither). Windows up to a day count the
+ * minutes [now - window_ms, now] exactly; longer ones whole UTC days:
+ * today and the window's days before it (7 d: today and the 6 before).
+ * false when there is no run in the window.
  */
 bool history_uptime(const struct history *h, const char *probe, int64_t now,
     int64_t window_ms, double *pct);
