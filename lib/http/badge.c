@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/sbuf.h"
 #include "config/config.h"
+#include "engine/history.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
 #include "http/api_int.h"
@@ -206,7 +207,17 @@ api_badge_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	name[n - 4] = '\0';
 	state = probe_state(a->m, name);
 	if (state != NULL) {
-		snprintf(msg, sizeof(msg), "%s", state);
+		double pct;
+		char p[16];
+
+		/* "up 99.95%": the state, and the uptime when there is one. */
+		if (history_uptime(monitor_history(a->m), name,
+		    clock_wall_ms(), w->ms, &pct)) {
+			page_pct(pct, p, sizeof(p));
+			snprintf(msg, sizeof(msg), "%s %s%%", state, p);
+		} else {
+			snprintf(msg, sizeof(msg), "%s", state);
+		}
 	} else if ((state = rule_state(a->m, name)) != NULL) {
 		snprintf(msg, sizeof(msg), "%s", state);
 	} else {

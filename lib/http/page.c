@@ -12,6 +12,7 @@
 #include "base/duration.h"
 #include "http/health.h"
 #include "http/page_chart.h"
+#include "http/page_history.h"
 #include "engine/monitor.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
@@ -646,6 +647,8 @@ page_html(const struct monitor *m, const struct page_release *rel)
 		release_section(&b, rel);
 	alerts_section(&b, a, n, now);
 	silences_section(&b, m, now);
+	page_history_section(&b, m, now, PAGE_MAX_CARDS);
+	page_incidents_section(&b, m, now);
 	cards_section(&b, m, a, n, now);
 	probes_section(&b, m, now);
 	sbuf_puts(&b, "</main><footer>The same, for machines: <a "

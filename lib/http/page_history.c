@@ -2,17 +2,29 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/duration.h"
+#include "base/humanize.h"
 #include "base/sbuf.h"
 #include "engine/history.h"
+#include "engine/monitor.h"
 #include "engine/ruleset.h"
 #include "http/page.h"
+#include "http/page_chart.h"
 
 #define DAY_W 10	/* a bar and its gap, in viewBox units */
 #define DAY_H 34
+/* Steps in a response-time chart at most: a point per 2.5 px at 720. */
+#define CHART_STEPS 288
+#define CHART_W 720
+#define CHART_H 64
+/* A day by the minute, and the minutes its ends cut. */
+#define CHART_BUF (HISTORY_MEM_MINUTES + 2)
+/* Incidents listed at most, newest first. */
+#define PAGE_INCIDENTS 50
 
 const struct page_window page_windows[PAGE_UPTIME_WINDOWS] = {
 	{ "24h", HISTORY_DAY_MS },
@@ -152,4 +164,164 @@ page_incidents(struct sbuf *b, const struct history_incident *x, size_t n,
 		sbuf_puts(b, "</li>");
 	}
 	sbuf_puts(b, "</ol>");
+}
+
+static void
+uptimes(struct sbuf *b, const struct history *h, const char *probe,
+    int64_t now)
+{
+	char pct[16];
+	double v;
+
+	sbuf_puts(b, "<span class=\"uptimes\">uptime");
+	for (size_t i = 0; i < PAGE_UPTIME_WINDOWS; i++) {
+		sbuf_printf(b, " <span data-window=\"%s\">%s <b>",
+		    page_windows[i].name, page_windows[i].name);
+		if (history_uptime(h, probe, now, page_windows[i].ms, &v)) {
+			page_pct(v, pct, sizeof(pct));
+			sbuf_printf(b, "%s&nbsp;%%", pct);
+		} else {
+			sbuf_puts(b, "&ndash;");
+		}
+		sbuf_puts(b, "</b></span>");
+	}
+	sbuf_puts(b, "</span>");
+}
+
+/*
+ * The last 24 h of a probe's response time into p (cap CHART_BUF): by the
+ * minute, or from its first data when the history is younger, so a fresh
+ * vigild's minutes fill the box instead of its last pixels. *from gets
+ * where the chart starts; returns the points.
+ */
+static size_t
+last_day(const struct history *h, const char *probe, int64_t now,
+    struct history_point *p, size_t cap, int64_t *from)
+{
+	int64_t start = now - HISTORY_DAY_MS, step;
+	size_t n, first;
+
+	n = history_range(h, HISTORY_PROBE, probe, start, now,
+	    HISTORY_MINUTE_MS, p, cap);
+	for (first = 0; first < n && !p[first].has_value; first++)
+		;
+	if (first == n) {
+		*from = start;
+		return 0;
+	}
+	*from = p[first].t;
+	/* Whole minutes, as few as keep it within CHART_STEPS. */
+	step = (now - *from + CHART_STEPS * HISTORY_MINUTE_MS - 1) /
+	    (CHART_STEPS * HISTORY_MINUTE_MS) * HISTORY_MINUTE_MS;
+	if (step <= HISTORY_MINUTE_MS) {
+		memmove(p, p + first, (n - first) * sizeof(*p));
+		return n - first;
+	}
+	return history_range(h, HISTORY_PROBE, probe, *from, now, step, p,
+	    cap);
+}
+
+static void
+probe_history(struct sbuf *b, const struct history *h,
+    const struct probe_view *v, int64_t now, struct history_point *p,
+    size_t cap)
+{
+	struct history_day days[HISTORY_DAYS];
+	size_t nd = history_days(h, v->name, now, days, HISTORY_DAYS);
+	const char *state = probe_state_name(v->state);
+	double sum = 0, worst = 0;
+	size_t n, good = 0;
+	int64_t from;
+	char span[32], avg[32], max[32], label[200];
+
+	sbuf_puts(b, "<article class=\"ph\" data-probe=\"");
+	page_escape(b, v->name);
+	sbuf_puts(b, "\"><div class=\"ph-head\"><span><b>");
+	page_escape(b, v->name);
+	sbuf_printf(b, "</b> <span class=\"%s\">%s</span></span>", state,
+	    state);
+	uptimes(b, h, v->name, now);
+	sbuf_puts(b, "</div>");
+	page_days_svg(b, days, nd, now, v->name);
+	sbuf_printf(b, "<div class=\"axis\"><span>%d days ago</span><span>"
+	    "today</span></div>", HISTORY_DAYS);
+	n = last_day(h, v->name, now, p, cap, &from);
+	for (size_t i = 0; i < n; i++) {
+		if (!p[i].has_value || p[i].failed > 0 || !isfinite(p[i].avg))
+			continue;
+		sum += p[i].avg;
+		good++;
+		if (p[i].max > worst)
+			worst = p[i].max;
+	}
+	if (now - from >= HISTORY_DAY_MS - HISTORY_MINUTE_MS)
+		snprintf(span, sizeof(span), "last 24 h");
+	else {
+		memcpy(span, "last ", 5);
+		duration_format((now - from) / 1000 * 1000, span + 5,
+		    sizeof(span) - 5);
+	}
+	snprintf(label, sizeof(label), "%s: response time over the %s",
+	    v->name, span);
+	chart_svg(b, p, n, from, now, CHART_W, CHART_H, label);
+	sbuf_printf(b, "<div class=\"axis\"><span>%s</span>", span);
+	if (good > 0) {
+		human_value(sum / (double)good, "ms", avg, sizeof(avg));
+		human_value(worst, "ms", max, sizeof(max));
+		sbuf_printf(b, "<span>response avg %s &middot; worst %s</span>",
+		    avg, max);
+	} else {
+		sbuf_puts(b, "<span>no response yet</span>");
+	}
+	sbuf_puts(b, "<span>now</span></div></article>");
+}
+
+void
+page_history_section(struct sbuf *b, const struct monitor *m, int64_t now,
+    size_t max)
+{
+	const struct history *h = monitor_history(m);
+	struct history_point *p;
+	struct probe_view v;
+	size_t shown = 0;
+
+	if (h == NULL)
+		return;
+	p = calloc(CHART_BUF, sizeof(*p));
+	if (p == NULL) {
+		b->failed = true;
+		return;
+	}
+	sbuf_puts(b, "<section id=\"history\"><h2>History</h2>"
+	    "<div class=\"hist\">");
+	/* The probes that are down first: they are why the page is open. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; shown < max && monitor_probe_view(m, i, &v);
+		    i++) {
+			if ((v.state == PROBE_STATE_DOWN) != (pass == 0))
+				continue;
+			probe_history(b, h, &v, now, p, CHART_BUF);
+			shown++;
+		}
+	if (shown == 0)
+		sbuf_puts(b, "<p class=\"none\">No probes are configured.</p>");
+	sbuf_puts(b, "</div></section>");
+	free(p);
+}
+
+void
+page_incidents_section(struct sbuf *b, const struct monitor *m,
+    int64_t now)
+{
+	const struct history *h = monitor_history(m);
+	struct history_incident x[PAGE_INCIDENTS];
+	size_t n;
+
+	if (h == NULL)
+		return;
+	n = history_incidents(h, now - HISTORY_DAYS * HISTORY_DAY_MS, x,
+	    PAGE_INCIDENTS);
+	sbuf_puts(b, "<section id=\"incidents\"><h2>Incidents</h2>");
+	page_incidents(b, x, n, now);
+	sbuf_puts(b, "</section>");
 }

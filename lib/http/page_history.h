@@ -14,6 +14,7 @@
 
 struct history_day;
 struct history_incident;
+struct monitor;
 struct sbuf;
 
 /* The uptime windows the page and the badges show, shortest first. */
@@ -42,5 +43,15 @@ void page_days_svg(struct sbuf *b, const struct history_day *days, size_t n,
 /* The incidents (newest first), in an <ol>; now for the open ones. */
 void page_incidents(struct sbuf *b, const struct history_incident *x,
     size_t n, int64_t now);
+
+/*
+ * The sections: each probe's uptime, day bars and last 24 h of response
+ * time (the probes that are down first, at most max of them); then the
+ * incidents of the history kept. Nothing without a history.
+ */
+void page_history_section(struct sbuf *b, const struct monitor *m,
+    int64_t now, size_t max);
+void page_incidents_section(struct sbuf *b, const struct monitor *m,
+    int64_t now);
 
 #endif
