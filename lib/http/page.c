@@ -174,6 +174,7 @@ static const char page_css[] =
     ".ph-head .up{color:#1e7f45;font-weight:700}.ph-head .down{color:"
     "#c0392b;font-weight:700}.ph-head .pending{color:#718096}"
     ".uptimes{font-size:13px;color:#555}.uptimes b{color:#1d232b}"
+    ".uptimes span{white-space:nowrap}"
     "svg.days,svg.chart{display:block;width:100%;margin-top:6px}"
     "svg.days{height:34px}svg.chart{height:64px;background:#fafbfc}"
     ".d-ok{fill:#2f9e5a}.d-minor{fill:#9bc53d}.d-major{fill:#e09f3e}"

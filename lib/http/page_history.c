@@ -9,6 +9,7 @@
 #include "base/duration.h"
 #include "base/humanize.h"
 #include "base/sbuf.h"
+#include "config/config.h"
 #include "engine/history.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
@@ -321,6 +322,14 @@ page_incidents_section(struct sbuf *b, const struct monitor *m,
 		return;
 	n = history_incidents(h, now - HISTORY_DAYS * HISTORY_DAY_MS, x,
 	    PAGE_INCIDENTS);
+	/* A probe's down rule's value is 1 while it fires: no news. */
+	for (size_t i = 0; i < n; i++) {
+		const struct rule_cfg *rc = config_rule(monitor_config(m),
+		    x[i].rule);
+
+		if (rc != NULL && rc->implicit)
+			x[i].peak_known = false;
+	}
 	sbuf_puts(b, "<section id=\"incidents\"><h2>Incidents</h2>");
 	page_incidents(b, x, n, now);
 	sbuf_puts(b, "</section>");

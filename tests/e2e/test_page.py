@@ -6,6 +6,7 @@ never scroll sideways on a phone. The screenshots are kept under
 build/[san/]artifacts/. And the badges: GET /badge/NAME.svg."""
 import copy
 import json
+import math
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import zlib
 import xml.etree.ElementTree as ET
 
 from harness import BUILD, E2E, free_port, http_probe, wait_for
@@ -103,6 +105,72 @@ def layout(v, width, workdir):
                   r'data-over="([^"]*)"', r.stdout)
     assert m is not None, r.stdout[-2000:]
     return int(m.group(1)), int(m.group(2)), m.group(3)
+
+
+# The history's file (lib/engine/history_file.h, version 2): a 128-byte
+# header, then one 1208-byte block per hour at (hour % 2160): its CRC-32,
+# its hour, 60 minutes of (ok, failed, unknown u16; worst, has_value u8;
+# min, avg, max f32), little-endian.
+HOUR_MS = 3600 * 1000
+DAY_MS = 24 * HOUR_MS
+BLOCKS = 90 * 24
+BLOCK = 8 + 60 * 20
+
+
+def history_header(name):
+    h = bytearray(128)
+    h[0:8] = b"VIGILHST"
+    struct.pack_into("<IIII", h, 8, 2, 0, BLOCKS, BLOCK)
+    h[24:24 + len(name)] = name.encode()
+    struct.pack_into("<I", h, 124, zlib.crc32(bytes(h[:124])))
+    return bytes(h)
+
+
+def seed_history(state_dir, name, minute, now_ms):
+    """Writes probe name's file with an hour block for every hour of the
+    last 90 days before this one; minute(t) says each minute: None (no
+    data) or (ok, failed, avg_ms)."""
+    d = os.path.join(state_dir, "history")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    buf = bytearray(128 + BLOCKS * BLOCK)
+    buf[:128] = history_header(name)
+    this_hour = now_ms // HOUR_MS
+    for hour in range(this_hour - 89 * 24 - now_ms % DAY_MS // HOUR_MS, this_hour):
+        blk = bytearray(BLOCK)
+        struct.pack_into("<I", blk, 4, hour & 0xffffffff)
+        for i in range(60):
+            m = minute((hour * 60 + i) * 60000)
+            if m is None:
+                continue
+            ok, failed, avg = m
+            struct.pack_into("<HHHBBfff", blk, 8 + i * 20, ok, failed, 0, 0, 1,
+                             avg * 0.7, avg, avg * 1.8)
+        struct.pack_into("<I", blk, 0, zlib.crc32(bytes(blk[4:])))
+        off = 128 + (hour % BLOCKS) * BLOCK
+        buf[off:off + BLOCK] = blk
+    with open(os.path.join(d, f"probe-{name}.hist"), "wb") as f:
+        f.write(buf)
+
+
+def demo_minute(now_ms):
+    """Ninety days of a service as the README shows it: mostly clean, a
+    few bad days, a week vigild was not running, and in the last day a
+    20-minute outage and an hour with no data."""
+    today = now_ms - now_ms % DAY_MS
+
+    def minute(t):
+        day = (today - (t - t % DAY_MS)) // DAY_MS     # days ago
+        ago = now_ms - t
+        if 70 <= day <= 75 or 14 * HOUR_MS <= ago < 15 * HOUR_MS:
+            return None
+        hour = t % DAY_MS / HOUR_MS
+        avg = 0.35 + 0.15 * math.sin((hour - 9) / 24 * 2 * math.pi) + 0.02 * (day % 5)
+        bad = ((day == 12 and 600 <= t % DAY_MS // 60000 < 645) or
+               (day == 30 and 200 <= t % DAY_MS // 60000 < 205) or
+               (day == 61 and 300 <= t % DAY_MS // 60000 < 480) or
+               6 * HOUR_MS <= ago < 6 * HOUR_MS + 20 * 60000)
+        return (0, 6, 1.0) if bad else (6, 0, avg)
+    return minute
 
 
 def outage_rules():
@@ -336,3 +404,68 @@ class Badge(E2E):
         self.assertEqual(call(v, "GET", "/badge/web.png")[0], 404)
         self.assertEqual(call(v, "GET", "/badge/web.svg?window=1y")[0], 400)
         self.assertEqual(call(v, "POST", "/badge/web.svg", token=TOKEN, body="")[0], 405)
+
+
+class PageHistory(E2E):
+    def test_ninety_days_restored_and_drawn(self):
+        """A history kept on disk (seeded: ninety days of a service) comes
+        back at start and is drawn: the bars coloured by each day's uptime,
+        the chart's gap and outage where they were, the phone layout."""
+        sim = self.sim(args=["--rps", "2000"])
+        state = os.path.join(self.workdir, "state")
+        now = int(time.time() * 1000)
+        for name in ("app_health", "app_advanced"):
+            seed_history(state, name, demo_minute(now), now)
+        v = self.vigild({"state_dir": state, "probes": app_probes(sim),
+                         "rules": outage_rules()})
+        wait_for(lambda: json.loads(v.get("/health")[2])["status"] == "pass", 15, what="pass")
+        sim.scenario("down")
+        wait_for(lambda: v.rule("app_health_down")["state"] == "firing", 15, what="outage")
+        time.sleep(2)
+        sim.scenario("healthy")
+        wait_for(lambda: v.rule("app_health_down")["state"] in ("ok", "resolved"), 15,
+                 what="recovered")
+        wait_for(lambda: json.loads(v.get("/health")[2])["status"] == "pass", 15,
+                 what="pass again")
+
+        r = chromium(v.base + "/", "--dump-dom")
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        art = re.search(r'<article class="ph" data-probe="app_health">.*?</article>',
+                        r.stdout, re.S).group(0)
+        days = re.findall(r'<rect class="day (d-[a-z]+)" x="(\d+)"[^>]*><title>([^<]*)</title>',
+                          art)
+        self.assertEqual(len(days), 90)
+        by_ago = {89 - int(x) // 10: (cls, title) for cls, x, title in days}
+        # Day by day, as seeded: 45 minutes down of 1440, 5, 180.
+        self.assertEqual(by_ago[12][0], "d-major", by_ago[12])
+        self.assertRegex(by_ago[12][1], r"^\d{4}-\d\d-\d\d: 96\.87 % up, 45 of 1440 "
+                                        r"minutes down, response avg [\d]+ ms")
+        self.assertEqual(by_ago[30][0], "d-minor", by_ago[30])
+        self.assertEqual(by_ago[61][0], "d-bad", by_ago[61])
+        self.assertEqual(by_ago[50][0], "d-ok", by_ago[50])
+        self.assertTrue(all(by_ago[k][0] == "d-none" for k in range(70, 76)))
+        self.assertIn("no data", by_ago[72][1])
+        # The last 24 h: the seeded hour without data grey, the seeded
+        # outage and today's red, by five minutes.
+        chart = re.search(r'<svg class="chart".*?</svg>', art, re.S).group(0)
+        self.assertIn('aria-label="app_health: response time over the last 24 h"', chart)
+        gaps = re.findall(r'<rect class="gap"[^>]*data-from="(\d+)" data-to="(\d+)"', chart)
+        self.assertTrue(any(int(a) <= now - 14 * HOUR_MS - 5 * 60000 and
+                            int(b) >= now - 14 * HOUR_MS + 5 * 60000 - HOUR_MS
+                            for a, b in gaps), gaps)
+        downs = re.findall(r'<rect class="down"[^>]*data-from="(\d+)" data-to="(\d+)"', chart)
+        self.assertGreaterEqual(len(downs), 2, chart[:3000])
+        self.assertTrue(any(int(a) <= now - 6 * HOUR_MS - 15 * 60000 and
+                            int(b) >= now - 6 * HOUR_MS for a, b in downs), downs)
+        self.assertRegex(art, r'<span data-window="90d">90d <b>99\.\d\d&nbsp;%</b>')
+        # The badge: the 90 days' uptime.
+        status, _, body = call(v, "GET", "/badge/app_health.svg?window=90d")
+        self.assertEqual(status, 200)
+        self.assertRegex(body.decode(), r">up 99\.\d\d%</text>")
+
+        for width in (1280, 390):
+            scroll, inner, over = layout(v, width, self.workdir)
+            self.assertLessEqual(scroll, inner, f"scrolls sideways at {width} px: {over}")
+        screenshot(v.base + "/", "page-history-390.png", 390, 2400)
+        shot = screenshot(v.base + "/", "page-with-history.png", 1280, 1100)
+        self.assertGreater(os.path.getsize(shot), 30000)
