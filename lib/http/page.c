@@ -212,6 +212,8 @@ static const char page_css[] =
     "details.folded summary{color:#9ba5b0}.uptimes b{color:#e6eaef}"
     "svg.spark,svg.chart{background:#181d23}.d-none{fill:#39414b}"
     "svg.chart rect.gap{fill:#4a525c}.silenced{color:#b794f4}"
+    "svg.chart path.avg{stroke:#63b3ed}svg.chart path.worst{stroke:"
+    "#2c5282}"
     "footer a{color:#90cdf4}td.up,.ph-head .up{color:#48bb78}"
     "td.down,.ph-head .down,.reason{color:#fc8181}}";
 

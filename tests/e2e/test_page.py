@@ -50,14 +50,14 @@ def png_size(path):
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def screenshot(url, name, width, height=1400):
+def screenshot(url, name, width, height=1400, *args):
     """A PNG of url at width x height px under ARTIFACTS; its path."""
     os.makedirs(ARTIFACTS, exist_ok=True)
     shot = os.path.join(ARTIFACTS, name)
     if os.path.exists(shot):
         os.unlink(shot)
     r = chromium(url, f"--screenshot={shot}", f"--window-size={width},{height}",
-                 "--hide-scrollbars")
+                 "--hide-scrollbars", *args)
     assert r.returncode == 0, r.stderr[-2000:]
     assert png_size(shot) == (width, height), png_size(shot)
     return shot
@@ -467,5 +467,7 @@ class PageHistory(E2E):
             scroll, inner, over = layout(v, width, self.workdir)
             self.assertLessEqual(scroll, inner, f"scrolls sideways at {width} px: {over}")
         screenshot(v.base + "/", "page-history-390.png", 390, 2400)
+        # Dark, as a browser set to prefer it asks (prefers-color-scheme).
+        screenshot(v.base + "/", "page-history-dark-1280.png", 1280, 1100, "--force-dark-mode")
         shot = screenshot(v.base + "/", "page-with-history.png", 1280, 1100)
         self.assertGreater(os.path.getsize(shot), 30000)
