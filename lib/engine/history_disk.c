@@ -122,6 +122,7 @@ history_new(const char *dir)
 	if (h == NULL)
 		return NULL;
 	atomic_init(&h->busy, 0);
+	h->harvested = true;	/* no write yet to hear from */
 	if (dir == NULL)
 		return h;
 	if ((h->dir = strdup(dir)) == NULL) {
