@@ -90,6 +90,7 @@ static const struct route {
 	    api_heartbeat_post, NULL },
 	{ "/deploys/", "/deploys/{id}", ACCESS_DETAIL, api_deploy_get, NULL,
 	    NULL },
+	{ "/history", "/history", ACCESS_DETAIL, api_history_get, NULL, NULL },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
