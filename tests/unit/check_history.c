@@ -573,6 +573,33 @@ START_TEST(test_memory_only_and_null)
 }
 END_TEST
 
+START_TEST(test_unsafe_dir_memory_only)
+{
+	char dir[64], sub[96];
+	struct history *h;
+	struct history_stats st;
+
+	scratch(dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/history", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	h = history_new(sub);
+	history_stats(h, &st);
+	ck_assert(!st.persistent);
+	history_probe_run(h, "a", wall, true, 1);
+	history_free(h);
+	ck_assert_int_eq(count_files(sub, "probe-"), 0);
+	rmdir(sub);
+	/* Made when missing, 0700. */
+	h = history_new(sub);
+	history_stats(h, &st);
+	ck_assert(st.persistent);
+	history_free(h);
+	rmdir(sub);
+	scratch_rm(dir);
+}
+END_TEST
+
 Suite *
 history_suite(void)
 {
@@ -592,6 +619,7 @@ history_suite(void)
 	tcase_add_test(tc, test_file_previous_version);
 	tcase_add_test(tc, test_sync_drops_and_keeps_files);
 	tcase_add_test(tc, test_memory_only_and_null);
+	tcase_add_test(tc, test_unsafe_dir_memory_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
