@@ -34,16 +34,18 @@ class Target:
                     return
                 code = 200 if mode == "ok" else 500
                 body = b'{"ok": true}' if code == 200 else b'{"ok": false}'
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                self.wfile.flush()
+                # Counted before it is sent: vigild never has a run the
+                # counts lack.
                 with outer.lock:
                     if code == 200:
                         outer.ok += 1
                     else:
                         outer.failed += 1
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
 
             def log_message(self, *args):
                 pass
@@ -108,10 +110,14 @@ class History(E2E):
                  what="app_down resolved")
         wait_for(lambda: v.probe("app")["consecutive_successes"] >= 5, 20, what="ok again")
         self.target.set("hang")
-        ok, failed = self.target.counts()
-        # Every answer the target gave is a run vigild ended.
-        wait_for(lambda: v.probe("app")["runs"] == ok + failed and
-                 v.probe("app")["running"], 20, what="the last answered run recorded")
+
+        def settled():
+            ok, failed = self.target.counts()
+            st = v.probe("app")
+            # Every answer the target gave is a run vigild ended, and the
+            # run in flight is one that hangs.
+            return st["runs"] == ok + failed and st["running"]
+        wait_for(settled, 20, what="the last answered run recorded")
         ok, failed = self.target.counts()
         st = v.probe("app")
         self.assertEqual((st["runs"], st["failures"]), (ok + failed, failed))
