@@ -29,12 +29,15 @@ enum history_kind { HISTORY_PROBE, HISTORY_RULE };
 struct history_point {
 	int64_t t;		/* Unix ms, start of the minute/step (UTC aligned) */
 	uint32_t ok, failed;	/* probe: runs that ended ok / failed;
-				 * rule: evaluations ok-or-resolved / firing */
+				 * rule: evaluations ok-or-resolved / firing
+				 * (pending counts as ok; rules are
+				 * recorded once a second) */
 	uint32_t unknown;	/* rule: evaluations unknown; probe: 0 */
 	int worst;		/* rule: worst enum rule_state seen (FIRING >
 				 * PENDING > UNKNOWN > OK); probe: -1 */
 	bool has_value;		/* false: no run/eval in it: a gap */
-	double min, avg, max;	/* probe: duration_ms; rule: its value */
+	double min, avg, max;	/* probe: duration_ms; rule: its value;
+				 * NaN when no value was known in it */
 };
 
 /* One UTC day, for the 90 history bars. */
@@ -43,7 +46,7 @@ struct history_day {
 	bool has_data;
 	double uptime_pct;	/* ok runs of all runs that day (as
 				 * history_uptime); 0..100 */
-	uint32_t minutes_data, minutes_down;
+	uint32_t minutes_data, minutes_down;	/* down: a run failed in it */
 	double avg_ms, max_ms;	/* probe durations that day */
 };
 

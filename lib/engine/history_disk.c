@@ -122,6 +122,7 @@ history_new(const char *dir)
 	if (h == NULL)
 		return NULL;
 	atomic_init(&h->busy, 0);
+	h->harvested = true;	/* no write yet to hear from */
 	if (dir == NULL)
 		return h;
 	if ((h->dir = strdup(dir)) == NULL) {
@@ -136,9 +137,17 @@ history_new(const char *dir)
 		h->dir = NULL;
 		return h;
 	}
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	/*
+	 * As the state file's directory: ours (or root's), writable by no
+	 * one else, not a link; another user could otherwise plant files
+	 * vigild, often root, reads back or writes through.
+	 */
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		log_err("event=history_dir_unusable path=%s error=\"not a "
-		    "directory\" note=\"history is kept in memory only\"", dir);
+		    "directory of vigild's user or root, writable by it "
+		    "alone\" note=\"history is kept in memory only\"", dir);
 		free(h->dir);
 		h->dir = NULL;
 		return h;

@@ -60,6 +60,7 @@
 	X(token) \
 	X(split) \
 	X(verdict) \
+	X(history) \
 	X(statefile) \
 	X(deploy_state)
 
