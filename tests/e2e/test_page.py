@@ -355,6 +355,33 @@ class Page(E2E):
         shot = screenshot(v.base + "/", "page-history-1280.png", 1280, 1800)
         self.assertGreater(os.path.getsize(shot), 20000)
 
+    def test_a_ratio_across_two_probes_is_drawn(self):
+        # Errors from one probe, requests from another: their samples never
+        # share a time, and the card said "no samples in the last hour"
+        # next to the rule's live value.
+        sim = self.sim(args=["--rps", "2000"])
+        url = sim.url("/api/health/advanced")
+        v = self.vigild({
+            "probes": [
+                http_probe("errs", url, interval=FAST, metrics={
+                    "errors_total": {"path": "/metrics/requests/errors", "type": "counter"}}),
+                http_probe("reqs", url, interval="500ms", metrics={
+                    "requests_total": {"path": "/metrics/requests/total", "type": "counter"}})],
+            "rules": [{"name": "split_error_rate",
+                       "ratio": {"numerator": "errs.errors_total",
+                                 "denominator": "reqs.requests_total", "scale": 100},
+                       "aggregate": "delta", "window": "3s", "op": ">", "warn": 5,
+                       "unit": "%"}]})
+        wait_for(lambda: v.rule("split_error_rate").get("value") is not None, 15,
+                 what="a value")
+        time.sleep(2)
+        status, _, body = call(v, "GET", "/")
+        card = re.search(r'<figure class="card [a-z]+" data-rule="split_error_rate">.*?</figure>',
+                         body.decode(), re.S).group(0)
+        self.assertNotIn("no samples", card)
+        self.assertRegex(card, r'<path d="M[\d.]+ [\d.]+ L')
+        self.assertRegex(card, r'<div class="range">last \d+s: [\d.]+&ndash;[\d.]+')
+
 
 class Badge(E2E):
     def badge(self, v, path):
