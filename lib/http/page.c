@@ -265,7 +265,7 @@ banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
 		sbuf_printf(b, " (and %u pending or unknown)", other);
 	if (held > 0 && crit + warn > 0)
 		sbuf_printf(b, "; %u more suppressed behind %s", held,
-		    held == 1 ? "it" : "them");
+		    crit + warn == 1 ? "it" : "them");
 	clock_text(now, now, t, sizeof(t));
 	sbuf_printf(b, "</div><div class=\"meta\">vigild %s &middot; as of "
 	    "%s &middot; this page refreshes every %d s</div></header>",

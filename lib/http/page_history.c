@@ -231,7 +231,7 @@ probe_history(struct sbuf *b, const struct history *h,
 	size_t nd = history_days(h, v->name, now, days, HISTORY_DAYS);
 	const char *state = probe_state_name(v->state);
 	double sum = 0, worst = 0;
-	size_t n, good = 0;
+	size_t n, good = 0, runs = 0;
 	int64_t from;
 	char span[32], avg[32], max[32], label[200];
 
@@ -248,6 +248,7 @@ probe_history(struct sbuf *b, const struct history *h,
 	    "today</span></div>", HISTORY_DAYS);
 	n = last_day(h, v->name, now, p, cap, &from);
 	for (size_t i = 0; i < n; i++) {
+		runs += p[i].ok + p[i].failed;
 		if (!p[i].has_value || p[i].failed > 0 || !isfinite(p[i].avg))
 			continue;
 		sum += p[i].avg;
@@ -272,7 +273,8 @@ probe_history(struct sbuf *b, const struct history *h,
 		sbuf_printf(b, "<span>response avg %s &middot; worst %s</span>",
 		    avg, max);
 	} else {
-		sbuf_puts(b, "<span>no response yet</span>");
+		sbuf_puts(b, runs > 0 ? "<span>every minute had failed runs"
+		    "</span>" : "<span>no runs yet</span>");
 	}
 	sbuf_puts(b, "<span>now</span></div></article>");
 }
