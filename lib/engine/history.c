@@ -373,6 +373,18 @@ history_rule_fired(struct history *h, const char *rule, const char *severity,
 	h->inc_dirty = true;
 }
 
+bool
+history_rule_firing(const struct history *h, const char *rule)
+{
+	const struct series *s = hist_find(h, rule);
+	size_t i;
+
+	if (s == NULL || s->incident == 0)
+		return false;
+	i = (size_t)(s->incident % HISTORY_INCIDENTS);
+	return h->inc_seq[i] == s->incident && h->inc[i].end == 0;
+}
+
 void
 history_rule_resolved(struct history *h, const char *rule, int64_t t)
 {

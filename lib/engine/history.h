@@ -114,6 +114,11 @@ void history_rule_eval(struct history *h, const char *rule, int64_t t,
 void history_rule_fired(struct history *h, const char *rule,
     const char *severity, int64_t t, bool known, double value);
 void history_rule_resolved(struct history *h, const char *rule, int64_t t);
+/*
+ * Whether rule has an incident open: a rule restored firing after a
+ * restart whose incident was not saved yet gets one from its status.
+ */
+bool history_rule_firing(const struct history *h, const char *rule);
 
 /*
  * Uptime of a probe: the runs that ended ok, in percent of all its runs

@@ -410,9 +410,19 @@ record_rules(struct monitor *m, int64_t now)
 		const struct rule_cfg *rc = ruleset_cfg(m->rules, i);
 		const struct rule_status *st = ruleset_status(m->rules, i);
 
-		if (rc != NULL && st != NULL)
-			history_rule_eval(m->history, rc->name, now,
-			    (int)st->state, st->known, st->value);
+		if (rc == NULL || st == NULL)
+			continue;
+		/*
+		 * Firing with no incident open: restored so after a restart
+		 * that came before its incident was saved. It began then.
+		 */
+		if (st->state == RULE_FIRING &&
+		    !history_rule_firing(m->history, rc->name))
+			history_rule_fired(m->history, rc->name,
+			    rule_sev_name(st->sev), st->since, st->known,
+			    st->value);
+		history_rule_eval(m->history, rc->name, now, (int)st->state,
+		    st->known, st->value);
 	}
 }
 

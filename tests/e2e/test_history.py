@@ -178,6 +178,31 @@ class History(E2E):
         self.assertEqual(r["incidents"][0]["start"], inc["start"])
         self.assertEqual(r["incidents"][0]["end"], inc["end"])
 
+    def test_incident_open_across_kill9(self):
+        """Killed just after app_down fired, its incident saved or not:
+        after the restart it has one incident, still open, from when it
+        fired."""
+        self.target.set("fail")
+        v = self.vigild(config(self.target, self.state_dir))
+        wait_for(lambda: v.rule("app_down")["state"] == "firing", 20, what="app_down firing")
+        since = v.rule("app_down")["since"]
+        self.kill9(v)
+        v2 = self.vigild(config(self.target, self.state_dir), name="vigild2")
+        wait_for(lambda: v2.rule("app_down")["state"] == "firing", 20, what="firing again")
+        r = wait_for(lambda: (lambda r: r if r["incidents"] else None)(
+            self.history(v2, "rule=app_down")[1]), 10, what="the incident")
+        self.assertEqual(len(r["incidents"]), 1, r["incidents"])
+        self.assertIsNone(r["incidents"][0]["end"])
+        self.assertEqual(r["incidents"][0]["severity"], "critical")
+        # From when it fired: before the kill, or again after it when
+        # the kill came before even the rule's state was saved.
+        self.assertGreaterEqual(r["incidents"][0]["start"], since)
+        self.assertLessEqual(r["incidents"][0]["start"], v2.rule("app_down")["since"])
+        self.target.set("ok")
+        r = wait_for(lambda: (lambda r: r if r["incidents"][0]["end"] else None)(
+            self.history(v2, "rule=app_down")[1]), 20, what="the incident resolved")
+        self.assertEqual(len(r["incidents"]), 1)
+
     def test_history_answers_and_errors(self):
         v = self.vigild(config(self.target, self.state_dir))
         wait_for(lambda: v.probe("app")["runs"] >= 5, 20, what="runs")

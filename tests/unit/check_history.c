@@ -232,6 +232,7 @@ START_TEST(test_rules_and_incidents)
 	int64_t t0 = wall - 5 * MIN;
 
 	history_track(h, HISTORY_RULE, "cache_low", true);
+	ck_assert(!history_rule_firing(h, "cache_low"));
 	history_rule_eval(h, "cache_low", t0, RULE_OK, true, 80);
 	history_rule_eval(h, "cache_low", t0 + 1000, RULE_PENDING, true, 60);
 	history_rule_fired(h, "cache_low", "warning", t0 + 2000, true, 60);
@@ -241,6 +242,7 @@ START_TEST(test_rules_and_incidents)
 	history_rule_eval(h, "cache_low", t0 + 4000, RULE_FIRING, true, 45);
 	history_rule_eval(h, "cache_low", t0 + 5000, RULE_UNKNOWN, false, 0);
 	ck_assert_uint_eq(history_incidents(h, 0, in, 4), 1);
+	ck_assert(history_rule_firing(h, "cache_low"));
 	ck_assert_str_eq(in[0].rule, "cache_low");
 	ck_assert_str_eq(in[0].severity, "critical");
 	ck_assert_int_eq(in[0].start, t0 + 2000);
@@ -249,6 +251,7 @@ START_TEST(test_rules_and_incidents)
 	ck_assert(in[0].peak_known);
 	ck_assert_double_eq_tol(in[0].peak, 40, 1e-9);
 	history_rule_resolved(h, "cache_low", t0 + MIN);
+	ck_assert(!history_rule_firing(h, "cache_low"));
 	ck_assert_uint_eq(history_incidents(h, 0, in, 4), 1);
 	ck_assert_int_eq(in[0].end, t0 + MIN);
 	/* One that ended before from is left out; newest first. */
