@@ -49,6 +49,7 @@
 	X(silence_json) \
 	X(metrics) \
 	X(page) \
+	X(badge) \
 	X(client) \
 	X(payload) \
 	X(deploytalk) \
