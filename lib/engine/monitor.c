@@ -16,6 +16,7 @@
 #include "probe/probe.h"
 #include "engine/ruleset.h"
 #include "engine/derived.h"
+#include "engine/history.h"
 #include "engine/sched.h"
 #include "engine/silence.h"
 #include "engine/store.h"
@@ -69,6 +70,7 @@ struct monitor {
 	size_t nrts;
 	struct ruleset *rules;
 	struct silences *silences;
+	struct history *history;	/* outlives reloads */
 	void (*listener)(const struct alert_event *e, void *arg);
 	void *listener_arg;
 	void (*run_listener)(size_t probe, void *arg);
@@ -221,6 +223,10 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	 * whether it is up. The debounce holds; the rules over its metrics
 	 * still go unknown (no fresh samples), which is the truth.
 	 */
+	/* A rate-limited run says nothing of up or down: not in history. */
+	if (r->up || r->fail != PROBE_FAIL_RATE_LIMITED)
+		history_probe_run(m->history, rt->cfg->name, clock_wall_ms(),
+		    r->up, r->duration_ms);
 	if (!r->up && r->fail == PROBE_FAIL_RATE_LIMITED) {
 		log_info("event=probe_rate_limited probe=%s reason=\"%s\"",
 		    rt->cfg->name, LOG_Q(r->reason));
@@ -392,6 +398,72 @@ build_rts(struct monitor *m, struct config *cfg, struct probe_rt **old,
 }
 
 /*
+ * Every rule's state into history, once a second (the tick): a minute
+ * then holds up to 60 evaluations, whatever triggered the others.
+ */
+static void
+record_rules(struct monitor *m, int64_t now)
+{
+	size_t n = ruleset_count(m->rules);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rule_cfg *rc = ruleset_cfg(m->rules, i);
+		const struct rule_status *st = ruleset_status(m->rules, i);
+
+		if (rc == NULL || st == NULL)
+			continue;
+		/*
+		 * Firing with no incident open: restored so after a restart
+		 * that came before its incident was saved. It began then.
+		 */
+		if (st->state == RULE_FIRING &&
+		    !history_rule_firing(m->history, rc->name))
+			history_rule_fired(m->history, rc->name,
+			    rule_sev_name(st->sev), st->since, st->known,
+			    st->value);
+		history_rule_eval(m->history, rc->name, now, (int)st->state,
+		    st->known, st->value);
+	}
+}
+
+/* The probes and rules in force are the ones history keeps. */
+static void
+track_history(struct monitor *m, const struct config *cfg)
+{
+	history_sync_begin(m->history);
+	for (size_t i = 0; i < cfg->nprobes; i++)
+		history_track(m->history, HISTORY_PROBE, cfg->probes[i].name,
+		    false);
+	for (size_t i = 0; i < cfg->nrules; i++)
+		history_track(m->history, HISTORY_RULE, cfg->rules[i].name,
+		    cfg->rules[i].def.op == RULE_LT ||
+		    cfg->rules[i].def.op == RULE_LE);
+	history_sync_end(m->history);
+}
+
+/*
+ * Every alert event passes here first: firing opens an incident in
+ * history, resolving ends it; then the listener (the notifiers) hears it.
+ */
+static void
+on_alert_event(const struct alert_event *e, void *arg)
+{
+	struct monitor *m = arg;
+	const char *name = e->rule->name;
+
+	if (e->ev.to == RULE_FIRING && (e->ev.from != RULE_FIRING ||
+	    e->ev.sev_to != e->ev.sev_from))
+		history_rule_fired(m->history, name,
+		    rule_sev_name(e->ev.sev_to), e->t, e->st->known,
+		    e->st->value);
+	else if (e->ev.from == RULE_FIRING && (e->ev.to == RULE_RESOLVED ||
+	    e->ev.to == RULE_OK))
+		history_rule_resolved(m->history, name, e->t);
+	if (m->listener != NULL)
+		m->listener(e, m->listener_arg);
+}
+
+/*
  * Once a second: every rule is evaluated (staleness, for-durations and
  * keep_firing_for must advance without new samples), and the loop's own
  * lateness is measured, since a monitor that lags cannot be trusted.
@@ -417,6 +489,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	tv.tv_usec = (suseconds_t)(wait % 1000000);
 	evtimer_add(m->tick, &tv);
 	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
+	record_rules(m, clock_wall_ms());
+	if (m->cfg->state_dir != NULL)
+		history_save(m->history, clock_wall_ms(),
+		    m->cfg->state_interval_ms, false);
 }
 
 /*
@@ -442,6 +518,19 @@ fit_runs(struct monitor *m)
 	room -= room / 4;
 	m->max_inflight = room / FDS_PER_RUN > 0 ? (unsigned)(room /
 	    FDS_PER_RUN) : 1;
+}
+
+/* In state_dir/history, or in memory only without a state_dir. */
+static struct history *
+new_history(const struct config *cfg)
+{
+	char dir[PATH_MAX];
+
+	if (cfg->state_dir == NULL ||
+	    snprintf(dir, sizeof(dir), "%s/history", cfg->state_dir) >=
+	    (int)sizeof(dir))
+		return history_new(NULL);
+	return history_new(dir);
 }
 
 struct monitor *
@@ -476,12 +565,13 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->rules = ruleset_new(cfg, NULL);
 	m->derived = calloc(cfg->nderived + 1, sizeof(*m->derived));
 	m->silences = silences_new();
+	m->history = new_history(cfg);
 	m->tick = evtimer_new(base, on_tick, m);
 	m->sched = sched_new(base);
 	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
 	    m->env.beats == NULL ||
 	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
-	    m->tick == NULL || m->derived == NULL) {
+	    m->tick == NULL || m->derived == NULL || m->history == NULL) {
 		snprintf(err, errlen, "out of memory");
 		monitor_free(m);
 		return NULL;
@@ -501,6 +591,9 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 		rt_fact(m->rts[i]);
 	}
 	ruleset_set_derived(m->rules, m->derived);
+	ruleset_set_listener(m->rules, on_alert_event, m);
+	/* Before the first run: what was saved meets what comes. */
+	track_history(m, cfg);
 	m->tick_due = sched_now() + TICK_MS * 1000;
 	evtimer_add(m->tick, &tv);
 	return m;
@@ -534,6 +627,8 @@ monitor_free(struct monitor *m)
 	}
 	ruleset_free(m->rules);
 	silences_free(m->silences);
+	/* Last: its final save waits for a write in flight. */
+	history_free(m->history);
 	free(m->facts);
 	free(m->derived);
 	store_free(m->store);
@@ -613,9 +708,10 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	free(m->derived);
 	m->derived = derived;
 	ruleset_set_derived(m->rules, m->derived);
-	ruleset_set_listener(m->rules, m->listener, m->listener_arg);
+	ruleset_set_listener(m->rules, on_alert_event, m);
 	config_free(m->cfg);
 	m->cfg = cfg;
+	track_history(m, cfg);
 	for (size_t i = 0; i < m->nrts; i++)
 		rt_fact(m->rts[i]);
 	m->loaded = clock_wall_ms();
@@ -625,6 +721,12 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	    nkept, nnew, ngone, cfg->nrules);
 	ruleset_eval(m->rules, m->store, m->facts, RULESET_ALL, clock_wall_ms());
 	return 0;
+}
+
+const struct history *
+monitor_history(const struct monitor *m)
+{
+	return m->history;
 }
 
 const struct config *
@@ -750,7 +852,6 @@ monitor_set_alert_listener(struct monitor *m,
 {
 	m->listener = fn;
 	m->listener_arg = arg;
-	ruleset_set_listener(m->rules, fn, arg);
 }
 
 bool

@@ -26,6 +26,7 @@ struct probe_result;
 struct release_focus;
 struct store;
 struct beatboard;
+struct history;
 
 struct monitor;
 
@@ -46,6 +47,11 @@ void monitor_free(struct monitor *m);
 int monitor_reload(struct monitor *m, struct config *cfg);
 
 const struct config *monitor_config(const struct monitor *m);
+/*
+ * Each probe's and rule's past, minute by minute, and the incidents
+ * (engine/history.h); in state_dir/history when there is a state_dir.
+ */
+const struct history *monitor_history(const struct monitor *m);
 const struct store *monitor_store(const struct monitor *m);
 /* Where the API records heartbeats for the heartbeat probes (beat.h). */
 struct beatboard *monitor_beats(struct monitor *m);

@@ -90,6 +90,10 @@ static const struct route {
 	    api_heartbeat_post, NULL },
 	{ "/deploys/", "/deploys/{id}", ACCESS_DETAIL, api_deploy_get, NULL,
 	    NULL },
+	{ "/history", "/history", ACCESS_DETAIL, api_history_get, NULL, NULL },
+	/* As readable as the page it summarizes. */
+	{ "/badge/", "/badge/{name}.svg", ACCESS_DETAIL, api_badge_get, NULL,
+	    NULL },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

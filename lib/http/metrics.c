@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "engine/history.h"
 #include "engine/monitor.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
@@ -500,6 +501,45 @@ probe_metrics(struct sbuf *b, const struct monitor *m)
 }
 
 /*
+ * Uptime over fixed windows, a ratio as Prometheus's conventions want
+ * (0..1, not percent); absent for a window without a run. history.h says
+ * how each window counts.
+ */
+static void
+uptime_metrics(struct sbuf *b, const struct monitor *m, int64_t now)
+{
+	static const struct {
+		const char *name;
+		int64_t days;
+	} win[] = { { "24h", 1 }, { "7d", 7 }, { "30d", 30 }, { "90d", 90 } };
+	const struct history *h = monitor_history(m);
+	struct history_stats hs;
+	struct probe_view v;
+	double pct;
+
+	family(b, "vigil_probe_uptime_ratio", "gauge", "Runs of the probe "
+	    "that ended ok, of all its runs, over window (24h: the last 1440 "
+	    "minutes; 7d, 30d, 90d: whole UTC days, today's included).");
+	for (size_t i = 0; monitor_probe_view(m, i, &v); i++)
+		for (size_t k = 0; k < sizeof(win) / sizeof(win[0]); k++)
+			if (history_uptime(h, v.name, now, win[k].days *
+			    HISTORY_DAY_MS, &pct))
+				sample2(b, "vigil_probe_uptime_ratio", "probe",
+				    v.name, "window", win[k].name, pct / 100);
+	history_stats(h, &hs);
+	if (!hs.persistent)
+		return;
+	family(b, "vigil_history_writes_total", "counter",
+	    "Writes of the history files that worked.");
+	sample1(b, "vigil_history_writes_total", NULL, NULL,
+	    (double)hs.writes);
+	family(b, "vigil_history_write_failures_total", "counter",
+	    "Writes of the history files that failed.");
+	sample1(b, "vigil_history_write_failures_total", NULL, NULL,
+	    (double)hs.failures);
+}
+
+/*
  * Rule i's configuration and state, without the texts ruleset_view()
  * fills: eight families walk every rule, and those texts were a fifth of
  * a /metrics rendering.
@@ -703,6 +743,7 @@ metrics_text(const struct monitor *m, const struct metrics_http *h)
 	sbuf_init(&b, METRICS_MAX);
 	self_metrics(&b, m, h, now);
 	probe_metrics(&b, m);
+	uptime_metrics(&b, m, now);
 	rule_metrics(&b, m, now);
 	if (derived_metrics(&b, m) != 0) {
 		sbuf_free(&b);

@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "base/duration.h"
 #include "http/health.h"
+#include "http/page_chart.h"
+#include "http/page_history.h"
 #include "engine/monitor.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
@@ -52,108 +54,6 @@ page_escape(struct sbuf *b, const char *s)
 			return;
 		}
 	}
-}
-
-void
-spark_init(struct spark *s, int64_t from, int64_t to, int64_t gap_ms,
-    bool high_bad)
-{
-	memset(s, 0, sizeof(*s));
-	s->from = from;
-	s->to = to > from ? to : from + 1;
-	s->gap_ms = gap_ms;
-	s->high_bad = high_bad;
-}
-
-void
-spark_add(struct spark *s, int64_t t, double v)
-{
-	size_t i;
-
-	if (t < s->from || t > s->to || !isfinite(v))
-		return;
-	i = (size_t)((double)(t - s->from) / (double)(s->to - s->from) *
-	    SPARK_SLOTS);
-	if (i >= SPARK_SLOTS)
-		i = SPARK_SLOTS - 1;
-	if (!s->has[i] || (s->high_bad ? v > s->v[i] : v < s->v[i]))
-		s->v[i] = v;
-	if (!s->has[i] && s->any && s->gap_ms > 0 && t - s->last_t > s->gap_ms)
-		s->brk[i] = true;
-	s->has[i] = true;
-	s->last_t = t;
-	if (!s->any || v < s->lo)
-		s->lo = v;
-	if (!s->any || v > s->hi)
-		s->hi = v;
-	s->any = true;
-	s->last = v;
-}
-
-static double
-spark_y(double v, double lo, double hi, int h)
-{
-	const double pad = 3;
-
-	return (double)h - pad - (v - lo) / (hi - lo) * ((double)h - 2 * pad);
-}
-
-void
-spark_svg(struct sbuf *b, const struct spark *s, int w, int h,
-    double warn, double crit, const char *cls, const char *label)
-{
-	double lo = s->lo, hi = s->hi;
-	bool pen = false;
-	size_t last = 0;
-
-	if (isfinite(warn)) {
-		lo = !s->any || warn < lo ? warn : lo;
-		hi = !s->any || warn > hi ? warn : hi;
-	}
-	if (isfinite(crit)) {
-		lo = !s->any && !isfinite(warn) ? crit : crit < lo ? crit : lo;
-		hi = !s->any && !isfinite(warn) ? crit : crit > hi ? crit : hi;
-	}
-	/* A flat line sits in the middle of a range around it. */
-	if (!(hi > lo)) {
-		double d = fabs(hi) > 0 ? fabs(hi) * 0.5 : 1;
-
-		lo -= d;
-		hi += d;
-	}
-	sbuf_printf(b, "<svg class=\"spark %s\" viewBox=\"0 0 %d %d\" "
-	    "width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"", cls, w,
-	    h, w, h);
-	page_escape(b, label);
-	sbuf_puts(b, "\" preserveAspectRatio=\"none\">");
-	if (isfinite(warn))
-		sbuf_printf(b, "<line class=\"t-warn\" x1=\"0\" x2=\"%d\" "
-		    "y1=\"%.1f\" y2=\"%.1f\"/>", w, spark_y(warn, lo, hi, h),
-		    spark_y(warn, lo, hi, h));
-	if (isfinite(crit))
-		sbuf_printf(b, "<line class=\"t-crit\" x1=\"0\" x2=\"%d\" "
-		    "y1=\"%.1f\" y2=\"%.1f\"/>", w, spark_y(crit, lo, hi, h),
-		    spark_y(crit, lo, hi, h));
-	if (s->any) {
-		sbuf_puts(b, "<path d=\"");
-		for (size_t i = 0; i < SPARK_SLOTS; i++) {
-			double x = (double)i * w / (SPARK_SLOTS - 1);
-
-			if (!s->has[i])
-				continue;
-			if (s->brk[i])
-				pen = false;
-			sbuf_printf(b, "%s%.1f %.1f ", pen ? "L" : "M", x,
-			    spark_y(s->v[i], lo, hi, h));
-			pen = true;
-			last = i;
-		}
-		/* The newest value as a dot: visible even when it is alone. */
-		sbuf_printf(b, "\"/><circle cx=\"%.1f\" cy=\"%.1f\" "
-		    "r=\"2.5\"/>", (double)last * w / (SPARK_SLOTS - 1),
-		    spark_y(s->v[last], lo, hi, h));
-	}
-	sbuf_puts(b, "</svg>");
 }
 
 /* "3m12s" */
@@ -260,19 +160,76 @@ static const char page_css[] =
     "font-weight:700}td.pending{color:#718096}"
     ".reason{color:#c0392b}.target{color:#666;font-size:12px}"
     "footer{padding:0 24px 24px;font-size:13px;color:#666}"
-    "footer a{color:#2b6cb0}";
+    "footer a{color:#2b6cb0}"
+    ".alert,td,.summary{overflow-wrap:anywhere}"
+    "details.folded{margin-top:6px;font-size:14px}"
+    "details.folded summary{cursor:pointer;color:#555}"
+    "details.folded ul.alerts{margin-left:8px}"
+    ".hist{display:grid;grid-template-columns:repeat(auto-fill,"
+    "minmax(min(100%,540px),1fr));gap:10px}"
+    "article.ph{background:#fff;border-radius:4px;padding:8px 10px;"
+    "min-width:0}"
+    ".ph-head{display:flex;flex-wrap:wrap;justify-content:space-between;"
+    "gap:4px 12px;align-items:baseline}"
+    ".ph-head .up{color:#1e7f45;font-weight:700}.ph-head .down{color:"
+    "#c0392b;font-weight:700}.ph-head .pending{color:#718096}"
+    ".uptimes{font-size:13px;color:#555}.uptimes b{color:#1d232b}"
+    ".uptimes span{white-space:nowrap}"
+    "svg.days,svg.chart{display:block;width:100%;margin-top:6px}"
+    "svg.days{height:34px}svg.chart{height:64px;background:#fafbfc}"
+    ".d-ok{fill:#2f9e5a}.d-minor{fill:#9bc53d}.d-major{fill:#e09f3e}"
+    ".d-bad{fill:#c0392b}.d-none{fill:#d5d9de}"
+    "svg.chart rect.gap{fill:#cfd4da;opacity:.7}"
+    "svg.chart rect.down{fill:#c0392b;opacity:.35}"
+    "svg.chart path{fill:none;stroke-width:1.4;"
+    "vector-effect:non-scaling-stroke}"
+    "svg.chart path.avg{stroke:#2b6cb0}svg.chart path.worst{stroke:"
+    "#90cdf4}"
+    ".axis{display:flex;justify-content:space-between;gap:8px;"
+    "font-size:12px;color:#666}"
+    "ol.incidents{list-style:none;padding:0;margin:0}"
+    ".incident{background:#fff;border-left:6px solid #d69e2e;padding:6px "
+    "12px;margin:6px 0;border-radius:4px;font-size:14px}"
+    ".incident.critical{border-color:#c0392b}"
+    ".incident.critical .badge{background:#c0392b}.incident.warning "
+    ".badge{background:#d69e2e}"
+    /* A phone: cards fill the width, the table's rows become cards. */
+    "@media(max-width:640px){header{padding:14px 14px}"
+    ".verdict{font-size:28px}main{padding:4px 12px 16px}"
+    "footer{padding:0 12px 16px}"
+    "figure.card{width:auto;flex:1 1 100%}svg.spark{width:100%}"
+    "#probes table,#probes tbody,#probes tr,#probes td{display:block;"
+    "width:auto}#probes thead{display:none}"
+    "#probes tr{margin:6px 0;border-radius:4px;background:#fff;"
+    "padding:4px 0}#probes td{border:0;padding:2px 10px}"
+    "#probes td[data-label]::before{content:attr(data-label) ': ';"
+    "color:#666}}"
+    /* Dark mode, as the reader's system asks. */
+    "@media(prefers-color-scheme:dark){body{color:#d9dee5;background:"
+    "#14181d}.alert,figure.card,table,article.ph,.incident,#probes tr{"
+    "background:#1e242b}th,td{border-color:#2e353e}"
+    ".since,.explain,.none,.range,.target,.axis,.uptimes,footer,"
+    "details.folded summary{color:#9ba5b0}.uptimes b{color:#e6eaef}"
+    "svg.spark,svg.chart{background:#181d23}.d-none{fill:#39414b}"
+    "svg.chart rect.gap{fill:#4a525c}.silenced{color:#b794f4}"
+    "svg.chart path.avg{stroke:#63b3ed}svg.chart path.worst{stroke:"
+    "#2c5282}"
+    "footer a{color:#90cdf4}td.up,.ph-head .up{color:#48bb78}"
+    "td.down,.ph-head .down,.reason{color:#fc8181}}";
 
 static void
 banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
     size_t n, int64_t now)
 {
-	unsigned crit = 0, warn = 0, other = 0;
+	unsigned crit = 0, warn = 0, other = 0, held = 0;
 	struct health h;
 	char t[48];
 
 	health_eval(m, &h);
 	for (size_t i = 0; i < n; i++) {
-		if (a[i].rank == 0)
+		if (a[i].v.st->suppressed)
+			held++;
+		else if (a[i].rank == 0)
 			crit++;
 		else if (a[i].rank == 1)
 			warn++;
@@ -306,6 +263,9 @@ banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
 	}
 	if (other > 0 && crit + warn > 0)
 		sbuf_printf(b, " (and %u pending or unknown)", other);
+	if (held > 0 && crit + warn > 0)
+		sbuf_printf(b, "; %u more suppressed behind %s", held,
+		    crit + warn == 1 ? "it" : "them");
 	clock_text(now, now, t, sizeof(t));
 	sbuf_printf(b, "</div><div class=\"meta\">vigild %s &middot; as of "
 	    "%s &middot; this page refreshes every %d s</div></header>",
@@ -325,12 +285,89 @@ silence_line(struct sbuf *b, const struct silence *x, int64_t now)
 	page_escape(b, x->comment);
 }
 
+/* One alert's line; folded: listed under its cause, which says why. */
+static void
+alert_item(struct sbuf *b, const struct alert *x, int64_t now, bool folded)
+{
+	const struct rule_status *st = x->v.st;
+	char since[48], held[32], val[48];
+
+	sbuf_printf(b, "<li class=\"alert %s\" data-rule=\"", state_class(st));
+	page_escape(b, x->v.cfg->name);
+	sbuf_printf(b, "\" data-state=\"%s\"><span class=\"badge\">",
+	    rule_state_name(st->state));
+	if (st->state == RULE_FIRING)
+		sbuf_puts(b, st->sev == SEV_CRITICAL ? "CRITICAL" : "WARNING");
+	else
+		sbuf_puts(b, st->state == RULE_PENDING ? "PENDING" : "UNKNOWN");
+	sbuf_puts(b, "</span><b>");
+	page_escape(b, x->v.cfg->name);
+	value_text(st, x->v.cfg, val, sizeof(val));
+	sbuf_puts(b, "</b> ");
+	page_escape(b, val);
+	if (st->evaluated != 0) {
+		clock_text(st->since, now, since, sizeof(since));
+		ago(now - st->since, held, sizeof(held));
+		sbuf_printf(b, "<span class=\"since\">%s for %s, since "
+		    "%s</span>", rule_state_name(st->state), held, since);
+	}
+	sbuf_puts(b, "<div class=\"summary\">");
+	page_escape(b, st->state == RULE_UNKNOWN ? x->v.explain :
+	    x->v.summary);
+	sbuf_puts(b, "</div>");
+	if (st->suppressed && !folded) {
+		sbuf_puts(b, "<div class=\"explain\">Suppressed by ");
+		page_escape(b, st->suppressed_by);
+		sbuf_puts(b, ": its dependency is failing.</div>");
+	}
+	if (x->silence != NULL) {
+		sbuf_puts(b, "<div class=\"silenced\">");
+		silence_line(b, x->silence, now);
+		sbuf_puts(b, "</div>");
+	}
+}
+
+static bool
+held_by(const struct alert *x, const char *cause)
+{
+	return x->v.st->suppressed && strcmp(x->v.st->suppressed_by, cause) ==
+	    0;
+}
+
+/*
+ * The alerts suppressed by cause, folded in a <details> (open without
+ * script, closed by default): during an outage they would otherwise fill
+ * the first screen, each repeating what the cause already says.
+ */
+static void
+fold(struct sbuf *b, const struct alert *a, size_t n, const char *cause,
+    bool more, int64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += held_by(&a[i], cause);
+	if (k == 0)
+		return;
+	sbuf_printf(b, "<details class=\"folded\" data-cause=\"");
+	page_escape(b, cause);
+	sbuf_printf(b, "\" data-count=\"%zu\"><summary>%zu %ssuppressed by ",
+	    k, k, more ? "more " : "");
+	page_escape(b, cause);
+	sbuf_puts(b, "</summary><ul class=\"alerts\">");
+	for (size_t i = 0; i < n; i++) {
+		if (!held_by(&a[i], cause))
+			continue;
+		alert_item(b, &a[i], now, true);
+		sbuf_puts(b, "</li>");
+	}
+	sbuf_puts(b, "</ul></details>");
+}
+
 static void
 alerts_section(struct sbuf *b, const struct alert *a, size_t n,
     int64_t now)
 {
-	char since[48], held[32], val[48];
-
 	sbuf_printf(b, "<section id=\"alerts\"><h2>Alerts (%zu)</h2>", n);
 	if (n == 0) {
 		sbuf_puts(b, "<p class=\"none\">No alerts: nothing is firing, "
@@ -339,45 +376,25 @@ alerts_section(struct sbuf *b, const struct alert *a, size_t n,
 	}
 	sbuf_puts(b, "<ul class=\"alerts\">");
 	for (size_t i = 0; i < n; i++) {
-		const struct rule_status *st = a[i].v.st;
-		const char *cls = state_class(st);
+		if (a[i].v.st->suppressed)
+			continue;
+		alert_item(b, &a[i], now, false);
+		fold(b, a, n, a[i].v.cfg->name, true, now);
+		sbuf_puts(b, "</li>");
+	}
+	/* Held by a cause not listed itself (it recovered, the hold stays). */
+	for (size_t i = 0; i < n; i++) {
+		const char *cause = a[i].v.st->suppressed_by;
+		bool seen = !a[i].v.st->suppressed;
 
-		sbuf_printf(b, "<li class=\"alert %s\" data-rule=\"", cls);
-		page_escape(b, a[i].v.cfg->name);
-		sbuf_printf(b, "\" data-state=\"%s\"><span class=\"badge\">",
-		    rule_state_name(st->state));
-		if (st->state == RULE_FIRING)
-			sbuf_puts(b, st->sev == SEV_CRITICAL ? "CRITICAL" :
-			    "WARNING");
-		else
-			sbuf_puts(b, st->state == RULE_PENDING ? "PENDING" :
-			    "UNKNOWN");
-		sbuf_puts(b, "</span><b>");
-		page_escape(b, a[i].v.cfg->name);
-		value_text(st, a[i].v.cfg, val, sizeof(val));
-		sbuf_puts(b, "</b> ");
-		page_escape(b, val);
-		if (st->evaluated != 0) {
-			clock_text(st->since, now, since, sizeof(since));
-			ago(now - st->since, held, sizeof(held));
-			sbuf_printf(b, "<span class=\"since\">%s for %s, since "
-			    "%s</span>", rule_state_name(st->state), held,
-			    since);
-		}
-		sbuf_puts(b, "<div class=\"summary\">");
-		page_escape(b, st->state == RULE_UNKNOWN ? a[i].v.explain :
-		    a[i].v.summary);
-		sbuf_puts(b, "</div>");
-		if (st->suppressed) {
-			sbuf_puts(b, "<div class=\"explain\">Suppressed by ");
-			page_escape(b, st->suppressed_by);
-			sbuf_puts(b, ": its dependency is failing.</div>");
-		}
-		if (a[i].silence != NULL) {
-			sbuf_puts(b, "<div class=\"silenced\">");
-			silence_line(b, a[i].silence, now);
-			sbuf_puts(b, "</div>");
-		}
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = (j < i && held_by(&a[j], cause)) ||
+			    (!a[j].v.st->suppressed &&
+			    strcmp(a[j].v.cfg->name, cause) == 0);
+		if (seen)
+			continue;
+		sbuf_puts(b, "<li class=\"alert suppressed\">");
+		fold(b, a, n, cause, false, now);
 		sbuf_puts(b, "</li>");
 	}
 	sbuf_puts(b, "</ul></section>");
@@ -414,100 +431,6 @@ silences_section(struct sbuf *b, const struct monitor *m, int64_t now)
 	    "<p class=\"none\">None.</p></section>");
 }
 
-/*
- * Feeds the series a rule judges into sp, in the rule's unit where it can
- * be. Returns whether the rule's thresholds apply to the line: they do for
- * the raw value of last/avg/min/max/percentiles, a ratio, and a rate; not
- * for a sum, a count, a slope (whose unit is per hour), or a delta (over a
- * window, not between two samples).
- */
-static bool
-rule_series(const struct store *st, const struct rule_cfg *rc,
-    struct spark *sp)
-{
-	const struct series *n, *d;
-	struct sample a, b, pa = { 0, 0 }, pb = { 0, 0 };
-	bool counter = rc->agg == AGG_RATE || rc->agg == AGG_DELTA, prev;
-	size_t i, j;
-
-	if (rc->metric != NULL) {
-		n = store_find(st, rc->metric);
-		if (n == NULL)
-			return false;
-		prev = false;
-		for (i = series_since(n, sp->from); series_at(n, i, &a); i++) {
-			if (!counter) {
-				spark_add(sp, a.t, a.v);
-			} else if (prev && a.t > pa.t) {
-				/* A drop is a restart: count from zero. */
-				double inc = a.v >= pa.v ? a.v - pa.v : a.v;
-
-				spark_add(sp, a.t, rc->agg == AGG_RATE ? inc /
-				    ((double)(a.t - pa.t) / 1e3) : inc);
-			}
-			pa = a;
-			prev = true;
-		}
-		return rc->agg != AGG_SUM && rc->agg != AGG_COUNT &&
-		    rc->agg != AGG_SLOPE && rc->agg != AGG_DELTA;
-	}
-	n = store_find(st, rc->numerator);
-	d = store_find(st, rc->denominator);
-	if (n == NULL || d == NULL)
-		return false;
-	/* Samples of one run share their time; pair those. */
-	i = series_since(n, sp->from);
-	j = series_since(d, sp->from);
-	prev = false;
-	while (series_at(n, i, &a) && series_at(d, j, &b)) {
-		if (a.t < b.t) {
-			i++;
-			continue;
-		}
-		if (b.t < a.t) {
-			j++;
-			continue;
-		}
-		if (!counter) {
-			if (b.v != 0)
-				spark_add(sp, a.t, a.v / b.v * rc->scale);
-		} else if (prev && b.v > pb.v && a.v >= pa.v) {
-			spark_add(sp, a.t, (a.v - pa.v) / (b.v - pb.v) *
-			    rc->scale);
-		}
-		pa = a;
-		pb = b;
-		prev = true;
-		i++;
-		j++;
-	}
-	return true;
-}
-
-/*
- * Where a rule's line starts: an hour ago, or at its oldest sample when
- * there is less history than that (a fresh vigild), so the line fills
- * the box instead of sitting in its last pixel.
- */
-static int64_t
-series_start(const struct store *st, const struct rule_cfg *rc,
-    int64_t from)
-{
-	const char *names[2] = { rc->metric != NULL ? rc->metric :
-	    rc->numerator, rc->metric != NULL ? NULL : rc->denominator };
-	int64_t start = from;
-
-	for (size_t k = 0; k < 2 && names[k] != NULL; k++) {
-		const struct series *s = store_find(st, names[k]);
-		struct sample x;
-
-		if (s != NULL && series_at(s, series_since(s, from), &x) &&
-		    x.t > start)
-			start = x.t;
-	}
-	return start;
-}
-
 static bool
 same_series(const struct rule_cfg *x, const struct rule_cfg *y)
 {
@@ -519,18 +442,20 @@ same_series(const struct rule_cfg *x, const struct rule_cfg *y)
 }
 
 static void
-card(struct sbuf *b, const struct store *store, const struct rule_view *v,
+card(struct sbuf *b, const struct monitor *m, const struct rule_view *v,
     int64_t now)
 {
+	const struct store *store = monitor_store(m);
 	const struct rule_cfg *rc = v->cfg;
 	struct spark sp;
 	bool thresholds;
 	double warn = NAN, crit = NAN;
 	char val[48], lo[32], hi[32], label[400], span[32];
 	const char *cls = state_class(v->st);
-	int64_t from = series_start(store, rc, now - HOUR_MS);
+	int64_t from = spark_rule_start(store, rc, now - HOUR_MS);
 
-	spark_init(&sp, from, now, rc->stale_ms, rc->def.op == RULE_GT ||
+	spark_init(&sp, from, now, spark_gap_ms(monitor_config(m), rc),
+	    rc->def.op == RULE_GT ||
 	    rc->def.op == RULE_GE);
 	if (now - from >= HOUR_MS - 1000)
 		snprintf(span, sizeof(span), "last hour");
@@ -538,7 +463,7 @@ card(struct sbuf *b, const struct store *store, const struct rule_view *v,
 		memcpy(span, "last ", 5);
 		ago(now - from, span + 5, sizeof(span) - 5);
 	}
-	thresholds = rule_series(store, rc, &sp);
+	thresholds = spark_rule(store, rc, &sp);
 	if (thresholds && rc->def.warn.set)
 		warn = rc->def.warn.threshold;
 	if (thresholds && rc->def.crit.set)
@@ -588,7 +513,6 @@ cards_section(struct sbuf *b, const struct monitor *m,
     const struct alert *a, size_t na, int64_t now)
 {
 	const struct ruleset *rs = monitor_rules(m);
-	const struct store *store = monitor_store(m);
 	size_t nr = ruleset_count(rs), shown = 0, k = 0;
 	const struct rule_cfg **done = calloc(nr + 1, sizeof(*done));
 	struct rule_view v;
@@ -617,7 +541,7 @@ cards_section(struct sbuf *b, const struct monitor *m,
 			if (dup)
 				continue;
 			done[k++] = v.cfg;
-			card(b, store, &v, now);
+			card(b, m, &v, now);
 			shown++;
 		}
 	}
@@ -649,7 +573,8 @@ probes_section(struct sbuf *b, const struct monitor *m, int64_t now)
 		page_escape(b, v.type);
 		sbuf_puts(b, " ");
 		page_escape(b, v.target != NULL ? v.target : "");
-		sbuf_printf(b, "</span></td><td class=\"%s\">%s", state, state);
+		sbuf_printf(b, "</span></td><td class=\"%s\" data-label=\"state\">"
+		    "%s", state, state);
 		if (v.state != PROBE_STATE_PENDING) {
 			ago(now - v.state_since, held, sizeof(held));
 			sbuf_printf(b, " <span class=\"since\">for %s</span>",
@@ -657,14 +582,16 @@ probes_section(struct sbuf *b, const struct monitor *m, int64_t now)
 		}
 		sbuf_puts(b, "</td>");
 		if (r == NULL) {
-			sbuf_puts(b, "<td>not yet</td><td></td><td></td></tr>");
+			sbuf_puts(b, "<td data-label=\"last run\">not yet</td>"
+			    "<td></td><td></td></tr>");
 			continue;
 		}
 		clock_text(r->started, now, t, sizeof(t));
 		ago(now - r->started, held, sizeof(held));
 		human_value(r->duration_ms, "ms", dur, sizeof(dur));
-		sbuf_printf(b, "<td>%s (%s ago)</td><td>%s</td><td>", t,
-		    held, dur);
+		sbuf_printf(b, "<td data-label=\"last run\">%s (%s ago)</td>"
+		    "<td data-label=\"took\">%s</td><td data-label=\"result\">",
+		    t, held, dur);
 		if (r->up) {
 			sbuf_puts(b, "ok");
 		} else {
@@ -712,7 +639,8 @@ page_html(const struct monitor *m, const struct page_release *rel)
 	sbuf_printf(&b, "<!doctype html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"%d\">"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\"><title>%s &middot; vigil</title><style>%s"
+	    "initial-scale=1\"><meta name=\"color-scheme\" "
+	    "content=\"light dark\"><title>%s &middot; vigil</title><style>%s"
 	    "</style></head><body>", PAGE_REFRESH_S,
 	    strcmp(h.status, "fail") == 0 ? "FAIL" :
 	    strcmp(h.status, "warn") == 0 ? "WARN" : "PASS", page_css);
@@ -722,6 +650,8 @@ page_html(const struct monitor *m, const struct page_release *rel)
 		release_section(&b, rel);
 	alerts_section(&b, a, n, now);
 	silences_section(&b, m, now);
+	page_history_section(&b, m, now, PAGE_MAX_CARDS);
+	page_incidents_section(&b, m, now);
 	cards_section(&b, m, a, n, now);
 	probes_section(&b, m, now);
 	sbuf_puts(&b, "</main><footer>The same, for machines: <a "

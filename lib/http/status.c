@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/alerts.h"
+#include "engine/history.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "http/health.h"
@@ -17,8 +18,57 @@
 #include "engine/silence_json.h"
 #include "engine/store.h"
 
+/* Uptime's windows, as /metrics and the page name them. */
+static const struct {
+	const char *name;
+	int64_t ms;
+} windows[] = {
+	{ "24h", HISTORY_DAY_MS },
+	{ "7d", 7 * HISTORY_DAY_MS },
+	{ "30d", 30 * HISTORY_DAY_MS },
+	{ "90d", 90 * HISTORY_DAY_MS },
+};
+
+/* In percent; null for a window without a run (engine/history.h). */
 static void
-probe_write(struct jsonw *w, const struct probe_view *v)
+uptime_write(struct jsonw *w, const struct history *h, const char *probe,
+    int64_t now)
+{
+	jsonw_obj(w, "uptime_pct");
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		double pct;
+
+		if (history_uptime(h, probe, now, windows[i].ms, &pct))
+			jsonw_num(w, windows[i].name, pct);
+		else
+			jsonw_null(w, windows[i].name);
+	}
+	jsonw_end(w);
+}
+
+static void
+history_write(struct jsonw *w, const struct history *h)
+{
+	struct history_stats hs;
+
+	history_stats(h, &hs);
+	jsonw_obj(w, "history");
+	jsonw_bool(w, "persistent", hs.persistent);
+	jsonw_int(w, "writes", (int64_t)hs.writes);
+	jsonw_int(w, "write_failures", (int64_t)hs.failures);
+	if (hs.last_saved > 0)
+		jsonw_time(w, "last_saved", hs.last_saved);
+	else
+		jsonw_null(w, "last_saved");
+	if (hs.last_error[0] != '\0')
+		jsonw_str(w, "last_error", hs.last_error);
+	jsonw_int(w, "torn_hours", (int64_t)hs.torn);
+	jsonw_end(w);
+}
+
+static void
+probe_write(struct jsonw *w, const struct probe_view *v,
+    const struct history *h, int64_t now)
 {
 	const struct probe_result *r = v->last;
 
@@ -43,6 +93,7 @@ probe_write(struct jsonw *w, const struct probe_view *v)
 	jsonw_num(w, "start_lateness_ms", (double)v->last_lateness_us / 1e3);
 	jsonw_num(w, "start_lateness_max_ms",
 	    (double)v->max_lateness_us / 1e3);
+	uptime_write(w, h, v->name, now);
 	if (r == NULL) {
 		jsonw_null(w, "last_run");
 		jsonw_end(w);
@@ -250,6 +301,7 @@ status_write(const struct monitor *m, struct jsonw *w)
 	jsonw_int(w, "series", (int64_t)store_count(st));
 	jsonw_int(w, "bytes", (int64_t)store_bytes(st));
 	jsonw_end(w);
+	history_write(w, monitor_history(m));
 	jsonw_end(w);
 	ruleset_counts(rs, &counts);
 	jsonw_obj(w, "alerts");
@@ -261,7 +313,7 @@ status_write(const struct monitor *m, struct jsonw *w)
 	jsonw_end(w);
 	jsonw_arr(w, "probes");
 	for (size_t i = 0; monitor_probe_view(m, i, &v); i++)
-		probe_write(w, &v);
+		probe_write(w, &v, monitor_history(m), now);
 	jsonw_end(w);
 	jsonw_arr(w, "rules");
 	for (size_t i = 0; ruleset_view(rs, i, now, &rv); i++)

@@ -26,6 +26,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "engine/history.h"
 #include "engine/monitor.h"
 #include "engine/rules.h"
 #include "engine/ruleset.h"
@@ -600,6 +601,62 @@ START_TEST(test_reload_keeps_unchanged_probes)
 }
 END_TEST
 
+/*
+ * Every run ends in history, and the implicit rule's firing and resolve
+ * in its incident log; a probe removed by a reload leaves it.
+ */
+START_TEST(test_history_records_runs_and_incidents)
+{
+	static const char cfg[] =
+	    "{ \"probes\": [ { \"name\": \"p\", \"type\": \"http\","
+	    "  \"url\": \"http://127.0.0.1:@PORT@/p0\", \"interval\": \"1h\","
+	    "  \"retry_interval\": \"100ms\", \"fail_after\": 2 },"
+	    "  { \"name\": \"q\", \"type\": \"http\","
+	    "  \"url\": \"http://127.0.0.1:@PORT@/p1\", \"interval\": \"1h\" }"
+	    "] }";
+	static const char less[] =
+	    "{ \"probes\": [ { \"name\": \"p\", \"type\": \"http\","
+	    "  \"url\": \"http://127.0.0.1:@PORT@/p0\", \"interval\": \"1h\","
+	    "  \"retry_interval\": \"100ms\", \"fail_after\": 2 } ] }";
+	struct mworld w;
+	struct history_incident in[2];
+	struct history_point pt[1];
+	struct history_stats hs;
+	const struct history *h;
+	double pct;
+
+	world_start(&w);
+	w.tg.script[0][0] = 503;
+	w.tg.script[0][1] = 503;
+	world_monitor(&w, parse(cfg, w.tg.port));
+	want_runs = 4;
+	run_until(&w, enough_runs, "p's two retries and q's run");
+	h = monitor_history(w.m);
+	ck_assert(history_uptime(h, "p", w.wall, HISTORY_DAY_MS, &pct));
+	ck_assert_double_eq_tol(pct, 100.0 / 3, 1e-9);
+	ck_assert(history_uptime(h, "q", w.wall, HISTORY_DAY_MS, &pct));
+	ck_assert_double_eq_tol(pct, 100, 1e-9);
+	ck_assert_uint_eq(history_range(h, HISTORY_PROBE, "p", w.wall -
+	    HISTORY_MINUTE_MS, w.wall + 1, HISTORY_MINUTE_MS * 2, pt, 1), 1);
+	ck_assert_uint_eq(pt[0].ok + pt[0].failed, pview(&w, 0).runs);
+	ck_assert_uint_eq(history_incidents(h, 0, in, 2), 1);
+	ck_assert_str_eq(in[0].rule, "p_down");
+	ck_assert_str_eq(in[0].severity, "critical");
+	ck_assert_int_ne(in[0].end, 0);
+	history_stats(h, &hs);
+	ck_assert_uint_eq(hs.probes, 2);
+	ck_assert_uint_eq(hs.rules, 2);
+	ck_assert(!hs.persistent);
+	ck_assert_int_eq(monitor_reload(w.m, parse(less, w.tg.port)), 0);
+	history_stats(monitor_history(w.m), &hs);
+	ck_assert_uint_eq(hs.probes, 1);
+	ck_assert_uint_eq(hs.rules, 1);
+	ck_assert(!history_uptime(monitor_history(w.m), "q", w.wall,
+	    HISTORY_DAY_MS, &pct));
+	world_free(&w);
+}
+END_TEST
+
 static bool
 c_held_twice(struct mworld *w)
 {
@@ -703,6 +760,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_rules_before_run_listener);
 	tcase_add_test(tc, test_retry_interval_while_failing);
 	tcase_add_test(tc, test_reload_keeps_unchanged_probes);
+	tcase_add_test(tc, test_history_records_runs_and_incidents);
 	tcase_add_test(tc, test_runs_held_at_the_descriptor_bound);
 	suite_add_tcase(s, tc);
 	return s;

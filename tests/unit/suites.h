@@ -49,6 +49,7 @@
 	X(silence_json) \
 	X(metrics) \
 	X(page) \
+	X(badge) \
 	X(client) \
 	X(payload) \
 	X(mail) \
@@ -65,6 +66,7 @@
 	X(token) \
 	X(split) \
 	X(verdict) \
+	X(history) \
 	X(statefile) \
 	X(deploy_state)
 
