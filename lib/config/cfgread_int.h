@@ -149,6 +149,10 @@ void cfg_parse_notifiers(struct cfgread *v, const cJSON *arr,
     struct config *cfg);
 void cfg_clear_notifiers(struct config *cfg);
 
+/* The "maintenance" section (after the rules, which it may name). */
+void cfg_parse_maint(struct cfgread *v, const cJSON *arr, struct config *cfg);
+void cfg_clear_maint(struct config *cfg);
+
 /*
  * The "release" section: the release gate's checks. Without one, every
  * rule is a check (implicit <probe>_down rules as key checks).
