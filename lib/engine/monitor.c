@@ -17,6 +17,7 @@
 #include "engine/ruleset.h"
 #include "engine/derived.h"
 #include "engine/sched.h"
+#include "engine/maint.h"
 #include "engine/silence.h"
 #include "engine/store.h"
 
@@ -69,6 +70,7 @@ struct monitor {
 	size_t nrts;
 	struct ruleset *rules;
 	struct silences *silences;
+	struct maint *maint;
 	void (*listener)(const struct alert_event *e, void *arg);
 	void *listener_arg;
 	void (*run_listener)(size_t probe, void *arg);
@@ -476,17 +478,19 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->rules = ruleset_new(cfg, NULL);
 	m->derived = calloc(cfg->nderived + 1, sizeof(*m->derived));
 	m->silences = silences_new();
+	m->maint = maint_new();
 	m->tick = evtimer_new(base, on_tick, m);
 	m->sched = sched_new(base);
 	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
 	    m->env.beats == NULL ||
 	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
-	    m->tick == NULL || m->derived == NULL) {
+	    m->maint == NULL || m->tick == NULL || m->derived == NULL) {
 		snprintf(err, errlen, "out of memory");
 		monitor_free(m);
 		return NULL;
 	}
 	m->cfg = cfg;
+	maint_set_config(m->maint, cfg->maint, cfg->nmaint);
 	m->rts = build_rts(m, cfg, NULL, 0, NULL);
 	if (m->rts == NULL) {
 		snprintf(err, errlen, "cannot create the probes (out of "
@@ -534,6 +538,7 @@ monitor_free(struct monitor *m)
 	}
 	ruleset_free(m->rules);
 	silences_free(m->silences);
+	maint_free(m->maint);
 	free(m->facts);
 	free(m->derived);
 	store_free(m->store);
@@ -614,6 +619,7 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	m->derived = derived;
 	ruleset_set_derived(m->rules, m->derived);
 	ruleset_set_listener(m->rules, m->listener, m->listener_arg);
+	maint_set_config(m->maint, cfg->maint, cfg->nmaint);
 	config_free(m->cfg);
 	m->cfg = cfg;
 	for (size_t i = 0; i < m->nrts; i++)
@@ -742,6 +748,18 @@ struct silences *
 monitor_silences_mut(struct monitor *m)
 {
 	return m->silences;
+}
+
+const struct maint *
+monitor_maint(const struct monitor *m)
+{
+	return m->maint;
+}
+
+struct maint *
+monitor_maint_mut(struct monitor *m)
+{
+	return m->maint;
 }
 
 void
