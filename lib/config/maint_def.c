@@ -39,7 +39,9 @@ cron_value(const char *p, unsigned lo, unsigned hi, const char *const *names,
 	unsigned v = 0;
 
 	if (names != NULL && ((*p | 32) >= 'a' && (*p | 32) <= 'z')) {
-		for (unsigned i = 0; i <= hi - lo; i++) {
+		/* Day names stop at "sat": 7 (Sunday again) has none. */
+		for (unsigned i = 0; i <= hi - lo && i < (base == 1 ? 12U : 7U);
+		    i++) {
 			if (strncasecmp(p, names[i], 3) == 0 &&
 			    !(((p[3] | 32) >= 'a' && (p[3] | 32) <= 'z'))) {
 				*out = i + base;

@@ -9,13 +9,14 @@ line and column."""
 import datetime
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 import urllib.request
 from zoneinfo import ZoneInfo
 
-from harness import VIGILD, E2E, SLOW, http, http_probe, wait_until, WebhookReceiver, write_secret
+from harness import ROOT, VIGILD, E2E, SLOW, http, http_probe, wait_until, WebhookReceiver, write_secret
 
 FAST = "300ms"
 TOKEN = "maint-token-5c1e07aa93"
@@ -249,3 +250,16 @@ class ConfigErrors(E2E):
         self.assertIn('bad.json:7:34: maintenance window: "Europe/Nowhere": unknown time zone',
                       err)
         self.assertIn('bad.json:9:11: maintenance window: "end" must be after "start"', err)
+
+    def test_shipped_example_loads_uncommented(self):
+        """etc/vigil.json's commented window, uncommented, is a valid one."""
+        text = open(os.path.join(ROOT, "etc/vigil.json")).read()
+        i = text.index('  // ,"maintenance": [')
+        j = text.index("  // ]", i) + len("  // ]")
+        live = text[:i] + re.sub(r"^  // ?", "  ", text[i:j], flags=re.M) + text[j:]
+        path = os.path.join(self.workdir, "vigil.json")
+        with open(path, "w") as f:
+            f.write(live)
+        r = subprocess.run([VIGILD, "--check-config", path], capture_output=True, text=True)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertIn('"maintenance": [', live)

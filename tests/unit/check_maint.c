@@ -438,6 +438,10 @@ START_TEST(test_config)
 	config_error("{\"name\": \"x\", \"all\": true, \"cron\": "
 	    "\"0 25 * * *\", \"duration\": \"1h\"}", "a value out of range at "
 	    "column 3", 4, 36);
+	/* A name past "sat" (the fuzzer's find: 7 has no name). */
+	config_error("{\"name\": \"x\", \"all\": true, \"cron\": "
+	    "\"0 0 * * xyz\", \"duration\": \"1h\"}", "out of range at column 9",
+	    4, 36);
 	config_error("{\"name\": \"x\", \"all\": true, \"cron\": \"0 2 * *\", "
 	    "\"duration\": \"1h\"}", "5 fields", 4, 36);
 	config_error("{\"name\": \"x\", \"all\": true, \"cron\": "
