@@ -459,8 +459,8 @@ out:
  * "root"; else the login name ($USER, $LOGNAME, the session's login, the
  * account).
  */
-static const char *
-default_author(void)
+const char *
+ctl_default_author(void)
 {
 	static const char *const vars[] = { "SUDO_USER", "USER", "LOGNAME" };
 	struct passwd *pw;
@@ -482,7 +482,7 @@ default_author(void)
 static char *
 silence_body(const struct ctl *x)
 {
-	const char *author = x->author != NULL ? x->author : default_author();
+	const char *author = x->author != NULL ? x->author : ctl_default_author();
 	cJSON *o;
 	char *s;
 

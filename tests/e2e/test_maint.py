@@ -16,7 +16,7 @@ import time
 import urllib.request
 from zoneinfo import ZoneInfo
 
-from harness import ROOT, VIGILD, E2E, SLOW, http, http_probe, wait_until, WebhookReceiver, write_secret
+from harness import BUILD, ROOT, VIGILD, E2E, SLOW, http, http_probe, wait_until, WebhookReceiver, write_secret
 
 FAST = "300ms"
 TOKEN = "maint-token-5c1e07aa93"
@@ -225,6 +225,59 @@ class FromApi(MaintCase):
         self.assertEqual(after, before)
         self.assertEqual(after[1]["days"], ["sun", "sat"])
         self.assertEqual(after[1]["at"], "03:30")
+
+
+class Vigilctl(MaintCase):
+    def ctl(self, v, *args):
+        r = subprocess.run([os.path.join(BUILD, "vigilctl"), "--url", v.base, "--no-color",
+                            *args], capture_output=True, text=True, timeout=30 * SLOW,
+                           env=dict(os.environ, USER="ana"))
+        return r.returncode, r.stdout, r.stderr
+
+    def test_add_list_end(self):
+        sim = self.sim()
+        v = self.vigild(config(sim, self.rcv, api={"token_file": self.token}, maintenance=[
+            {"name": "offpeak", "all": True, "days": ["sun"], "at": "02:00",
+             "duration": "2h", "comment": "weekly off-peak"}]))
+        tok = ("--token-file", self.token)
+        rc, out, err = self.ctl(v, "maintenance", "add", "--name", "backups", "--rule",
+                                "app_health_down", "--days", "sat,sun", "--at", "03:30",
+                                "--for", "90m", "--timezone", "Europe/Berlin",
+                                "--comment", "weekly backups", *tok)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("maintenance window backups added", out)
+        self.assertIn("sun,sat 03:30 for 1h30m (Europe/Berlin)", out)
+        self.assertIn("covers now: app_health_down", out)
+        rc, out, err = self.ctl(v, "maintenance", "add", "--name", "hotfix", "--all",
+                                "--for", "10m", "--comment", "INC-9", *tok)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("ACTIVE", out)
+        rc, out, err = self.ctl(v, "maintenance", "add", "--name", "nightly", "--all",
+                                "--cron", "0 2 * * *", "--for", "30m", "--comment", "x",
+                                "--json", *tok)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["maintenance"]["author"], "ana")
+        # Mistakes: usage (64), refused by vigild (4).
+        self.assertEqual(self.ctl(v, "maintenance", "add", "--name", "x", "--all",
+                                  "--comment", "c", *tok)[0], 64)
+        rc, _, err = self.ctl(v, "maintenance", "add", "--name", "x", "--all", "--cron",
+                              "61 * * * *", "--for", "1h", "--comment", "c", *tok)
+        self.assertEqual(rc, 4)
+        self.assertIn("out of range", err)
+        rc, out, _ = self.ctl(v, "maintenance", "list")
+        self.assertEqual(rc, 0)
+        self.assertEqual([l.split()[0] for l in out.splitlines() if not l.startswith(" ")],
+                         ["offpeak", "backups", "hotfix", "nightly"])
+        self.assertIn("weekly off-peak (configuration)", out)
+        names = [w["name"] for w in json.loads(self.ctl(v, "maintenance", "list", "--json")[1])
+                 ["maintenance"]]
+        self.assertEqual(names, ["offpeak", "backups", "hotfix", "nightly"])
+        self.assertEqual(self.ctl(v, "maintenance", "end", "hotfix", *tok)[0], 0)
+        self.assertEqual(self.ctl(v, "maintenance", "end", "hotfix", *tok)[0], 4)
+        rc, _, err = self.ctl(v, "maintenance", "end", "offpeak", *tok)
+        self.assertEqual(rc, 4)
+        self.assertIn("in the configuration", err)
+        self.assertEqual(self.ctl(v, "maintenance", "end", "backups")[0], 4)   # no token
 
 
 class ConfigErrors(E2E):
