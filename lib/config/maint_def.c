@@ -225,8 +225,13 @@ instant(const char *s, const struct tz *tz, int64_t *ms)
 	if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi,
 	    &n) != 5 || n == 0)
 		return -1;
-	if (s[n] == ':' && sscanf(s + n, ":%2d%n", &sec, &n) == 1)
-		s += n;
+	if (s[n] == ':') {
+		int n2 = 0;
+
+		if (sscanf(s + n, ":%2d%n", &sec, &n2) != 1 || n2 == 0)
+			return -1;
+		n += n2;
+	}
 	if (s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
 	    mi > 59 || sec > 59)
 		return -1;

@@ -246,6 +246,19 @@ check(const struct maint *mt, const struct maint_window *w, int64_t now,
 		*why = "a text field is empty or not one line of UTF-8";
 		return -1;
 	}
+	/* It is a path segment too: DELETE /maintenance/NAME. */
+	if (strspn(w->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+	    "VWXYZ0123456789_-.") != strlen(w->name) || w->name[0] == '.') {
+		*why = "a window's name is letters, digits, \"_\", \"-\" and "
+		    "\".\" (\"db-upgrade\")";
+		return -1;
+	}
+	for (size_t i = 0; i < mt->napi; i++) {
+		if (strcmp(mt->api[i].w.name, w->name) == 0) {
+			*why = "a maintenance window of that name exists";
+			return -1;
+		}
+	}
 	if (!w->all && w->nrules == 0 && w->nmatchers == 0) {
 		*why = "a maintenance window needs rules, labels or all";
 		return -1;

@@ -69,8 +69,8 @@ static const char *const windows[] = {
 	/* 7: one-off */
 	"{\"name\":\"w\",\"all\":true,\"start\":\"2026-12-24T22:00:00Z\","
 	    "\"end\":\"2026-12-25T01:00:00Z\"}",
-	/* 8: one-off in local time */
-	"{\"name\":\"w\",\"all\":true,\"start\":\"2026-12-31T23:00\","
+	/* 8: one-off in local time (seconds optional) */
+	"{\"name\":\"w\",\"all\":true,\"start\":\"2026-12-31T23:00:00\","
 	    "\"end\":\"2027-01-01T01:00\",\"timezone\":\"Europe/Berlin\"}",
 	/* 9: Berlin, daily 02:30 for 2 h: the autumn night's repeated hour */
 	"{\"name\":\"w\",\"all\":true,\"days\":[\"*\"],\"at\":\"02:30\","
@@ -361,8 +361,15 @@ START_TEST(test_api_windows)
 	ck_assert_int_eq(maint_add(mt, &w, NULL, now, &id, &why), -1);
 	ck_assert_ptr_nonnull(strstr(why, "configuration"));
 	snprintf(w.name, sizeof(w.name), "db-upgrade");
+	snprintf(w.name, sizeof(w.name), "db/upgrade");
+	ck_assert_int_eq(maint_add(mt, &w, NULL, now, &id, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "letters, digits"));
+	snprintf(w.name, sizeof(w.name), "db-upgrade");
 	ck_assert_int_eq(maint_add(mt, &w, NULL, now, &id, &why), 0);
 	ck_assert_uint_eq(id, 1);
+	/* The same name twice. */
+	ck_assert_int_eq(maint_add(mt, &w, NULL, now, &id2, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "of that name exists"));
 	ck_assert_uint_eq(maint_count(mt), 2);
 	ck_assert_ptr_nonnull(maint_find(mt, 1));
 	ck_assert_int_eq(maint_find(mt, 1)->created, now);
@@ -376,6 +383,8 @@ START_TEST(test_api_windows)
 	ck_assert_int_eq(maint_restore(mt, &w, tz, now, &why), 0);
 	ck_assert_int_eq(maint_restore(mt, &w, NULL, now, &why), -1);
 	w.id = 0;
+	ck_assert_int_eq(maint_add(mt, &w, NULL, now, &id2, &why), -1);
+	snprintf(w.name, sizeof(w.name), "weekly.2");
 	ck_assert_int_eq(maint_add(mt, &w, NULL, now, &id2, &why), 0);
 	ck_assert_uint_eq(id2, 8);
 	ck_assert_uint_eq(maint_count(mt), 4);
@@ -455,6 +464,9 @@ START_TEST(test_config)
 	config_error("{\"name\": \"x\", \"all\": true, \"start\": "
 	    "\"2026-12-24T22:00:00Z\", \"end\": \"2026-12-24T21:00:00Z\"}",
 	    "\"end\" must be after \"start\"", 4, 68);
+	config_error("{\"name\": \"x\", \"all\": true, \"start\": "
+	    "\"2026-12-24T22:00:61\", \"end\": \"2026-12-24T23:00:00\"}",
+	    "\"start\" must be a time", 4, 37);
 	config_error("{\"name\": \"x\", \"all\": true, \"days\": [\"sun\"], "
 	    "\"at\": \"2:00\", \"duration\": \"1h\"}", "\"HH:MM\"", 4, 51);
 	config_error("{\"name\": \"x\", \"all\": true, \"days\": [\"sunny\"], "
