@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cJSON;
 struct tz;
 
 #define MAINT_MAX_RULES 32
@@ -79,6 +80,9 @@ struct maint_window {
 int maint_cron_parse(const char *s, struct maint_cron *c, const char **why,
     size_t *at);
 
+/* Whether the cron fields take local day day (days since 1970-01-01). */
+bool maint_cron_day(const struct maint_cron *c, int64_t day);
+
 /*
  * Reads one window from a JSON object, as the configuration and the API
  * both give it:
@@ -95,10 +99,6 @@ int maint_cron_parse(const char *s, struct maint_cron *c, const char **why,
  * the mistake is at (o itself for a missing key). Rule names are not
  * checked against the rules: the caller knows them.
  */
-/* Whether the cron fields take local day day (days since 1970-01-01). */
-bool maint_cron_day(const struct maint_cron *c, int64_t day);
-
-struct cJSON;
 int maint_window_read(const struct cJSON *o, const char *const *extra,
     struct maint_window *w, struct tz **tz, const struct cJSON **bad,
     char *why, size_t whylen);
