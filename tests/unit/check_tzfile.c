@@ -140,7 +140,10 @@ START_TEST(test_bad_names)
 }
 END_TEST
 
-/* A TZif v2 file of one type (off) and no transitions, with footer. */
+/*
+ * A TZif v2 file of one type (off) and no transitions, with footer, into
+ * b (512 bytes).
+ */
 static size_t
 mkfile(unsigned char *b, int32_t off, const char *footer)
 {
@@ -161,7 +164,7 @@ mkfile(unsigned char *b, int32_t off, const char *footer)
 		memcpy(b + n, "XXX", 4);
 		n += 4;
 	}
-	n += (size_t)sprintf((char *)b + n, "\n%s\n", footer);
+	n += (size_t)snprintf((char *)b + n, 512 - n, "\n%s\n", footer);
 	return n;
 }
 
