@@ -80,6 +80,10 @@ class MaintCase(E2E):
         self.assertEqual(alerts["counts"]["silenced"], 1)
         st = v.status()
         self.assertEqual([w["name"] for w in st["maintenance"]["active"]], [name])
+        r = subprocess.run([os.path.join(BUILD, "vigilctl"), "--url", v.base, "--no-color",
+                            "status"], capture_output=True, text=True, timeout=30 * SLOW)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)    # pass, as /health
+        self.assertIn(f"in maintenance {name} until ", r.stdout)
         # Held for a while: a sleep, since what is proved is that nothing comes.
         time.sleep(1.5)
         self.assertEqual(self.rcv.bodies(), [])
@@ -292,6 +296,10 @@ class Vigilctl(MaintCase):
         names = [w["name"] for w in json.loads(self.ctl(v, "maintenance", "list", "--json")[1])
                  ["maintenance"]]
         self.assertEqual(names, ["offpeak", "backups", "hotfix", "nightly"])
+        rc, out, _ = self.ctl(v, "status")
+        self.assertEqual(rc, 0)
+        self.assertRegex(out, r"\nMaintenance\n  ACTIVE  hotfix until \S+Z: INC-9\n")
+        self.assertIn("  next    offpeak from ", out)
         self.assertEqual(self.ctl(v, "maintenance", "end", "hotfix", *tok)[0], 0)
         self.assertEqual(self.ctl(v, "maintenance", "end", "hotfix", *tok)[0], 4)
         rc, _, err = self.ctl(v, "maintenance", "end", "offpeak", *tok)
