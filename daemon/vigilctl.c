@@ -32,7 +32,8 @@ static const struct ctl_cmd {
 	    "status [--json]",
 	    "The whole picture on one screen: the verdict, firing alerts\n"
 	    "first (with since-when and who silenced them), each probe's\n"
-	    "last run, the key numbers and the silences. Coloured when\n"
+	    "last run, the key numbers, the silences and the maintenance\n"
+	    "windows. Coloured when\n"
 	    "standard output is a terminal. --json prints vigild's /status\n"
 	    "document as it is.\n"
 	    "Exit: 0 pass, 1 warn, 2 fail, 3 vigild unreachable.\n" },
