@@ -86,7 +86,7 @@ PROGS := $(B)/vigild $(B)/vigilctl $(B)/portal-sim $(B)/check-unit
 # Fuzzing: libFuzzer targets in tests/fuzz/, run for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := config jsonptr jsonpath sentry rules api pg_norm expr dnsmsg \
-	template
+	template tzfile
 
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libvigil.a
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ \
@@ -249,7 +249,7 @@ BUILD_DEPS := build-essential fakeroot debhelper dpkg-dev pkg-config \
 TEST_DEPS := check python3 curl ca-certificates mandoc man-db systemd \
             postgresql-15 prometheus-alertmanager prometheus chromium \
             openssl clang libclang-rt-14-dev valgrind mount util-linux \
-            lintian debootstrap systemd-container python3-aiosmtpd
+            lintian debootstrap systemd-container python3-aiosmtpd tzdata
 DEB_PKGS := $(BUILD_DEPS) $(TEST_DEPS)
 
 deps:

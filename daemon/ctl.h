@@ -49,6 +49,8 @@ enum {
 	OPT_ANNOUNCE = 1 << 19,
 	OPT_STAGES = 1 << 20,
 	OPT_BEAT = 1 << 21,	/* --fail, --msg, --duration */
+	/* maintenance add: --name, --all, --days, --at, --cron, --timezone, --start */
+	OPT_MAINT = 1 << 22,
 };
 
 #define CTL_MAX_MATCH 8
@@ -67,6 +69,9 @@ struct ctl {
 	/* beat: a failed run, its message, how long it took (seconds). */
 	bool beat_fail;
 	const char *beat_msg, *beat_duration;
+	/* maintenance add (ctl_maint.c). */
+	const char *mname, *days, *at, *cron, *tzname, *start;
+	bool all;
 	int weight;
 	bool dry_run, markdown;
 	const char *match[CTL_MAX_MATCH];
@@ -123,6 +128,17 @@ int ctl_alerts(struct ctl *x);
 int ctl_silence_add(struct ctl *x);
 int ctl_silence_list(struct ctl *x);
 int ctl_silence_expire(struct ctl *x);
+
+/*
+ * Who is acting: under sudo, the engineer who typed it (SUDO_USER); else
+ * the login name. NULL when nothing says.
+ */
+const char *ctl_default_author(void);
+
+/* vigilctl maintenance (ctl_maint.c). */
+int ctl_maint_list(struct ctl *x);
+int ctl_maint_add(struct ctl *x);
+int ctl_maint_end(struct ctl *x);
 
 /* The release gate's commands (ctl_release.c). */
 int ctl_deploy_begin(struct ctl *x);

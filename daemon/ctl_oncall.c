@@ -163,6 +163,31 @@ alert_line(const struct ctl *x, const cJSON *r, int width)
 		    "its dependency is failing"), ctl_c(x, C_OFF));
 	if (cJSON_IsObject(sil))
 		silence_note(x, sil, "              ");
+	sil = cJSON_GetObjectItemCaseSensitive(r, "silenced_by_maintenance");
+	if (cJSON_IsObject(sil))
+		printf("              %sin maintenance %s until %s%s\n",
+		    ctl_c(x, C_BLUE), str_or(sil, "name", "?"),
+		    str_or(sil, "ends_at", "?"), ctl_c(x, C_OFF));
+}
+
+/* The maintenance windows active now, and the next to begin. */
+static void
+print_maintenance(const struct ctl *x, const cJSON *m)
+{
+	const cJSON *act = cJSON_GetObjectItemCaseSensitive(m, "active");
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(m, "next"), *w;
+
+	if (cJSON_GetArraySize(act) == 0 && cJSON_GetArraySize(next) == 0)
+		return;
+	printf("\n%sMaintenance%s\n", ctl_c(x, C_BOLD), ctl_c(x, C_OFF));
+	cJSON_ArrayForEach(w, act)
+		printf("  %sACTIVE%s  %s until %s%s%s\n", ctl_c(x, C_BLUE),
+		    ctl_c(x, C_OFF), str_or(w, "name", "?"),
+		    str_or(w, "ends_at", "?"), str(w, "comment") != NULL ?
+		    ": " : "", str_or(w, "comment", ""));
+	cJSON_ArrayForEach(w, next)
+		printf("  next    %s from %s to %s\n", str_or(w, "name", "?"),
+		    str_or(w, "start", "?"), str_or(w, "end", "?"));
 }
 
 static int
@@ -384,6 +409,8 @@ ctl_status(struct ctl *x)
 	print_metrics(x, rules);
 	print_silences(x, cJSON_GetObjectItemCaseSensitive(doc, "silences"),
 	    true);
+	print_maintenance(x, cJSON_GetObjectItemCaseSensitive(doc,
+	    "maintenance"));
 out:
 	rc = exit_for_status(status);
 	cJSON_Delete(doc);
@@ -459,8 +486,8 @@ out:
  * "root"; else the login name ($USER, $LOGNAME, the session's login, the
  * account).
  */
-static const char *
-default_author(void)
+const char *
+ctl_default_author(void)
 {
 	static const char *const vars[] = { "SUDO_USER", "USER", "LOGNAME" };
 	struct passwd *pw;
@@ -482,7 +509,7 @@ default_author(void)
 static char *
 silence_body(const struct ctl *x)
 {
-	const char *author = x->author != NULL ? x->author : default_author();
+	const char *author = x->author != NULL ? x->author : ctl_default_author();
 	cJSON *o;
 	char *s;
 

@@ -32,7 +32,8 @@ static const struct ctl_cmd {
 	    "status [--json]",
 	    "The whole picture on one screen: the verdict, firing alerts\n"
 	    "first (with since-when and who silenced them), each probe's\n"
-	    "last run, the key numbers and the silences. Coloured when\n"
+	    "last run, the key numbers, the silences and the maintenance\n"
+	    "windows. Coloured when\n"
 	    "standard output is a terminal. --json prints vigild's /status\n"
 	    "document as it is.\n"
 	    "Exit: 0 pass, 1 warn, 2 fail, 3 vigild unreachable.\n" },
@@ -67,6 +68,35 @@ static const struct ctl_cmd {
 	    "silence expire ID",
 	    "Ends silence ID now. Needs the token.\n"
 	    "Exit: 0 expired, 3 vigild unreachable, 4 no such silence or\n"
+	    "refused.\n" },
+	{ "maintenance", "list", ctl_maint_list, OPT_JSON,
+	    "maintenance list [--json]",
+	    "Every maintenance window, the configuration's and those made\n"
+	    "here: what it covers, when, whether it is active now (until\n"
+	    "when) and when it next begins.\n"
+	    "Exit: 0, or 3 vigild unreachable.\n" },
+	{ "maintenance", "add", ctl_maint_add,
+	    OPT_JSON | OPT_RULE | OPT_MATCH | OPT_FOR | OPT_UNTIL |
+	    OPT_COMMENT | OPT_AUTHOR | OPT_MAINT,
+	    "maintenance add --name NAME (--rule RULE | --match LABEL=VALUE "
+	    "... | --all) (--for DURATION | [--start TIME] --until TIME | "
+	    "--days DAYS --at HH:MM --for DURATION | --cron EXPR --for "
+	    "DURATION) [--timezone ZONE] --comment TEXT [--author NAME]",
+	    "A maintenance window: while it is active the rules it covers\n"
+	    "are silenced (they still show; notifications wait for its end)\n"
+	    "and /health stays pass for them. One-off: --for from now, or\n"
+	    "--until a time (from --start, default now); ISO-8601 with a\n"
+	    "zone, or without one in --timezone. Weekly: --days sat,sun\n"
+	    "(or \"*\") --at 03:30 --for 90m. Cron: --cron \"0 2 * * *\" --for\n"
+	    "30m. Local times are in --timezone (default UTC). --author\n"
+	    "defaults to $USER. Needs the token.\n"
+	    "Exit: 0 added, 3 vigild unreachable, 4 refused (the reason is\n"
+	    "printed).\n" },
+	{ "maintenance", "end", ctl_maint_end, 0,
+	    "maintenance end NAME|ID",
+	    "Ends a window made with maintenance add (the configuration's\n"
+	    "end with the file). Needs the token.\n"
+	    "Exit: 0 ended, 3 vigild unreachable, 4 no such window or\n"
 	    "refused.\n" },
 	{ "deploy", "begin", ctl_deploy_begin,
 	    OPT_JSON | OPT_VERSION | OPT_WARMUP | OPT_ANNOUNCE | OPT_STAGES,
@@ -549,6 +579,7 @@ enum {
 	O_SEVERITY, O_STATE, O_VERSION, O_WARMUP, O_WEIGHT, O_FAIL_ON,
 	O_DRY_RUN, O_INTERVAL, O_DEPLOY, O_MARKDOWN, O_SINCE, O_RETRY_FOR,
 	O_ANNOUNCE, O_STAGES, O_FAIL, O_MSG, O_DURATION,
+	O_NAME, O_ALL, O_DAYS, O_AT, O_CRON, O_TIMEZONE, O_START,
 };
 
 /* Which command option each getopt value stands for. */
@@ -602,6 +633,14 @@ opt_bit(int o)
 	case O_MSG:
 	case O_DURATION:
 		return OPT_BEAT;
+	case O_NAME:
+	case O_ALL:
+	case O_DAYS:
+	case O_AT:
+	case O_CRON:
+	case O_TIMEZONE:
+	case O_START:
+		return OPT_MAINT;
 	}
 	return 0;
 }
@@ -643,6 +682,13 @@ static const struct option common_opts[] = {
 	{ "fail", no_argument, NULL, O_FAIL },
 	{ "msg", required_argument, NULL, O_MSG },
 	{ "duration", required_argument, NULL, O_DURATION },
+	{ "name", required_argument, NULL, O_NAME },
+	{ "all", no_argument, NULL, O_ALL },
+	{ "days", required_argument, NULL, O_DAYS },
+	{ "at", required_argument, NULL, O_AT },
+	{ "cron", required_argument, NULL, O_CRON },
+	{ "timezone", required_argument, NULL, O_TIMEZONE },
+	{ "start", required_argument, NULL, O_START },
 };
 #define NCOMMON (sizeof(common_opts) / sizeof(common_opts[0]))
 
@@ -772,6 +818,27 @@ main(int argc, char **argv)
 			break;
 		case O_AUTHOR:
 			x.author = optarg;
+			break;
+		case O_NAME:
+			x.mname = optarg;
+			break;
+		case O_ALL:
+			x.all = true;
+			break;
+		case O_DAYS:
+			x.days = optarg;
+			break;
+		case O_AT:
+			x.at = optarg;
+			break;
+		case O_CRON:
+			x.cron = optarg;
+			break;
+		case O_TIMEZONE:
+			x.tzname = optarg;
+			break;
+		case O_START:
+			x.start = optarg;
 			break;
 		case O_SEVERITY:
 			x.severity = optarg;

@@ -157,6 +157,10 @@ void cfg_check_email_keys(struct cfgread *v, const cJSON *n, bool email);
 /* A plain address, local@domain: safe in a header and an SMTP command. */
 bool cfg_valid_address(const char *s);
 
+/* The "maintenance" section (after the rules, which it may name). */
+void cfg_parse_maint(struct cfgread *v, const cJSON *arr, struct config *cfg);
+void cfg_clear_maint(struct config *cfg);
+
 /*
  * The "release" section: the release gate's checks. Without one, every
  * rule is a check (implicit <probe>_down rules as key checks).

@@ -383,7 +383,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 	static const char *const root_keys[] = {
 		"api", "defaults", "store", "probes", "rules", "notifiers",
 		"state_dir", "state_interval", "instance", "release",
-		"derived", "ha", NULL,
+		"derived", "ha", "maintenance", NULL,
 	};
 	static const char *const api_keys[] = {
 		"listen", "token_file", "public_url", "tls", "allowed_hosts",
@@ -472,6 +472,7 @@ parse_root(struct cfgread *v, const cJSON *root, struct config *cfg)
 	cfg_parse_derived(v, root, cfg_member(root, "derived"), cfg);
 	cfg_parse_rules(v, root, cfg_member(root, "rules"), cfg);
 	cfg_parse_notifiers(v, cfg_member(root, "notifiers"), cfg);
+	cfg_parse_maint(v, cfg_member(root, "maintenance"), cfg);
 	cfg_parse_release(v, cfg_member(root, "release"), cfg);
 	if (cfg_string(v, root, "state_dir", &s) == 1) {
 		if (s[0] != '/')
@@ -572,6 +573,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->probes);
 	cfg_clear_notifiers(cfg);
+	cfg_clear_maint(cfg);
 	cfg_clear_release(cfg);
 	cfg_clear_rules(cfg);
 	cfg_clear_derived(cfg);

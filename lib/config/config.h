@@ -22,6 +22,7 @@
 #include "config/config_pg.h"
 #include "config/config_sentry.h"
 
+#include "config/maint_def.h"
 #include "config/rule_def.h"
 
 enum probe_type {
@@ -321,6 +322,10 @@ struct config {
 	 */
 	char **ha_peers;
 	size_t nha_peers;
+	/* "maintenance": planned windows (config/maint_def.h), their zones. */
+	struct maint_window *maint;
+	size_t nmaint;
+	struct tz **maint_tz;
 };
 
 struct config_error {

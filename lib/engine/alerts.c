@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "engine/monitor.h"
+#include "engine/maint.h"
 #include "engine/silence.h"
 #include "engine/silence_json.h"
 
@@ -133,6 +134,9 @@ alerts_collect(const struct monitor *m, int64_t now,
 		v[k].v = rv;
 		v[k].rank = rank;
 		v[k].silence = silences_match(sl, rv.cfg, now);
+		if (v[k].silence == NULL)
+			v[k].maint = maint_match(monitor_maint(m), rv.cfg, now,
+			    &v[k].maint_end);
 		k++;
 	}
 	qsort(v, k, sizeof(*v), cmp_alert);
@@ -185,8 +189,40 @@ alert_json(const struct alert *a, int64_t now)
 	if (a->silence != NULL)
 		cJSON_AddItemToObject(o, "silenced_by",
 		    silence_json(a->silence, now));
+	if (a->maint != NULL) {
+		cJSON *w = cJSON_AddObjectToObject(o,
+		    "silenced_by_maintenance");
+
+		cJSON_AddStringToObject(w, "name", a->maint->name);
+		clock_iso(a->maint_end, t, sizeof(t));
+		cJSON_AddStringToObject(w, "ends_at", t);
+	}
 	cJSON_AddBoolToObject(o, "flapping", st->flapping);
 	return o;
+}
+
+cJSON *
+alerts_maint_json(const struct monitor *m, int64_t now)
+{
+	const struct maint *mt = monitor_maint(m);
+	struct maint_view v[ALERTS_MAINT_SHOWN];
+	size_t n = maint_active(mt, now, v, ALERTS_MAINT_SHOWN);
+	cJSON *a = cJSON_CreateArray();
+	char t[40];
+
+	for (size_t i = 0; i < n && i < ALERTS_MAINT_SHOWN; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", v[i].w->name);
+		clock_iso(v[i].start, t, sizeof(t));
+		cJSON_AddStringToObject(o, "started_at", t);
+		clock_iso(v[i].end, t, sizeof(t));
+		cJSON_AddStringToObject(o, "ends_at", t);
+		if (v[i].w->comment[0] != '\0')
+			cJSON_AddStringToObject(o, "comment", v[i].w->comment);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
 }
 
 cJSON *
@@ -263,7 +299,7 @@ alerts_json(const struct monitor *m, const struct alerts_filter *f)
 	for (size_t i = 0; i < n; i++) {
 		cJSON_AddItemToArray(arr, alert_json(&v[i], now));
 		by_rank[v[i].rank % 4]++;
-		silenced += v[i].silence != NULL;
+		silenced += v[i].silence != NULL || v[i].maint != NULL;
 		suppressed += v[i].rank >= 4;
 	}
 	c = cJSON_AddObjectToObject(o, "counts");
@@ -274,6 +310,7 @@ alerts_json(const struct monitor *m, const struct alerts_filter *f)
 	cJSON_AddNumberToObject(c, "silenced", silenced);
 	cJSON_AddNumberToObject(c, "suppressed", suppressed);
 	cJSON_AddItemToObject(o, "silences", alerts_silences_json(m, now));
+	cJSON_AddItemToObject(o, "maintenance", alerts_maint_json(m, now));
 	free(v);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

@@ -20,6 +20,7 @@
 
 struct monitor;
 struct silence;
+struct maint_window;
 
 /* Which alerts to list; a zero mask means any. */
 struct alerts_filter {
@@ -38,6 +39,9 @@ int alerts_filter_parse(const char *severity, const char *state,
 struct alert {
 	struct rule_view v;
 	const struct silence *silence;	/* covering it, or NULL */
+	/* Without a silence: the active maintenance window covering it. */
+	const struct maint_window *maint;
+	int64_t maint_end;		/* that occurrence's end */
 	int rank;			/* smaller: more urgent */
 };
 
@@ -55,6 +59,9 @@ char *alerts_json(const struct monitor *m, const struct alerts_filter *f);
 /* The names of the rules silence x covers now, as a JSON array. */
 struct cJSON *alerts_silence_matches(const struct monitor *m,
     const struct silence *x, int64_t now);
+/* The maintenance windows active now (at most this many): a JSON array. */
+#define ALERTS_MAINT_SHOWN 32
+struct cJSON *alerts_maint_json(const struct monitor *m, int64_t now);
 /* The active silences with the rules each covers now: a JSON array. */
 struct cJSON *alerts_silences_json(const struct monitor *m, int64_t now);
 

@@ -18,6 +18,7 @@
 #include "engine/derived.h"
 #include "engine/history.h"
 #include "engine/sched.h"
+#include "engine/maint.h"
 #include "engine/silence.h"
 #include "engine/store.h"
 
@@ -71,6 +72,7 @@ struct monitor {
 	struct ruleset *rules;
 	struct silences *silences;
 	struct history *history;	/* outlives reloads */
+	struct maint *maint;
 	void (*listener)(const struct alert_event *e, void *arg);
 	void *listener_arg;
 	void (*run_listener)(size_t probe, void *arg);
@@ -566,17 +568,20 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->derived = calloc(cfg->nderived + 1, sizeof(*m->derived));
 	m->silences = silences_new();
 	m->history = new_history(cfg);
+	m->maint = maint_new();
 	m->tick = evtimer_new(base, on_tick, m);
 	m->sched = sched_new(base);
 	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
 	    m->env.beats == NULL ||
 	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
-	    m->tick == NULL || m->derived == NULL || m->history == NULL) {
+	    m->tick == NULL || m->derived == NULL || m->history == NULL ||
+	    m->maint == NULL) {
 		snprintf(err, errlen, "out of memory");
 		monitor_free(m);
 		return NULL;
 	}
 	m->cfg = cfg;
+	maint_set_config(m->maint, cfg->maint, cfg->nmaint);
 	m->rts = build_rts(m, cfg, NULL, 0, NULL);
 	if (m->rts == NULL) {
 		snprintf(err, errlen, "cannot create the probes (out of "
@@ -627,6 +632,7 @@ monitor_free(struct monitor *m)
 	}
 	ruleset_free(m->rules);
 	silences_free(m->silences);
+	maint_free(m->maint);
 	/* Last: its final save waits for a write in flight. */
 	history_free(m->history);
 	free(m->facts);
@@ -709,6 +715,7 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	m->derived = derived;
 	ruleset_set_derived(m->rules, m->derived);
 	ruleset_set_listener(m->rules, on_alert_event, m);
+	maint_set_config(m->maint, cfg->maint, cfg->nmaint);
 	config_free(m->cfg);
 	m->cfg = cfg;
 	track_history(m, cfg);
@@ -844,6 +851,18 @@ struct silences *
 monitor_silences_mut(struct monitor *m)
 {
 	return m->silences;
+}
+
+const struct maint *
+monitor_maint(const struct monitor *m)
+{
+	return m->maint;
+}
+
+struct maint *
+monitor_maint_mut(struct monitor *m)
+{
+	return m->maint;
 }
 
 void

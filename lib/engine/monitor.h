@@ -19,6 +19,7 @@ struct config;
 struct event_base;
 struct ruleset;
 struct silences;
+struct maint;
 struct alert_event;
 struct probe_cfg;
 struct probe_fact;
@@ -137,6 +138,12 @@ int monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
 /* The silences; they outlive reloads (and, with the state file, restarts). */
 const struct silences *monitor_silences(const struct monitor *m);
 struct silences *monitor_silences_mut(struct monitor *m);
+/*
+ * The maintenance windows (engine/maint.h): the configuration's in force,
+ * and those made through the API, which outlive reloads like silences.
+ */
+const struct maint *monitor_maint(const struct monitor *m);
+struct maint *monitor_maint_mut(struct monitor *m);
 
 /*
  * Every alert event (rule transitions, flapping start and end) goes to fn,

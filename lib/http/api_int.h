@@ -158,6 +158,15 @@ enum MHD_Result api_heartbeat_post(struct api *a, struct MHD_Connection *c,
 enum MHD_Result api_badge_get(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 
+/* api_maint.c: /maintenance, list, add, show, end. */
+enum MHD_Result api_maint_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_maint_add(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_maint_get(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+enum MHD_Result api_maint_delete(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
 enum MHD_Result api_silences_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 enum MHD_Result api_silences_add(struct api *a, struct MHD_Connection *c,

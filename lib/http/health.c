@@ -7,21 +7,33 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "engine/maint.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
 #include "engine/silence.h"
 
-/* " by ana until 2026-03-02 14:00Z" of the silence covering rc, or "". */
+/*
+ * "silenced by ana until 2026-03-02 14:00Z" of the silence covering rc,
+ * else "in maintenance offpeak until ..." of the window covering it, or "".
+ */
 static void
-silence_text(const struct silences *sl, const struct rule_cfg *rc,
+silence_text(const struct monitor *m, const struct rule_cfg *rc,
     int64_t now, char *buf, size_t len)
 {
-	const struct silence *x = silences_match(sl, rc, now);
+	const struct silence *x = silences_match(monitor_silences(m), rc, now);
+	const struct maint_window *w;
 	char t[40];
+	int64_t end;
 
 	buf[0] = '\0';
-	if (x == NULL)
+	if (x == NULL) {
+		if ((w = maint_match(monitor_maint(m), rc, now, &end)) == NULL)
+			return;
+		clock_iso(end, t, sizeof(t));
+		snprintf(buf, len, "in maintenance %s until %.10s %.5sZ",
+		    w->name, t, t + 11);
 		return;
+	}
 	clock_iso(x->expires, t, sizeof(t));
 	snprintf(buf, len, "silenced by %s until %.10s %.5sZ", x->author, t,
 	    t + 11);
@@ -84,8 +96,8 @@ health_role(const struct rule_status *st, const struct health_facts *f)
  * first, so that quiet rules cost no rendering.
  */
 static enum health_role
-classify(const struct monitor *m, const struct silences *sl, size_t i,
-    int64_t now, struct rule_view *v, char *sil, size_t sillen)
+classify(const struct monitor *m, size_t i, int64_t now,
+    struct rule_view *v, char *sil, size_t sillen)
 {
 	const struct ruleset *rs = monitor_rules(m);
 	const struct rule_status *st = ruleset_status(rs, i);
@@ -96,7 +108,7 @@ classify(const struct monitor *m, const struct silences *sl, size_t i,
 	if (health_role(st, NULL) == HEALTH_NONE)
 		return HEALTH_NONE;
 	ruleset_view(rs, i, now, v);
-	silence_text(sl, v->cfg, now, sil, sillen);
+	silence_text(m, v->cfg, now, sil, sillen);
 	pc = &monitor_config(m)->probes[v->cfg->probe];
 	monitor_info(m, &info);
 	f.silenced = sil[0] != '\0';
@@ -114,8 +126,9 @@ health_eval(const struct monitor *m, struct health *h)
 	const struct ruleset *rs = monitor_rules(m);
 	int64_t now = clock_wall_ms();
 	bool fail = false, warn = false;
-	const struct silences *sl = monitor_silences(m);
 	struct rule_view v;
+	struct maint_view mv[HEALTH_MAINT_NOTES];
+	size_t nmv;
 	char why[256], sil[SILENCE_MAX_TEXT + 64];
 	char line[640 + sizeof(sil)];
 	unsigned dropped = 0, ndropped = 0;
@@ -126,6 +139,23 @@ health_eval(const struct monitor *m, struct health *h)
 		fail = true;
 		add_item(h->output, sizeof(h->output), &dropped, "; ", why);
 	}
+	/*
+	 * Planned maintenance first in the notes: it is why the rules
+	 * below it are quiet, and an uptime monitor must not page for it.
+	 */
+	nmv = maint_active(monitor_maint(m), now, mv, HEALTH_MAINT_NOTES);
+	for (size_t i = 0; i < nmv && i < HEALTH_MAINT_NOTES; i++) {
+		char t[40];
+
+		clock_iso(mv[i].end, t, sizeof(t));
+		snprintf(line, sizeof(line), "maintenance %s until %.10s "
+		    "%.5sZ%s%s", mv[i].w->name, t, t + 11,
+		    mv[i].w->comment[0] != '\0' ? ": " : "",
+		    mv[i].w->comment);
+		add_item(h->notes, sizeof(h->notes), &ndropped, "\n", line);
+	}
+	if (nmv > HEALTH_MAINT_NOTES)
+		ndropped += (unsigned)(nmv - HEALTH_MAINT_NOTES);
 	/*
 	 * Criticals first in the output: they are what the reader needs.
 	 * Not in the verdict, only in the notes: a rule held by its
@@ -142,7 +172,7 @@ health_eval(const struct monitor *m, struct health *h)
 			/* Criticals in pass 0, the rest in pass 1: each once. */
 			if (crit != (pass == 0))
 				continue;
-			r = classify(m, sl, i, now, &v, sil, sizeof(sil));
+			r = classify(m, i, now, &v, sil, sizeof(sil));
 			switch (r) {
 			case HEALTH_NONE:
 				continue;
@@ -198,7 +228,6 @@ char *
 health_json(const struct monitor *m, struct health *out)
 {
 	const struct ruleset *rs = monitor_rules(m);
-	const struct silences *sl = monitor_silences(m);
 	cJSON *o = cJSON_CreateObject(), *checks;
 	int64_t now = clock_wall_ms();
 	struct rule_view v;
@@ -240,7 +269,7 @@ health_json(const struct monitor *m, struct health *out)
 		const char *metric, *dot;
 		char key[160], t[40], sil[SILENCE_MAX_TEXT + 64];
 		cJSON *arr, *e;
-		enum health_role r = classify(m, sl, i, now, &v, sil, sizeof(sil));
+		enum health_role r = classify(m, i, now, &v, sil, sizeof(sil));
 
 		if (r != HEALTH_FAIL && r != HEALTH_WARN && r != HEALTH_UNKNOWN)
 			continue;

@@ -5,9 +5,10 @@
  *   fail  a critical rule fires, or vigild itself is degraded (its loop
  *         lags, a probe cannot be started): 503
  *   warn  a warning fires, or a rule cannot be measured (unknown): 200
- *   notes, not the verdict: rules with too little data to judge, warming
- *         up (vigild started less than their window ago), held by a
- *         failing dependency, or silenced
+ *   notes, not the verdict: the maintenance windows active now, rules
+ *         with too little data to judge, warming up (vigild started less
+ *         than their window ago), held by a failing dependency, or
+ *         silenced (by a silence or a maintenance window)
  *   pass  otherwise: 200
  *
  * Only the top level of the document ever says "pass": a keyword monitor
@@ -21,6 +22,9 @@
 #include <stdint.h>
 
 #include "engine/rules.h"
+
+/* The active maintenance windows named in the notes, at most. */
+#define HEALTH_MAINT_NOTES 4
 
 /* Room kept at the end of output and notes for "(and N more ...)". */
 #define HEALTH_TRAILER 32

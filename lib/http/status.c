@@ -14,6 +14,8 @@
 #include "engine/monitor.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
+#include "engine/maint.h"
+#include "engine/maint_json.h"
 #include "engine/silence.h"
 #include "engine/silence_json.h"
 #include "engine/store.h"
@@ -148,10 +150,49 @@ baseline_write(struct jsonw *w, const struct rule_view *v)
 	jsonw_end(w);
 }
 
+/*
+ * "maintenance": the windows active now (each with its occurrence) and
+ * the next ones to begin, soonest first.
+ */
+#define STATUS_MAINT_SHOWN 16
+
+static void
+maint_write(struct jsonw *w, const struct maint *mt, int64_t now)
+{
+	struct maint_view v[STATUS_MAINT_SHOWN];
+	size_t n = maint_active(mt, now, v, STATUS_MAINT_SHOWN);
+	char t[40];
+
+	jsonw_obj(w, "maintenance");
+	jsonw_arr(w, "active");
+	for (size_t i = 0; i < n && i < STATUS_MAINT_SHOWN; i++) {
+		cJSON *o = maint_status_json(v[i].w, now);
+
+		jsonw_tree(w, NULL, o);
+		cJSON_Delete(o);
+	}
+	jsonw_end(w);
+	n = maint_next(mt, now, v, STATUS_MAINT_SHOWN);
+	jsonw_arr(w, "next");
+	for (size_t i = 0; i < n; i++) {
+		jsonw_obj(w, NULL);
+		jsonw_str(w, "name", v[i].w->name);
+		clock_iso(v[i].start, t, sizeof(t));
+		jsonw_str(w, "start", t);
+		clock_iso(v[i].end, t, sizeof(t));
+		jsonw_str(w, "end", t);
+		jsonw_end(w);
+	}
+	jsonw_end(w);
+	jsonw_end(w);
+}
+
 static void
 rule_write(struct jsonw *w, const struct rule_view *v,
-    const struct silences *sl, int64_t now)
+    const struct silences *sl, const struct maint *mt, int64_t now)
 {
+	const struct maint_window *mw;
+	int64_t mend;
 	const struct rule_cfg *rc = v->cfg;
 	const struct rule_status *st = v->st;
 	const struct silence *x;
@@ -225,6 +266,14 @@ rule_write(struct jsonw *w, const struct rule_view *v,
 
 		jsonw_tree(w, "silenced_by", sj);
 		cJSON_Delete(sj);
+	} else if ((mw = maint_match(mt, rc, now, &mend)) != NULL) {
+		char t[40];
+
+		jsonw_obj(w, "silenced_by_maintenance");
+		jsonw_str(w, "name", mw->name);
+		clock_iso(mend, t, sizeof(t));
+		jsonw_str(w, "ends_at", t);
+		jsonw_end(w);
 	}
 	if (rc->depends_on != NULL)
 		jsonw_str(w, "depends_on", rc->depends_on);
@@ -317,9 +366,10 @@ status_write(const struct monitor *m, struct jsonw *w)
 	jsonw_end(w);
 	jsonw_arr(w, "rules");
 	for (size_t i = 0; ruleset_view(rs, i, now, &rv); i++)
-		rule_write(w, &rv, monitor_silences(m), now);
+		rule_write(w, &rv, monitor_silences(m), monitor_maint(m), now);
 	jsonw_end(w);
 	sl = alerts_silences_json(m, now);
 	jsonw_tree(w, "silences", sl);
 	cJSON_Delete(sl);
+	maint_write(w, monitor_maint(m), now);
 }

@@ -24,6 +24,7 @@
 #include "notify/tmplbody.h"
 #include "engine/ruleset.h"
 #include "engine/sched.h"
+#include "engine/maint.h"
 #include "engine/silence.h"
 
 #define RECONCILE_MS	1000
@@ -251,7 +252,8 @@ decide(struct notif *n, const struct ruleset *rs, const struct silences *sl,
 	struct notify_rule r = {
 		.state = st->state, .sev = st->sev, .since = st->since,
 		.suppressed = st->suppressed, .flapping = st->flapping,
-		.silenced = silences_match(sl, rc, now) != NULL,
+		.silenced = silences_match(sl, rc, now) != NULL ||
+		    maint_match(monitor_maint(n->nt->m), rc, now, NULL) != NULL,
 	};
 	bool tell;
 

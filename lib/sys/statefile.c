@@ -20,6 +20,7 @@
 #include "engine/monitor.h"
 #include "notify/notifier.h"
 #include "engine/ruleset.h"
+#include "engine/maint_json.h"
 #include "engine/silence.h"
 #include "engine/silence_json.h"
 #include "engine/store.h"
@@ -181,6 +182,8 @@ statefile_encode(const struct statefile_parts *p, int64_t now, size_t *len)
 	cJSON_AddItemToObject(o, "rules", ruleset_save(monitor_rules(p->m)));
 	cJSON_AddItemToObject(o, "silences",
 	    silences_save(monitor_silences(p->m)));
+	cJSON_AddItemToObject(o, "maintenance",
+	    maint_save(monitor_maint(p->m)));
 	cJSON_AddItemToObject(o, "notifiers", notifier_save(p->nt));
 	if (p->dp != NULL)
 		cJSON_AddItemToObject(o, "deploys", deploys_save(p->dp));
@@ -462,6 +465,8 @@ statefile_decode(const struct statefile_parts *p, const char *buf,
 	    cJSON_GetObjectItemCaseSensitive(doc, "rules"));
 	out->silences = silences_load(monitor_silences_mut(p->m),
 	    cJSON_GetObjectItemCaseSensitive(doc, "silences"), now);
+	maint_load(monitor_maint_mut(p->m),
+	    cJSON_GetObjectItemCaseSensitive(doc, "maintenance"), now);
 	notifier_restore(p->nt, cJSON_GetObjectItemCaseSensitive(doc,
 	    "notifiers"));
 	if (p->dp != NULL)

@@ -32,6 +32,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "engine/maint.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
 #include "engine/silence.h"
@@ -562,6 +563,53 @@ START_TEST(test_scenario)
 	}
 	ck_assert_uint_eq(view(&w, 0).sent, w.rv.n);
 	ck_assert_uint_eq(view(&w, 0).failed, 0);
+	world_free(&w);
+}
+END_TEST
+
+/*
+ * A maintenance window over the rule holds its notices as a silence
+ * does: nothing while it lasts (a fire and a resolution inside it are
+ * never told), the page once it ends with the rule still firing.
+ */
+START_TEST(test_maintenance_window_holds)
+{
+	static const struct step steps[] = {
+		{ 1 * MIN, 1500, "" },
+		{ 2 * MIN, 100, "" },
+		{ 3 * MIN, 1500, "" },
+		{ 59 * MIN, 1500, "" },
+		{ 61 * MIN, 1500, "firing/critical" },
+		{ 62 * MIN, 100, "resolved" },
+		END,
+	};
+	struct maint_window in;
+	struct world w;
+	const char *why = NULL;
+	uint64_t id;
+
+	world_init(&w, hook, NULL);
+	memset(&in, 0, sizeof(in));
+	snprintf(in.name, sizeof(in.name), "upgrade");
+	snprintf(in.rules[0], sizeof(in.rules[0]), "latency");
+	in.nrules = 1;
+	snprintf(in.author, sizeof(in.author), "unit");
+	snprintf(in.comment, sizeof(in.comment), "planned");
+	snprintf(in.tzname, sizeof(in.tzname), "UTC");
+	in.kind = MAINT_ONCE;
+	in.start = T0;
+	in.end = T0 + 1 * H;
+	ck_assert_msg(maint_add(monitor_maint_mut(w.m), &in, NULL, T0, &id,
+	    &why) == 0, "maint: %s", why != NULL ? why : "?");
+	for (const struct step *s = steps; s->told != NULL; s++) {
+		char got[256];
+
+		at(&w, s->t, s->v);
+		run_until(&w, delivered, "the notices' delivery");
+		news(&w, got, sizeof(got));
+		ck_assert_msg(strcmp(got, s->told) == 0, "at +%llds: got "
+		    "\"%s\", want \"%s\"", (long long)s->t / S, got, s->told);
+	}
 	world_free(&w);
 }
 END_TEST
@@ -1223,6 +1271,7 @@ notifier_suite(void)
 
 	tcase_add_loop_test(tc, test_scenario, 0,
 	    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
+	tcase_add_test(tc, test_maintenance_window_holds);
 	tcase_add_test(tc, test_down_then_back_with_backoff);
 	tcase_add_test(tc, test_refused_then_back);
 	tcase_add_test(tc, test_order_kept_while_down);

@@ -181,6 +181,9 @@ as_v2(cJSON *doc, const struct statefile_parts *p)
 	/* 0.1.0 had no heartbeat probes: their beats come back empty. */
 	if (!cJSON_HasObjectItem(doc, "heartbeats"))
 		cJSON_AddObjectToObject(doc, "heartbeats");
+	/* Nor maintenance windows: none come back. */
+	if (!cJSON_HasObjectItem(doc, "maintenance"))
+		cJSON_AddArrayToObject(doc, "maintenance");
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "rules")) {
 		const struct rule_cfg *rc = ruleset_cfg(monitor_rules(p->m),
 		    rule_index(p, r->string));

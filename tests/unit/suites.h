@@ -18,6 +18,7 @@
 	X(numfmt) \
 	X(gzip) \
 	X(file) \
+	X(tzfile) \
 	X(procstat) \
 	X(config) \
 	X(expr) \
@@ -47,6 +48,7 @@
 	X(refresh) \
 	X(silence) \
 	X(silence_json) \
+	X(maint) \
 	X(metrics) \
 	X(page) \
 	X(badge) \
