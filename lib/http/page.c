@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/alerts.h"
+#include "engine/maint.h"
 #include "base/humanize.h"
 #include "base/clock.h"
 #include "config/config.h"
@@ -131,6 +132,8 @@ static const char page_css[] =
     ".since{color:#555;font-size:13px;margin-left:6px}"
     ".summary{margin-top:2px}.explain{color:#555;font-size:13px}"
     ".silenced{margin-top:4px;font-size:13px;color:#6b46c1}"
+    ".maint{padding:10px 24px;background:#e9d8fd;color:#44337a;"
+    "font-size:15px}.maint p{margin:2px 0}.maint .next{font-size:13px}"
     ".none{color:#555}"
     ".cards{display:flex;flex-wrap:wrap;gap:10px}"
     "figure.card{margin:0;background:#fff;border-radius:4px;padding:8px "
@@ -212,22 +215,32 @@ static const char page_css[] =
     "details.folded summary{color:#9ba5b0}.uptimes b{color:#e6eaef}"
     "svg.spark,svg.chart{background:#181d23}.d-none{fill:#39414b}"
     "svg.chart rect.gap{fill:#4a525c}.silenced{color:#b794f4}"
+    ".maint{background:#322659;color:#e9d8fd}"
     "svg.chart path.avg{stroke:#63b3ed}svg.chart path.worst{stroke:"
     "#2c5282}"
     "footer a{color:#90cdf4}td.up,.ph-head .up{color:#48bb78}"
     "td.down,.ph-head .down,.reason{color:#fc8181}}";
 
+/* Firing in a maintenance window: /health passes it, so does the verdict. */
+static bool
+planned_alert(const struct alert *x)
+{
+	return x->maint != NULL && x->silence == NULL && x->rank <= 1;
+}
+
 static void
 banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
     size_t n, int64_t now)
 {
-	unsigned crit = 0, warn = 0, other = 0, held = 0;
+	unsigned crit = 0, warn = 0, other = 0, held = 0, planned = 0;
 	struct health h;
 	char t[48];
 
 	health_eval(m, &h);
 	for (size_t i = 0; i < n; i++) {
-		if (a[i].v.st->suppressed)
+		if (planned_alert(&a[i]))
+			planned++;
+		else if (a[i].v.st->suppressed)
 			held++;
 		else if (a[i].rank == 0)
 			crit++;
@@ -250,12 +263,15 @@ banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
 		if (crit + warn <= 3) {
 			sbuf_puts(b, ": ");
 			for (size_t i = 0, k = 0; i < n; i++) {
-				if (a[i].rank > 1)
+				if (a[i].rank > 1 || planned_alert(&a[i]))
 					continue;
 				sbuf_puts(b, k++ > 0 ? ", " : "");
 				page_escape(b, a[i].v.cfg->name);
 			}
 		}
+	} else if (planned > 0) {
+		sbuf_printf(b, "%u alert%s firing in maintenance, its "
+		    "notifications held", planned, planned == 1 ? "" : "s");
 	} else if (h.output[0] != '\0') {
 		page_escape(b, h.output);
 	} else {
@@ -263,6 +279,8 @@ banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
 	}
 	if (other > 0 && crit + warn > 0)
 		sbuf_printf(b, " (and %u pending or unknown)", other);
+	if (planned > 0 && crit + warn > 0)
+		sbuf_printf(b, "; %u more in maintenance", planned);
 	if (held > 0 && crit + warn > 0)
 		sbuf_printf(b, "; %u more suppressed behind %s", held,
 		    crit + warn == 1 ? "it" : "them");
@@ -270,6 +288,74 @@ banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
 	sbuf_printf(b, "</div><div class=\"meta\">vigild %s &middot; as of "
 	    "%s &middot; this page refreshes every %d s</div></header>",
 	    VIGIL_VERSION, t, PAGE_REFRESH_S);
+}
+
+/* A window's occurrence: its name, when, until when, and its comment. */
+static void
+maint_line(struct sbuf *b, const struct maint_view *v, bool next,
+    int64_t now)
+{
+	char at[48], left[32];
+
+	sbuf_puts(b, next ? "<p class=\"next\">Next maintenance: <b>" :
+	    "<p class=\"active\">In maintenance: <b>");
+	page_escape(b, v->w->name);
+	sbuf_puts(b, "</b>");
+	if (v->w->kind != MAINT_ONCE) {
+		sbuf_puts(b, " (");
+		page_escape(b, v->w->spec);
+		sbuf_puts(b, " ");
+		page_escape(b, v->w->tzname);
+		sbuf_puts(b, ")");
+	}
+	if (next) {
+		clock_text(v->start, now, at, sizeof(at));
+		ago(v->start - now, left, sizeof(left));
+		sbuf_printf(b, " at %s (in %s)", at, left);
+	} else {
+		clock_text(v->end, now, at, sizeof(at));
+		ago(v->end - now, left, sizeof(left));
+		sbuf_printf(b, " until %s (%s left); ", at, left);
+		sbuf_puts(b, v->w->all ? "every rule's" :
+		    "the rules it covers have their");
+		sbuf_puts(b, " notifications held, and /health stays pass");
+	}
+	if (v->w->comment[0] != '\0') {
+		sbuf_puts(b, ": ");
+		page_escape(b, v->w->comment);
+	}
+	sbuf_puts(b, "</p>");
+}
+
+/*
+ * Under the verdict, before anything else: the maintenance windows in
+ * force (why a failing rule pages no one), else the next one if it starts
+ * within a day. Nothing when there is neither.
+ */
+#define PAGE_MAINT_SHOWN 4
+static void
+maint_strip(struct sbuf *b, const struct monitor *m, int64_t now)
+{
+	struct maint_view v[PAGE_MAINT_SHOWN];
+	size_t n = maint_active(monitor_maint(m), now, v, PAGE_MAINT_SHOWN);
+	size_t shown = n < PAGE_MAINT_SHOWN ? n : PAGE_MAINT_SHOWN;
+
+	if (n == 0) {
+		if (maint_next(monitor_maint(m), now, v, 1) == 0 ||
+		    v[0].start - now > 86400LL * 1000)
+			return;
+		sbuf_puts(b, "<section class=\"maint\" id=\"maintenance\">");
+		maint_line(b, &v[0], true, now);
+		sbuf_puts(b, "</section>");
+		return;
+	}
+	sbuf_puts(b, "<section class=\"maint\" id=\"maintenance\">");
+	for (size_t i = 0; i < shown; i++)
+		maint_line(b, &v[i], false, now);
+	if (n > shown)
+		sbuf_printf(b, "<p>and %zu more windows (see /status)</p>",
+		    n - shown);
+	sbuf_puts(b, "</section>");
 }
 
 static void
@@ -324,6 +410,11 @@ alert_item(struct sbuf *b, const struct alert *x, int64_t now, bool folded)
 		sbuf_puts(b, "<div class=\"silenced\">");
 		silence_line(b, x->silence, now);
 		sbuf_puts(b, "</div>");
+	} else if (x->maint != NULL) {
+		clock_text(x->maint_end, now, since, sizeof(since));
+		sbuf_puts(b, "<div class=\"silenced\">In maintenance (");
+		page_escape(b, x->maint->name);
+		sbuf_printf(b, ") until %s: notifications held.</div>", since);
 	}
 }
 
@@ -645,6 +736,7 @@ page_html(const struct monitor *m, const struct page_release *rel)
 	    strcmp(h.status, "fail") == 0 ? "FAIL" :
 	    strcmp(h.status, "warn") == 0 ? "WARN" : "PASS", page_css);
 	banner(&b, m, a, n, now);
+	maint_strip(&b, m, now);
 	sbuf_puts(&b, "<main>");
 	if (rel != NULL)
 		release_section(&b, rel);

@@ -18,6 +18,7 @@ import zlib
 import xml.etree.ElementTree as ET
 
 from harness import BUILD, E2E, free_port, http_probe, wait_for
+from test_maint import iso
 from test_operator import FAST, RULES, TOKEN, app_probes, call, token_file
 
 ARTIFACTS = os.path.join(BUILD, "artifacts")
@@ -381,6 +382,42 @@ class Page(E2E):
         self.assertNotIn("no samples", card)
         self.assertRegex(card, r'<path d="M[\d.]+ [\d.]+ L')
         self.assertRegex(card, r'<div class="range">last \d+s: [\d.]+&ndash;[\d.]+')
+
+
+class PageMaintenance(E2E):
+    def test_a_window_is_said_first_and_the_verdict_stays_pass(self):
+        """During planned maintenance, the page says so at the top, under a
+        verdict that agrees with /health (pass), and each held alert says
+        which window holds it; at 1280 and 390 px, no sideways scroll."""
+        sim = self.sim(args=["--rps", "2000"])
+        end = time.time() + 3600
+        v = self.vigild({"probes": app_probes(sim, timeout="1s"), "rules": outage_rules(),
+                         "maintenance": [{"name": "db_upgrade", "all": True,
+                                          "start": iso(time.time() - 60), "end": iso(end),
+                                          "comment": "CHG-42 <b>postgres 16</b>"}]})
+        sim.scenario("down")
+        wait_for(lambda: v.rule("app_health_down")["state"] == "firing", 15,
+                 what="app_health_down firing")
+        self.assertEqual(json.loads(v.get("/health")[2])["status"], "pass")
+        r = chromium(v.base + "/", "--dump-dom")
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        body = r.stdout.split("<body>", 1)[1]
+        self.assertTrue(body.startswith('<header class="pass" id="verdict"><div '
+                                        'class="verdict">PASS</div><div class="why">'
+                                        '1 alert firing in maintenance'), body[:300])
+        strip = body.split("</header>", 1)[1]
+        self.assertTrue(strip.startswith('<section class="maint" id="maintenance"><p '
+                                         'class="active">In maintenance: <b>db_upgrade</b> '
+                                         'until '), strip[:300])
+        # The comment is text, not markup.
+        self.assertIn(": CHG-42 &lt;b&gt;postgres 16&lt;/b&gt;</p>", strip.split("</section>")[0])
+        alerts = body.split('<section id="alerts">', 1)[1].split("</section>", 1)[0]
+        self.assertRegex(alerts, r'data-rule="app_health_down".*?In maintenance \(db_upgrade\) '
+                                 r'until [^<]+: notifications held\.')
+        for width in (1280, 390):
+            screenshot(v.base + "/", f"page-maintenance-{width}.png", width)
+            scroll, inner, over = layout(v, width, self.workdir)
+            self.assertLessEqual(scroll, inner, f"scrolls sideways at {width} px: {over}")
 
 
 class Badge(E2E):
