@@ -134,6 +134,12 @@ int ctl_silence_expire(struct ctl *x);
  * the login name. NULL when nothing says.
  */
 const char *ctl_default_author(void);
+/*
+ * The --match LABEL=VALUE options into o's object name (a silence's
+ * "matchers", a window's "labels"); false, said on stderr, for one
+ * that is not LABEL=VALUE.
+ */
+bool ctl_add_matchers(cJSON *o, const char *name, const struct ctl *x);
 
 /* vigilctl maintenance (ctl_maint.c). */
 int ctl_maint_list(struct ctl *x);

@@ -174,24 +174,9 @@ add_body(const struct ctl *x)
 	if (x->rule != NULL)
 		cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "rules"),
 		    cJSON_CreateString(x->rule));
-	if (x->nmatch > 0) {
-		cJSON *m = cJSON_AddObjectToObject(o, "labels");
-
-		for (size_t i = 0; i < x->nmatch; i++) {
-			const char *eq = strchr(x->match[i], '=');
-			char key[128];
-
-			if (eq == NULL || eq == x->match[i] ||
-			    (size_t)(eq - x->match[i]) >= sizeof(key)) {
-				fprintf(stderr, "vigilctl: --match takes "
-				    "LABEL=VALUE, not \"%s\"\n", x->match[i]);
-				cJSON_Delete(o);
-				return NULL;
-			}
-			snprintf(key, sizeof(key), "%.*s",
-			    (int)(eq - x->match[i]), x->match[i]);
-			cJSON_AddStringToObject(m, key, eq + 1);
-		}
+	if (x->nmatch > 0 && !ctl_add_matchers(o, "labels", x)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
 	cJSON_AddStringToObject(o, "author", author);
 	cJSON_AddStringToObject(o, "comment", x->comment);

@@ -486,6 +486,28 @@ out:
  * "root"; else the login name ($USER, $LOGNAME, the session's login, the
  * account).
  */
+bool
+ctl_add_matchers(cJSON *o, const char *name, const struct ctl *x)
+{
+	cJSON *m = cJSON_AddObjectToObject(o, name);
+
+	for (size_t i = 0; m != NULL && i < x->nmatch; i++) {
+		const char *eq = strchr(x->match[i], '=');
+		char key[128];
+
+		if (eq == NULL || eq == x->match[i] ||
+		    (size_t)(eq - x->match[i]) >= sizeof(key)) {
+			fprintf(stderr, "vigilctl: --match takes LABEL=VALUE, "
+			    "not \"%s\"\n", x->match[i]);
+			return false;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - x->match[i]),
+		    x->match[i]);
+		cJSON_AddStringToObject(m, key, eq + 1);
+	}
+	return m != NULL;
+}
+
 const char *
 ctl_default_author(void)
 {
@@ -524,24 +546,9 @@ silence_body(const struct ctl *x)
 	o = cJSON_CreateObject();
 	if (x->rule != NULL)
 		cJSON_AddStringToObject(o, "rule", x->rule);
-	if (x->nmatch > 0) {
-		cJSON *m = cJSON_AddObjectToObject(o, "matchers");
-
-		for (size_t i = 0; i < x->nmatch; i++) {
-			const char *eq = strchr(x->match[i], '=');
-			char key[128];
-
-			if (eq == NULL || eq == x->match[i] ||
-			    (size_t)(eq - x->match[i]) >= sizeof(key)) {
-				fprintf(stderr, "vigilctl: --match takes "
-				    "LABEL=VALUE, not \"%s\"\n", x->match[i]);
-				cJSON_Delete(o);
-				return NULL;
-			}
-			snprintf(key, sizeof(key), "%.*s",
-			    (int)(eq - x->match[i]), x->match[i]);
-			cJSON_AddStringToObject(m, key, eq + 1);
-		}
+	if (x->nmatch > 0 && !ctl_add_matchers(o, "matchers", x)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
 	cJSON_AddStringToObject(o, "author", author);
 	cJSON_AddStringToObject(o, "comment", x->comment);

@@ -158,6 +158,10 @@ enum MHD_Result api_heartbeat_post(struct api *a, struct MHD_Connection *c,
 enum MHD_Result api_badge_get(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
 
+/* A decimal id in a path (/silences/7), nothing else; 0 (never an id)
+ * when it is not one (api_silences.c). */
+uint64_t api_parse_id(const char *s);
+
 /* api_maint.c: /maintenance, list, add, show, end. */
 enum MHD_Result api_maint_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);

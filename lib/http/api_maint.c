@@ -4,7 +4,6 @@
  * configuration's windows are listed with the API's but only the API's
  * can be ended here: the configuration's change with the file.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,22 +19,6 @@
 #include "engine/maint_json.h"
 #include "engine/monitor.h"
 #include "http/api_int.h"
-
-/* A decimal id, nothing else; 0 (never an id) when it is not one. */
-static uint64_t
-parse_id(const char *s)
-{
-	unsigned long long v;
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || errno != 0)
-		return 0;
-	return (uint64_t)v;
-}
 
 /* The rules w covers, by name: a JSON array. */
 static cJSON *
@@ -78,8 +61,8 @@ api_maint_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 
 	(void)rq;
 	/* By id (the API's) or by name (any). */
-	if (parse_id(arg) != 0)
-		w = maint_find(mt, parse_id(arg));
+	if (api_parse_id(arg) != 0)
+		w = maint_find(mt, api_parse_id(arg));
 	for (size_t i = 0; w == NULL && (x = maint_at(mt, i)) != NULL; i++)
 		if (strcmp(x->name, arg) == 0)
 			w = x;
@@ -155,7 +138,7 @@ api_maint_delete(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
 	struct maint *mt = monitor_maint_mut(a->m);
-	uint64_t id = parse_id(arg);
+	uint64_t id = api_parse_id(arg);
 	const struct maint_window *x;
 
 	(void)rq;

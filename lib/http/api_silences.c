@@ -19,9 +19,8 @@
 #include "engine/silence.h"
 #include "engine/silence_json.h"
 
-/* A decimal id, nothing else; 0 (never an id) when it is not one. */
-static uint64_t
-parse_id(const char *s)
+uint64_t
+api_parse_id(const char *s)
 {
 	unsigned long long v;
 	char *end;
@@ -72,7 +71,7 @@ api_silence_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg)
 {
 	int64_t now = clock_wall_ms();
-	const struct silence *x = find(monitor_silences(a->m), parse_id(arg),
+	const struct silence *x = find(monitor_silences(a->m), api_parse_id(arg),
 	    now);
 	cJSON *o;
 
@@ -141,7 +140,7 @@ api_silence_delete(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg)
 {
 	struct silences *sl = monitor_silences_mut(a->m);
-	uint64_t id = parse_id(arg);
+	uint64_t id = api_parse_id(arg);
 
 	(void)rq;
 	/* An expired one is gone already: 404, as for one never made. */

@@ -64,9 +64,8 @@ ago(int64_t ms, char *buf, size_t len)
 	duration_format(ms > 0 ? ms / 1000 * 1000 : 0, buf, len);
 }
 
-/* "14:03:09 UTC" (the date too when it is not today's). */
-static void
-clock_text(int64_t t, int64_t now, char *buf, size_t len)
+void
+page_clock_text(int64_t t, int64_t now, char *buf, size_t len)
 {
 	char iso[40], today[40];
 
@@ -284,7 +283,7 @@ banner(struct sbuf *b, const struct monitor *m, const struct alert *a,
 	if (held > 0 && crit + warn > 0)
 		sbuf_printf(b, "; %u more suppressed behind %s", held,
 		    crit + warn == 1 ? "it" : "them");
-	clock_text(now, now, t, sizeof(t));
+	page_clock_text(now, now, t, sizeof(t));
 	sbuf_printf(b, "</div><div class=\"meta\">vigild %s &middot; as of "
 	    "%s &middot; this page refreshes every %d s</div></header>",
 	    VIGIL_VERSION, t, PAGE_REFRESH_S);
@@ -309,11 +308,11 @@ maint_line(struct sbuf *b, const struct maint_view *v, bool next,
 		sbuf_puts(b, ")");
 	}
 	if (next) {
-		clock_text(v->start, now, at, sizeof(at));
+		page_clock_text(v->start, now, at, sizeof(at));
 		ago(v->start - now, left, sizeof(left));
 		sbuf_printf(b, " at %s (in %s)", at, left);
 	} else {
-		clock_text(v->end, now, at, sizeof(at));
+		page_clock_text(v->end, now, at, sizeof(at));
 		ago(v->end - now, left, sizeof(left));
 		sbuf_printf(b, " until %s (%s left); ", at, left);
 		sbuf_puts(b, v->w->all ? "every rule's" :
@@ -363,7 +362,7 @@ silence_line(struct sbuf *b, const struct silence *x, int64_t now)
 {
 	char until[48], left[32];
 
-	clock_text(x->expires, now, until, sizeof(until));
+	page_clock_text(x->expires, now, until, sizeof(until));
 	ago(x->expires - now, left, sizeof(left));
 	sbuf_printf(b, "Silenced (#%llu) by ", (unsigned long long)x->id);
 	page_escape(b, x->author);
@@ -392,7 +391,7 @@ alert_item(struct sbuf *b, const struct alert *x, int64_t now, bool folded)
 	sbuf_puts(b, "</b> ");
 	page_escape(b, val);
 	if (st->evaluated != 0) {
-		clock_text(st->since, now, since, sizeof(since));
+		page_clock_text(st->since, now, since, sizeof(since));
 		ago(now - st->since, held, sizeof(held));
 		sbuf_printf(b, "<span class=\"since\">%s for %s, since "
 		    "%s</span>", rule_state_name(st->state), held, since);
@@ -411,7 +410,7 @@ alert_item(struct sbuf *b, const struct alert *x, int64_t now, bool folded)
 		silence_line(b, x->silence, now);
 		sbuf_puts(b, "</div>");
 	} else if (x->maint != NULL) {
-		clock_text(x->maint_end, now, since, sizeof(since));
+		page_clock_text(x->maint_end, now, since, sizeof(since));
 		sbuf_puts(b, "<div class=\"silenced\">In maintenance (");
 		page_escape(b, x->maint->name);
 		sbuf_printf(b, ") until %s: notifications held.</div>", since);
@@ -677,7 +676,7 @@ probes_section(struct sbuf *b, const struct monitor *m, int64_t now)
 			    "<td></td><td></td></tr>");
 			continue;
 		}
-		clock_text(r->started, now, t, sizeof(t));
+		page_clock_text(r->started, now, t, sizeof(t));
 		ago(now - r->started, held, sizeof(held));
 		human_value(r->duration_ms, "ms", dur, sizeof(dur));
 		sbuf_printf(b, "<td data-label=\"last run\">%s (%s ago)</td>"

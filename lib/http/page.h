@@ -37,5 +37,7 @@ char *page_html(const struct monitor *m, const struct page_release *rel);
 
 /* Appends s with &, <, >, " and ' escaped. */
 void page_escape(struct sbuf *b, const char *s);
+/* "14:03:09 UTC" (the date too when it is not now's day). */
+void page_clock_text(int64_t t, int64_t now, char *buf, size_t len);
 
 #endif

@@ -110,20 +110,6 @@ page_days_svg(struct sbuf *b, const struct history_day *days, size_t n,
 	sbuf_puts(b, "</svg>");
 }
 
-/* "14:03:09 UTC", with the date when it is not today's. */
-static void
-when(int64_t t, int64_t now, char *buf, size_t len)
-{
-	char iso[40], today[40];
-
-	clock_iso(t, iso, sizeof(iso));
-	clock_iso(now, today, sizeof(today));
-	if (strncmp(iso, today, 10) == 0)
-		snprintf(buf, len, "%.8s UTC", iso + 11);
-	else
-		snprintf(buf, len, "%.10s %.8s UTC", iso, iso + 11);
-}
-
 void
 page_incidents(struct sbuf *b, const struct history_incident *x, size_t n,
     int64_t now)
@@ -141,7 +127,7 @@ page_incidents(struct sbuf *b, const struct history_incident *x, size_t n,
 		bool crit = strcmp(x[i].severity, "critical") == 0;
 		int64_t end = open ? now : x[i].end;
 
-		when(x[i].start, now, t0, sizeof(t0));
+		page_clock_text(x[i].start, now, t0, sizeof(t0));
 		duration_format(end > x[i].start ? (end - x[i].start) / 1000 *
 		    1000 : 0, held, sizeof(held));
 		sbuf_printf(b, "<li class=\"incident %s%s\" data-rule=\"",
@@ -154,7 +140,7 @@ page_incidents(struct sbuf *b, const struct history_incident *x, size_t n,
 		if (open) {
 			sbuf_printf(b, "<b>still firing</b> after %s", held);
 		} else {
-			when(x[i].end, now, t1, sizeof(t1));
+			page_clock_text(x[i].end, now, t1, sizeof(t1));
 			sbuf_printf(b, "resolved %s after %s", t1, held);
 		}
 		if (x[i].peak_known && isfinite(x[i].peak)) {

@@ -291,50 +291,73 @@ def http_probe(name, url, interval="500ms", timeout="2s", **extra):
     return p
 
 
-class WebhookReceiver:
-    """A loopback HTTP server that records every POST (in arrival order).
+class LoopbackPosts:
+    """A loopback HTTP server in a thread of the test process, for the
+    receivers vigild posts to: each POST's path, headers and raw body go
+    to answer(), which says (status, body, headers) in return. stop()
+    ends it. Subclasses record what they need."""
 
-    set_status(503) makes it refuse deliveries; set_status(200) accepts
-    again. delay (seconds) holds each answer that long after the POST is
-    recorded: a receiver slow to answer. It runs in a thread of the test
-    process and stops in stop().
-    """
-
-    def __init__(self):
+    def __init__(self, path="/"):
         import http.server
         import threading
 
-        self.received = []
-        self.status = 200
-        self.delay = 0.0
         self.lock = threading.Lock()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(n)
-                with outer.lock:
-                    status = outer.status
-                    if status == 200:
-                        outer.received.append({"path": self.path,
-                                               "headers": dict(self.headers),
-                                               "body": json.loads(body)})
-                    delay = outer.delay
-                if delay:
-                    time.sleep(delay)  # a sleep: the slow receiver itself
+                status, body, headers = outer.answer(self.path, dict(self.headers),
+                                                     self.rfile.read(n))
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = self.base + path
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def answer(self, path, headers, raw):
+        raise NotImplementedError
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookReceiver(LoopbackPosts):
+    """Records every POST of JSON (in arrival order).
+
+    set_status(503) makes it refuse deliveries; set_status(200) accepts
+    again. delay (seconds) holds each answer that long after the POST is
+    recorded: a receiver slow to answer.
+    """
+
+    def __init__(self):
+        self.received = []
+        self.status = 200
+        self.delay = 0.0
+        super().__init__("/hook")
+
+    def answer(self, path, headers, raw):
+        with self.lock:
+            status = self.status
+            if status == 200:
+                self.received.append({"path": path, "headers": headers,
+                                      "body": json.loads(raw)})
+            delay = self.delay
+        if delay:
+            time.sleep(delay)  # a sleep: the slow receiver itself
+        return status, b"", None
 
     def set_status(self, status):
         with self.lock:
@@ -343,7 +366,3 @@ class WebhookReceiver:
     def bodies(self):
         with self.lock:
             return [r["body"] for r in self.received]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()

@@ -6,24 +6,13 @@ not the log, not the state file); 429 and 500 are retried until a 202, a
 gate's fail opens an incident of its own, a pass none."""
 import json
 import os
-import threading
 import time
 
-from harness import E2E, SLOW, WebhookReceiver, http_probe, wait_for, write_secret
+from harness import E2E, SLOW, LoopbackPosts, WebhookReceiver, wait_for, write_secret
 from test_gate import GateCase, post
+from test_notify import FAST, probes
 
-FAST = "300ms"
 KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey32"
-
-
-def probes(sim):
-    return [
-        http_probe("app_health", sim.url("/api/health"), interval=FAST, timeout="3s",
-                   expect={"json": {"/status": "ok"}}),
-        http_probe("app_advanced", sim.url("/api/health/advanced"), interval=FAST,
-                   timeout="3s", depends_on="app_health_down",
-                   metrics={"p95_ms": "/metrics/responseTime/p95"}),
-    ]
 
 
 P95 = {"name": "api_p95", "metric": "app_advanced.p95_ms", "op": ">", "warn": 500,
@@ -31,55 +20,36 @@ P95 = {"name": "api_p95", "metric": "app_advanced.p95_ms", "op": ">", "warn": 50
        "summary": "API p95 {value} ms, threshold {threshold} ms"}
 
 
-class PagerDutyStandIn:
+class PagerDutyStandIn(LoopbackPosts):
     """A loopback Events API v2: every POST recorded with the status it got.
 
     Answers what script says, one status per request (then 202), and checks
     an event as PagerDuty does: a routing key, a known action, a dedup key,
     and for a trigger a payload with summary, source and a valid severity
-    (400 otherwise). Runs in a thread of the test process until stop().
+    (400 otherwise).
     """
 
     def __init__(self, script=()):
-        import http.server
-
         self.received = []
         self.script = list(script)
-        self.lock = threading.Lock()
-        outer = self
+        super().__init__("/v2/enqueue")
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                raw = self.rfile.read(n)
-                with outer.lock:
-                    status = outer.script.pop(0) if outer.script else None
-                try:
-                    ev = json.loads(raw)
-                except ValueError:
-                    ev = None
-                if status is None:
-                    status = 202 if outer.valid(ev) else 400
-                with outer.lock:
-                    outer.received.append({"path": self.path, "headers": dict(self.headers),
-                                           "event": ev, "status": status})
-                body = json.dumps({"status": "success" if status == 202 else "invalid event",
-                                   "message": "Event processed",
-                                   "dedup_key": (ev or {}).get("dedup_key")}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/v2/enqueue"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, path, headers, raw):
+        with self.lock:
+            status = self.script.pop(0) if self.script else None
+        try:
+            ev = json.loads(raw)
+        except ValueError:
+            ev = None
+        if status is None:
+            status = 202 if self.valid(ev) else 400
+        with self.lock:
+            self.received.append({"path": path, "headers": headers, "event": ev,
+                                  "status": status})
+        body = json.dumps({"status": "success" if status == 202 else "invalid event",
+                           "message": "Event processed",
+                           "dedup_key": (ev or {}).get("dedup_key")}).encode()
+        return status, body, {"Content-Type": "application/json"}
 
     @staticmethod
     def valid(ev):
@@ -98,10 +68,6 @@ class PagerDutyStandIn:
 
     def accepted(self):
         return [r["event"] for r in self.requests() if r["status"] == 202]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class PagerDutyCase(E2E):

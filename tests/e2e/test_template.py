@@ -6,11 +6,9 @@ with an unknown field refused at load with its line and column."""
 import json
 import os
 import subprocess
-import threading
 
-from harness import BUILD, E2E, SLOW, http_probe, wait_for
-
-FAST = "300ms"
+from harness import BUILD, E2E, SLOW, LoopbackPosts, wait_for
+from test_notify import FAST, probes
 
 # Quotes, a line break, a backslash, braces and a mention ("{{rule}}" is
 # the rule summary's "{rule}" in braces: "{api_p95}").
@@ -43,53 +41,23 @@ TELEGRAM = '{"chat_id": "-1001234567890", "text": "{{title}}\\n{{summary}}", ' \
            '"disable_web_page_preview": true}'
 
 
-def probes(sim):
-    return [
-        http_probe("app_health", sim.url("/api/health"), interval=FAST, timeout="3s",
-                   expect={"json": {"/status": "ok"}}),
-        http_probe("app_advanced", sim.url("/api/health/advanced"), interval=FAST,
-                   timeout="3s", depends_on="app_health_down",
-                   metrics={"p95_ms": "/metrics/responseTime/p95"}),
-    ]
-
-
-class RawReceiver:
-    """A loopback HTTP server that records every POST's path, headers and
-    raw body, in arrival order, and answers 204 (as Discord does)."""
+class RawReceiver(LoopbackPosts):
+    """Records every POST's path, headers and raw body, in arrival order,
+    and answers 204 (as Discord does)."""
 
     def __init__(self):
-        import http.server
-
         self.received = []
-        self.lock = threading.Lock()
-        outer = self
+        super().__init__()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(n)
-                with outer.lock:
-                    outer.received.append({"path": self.path, "headers": dict(self.headers),
-                                           "body": body.decode("utf-8")})
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, path, headers, raw):
+        with self.lock:
+            self.received.append({"path": path, "headers": headers,
+                                  "body": raw.decode("utf-8")})
+        return 204, b"", None
 
     def at(self, path):
         with self.lock:
             return [r for r in self.received if r["path"] == path]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Templated(E2E):

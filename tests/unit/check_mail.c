@@ -9,34 +9,16 @@
 
 #include "base/file.h"
 #include "notify/mail.h"
+#include "notice_sample.h"
 #include "suites.h"
 
 static const char *const rcpts[] = { "oncall@example.com", "b@example.org" };
 static const struct mail_env env = { "vigil@example.com", rcpts, 2, "mail" };
-static const struct sender snd = { "ops-1", "http://vigil:9464/" };
 
 static struct notice
 sample(void)
 {
-	struct notice n;
-
-	memset(&n, 0, sizeof(n));
-	n.seq = 7;
-	n.kind = NOTICE_ESCALATED;
-	snprintf(n.rule, sizeof(n.rule), "api_p95");
-	n.firing = true;
-	n.sev = SEV_CRITICAL;
-	n.known = true;
-	n.value = 1234.5;
-	n.threshold = 1000;
-	snprintf(n.unit, sizeof(n.unit), "ms");
-	snprintf(n.summary, sizeof(n.summary), "API p95 1.2 s, threshold 1 s");
-	n.since = 1764387600000LL;	/* 2025-11-29T03:40:00Z */
-	n.t = 1764387660000LL;
-	snprintf(n.labels[0].key, sizeof(n.labels[0].key), "team");
-	snprintf(n.labels[0].value, sizeof(n.labels[0].value), "web");
-	n.nlabels = 1;
-	return n;
+	return notice_sample("API p95 1.2 s, threshold 1 s");
 }
 
 /* The header block (up to the empty line), malloc'd. */
@@ -86,7 +68,7 @@ header_names(const char *head, char *out, size_t len)
 START_TEST(test_notice_firing)
 {
 	struct notice n = sample();
-	char *m = mail_notice(&n, &snd, &env), *h, names[512];
+	char *m = mail_notice(&n, &notice_sender, &env), *h, names[512];
 
 	ck_assert_ptr_nonnull(m);
 	assert_crlf(m);
@@ -135,7 +117,7 @@ START_TEST(test_notice_resolved)
 	n.firing = false;
 	n.known = false;
 	n.seq = 8;
-	m = mail_notice(&n, &snd, &env);
+	m = mail_notice(&n, &notice_sender, &env);
 	assert_crlf(m);
 	h = head_of(m);
 	ck_assert_ptr_nonnull(strstr(h, "Subject: [vigil] RESOLVED: api_p95 on "
@@ -154,12 +136,12 @@ END_TEST
 START_TEST(test_message_id_per_notice)
 {
 	struct notice n = sample();
-	char *a = mail_notice(&n, &snd, &env), *b, *c;
+	char *a = mail_notice(&n, &notice_sender, &env), *b, *c;
 
 	n.seq = 8;
-	b = mail_notice(&n, &snd, &env);
+	b = mail_notice(&n, &notice_sender, &env);
 	n.seq = 7;
-	c = mail_notice(&n, &snd, &env);
+	c = mail_notice(&n, &notice_sender, &env);
 	ck_assert_ptr_nonnull(strstr(b, "Message-ID: "
 	    "<vigil.mail.8.1764387660000@ops-1>\r\n"));
 	ck_assert_str_eq(a, c);
@@ -185,11 +167,11 @@ START_TEST(test_header_injection)
 	};
 	char names[512], want[512];
 	struct notice n = sample();
-	struct sender s2 = snd;
+	struct sender s2 = notice_sender;
 	char inst[128], *m, *h, *p;
 
 	/* What a clean notice's header fields are. */
-	m = mail_notice(&n, &snd, &env);
+	m = mail_notice(&n, &notice_sender, &env);
 	h = head_of(m);
 	header_names(h, want, sizeof(want));
 	free(h);
@@ -235,7 +217,7 @@ START_TEST(test_subject_encoded)
 
 	snprintf(n.summary, sizeof(n.summary), "Latenz über der Schwelle: "
 	    "5 µs — ein sehr langer Satz, der in mehrere Wörter muss");
-	m = mail_notice(&n, &snd, &env);
+	m = mail_notice(&n, &notice_sender, &env);
 	assert_crlf(m);
 	h = head_of(m);
 	subj = strstr(h, "\r\nSubject: =?UTF-8?B?");
@@ -292,7 +274,7 @@ START_TEST(test_deploy_verdict)
 		.verdict = "fail", .reason = "error rate 2 % > 1 %",
 		.final = false, .t = 1764387660000LL,
 	};
-	char *m = mail_deploy(&d, &snd, &env), *h;
+	char *m = mail_deploy(&d, &notice_sender, &env), *h;
 
 	ck_assert_ptr_nonnull(m);
 	assert_crlf(m);
@@ -334,7 +316,7 @@ START_TEST(test_deploy_update)
 	u.ev.kind = kinds[_i];
 	u.t = 1764403200000LL;
 	u.doc = doc;
-	m = mail_deploy_update(&u, &snd, &env);
+	m = mail_deploy_update(&u, &notice_sender, &env);
 	ck_assert_ptr_nonnull(m);
 	assert_crlf(m);
 	h = head_of(m);
@@ -345,7 +327,7 @@ START_TEST(test_deploy_update)
 	    "<vigil.mail.42.1764403200000@ops-1>\r\n"));
 	ck_assert_ptr_nonnull(strstr(h, "\r\nSubject: "));
 	/* The body is the text, line for line. */
-	deploytext_text(&u, &snd, text, 16384);
+	deploytext_text(&u, &notice_sender, text, 16384);
 	ck_assert_uint_gt(strlen(text), 10);
 	for (const char *p = text; *p != '\0'; p++) {
 		if (*p == '\n')

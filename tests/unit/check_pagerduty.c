@@ -13,35 +13,21 @@
 
 #include "config/config.h"
 #include "notify/pagerduty.h"
+#include "notice_sample.h"
 #include "suites.h"
 
 static struct notice
 sample(void)
 {
-	struct notice n;
+	struct notice n = notice_sample("API p95 \"1.2 s\"\nslow");
 
-	memset(&n, 0, sizeof(n));
-	n.seq = 7;
 	n.kind = NOTICE_FIRING;
-	snprintf(n.rule, sizeof(n.rule), "api_p95");
-	n.firing = true;
-	n.sev = SEV_CRITICAL;
-	n.known = true;
-	n.value = 1234.5;
-	n.threshold = 1000;
-	snprintf(n.unit, sizeof(n.unit), "ms");
-	snprintf(n.summary, sizeof(n.summary), "API p95 \"1.2 s\"\nslow");
-	n.since = 1764387600000LL;	/* 2025-11-29T03:40:00Z */
-	n.t = 1764387660000LL;
-	snprintf(n.labels[0].key, sizeof(n.labels[0].key), "team");
-	snprintf(n.labels[0].value, sizeof(n.labels[0].value), "web");
 	snprintf(n.labels[1].key, sizeof(n.labels[1].key), "component");
 	snprintf(n.labels[1].value, sizeof(n.labels[1].value), "api");
 	n.nlabels = 2;
 	return n;
 }
 
-static const struct sender snd = { "ops-1", "http://vigil:9464/" };
 
 static const char *
 str(const cJSON *o, const char *k)
@@ -54,7 +40,7 @@ str(const cJSON *o, const char *k)
 START_TEST(test_trigger)
 {
 	struct notice n = sample();
-	char *s = pagerduty_event(&n, &snd);
+	char *s = pagerduty_event(&n, &notice_sender);
 	cJSON *o = cJSON_Parse(s), *p, *d;
 
 	ck_assert_ptr_nonnull(o);
@@ -84,7 +70,7 @@ START_TEST(test_trigger)
 	n.sev = SEV_WARNING;
 	n.known = false;
 	n.kind = NOTICE_DEESCALATED;
-	s = pagerduty_event(&n, &snd);
+	s = pagerduty_event(&n, &notice_sender);
 	o = cJSON_Parse(s);
 	p = cJSON_GetObjectItem(o, "payload");
 	ck_assert_str_eq(str(o, "event_action"), "trigger");
@@ -105,7 +91,7 @@ START_TEST(test_resolve)
 
 	n.firing = false;
 	n.kind = NOTICE_RESOLVED;
-	s = pagerduty_event(&n, &snd);
+	s = pagerduty_event(&n, &notice_sender);
 	o = cJSON_Parse(s);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_str_eq(str(o, "event_action"), "resolve");
@@ -146,7 +132,7 @@ START_TEST(test_deploy)
 		.reason = "api_p95 critical", .final = true,
 		.t = 1764387600000LL,
 	};
-	char *s = pagerduty_deploy_event(&d, &snd);
+	char *s = pagerduty_deploy_event(&d, &notice_sender);
 	cJSON *o = cJSON_Parse(s);
 
 	ck_assert_ptr_nonnull(o);
@@ -157,9 +143,9 @@ START_TEST(test_deploy)
 	cJSON_Delete(o);
 	free(s);
 	d.verdict = "warn";
-	ck_assert_ptr_null(pagerduty_deploy_event(&d, &snd));
+	ck_assert_ptr_null(pagerduty_deploy_event(&d, &notice_sender));
 	d.verdict = "pass";
-	ck_assert_ptr_null(pagerduty_deploy_event(&d, &snd));
+	ck_assert_ptr_null(pagerduty_deploy_event(&d, &notice_sender));
 }
 END_TEST
 

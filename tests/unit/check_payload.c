@@ -6,33 +6,15 @@
 #include <cjson/cJSON.h>
 
 #include "notify/payload.h"
+#include "notice_sample.h"
 #include "suites.h"
 
 static struct notice
 sample(void)
 {
-	struct notice n;
-
-	memset(&n, 0, sizeof(n));
-	n.seq = 7;
-	n.kind = NOTICE_ESCALATED;
-	snprintf(n.rule, sizeof(n.rule), "api_p95");
-	n.firing = true;
-	n.sev = SEV_CRITICAL;
-	n.known = true;
-	n.value = 1234.5;
-	n.threshold = 1000;
-	snprintf(n.unit, sizeof(n.unit), "ms");
-	snprintf(n.summary, sizeof(n.summary), "API p95 1234.5 ms");
-	n.since = 1764387600000LL;	/* 2025-11-29T03:40:00Z */
-	n.t = 1764387660000LL;
-	snprintf(n.labels[0].key, sizeof(n.labels[0].key), "team");
-	snprintf(n.labels[0].value, sizeof(n.labels[0].value), "web");
-	n.nlabels = 1;
-	return n;
+	return notice_sample("API p95 1234.5 ms");
 }
 
-static const struct sender snd = { "ops-1", "http://vigil:9464/" };
 
 static const char *
 str(const cJSON *o, const char *k)
@@ -45,7 +27,7 @@ str(const cJSON *o, const char *k)
 START_TEST(test_generic)
 {
 	struct notice n = sample();
-	char *s = payload_generic(&n, &snd);
+	char *s = payload_generic(&n, &notice_sender);
 	cJSON *o = cJSON_Parse(s);
 
 	ck_assert_ptr_nonnull(o);
@@ -63,7 +45,7 @@ START_TEST(test_generic)
 	n.firing = false;
 	n.kind = NOTICE_RESOLVED;
 	n.known = false;
-	s = payload_generic(&n, &snd);
+	s = payload_generic(&n, &notice_sender);
 	o = cJSON_Parse(s);
 	ck_assert_str_eq(str(o, "state"), "resolved");
 	ck_assert_ptr_null(cJSON_GetObjectItem(o, "severity"));
@@ -76,7 +58,7 @@ END_TEST
 START_TEST(test_slack)
 {
 	struct notice n = sample();
-	char *s = payload_slack(&n, &snd);
+	char *s = payload_slack(&n, &notice_sender);
 	cJSON *o = cJSON_Parse(s), *b;
 
 	ck_assert_ptr_nonnull(o);
@@ -148,7 +130,7 @@ START_TEST(test_alertmanager)
 	a.nlabels = 2;
 	b.firing = false;
 	b.kind = NOTICE_RESOLVED;
-	s = payload_alertmanager(v, 2, &snd);
+	s = payload_alertmanager(v, 2, &notice_sender);
 	o = cJSON_Parse(s);
 	ck_assert_int_eq(cJSON_GetArraySize(o), 2);
 	x = cJSON_GetArrayItem(o, 0);
@@ -180,7 +162,7 @@ START_TEST(test_alertmanager_pair_same_labels)
 	struct sender other = { "ops-2", "http://vigil-2:9464/" };
 	struct deploy_notice d = { .seq = 1, .id = 3, .version = "1.2.3",
 	    .verdict = "fail", .reason = "errors up", .t = 1000 };
-	char *s1 = payload_alertmanager(v, 1, &snd);
+	char *s1 = payload_alertmanager(v, 1, &notice_sender);
 	char *s2 = payload_alertmanager(v, 1, &other);
 	cJSON *o1 = cJSON_Parse(s1), *o2 = cJSON_Parse(s2);
 
@@ -191,7 +173,7 @@ START_TEST(test_alertmanager_pair_same_labels)
 	cJSON_Delete(o2);
 	cJSON_free(s1);
 	cJSON_free(s2);
-	s1 = payload_deploy_alertmanager(&d, &snd);
+	s1 = payload_deploy_alertmanager(&d, &notice_sender);
 	s2 = payload_deploy_alertmanager(&d, &other);
 	o1 = cJSON_Parse(s1);
 	o2 = cJSON_Parse(s2);

@@ -14,33 +14,15 @@
 
 #include "config/config.h"
 #include "notify/tmplbody.h"
+#include "notice_sample.h"
 #include "suites.h"
 
 static struct notice
 sample(void)
 {
-	struct notice n;
-
-	memset(&n, 0, sizeof(n));
-	n.seq = 7;
-	n.kind = NOTICE_ESCALATED;
-	snprintf(n.rule, sizeof(n.rule), "api_p95");
-	n.firing = true;
-	n.sev = SEV_CRITICAL;
-	n.known = true;
-	n.value = 1234.5;
-	n.threshold = 1000;
-	snprintf(n.unit, sizeof(n.unit), "ms");
-	snprintf(n.summary, sizeof(n.summary), "p95 \"1.2 s\"\n\\ <b>");
-	n.since = 1764387600000LL;	/* 2025-11-29T03:40:00Z */
-	n.t = 1764387660000LL;
-	snprintf(n.labels[0].key, sizeof(n.labels[0].key), "team");
-	snprintf(n.labels[0].value, sizeof(n.labels[0].value), "web");
-	n.nlabels = 1;
-	return n;
+	return notice_sample("p95 \"1.2 s\"\n\\ <b>");
 }
 
-static const struct sender snd = { "ops-1", "http://vigil:9464/" };
 
 START_TEST(test_every_field)
 {
@@ -56,10 +38,10 @@ START_TEST(test_every_field)
 		snprintf(t, sizeof(t), "{{%s}}", config_template_fields[i]);
 		ck_assert(config_template_field(config_template_fields[i],
 		    strlen(config_template_fields[i])));
-		s = tmplbody_notice(t, "text/plain", &n, &snd);
+		s = tmplbody_notice(t, "text/plain", &n, &notice_sender);
 		ck_assert_msg(s != NULL, "%s", t);
 		free(s);
-		s = tmplbody_deploy(t, "text/plain", &d, &snd);
+		s = tmplbody_deploy(t, "text/plain", &d, &notice_sender);
 		ck_assert_msg(s != NULL, "%s", t);
 		free(s);
 	}
@@ -75,7 +57,7 @@ START_TEST(test_plain)
 	char *s = tmplbody_notice("{{title}} {{state}} {{severity}} {{value}}"
 	    "/{{threshold}} {{unit}} {{id}} {{since}} {{labels.team}}"
 	    "{{labels.none}} {{instance}} {{url}} {{kind}}\n{{summary}}",
-	    "text/plain", &n, &snd);
+	    "text/plain", &n, &notice_sender);
 
 	ck_assert_str_eq(s, "[CRITICAL] api_p95 firing critical 1234.5/1000 "
 	    "ms ops-1-7 2025-11-29T03:40:00.000Z web ops-1 http://vigil:9464/ "
@@ -84,7 +66,7 @@ START_TEST(test_plain)
 	n.firing = false;
 	n.known = false;
 	s = tmplbody_notice("{{title}} {{state}} {{severity}} {{value}}",
-	    "text/plain", &n, &snd);
+	    "text/plain", &n, &notice_sender);
 	ck_assert_str_eq(s, "[RESOLVED] api_p95 resolved none unknown");
 	free(s);
 }
@@ -96,7 +78,7 @@ START_TEST(test_json_shapes)
 	struct notice n = sample();
 	char *s = tmplbody_notice("{\"content\": \"**{{title}}**\\n{{summary}}"
 	    "\", \"allowed_mentions\": {\"parse\": []}}", "application/json",
-	    &n, &snd);
+	    &n, &notice_sender);
 	cJSON *o = cJSON_Parse(s), *c;
 
 	ck_assert_msg(o != NULL, "%s", s);
@@ -109,7 +91,7 @@ START_TEST(test_json_shapes)
 	    "\"content\": {\"type\": \"AdaptiveCard\", \"version\": \"1.4\", "
 	    "\"body\": [{\"type\": \"TextBlock\", \"text\": \"{{title}}\"}, "
 	    "{\"type\": \"TextBlock\", \"wrap\": true, \"text\": "
-	    "\"{{summary}}\"}]}}]}", NULL, &n, &snd);
+	    "\"{{summary}}\"}]}}]}", NULL, &n, &notice_sender);
 	o = cJSON_Parse(s);
 	ck_assert_msg(o != NULL, "%s", s);
 	c = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o,
@@ -129,7 +111,7 @@ START_TEST(test_deploy)
 		.reason = "p95 \"up\"", .final = true, .t = 1764387600000LL,
 	};
 	char *s = tmplbody_deploy("{\"t\": \"{{title}}: {{summary}} "
-	    "({{state}}, {{severity}}, {{kind}})\"}", NULL, &d, &snd);
+	    "({{state}}, {{severity}}, {{kind}})\"}", NULL, &d, &notice_sender);
 	cJSON *o = cJSON_Parse(s);
 
 	ck_assert_msg(o != NULL, "%s", s);
