@@ -351,3 +351,10 @@ mail_deploy_update(const struct deploy_update *u, const struct sender *s,
 	free(text);
 	return msg;
 }
+
+bool
+mail_permanent(long reply)
+{
+	return reply >= 500 && reply < 600 && reply != 530 && reply != 534 &&
+	    reply != 535 && reply != 538;
+}

@@ -52,6 +52,13 @@ char *mail_message(const struct mail_env *e, const struct sender *s,
 /* The RFC 5322 date of Unix ms t, in UTC: "Thu, 03 Dec 2026 08:22:03 +0000". */
 void mail_date(int64_t t, char *out, size_t len);
 
+/*
+ * An SMTP reply no retry changes (5xx: no such recipient, a message the
+ * server's policy refuses), but the login's (530, 534, 535, 538): those a
+ * reload with the right password mends, and the queue waits for it.
+ */
+bool mail_permanent(long reply);
+
 /* A copy of in fit for a header: control characters become spaces. */
 const char *mail_header_clean(const char *in, char *out, size_t len);
 

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "engine/sched.h"
+#include "notify/mail.h"
 #include "notify/notifier_int.h"
 #include "notify/pagerduty.h"
 
@@ -140,6 +141,13 @@ mail_setup(struct outbox *b)
 	b->up_off = 0;
 	b->up_len = strlen(b->head->body);
 	curl_easy_setopt(e, CURLOPT_MAIL_FROM, m->from);
+	/*
+	 * A recipient refused (one that left the company) must not keep the
+	 * others' mail from them; the message fails only if every one is.
+	 * (Bookworm's curl 7.88 spells it with three Ls; 8.2 kept that name
+	 * beside the corrected one.)
+	 */
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
 	curl_easy_setopt(e, CURLOPT_USE_SSL, m->starttls ?
 	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
@@ -173,6 +181,22 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	b->retry_at = 0;
 	outbox_pump(b);
+}
+
+/*
+ * A refusal no retry changes: PagerDuty's 4xx for an invalid event, an
+ * SMTP server's 5xx for a recipient or a message (curl fails the
+ * transfer on it, the reply code says which). Retried, it would hold up
+ * everything queued behind it for good.
+ */
+static bool
+permanent(enum notifier_type t, CURLcode res, long code)
+{
+	if (t == NOTIFIER_PAGERDUTY)
+		return res == CURLE_OK && pagerduty_permanent(code);
+	if (t == NOTIFIER_EMAIL)
+		return mail_permanent(code);
+	return false;
 }
 
 static void
@@ -212,11 +236,11 @@ outbox_done(struct evcurl_xfer *x, CURLcode res)
 	}
 	n->failed++;
 	it->attempts++;
-	if (res == CURLE_OK && n->type == NOTIFIER_PAGERDUTY &&
-	    pagerduty_permanent(code)) {
+	if (permanent(n->type, res, code)) {
 		/* Never taken, however often sent: the queue moves on. */
-		snprintf(b->last_error, sizeof(b->last_error), "HTTP %ld "
-		    "(rejected, not retried)", code);
+		snprintf(b->last_error, sizeof(b->last_error), "%s %ld "
+		    "(refused, not retried)", n->type == NOTIFIER_EMAIL ?
+		    "SMTP" : "HTTP", code);
 		log_err("event=notification_rejected notifier=%s seq=%llu "
 		    "status=%ld", n->name, (unsigned long long)it->seq, code);
 		b->head = it->next;

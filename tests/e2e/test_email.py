@@ -60,6 +60,10 @@ class Sink:
         self.lock = threading.Lock()
         self.commands = []
         self.mails = []
+        # Refused for good (5xx): these recipients, and messages whose
+        # Subject holds this text.
+        self.bad_rcpts = set()
+        self.bad_subject = None
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         with self.lock:
@@ -70,11 +74,17 @@ class Sink:
     async def handle_RCPT(self, server, session, envelope, address, options):
         with self.lock:
             self.commands.append(("RCPT", address, session.ssl is not None))
+        if address in self.bad_rcpts:
+            return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        if self.bad_subject is not None and self.bad_subject in msg["Subject"]:
+            with self.lock:
+                self.commands.append(("REFUSED", msg["Subject"], session.ssl is not None))
+            return "554 5.7.1 Message refused by policy"
         with self.lock:
             self.mails.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                                "tls": session.ssl is not None,
@@ -241,6 +251,38 @@ class Delivery(EmailCase):
 
 
 class Failures(EmailCase):
+    def test_a_refusal_for_good_is_not_retried_and_holds_nothing_up(self):
+        # A recipient that does not exist, and a message the server's
+        # policy refuses (5xx): no retry changes either. The mail goes to
+        # the recipients that exist; the refused one is dropped, counted
+        # and logged, and the resolution behind it is delivered.
+        port = free_port()
+        srv = self.server(port)
+        srv.sink.bad_rcpts = {"gone@example.com"}
+        srv.sink.bad_subject = "FIRING"
+        sim = self.sim()
+        v = self.vigild({"probes": probes(sim), "rules": [P95],
+                         "notifiers": [{"name": "relay", "type": "email",
+                                        "url": f"smtp://localhost:{port}", "starttls": "off",
+                                        "from": "vigil@example.com",
+                                        "to": ["gone@example.com", "ops@example.com"],
+                                        "repeat_interval": "0s"}]})
+        wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
+        sim.scenario("slow", slow_ms=400)
+        wait_for(lambda: "event=notification_rejected notifier=relay" in v.log_text(),
+                 15 * SLOW, what="the firing mail refused")
+        sim.scenario("healthy")
+        m = self.wait_mails(srv, 1, 20)[0]
+        self.assertTrue(m["msg"]["Subject"].startswith("[vigil] RESOLVED: api_p95"), m["msg"])
+        self.assertEqual(m["to"], ["ops@example.com"])
+        refused = [c for c in srv.commands() if c[0] == "REFUSED"]
+        self.assertEqual(len(refused), 1, refused)          # sent once, never again
+        self.assertTrue(refused[0][1].startswith("[vigil] FIRING warning: api_p95"), refused)
+        n = v.status()["notifiers"][0]
+        self.assertEqual((n["sent"], n["failed"], n["queued"]), (1, 1, 0), n)
+        self.assertIn("event=notification_rejected notifier=relay seq=1 status=554",
+                      v.log_text())
+
     def test_server_down_then_up_gets_the_queued_mail(self):
         cert, key = make_cert(self.workdir)
         port = free_port()
