@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "engine/history.h"
+#include "engine/maint.h"
 #include "engine/monitor.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
@@ -540,6 +541,25 @@ uptime_metrics(struct sbuf *b, const struct monitor *m, int64_t now)
 }
 
 /*
+ * The maintenance windows in force, 1 each (none: no sample): an alert
+ * rule can keep a window from hiding a real outage past its end, and a
+ * dashboard can shade the time it held the notifications.
+ */
+#define METRICS_MAINT_MAX 64
+static void
+maint_metrics(struct sbuf *b, const struct monitor *m, int64_t now)
+{
+	struct maint_view v[METRICS_MAINT_MAX];
+	size_t n = maint_active(monitor_maint(m), now, v, METRICS_MAINT_MAX);
+
+	family(b, "vigil_maintenance_active", "gauge", "1 for each maintenance "
+	    "window in force: the rules it covers notify no one.");
+	for (size_t i = 0; i < n && i < METRICS_MAINT_MAX; i++)
+		sample1(b, "vigil_maintenance_active", "window", v[i].w->name,
+		    1);
+}
+
+/*
  * Rule i's configuration and state, without the texts ruleset_view()
  * fills: eight families walk every rule, and those texts were a fifth of
  * a /metrics rendering.
@@ -744,6 +764,7 @@ metrics_text(const struct monitor *m, const struct metrics_http *h)
 	self_metrics(&b, m, h, now);
 	probe_metrics(&b, m);
 	uptime_metrics(&b, m, now);
+	maint_metrics(&b, m, now);
 	rule_metrics(&b, m, now);
 	if (derived_metrics(&b, m) != 0) {
 		sbuf_free(&b);

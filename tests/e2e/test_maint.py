@@ -80,6 +80,7 @@ class MaintCase(E2E):
         self.assertEqual(alerts["counts"]["silenced"], 1)
         st = v.status()
         self.assertEqual([w["name"] for w in st["maintenance"]["active"]], [name])
+        self.assertIn(f'vigil_maintenance_active{{window="{name}"}} 1\n', v.metrics())
         r = subprocess.run([os.path.join(BUILD, "vigilctl"), "--url", v.base, "--no-color",
                             "status"], capture_output=True, text=True, timeout=30 * SLOW)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)    # pass, as /health
@@ -98,6 +99,7 @@ class MaintCase(E2E):
                                  5, "/health to fail once the window is over")
         self.assertEqual(doc["status"], "fail")
         self.assertEqual(v.status()["maintenance"]["active"], [])
+        self.assertNotIn("vigil_maintenance_active{", v.metrics())
 
 
 class FromConfig(MaintCase):
