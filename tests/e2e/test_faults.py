@@ -567,7 +567,10 @@ class FullDisk(E2E):
         wait_until(lambda: v.status()["state_file"]["failures"] >= failures + 2, 10,
                    "two more failed saves")
         self.assertEqual(read(path), before)
-        self.assertEqual(sorted(os.listdir(inside)), ["filler", "state.json"])
+        # Nor beside the history's files, which are rewritten in place.
+        self.assertEqual(sorted(os.listdir(inside)), ["filler", "history", "state.json"])
+        self.assertEqual([f for f in os.listdir(os.path.join(inside, "history"))
+                          if not f.endswith(".hist")], [])
         self.assertEqual(v.get("/health")[0], 200)
         sf = v.status()["state_file"]
         self.assertGreater(sf["failures"], 1)
