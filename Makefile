@@ -102,7 +102,18 @@ fuzz:
 
 all: $(B)/vigild $(B)/vigilctl $(B)/portal-sim
 
-$(B)/%.o: %.c
+# Objects remember the flags that built them: after "make demo" (no
+# DEVELOPER), "make check" must rebuild with -Werror and VIGIL_ASSERT on,
+# not test what the demo built. $(B)/.flags changes only when they do.
+comma := ,
+FLAGS_NOW := $(subst $(comma),;,$(CC) $(ALL_CFLAGS) $(LDFLAGS))
+FLAGS_OLD := $(file <$(B)/.flags)
+ifneq ($(FLAGS_OLD),$(FLAGS_NOW))
+  $(shell mkdir -p $(B))
+  $(file >$(B)/.flags,$(FLAGS_NOW))
+endif
+
+$(B)/%.o: %.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -121,7 +132,7 @@ $(B)/vigilctl: $(CTL_OBJ) $(B)/libvigil.a
 $(B)/portal-sim: $(SIM_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
-$(B)/tests/unit/%.o: tests/unit/%.c
+$(B)/tests/unit/%.o: tests/unit/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -iquote daemon $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
