@@ -31,8 +31,6 @@
 #define LAG_LIMIT_MS	1000
 #define LAG_SLOTS	10
 #define START_FAIL_WINDOW_MS	60000
-/* First runs are spread on this grid (see first_due). */
-#define MONITOR_START_GRID_US	5000
 /*
  * Descriptors a probe run may hold at once (its socket, the threaded
  * resolver's pair), and those kept back from probes for everything else:
@@ -345,18 +343,31 @@ rt_new(struct monitor *m, const struct probe_cfg *pc, int64_t first_due)
 /*
  * First runs are spread over at most a second, in config order, so a
  * large configuration does not fire every probe in the same instant; but
- * on a grid of MONITOR_START_GRID_US, so that the probes falling in one
- * step share a due time and start in one wake-up of the loop. A wake-up
- * (an epoll round, a timer re-armed) was the largest single cost of a
- * probe at a thousand a second.
+ * on a grid (sched_grid_us), so that the probes falling in one step share
+ * a due time and start in one wake-up of the loop. A wake-up (an epoll
+ * round, a timer re-armed, caches gone cold) was the largest single cost
+ * of a probe at a thousand a second.
  */
 static int64_t
-first_due(size_t i, size_t n, const struct probe_cfg *pc, int64_t now)
+first_due(size_t i, size_t n, const struct probe_cfg *pc, int64_t grid,
+    int64_t now)
 {
 	int64_t span = pc->interval_ms < 1000 ? pc->interval_ms : 1000;
 	int64_t off = (int64_t)i * span * 1000 / (int64_t)(n > 0 ? n : 1);
 
-	return now + off - off % MONITOR_START_GRID_US;
+	return now + off - off % grid;
+}
+
+/* Runs a second the configuration starts: what the grid is sized for. */
+static double
+runs_per_s(const struct config *cfg)
+{
+	double r = 0;
+
+	for (size_t i = 0; i < cfg->nprobes; i++)
+		if (cfg->probes[i].interval_ms > 0)
+			r += 1000.0 / (double)cfg->probes[i].interval_ms;
+	return r;
 }
 
 static struct probe_rt **
@@ -364,7 +375,7 @@ build_rts(struct monitor *m, struct config *cfg, struct probe_rt **old,
     size_t nold, bool *kept)
 {
 	struct probe_rt **rts = calloc(cfg->nprobes + 1, sizeof(*rts));
-	int64_t now = sched_now();
+	int64_t now = sched_now(), grid = sched_grid_us(runs_per_s(cfg));
 
 	if (rts == NULL)
 		return NULL;
@@ -382,7 +393,7 @@ build_rts(struct monitor *m, struct config *cfg, struct probe_rt **old,
 		}
 		if (rts[i] != NULL)
 			continue;
-		rts[i] = rt_new(m, pc, first_due(i, cfg->nprobes, pc, now));
+		rts[i] = rt_new(m, pc, first_due(i, cfg->nprobes, pc, grid, now));
 		if (rts[i] == NULL) {
 			for (size_t k = 0; k < i; k++) {
 				bool reused = false;

@@ -61,6 +61,27 @@ sched_next_due(int64_t due, int64_t interval, int64_t now, uint64_t *missed)
 	return next;
 }
 
+int64_t
+sched_grid_us(double runs_per_s)
+{
+	double g;
+
+	/*
+	 * A few runs a second get the widest grid: each still has its own
+	 * slot. Many get the narrowest: a batch's last run starts after
+	 * the others' starts (some 20 µs each), and at 10,000 a second a
+	 * 20 ms grid would make that 4 ms.
+	 */
+	if (!(runs_per_s > 0))
+		return SCHED_GRID_MAX_US;
+	g = SCHED_GRID_BATCH * 1e6 / runs_per_s;
+	if (g < SCHED_GRID_MIN_US)
+		return SCHED_GRID_MIN_US;
+	if (g > SCHED_GRID_MAX_US)
+		return SCHED_GRID_MAX_US;
+	return (int64_t)g;
+}
+
 static void
 sift_up(struct sched *s, size_t i)
 {

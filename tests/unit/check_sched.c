@@ -20,6 +20,33 @@ START_TEST(test_next_due_on_time)
 }
 END_TEST
 
+/* The start grid: about SCHED_GRID_BATCH runs a step, within bounds. */
+START_TEST(test_grid_batches)
+{
+	static const struct {
+		double rate;
+		int64_t grid;
+	} t[] = {
+		{ 0, SCHED_GRID_MAX_US },	/* no probes */
+		{ -1, SCHED_GRID_MAX_US },
+		{ 0.5, SCHED_GRID_MAX_US },	/* one probe every 2 s */
+		{ 100, SCHED_GRID_MAX_US },	/* 2 a step */
+		{ 1000, SCHED_GRID_MAX_US },	/* 20 a step */
+		{ 1250, 20000 },		/* exactly 25 a step */
+		{ 2500, 10000 },
+		{ 5000, SCHED_GRID_MIN_US },
+		{ 10000, SCHED_GRID_MIN_US },	/* 50 a step */
+		{ 1e9, SCHED_GRID_MIN_US },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_msg(sched_grid_us(t[i].rate) == t[i].grid,
+		    "rate %g: grid %lld, expected %lld", t[i].rate,
+		    (long long)sched_grid_us(t[i].rate),
+		    (long long)t[i].grid);
+}
+END_TEST
+
 START_TEST(test_next_due_late_skips)
 {
 	uint64_t missed = 0;
@@ -243,6 +270,7 @@ sched_suite(void)
 
 	tcase_add_test(pure, test_next_due_on_time);
 	tcase_add_test(pure, test_next_due_late_skips);
+	tcase_add_test(pure, test_grid_batches);
 	tcase_add_test(pure, test_next_due_no_drift);
 	tcase_add_test(loop, test_loop_slots_do_not_drift);
 	tcase_add_test(loop, test_loop_busy_skips);
