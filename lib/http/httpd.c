@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "config/config.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 /* Descriptors kept for everything but HTTP clients: probes, the log. */
@@ -31,6 +32,11 @@
 #define SEND_BUFFER (256 * 1024)
 #define LOG_BURST 10
 #define LOG_WINDOW_S 60
+/*
+ * How long a new connection has to send its first request before it can
+ * be taken for idle and closed to make room (see admit).
+ */
+#define FIRST_REQUEST_GRACE_US 2000000
 
 struct httpd {
 	struct event_base *base;
@@ -63,6 +69,8 @@ struct httpd {
 struct hconn {
 	struct httpd *h;
 	struct event *deadline;		/* NULL: no request deadline */
+	struct event *probation;	/* over its share: the grace's end */
+	int64_t accepted;		/* monotonic µs */
 	int fd;
 	struct hconn *prev, *next;
 	int family;
@@ -217,6 +225,45 @@ idle(const struct hconn *c)
 	return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
 }
 
+static bool
+young(const struct hconn *c, int64_t now)
+{
+	return now - c->accepted < FIRST_REQUEST_GRACE_US;
+}
+
+/* Connections of c's address, those being dropped aside. */
+static unsigned
+share_of(const struct httpd *h, const struct hconn *nc)
+{
+	unsigned mine = 0;
+
+	for (const struct hconn *c = h->head; c != NULL; c = c->next)
+		if (!c->dropping && same_addr(c, nc))
+			mine++;
+	return mine;
+}
+
+/*
+ * A connection let in over its address's share had its grace to ask
+ * something: unless a request of its own is being answered, it goes
+ * while the address is still over. A request begun and not finished
+ * counts for nothing, or a client sending headers a byte a second could
+ * hold the share past it until the request deadline.
+ */
+static void
+httpd_on_probation(evutil_socket_t fd, short what, void *arg)
+{
+	struct hconn *hc = arg;
+	struct httpd *h = hc->h;
+
+	(void)fd;
+	(void)what;
+	if (!hc->busy && !hc->dropping && share_of(h, hc) > h->per_ip) {
+		drop(h, hc);
+		httpd_run(h);
+	}
+}
+
 /*
  * Makes room for a new connection, as idle ones give way: when its
  * address holds more than its share, or all clients together more than
@@ -224,35 +271,44 @@ idle(const struct hconn *c)
  * no request in progress or waiting) is shut down -- of that address, or
  * of anyone. Idle sockets, however many and however quickly reopened,
  * cannot then keep out a client with something to ask, UptimeRobot's
- * /health from the same address among them. With none idle from that
- * address, the new one is refused instead, unless it has a request
- * waiting; with none idle at all, it stays in the reserve, where only
- * the reserved paths are answered.
+ * /health from the same address among them.
+ *
+ * Within its address's share, a connection younger than
+ * FIRST_REQUEST_GRACE_US is never the one to go: between its accept and
+ * its request it looks idle, and idle sockets reconnecting as fast as
+ * they are dropped made every older one younger still, so a /health from
+ * their address was shut down before it could ask (one request in a
+ * hundred, under AddressSanitizer). A newcomer that finds no older idle
+ * connection to replace is let in on probation instead (see
+ * httpd_on_probation). With none idle at all, it stays in the reserve,
+ * where only the reserved paths are answered.
  */
 static void
 admit(struct httpd *h, struct hconn *nc)
 {
-	struct hconn *victim = NULL;
-	unsigned mine = 0;
+	int64_t now = nc->accepted;
 
-	if (h->per_ip > 0) {
+	if (h->per_ip > 0 && share_of(h, nc) > h->per_ip) {
+		struct hconn *victim = NULL;
+
 		for (struct hconn *c = h->head; c != NULL; c = c->next)
-			if (!c->dropping && same_addr(c, nc))
-				mine++;
-		if (mine > h->per_ip) {
-			for (struct hconn *c = h->head; c != NULL; c = c->next)
-				if (c != nc && same_addr(c, nc) && idle(c)) {
-					victim = c;
-					break;
-				}
-			/* The newcomer gives way only if it too is idle. */
-			if (victim != NULL)
-				drop(h, victim);
-			else if (idle(nc))
-				drop(h, nc);
-			if (victim == NULL)
-				return;
+			if (c != nc && same_addr(c, nc) && !young(c, now) &&
+			    idle(c)) {
+				victim = c;
+				break;
+			}
+		if (victim == NULL) {
+			struct timeval tv = { FIRST_REQUEST_GRACE_US / 1000000,
+			    FIRST_REQUEST_GRACE_US % 1000000 };
+
+			nc->probation = evtimer_new(h->base,
+			    httpd_on_probation, nc);
+			if (nc->probation == NULL ||
+			    evtimer_add(nc->probation, &tv) != 0)
+				drop(h, nc);	/* no timer: no grace */
+			return;
 		}
+		drop(h, victim);
 	}
 	if (h->live > h->max_conns)
 		for (struct hconn *c = h->head; c != NULL; c = c->next)
@@ -277,6 +333,8 @@ httpd_notify_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
 				h->live--;
 			if (hc->deadline != NULL)
 				event_free(hc->deadline);
+			if (hc->probation != NULL)
+				event_free(hc->probation);
 			free(hc);
 		}
 		*socket_ctx = NULL;
@@ -292,6 +350,7 @@ httpd_notify_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
 	}
 	hc->h = h;
 	hc->fd = ci->connect_fd;
+	hc->accepted = clock_mono_us();
 	(void)setsockopt(hc->fd, SOL_SOCKET, SO_SNDBUF, &(int){ SEND_BUFFER },
 	    sizeof(int));
 	if (ai != NULL && ai->client_addr != NULL) {

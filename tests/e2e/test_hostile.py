@@ -497,6 +497,47 @@ class IdleSockets(E2E):
                 pass
         return ok
 
+    def test_a_new_connection_has_time_to_ask(self):
+        # A client connects, and before its request arrives its address
+        # fills its share with idle sockets: it must not be the one taken
+        # for idle and closed (it was the oldest idle one).
+        import socket
+        first = socket.create_connection(("127.0.0.1", self.v.port), 5)
+        self.addCleanup(first.close)
+        socks = self.open_idle(["127.0.0.1"], 32)
+        self.addCleanup(lambda: [s.close() for s in socks])
+        first.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Connection: close\r\n\r\n")
+        first.settimeout(10)
+        got = b""
+        while True:
+            b = first.recv(4096)
+            if not b:
+                break
+            got += b
+        self.assertRegex(got[:12], rb"^HTTP/1\.1 (200|503)")
+
+    def test_silent_connections_over_the_share_go_after_the_grace(self):
+        # 40 sockets from one address, none asking anything: the 8 over
+        # the share of 32 are closed once their grace (2 s) is over.
+        socks = self.open_idle(["127.0.0.1"], 40)
+        self.addCleanup(lambda: [s.close() for s in socks])
+
+        def closed():
+            n = 0
+            for s in socks:
+                s.setblocking(False)
+                try:
+                    n += s.recv(1) == b""
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    n += 1
+            return n
+        wait_for(lambda: closed() >= 8, timeout=20,
+                 what="the sockets over the share closed")
+        self.assertEqual(self.health_answers(5), 5)
+
     def test_same_address_reconnecting_idle_sockets(self):
         import socket
         stop = threading.Event()
