@@ -6,11 +6,12 @@
  * vigild spreads its probes), the answer read whole (Content-Length) and
  * judged like vigild's probes: status 200 and a keyword in the body.
  *
- *   floor [-n] [-k KEYWORD] PORT N
+ *   floor [-n] [-b MS] [-k KEYWORD] PORT N
  *
  * -n: a new connection per run (connect, send, recv, close), as Monit
  * does; otherwise one keep-alive connection per target, kept in epoll
- * across runs. Runs until SIGTERM or SIGINT, then prints one line of
+ * across runs. -b: runs due within MS milliseconds of the first due are
+ * started in the same loop pass (fewer wake-ups, runs up to MS early). Runs until SIGTERM or SIGINT, then prints one line of
  * counts on stdout. Not part of vigil; built by bench/run.
  */
 #include <arpa/inet.h>
@@ -49,6 +50,7 @@ static const char *keyword = "\"status\":\"ok\"";
 static char req[256];
 static size_t reqlen;
 static int port;
+static int64_t batch_ns;	/* -b */
 static unsigned long n_ok, n_fail, n_skip, n_conn;
 
 static void
@@ -261,9 +263,11 @@ main(int argc, char **argv)
 	unsigned long long j = 0;	/* runs launched or skipped */
 	int c, i, k, n, r, wait_ms;
 
-	while ((c = getopt(argc, argv, "nk:")) != -1) {
+	while ((c = getopt(argc, argv, "nb:k:")) != -1) {
 		if (c == 'n')
 			fresh = 1;
+		else if (c == 'b')
+			batch_ns = strtoll(optarg, NULL, 10) * 1000000LL;
 		else if (c == 'k')
 			keyword = optarg;
 		else
@@ -296,16 +300,17 @@ main(int argc, char **argv)
 	while (!stop) {
 		now = now_ns();
 		/* Run j is target j % n, due at t0 + j/n s: every run due by
-		 * now is started in this pass. */
+		 * now (or by now + the batch) is started in this pass. */
 		for (;;) {
 			due = t0 + (int64_t)(j * 1000000000ULL / (unsigned)n);
-			if (due > now)
+			if (due > now + batch_ns)
 				break;
 			i = (int)(j % (unsigned)n);
 			make_req(i);
 			launch(&ts[i], now);
 			j++;
 		}
+		/* Wake at the next run's due time, which is past the batch. */
 		wait_ms = (int)((due - now + 999999) / 1000000);
 		r = epoll_wait(ep, evs, 256, wait_ms);
 		for (k = 0; k < r; k++) {
@@ -324,6 +329,6 @@ main(int argc, char **argv)
 	    j, n_ok, n_fail, n_skip, n_conn);
 	return 0;
 usage:
-	fprintf(stderr, "usage: floor [-n] [-k KEYWORD] PORT N\n");
+	fprintf(stderr, "usage: floor [-n] [-b MS] [-k KEYWORD] PORT N\n");
 	return 2;
 }
