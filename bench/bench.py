@@ -20,12 +20,12 @@ import time
 
 import report
 import tools
-from tools import (BIG, FLOOR, FLOOR_BATCH_MS, METRICS_SECS, NS, OUT, R, ROUNDS, VIGILD,
-                   WARMUP, WINDOW, gap_stats, get, log, loadavg,
-                   measure_pid, monit_conf, pct, put, reused_pct, rss_kib,
-                   runs_sum, start, start_blackbox, start_monit, start_sim,
-                   status_renders, stop, stop_all, uptime, vigild_conf,
-                   vigild_status, wait_http, wrk, Driver, Nginx)
+from tools import (BIG, FLOOR, FLOOR_BATCH_MS, METRICS_SECS, NS, OUT, R,
+                   ROUNDS, VIGILD, WARMUP, WINDOW, gap_stats, get, log,
+                   loadavg, measure_pid, monit_conf, pct, put, reused_pct,
+                   rss_kib, runs_sum, start, start_blackbox, start_monit,
+                   start_sim, status_renders, stop, stop_all, uptime,
+                   vigild_conf, vigild_status, wait_http, wrk, Driver, Nginx)
 
 
 def phase_vigild_big(nginx, n):
@@ -74,12 +74,14 @@ def phase_vigild_big(nginx, n):
     t1 = time.time()
     time.sleep(0.3)
     done_r, dev_r = gap_stats(nginx.hits(off, t0, t1))
+    # /metrics before anything else reads it, so that its first scrape
+    # is the first since start
+    if METRICS_SECS > 0:
+        R["metrics"] = metrics_scrapes(nginx, port, n)
     res.update(
         reads_s=reads, reads_done_per_s=done_r / (t1 - t0),
         reads_gap_p99=pct(dev_r, 99), reads_gap_max=max(dev_r or [0]),
         renders=status_renders(port))
-    if METRICS_SECS > 0:
-        R["metrics"] = metrics_scrapes(nginx, port, n)
     with open(os.path.join(tools.TMP, "vigild-%d.out" % n), "rb") as f:
         lags = re.findall(rb"event=loop_lag lag_ms=(\d+)", f.read())
     res["loop_lags_ms"] = [int(x) for x in lags]
@@ -151,7 +153,8 @@ class HealthPoller(threading.Thread):
 
 
 def scrape(port, gz):
-    """One /metrics scrape: wall s, bytes, vigild's render-loop counter."""
+    """One /metrics scrape: wall s, bytes, Content-Encoding, vigild's
+    render-loop counter, and the answer (uncompressed)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     t0 = time.perf_counter()
     c.request("GET", "/metrics",
@@ -166,47 +169,59 @@ def scrape(port, gz):
         import gzip
         plain = gzip.decompress(body)
     m = RENDER_LOOP.search(plain)
-    return wall, len(body), enc, float(m.group(1)) if m else None
+    return wall, len(body), enc, float(m.group(1)) if m else None, plain
 
 
 def metrics_scrapes(nginx, port, n):
-    """/metrics scraped once every 2 s for METRICS_SECS, then once with
-    Accept-Encoding: gzip, while a HealthPoller measures the loop's
-    stalls. Per scrape: wall time, bytes, the loop time vigild counted for
-    it (the counter's growth since the previous scrape: only this
-    scraper reads /metrics) and the longest /health answer meanwhile."""
+    """/metrics scraped once every 2 s for METRICS_SECS (the first since
+    vigild started, then the others), then once with Accept-Encoding:
+    gzip, while a HealthPoller measures the loop's stalls. Per scrape:
+    wall time, bytes, the longest /health answer meanwhile, and the loop
+    time vigild counted for it. A body's counter was read before its own
+    rendering, so a scrape's cost is the counter's growth by the next
+    scrape's body (one more read, 2.5 s later, closes the series); only
+    this scraper reads /metrics, so each growth is at most one
+    rendering."""
     sys.setswitchinterval(0.0005)   # the poller's clock is not the GIL's
     hp = HealthPoller(port)
     hp.start()
     time.sleep(2.0)
-    base_t = time.perf_counter()
-    prev = scrape(port, False)[3]   # the counter before the first scrape
-    quiet = hp.worst(base_t - 2.0, base_t)
-    time.sleep(max(0.0, 2.0 - (time.perf_counter() - base_t)))
-    out = []
+    quiet = hp.worst(time.perf_counter() - 2.0, time.perf_counter())
+    out, ctrs, fresh, last = [], [], [], None
     count = max(1, int(METRICS_SECS / 2))
     off, w0 = nginx.offset(), time.time()
-    for k in range(count + 1):
+    for k in range(count + 2):
         gz = k == count
         t0 = time.perf_counter()
         try:
-            wall, size, enc, ctr = scrape(port, gz)
+            wall, size, enc, ctr, body = scrape(port, gz)
         except (OSError, http.client.HTTPException) as e:
             log("/metrics scrape failed: %r" % e)
-            wall, size, enc, ctr = float("nan"), 0, "", None
+            wall, size, enc, ctr, body = float("nan"), 0, "", None, None
+        # the same bytes as the scrape before: a shared answer, made then
+        fresh.append(body is None or body != last)
+        last = body
+        ctrs.append(ctr)
+        if k == count + 1:
+            break           # the closing read
         time.sleep(0.1)     # /health asked just after the answer counts
-        t1 = time.perf_counter()
-        loop = (ctr - prev) * 1000.0 if ctr is not None and \
-            prev is not None else None
-        prev = ctr
-        out.append(dict(gzip=gz, enc=enc, wall_ms=wall * 1000.0,
-                        bytes=size, loop_ms=loop,
-                        health_max_ms=hp.worst(t0, t1)))
-        log("/metrics at N=%d: %s" % (n, out[-1]))
-        time.sleep(max(0.0, 2.0 - (time.perf_counter() - t0)))
+        out.append(dict(first=k == 0, gzip=gz, enc=enc, shared=not fresh[k],
+                        wall_ms=wall * 1000.0, bytes=size, loop_ms=None,
+                        health_max_ms=hp.worst(t0, time.perf_counter())))
+        time.sleep(max(0.0, (2.5 if k == count else 2.0) -
+                       (time.perf_counter() - t0)))
     w1 = time.time()
     hp.halt.set()
     hp.join()
+    for k, x in enumerate(out):
+        # a rendering's cost shows in the next rendering's counter
+        nxt = next((j for j in range(k + 1, len(ctrs)) if fresh[j]), None)
+        if x["shared"]:
+            x["loop_ms"] = 0.0 if ctrs[k] is not None else None
+        elif nxt is not None and ctrs[k] is not None and \
+                ctrs[nxt] is not None:
+            x["loop_ms"] = (ctrs[nxt] - ctrs[k]) * 1000.0
+        log("/metrics at N=%d: %s" % (n, x))
     time.sleep(0.3)
     done, dev = gap_stats(nginx.hits(off, w0, w1))
     return dict(n=n, scrapes=out, health_quiet_ms=quiet,
