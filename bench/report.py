@@ -319,10 +319,11 @@ def headline():
                     nm, r[us], r["min"][us]) for nm, r in zip(
                         what.split(",")[0].split("/"), (x, y)))))
     if v and mo:
-        h.append("RSS at N=%d: vigild %.1f MiB, Monit %.1f MiB%s (medians)"
-                 % (n, v["rss_kib"] / 1024, mo["rss_kib"] / 1024,
-                    (", blackbox_exporter %.1f MiB" % (bb["rss_kib"] / 1024))
-                    if bb else ""))
+        h.append("RSS at N=%d: vigild %.1f MiB, Monit %.1f MiB%s (medians; "
+                 "goal vigild <= Monit: %s)" % (
+                     n, v["rss_kib"] / 1024, mo["rss_kib"] / 1024,
+                     (", blackbox_exporter %.1f MiB" % (bb["rss_kib"] / 1024))
+                     if bb else "", verdict(v["rss_kib"] <= mo["rss_kib"])))
         h.append("completed/s at N=%d (nginx log): vigild %.1f, Monit %.1f%s"
                  % (n, v["done_per_s"], mo["done_per_s"],
                     (", blackbox_exporter (driven) %.1f" % bb["done_per_s"])
