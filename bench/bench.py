@@ -310,6 +310,9 @@ def phase_floor(nginx, n, fresh=False):
     raw sockets spends per probe, keep-alive or ("floor-new") a new
     connection per run."""
     tool = "floor-new" if fresh else "floor"
+    if not os.path.exists(FLOOR):
+        log("%s: no %s (bench/run builds it); skipped" % (tool, FLOOR))
+        return
     p = start([FLOOR] + (["-n"] if fresh else []) +
               (["-b", str(FLOOR_BATCH_MS)] if FLOOR_BATCH_MS else []) +
               [str(nginx.port), str(n)], "%s-%d" % (tool, n))

@@ -22,7 +22,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("VIGIL_BUILD", os.path.join(ROOT, "build"))
 VIGILD = os.path.join(BUILD, "vigild")
 SIM = os.path.join(BUILD, "portal-sim")
-FLOOR = os.path.join(BUILD, "floor")    # bench/floor.c, built by bench/run
+# bench/floor.c, built by bench/run into build/ whatever VIGIL_BUILD says
+FLOOR = next((p for p in (os.path.join(BUILD, "floor"),
+                          os.path.join(ROOT, "build", "floor"))
+              if os.path.exists(p)), os.path.join(BUILD, "floor"))
 # floor -b: runs due within this many ms started in one loop pass
 FLOOR_BATCH_MS = int(os.environ.get("BENCH_FLOOR_BATCH_MS", "0"))
 OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench", "RESULTS.md"))
