@@ -398,7 +398,7 @@ def goals():
                      row("monit", n), row("blackbox", n))
 
     def cpu(goal, x, y, limit, below=True):
-        if not (x and y):
+        if not (x and y and y[us] and y["min"][us]):
             g.append((goal, "not measured", verdict(None)))
             return
         r, rmin = x[us] / y[us], x["min"][us] / y["min"][us]
