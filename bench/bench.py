@@ -182,6 +182,7 @@ def metrics_scrapes(nginx, port, n):
     scrape's body (one more read, 2.5 s later, closes the series); only
     this scraper reads /metrics, so each growth is at most one
     rendering."""
+    switch = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)   # the poller's clock is not the GIL's
     hp = HealthPoller(port)
     hp.start()
@@ -213,6 +214,7 @@ def metrics_scrapes(nginx, port, n):
     w1 = time.time()
     hp.halt.set()
     hp.join()
+    sys.setswitchinterval(switch)
     for k, x in enumerate(out):
         # a rendering's cost shows in the next rendering's counter
         nxt = next((j for j in range(k + 1, len(ctrs)) if fresh[j]), None)
