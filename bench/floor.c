@@ -327,6 +327,10 @@ main(int argc, char **argv)
 	}
 	printf("runs %llu ok %lu fail %lu skipped %lu connections %lu\n",
 	    j, n_ok, n_fail, n_skip, n_conn);
+	for (i = 0; i < n; i++)
+		drop(&ts[i]);
+	free(ts);
+	close(ep);
 	return 0;
 usage:
 	fprintf(stderr, "usage: floor [-n] [-b MS] [-k KEYWORD] PORT N\n");
