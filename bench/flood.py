@@ -2,7 +2,7 @@
 """Readers against vigild's loop (issue #26): can clients that read
 /alerts, /silences, /status, /metrics and the page slow /health down?
 
-vigild polls 1,000 nginx targets at 1 s (bench.vigild_conf) plus "tick",
+vigild polls 1,000 nginx targets at 1 s (tools.vigild_conf) plus "tick",
 a 200 ms probe, and holds 1,000 silences. /health and /livez are timed
 one request at a time, first for SECONDS with nobody else reading, then
 for SECONDS while READERS processes (10 connections each, from
@@ -30,7 +30,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "tests", "e2e"))
-import bench  # noqa: E402
+import tools  # noqa: E402
 from reader import READER  # noqa: E402  (the one test_hostile uses)
 
 TOKEN = "bench-flood-token-4c1e9a"
@@ -49,7 +49,7 @@ def timed(port, path):
 
 
 def tick_runs(port):
-    for p in bench.vigild_status(port)["probes"]:
+    for p in tools.vigild_status(port)["probes"]:
         if p["name"] == "tick":
             return p["runs"]
     raise KeyError("tick")
@@ -62,7 +62,7 @@ def phase(port, secs, readers, nginx_port):
     procs = [subprocess.Popen([sys.executable, "-c", READER, str(port), str(secs),
                                ",".join(PATHS)], stdout=subprocess.PIPE, text=True)
              for _ in range(readers)]
-    r0, renders0, t0 = tick_runs(port), bench.status_renders(port), time.monotonic()
+    r0, renders0, t0 = tick_runs(port), tools.status_renders(port), time.monotonic()
     health, livez, floor = [], [], []
     end = t0 + secs
     while time.monotonic() < end:
@@ -76,28 +76,28 @@ def phase(port, secs, readers, nginx_port):
     runs = tick_runs(port) - r0
     return {"health": sorted(health), "floor": sorted(floor), "livez_bad": sum(1 for c in livez if c != 200),
             "livez": len(livez), "tick_runs": runs, "tick_slots": elapsed / 0.2,
-            "served": served, "renders": bench.status_renders(port) - renders0}
+            "served": served, "renders": tools.status_renders(port) - renders0}
 
 
 def line(name, r):
     h = r["health"]
     return ("| %s | %d | %.1f | %.1f | %.1f | %.1f | %d of %d | %d of %.0f | %d | %d |" % (
-        name, len(h), statistics.median(h), bench.pct(h, 99), h[-1],
-        bench.pct(r["floor"], 99), r["livez_bad"], r["livez"], r["tick_runs"],
+        name, len(h), statistics.median(h), tools.pct(h, 99), h[-1],
+        tools.pct(r["floor"], 99), r["livez_bad"], r["livez"], r["tick_runs"],
         r["tick_slots"], r["served"], r["renders"]))
 
 
 def main():
     secs = float(sys.argv[1]) if len(sys.argv) > 1 else 20
     readers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    bench.TMP = tempfile.mkdtemp(prefix="vigil-flood-")
-    os.chmod(bench.TMP, 0o755)
+    tools.TMP = tempfile.mkdtemp(prefix="vigil-flood-")
+    os.chmod(tools.TMP, 0o755)
     try:
-        nginx = bench.Nginx()
+        nginx = tools.Nginx()
         tick = {"name": "tick", "type": "http", "url": nginx.url(0),
                 "interval": "200ms", "timeout": "1s"}
-        conf, port = bench.vigild_conf(1000, nginx.url, extra=[tick])
-        tok = os.path.join(bench.TMP, "api.token")
+        conf, port = tools.vigild_conf(1000, nginx.url, extra=[tick])
+        tok = os.path.join(tools.TMP, "api.token")
         fd = os.open(tok, os.O_WRONLY | os.O_CREAT, 0o600)
         os.write(fd, (TOKEN + "\n").encode())
         os.close(fd)
@@ -106,8 +106,8 @@ def main():
         doc["api"]["token_file"] = tok
         with open(conf, "w") as f:
             json.dump(doc, f)
-        p = bench.start([bench.VIGILD, "-c", conf], "vigild")
-        bench.wait_http(port, "/health")
+        p = tools.start([tools.VIGILD, "-c", conf], "vigild")
+        tools.wait_http(port, "/health")
         for i in range(1000):
             req = urllib.request.Request(
                 "http://127.0.0.1:%d/silences" % port, method="POST",
@@ -119,15 +119,15 @@ def main():
         time.sleep(5)       # past the start's first runs
         quiet = phase(port, secs, 0, nginx.port)
         flood = phase(port, secs, readers, nginx.port)
-        bench.stop(p)
+        tools.stop(p)
     finally:
-        bench.stop_all()
-        subprocess.run(["rm", "-rf", bench.TMP])
-    m = bench.machine()
+        tools.stop_all()
+        subprocess.run(["rm", "-rf", tools.TMP])
+    m = tools.machine()
     print("bench/flood.py %g %d: %s, %d CPUs (%s), %s" % (
         secs, readers, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), m["nproc"],
         m["cpu"], m["memory"]))
-    print("load before: %s" % bench.uptime())
+    print("load before: %s" % tools.uptime())
     print()
     print("| phase | /health calls | p50 ms | p99 ms | max ms | nginx static p99 ms | "
           "/livez not 200 | tick runs of slots | reads served | /status renders |")
@@ -135,8 +135,8 @@ def main():
     print(line("nobody else reading", quiet))
     print(line("%d reader processes x 10" % readers, flood))
     print()
-    print("p99 ratio flood/quiet: %.1fx" % (bench.pct(flood["health"], 99) /
-                                           bench.pct(quiet["health"], 99)))
+    print("p99 ratio flood/quiet: %.1fx" % (tools.pct(flood["health"], 99) /
+                                           tools.pct(quiet["health"], 99)))
 
 
 if __name__ == "__main__":

@@ -11,17 +11,17 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402
+import tools  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/vprof"
 os.makedirs(out, exist_ok=True)
-bench.TMP = tempfile.mkdtemp(prefix="vigil-prof-")
-os.chmod(bench.TMP, 0o755)
+tools.TMP = tempfile.mkdtemp(prefix="vigil-prof-")
+os.chmod(tools.TMP, 0o755)
 try:
-    ng = bench.Nginx()
-    conf, port = bench.vigild_conf(1000, ng.url)
-    p = bench.start([bench.VIGILD, "-c", conf], "vigild")
-    bench.wait_http(port, "/health")
+    ng = tools.Nginx()
+    conf, port = tools.vigild_conf(1000, ng.url)
+    p = tools.start([tools.VIGILD, "-c", conf], "vigild")
+    tools.wait_http(port, "/health")
     time.sleep(4)
 
     def rec(name, load=None):
@@ -38,8 +38,8 @@ try:
     rec("status", ["wrk", "-t1", "-c4", "-d8s",
                    "http://127.0.0.1:%d/status" % port])
 finally:
-    bench.stop_all()
-    subprocess.run(["rm", "-rf", bench.TMP])
+    tools.stop_all()
+    subprocess.run(["rm", "-rf", tools.TMP])
 for name in ("poll", "health", "status"):
     print("perf report -i %s/%s.data --no-children --sort symbol --stdio"
           % (out, name))
