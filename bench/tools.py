@@ -27,7 +27,7 @@ FLOOR = next((p for p in (os.path.join(BUILD, "floor"),
                           os.path.join(ROOT, "build", "floor"))
               if os.path.exists(p)), os.path.join(BUILD, "floor"))
 # floor -b: runs due within this many ms started in one loop pass
-FLOOR_BATCH_MS = int(os.environ.get("BENCH_FLOOR_BATCH_MS", "0"))
+FLOOR_BATCH_MS = int(os.environ.get("BENCH_FLOOR_BATCH_MS", "20"))
 OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench", "RESULTS.md"))
 WINDOW = float(os.environ.get("BENCH_WINDOW", "20"))   # measured seconds
 WARMUP = float(os.environ.get("BENCH_WARMUP", "5"))
