@@ -19,6 +19,7 @@
 
 #include "base/assert.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
 #include "http/httpd.h"
@@ -140,7 +141,10 @@ start_aside(struct api *a, struct api_cache *sc, const char *variant,
 	snprintf(a->aside_variant, sizeof(a->aside_variant), "%s", variant);
 	ok = aside_start(a->aside, render, a, a->aside_variant, aside_done,
 	    a);
-	sc->loop_us += clock_mono_us() - t;
+	t = clock_mono_us() - t;
+	sc->loop_us += t;
+	log_debug("event=render_aside_start ok=%d loop_us=%lld", ok,
+	    (long long)t);
 	if (ok) {
 		a->aside_slot = sc;
 		a->aside_render = render;
