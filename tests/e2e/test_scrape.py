@@ -12,6 +12,7 @@ import re
 import subprocess
 import threading
 import urllib.request
+from http.client import HTTPException
 
 from harness import E2E, SLOW, http, http_probe, wait_for, write_secret
 
@@ -134,3 +135,24 @@ class MetricsAside(E2E):
         # The loop paid for the forks only.
         self.assertGreater(after["loop_seconds"], base["loop_seconds"])
         self.assertNotIn("render_aside_failed", self.v.log_text())
+
+    def test_stop_while_scrapers_wait(self):
+        """MHD cannot stop with a connection suspended: vigild lets its
+        waiting scrapers go first, and stops cleanly."""
+        scrape(self.v.base, gz=True)
+        self.write()
+        threads = [threading.Thread(target=lambda: self.scrape_or_not()) for _ in range(3)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: self.v.get("/livez")[0] == 200, 10 * SLOW, what="/livez")
+        self.assertEqual(self.v.stop(), 0, self.v.log_text()[-2000:])
+        self.assertIn("event=render_aside_start ok=1", self.v.log_text())
+        for t in threads:
+            t.join(30 * SLOW)
+            self.assertFalse(t.is_alive())
+
+    def scrape_or_not(self):
+        try:
+            scrape(self.v.base, gz=True)
+        except (OSError, HTTPException):
+            pass       # cut short by the stop: what matters is vigild's exit
