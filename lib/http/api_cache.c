@@ -5,8 +5,9 @@
  * the targets and answers /health: rendered per request, one client
  * reading in a loop pushed /health past a second and made a 200 ms probe
  * miss its slots. When a rendering is made again is refresh.c's decision;
- * this file keeps the slots and makes the renderings left behind, one per
- * loop pass. Rule events come in bursts (an outage, the first runs after
+ * this file keeps the slots, makes the renderings left behind, one per
+ * loop pass, and keeps the readers that wait, suspended, for one made
+ * aside. Rule events come in bursts (an outage, the first runs after
  * a start) and then stop, so they cost a rendering per reader only while
  * the burst lasts.
  */
