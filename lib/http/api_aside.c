@@ -4,8 +4,8 @@
  * exactly what the loop would have, while the loop goes on answering
  * /health and polling: the loop pays for the fork (about a millisecond at
  * 1,000 probes), not for the rendering (30 ms for /metrics there, 0.34 s
- * at 10,000). Only renewals behind readers go aside (api_cache.c); what a
- * reader must see at once is still rendered in its request.
+ * at 10,000). Renewals behind readers go aside, and so do the renderings
+ * a reader must get anew, while it waits (api_cache.c).
  *
  * The child writes the body into a memfd made before the fork (api_body
  * captures it there), and its headers and the body's length into a pipe;

@@ -5,8 +5,9 @@
  * the targets and answers /health: rendered per request, one client
  * reading in a loop pushed /health past a second and made a 200 ms probe
  * miss its slots. When a rendering is made again is refresh.c's decision;
- * this file keeps the slots and makes the renderings left behind, one per
- * loop pass. Rule events come in bursts (an outage, the first runs after
+ * this file keeps the slots, makes the renderings left behind, one per
+ * loop pass, and keeps the readers that wait, suspended, for one made
+ * aside. Rule events come in bursts (an outage, the first runs after
  * a start) and then stop, so they cost a rendering per reader only while
  * the burst lasts.
  */
@@ -19,8 +20,10 @@
 
 #include "base/assert.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "engine/monitor.h"
 #include "engine/ruleset.h"
+#include "http/httpd.h"
 #include "http/refresh.h"
 #include "release/deploy.h"
 
@@ -70,7 +73,7 @@ most_behind(struct api *a)
 {
 	struct api_cache *all[] = { &a->status[0], &a->status[1],
 	    &a->alerts[0], &a->alerts[1], &a->alerts[2], &a->alerts[3],
-	    &a->silences, &a->metrics, &a->page };
+	    &a->silences, &a->metrics[0], &a->metrics[1], &a->page };
 	struct api_cache *best = NULL;
 
 	_Static_assert(API_ALERT_VARIANTS == 4, "every /alerts slot listed");
@@ -104,24 +107,122 @@ render_into(struct api *a, struct api_cache *sc, const char *variant,
 {
 	char v[sizeof(sc->variant)];
 	uint64_t key[API_STATUS_KEY], moved;
-	int64_t now = clock_mono_us();
+	int64_t now = clock_mono_us(), cost;
 	struct MHD_Response *r;
 
 	snprintf(v, sizeof(v), "%s", variant);	/* may be sc->variant */
 	cache_key(a, key, &moved);
-	if ((r = render(a, v)) == NULL)
+	r = render(a, v);
+	cost = clock_mono_us() - now;
+	sc->loop_us += cost;
+	if (r == NULL)
 		return false;
-	install(sc, r, now, clock_mono_us() - now, key, moved);
+	install(sc, r, now, cost, key, moved);
 	memcpy(sc->variant, v, sizeof(v));
 	sc->render = render;
 	return true;
+}
+
+static void aside_done(void *arg, struct MHD_Response *r, int64_t started,
+    int64_t cost);
+
+/*
+ * Starts a child rendering sc's answer for variant; false if it could
+ * not start. The fork is the loop's cost (page tables: milliseconds at
+ * 10,000 probes), counted with the slot's.
+ */
+static bool
+start_aside(struct api *a, struct api_cache *sc, const char *variant,
+    api_render_fn *render)
+{
+	int64_t t = clock_mono_us();
+	bool ok;
+
+	cache_key(a, a->aside_key, &a->aside_moved);
+	snprintf(a->aside_variant, sizeof(a->aside_variant), "%s", variant);
+	ok = aside_start(a->aside, render, a, a->aside_variant, aside_done,
+	    a);
+	t = clock_mono_us() - t;
+	sc->loop_us += t;
+	log_debug("event=render_aside_start ok=%d loop_us=%lld", ok,
+	    (long long)t);
+	if (ok) {
+		a->aside_slot = sc;
+		a->aside_render = render;
+	}
+	return ok;
+}
+
+/* Whether w's slot holds an answer made for it (refresh.c). */
+static bool
+answered(struct api_wait *w, struct api_cache **slot)
+{
+	struct api_cache *sc = slot_for(w->slots, w->nslots, w->variant);
+
+	*slot = sc;
+	return sc->r != NULL && strcmp(sc->variant, w->variant) == 0 &&
+	    refresh_satisfies(memcmp(sc->key, w->key, sizeof(w->key)) == 0,
+	    sc->at, w->since);
+}
+
+/* Takes w off the list of waiting readers and lets MHD go on with it. */
+static void
+wake(struct api *a, struct api_wait *w)
+{
+	for (struct api_wait **p = &a->waiting; *p != NULL; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	w->next = NULL;
+	w->on = false;
+	MHD_resume_connection(w->c);
+}
+
+/*
+ * After a child: the readers its rendering answers go on; when the child
+ * failed, so do those of its slot (answered in their requests). For the
+ * rest, the next child, started now: it shows all they must see. If it
+ * cannot start, they are answered in their requests too.
+ */
+static void
+wake_waiting(struct api *a, const struct api_cache *failed)
+{
+	struct api_wait *w, *next;
+	struct api_cache *sc;
+	bool woken = false;
+
+	for (w = a->waiting; w != NULL; w = next) {
+		next = w->next;
+		if (answered(w, &sc) || sc == failed) {
+			wake(a, w);
+			woken = true;
+		}
+	}
+	if (a->waiting != NULL && !aside_busy(a->aside)) {
+		w = a->waiting;
+		(void)answered(w, &sc);
+		if (!start_aside(a, sc, w->variant, w->render)) {
+			sc->failed_at = clock_mono_us();
+			while (a->waiting != NULL)
+				wake(a, a->waiting);
+			woken = true;
+		}
+	}
+	/*
+	 * MHD learns of resumed connections at its next run; in external
+	 * epoll mode nothing wakes the loop for them, so run it now.
+	 */
+	if (woken)
+		httpd_kick(a->httpd);
 }
 
 static void schedule(struct api *a);
 
 /*
  * A rendering made aside is back. It is kept unless the slot was
- * rendered in a request meanwhile (newer) or given to another query.
+ * rendered in a request meanwhile (newer); then the readers waiting for
+ * it are answered.
  */
 static void
 aside_done(void *arg, struct MHD_Response *r, int64_t started, int64_t cost)
@@ -130,13 +231,20 @@ aside_done(void *arg, struct MHD_Response *r, int64_t started, int64_t cost)
 	struct api_cache *sc = a->aside_slot;
 
 	a->aside_slot = NULL;
-	if (r != NULL && sc->behind && sc->at <= started)
+	if (r != NULL && sc->at <= started) {
 		install(sc, r, started, cost, a->aside_key, a->aside_moved);
-	else if (r != NULL)
+		memcpy(sc->variant, a->aside_variant, sizeof(sc->variant));
+		sc->render = a->aside_render;
+		sc->aside_renders++;
+	} else if (r != NULL) {
 		MHD_destroy_response(r);
-	else if (sc->behind && !render_into(a, sc, sc->variant, sc->render))
-		sc->behind = false;	/* the next reader renders at once */
+	} else {
+		sc->failed_at = clock_mono_us();
+		if (sc->behind && !render_into(a, sc, sc->variant, sc->render))
+			sc->behind = false;	/* the next reader renders */
+	}
 	a->refresh_after = clock_mono_us() + refresh_pause(cost);
+	wake_waiting(a, r == NULL ? sc : NULL);
 	if (most_behind(a) != NULL)
 		schedule(a);
 }
@@ -158,12 +266,8 @@ api_cache_refresh(int fd, short what, void *arg)
 	(void)what;
 	if (aside_busy(a->aside) || (sc = most_behind(a)) == NULL)
 		return;
-	cache_key(a, a->aside_key, &a->aside_moved);
-	if (aside_start(a->aside, sc->render, a, sc->variant, aside_done,
-	    a)) {
-		a->aside_slot = sc;
+	if (start_aside(a, sc, sc->variant, sc->render))
 		return;
-	}
 	if (!render_into(a, sc, sc->variant, sc->render))
 		sc->behind = false;	/* the next reader renders at once */
 	cost = sc->cost;
@@ -188,20 +292,57 @@ schedule(struct api *a)
 	evtimer_add(a->refresh, &tv);
 }
 
+/* Suspends c until a child's rendering answers it (wake_waiting). */
+static enum MHD_Result
+suspend(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    struct api_cache *slots, size_t nslots, const char *variant,
+    api_render_fn *render, const uint64_t key[API_STATUS_KEY], int64_t now)
+{
+	struct api_wait *w = &rq->wait, **p = &a->waiting;
+
+	w->c = c;
+	w->slots = slots;
+	w->nslots = nslots;
+	w->render = render;
+	snprintf(w->variant, sizeof(w->variant), "%s", variant);
+	memcpy(w->key, key, sizeof(w->key));
+	w->since = now;
+	w->on = true;
+	w->next = NULL;
+	while (*p != NULL)
+		p = &(*p)->next;
+	*p = w;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+serve(struct MHD_Connection *c, struct api_cache *sc)
+{
+	if (sc == NULL)
+		return api_send(c, MHD_HTTP_OK, "application/json", NULL, NULL);
+	return MHD_queue_response(c, MHD_HTTP_OK, sc->r);
+}
+
 enum MHD_Result
-api_cached(struct api *a, struct MHD_Connection *c, struct api_cache *slots,
-    size_t nslots, const char *variant, api_render_fn *render)
+api_cached(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    struct api_cache *slots, size_t nslots, const char *variant,
+    api_render_fn *render)
 {
 	struct api_cache *sc = slot_for(slots, nslots, variant);
 	uint64_t key[API_STATUS_KEY], moved;
+	int64_t now = clock_mono_us();
 	struct refresh_look look;
 
 	cache_key(a, key, &moved);
 	look.held = sc->r != NULL && strcmp(sc->variant, variant) == 0;
 	look.same_key = memcmp(key, sc->key, sizeof(key)) == 0;
 	look.moved = moved != sc->moved;
-	look.age_us = clock_mono_us() - sc->at;
+	look.age_us = now - sc->at;
 	look.cost_us = sc->cost;
+	look.aside_busy = aside_busy(a->aside);
+	look.aside_failed = sc->failed_at != 0;
+	look.failed_age_us = now - sc->failed_at;
 	switch (refresh_decide(&look)) {
 	case REFRESH_SERVE:
 		break;
@@ -209,13 +350,58 @@ api_cached(struct api *a, struct MHD_Connection *c, struct api_cache *slots,
 		sc->behind = true;
 		schedule(a);
 		break;
+	case REFRESH_ASIDE:
+		if (start_aside(a, sc, variant, render))
+			return suspend(a, c, rq, slots, nslots, variant, render,
+			    key, now);
+		/* Could not fork: here, and so for a while (refresh.c). */
+		sc->failed_at = clock_mono_us();
+		return serve(c, render_into(a, sc, variant, render) ? sc :
+		    NULL);
+	case REFRESH_WAIT:
+		return suspend(a, c, rq, slots, nslots, variant, render, key,
+		    now);
 	case REFRESH_NOW:
-		if (!render_into(a, sc, variant, render))
-			return api_send(c, MHD_HTTP_OK, "application/json",
-			    NULL, NULL);
-		break;
+		return serve(c, render_into(a, sc, variant, render) ? sc :
+		    NULL);
 	}
-	return MHD_queue_response(c, MHD_HTTP_OK, sc->r);
+	return serve(c, sc);
+}
+
+enum MHD_Result
+api_cache_resumed(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq)
+{
+	struct api_wait *w = &rq->wait;
+	struct api_cache *sc;
+
+	w->c = NULL;
+	if (answered(w, &sc))
+		return serve(c, sc);
+	/* Its child failed, or none could start: made here after all. */
+	return serve(c, render_into(a, sc, w->variant, w->render) ? sc :
+	    NULL);
+}
+
+void
+api_cache_unwait(struct api *a, struct api_req *rq)
+{
+	struct api_wait *w = &rq->wait;
+
+	for (struct api_wait **p = &a->waiting; w->on && *p != NULL;
+	    p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	w->on = false;
+}
+
+void
+api_cache_wake_all(struct api *a)
+{
+	while (a->waiting != NULL)
+		wake(a, a->waiting);
 }
 
 static void
@@ -234,6 +420,6 @@ api_cache_clear(struct api *a)
 	clear(a->status, 2);
 	clear(a->alerts, API_ALERT_VARIANTS);
 	clear(&a->silences, 1);
-	clear(&a->metrics, 1);
+	clear(a->metrics, 2);
 	clear(&a->page, 1);
 }

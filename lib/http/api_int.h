@@ -38,8 +38,27 @@ struct api_cache {
 	uint64_t moved;		/* probe runs it shows */
 	char variant[96];	/* the query it answers ("" for none) */
 	uint64_t renders;	/* renderings made in this slot */
+	uint64_t aside_renders;	/* of them, made in a child */
+	int64_t loop_us;	/* the loop's time rendering it and forking */
+	int64_t failed_at;	/* when a child last failed it; 0: never */
 	api_render_fn *render;	/* what made it */
 	bool behind;		/* to be made again in a pass of its own */
+};
+
+/*
+ * A reader waiting for a rendering made aside (api_cache.c), its
+ * connection suspended: what it asked for, and since when.
+ */
+struct api_wait {
+	struct api_wait *next;
+	struct MHD_Connection *c;
+	struct api_cache *slots;
+	size_t nslots;
+	api_render_fn *render;
+	char variant[96];
+	uint64_t key[API_STATUS_KEY];	/* what it found (cache_key) */
+	int64_t since;			/* monotonic µs */
+	bool on;			/* suspended, in api->waiting */
 };
 
 struct api {
@@ -61,17 +80,20 @@ struct api {
 	uint64_t writes;		/* POST and DELETE requests let in */
 	/*
 	 * Every read endpoint's last renderings, each shared by its readers
-	 * (api_cache.c): /status plain and gzip, /alerts per filter,
-	 * /silences, /metrics, the page.
+	 * (api_cache.c): /status and /metrics plain and gzip, /alerts per
+	 * filter, /silences, the page.
 	 */
 	struct api_cache status[2];
 	struct api_cache alerts[API_ALERT_VARIANTS];
-	struct api_cache silences, metrics, page;
+	struct api_cache silences, metrics[2], page;
 	struct event *refresh;	/* makes the renderings left behind */
 	int64_t refresh_after;	/* not before then (monotonic µs) */
 	struct aside *aside;	/* where renewals are rendered */
 	struct api_cache *aside_slot;	/* the slot it renders for */
+	char aside_variant[96];		/* the query it renders */
+	api_render_fn *aside_render;	/* with what */
 	uint64_t aside_key[API_STATUS_KEY], aside_moved;
+	struct api_wait *waiting;	/* readers waiting, oldest first */
 	uint64_t auth_failures;
 	/*
 	 * vigild's process_* numbers, read here on the loop (a /metrics
@@ -87,6 +109,7 @@ struct api_req {
 	char *body;
 	size_t len;
 	bool too_big;
+	struct api_wait wait;
 };
 
 /*
@@ -118,11 +141,19 @@ struct MHD_Response *api_response(const char *type, char *body,
 
 /*
  * Answers c from the rendering in slots (nslots of them, one per
- * variant) if it is fresh enough, else renders anew with render first.
+ * variant) if it is fresh enough, else renders anew with render first,
+ * here or in a child while c waits, suspended (rq->wait).
  */
 enum MHD_Result api_cached(struct api *a, struct MHD_Connection *c,
-    struct api_cache *slots, size_t nslots, const char *variant,
-    api_render_fn *render);
+    struct api_req *rq, struct api_cache *slots, size_t nslots,
+    const char *variant, api_render_fn *render);
+/* Answers a reader that waited, once resumed (MHD calls again). */
+enum MHD_Result api_cache_resumed(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq);
+/* Lets rq's wait go (its connection closes). */
+void api_cache_unwait(struct api *a, struct api_req *rq);
+/* Resumes every waiting reader: MHD cannot stop with one suspended. */
+void api_cache_wake_all(struct api *a);
 /*
  * A rendering made aside, in a forked child (api_aside.c): one at a time.
  * done gets the response (NULL: it failed), when the snapshot was taken

@@ -61,9 +61,8 @@ enum MHD_Result
 api_silences_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg)
 {
-	(void)rq;
 	(void)arg;
-	return api_cached(a, c, &a->silences, 1, "", render_list);
+	return api_cached(a, c, rq, &a->silences, 1, "", render_list);
 }
 
 enum MHD_Result

@@ -493,7 +493,9 @@ httpd_new(struct event_base *base, const char *listen,
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* Suspend and resume: a reader waits for a rendering made aside. */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem tls_opts[4];
 	struct httpd *h;
 	const char *why;
@@ -636,6 +638,12 @@ httpd_free(struct httpd *h)
 	free_secret(h->cert_pem);
 	free_secret(h->key_pem);
 	free(h);
+}
+
+void
+httpd_kick(struct httpd *h)
+{
+	httpd_run(h);
 }
 
 unsigned

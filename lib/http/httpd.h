@@ -58,6 +58,12 @@ struct httpd *httpd_new(struct event_base *base, const char *listen,
     size_t errlen);
 void httpd_free(struct httpd *h);
 
+/*
+ * Runs MHD now: after MHD_resume_connection from outside a handler, so
+ * that the connection resumed is answered in this loop pass.
+ */
+void httpd_kick(struct httpd *h);
+
 /* The port actually bound (useful with port 0). */
 unsigned httpd_port(const struct httpd *h);
 /* Connections open now. */

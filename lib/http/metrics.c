@@ -376,6 +376,25 @@ self_metrics(struct sbuf *b, const struct monitor *m,
 	    "Renderings of /status; its readers share one for a moment.");
 	sample1(b, "vigil_http_status_renders_total", NULL, NULL,
 	    (double)h->status_renders);
+	if (h->renders == NULL)
+		return;
+	family(b, "vigil_http_renders_total", "counter", "Renderings of a "
+	    "shared answer, by endpoint and where made: on the loop, or "
+	    "aside in a forked child.");
+	for (size_t i = 0; i < METRICS_RENDER_ENDPOINTS; i++) {
+		sample2(b, "vigil_http_renders_total", "endpoint",
+		    h->renders[i].endpoint, "where", "loop",
+		    (double)h->renders[i].loop);
+		sample2(b, "vigil_http_renders_total", "endpoint",
+		    h->renders[i].endpoint, "where", "aside",
+		    (double)h->renders[i].aside);
+	}
+	family(b, "vigil_http_render_loop_seconds_total", "counter", "Time "
+	    "vigild's loop spent making an endpoint's shared answers: "
+	    "rendering them, and forking the children that render aside.");
+	for (size_t i = 0; i < METRICS_RENDER_ENDPOINTS; i++)
+		sample1(b, "vigil_http_render_loop_seconds_total", "endpoint",
+		    h->renders[i].endpoint, h->renders[i].loop_seconds);
 }
 
 enum probe_fam {

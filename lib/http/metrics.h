@@ -28,6 +28,18 @@ struct monitor;
 struct procstat;
 struct sbuf;
 
+/*
+ * What an endpoint's shared renderings cost (api_cache.c): how many were
+ * made on the loop and in a child, and the loop's time making them
+ * (rendering in requests or behind them, and forking the children).
+ */
+#define METRICS_RENDER_ENDPOINTS 5
+struct metrics_render {
+	const char *endpoint;
+	uint64_t loop, aside;
+	double loop_seconds;
+};
+
 /* What the HTTP side knows of itself, for vigil_http_*. */
 struct metrics_http {
 	unsigned connections;
@@ -36,6 +48,8 @@ struct metrics_http {
 	size_t nendpoints;
 	uint64_t auth_failures;
 	uint64_t status_renders;	/* /status renderings (see api.c) */
+	/* METRICS_RENDER_ENDPOINTS of them; NULL: none. */
+	const struct metrics_render *renders;
 	const struct procstat *proc;	/* process_*; NULL: none */
 };
 

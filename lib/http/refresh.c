@@ -8,13 +8,30 @@
  * - a due rendering that costs REFRESH_BEHIND_US or more, and is younger
  *   than REFRESH_STALE_US, is served while the next one is made behind
  *   (aside, in a forked child: api_aside.c), one at a time, all of them
- *   together at most REFRESH_SHARE_PCT of a CPU. Made in the request, every endpoint due at once rendered in
- *   one loop pass (70 ms at 1,000 probes), readers of five endpoints kept
- *   the loop busy more than half the time, and a /health that came
- *   meanwhile waited for them. Cheap ones, and one found after a quiet
- *   spell, are made now: no reader gets an answer seconds old.
+ *   together at most REFRESH_SHARE_PCT of a CPU. Made in the request,
+ *   every endpoint due at once rendered in one loop pass (70 ms at 1,000
+ *   probes), readers of five endpoints kept the loop busy more than half
+ *   the time, and a /health that came meanwhile waited for them. Cheap
+ *   ones, and one found after a quiet spell, are made now: no reader gets
+ *   an answer seconds old;
+ * - made now, but dear: the reader waits (its connection suspended) for a
+ *   child to make it, one it starts or, when one is in flight, that one
+ *   if it shows what the reader must see (refresh_satisfies), else the
+ *   next. Prometheus scrapes every 15 s, always past REFRESH_STALE_US: at
+ *   10,000 probes each scrape held the loop (and /health) for 0.34 s.
+ *   After a child failed, readers get theirs in the request for a while.
  */
 #include "http/refresh.h"
+
+/* Made again before the reader is answered: here, or in a child. */
+static enum refresh_act
+now(const struct refresh_look *l)
+{
+	if (l->cost_us < REFRESH_BEHIND_US || (l->aside_failed &&
+	    l->failed_age_us < REFRESH_ASIDE_RETRY_US))
+		return REFRESH_NOW;
+	return l->aside_busy ? REFRESH_WAIT : REFRESH_ASIDE;
+}
 
 enum refresh_act
 refresh_decide(const struct refresh_look *l)
@@ -22,14 +39,21 @@ refresh_decide(const struct refresh_look *l)
 	bool due;
 
 	if (!l->held || !l->same_key)
-		return REFRESH_NOW;
+		return now(l);
 	due = l->age_us >= l->cost_us * 10 &&
 	    (l->moved || l->age_us >= REFRESH_MAX_AGE_US);
 	if (!due)
 		return REFRESH_SERVE;
 	if (l->cost_us >= REFRESH_BEHIND_US && l->age_us < REFRESH_STALE_US)
 		return REFRESH_BEHIND;
-	return REFRESH_NOW;
+	return now(l);
+}
+
+bool
+refresh_satisfies(bool same_key, int64_t made_us, int64_t since_us)
+{
+	/* A snapshot taken after the reader came shows all it must see. */
+	return same_key || made_us >= since_us;
 }
 
 int64_t

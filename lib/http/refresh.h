@@ -20,6 +20,11 @@
 /* How old a rendering renewed behind may be when a reader gets it (µs). */
 #define REFRESH_STALE_US (2000 * 1000)
 /*
+ * How long (µs) after a child failed to render an endpoint its readers
+ * get theirs made in the request again, rather than wait for another.
+ */
+#define REFRESH_ASIDE_RETRY_US (60 * 1000 * 1000)
+/*
  * The share of a CPU (percent) that renewing renderings behind may take,
  * all endpoints together.
  */
@@ -28,7 +33,11 @@
 enum refresh_act {
 	REFRESH_SERVE,		/* as it is */
 	REFRESH_BEHIND,		/* as it is; a new one in a pass of its own */
-	REFRESH_NOW,		/* made again before this reader is answered */
+	REFRESH_NOW,		/* made again in this request, on the loop */
+	REFRESH_ASIDE,		/* made again in a child started for this
+				   reader, who waits for it */
+	REFRESH_WAIT,		/* made again in a child after the one in
+				   flight (or by it: refresh_satisfies) */
 };
 
 struct refresh_look {
@@ -36,10 +45,20 @@ struct refresh_look {
 	bool same_key;		/* nothing it must show has changed */
 	bool moved;		/* probe runs or refused requests since */
 	int64_t age_us;		/* since it was made */
-	int64_t cost_us;	/* what making it cost the loop */
+	int64_t cost_us;	/* what making it cost; 0: never made */
+	bool aside_busy;	/* a child renders (one at a time) */
+	bool aside_failed;	/* a child failed to render this slot... */
+	int64_t failed_age_us;	/* ...this long ago */
 };
 
 enum refresh_act refresh_decide(const struct refresh_look *l);
+
+/*
+ * Whether a rendering whose snapshot was taken at made_us (monotonic),
+ * showing same_key (the key the waiting reader found), answers a reader
+ * who began waiting at since_us.
+ */
+bool refresh_satisfies(bool same_key, int64_t made_us, int64_t since_us);
 
 /*
  * How long (µs) to wait after a rendering made behind that cost cost_us

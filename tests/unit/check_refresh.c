@@ -15,39 +15,114 @@ static const struct {
 	struct refresh_look l;
 	enum refresh_act want;
 } cases[] = {
-	{ "nothing held", { false, true, false, 0, 0 }, REFRESH_NOW },
-	{ "nothing held, even if dear", { false, true, true, 5 * MS,
-	    30 * MS }, REFRESH_NOW },
-	{ "a rule changed state", { true, false, false, 1, 30 * MS },
+	{ "nothing held", { false, true, false, 0, 0, false, false, 0 },
 	    REFRESH_NOW },
-	{ "a rule changed, dear and young", { true, false, true, 10 * MS,
-	    30 * MS }, REFRESH_NOW },
-	{ "nothing moved, young", { true, true, false, 100 * MS, 100 },
-	    REFRESH_SERVE },
+	{ "nothing held, dear: made aside", { false, true, true, 5 * MS,
+	    30 * MS, false, false, 0 }, REFRESH_ASIDE },
+	{ "a rule changed state, dear: aside", { true, false, false, 1,
+	    30 * MS, false, false, 0 }, REFRESH_ASIDE },
+	{ "a rule changed, dear and young: aside", { true, false, true,
+	    10 * MS, 30 * MS, false, false, 0 }, REFRESH_ASIDE },
+	{ "nothing moved, young", { true, true, false, 100 * MS, 100,
+	    false, false, 0 }, REFRESH_SERVE },
 	{ "nothing moved, at the ceiling, cheap", { true, true, false,
-	    250 * MS, 100 }, REFRESH_NOW },
+	    250 * MS, 100, false, false, 0 }, REFRESH_NOW },
 	{ "nothing moved, at the ceiling, dear", { true, true, false,
-	    250 * MS, 5 * MS }, REFRESH_BEHIND },
+	    250 * MS, 5 * MS, false, false, 0 }, REFRESH_BEHIND },
 	{ "moved, younger than ten costs", { true, true, true, 299 * MS,
-	    30 * MS }, REFRESH_SERVE },
+	    30 * MS, false, false, 0 }, REFRESH_SERVE },
 	{ "moved, ten costs old, dear", { true, true, true, 300 * MS,
-	    30 * MS }, REFRESH_BEHIND },
-	{ "moved, ten costs old, cheap", { true, true, true, 1 * MS, 100 },
-	    REFRESH_NOW },
+	    30 * MS, false, false, 0 }, REFRESH_BEHIND },
+	{ "moved, ten costs old, cheap", { true, true, true, 1 * MS, 100,
+	    false, false, 0 }, REFRESH_NOW },
 	{ "moved, just under the cheap line", { true, true, true, 50 * MS,
-	    REFRESH_BEHIND_US - 1 }, REFRESH_NOW },
+	    REFRESH_BEHIND_US - 1, false, false, 0 }, REFRESH_NOW },
 	{ "moved, at the cheap line", { true, true, true, 50 * MS,
-	    REFRESH_BEHIND_US },
+	    REFRESH_BEHIND_US, false, false, 0 },
 	    REFRESH_BEHIND },
-	{ "moved, dear, found after a quiet spell", { true, true, true,
-	    2000 * MS, 30 * MS }, REFRESH_NOW },
+	{ "moved, dear, found after a quiet spell: aside", { true, true,
+	    true, 2000 * MS, 30 * MS, false, false, 0 }, REFRESH_ASIDE },
 	{ "moved, dear, just inside the bound", { true, true, true,
-	    1999 * MS, 30 * MS }, REFRESH_BEHIND },
+	    1999 * MS, 30 * MS, false, false, 0 }, REFRESH_BEHIND },
 	{ "ten costs is past the ceiling", { true, true, false, 400 * MS,
-	    40 * MS }, REFRESH_BEHIND },
+	    40 * MS, false, false, 0 }, REFRESH_BEHIND },
 	{ "ten costs past the ceiling, not yet", { true, true, false,
-	    399 * MS, 40 * MS }, REFRESH_SERVE },
+	    399 * MS, 40 * MS, false, false, 0 }, REFRESH_SERVE },
+	/* Made again before the reader is answered: where, and when. */
+	{ "never made: its cost unknown, here", { false, true, false, 0, 0,
+	    false, false, 0 }, REFRESH_NOW },
+	{ "never made, a child busy: still here", { false, true, false, 0,
+	    0, true, false, 0 }, REFRESH_NOW },
+	{ "not held, dear, a child busy: wait", { false, true, true, 5 * MS,
+	    30 * MS, true, false, 0 }, REFRESH_WAIT },
+	{ "key changed, cheap, child free: here", { true, false, true, 1,
+	    REFRESH_BEHIND_US - 1, false, false, 0 }, REFRESH_NOW },
+	{ "key changed, cheap, child busy: here", { true, false, true, 1,
+	    REFRESH_BEHIND_US - 1, true, false, 0 }, REFRESH_NOW },
+	{ "key changed, dear, child free: aside", { true, false, true, 1,
+	    REFRESH_BEHIND_US, false, false, 0 }, REFRESH_ASIDE },
+	{ "key changed, dear, child busy: wait", { true, false, true, 1,
+	    REFRESH_BEHIND_US, true, false, 0 }, REFRESH_WAIT },
+	{ "key changed, dear, a child just failed: here", { true, false,
+	    true, 1, 30 * MS, false, true, 0 }, REFRESH_NOW },
+	{ "key changed, dear, busy, a child just failed: here", { true,
+	    false, true, 1, 30 * MS, true, true, 1 * MS }, REFRESH_NOW },
+	{ "key changed, dear, failed just under the retry: here", { true,
+	    false, true, 1, 30 * MS, false, true,
+	    REFRESH_ASIDE_RETRY_US - 1 }, REFRESH_NOW },
+	{ "key changed, dear, failed a retry ago: aside again", { true,
+	    false, true, 1, 30 * MS, false, true, REFRESH_ASIDE_RETRY_US },
+	    REFRESH_ASIDE },
+	{ "key changed, dear, failed long ago, busy: wait", { true, false,
+	    true, 1, 30 * MS, true, true, 10 * REFRESH_ASIDE_RETRY_US },
+	    REFRESH_WAIT },
+	{ "stale (a scrape every 15 s), dear: aside", { true, true, true,
+	    15000 * MS, 340 * MS, false, false, 0 }, REFRESH_ASIDE },
+	{ "stale, dear, child busy: wait", { true, true, true, 15000 * MS,
+	    340 * MS, true, false, 0 }, REFRESH_WAIT },
+	{ "stale, dear, fork failed a moment ago: here", { true, true, true,
+	    15000 * MS, 340 * MS, false, true, 0 }, REFRESH_NOW },
+	{ "stale, cheap, child busy: here", { true, true, true, 15000 * MS,
+	    100, true, false, 0 }, REFRESH_NOW },
+	/* A child busy or failed changes nothing for what is served. */
+	{ "young, child busy: served", { true, true, true, 100 * MS,
+	    30 * MS, true, false, 0 }, REFRESH_SERVE },
+	{ "young, child failed: served", { true, true, true, 100 * MS,
+	    30 * MS, false, true, 0 }, REFRESH_SERVE },
+	{ "due, dear, child busy: behind", { true, true, true, 300 * MS,
+	    30 * MS, true, false, 0 }, REFRESH_BEHIND },
+	{ "due, dear, child failed: behind", { true, true, true, 300 * MS,
+	    30 * MS, false, true, 0 }, REFRESH_BEHIND },
 };
+
+/*
+ * Whether the rendering a child brings back answers a waiting reader: a
+ * reader waits from `since` (100 ms here); the child's snapshot was
+ * taken at `made`, showing the key the reader found or not.
+ */
+static const struct {
+	const char *what;
+	bool same_key;
+	int64_t made;
+	bool want;
+} satisfies[] = {
+	{ "started after the reader came, key since changed", false,
+	    101 * MS, true },
+	{ "started as the reader came", false, 100 * MS, true },
+	{ "started before the reader's change: not for it", false, 99 * MS,
+	    false },
+	{ "started long before, showing the reader's key", true, 1 * MS,
+	    true },
+	{ "started after, same key", true, 200 * MS, true },
+};
+
+START_TEST(test_satisfies)
+{
+	ck_assert_msg(refresh_satisfies(satisfies[_i].same_key,
+	    satisfies[_i].made, 100 * MS) == satisfies[_i].want, "%s",
+	    satisfies[_i].what);
+}
+END_TEST
 
 START_TEST(test_cases)
 {
@@ -62,7 +137,9 @@ END_TEST
  * every endpoint come every `every` µs, a probe run moves the data before
  * each, a rule event may come at `event_at`; a rendering costs its slot's
  * `cost` µs of loop, made in the reader's request (NOW) or in a loop pass
- * of its own (BEHIND), the most overdue first, then refresh_pause().
+ * of its own (BEHIND), the most overdue first, then refresh_pause(); or
+ * none, made in a child while its reader waits (ASIDE). A slot never
+ * rendered has no cost yet.
  */
 #define SLOTS 5
 
@@ -77,7 +154,7 @@ struct sim {
 	size_t n;
 	int64_t now, refresh_after, busy;	/* busy: µs spent rendering */
 	unsigned key;
-	unsigned readers, in_request, in_pass;
+	unsigned readers, in_request, in_pass, aside;
 	int64_t oldest_served;	/* the oldest rendering a reader got */
 };
 
@@ -97,7 +174,8 @@ reader(struct sim *m, struct slot *s)
 {
 	struct refresh_look l = {
 		.held = s->held, .same_key = s->key_seen == m->key,
-		.moved = true, .age_us = m->now - s->at, .cost_us = s->cost,
+		.moved = true, .age_us = m->now - s->at,
+		.cost_us = s->held ? s->cost : 0,
 	};
 
 	m->readers++;
@@ -110,6 +188,15 @@ reader(struct sim *m, struct slot *s)
 	case REFRESH_NOW:
 		render(m, s);
 		m->in_request++;
+		break;
+	case REFRESH_ASIDE:
+	case REFRESH_WAIT:
+		/* The snapshot now; the reader waits, the loop does not. */
+		s->at = m->now;
+		s->held = true;
+		s->behind = false;
+		s->key_seen = m->key;
+		m->aside++;
 		break;
 	}
 	if (m->now - s->at > m->oldest_served)
@@ -195,8 +282,9 @@ START_TEST(test_rule_event_is_seen_by_the_next_reader)
 
 	run(&m, 5000 * MS, 1 * MS, 2000 * MS);
 	ck_assert_uint_eq(m.s[0].key_seen, 1);
-	/* The start, and the reader right after the event. */
-	ck_assert_uint_eq(m.in_request, 2);
+	/* The start here; the reader right after the event, aside. */
+	ck_assert_uint_eq(m.in_request, 1);
+	ck_assert_uint_eq(m.aside, 1);
 }
 END_TEST
 
@@ -209,8 +297,28 @@ START_TEST(test_reader_after_a_quiet_spell)
 	/* Five seconds without a reader: the next one gets a new one. */
 	m.now += 5000 * MS;
 	reader(&m, &m.s[0]);
-	ck_assert_uint_eq(m.in_request, 2);
-	ck_assert_int_eq(m.now - m.s[0].at, 30 * MS);
+	ck_assert_uint_eq(m.in_request, 1);
+	ck_assert_uint_eq(m.aside, 1);
+	ck_assert_int_eq(m.now - m.s[0].at, 0);
+}
+END_TEST
+
+START_TEST(test_scrapes_at_10000_probes)
+{
+	/*
+	 * /metrics at 10,000 probes (0.34 s), scraped every 15 s for an
+	 * hour: only the first scrape, before any cost is known, is made on
+	 * the loop.
+	 */
+	struct sim m = { .n = 1, .s = { { .cost = 340 * MS } } };
+
+	run(&m, 3600 * 1000 * (int64_t)MS, 15000 * MS,
+	    1800 * 1000 * (int64_t)MS);
+	ck_assert_uint_eq(m.readers, 240);
+	ck_assert_uint_eq(m.in_request, 1);
+	ck_assert_uint_eq(m.in_pass, 0);
+	ck_assert_uint_eq(m.aside, 239);
+	ck_assert_uint_eq(m.s[0].key_seen, 1);
 }
 END_TEST
 
@@ -252,6 +360,9 @@ refresh_suite(void)
 	tcase_add_test(tc, test_rule_event_is_seen_by_the_next_reader);
 	tcase_add_test(tc, test_reader_after_a_quiet_spell);
 	tcase_add_test(tc, test_cheap_renderings_stay_at_once);
+	tcase_add_test(tc, test_scrapes_at_10000_probes);
+	tcase_add_loop_test(tc, test_satisfies, 0,
+	    (int)(sizeof(satisfies) / sizeof(satisfies[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
