@@ -36,6 +36,7 @@
 	X(service) \
 	X(sched) \
 	X(monitor) \
+	X(run_allocs) \
 	X(store) \
 	X(window) \
 	X(rules) \
