@@ -27,6 +27,7 @@ struct store {
 	struct series **buckets;
 	size_t nbuckets;	/* a power of two */
 	size_t count;
+	uint64_t gen;		/* moves when a series is freed */
 };
 
 #define STORE_MIN_BUCKETS 64
@@ -134,28 +135,31 @@ series_relayout(struct series *s, size_t n)
 	return 0;
 }
 
-int
-store_add(struct store *st, const char *name, int64_t t, double v,
-    size_t cap)
+struct series *
+store_series(struct store *st, const char *name, size_t cap)
 {
-	struct series **pp, *s;
+	struct series **pp = store_slot(st, name), *s = *pp;
+	size_t n;
 
+	if (s != NULL)
+		return s;
+	n = strlen(name);
+	if ((s = calloc(1, sizeof(*s) + n + 1)) == NULL)
+		return NULL;
+	memcpy(s->name, name, n + 1);
+	s->hash = hash64_str(name);
+	s->cap = cap;
+	*pp = s;
+	st->count++;
+	store_maybe_grow(st);
+	return s;
+}
+
+int
+series_add(struct series *s, int64_t t, double v, size_t cap)
+{
 	if (!isfinite(v) || cap < 2)
 		return -EINVAL;
-	pp = store_slot(st, name);
-	s = *pp;
-	if (s == NULL) {
-		size_t n = strlen(name);
-
-		if ((s = calloc(1, sizeof(*s) + n + 1)) == NULL)
-			return -ENOMEM;
-		memcpy(s->name, name, n + 1);
-		s->hash = hash64_str(name);
-		s->cap = cap;
-		*pp = s;
-		st->count++;
-		store_maybe_grow(st);
-	}
 	if (cap != s->cap) {
 		if (cap < s->alloc && series_relayout(s, cap) != 0)
 			return -ENOMEM;
@@ -191,6 +195,25 @@ store_add(struct store *st, const char *name, int64_t t, double v,
 	return 0;
 }
 
+int
+store_add(struct store *st, const char *name, int64_t t, double v,
+    size_t cap)
+{
+	struct series *s;
+
+	if (!isfinite(v) || cap < 2)
+		return -EINVAL;
+	if ((s = store_series(st, name, cap)) == NULL)
+		return -ENOMEM;
+	return series_add(s, t, v, cap);
+}
+
+uint64_t
+store_gen(const struct store *st)
+{
+	return st->gen;
+}
+
 const struct series *
 store_find(const struct store *st, const char *name)
 {
@@ -207,6 +230,7 @@ store_drop(struct store *st, const char *name)
 	*pp = s->next;
 	series_free(s);
 	st->count--;
+	st->gen++;
 	return true;
 }
 
@@ -225,6 +249,7 @@ store_drop_prefix(struct store *st, const char *prefix)
 				*pp = s->next;
 				series_free(s);
 				st->count--;
+				st->gen++;
 				dropped++;
 			} else {
 				pp = &s->next;
