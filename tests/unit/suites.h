@@ -38,6 +38,7 @@
 	X(monitor) \
 	X(run_allocs) \
 	X(store) \
+	X(probe) \
 	X(window) \
 	X(rules) \
 	X(ruleset) \
