@@ -273,6 +273,8 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct probe_rt *rt = arg;
 	struct monitor *m = rt->m;
+	/* One reading of the clock for all that follows: a run's "now". */
+	int64_t now = clock_wall_ms();
 	int64_t want;
 
 	(void)p;
@@ -292,8 +294,8 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	 */
 	/* A rate-limited run says nothing of up or down: not in history. */
 	if (r->up || r->fail != PROBE_FAIL_RATE_LIMITED)
-		history_probe_run(m->history, rt->cfg->name, clock_wall_ms(),
-		    r->up, r->duration_ms);
+		history_probe_run(m->history, rt->cfg->name, now, r->up,
+		    r->duration_ms);
 	if (!r->up && r->fail == PROBE_FAIL_RATE_LIMITED) {
 		log_info("event=probe_rate_limited probe=%s reason=\"%s\"",
 		    rt->cfg->name, LOG_Q(r->reason));
@@ -312,7 +314,7 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 		log_warn("event=out_of_memory where=probe_result probe=%s",
 		    rt->cfg->name);
 	rt->has_last = true;
-	rt->last_finished = clock_wall_ms();
+	rt->last_finished = now;
 	rt_record(rt, r);
 	if (rt->state != PROBE_STATE_PENDING) {
 		if (rt->down == NULL)
@@ -329,9 +331,9 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	    rt->cfg->retry_interval_ms : rt->cfg->interval_ms;
 	sched_job_set_interval(rt->job, want * 1000);
 	rt_fact(rt);
-	derived_update(m->cfg, m->store, m->facts, rt->idx, clock_wall_ms(),
-	    m->derived, cap_of);
-	ruleset_eval(m->rules, m->store, m->facts, rt->idx, clock_wall_ms());
+	derived_update(m->cfg, m->store, m->facts, rt->idx, now, m->derived,
+	    cap_of);
+	ruleset_eval(m->rules, m->store, m->facts, rt->idx, now);
 	if (m->run_listener != NULL)
 		m->run_listener(rt->idx, m->run_listener_arg);
 }

@@ -177,19 +177,26 @@ series_add(struct series *s, int64_t t, double v, size_t cap)
 	 * Windows rely on time order. A wall clock stepped back (NTP) would
 	 * break it, so such a sample takes its predecessor's time.
 	 */
+	/* Indexes wrap by a subtraction: a division per sample showed. */
 	if (s->len > 0) {
-		struct sample last;
+		size_t li = s->head + s->len - 1;
 
-		series_last(s, &last);
-		if (t < last.t)
-			t = last.t;
+		if (li >= s->alloc)
+			li -= s->alloc;
+		if (t < s->ring[li].t)
+			t = s->ring[li].t;
 	}
 	if (s->len == s->alloc) {
 		/* Full at its cap: the oldest sample makes room. */
 		s->ring[s->head] = (struct sample){ t, v };
-		s->head = (s->head + 1) % s->alloc;
+		if (++s->head == s->alloc)
+			s->head = 0;
 	} else {
-		s->ring[(s->head + s->len) % s->alloc] = (struct sample){ t, v };
+		size_t i = s->head + s->len;
+
+		if (i >= s->alloc)
+			i -= s->alloc;
+		s->ring[i] = (struct sample){ t, v };
 		s->len++;
 	}
 	return 0;
