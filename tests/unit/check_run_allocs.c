@@ -156,7 +156,7 @@ poll_runs(struct aworld *w, const char *body, const char *cfg_tail)
 	ck_assert_msg(w->m != NULL, "monitor: %s", err);
 	monitor_set_run_listener(w->m, on_run, w);
 	/* The deadline only catches a hang. */
-	deadline = real_ms() + 30 * S;
+	deadline = real_ms() + 60 * S;
 	while (w->runs < RUNS && real_ms() < deadline)
 		event_base_loop(w->base, EVLOOP_ONCE);
 	alloc_count_end();
@@ -244,7 +244,7 @@ run_allocs_suite(void)
 	Suite *s = suite_create("run_allocs");
 	TCase *tc = tcase_create("steady");
 
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 150);
 	tcase_add_test(tc, test_keyword_run);
 	tcase_add_test(tc, test_json_run);
 	suite_add_tcase(s, tc);
