@@ -136,8 +136,12 @@ $(B)/tests/unit/%.o: tests/unit/%.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -iquote daemon $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
+# The unit build counts vigil's own heap blocks (tests/unit/alloc_count.h).
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup \
+              -Wl,--wrap=strndup
+
 $(B)/check-unit: $(UNIT_OBJ) $(B)/daemon/client.o $(B)/libvigil.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) $(ALLOC_WRAP) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
     $(B)/daemon/vigild.d

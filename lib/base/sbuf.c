@@ -101,6 +101,18 @@ sbuf_take(struct sbuf *b)
 }
 
 void
+sbuf_reuse(struct sbuf *b, size_t max, size_t keep)
+{
+	if (b->cap > keep)
+		sbuf_free(b);
+	b->len = 0;
+	b->max = max;
+	b->failed = false;
+	if (b->s != NULL)
+		b->s[0] = '\0';
+}
+
+void
 sbuf_free(struct sbuf *b)
 {
 	if (b == NULL)

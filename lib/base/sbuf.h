@@ -34,6 +34,13 @@ char *sbuf_take(struct sbuf *b);
  * enforced here.
  */
 size_t sbuf_write(struct sbuf *b, const char *data, size_t n, bool *too_big);
+/*
+ * Empties b for reuse with the ceiling max: its block is kept when it
+ * holds at most keep bytes, so a buffer refilled often (a probe's body)
+ * costs no allocation, and freed when larger, so one big answer does not
+ * pin its memory.
+ */
+void sbuf_reuse(struct sbuf *b, size_t max, size_t keep);
 /* Frees the text; b may be NULL. */
 void sbuf_free(struct sbuf *b);
 

@@ -55,6 +55,17 @@ struct probe_rt {
 	bool inflight;		/* a run started and not done */
 	struct probe_result last;
 	int64_t last_finished;	/* Unix ms */
+	/*
+	 * The store's series of the last run's metrics, in their order, and
+	 * of "<probe>.down": a run adds its samples without looking each up
+	 * by name. Valid while the store's generation is series_gen (a
+	 * series removed moves it); each is checked against its metric's
+	 * name before use, so a run with other metrics finds theirs.
+	 */
+	struct series **series;
+	size_t nseries;
+	struct series *down;
+	uint64_t series_gen;
 };
 
 struct monitor {
@@ -111,28 +122,82 @@ cap_of(const struct config *cfg, size_t probe)
 	return series_cap_for(cfg, &cfg->probes[probe]);
 }
 
+/* Whether s is "<probe>.<metric>". */
+static bool
+series_is(const struct series *s, const char *probe, size_t pn,
+    const char *metric)
+{
+	const char *n = series_name(s);
+
+	return strncmp(n, probe, pn) == 0 && n[pn] == '.' &&
+	    strcmp(n + pn + 1, metric) == 0;
+}
+
+/* "<probe>.<metric>"'s series, made if new; NULL: out of memory. */
+static struct series *
+series_of(struct store *st, const char *probe, size_t pn, const char *metric,
+    size_t cap)
+{
+	size_t mn = strlen(metric);
+	char name[160];
+
+	/* Without printf: the first run of each metric only, but many. */
+	if (pn + 1 + mn < sizeof(name)) {
+		memcpy(name, probe, pn);
+		name[pn] = '.';
+		memcpy(name + pn + 1, metric, mn + 1);
+	} else {
+		snprintf(name, sizeof(name), "%s.%s", probe, metric);
+	}
+	return store_series(st, name, cap);
+}
+
+/* The cached series are dropped when the store removed any series. */
+static void
+rt_series_check(struct probe_rt *rt)
+{
+	uint64_t gen = store_gen(rt->m->store);
+
+	if (gen == rt->series_gen)
+		return;
+	for (size_t i = 0; i < rt->nseries; i++)
+		rt->series[i] = NULL;
+	rt->down = NULL;
+	rt->series_gen = gen;
+}
+
 static void
 rt_record(struct probe_rt *rt, const struct probe_result *r)
 {
 	size_t cap = series_cap_for(rt->m->cfg, rt->cfg);
-	size_t pn = strlen(rt->cfg->name);
-	char name[160];
+	const char *probe = rt->cfg->name;
+	size_t pn = strlen(probe);
 
-	for (size_t i = 0; i < r->nmetrics; i++) {
-		size_t mn = strlen(r->metrics[i].name);
+	rt_series_check(rt);
+	if (rt->nseries < r->nmetrics) {
+		struct series **a = realloc(rt->series,
+		    r->nmetrics * sizeof(*a));
 
-		/* "<probe>.<metric>" without printf: a few per run. */
-		if (pn + 1 + mn < sizeof(name)) {
-			memcpy(name, rt->cfg->name, pn);
-			name[pn] = '.';
-			memcpy(name + pn + 1, r->metrics[i].name, mn + 1);
-		} else {
-			snprintf(name, sizeof(name), "%s.%s", rt->cfg->name,
-			    r->metrics[i].name);
+		if (a != NULL) {
+			for (size_t i = rt->nseries; i < r->nmetrics; i++)
+				a[i] = NULL;
+			rt->series = a;
+			rt->nseries = r->nmetrics;
 		}
-		if (store_add(rt->m->store, name, r->started,
-		    r->metrics[i].value, cap) != 0)
-			log_warn("event=store_add_failed metric=%s", name);
+	}
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		const char *metric = r->metrics[i].name;
+		struct series *s = i < rt->nseries ? rt->series[i] : NULL;
+
+		if (s == NULL || !series_is(s, probe, pn, metric)) {
+			s = series_of(rt->m->store, probe, pn, metric, cap);
+			if (i < rt->nseries)
+				rt->series[i] = s;
+		}
+		if (s == NULL || series_add(s, r->started, r->metrics[i].value,
+		    cap) != 0)
+			log_warn("event=store_add_failed metric=%s.%s", probe,
+			    metric);
 	}
 }
 
@@ -206,6 +271,8 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct probe_rt *rt = arg;
 	struct monitor *m = rt->m;
+	/* One reading of the clock for all that follows: a run's "now". */
+	int64_t now = clock_wall_ms();
 	int64_t want;
 
 	(void)p;
@@ -225,8 +292,8 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 	 */
 	/* A rate-limited run says nothing of up or down: not in history. */
 	if (r->up || r->fail != PROBE_FAIL_RATE_LIMITED)
-		history_probe_run(m->history, rt->cfg->name, clock_wall_ms(),
-		    r->up, r->duration_ms);
+		history_probe_run(m->history, rt->cfg->name, now, r->up,
+		    r->duration_ms);
 	if (!r->up && r->fail == PROBE_FAIL_RATE_LIMITED) {
 		log_info("event=probe_rate_limited probe=%s reason=\"%s\"",
 		    rt->cfg->name, LOG_Q(r->reason));
@@ -245,24 +312,26 @@ rt_done(struct probe *p, const struct probe_result *r, void *arg)
 		log_warn("event=out_of_memory where=probe_result probe=%s",
 		    rt->cfg->name);
 	rt->has_last = true;
-	rt->last_finished = clock_wall_ms();
+	rt->last_finished = now;
 	rt_record(rt, r);
 	if (rt->state != PROBE_STATE_PENDING) {
-		char name[80];
-
-		snprintf(name, sizeof(name), "%s.down", rt->cfg->name);
-		store_add(m->store, name, r->started,
-		    rt->state == PROBE_STATE_DOWN ? 1 : 0,
-		    series_cap_for(m->cfg, rt->cfg));
+		if (rt->down == NULL)
+			rt->down = series_of(m->store, rt->cfg->name,
+			    strlen(rt->cfg->name), "down",
+			    series_cap_for(m->cfg, rt->cfg));
+		if (rt->down != NULL)
+			series_add(rt->down, r->started,
+			    rt->state == PROBE_STATE_DOWN ? 1 : 0,
+			    series_cap_for(m->cfg, rt->cfg));
 	}
 	/* While failing, look again sooner (retry_interval). */
 	want = !r->up && rt->cfg->retry_interval_ms > 0 ?
 	    rt->cfg->retry_interval_ms : rt->cfg->interval_ms;
 	sched_job_set_interval(rt->job, want * 1000);
 	rt_fact(rt);
-	derived_update(m->cfg, m->store, m->facts, rt->idx, clock_wall_ms(),
-	    m->derived, cap_of);
-	ruleset_eval(m->rules, m->store, m->facts, rt->idx, clock_wall_ms());
+	derived_update(m->cfg, m->store, m->facts, rt->idx, now, m->derived,
+	    cap_of);
+	ruleset_eval(m->rules, m->store, m->facts, rt->idx, now);
 	if (m->run_listener != NULL)
 		m->run_listener(rt->idx, m->run_listener_arg);
 }
@@ -315,6 +384,7 @@ rt_free(struct probe_rt *rt)
 	sched_job_free(rt->job);
 	probe_free(rt->probe);
 	probe_result_clear(&rt->last);
+	free(rt->series);
 	free(rt);
 }
 

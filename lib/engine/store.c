@@ -27,6 +27,7 @@ struct store {
 	struct series **buckets;
 	size_t nbuckets;	/* a power of two */
 	size_t count;
+	uint64_t gen;		/* moves when a series is freed */
 };
 
 #define STORE_MIN_BUCKETS 64
@@ -134,28 +135,31 @@ series_relayout(struct series *s, size_t n)
 	return 0;
 }
 
-int
-store_add(struct store *st, const char *name, int64_t t, double v,
-    size_t cap)
+struct series *
+store_series(struct store *st, const char *name, size_t cap)
 {
-	struct series **pp, *s;
+	struct series **pp = store_slot(st, name), *s = *pp;
+	size_t n;
 
+	if (s != NULL)
+		return s;
+	n = strlen(name);
+	if ((s = calloc(1, sizeof(*s) + n + 1)) == NULL)
+		return NULL;
+	memcpy(s->name, name, n + 1);
+	s->hash = hash64_str(name);
+	s->cap = cap;
+	*pp = s;
+	st->count++;
+	store_maybe_grow(st);
+	return s;
+}
+
+int
+series_add(struct series *s, int64_t t, double v, size_t cap)
+{
 	if (!isfinite(v) || cap < 2)
 		return -EINVAL;
-	pp = store_slot(st, name);
-	s = *pp;
-	if (s == NULL) {
-		size_t n = strlen(name);
-
-		if ((s = calloc(1, sizeof(*s) + n + 1)) == NULL)
-			return -ENOMEM;
-		memcpy(s->name, name, n + 1);
-		s->hash = hash64_str(name);
-		s->cap = cap;
-		*pp = s;
-		st->count++;
-		store_maybe_grow(st);
-	}
 	if (cap != s->cap) {
 		if (cap < s->alloc && series_relayout(s, cap) != 0)
 			return -ENOMEM;
@@ -173,22 +177,48 @@ store_add(struct store *st, const char *name, int64_t t, double v,
 	 * Windows rely on time order. A wall clock stepped back (NTP) would
 	 * break it, so such a sample takes its predecessor's time.
 	 */
+	/* Indexes wrap by a subtraction: a division per sample showed. */
 	if (s->len > 0) {
-		struct sample last;
+		size_t li = s->head + s->len - 1;
 
-		series_last(s, &last);
-		if (t < last.t)
-			t = last.t;
+		if (li >= s->alloc)
+			li -= s->alloc;
+		if (t < s->ring[li].t)
+			t = s->ring[li].t;
 	}
 	if (s->len == s->alloc) {
 		/* Full at its cap: the oldest sample makes room. */
 		s->ring[s->head] = (struct sample){ t, v };
-		s->head = (s->head + 1) % s->alloc;
+		if (++s->head == s->alloc)
+			s->head = 0;
 	} else {
-		s->ring[(s->head + s->len) % s->alloc] = (struct sample){ t, v };
+		size_t i = s->head + s->len;
+
+		if (i >= s->alloc)
+			i -= s->alloc;
+		s->ring[i] = (struct sample){ t, v };
 		s->len++;
 	}
 	return 0;
+}
+
+int
+store_add(struct store *st, const char *name, int64_t t, double v,
+    size_t cap)
+{
+	struct series *s;
+
+	if (!isfinite(v) || cap < 2)
+		return -EINVAL;
+	if ((s = store_series(st, name, cap)) == NULL)
+		return -ENOMEM;
+	return series_add(s, t, v, cap);
+}
+
+uint64_t
+store_gen(const struct store *st)
+{
+	return st->gen;
 }
 
 const struct series *
@@ -207,6 +237,7 @@ store_drop(struct store *st, const char *name)
 	*pp = s->next;
 	series_free(s);
 	st->count--;
+	st->gen++;
 	return true;
 }
 
@@ -225,6 +256,7 @@ store_drop_prefix(struct store *st, const char *prefix)
 				*pp = s->next;
 				series_free(s);
 				st->count--;
+				st->gen++;
 				dropped++;
 			} else {
 				pp = &s->next;

@@ -34,6 +34,18 @@ int store_add(struct store *st, const char *name, int64_t t, double v,
 
 const struct series *store_find(const struct store *st, const char *name);
 
+/*
+ * For a caller that adds to the same series at every run (the monitor,
+ * a probe's metrics): the named series, created with cap as store_add
+ * would (NULL: out of memory), to add to with series_add without looking
+ * it up again. The pointer stays valid while store_gen is unchanged: the
+ * generation moves whenever a series is removed.
+ */
+struct series *store_series(struct store *st, const char *name, size_t cap);
+/* store_add on a series from store_series. */
+int series_add(struct series *s, int64_t t, double v, size_t cap);
+uint64_t store_gen(const struct store *st);
+
 /* Removes the named series; false if there was none. */
 bool store_drop(struct store *st, const char *name);
 /* Removes every series whose name starts with prefix; returns how many. */

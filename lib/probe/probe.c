@@ -66,11 +66,64 @@ probe_result_init(struct probe_result *r)
 void
 probe_result_clear(struct probe_result *r)
 {
-	for (size_t i = 0; i < r->nmetrics; i++)
+	for (size_t i = 0; i < r->named; i++)
 		free(r->metrics[i].name);
 	free(r->metrics);
-	free(r->notes);
+	free(r->notes_buf);
 	probe_result_init(r);
+}
+
+void
+probe_result_reset(struct probe_result *r)
+{
+	struct probe_metric *m = r->metrics;
+	size_t named = r->named, alloc = r->alloc;
+	char *nb = r->notes_buf;
+
+	probe_result_init(r);
+	r->metrics = m;
+	r->named = named;
+	r->alloc = alloc;
+	r->notes_buf = nb;
+}
+
+/*
+ * Appends a metric, in the next slot's kept name block when it is large
+ * enough: runs add the same names in the same order, so in the steady
+ * state this copies a few bytes and allocates nothing.
+ */
+static int
+metric_put(struct probe_result *r, const char *name, double v)
+{
+	size_t n = strlen(name) + 1;
+	struct probe_metric *m;
+
+	if (r->nmetrics == r->alloc) {
+		size_t a = r->alloc == 0 ? 8 : r->alloc * 2;
+
+		if ((m = realloc(r->metrics, a * sizeof(*m))) == NULL)
+			return -1;
+		r->metrics = m;
+		r->alloc = a;
+	}
+	m = &r->metrics[r->nmetrics];
+	if (r->nmetrics == r->named) {
+		if ((m->name = malloc(n)) == NULL)
+			return -1;
+		m->name_cap = n;
+		r->named++;
+	} else if (m->name_cap < n) {
+		char *s = realloc(m->name, n);
+
+		if (s == NULL)
+			return -1;
+		m->name = s;
+		m->name_cap = n;
+	}
+	memcpy(m->name, name, n);
+	m->value = v;
+	r->nmetrics++;
+	return 0;
 }
 
 int
@@ -84,20 +137,7 @@ probe_result_add(struct probe_result *r, const char *name, double v)
 			return 0;
 		}
 	}
-	if (r->nmetrics == r->alloc) {
-		size_t n = r->alloc == 0 ? 8 : r->alloc * 2;
-		struct probe_metric *m = realloc(r->metrics, n * sizeof(*m));
-
-		if (m == NULL)
-			return -1;
-		r->metrics = m;
-		r->alloc = n;
-	}
-	r->metrics[r->nmetrics].name = strdup(name);
-	if (r->metrics[r->nmetrics].name == NULL)
-		return -1;
-	r->metrics[r->nmetrics++].value = v;
-	return 0;
+	return metric_put(r, name, v);
 }
 
 bool
@@ -112,17 +152,37 @@ probe_result_get(const struct probe_result *r, const char *name, double *v)
 	return false;
 }
 
+/* The notes' buffer, emptied for this run's first note; NULL: no memory. */
+static char *
+notes_open(struct probe_result *r)
+{
+	if (r->notes != NULL)
+		return r->notes;
+	if (r->notes_buf == NULL &&
+	    (r->notes_buf = malloc(PROBE_NOTES_MAX)) == NULL)
+		return NULL;
+	r->notes = r->notes_buf;
+	r->notes[0] = '\0';
+	return r->notes;
+}
+
 int
 probe_result_copy(struct probe_result *dst, const struct probe_result *src)
 {
-	probe_result_clear(dst);
-	*dst = *src;
-	dst->metrics = NULL;
-	dst->nmetrics = dst->alloc = 0;
-	if (src->notes != NULL && (dst->notes = strdup(src->notes)) == NULL)
-		return -1;
+	probe_result_reset(dst);
+	dst->started = src->started;
+	dst->up = src->up;
+	dst->fail = src->fail;
+	memcpy(dst->reason, src->reason, sizeof(dst->reason));
+	dst->duration_ms = src->duration_ms;
+	if (src->notes != NULL) {
+		if (notes_open(dst) == NULL)
+			return -1;
+		snprintf(dst->notes, PROBE_NOTES_MAX, "%s", src->notes);
+	}
+	/* src has each name once: no search. */
 	for (size_t i = 0; i < src->nmetrics; i++)
-		if (probe_result_add(dst, src->metrics[i].name,
+		if (metric_put(dst, src->metrics[i].name,
 		    src->metrics[i].value) != 0)
 			return -1;
 	return 0;
@@ -200,10 +260,8 @@ probe_result_notef(struct probe_result *r, const char *fmt, ...)
 	va_list ap;
 	int w;
 
-	if (r->notes == NULL &&
-	    (r->notes = calloc(1, PROBE_NOTES_MAX)) == NULL)
+	if ((s = notes_open(r)) == NULL)
 		return;
-	s = r->notes;
 	n = strlen(s);
 	/* Already full: the marker is there. */
 	if (n >= sizeof(more) - 1 &&
@@ -348,7 +406,7 @@ probe_start(struct probe *p, probe_done_fn done, void *arg)
 {
 	if (p->running)
 		return -1;
-	probe_result_clear(&p->result);
+	probe_result_reset(&p->result);
 	p->done = done;
 	p->arg = arg;
 	p->running = true;

@@ -45,6 +45,7 @@ const char *probe_fail_name(enum probe_fail f);
 
 struct probe_metric {
 	char *name;	/* the part after "<probe>." */
+	size_t name_cap;	/* bytes name's block holds */
 	double value;
 };
 
@@ -54,26 +55,43 @@ struct probe_result {
 	enum probe_fail fail;
 	char reason[256];	/* empty when up */
 	double duration_ms;
-	struct probe_metric *metrics;	/* timings and extracted values */
-	size_t nmetrics, alloc;
+	/*
+	 * Timings and extracted values. The first nmetrics are this run's;
+	 * the slots after them keep their name blocks for the next run
+	 * (probe_result_reset), which adds the same names in the same order.
+	 */
+	struct probe_metric *metrics;
+	size_t nmetrics, named, alloc;
 	/*
 	 * Problems that did not fail the run (a metric's path missing), and
 	 * what a person needs beside the numbers (who blocks whom): NULL, or
-	 * notes joined by "; ", at most PROBE_NOTES_MAX bytes. Allocated by
-	 * the first note, since most runs have none.
+	 * notes joined by "; ", at most PROBE_NOTES_MAX bytes, in notes_buf.
+	 * That is allocated by the first note ever, since most runs have
+	 * none, and kept: a probe with a note tends to have it every run.
 	 */
 	char *notes;
+	char *notes_buf;
 };
 
 #define PROBE_NOTES_MAX 2048
 
 void probe_result_init(struct probe_result *r);
+/* Frees what r holds; r is then as probe_result_init left it. */
 void probe_result_clear(struct probe_result *r);
+/*
+ * Empties r for the next run but keeps its blocks (the metrics' slots and
+ * names, the notes' buffer), so that a run in the steady state allocates
+ * nothing for its result.
+ */
+void probe_result_reset(struct probe_result *r);
 /* Adds or replaces a metric; non-finite values are dropped. 0 or -1. */
 int probe_result_add(struct probe_result *r, const char *name, double v);
 bool probe_result_get(const struct probe_result *r, const char *name,
     double *v);
-/* Copies src into dst (dst cleared first); 0 or -1 on allocation failure. */
+/*
+ * Copies src into dst (dst reset first, its blocks reused); 0 or -1 on
+ * allocation failure.
+ */
 int probe_result_copy(struct probe_result *dst, const struct probe_result *src);
 /*
  * Marks the run failed with a reason. Reasons quote what targets sent, so

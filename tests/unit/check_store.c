@@ -107,6 +107,48 @@ START_TEST(test_cap_change_keeps_newest)
 }
 END_TEST
 
+/*
+ * A series kept by its caller (the monitor's cache) is the one lookups
+ * find, survives the bucket array's growth, and is vouched for by the
+ * generation, which only removals move.
+ */
+START_TEST(test_series_handle_and_generation)
+{
+	struct store *st = store_new();
+	struct series *s = store_series(st, "p.up", 8);
+	uint64_t gen = store_gen(st);
+	struct sample x;
+	char name[32];
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_eq(store_series(st, "p.up", 8), s);
+	ck_assert_ptr_eq(store_find(st, "p.up"), s);
+	ck_assert_uint_eq(series_len(s), 0);
+	ck_assert_int_eq(series_add(s, 10, 1, 8), 0);
+	ck_assert_int_lt(series_add(s, 20, NAN, 8), 0);
+	for (int i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "q%d.up", i);
+		ck_assert_int_eq(store_add(st, name, 1, i, 8), 0);
+	}
+	ck_assert_uint_eq(store_gen(st), gen);
+	ck_assert_ptr_eq(store_find(st, "p.up"), s);
+	ck_assert_int_eq(series_add(s, 5, 2, 8), 0);
+	ck_assert(series_last(s, &x));
+	ck_assert_int_eq(x.t, 10);	/* time order kept */
+	ck_assert(x.v == 2);
+	ck_assert(!store_drop(st, "nothing"));
+	ck_assert_uint_eq(store_drop_prefix(st, "none."), 0);
+	ck_assert_uint_eq(store_gen(st), gen);
+	ck_assert(store_drop(st, "q1.up"));
+	ck_assert_uint_ne(store_gen(st), gen);
+	gen = store_gen(st);
+	ck_assert_uint_eq(store_drop_prefix(st, "p."), 1);
+	ck_assert_uint_ne(store_gen(st), gen);
+	ck_assert_ptr_null(store_find(st, "p.up"));
+	store_free(st);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -118,6 +160,7 @@ store_suite(void)
 	tcase_add_test(tc, test_time_order_kept);
 	tcase_add_test(tc, test_many_series_and_drop);
 	tcase_add_test(tc, test_cap_change_keeps_newest);
+	tcase_add_test(tc, test_series_handle_and_generation);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -36,7 +36,9 @@
 	X(service) \
 	X(sched) \
 	X(monitor) \
+	X(run_allocs) \
 	X(store) \
+	X(probe) \
 	X(window) \
 	X(rules) \
 	X(ruleset) \
