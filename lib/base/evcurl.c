@@ -3,22 +3,31 @@
 #include <stdlib.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "base/log.h"
+
+/*
+ * Per-socket state that curl hands back through curl_multi_assign. Kept
+ * on a free list when curl is done with its socket, with the event in
+ * it: curl asks for a socket's events at every transfer, even on a kept
+ * connection, and a block a run was the last allocation of vigild's own
+ * in a probe run (tests/unit/check_run_allocs.c).
+ */
+struct evcurl_sock {
+	struct event ev;	/* set (event_assign) while in use */
+	struct evcurl *ec;
+	struct evcurl_sock *next_free;
+	curl_socket_t fd;
+	int what;
+};
 
 struct evcurl {
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
+	struct evcurl_sock *free_socks;
 	int running;
-};
-
-/* Per-socket state that curl hands back through curl_multi_assign. */
-struct evcurl_sock {
-	struct event *ev;
-	struct evcurl *ec;
-	curl_socket_t fd;
-	int what;
 };
 
 static void
@@ -82,16 +91,18 @@ evcurl_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (s != NULL) {
-			event_free(s->ev);
-			free(s);
+			event_del(&s->ev);
+			s->next_free = ec->free_socks;
+			ec->free_socks = s;
 		}
 		return 0;
 	}
 	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
 	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
 	if (s == NULL) {
-		s = calloc(1, sizeof(*s));
-		if (s == NULL)
+		if ((s = ec->free_socks) != NULL)
+			ec->free_socks = s->next_free;
+		else if ((s = calloc(1, sizeof(*s))) == NULL)
 			return -1;	/* curl fails the transfer */
 		s->ec = ec;
 		s->fd = fd;
@@ -99,11 +110,11 @@ evcurl_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 	} else {
 		if (s->what == what)
 			return 0;
-		event_free(s->ev);
+		event_del(&s->ev);
 	}
 	s->what = what;
-	s->ev = event_new(ec->base, fd, kind, evcurl_on_socket, s);
-	if (s->ev == NULL || event_add(s->ev, NULL) != 0)
+	if (event_assign(&s->ev, ec->base, fd, kind, evcurl_on_socket, s) !=
+	    0 || event_add(&s->ev, NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -155,6 +166,12 @@ evcurl_free(struct evcurl *ec)
 		curl_multi_cleanup(ec->multi);
 	if (ec->timer != NULL)
 		event_free(ec->timer);
+	while (ec->free_socks != NULL) {
+		struct evcurl_sock *s = ec->free_socks;
+
+		ec->free_socks = s->next_free;
+		free(s);
+	}
 	free(ec);
 }
 
