@@ -498,10 +498,16 @@ history_stats(const struct history *h, struct history_stats *out)
 	if (h == NULL)
 		return;
 	out->persistent = h->dir != NULL;
-	for (size_t i = 0; i < h->cap; i++)
-		if (h->tab[i] != NULL)
-			(*(h->tab[i]->kind == HISTORY_PROBE ? &out->probes :
-			    &out->rules))++;
+	for (size_t i = 0; i < h->cap; i++) {
+		const struct series *s = h->tab[i];
+
+		if (s == NULL)
+			continue;
+		(*(s->kind == HISTORY_PROBE ? &out->probes : &out->rules))++;
+		out->bytes += sizeof(*s) + s->nblocks * sizeof(*s->blocks) +
+		    (s->hours != NULL ? HIST_HOURS * sizeof(*s->hours) : 0) +
+		    (s->days != NULL ? HISTORY_DAYS * sizeof(*s->days) : 0);
+	}
 	out->writes = h->writes;
 	out->failures = h->failures;
 	out->last_saved = h->last_saved;
