@@ -113,6 +113,8 @@ hist_series_free(struct series *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t i = 0; s->blocks != NULL && i < s->nblocks; i++)
+		free(s->blocks[i]);
 	free(s->blocks);
 	free(s->hours);
 	free(s->days);
@@ -221,9 +223,35 @@ hist_hour_slot(struct series *s, int32_t hour)
 const struct hblock *
 hist_block(const struct series *s, int32_t hour)
 {
-	const struct hblock *b = &s->blocks[hour % s->nblocks];
+	const struct hblock *b = s->blocks[hour % s->nblocks];
 
-	return hour > 0 && b->hour == hour ? b : NULL;
+	return hour > 0 && b != NULL && b->hour == hour ? b : NULL;
+}
+
+/*
+ * With a folder: the blocks older than the newest that hold nothing
+ * unsaved leave memory (after a write went well).
+ */
+void
+hist_ring_trim(struct series *s)
+{
+	int32_t newest = 0;
+
+	for (size_t i = 0; i < s->nblocks; i++)
+		if (s->blocks[i] != NULL && s->blocks[i]->hour > newest)
+			newest = s->blocks[i]->hour;
+	for (size_t i = 0; i < s->nblocks; i++) {
+		struct hblock *b = s->blocks[i];
+
+		if (b == NULL || b->hour >= newest || s->saving_from != 0 ||
+		    (s->dirty_from != 0 &&
+		    s->dirty_from / HFILE_BLOCK_MINUTES <= b->hour))
+			continue;
+		free(b);
+		s->blocks[i] = NULL;
+		if (newest > s->saved_below)
+			s->saved_below = newest;
+	}
 }
 
 /*
@@ -240,7 +268,15 @@ hist_min_slot(struct series *s, int32_t min)
 
 	if (min <= 0)
 		return NULL;
-	b = &s->blocks[hour % s->nblocks];
+	b = s->blocks[hour % s->nblocks];
+	if (b == NULL) {
+		/* A late minute of an hour saved and gone: the file's. */
+		if (hour < s->saved_below ||
+		    (b = malloc(sizeof(*b))) == NULL)
+			return NULL;
+		b->hour = 0;
+		s->blocks[hour % s->nblocks] = b;
+	}
 	if (b->hour != hour) {
 		if (b->hour > hour)
 			return NULL;

@@ -309,6 +309,8 @@ harvest(struct history *h)
 			    s->saving_from < s->dirty_from))
 				s->dirty_from = s->saving_from;
 			s->saving_from = 0;
+			if (h->res_err == 0)
+				hist_ring_trim(s);
 		}
 		if (h->res_err != 0) {
 			if (h->inc_saving)
@@ -372,7 +374,8 @@ take_series(struct history *h, struct series *s, struct wfile *f)
 
 	memset(f, 0, sizeof(*f));
 	for (size_t i = 0; i < s->nblocks; i++)
-		if (s->blocks[i].hour != 0 && s->blocks[i].hour >= first)
+		if (s->blocks[i] != NULL && s->blocks[i]->hour != 0 &&
+		    s->blocks[i]->hour >= first)
 			n++;
 	if (n == 0 || !hfile_path(f->path, sizeof(f->path), h->dir,
 	    s->kind, s->name))
@@ -384,9 +387,9 @@ take_series(struct history *h, struct series *s, struct wfile *f)
 	if (f->hours == NULL || f->blocks == NULL)
 		return -1;
 	for (size_t i = 0; i < s->nblocks; i++) {
-		const struct hblock *b = &s->blocks[i];
+		const struct hblock *b = s->blocks[i];
 
-		if (b->hour == 0 || b->hour < first)
+		if (b == NULL || b->hour == 0 || b->hour < first)
 			continue;
 		f->hours[f->n] = b->hour;
 		encode_hour(b, f->blocks + f->n * HFILE_BLOCK_BYTES);
@@ -504,7 +507,11 @@ history_stats(const struct history *h, struct history_stats *out)
 		if (s == NULL)
 			continue;
 		(*(s->kind == HISTORY_PROBE ? &out->probes : &out->rules))++;
-		out->bytes += sizeof(*s) + s->nblocks * sizeof(*s->blocks) +
+		out->bytes += sizeof(*s) + s->nblocks * sizeof(*s->blocks);
+		for (size_t k = 0; k < s->nblocks; k++)
+			if (s->blocks[k] != NULL)
+				out->bytes += sizeof(*s->blocks[k]);
+		out->bytes +=
 		    (s->hours != NULL ? HIST_HOURS * sizeof(*s->hours) : 0) +
 		    (s->days != NULL ? HISTORY_DAYS * sizeof(*s->days) : 0);
 	}

@@ -34,8 +34,8 @@ struct hblock {
 
 /*
  * Hours in the ring. With a folder the files are the store: memory holds
- * the current hour and the one before (still being saved at the turn of
- * the hour); older minutes are read back from the file. Without one,
+ * the current hour, and the one before until it is saved; older minutes
+ * are read back from the file. Without one,
  * the last 24 h stay in memory (25 hours: the window's first one is
  * partial).
  */
@@ -66,7 +66,13 @@ struct series {
 	uint64_t incident;	/* sequence number of its open one; 0: none */
 	int32_t dirty_from;	/* first minute not saved; 0: none */
 	int32_t saving_from;	/* what the write in flight took; 0: none */
-	struct hblock *blocks;	/* the ring of hours */
+	/*
+	 * The ring of hours, each block allocated when its hour begins;
+	 * with a folder, freed once saved and an hour older than the
+	 * newest (the files are the store).
+	 */
+	struct hblock **blocks;
+	int32_t saved_below;	/* older hours left memory saved */
 	struct hhour *hours;	/* HIST_HOURS, probes with a folder; or NULL */
 	struct hday *days;	/* HISTORY_DAYS, probes; NULL for rules */
 };
@@ -126,6 +132,7 @@ void hist_series_free(struct series *s);	/* NULL is fine */
 /* The ring's block of hour, NULL when the ring holds another. */
 const struct hblock *hist_block(const struct series *s, int32_t hour);
 struct hhour *hist_hour_slot(struct series *s, int32_t hour);
+void hist_ring_trim(struct series *s);
 struct hday *hist_day_slot(struct series *s, int32_t day);
 struct hmin *hist_min_slot(struct series *s, int32_t min);
 void hist_close_incident(struct history *h, struct series *s, int64_t t);
