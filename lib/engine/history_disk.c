@@ -261,9 +261,18 @@ run_job(struct wjob *j)
 	h->res_err = 0;
 	for (size_t i = 0; i < j->nfiles; i++) {
 		struct wfile *f = &j->files[i];
+		char path[PATH_MAX];
 
-		err = hfile_write(f->path, f->kind, f->name, f->hours,
-		    f->blocks, f->n, step, sizeof(step));
+		if (f->n == 0)
+			continue;
+		if (!hfile_path(path, sizeof(path), j->dir, f->kind,
+		    f->name)) {
+			snprintf(step, sizeof(step), "path");
+			err = ENAMETOOLONG;
+		} else {
+			err = hfile_write(path, f->kind, f->name, f->hours,
+			    f->blocks, f->n, step, sizeof(step));
+		}
 		if (err != 0 && h->res_err == 0) {
 			h->res_err = err;
 			snprintf(h->res_step, sizeof(h->res_step), "%s", step);
@@ -367,7 +376,7 @@ encode_hour(const struct hblock *b, uint8_t *out)
  * its hour whole (from its first minute, or read back at load).
  */
 static int
-take_series(struct history *h, struct series *s, struct wfile *f)
+take_series(struct series *s, struct wfile *f)
 {
 	int32_t first = s->dirty_from / HFILE_BLOCK_MINUTES;
 	size_t n = 0;
@@ -377,8 +386,7 @@ take_series(struct history *h, struct series *s, struct wfile *f)
 		if (s->blocks[i] != NULL && s->blocks[i]->hour != 0 &&
 		    s->blocks[i]->hour >= first)
 			n++;
-	if (n == 0 || !hfile_path(f->path, sizeof(f->path), h->dir,
-	    s->kind, s->name))
+	if (n == 0)
 		return 0;
 	f->kind = s->kind;
 	memcpy(f->name, s->name, sizeof(f->name));
@@ -456,7 +464,7 @@ history_save(struct history *h, int64_t now, int64_t interval_ms, bool wait)
 
 		if (s == NULL || s->dirty_from == 0)
 			continue;
-		if (take_series(h, s, &j->files[j->nfiles++]) != 0) {
+		if (take_series(s, &j->files[j->nfiles++]) != 0) {
 			job_free(j);
 			return;
 		}

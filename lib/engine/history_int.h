@@ -78,8 +78,8 @@ struct series {
 };
 
 /* What the writer thread owns. */
+/* (No path: PATH_MAX each made a save's copy megabytes at 2,000.) */
 struct wfile {
-	char path[PATH_MAX];
 	enum history_kind kind;
 	char name[64];
 	size_t n;
