@@ -223,9 +223,12 @@ hist_hour_slot(struct series *s, int32_t hour)
 const struct hblock *
 hist_block(const struct series *s, int32_t hour)
 {
-	const struct hblock *b = s->blocks[hour % s->nblocks];
+	const struct hblock *b;
 
-	return hour > 0 && b != NULL && b->hour == hour ? b : NULL;
+	if (hour <= 0)
+		return NULL;
+	b = s->blocks[hour % s->nblocks];
+	return b != NULL && b->hour == hour ? b : NULL;
 }
 
 /*
