@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/clock.h"
 #include "base/hash.h"
 #include "engine/history_file.h"
 #include "engine/history_int.h"
@@ -109,14 +108,39 @@ grow(struct history *h)
 	return 0;
 }
 
-static void
-series_init(struct series *s, enum history_kind kind, const char *name)
+void
+hist_series_free(struct series *s)
 {
-	memset(s, 0, sizeof(*s));
+	if (s == NULL)
+		return;
+	for (size_t i = 0; s->blocks != NULL && i < s->nblocks; i++)
+		free(s->blocks[i]);
+	free(s->blocks);
+	free(s->hours);
+	free(s->days);
+	free(s);
+}
+
+/* Its arrays at the size its kind and the history's folder need. */
+static struct series *
+series_new(const struct history *h, enum history_kind kind, const char *name)
+{
+	struct series *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->kind = kind;
-	for (size_t i = 0; i < HISTORY_MEM_MINUTES; i++)
-		s->mins[i].worst = -1;
+	s->nblocks = h->dir != NULL ? HIST_RING_DISK : HIST_RING_MEM;
+	if ((s->blocks = calloc(s->nblocks, sizeof(*s->blocks))) == NULL ||
+	    (kind == HISTORY_PROBE && (s->days = calloc(HISTORY_DAYS,
+	    sizeof(*s->days))) == NULL) ||
+	    (kind == HISTORY_PROBE && h->dir != NULL && (s->hours =
+	    calloc(HIST_HOURS, sizeof(*s->hours))) == NULL)) {
+		hist_series_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* The series of name, made when new (NULL: out of memory, or too many). */
@@ -131,9 +155,8 @@ hist_get(struct history *h, enum history_kind kind, const char *name)
 		return NULL;
 	if ((h->n + 1) * 2 > h->cap && grow(h) != 0)
 		return NULL;
-	if ((s = malloc(sizeof(*s))) == NULL)
+	if ((s = series_new(h, kind, name)) == NULL)
 		return NULL;
-	series_init(s, kind, name);
 	h->tab[hist_slot_of(h, name)] = s;
 	h->n++;
 	return s;
@@ -145,7 +168,7 @@ hist_drop(struct history *h, size_t i)
 {
 	size_t j = i;
 
-	free(h->tab[i]);
+	hist_series_free(h->tab[i]);
 	h->tab[i] = NULL;
 	h->n--;
 	for (;;) {
@@ -166,8 +189,11 @@ hist_drop(struct history *h, size_t i)
 struct hday *
 hist_day_slot(struct series *s, int32_t day)
 {
-	struct hday *d = &s->days[day % HISTORY_DAYS];
+	struct hday *d;
 
+	if (s->days == NULL)
+		return NULL;
+	d = &s->days[day % HISTORY_DAYS];
 	if (d->day != day) {
 		if (d->day > day)
 			return NULL;	/* older than what is kept */
@@ -177,25 +203,93 @@ hist_day_slot(struct series *s, int32_t day)
 	return d;
 }
 
+struct hhour *
+hist_hour_slot(struct series *s, int32_t hour)
+{
+	struct hhour *hh;
+
+	if (s->hours == NULL)
+		return NULL;
+	hh = &s->hours[hour % HIST_HOURS];
+	if (hh->hour != hour) {
+		if (hh->hour > hour)
+			return NULL;
+		memset(hh, 0, sizeof(*hh));
+		hh->hour = hour;
+	}
+	return hh;
+}
+
+const struct hblock *
+hist_block(const struct series *s, int32_t hour)
+{
+	const struct hblock *b;
+
+	if (hour <= 0)
+		return NULL;
+	b = s->blocks[hour % s->nblocks];
+	return b != NULL && b->hour == hour ? b : NULL;
+}
+
 /*
- * The minute's slot, emptied when it held a minute a day older; NULL for
- * a minute older than memory keeps (a clock stepped back a day).
+ * With a folder: the blocks older than the newest that hold nothing
+ * unsaved leave memory (after a write went well).
+ */
+void
+hist_ring_trim(struct series *s)
+{
+	int32_t newest = 0;
+
+	for (size_t i = 0; i < s->nblocks; i++)
+		if (s->blocks[i] != NULL && s->blocks[i]->hour > newest)
+			newest = s->blocks[i]->hour;
+	for (size_t i = 0; i < s->nblocks; i++) {
+		struct hblock *b = s->blocks[i];
+
+		if (b == NULL || b->hour >= newest || s->saving_from != 0 ||
+		    (s->dirty_from != 0 &&
+		    s->dirty_from / HFILE_BLOCK_MINUTES <= b->hour))
+			continue;
+		free(b);
+		s->blocks[i] = NULL;
+		if (newest > s->saved_below)
+			s->saved_below = newest;
+	}
+}
+
+/*
+ * The minute's slot, its hour's block emptied when it held an older
+ * hour; NULL for a minute older than the ring keeps (a clock stepped
+ * back). An older hour leaves memory saved, or (writes failing as long
+ * as the ring lasts) lost.
  */
 struct hmin *
 hist_min_slot(struct series *s, int32_t min)
 {
-	struct hmin *m = &s->mins[min % HISTORY_MEM_MINUTES];
+	int32_t hour = min / HFILE_BLOCK_MINUTES;
+	struct hblock *b;
 
 	if (min <= 0)
 		return NULL;
-	if (m->min != min) {
-		if (m->min > min)
+	b = s->blocks[hour % s->nblocks];
+	if (b == NULL) {
+		/* A late minute of an hour saved and gone: the file's. */
+		if (hour < s->saved_below ||
+		    (b = malloc(sizeof(*b))) == NULL)
 			return NULL;
-		memset(m, 0, sizeof(*m));
-		m->min = min;
-		m->worst = -1;
+		b->hour = 0;
+		s->blocks[hour % s->nblocks] = b;
 	}
-	return m;
+	if (b->hour != hour) {
+		if (b->hour > hour)
+			return NULL;
+		b->hour = hour;
+		for (size_t i = 0; i < HFILE_BLOCK_MINUTES; i++) {
+			memset(&b->m[i], 0, sizeof(b->m[i]));
+			b->m[i].worst = -1;
+		}
+	}
+	return &b->m[min % HFILE_BLOCK_MINUTES];
 }
 
 /* What a change to minute m does to its day: counted once each. */
@@ -204,7 +298,7 @@ account(struct series *s, struct hmin *m, bool had, bool was_down,
     int64_t t)
 {
 	struct hday *d = hist_day_slot(s, hist_day(t));
-	int32_t min = m->min;
+	int32_t min = hist_minute(t);
 
 	if (d != NULL) {
 		if (!had && hist_min_has_data(m))
@@ -227,13 +321,15 @@ add_value(struct hmin *m, struct hday *d, double v)
 		m->vmin = f;
 	if (m->nval == 0 || f > m->vmax)
 		m->vmax = f;
-	m->nval++;
-	m->vsum += v;
+	if (m->nval < UINT8_MAX) {
+		m->nval++;
+		m->vsum += f;
+	}
 	if (d != NULL) {
 		if (d->nval == 0 || f > d->vmax)
 			d->vmax = f;
 		d->nval++;
-		d->vsum += v;
+		d->vsum += f;
 	}
 }
 
@@ -244,6 +340,7 @@ history_probe_run(struct history *h, const char *probe, int64_t t,
 	struct series *s;
 	struct hmin *m;
 	struct hday *d;
+	struct hhour *hh;
 	bool had, was_down;
 
 	if (h == NULL || (s = hist_get(h, HISTORY_PROBE, probe)) == NULL ||
@@ -258,6 +355,9 @@ history_probe_run(struct history *h, const char *probe, int64_t t,
 	d = hist_day_slot(s, hist_day(t));
 	if (d != NULL)
 		(*(ok ? &d->ok : &d->failed))++;
+	if ((hh = hist_hour_slot(s, hist_minute(t) / HFILE_BLOCK_MINUTES)) !=
+	    NULL)
+		(*(ok ? &hh->ok : &hh->failed))++;
 	add_value(m, d, duration_ms);
 	account(s, m, had, was_down, t);
 }
@@ -396,66 +496,71 @@ history_rule_resolved(struct history *h, const char *rule, int64_t t)
 
 /* Reading */
 
-/* Minute min of s, from memory or (older, with a folder) the file. */
+/* Minute min of s, from the ring or (older, with a folder) the file. */
 struct reader {
 	const struct history *h;
 	const struct series *s;
-	int32_t oldest_mem;	/* older minutes come from the file */
 	int32_t hour;		/* in recs; INT32_MIN: none */
 	bool hour_ok;
+	bool opened;		/* fd tried */
 	struct hfile_min recs[HFILE_BLOCK_MINUTES];
 	int fd;
 };
 
 static bool
+read_block(struct reader *r, int32_t hour)
+{
+	uint8_t buf[HFILE_BLOCK_BYTES];
+	char path[PATH_MAX];
+	int32_t got;
+
+	if (!r->opened) {
+		r->opened = true;
+		if (r->h->dir != NULL && hfile_path(path, sizeof(path),
+		    r->h->dir, r->s->kind, r->s->name))
+			r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	/* A torn or stale block is no data, as at load. */
+	return r->fd >= 0 && pread(r->fd, buf, sizeof(buf),
+	    (off_t)hfile_block_offset(hour)) == (ssize_t)sizeof(buf) &&
+	    hfile_block_decode(buf, &got, r->recs) == HFILE_BLOCK_OK &&
+	    got == hour;
+}
+
+static bool
 read_minute(struct reader *r, int32_t min, struct hmin *out)
 {
-	const struct hmin *m;
+	const struct hblock *b;
+	const struct hfile_min *f;
 	int32_t hour = min / HFILE_BLOCK_MINUTES;
+	uint32_t w;
 
-	if (min >= r->oldest_mem) {
-		m = &r->s->mins[min % HISTORY_MEM_MINUTES];
-		if (m->min != min || !hist_min_has_data(m))
-			return false;
-		*out = *m;
-		return true;
+	if ((b = hist_block(r->s, hour)) != NULL) {
+		*out = b->m[min % HFILE_BLOCK_MINUTES];
+		return hist_min_has_data(out);
 	}
-	if (r->fd < 0)
-		return false;
 	if (hour != r->hour) {
-		uint8_t buf[HFILE_BLOCK_BYTES];
-		int32_t got;
-		ssize_t n;
-
 		r->hour = hour;
-		r->hour_ok = false;
-		n = pread(r->fd, buf, sizeof(buf),
-		    (off_t)hfile_block_offset(hour));
-		if (n == (ssize_t)sizeof(buf) &&
-		    hfile_block_decode(buf, &got, r->recs) == HFILE_BLOCK_OK &&
-		    got == hour)
-			r->hour_ok = true;
+		r->hour_ok = read_block(r, hour);
 	}
 	if (!r->hour_ok)
 		return false;
-	{
-		const struct hfile_min *f = &r->recs[min % HFILE_BLOCK_MINUTES];
-
-		if (hfile_min_empty(f))
-			return false;
-		memset(out, 0, sizeof(*out));
-		out->min = min;
-		out->ok = f->ok;
-		out->failed = f->failed;
-		out->unknown = f->unknown;
-		out->worst = f->worst;
-		if (f->has_value) {
-			out->nval = (uint32_t)f->ok + f->failed > 0 ?
-			    (uint32_t)f->ok + f->failed : 1;
-			out->vmin = f->min;
-			out->vmax = f->max;
-			out->vsum = (double)f->avg * out->nval;
-		}
+	f = &r->recs[min % HFILE_BLOCK_MINUTES];
+	if (hfile_min_empty(f))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->ok = f->ok;
+	out->failed = f->failed;
+	out->unknown = f->unknown;
+	out->worst = f->worst;
+	if (f->has_value) {
+		/* Saved as an average: weighed by the minute's runs. */
+		w = (uint32_t)f->ok + f->failed;
+		out->nval = (uint8_t)(w == 0 ? 1 : w > UINT8_MAX ?
+		    UINT8_MAX : w);
+		out->vmin = f->min;
+		out->vmax = f->max;
+		out->vsum = f->avg * out->nval;
 	}
 	return true;
 }
@@ -469,7 +574,6 @@ history_range(const struct history *h, enum history_kind kind,
 	struct reader r;
 	int64_t smin, t;
 	size_t n = 0;
-	char path[PATH_MAX];
 
 	if (s == NULL || s->kind != kind || step < HISTORY_MINUTE_MS ||
 	    from >= to || cap == 0)
@@ -479,12 +583,8 @@ history_range(const struct history *h, enum history_kind kind,
 	memset(&r, 0, sizeof(r));
 	r.h = h;
 	r.s = s;
-	r.oldest_mem = hist_minute(clock_wall_ms()) - HISTORY_MEM_MINUTES + 1;
 	r.hour = INT32_MIN;
 	r.fd = -1;
-	if (h->dir != NULL && hist_minute(from) < r.oldest_mem &&
-	    hfile_path(path, sizeof(path), h->dir, kind, name))
-		r.fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	for (t = from - from % step; t < to && n < cap; t += step) {
 		struct history_point *p = &out[n++];
 		double vsum = 0;
@@ -510,7 +610,7 @@ history_range(const struct history *h, enum history_kind kind,
 			if (nval == 0 || m.vmax > p->max)
 				p->max = m.vmax;
 			nval += m.nval;
-			vsum += m.vsum;
+			vsum += (double)m.vsum;
 		}
 		if (nval > 0)
 			p->avg = vsum / (double)nval;
@@ -538,12 +638,29 @@ history_uptime(const struct history *h, const char *probe, int64_t now,
 		int32_t first = hist_minute(now - window_ms + HISTORY_MINUTE_MS -
 		    1);
 
-		for (size_t i = 0; i < HISTORY_MEM_MINUTES; i++) {
-			const struct hmin *m = &s->mins[i];
+		/*
+		 * The ring's minutes exactly; hours older than the ring (with
+		 * a folder) from their sums, the window's first one whole.
+		 */
+		for (int32_t hr = first / HFILE_BLOCK_MINUTES;
+		    hr <= last / HFILE_BLOCK_MINUTES; hr++) {
+			const struct hblock *b = hist_block(s, hr);
+			const struct hhour *hh;
 
-			if (m->min >= first && m->min <= last) {
-				ok += m->ok;
-				all += (uint64_t)m->ok + m->failed;
+			if (b == NULL && s->hours != NULL &&
+			    (hh = &s->hours[hr % HIST_HOURS])->hour == hr) {
+				ok += hh->ok;
+				all += (uint64_t)hh->ok + hh->failed;
+			}
+			for (int i = 0; b != NULL && i < HFILE_BLOCK_MINUTES;
+			    i++) {
+				int32_t min = hr * HFILE_BLOCK_MINUTES + i;
+
+				if (min >= first && min <= last) {
+					ok += b->m[i].ok;
+					all += (uint64_t)b->m[i].ok +
+					    b->m[i].failed;
+				}
 			}
 		}
 	} else {
@@ -573,7 +690,7 @@ history_days(const struct history *h, const char *probe, int64_t now,
 	int32_t today = hist_day(now);
 	size_t n = 0, want = cap < HISTORY_DAYS ? cap : HISTORY_DAYS;
 
-	if (s == NULL || s->kind != HISTORY_PROBE)
+	if (s == NULL || s->kind != HISTORY_PROBE || s->days == NULL)
 		return 0;
 	for (int32_t day = today - (int32_t)want + 1; day <= today; day++) {
 		const struct hday *d = &s->days[day % HISTORY_DAYS];
@@ -588,7 +705,8 @@ history_days(const struct history *h, const char *probe, int64_t now,
 		    (double)(d->ok + d->failed);
 		o->minutes_data = d->minutes_data;
 		o->minutes_down = d->minutes_down;
-		o->avg_ms = d->nval > 0 ? d->vsum / (double)d->nval : NAN;
+		o->avg_ms = d->nval > 0 ? (double)d->vsum / (double)d->nval :
+		    NAN;
 		o->max_ms = d->nval > 0 ? d->vmax : NAN;
 	}
 	return n;

@@ -18,7 +18,11 @@
 #define HISTORY_DAYS 90
 #define HISTORY_MINUTE_MS 60000LL
 #define HISTORY_DAY_MS (86400LL * 1000)
-/* Minutes kept in memory; older ones are read from the file. */
+/*
+ * Minutes of the 24 h chart. Memory keeps them all only without a
+ * folder; with one it keeps the current hour and the one before, and
+ * older minutes are read back from the file.
+ */
 #define HISTORY_MEM_MINUTES 1440
 /* Incidents kept (memory and file), the oldest forgotten first. */
 #define HISTORY_INCIDENTS 256
@@ -102,6 +106,7 @@ struct history_stats {
 	uint64_t writes, failures;
 	int64_t last_saved;	/* Unix ms; 0: never */
 	uint64_t torn;		/* hours dropped at load: bad checksum */
+	size_t bytes;		/* memory the series hold */
 	char last_error[256];	/* "" when the last write went well */
 };
 void history_stats(const struct history *h, struct history_stats *out);
@@ -123,7 +128,9 @@ bool history_rule_firing(const struct history *h, const char *rule);
 /*
  * Uptime of a probe: the runs that ended ok, in percent of all its runs
  * (a rate-limited run counts as neither). Windows up to a day count the
- * minutes [now - window_ms, now] exactly; longer ones whole UTC days:
+ * minutes [now - window_ms, now] exactly (with a folder, the minutes
+ * older than the last hour or two by whole hours: the window's first
+ * hour counts whole); longer ones whole UTC days:
  * today and the window's days before it (7 d: today and the 6 before).
  * false when there is no run in the window.
  */

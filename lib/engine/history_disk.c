@@ -21,7 +21,7 @@
 
 struct loading {
 	struct series *s;
-	int32_t oldest_mem, oldest_day;
+	int32_t oldest_ring, oldest_hour, oldest_day;	/* kept from these */
 };
 
 static void
@@ -40,21 +40,28 @@ load_hour(int32_t hour, const struct hfile_min recs[HFILE_BLOCK_MINUTES],
 		struct hmin one, *m = &one;
 		struct hday *d;
 
+		struct hhour *hh;
+
 		if (hfile_min_empty(f) || hist_day(t) < l->oldest_day)
 			continue;
-		if (min >= l->oldest_mem && (m = hist_min_slot(s, min)) == NULL)
+		if (hour >= l->oldest_ring && (m = hist_min_slot(s, min)) ==
+		    NULL)
 			m = &one;
 		memset(m, 0, sizeof(*m));
-		m->min = min;
 		m->ok = f->ok;
 		m->failed = f->failed;
 		m->unknown = f->unknown;
 		m->worst = f->worst;
 		if (f->has_value) {
-			m->nval = w;
+			m->nval = (uint8_t)(w > UINT8_MAX ? UINT8_MAX : w);
 			m->vmin = f->min;
 			m->vmax = f->max;
-			m->vsum = (double)f->avg * w;
+			m->vsum = f->avg * m->nval;
+		}
+		if (hour >= l->oldest_hour &&
+		    (hh = hist_hour_slot(s, hour)) != NULL) {
+			hh->ok += f->ok;
+			hh->failed += f->failed;
 		}
 		if ((d = hist_day_slot(s, hist_day(t))) == NULL)
 			continue;
@@ -64,11 +71,11 @@ load_hour(int32_t hour, const struct hfile_min recs[HFILE_BLOCK_MINUTES],
 			d->minutes_down++;
 		d->ok += m->ok;
 		d->failed += m->failed;
-		if (m->nval > 0) {
-			if (d->nval == 0 || m->vmax > d->vmax)
-				d->vmax = m->vmax;
-			d->nval += m->nval;
-			d->vsum += m->vsum;
+		if (f->has_value) {
+			if (d->nval == 0 || f->max > d->vmax)
+				d->vmax = f->max;
+			d->nval += w;
+			d->vsum += f->avg * (float)w;
 		}
 	}
 }
@@ -78,7 +85,8 @@ load_series(struct history *h, struct series *s)
 {
 	char path[PATH_MAX];
 	int64_t now = clock_wall_ms();
-	struct loading l = { s, hist_minute(now) - HISTORY_MEM_MINUTES + 1,
+	int32_t hour = hist_minute(now) / HFILE_BLOCK_MINUTES;
+	struct loading l = { s, hour - s->nblocks + 1, hour - HIST_HOURS + 1,
 	    hist_day(now) - HISTORY_DAYS + 1 };
 	uint64_t torn = 0;
 
@@ -253,9 +261,18 @@ run_job(struct wjob *j)
 	h->res_err = 0;
 	for (size_t i = 0; i < j->nfiles; i++) {
 		struct wfile *f = &j->files[i];
+		char path[PATH_MAX];
 
-		err = hfile_write(f->path, f->kind, f->name, f->hours,
-		    f->blocks, f->n, step, sizeof(step));
+		if (f->n == 0)
+			continue;
+		if (!hfile_path(path, sizeof(path), j->dir, f->kind,
+		    f->name)) {
+			snprintf(step, sizeof(step), "path");
+			err = ENAMETOOLONG;
+		} else {
+			err = hfile_write(path, f->kind, f->name, f->hours,
+			    f->blocks, f->n, step, sizeof(step));
+		}
 		if (err != 0 && h->res_err == 0) {
 			h->res_err = err;
 			snprintf(h->res_step, sizeof(h->res_step), "%s", step);
@@ -301,6 +318,8 @@ harvest(struct history *h)
 			    s->saving_from < s->dirty_from))
 				s->dirty_from = s->saving_from;
 			s->saving_from = 0;
+			if (h->res_err == 0)
+				hist_ring_trim(s);
 		}
 		if (h->res_err != 0) {
 			if (h->inc_saving)
@@ -329,19 +348,15 @@ harvest(struct history *h)
 }
 
 static void
-encode_hour(const struct series *s, int32_t hour, uint8_t *out)
+encode_hour(const struct hblock *b, uint8_t *out)
 {
 	struct hfile_min recs[HFILE_BLOCK_MINUTES];
 
 	for (int i = 0; i < HFILE_BLOCK_MINUTES; i++) {
-		int32_t min = hour * HFILE_BLOCK_MINUTES + i;
-		const struct hmin *m = &s->mins[min % HISTORY_MEM_MINUTES];
+		const struct hmin *m = &b->m[i];
 		struct hfile_min *r = &recs[i];
 
 		memset(r, 0, sizeof(*r));
-		r->worst = -1;
-		if (m->min != min)
-			continue;
 		r->ok = m->ok;
 		r->failed = m->failed;
 		r->unknown = m->unknown;
@@ -349,47 +364,45 @@ encode_hour(const struct series *s, int32_t hour, uint8_t *out)
 		if (m->nval > 0) {
 			r->has_value = true;
 			r->min = m->vmin;
-			r->avg = (float)(m->vsum / m->nval);
+			r->avg = m->vsum / m->nval;
 			r->max = m->vmax;
 		}
 	}
-	hfile_block_encode(out, hour, recs);
+	hfile_block_encode(out, b->hour, recs);
 }
 
-/* The changed hours of s still whole in memory, into f. */
+/*
+ * The changed hours of s still in the ring, into f; each block holds
+ * its hour whole (from its first minute, or read back at load).
+ */
 static int
-take_series(struct history *h, struct series *s, int32_t now_min,
-    struct wfile *f)
+take_series(struct series *s, struct wfile *f)
 {
-	int32_t oldest = now_min - HISTORY_MEM_MINUTES + 1;
 	int32_t first = s->dirty_from / HFILE_BLOCK_MINUTES;
-	int32_t last = now_min / HFILE_BLOCK_MINUTES;
 	size_t n = 0;
 
-	if (first * HFILE_BLOCK_MINUTES < oldest)
-		first = (oldest + HFILE_BLOCK_MINUTES - 1) /
-		    HFILE_BLOCK_MINUTES;
-	/* A minute recorded ahead of the clock (it was stepped back). */
-	if (s->dirty_from / HFILE_BLOCK_MINUTES > last)
-		last = s->dirty_from / HFILE_BLOCK_MINUTES;
-	if (last - first + 1 > HISTORY_MEM_MINUTES / HFILE_BLOCK_MINUTES)
-		first = last - HISTORY_MEM_MINUTES / HFILE_BLOCK_MINUTES + 1;
 	memset(f, 0, sizeof(*f));
-	if (first > last || !hfile_path(f->path, sizeof(f->path), h->dir,
-	    s->kind, s->name))
+	for (size_t i = 0; i < s->nblocks; i++)
+		if (s->blocks[i] != NULL && s->blocks[i]->hour != 0 &&
+		    s->blocks[i]->hour >= first)
+			n++;
+	if (n == 0)
 		return 0;
 	f->kind = s->kind;
 	memcpy(f->name, s->name, sizeof(f->name));
-	f->hours = calloc((size_t)(last - first + 1), sizeof(*f->hours));
-	f->blocks = malloc((size_t)(last - first + 1) * HFILE_BLOCK_BYTES);
+	f->hours = calloc(n, sizeof(*f->hours));
+	f->blocks = malloc(n * HFILE_BLOCK_BYTES);
 	if (f->hours == NULL || f->blocks == NULL)
 		return -1;
-	for (int32_t hr = first; hr <= last; hr++) {
-		f->hours[n] = hr;
-		encode_hour(s, hr, f->blocks + n * HFILE_BLOCK_BYTES);
-		n++;
+	for (size_t i = 0; i < s->nblocks; i++) {
+		const struct hblock *b = s->blocks[i];
+
+		if (b == NULL || b->hour == 0 || b->hour < first)
+			continue;
+		f->hours[f->n] = b->hour;
+		encode_hour(b, f->blocks + f->n * HFILE_BLOCK_BYTES);
+		f->n++;
 	}
-	f->n = n;
 	return 0;
 }
 
@@ -451,8 +464,7 @@ history_save(struct history *h, int64_t now, int64_t interval_ms, bool wait)
 
 		if (s == NULL || s->dirty_from == 0)
 			continue;
-		if (take_series(h, s, hist_minute(now), &j->files[j->nfiles++])
-		    != 0) {
+		if (take_series(s, &j->files[j->nfiles++]) != 0) {
 			job_free(j);
 			return;
 		}
@@ -497,10 +509,20 @@ history_stats(const struct history *h, struct history_stats *out)
 	if (h == NULL)
 		return;
 	out->persistent = h->dir != NULL;
-	for (size_t i = 0; i < h->cap; i++)
-		if (h->tab[i] != NULL)
-			(*(h->tab[i]->kind == HISTORY_PROBE ? &out->probes :
-			    &out->rules))++;
+	for (size_t i = 0; i < h->cap; i++) {
+		const struct series *s = h->tab[i];
+
+		if (s == NULL)
+			continue;
+		(*(s->kind == HISTORY_PROBE ? &out->probes : &out->rules))++;
+		out->bytes += sizeof(*s) + s->nblocks * sizeof(*s->blocks);
+		for (size_t k = 0; k < s->nblocks; k++)
+			if (s->blocks[k] != NULL)
+				out->bytes += sizeof(*s->blocks[k]);
+		out->bytes +=
+		    (s->hours != NULL ? HIST_HOURS * sizeof(*s->hours) : 0) +
+		    (s->days != NULL ? HISTORY_DAYS * sizeof(*s->days) : 0);
+	}
 	out->writes = h->writes;
 	out->failures = h->failures;
 	out->last_saved = h->last_saved;
@@ -516,7 +538,7 @@ history_free(struct history *h)
 		return;
 	history_save(h, clock_wall_ms(), 0, true);
 	for (size_t i = 0; i < h->cap; i++)
-		free(h->tab[i]);
+		hist_series_free(h->tab[i]);
 	free(h->tab);
 	free(h->dir);
 	free(h);

@@ -295,6 +295,35 @@ read_at(int fd, uint8_t *buf, size_t len, int64_t off, size_t *got)
 	return 0;
 }
 
+/* Blocks read at once at load: a day. */
+#define LOAD_BLOCKS 24
+
+/* One block read back, at byte at of the blocks, to fn when intact. */
+static void
+load_block(const uint8_t *blk, size_t at, void (*fn)(int32_t hour,
+    const struct hfile_min recs[HFILE_BLOCK_MINUTES], void *arg), void *arg,
+    uint64_t *torn)
+{
+	struct hfile_min recs[HFILE_BLOCK_MINUTES];
+	int32_t hour;
+
+	switch (hfile_block_decode(blk, &hour, recs)) {
+	case HFILE_BLOCK_OK:
+		/* In the wrong place it cannot be trusted either. */
+		if (hfile_block_offset(hour) - HFILE_HEADER_BYTES ==
+		    (int64_t)at)
+			fn(hour, recs, arg);
+		else
+			(*torn)++;
+		break;
+	case HFILE_BLOCK_TORN:
+		(*torn)++;
+		break;
+	case HFILE_BLOCK_EMPTY:
+		break;
+	}
+}
+
 int
 hfile_load(const char *path, enum history_kind kind, const char *name,
     int64_t now, void (*fn)(int32_t hour,
@@ -302,8 +331,7 @@ hfile_load(const char *path, enum history_kind kind, const char *name,
     uint64_t *torn)
 {
 	uint8_t head[HFILE_HEADER_BYTES];
-	uint8_t *buf;
-	struct hfile_min recs[HFILE_BLOCK_MINUTES];
+	uint8_t buf[LOAD_BLOCKS * HFILE_BLOCK_BYTES];
 	struct stat st;
 	uint32_t version;
 	size_t got;
@@ -347,43 +375,29 @@ hfile_load(const char *path, enum history_kind kind, const char *name,
 		    "not a history file of this series");
 		return 0;
 	}
-	/* The hours in one read: 2.6 MB at start, no read per block. */
-	buf = malloc((size_t)(HFILE_BYTES - HFILE_HEADER_BYTES));
-	if (buf == NULL) {
-		close(fd);
-		log_err("event=out_of_memory where=history_load path=%s", path);
-		return -1;
-	}
-	err = read_at(fd, buf, (size_t)(HFILE_BYTES - HFILE_HEADER_BYTES),
-	    HFILE_HEADER_BYTES, &got);
-	close(fd);
-	if (err != 0) {
-		free(buf);
-		log_err("event=history_file_unreadable path=%s error=\"%s\"",
-		    path, strerror(err));
-		return -1;
-	}
-	for (size_t i = 0; i + HFILE_BLOCK_BYTES <= got;
-	    i += HFILE_BLOCK_BYTES) {
-		int32_t hour;
-
-		switch (hfile_block_decode(buf + i, &hour, recs)) {
-		case HFILE_BLOCK_OK:
-			/* In the wrong place it cannot be trusted either. */
-			if (hfile_block_offset(hour) - HFILE_HEADER_BYTES ==
-			    (int64_t)i)
-				fn(hour, recs, arg);
-			else
-				(*torn)++;
-			break;
-		case HFILE_BLOCK_TORN:
-			(*torn)++;
-			break;
-		case HFILE_BLOCK_EMPTY:
-			break;
+	/*
+	 * A day of hours per read, on the stack: a buffer on the heap per
+	 * file, freed between files whose series were allocated meanwhile,
+	 * left holes that stayed resident (27 KiB a file, 55 MB at 2,000).
+	 */
+	for (size_t first = 0; first < HFILE_BLOCKS; first += LOAD_BLOCKS) {
+		err = read_at(fd, buf, LOAD_BLOCKS * HFILE_BLOCK_BYTES,
+		    HFILE_HEADER_BYTES + (int64_t)first * HFILE_BLOCK_BYTES,
+		    &got);
+		if (err != 0) {
+			close(fd);
+			log_err("event=history_file_unreadable path=%s "
+			    "error=\"%s\"", path, strerror(err));
+			return -1;
 		}
+		for (size_t i = 0; i + HFILE_BLOCK_BYTES <= got;
+		    i += HFILE_BLOCK_BYTES)
+			load_block(buf + i, first * HFILE_BLOCK_BYTES + i, fn,
+			    arg, torn);
+		if (got < LOAD_BLOCKS * HFILE_BLOCK_BYTES)
+			break;
 	}
-	free(buf);
+	close(fd);
 	return 0;
 }
 

@@ -429,6 +429,149 @@ START_TEST(test_file_older_than_memory)
 }
 END_TEST
 
+/*
+ * What three hours recorded a minute at a time (saved every 10 minutes,
+ * as vigild does) read back at a 1-minute step, once the first hours
+ * left memory: runs of minute i.
+ */
+static void
+three_hours(int i, bool *ok2, double *ms1, double *ms2)
+{
+	*ok2 = i % 7 != 0;
+	*ms1 = 10 + i % 13;
+	*ms2 = 20 + i;
+}
+
+START_TEST(test_file_minutes_read_back)
+{
+	char dir[64], path[128];
+	struct history *h;
+	struct history_point *p = calloc(200, sizeof(*p));
+	int64_t t0 = wall - 3 * HOUR;
+	uint64_t ok = 0, all = 0;
+	double pct, before;
+	uint8_t byte;
+	size_t n;
+	int fd;
+
+	scratch(dir, sizeof(dir));
+	h = history_new(dir);
+	history_track(h, HISTORY_PROBE, "api", false);
+	for (int i = 0; i < 180; i++) {
+		bool ok2;
+		double ms1, ms2;
+
+		three_hours(i, &ok2, &ms1, &ms2);
+		wall = t0 + i * MIN + 5000;
+		history_probe_run(h, "api", wall, true, ms1);
+		history_probe_run(h, "api", wall + 1000, ok2, ms2);
+		ok += 1 + ok2;
+		all += 2;
+		if (i % 10 == 9)
+			history_save(h, wall, 0, true);
+	}
+	wall = t0 + 3 * HOUR;
+	/* The first hour is the file's alone now; all of it reads back. */
+	n = history_range(h, HISTORY_PROBE, "api", t0, wall, MIN, p, 200);
+	ck_assert_uint_eq(n, 180);
+	for (int i = 0; i < 180; i++) {
+		bool ok2;
+		double ms1, ms2;
+
+		three_hours(i, &ok2, &ms1, &ms2);
+		ck_assert_int_eq(p[i].t, t0 + i * MIN);
+		ck_assert_msg(p[i].has_value, "minute %d", i);
+		ck_assert_uint_eq(p[i].ok, 1 + ok2);
+		ck_assert_uint_eq(p[i].failed, !ok2);
+		ck_assert_double_eq_tol(p[i].min, ms1, 1e-4);
+		ck_assert_double_eq_tol(p[i].max, ms2, 1e-4);
+		ck_assert_double_eq_tol(p[i].avg, (ms1 + ms2) / 2, 1e-4);
+	}
+	/* A step of an hour: one file hour, one ring hour, summed alike. */
+	ck_assert_uint_eq(history_range(h, HISTORY_PROBE, "api", t0, wall,
+	    HOUR, p, 200), 3);
+	ck_assert_uint_eq(p[0].ok + p[0].failed, 120);
+	ck_assert_uint_eq(p[2].ok + p[2].failed, 120);
+	ck_assert(history_uptime(h, "api", wall, DAY, &pct));
+	ck_assert_double_eq_tol(pct, 100.0 * ok / all, 1e-9);
+	before = pct;
+	/* The ring rolls over (a run two hours on): the 24 h uptime keeps
+	 * the hours that left it, in their sums. */
+	wall += 2 * HOUR;
+	history_probe_run(h, "api", wall, true, 1);
+	ck_assert(history_uptime(h, "api", wall, DAY, &pct));
+	ck_assert_double_eq_tol(pct, 100.0 * (ok + 1) / (all + 1), 1e-9);
+	ck_assert(pct > before);
+	/* The last hour, by the minute: the one run. */
+	ck_assert(history_uptime(h, "api", wall, HOUR, &pct));
+	ck_assert_double_eq_tol(pct, 100, 1e-9);
+	history_save(h, wall, 0, true);
+	history_free(h);
+	/* Read back at start: the same 24 h uptime from the hourly sums. */
+	h = history_new(dir);
+	history_track(h, HISTORY_PROBE, "api", false);
+	ck_assert(history_uptime(h, "api", wall, DAY, &pct));
+	ck_assert_double_eq_tol(pct, 100.0 * (ok + 1) / (all + 1), 1e-9);
+	/* A torn block on disk under a running vigild: that hour, gaps. */
+	ck_assert(hfile_path(path, sizeof(path), dir, HISTORY_PROBE, "api"));
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &byte, 1, hfile_block_offset((int32_t)(t0 /
+	    HOUR)) + 300), 1);
+	byte ^= 0x40;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, hfile_block_offset((int32_t)(t0 /
+	    HOUR)) + 300), 1);
+	close(fd);
+	n = history_range(h, HISTORY_PROBE, "api", t0, t0 + 3 * HOUR, MIN, p,
+	    200);
+	ck_assert_uint_eq(n, 180);
+	for (int i = 0; i < 180; i++)
+		ck_assert_msg(p[i].has_value == (i >= 60), "minute %d", i);
+	history_free(h);
+	free(p);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* What memory a series holds after 90 days: the files are the store. */
+START_TEST(test_memory_per_series)
+{
+	char dir[64];
+	struct history *h;
+	struct history_stats st, mem;
+	int64_t now = wall;
+
+	scratch(dir, sizeof(dir));
+	h = history_new(dir);
+	history_track(h, HISTORY_PROBE, "api", false);
+	history_track(h, HISTORY_RULE, "api_down", false);
+	/* A run and an evaluation every 10 minutes for 90 days. */
+	for (wall = now - 90 * DAY + MIN; wall <= now; wall += 10 * MIN) {
+		history_probe_run(h, "api", wall, true, 5);
+		history_rule_eval(h, "api_down", wall, RULE_OK, true, 0);
+		/* Saved as vigild saves (every state_interval). */
+		history_save(h, wall, 0, true);
+	}
+	history_stats(h, &st);
+	history_free(h);
+	/* Without a folder: a day of minutes. */
+	h = history_new(NULL);
+	for (wall = now - DAY + MIN; wall <= now; wall += 10 * MIN) {
+		history_probe_run(h, "api", wall, true, 5);
+		history_rule_eval(h, "api_down", wall, RULE_OK, true, 0);
+	}
+	history_stats(h, &mem);
+	history_free(h);
+	fprintf(stderr, "history bytes per series: folder %zu, memory %zu\n",
+	    st.bytes / 2, mem.bytes / 2);
+	ck_assert_uint_eq(st.probes + st.rules, 2);
+	/* A probe and its rule: under 3 KiB each (they were 51 KiB). */
+	ck_assert_uint_le(st.bytes, 2 * 3072);
+	ck_assert_uint_gt(mem.bytes, st.bytes);
+	scratch_rm(dir);
+}
+END_TEST
+
 START_TEST(test_file_torn_block)
 {
 	char dir[64], path[128];
@@ -619,6 +762,8 @@ history_suite(void)
 	tcase_add_test(tc, test_file_round_trip);
 	tcase_add_test(tc, test_file_older_than_memory);
 	tcase_add_test(tc, test_file_torn_block);
+	tcase_add_test(tc, test_file_minutes_read_back);
+	tcase_add_test(tc, test_memory_per_series);
 	tcase_add_test(tc, test_file_previous_version);
 	tcase_add_test(tc, test_sync_drops_and_keeps_files);
 	tcase_add_test(tc, test_memory_only_and_null);
