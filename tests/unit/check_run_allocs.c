@@ -34,6 +34,7 @@
 #include "alloc_count.h"
 #include "base/clock.h"
 #include "config/config.h"
+#include "engine/history.h"
 #include "engine/monitor.h"
 #include "engine/store.h"
 #include "probe/probe.h"
@@ -64,7 +65,7 @@ struct aworld {
 	struct monitor *m;
 	int64_t wall;
 	size_t runs;
-	size_t bytes;		/* the store's at the last run */
+	size_t bytes;		/* the store's and the history's at the last run */
 	size_t counted, worst;	/* windows counted, most blocks in one */
 	size_t total;
 	bool server_failed;
@@ -93,7 +94,15 @@ on_run(size_t probe, void *arg)
 {
 	struct aworld *w = arg;
 	size_t n = alloc_count_end();
-	size_t bytes = store_bytes(monitor_store(w->m));
+	struct history_stats hs;
+	size_t bytes;
+
+	/*
+	 * A window in which the store's rings or the history's blocks grew
+	 * (a new minute's or hour's) is not a steady run: not counted.
+	 */
+	history_stats(monitor_history(w->m), &hs);
+	bytes = store_bytes(monitor_store(w->m)) + hs.bytes;
 
 	(void)probe;
 	w->runs++;
