@@ -12,6 +12,14 @@ from tools import (BIG, BODY, COMMANDS, FLOOR_BATCH_MS, LOG, METRICS_SECS,
 TOOLS = ("vigild", "vigild-new", "monit", "blackbox", "floor", "floor-new")
 
 
+def fenced(a, lines):
+    """lines as a fenced block, the run's temporary directory as $TMP."""
+    a("```")
+    for line in lines:
+        a(line.replace(tools.TMP, "$TMP"))
+    a("```")
+
+
 def fmt(x, d=1):
     if isinstance(x, float):
         return ("%." + str(d) + "f") % x
@@ -111,10 +119,7 @@ def write(meta):
     a("")
     a("## Commands")
     a("")
-    a("```")
-    for c in COMMANDS:
-        a(c.replace(tools.TMP, "$TMP"))
-    a("```")
+    fenced(a, COMMANDS)
     a("")
     a("## Polling N targets at 1 s")
     a("")
@@ -290,10 +295,7 @@ def write(meta):
     a("")
     a("## Log")
     a("")
-    a("```")
-    for line in LOG:
-        a(line.replace(tools.TMP, "$TMP"))
-    a("```")
+    fenced(a, LOG)
     with open(OUT, "w") as f:
         f.write("\n".join(L) + "\n")
 

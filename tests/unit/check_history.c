@@ -430,6 +430,29 @@ START_TEST(test_file_older_than_memory)
 END_TEST
 
 /*
+ * Flips bits (mask) of the byte at off in probe name's hour block on
+ * disk: a torn or damaged block, as a crash or a bad disk leaves it.
+ */
+static void
+damage_block(const char *dir, const char *name, int32_t hour, int64_t off,
+    uint8_t mask)
+{
+	char path[128];
+	uint8_t byte;
+	int fd;
+
+	ck_assert(hfile_path(path, sizeof(path), dir, HISTORY_PROBE, name));
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &byte, 1, hfile_block_offset(hour) + off),
+	    1);
+	byte ^= mask;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, hfile_block_offset(hour) + off),
+	    1);
+	close(fd);
+}
+
+/*
  * What three hours recorded a minute at a time (saved every 10 minutes,
  * as vigild does) read back at a 1-minute step, once the first hours
  * left memory: runs of minute i.
@@ -444,15 +467,13 @@ three_hours(int i, bool *ok2, double *ms1, double *ms2)
 
 START_TEST(test_file_minutes_read_back)
 {
-	char dir[64], path[128];
+	char dir[64];
 	struct history *h;
 	struct history_point *p = calloc(200, sizeof(*p));
 	int64_t t0 = wall - 3 * HOUR;
 	uint64_t ok = 0, all = 0;
 	double pct, before;
-	uint8_t byte;
 	size_t n;
-	int fd;
 
 	scratch(dir, sizeof(dir));
 	h = history_new(dir);
@@ -513,15 +534,7 @@ START_TEST(test_file_minutes_read_back)
 	ck_assert(history_uptime(h, "api", wall, DAY, &pct));
 	ck_assert_double_eq_tol(pct, 100.0 * (ok + 1) / (all + 1), 1e-9);
 	/* A torn block on disk under a running vigild: that hour, gaps. */
-	ck_assert(hfile_path(path, sizeof(path), dir, HISTORY_PROBE, "api"));
-	fd = open(path, O_RDWR);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, &byte, 1, hfile_block_offset((int32_t)(t0 /
-	    HOUR)) + 300), 1);
-	byte ^= 0x40;
-	ck_assert_int_eq(pwrite(fd, &byte, 1, hfile_block_offset((int32_t)(t0 /
-	    HOUR)) + 300), 1);
-	close(fd);
+	damage_block(dir, "api", (int32_t)(t0 / HOUR), 300, 0x40);
 	n = history_range(h, HISTORY_PROBE, "api", t0, t0 + 3 * HOUR, MIN, p,
 	    200);
 	ck_assert_uint_eq(n, 180);
@@ -574,13 +587,11 @@ END_TEST
 
 START_TEST(test_file_torn_block)
 {
-	char dir[64], path[128];
+	char dir[64];
 	struct history *h;
 	struct history_point p[2];
 	struct history_stats st;
 	int64_t a = wall - 2 * HOUR, b = wall - 10 * MIN;
-	uint8_t byte;
-	int fd;
 
 	scratch(dir, sizeof(dir));
 	h = history_new(dir);
@@ -590,15 +601,7 @@ START_TEST(test_file_torn_block)
 	history_save(h, wall, 0, true);
 	history_free(h);
 	/* A write cut short inside b's hour block. */
-	ck_assert(hfile_path(path, sizeof(path), dir, HISTORY_PROBE, "api"));
-	fd = open(path, O_RDWR);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, &byte, 1, hfile_block_offset((int32_t)(b /
-	    HOUR)) + 100), 1);
-	byte ^= 0xff;
-	ck_assert_int_eq(pwrite(fd, &byte, 1, hfile_block_offset((int32_t)(b /
-	    HOUR)) + 100), 1);
-	close(fd);
+	damage_block(dir, "api", (int32_t)(b / HOUR), 100, 0xff);
 
 	h = history_new(dir);
 	history_track(h, HISTORY_PROBE, "api", false);
