@@ -212,6 +212,24 @@ class Vigild:
                 return p
         raise KeyError(name)
 
+    def notifier(self, name, timeout=5, **want):
+        """The notifier named, once its counters equal want (sent=1, queued=0...).
+
+        A receiver records a delivery before vigild has read its answer and
+        counted it, so the counters are awaited, not read once. On timeout
+        the test fails showing the notifier as last seen.
+        """
+        seen = {}
+
+        def settled():
+            seen["n"] = next(n for n in self.status()["notifiers"] if n["name"] == name)
+            return all(seen["n"].get(k) == v for k, v in want.items())
+        try:
+            wait_until(settled, timeout, f"notifier {name} at {want}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; notifier as last seen: {seen.get('n')}") from None
+        return seen["n"]
+
     def rule(self, name, status=None):
         for r in (status or self.status())["rules"]:
             if r["name"] == name:

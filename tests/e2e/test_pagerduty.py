@@ -127,9 +127,9 @@ class TriggerResolve(PagerDutyCase):
         self.assertNotIn("payload", res)
         self.assertEqual(pd.requests()[0]["headers"]["Content-Type"], "application/json")
         # What an operator sees: the type, the host, never the key.
-        n = v.status()["notifiers"][0]
-        self.assertEqual((n["name"], n["type"], n["target"], n["sent"], n["failed"]),
-                         ("pager", "pagerduty", f"http://127.0.0.1:{pd.port}/...", 2, 0))
+        n = v.notifier("pager", sent=2, failed=0)
+        self.assertEqual((n["type"], n["target"]),
+                         ("pagerduty", f"http://127.0.0.1:{pd.port}/..."))
         wait_for(lambda: v.status()["state_file"]["writes"] >= 1, 10, what="a state write")
         for path in ("/status", "/metrics", "/", "/health", "/alerts"):
             self.assertNotIn(KEY, v.get(path)[2].decode("utf-8", "replace"), path)
@@ -176,8 +176,7 @@ class Retries(PagerDutyCase):
         self.assertEqual(len({json.dumps(r["event"], sort_keys=True)
                               for r in pd.requests()}), 1)
         self.assertEqual(ev["event_action"], "trigger")
-        n = v.status()["notifiers"][0]
-        self.assertEqual((n["sent"], n["failed"], n["queued"]), (1, 2, 0))
+        v.notifier("pager", sent=1, failed=2, queued=0)
         log = v.log_text()
         self.assertRegex(log, r'event=notification_failed notifier=pager seq=\d+ attempt=1 '
                               r'error="HTTP 429"')
