@@ -19,7 +19,8 @@
  * which are rare, look for it instead.
  */
 struct slot {
-	int64_t due;
+	int64_t at;		/* when the job starts: its slot, or later
+				   after a stall (sched_held_start) */
 	struct sched_job *job;
 };
 
@@ -27,6 +28,7 @@ struct sched {
 	struct event *timer;
 	struct slot *heap;
 	size_t n, cap;
+	int64_t expected;	/* when the timer should fire */
 };
 
 struct sched_job {
@@ -82,13 +84,25 @@ sched_grid_us(double runs_per_s)
 	return (int64_t)g;
 }
 
+int64_t
+sched_held_start(int64_t at, int64_t expected, int64_t now)
+{
+	int64_t d = at - expected;
+
+	if (now - expected <= SCHED_STALL_US || at > now || d <= 0)
+		return at;
+	/* A slot is at most an interval after the job's last run, which
+	 * came before the stall; only long intervals need the modulo. */
+	return now + d % SCHED_SPREAD_MAX_US;
+}
+
 static void
 sift_up(struct sched *s, size_t i)
 {
 	VIGIL_ASSERT(i < s->n);
 	struct slot e = s->heap[i];
 
-	while (i > 0 && s->heap[(i - 1) / 2].due > e.due) {
+	while (i > 0 && s->heap[(i - 1) / 2].at > e.at) {
 		s->heap[i] = s->heap[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
@@ -106,9 +120,9 @@ sift_down(struct sched *s, size_t i)
 
 		if (c >= s->n)
 			break;
-		if (c + 1 < s->n && s->heap[c + 1].due < s->heap[c].due)
+		if (c + 1 < s->n && s->heap[c + 1].at < s->heap[c].at)
 			c++;
-		if (s->heap[c].due >= e.due)
+		if (s->heap[c].at >= e.at)
 			break;
 		s->heap[i] = s->heap[c];
 		i = c;
@@ -135,9 +149,13 @@ fix(struct sched *s, size_t i)
 	sift_down(s, i);
 }
 
-/* The timer for the earliest job (none: disarmed). */
+/*
+ * The timer for the earliest job (none: disarmed). since: from when the
+ * loop was free to start it; a pass starts jobs that fall due while it
+ * runs in the next one, so after a pass that is when the pass began.
+ */
 static void
-arm(struct sched *s, int64_t now)
+arm(struct sched *s, int64_t now, int64_t since)
 {
 	int64_t wait;
 	struct timeval tv;
@@ -146,12 +164,32 @@ arm(struct sched *s, int64_t now)
 		evtimer_del(s->timer);
 		return;
 	}
-	wait = s->heap[0].due - now;
+	s->expected = s->heap[0].at > since ? s->heap[0].at : since;
+	wait = s->heap[0].at - now;
 	if (wait < 0)
 		wait = 0;
 	tv.tv_sec = (time_t)(wait / 1000000);
 	tv.tv_usec = (suseconds_t)(wait % 1000000);
 	evtimer_add(s->timer, &tv);
+}
+
+/*
+ * The loop was held up (by a long callback, a large rendering, a stopped
+ * process): every job whose start passed meanwhile starts as late as the
+ * stall was long, as spread as its slot was. At 10,000 probes a second a
+ * one-second rendering left 10,000 runs due, started in one pass; they
+ * needed as many connections at once, the runs took longer than the
+ * interval, and the schedule never recovered.
+ */
+static void
+spread(struct sched *s, int64_t now)
+{
+	for (size_t i = 0; i < s->n; i++)
+		s->heap[i].at = sched_held_start(s->heap[i].at, s->expected,
+		    now);
+	/* Starts moved by different amounts: the heap is built anew. */
+	for (size_t i = s->n / 2; i-- > 0;)
+		sift_down(s, i);
 }
 
 static void
@@ -172,16 +210,18 @@ sched_fire(evutil_socket_t fd, short what, void *arg)
 	 * then nothing is due yet, and the timer is armed for the rest,
 	 * which keeps "due" honest.
 	 */
-	while (s->n > 0 && s->heap[0].due <= until) {
+	if (now - s->expected > SCHED_STALL_US)
+		spread(s, now);
+	while (s->n > 0 && s->heap[0].at <= until) {
 		struct sched_job *job = s->heap[0].job;
 		int64_t due = job->due;
 
-		/* The heap's copy of a job's due is the job's own. */
-		VIGIL_ASSERT(job->s == s && s->heap[0].due == due);
+		/* A job never starts before its slot. */
+		VIGIL_ASSERT(job->s == s && s->heap[0].at >= due);
 
 		job->due = sched_next_due(due, job->interval, now,
 		    &job->missed);
-		s->heap[0].due = job->due;
+		s->heap[0].at = job->due;
 		sift_down(s, 0);
 		if (job->busy) {
 			job->skipped++;
@@ -190,7 +230,7 @@ sched_fire(evutil_socket_t fd, short what, void *arg)
 		job->fn(job, due, now, job->arg);
 		now = sched_now();
 	}
-	arm(s, now);
+	arm(s, now, until);
 }
 
 struct sched *
@@ -248,7 +288,7 @@ sched_job_new(struct sched *s, int64_t interval, int64_t first_due,
 	job->arg = arg;
 	s->heap[s->n] = (struct slot){ first_due, job };
 	sift_up(s, s->n++);
-	arm(s, sched_now());
+	arm(s, sched_now(), sched_now());
 	return job;
 }
 
@@ -267,9 +307,9 @@ sched_job_set_interval(struct sched_job *job, int64_t interval)
 	if (job->s != NULL) {
 		size_t i = find(job->s, job);
 
-		job->s->heap[i].due = job->due;
+		job->s->heap[i].at = job->due;
 		fix(job->s, i);
-		arm(job->s, now);
+		arm(job->s, now, now);
 	}
 }
 
@@ -319,7 +359,7 @@ sched_job_free(struct sched_job *job)
 			fix(s, i);
 		}
 		/* The earliest may have changed; the timer stays right. */
-		arm(s, sched_now());
+		arm(s, sched_now(), sched_now());
 	}
 	free(job);
 }

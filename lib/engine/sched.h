@@ -5,7 +5,8 @@
  * "now plus the interval", so a slow callback or a busy loop never shifts
  * the schedule. When the loop falls behind by more than one interval (a
  * stall, a suspended host), the missed slots are counted and skipped rather
- * than run in a burst. Times are CLOCK_MONOTONIC microseconds.
+ * than run in a burst; the runs a stall held up start as spread as their
+ * slots were (sched_held_start). Times are CLOCK_MONOTONIC microseconds.
  */
 #ifndef VIGIL_SCHED_H
 #define VIGIL_SCHED_H
@@ -48,6 +49,21 @@ int64_t sched_next_due(int64_t due, int64_t interval, int64_t now,
 #define SCHED_GRID_MIN_US	5000
 #define SCHED_GRID_MAX_US	20000
 int64_t sched_grid_us(double runs_per_s);
+
+/*
+ * Where a job waiting to start at at (µs) starts when the pass that was
+ * expected at expected begins at now. A pass later than SCHED_STALL_US
+ * found the loop held up: each job that fell due during the stall starts
+ * as much later as the stall was long, so the held-up runs keep the
+ * spacing their slots had instead of starting in one burst, and none
+ * waits more than SCHED_SPREAD_MAX_US beyond the end of the stall (a
+ * slot of a long interval, late in a long stall). The job's slot is not
+ * moved: its lateness counts from there and its next slot keeps the
+ * phase.
+ */
+#define SCHED_STALL_US		SCHED_GRID_MAX_US
+#define SCHED_SPREAD_MAX_US	1000000
+int64_t sched_held_start(int64_t at, int64_t expected, int64_t now);
 
 /*
  * The jobs of one event loop, under one timer. Freeing it stops its jobs

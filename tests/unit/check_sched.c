@@ -261,6 +261,126 @@ START_TEST(test_many_jobs_in_order)
 }
 END_TEST
 
+/* After a stall: who starts when (all µs; a pass expected at 1,000,000). */
+START_TEST(test_held_start_table)
+{
+	static const struct {
+		const char *what;
+		int64_t at, now, start;
+	} t[] = {
+		{ "on time: as it was", 1000000, 1000000, 1000000 },
+		{ "a little late: as it was", 1010000, 1015000, 1010000 },
+		{ "late by exactly SCHED_STALL_US: as it was",
+		  1010000, 1000000 + SCHED_STALL_US, 1010000 },
+		{ "the first of a stall starts at once",
+		  1000000, 1300000, 1000000 },
+		{ "due 100 ms into a 300 ms stall: 100 ms after it",
+		  1100000, 1300000, 1400000 },
+		{ "due at the stall's end: a stall later",
+		  1300000, 1300000, 1600000 },
+		{ "not due yet: untouched", 1300001, 1300000, 1300001 },
+		{ "waiting since before the pass was expected (a new job "
+		  "due in the past): at once", 500000, 1300000, 500000 },
+		{ "stall longer than the 1 s interval: within a second",
+		  1900000, 4300000, 5200000 },
+		{ "an hourly slot 59 min into a 1 h stall: within a second",
+		  1000000 + 3540000000LL, 1000000 + 3600000000LL,
+		  1000000 + 3600000000LL + 0 },
+		{ "an hourly slot 90.5 s into a stall: 0.5 s after it",
+		  1000000 + 90500000LL, 1000000 + 3600000000LL,
+		  1000000 + 3600000000LL + 500000 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int64_t got = sched_held_start(t[i].at, 1000000, t[i].now);
+
+		ck_assert_msg(got == t[i].start, "%s: start %lld, expected "
+		    "%lld", t[i].what, (long long)got, (long long)t[i].start);
+	}
+}
+END_TEST
+
+/*
+ * A stall in the loop: a callback holds it 300 ms while 40 jobs fall due
+ * 5 ms apart. They start after it in their order and as far apart as their
+ * slots were, not in one burst, and each is told its own slot, so its
+ * lateness counts the stall. (Starts are only ever late, so the gaps
+ * asserted are lower bounds: a slow machine cannot fail them.)
+ */
+#define NHELD 40
+
+struct stall {
+	struct event_base *base;
+	struct sched_job *jobs[NHELD], *staller;
+	int64_t slot[NHELD], due[NHELD], start[NHELD];
+	int started;
+};
+
+static void
+on_staller(struct sched_job *job, int64_t due, int64_t now, void *arg)
+{
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	(void)job;
+	(void)due;
+	(void)now;
+	(void)arg;
+	nanosleep(&ts, NULL);
+}
+
+static void
+on_held(struct sched_job *job, int64_t due, int64_t now, void *arg)
+{
+	struct stall *st = arg;
+	int i = 0;
+
+	while (st->jobs[i] != job)
+		i++;
+	if (st->start[i] == 0) {
+		st->due[i] = due;
+		st->start[i] = now;
+		st->started++;
+	}
+	if (st->started == NHELD)
+		event_base_loopbreak(st->base);
+}
+
+START_TEST(test_stall_spreads_held_runs)
+{
+	struct stall st = { 0 };
+	struct sched *sc;
+	int64_t t0 = sched_now();
+
+	st.base = event_base_new();
+	sc = sched_new(st.base);
+	st.staller = sched_job_new(sc, 10 * 1000000, t0 + 20000, on_staller,
+	    NULL);
+	for (int i = 0; i < NHELD; i++) {
+		st.slot[i] = t0 + 100000 + i * 5000;
+		st.jobs[i] = sched_job_new(sc, 1000000, st.slot[i], on_held,
+		    &st);
+	}
+	event_base_dispatch(st.base);
+	ck_assert_int_eq(st.started, NHELD);
+	for (int i = 0; i < NHELD; i++) {
+		ck_assert_int_eq(st.due[i], st.slot[i]);
+		/* Held up by the stall: all of them started after it. */
+		ck_assert_int_ge(st.start[i], t0 + 320000);
+		if (i > 0)
+			ck_assert_msg(st.start[i] - st.start[0] >=
+			    st.slot[i] - st.slot[0], "job %d started %lld µs "
+			    "after the first, its slot is %lld after", i,
+			    (long long)(st.start[i] - st.start[0]),
+			    (long long)(st.slot[i] - st.slot[0]));
+	}
+	for (int i = 0; i < NHELD; i++)
+		sched_job_free(st.jobs[i]);
+	sched_job_free(st.staller);
+	sched_free(sc);
+	event_base_free(st.base);
+}
+END_TEST
+
 Suite *
 sched_suite(void)
 {
@@ -272,10 +392,12 @@ sched_suite(void)
 	tcase_add_test(pure, test_next_due_late_skips);
 	tcase_add_test(pure, test_grid_batches);
 	tcase_add_test(pure, test_next_due_no_drift);
+	tcase_add_test(pure, test_held_start_table);
 	tcase_add_test(loop, test_loop_slots_do_not_drift);
 	tcase_add_test(loop, test_loop_busy_skips);
 	tcase_add_test(loop, test_set_interval);
 	tcase_add_test(loop, test_many_jobs_in_order);
+	tcase_add_test(loop, test_stall_spreads_held_runs);
 	suite_add_tcase(s, pure);
 	suite_add_tcase(s, loop);
 	return s;
