@@ -27,6 +27,7 @@
 #include "engine/monitor.h"
 #include "notify/notifier.h"
 #include "http/page.h"
+#include "http/refresh.h"
 #include "engine/ruleset.h"
 #include "base/sbuf.h"
 #include "http/status.h"
@@ -419,7 +420,8 @@ r_status(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	(void)arg;
 	deploys_tick(a->deploys);
 	return api_cached(a, c, rq, &a->status[gz], 1, "", gz ?
-	    render_status_gz : render_status);
+	    render_status_gz : render_status, refresh_guess(
+	    a->status[!gz].cost, monitor_nprobes(a->m)));
 }
 
 /* variant: "severity\nstate" as the query gave them, checked. */
@@ -458,7 +460,7 @@ r_alerts(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		return api_send(c, MHD_HTTP_OK, "application/json",
 		    alerts_json(a->m, &f), NULL);
 	return api_cached(a, c, rq, a->alerts, API_ALERT_VARIANTS,
-	    variant, render_alerts);
+	    variant, render_alerts, 0);
 }
 
 /*
@@ -644,7 +646,8 @@ r_metrics(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		a->proc_at = now;
 	}
 	return api_cached(a, c, rq, &a->metrics[gz], 1, "", gz ?
-	    render_metrics_gz : render_metrics);
+	    render_metrics_gz : render_metrics, refresh_guess(
+	    a->metrics[!gz].cost, monitor_nprobes(a->m)));
 }
 
 static struct MHD_Response *
@@ -695,7 +698,8 @@ r_page(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 {
 	(void)arg;
 	deploys_tick(a->deploys);
-	return api_cached(a, c, rq, &a->page, 1, "", render_page);
+	return api_cached(a, c, rq, &a->page, 1, "", render_page,
+	    refresh_guess(0, monitor_nprobes(a->m)));
 }
 
 /* POST /baseline {"rule": "api_p95"}: saves current values as baselines. */

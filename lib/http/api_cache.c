@@ -327,7 +327,7 @@ serve(struct MHD_Connection *c, struct api_cache *sc)
 enum MHD_Result
 api_cached(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     struct api_cache *slots, size_t nslots, const char *variant,
-    api_render_fn *render)
+    api_render_fn *render, int64_t guess_us)
 {
 	struct api_cache *sc = slot_for(slots, nslots, variant);
 	uint64_t key[API_STATUS_KEY], moved;
@@ -339,7 +339,7 @@ api_cached(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	look.same_key = memcmp(key, sc->key, sizeof(key)) == 0;
 	look.moved = moved != sc->moved;
 	look.age_us = now - sc->at;
-	look.cost_us = sc->cost;
+	look.cost_us = sc->cost != 0 ? sc->cost : guess_us;
 	look.aside_busy = aside_busy(a->aside);
 	look.aside_failed = sc->failed_at != 0;
 	look.failed_age_us = now - sc->failed_at;

@@ -142,11 +142,12 @@ struct MHD_Response *api_response(const char *type, char *body,
 /*
  * Answers c from the rendering in slots (nslots of them, one per
  * variant) if it is fresh enough, else renders anew with render first,
- * here or in a child while c waits, suspended (rq->wait).
+ * here or in a child while c waits, suspended (rq->wait). guess_us: what
+ * a first rendering may cost (refresh_guess; 0: cheap).
  */
 enum MHD_Result api_cached(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, struct api_cache *slots, size_t nslots,
-    const char *variant, api_render_fn *render);
+    const char *variant, api_render_fn *render, int64_t guess_us);
 /* Answers a reader that waited, once resumed (MHD calls again). */
 enum MHD_Result api_cache_resumed(struct api *a, struct MHD_Connection *c,
     struct api_req *rq);

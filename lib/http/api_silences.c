@@ -62,7 +62,7 @@ api_silences_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg)
 {
 	(void)arg;
-	return api_cached(a, c, rq, &a->silences, 1, "", render_list);
+	return api_cached(a, c, rq, &a->silences, 1, "", render_list, 0);
 }
 
 enum MHD_Result

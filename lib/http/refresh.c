@@ -57,6 +57,21 @@ refresh_satisfies(bool same_key, int64_t made_us, int64_t since_us)
 }
 
 int64_t
+refresh_guess(int64_t sibling_us, size_t probes)
+{
+	/*
+	 * A lower bound: /status, /metrics and the page cost 57 to 100 µs
+	 * a probe at 10,000 (bench/PROFILE.md). Low enough that a guess
+	 * never sends aside what the loop makes in under REFRESH_BEHIND_US.
+	 */
+	if (sibling_us > 0)
+		return sibling_us;
+	if (probes > (size_t)(INT64_MAX / REFRESH_GUESS_PROBE_US))
+		return INT64_MAX;
+	return (int64_t)probes * REFRESH_GUESS_PROBE_US;
+}
+
+int64_t
 refresh_pause(int64_t cost_us)
 {
 	return cost_us * (100 - REFRESH_SHARE_PCT) / REFRESH_SHARE_PCT;

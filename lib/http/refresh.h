@@ -8,6 +8,7 @@
 #define VIGIL_REFRESH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* How old a rendering may get when nothing changed (µs). */
@@ -52,6 +53,17 @@ struct refresh_look {
 };
 
 enum refresh_act refresh_decide(const struct refresh_look *l);
+
+/*
+ * What a rendering never made yet may cost (µs), for refresh_look's
+ * cost_us: what the same answer cost made otherwise (sibling_us, the plain
+ * /status for its first gzip one; 0: unknown), else REFRESH_GUESS_PROBE_US
+ * a probe. Unknown, the first rendering was made on the loop: at 10,000
+ * probes the first /status held it 0.6 to 3.3 s and the first /metrics
+ * 1 s, and the runs held up meanwhile left the schedule behind.
+ */
+#define REFRESH_GUESS_PROBE_US 10
+int64_t refresh_guess(int64_t sibling_us, size_t probes);
 
 /*
  * Whether a rendering whose snapshot was taken at made_us (monotonic),

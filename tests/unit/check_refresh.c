@@ -139,12 +139,13 @@ END_TEST
  * `cost` µs of loop, made in the reader's request (NOW) or in a loop pass
  * of its own (BEHIND), the most overdue first, then refresh_pause(); or
  * none, made in a child while its reader waits (ASIDE). A slot never
- * rendered has no cost yet.
+ * rendered has no cost yet, only its guess (0: unknown).
  */
 #define SLOTS 5
 
 struct slot {
 	int64_t at, cost;
+	int64_t guess;		/* cost_us before it was ever made */
 	bool held, behind;
 	unsigned key_seen;
 };
@@ -175,7 +176,7 @@ reader(struct sim *m, struct slot *s)
 	struct refresh_look l = {
 		.held = s->held, .same_key = s->key_seen == m->key,
 		.moved = true, .age_us = m->now - s->at,
-		.cost_us = s->held ? s->cost : 0,
+		.cost_us = s->held ? s->cost : s->guess,
 	};
 
 	m->readers++;
@@ -322,6 +323,56 @@ START_TEST(test_scrapes_at_10000_probes)
 }
 END_TEST
 
+START_TEST(test_first_scrape_at_10000_probes_goes_aside)
+{
+	/* The same hour with the guess api.c makes from the probe count:
+	 * not even the first scrape holds the loop. */
+	struct sim m = { .n = 1, .s = { { .cost = 340 * MS,
+	    .guess = refresh_guess(0, 10000) } } };
+
+	run(&m, 3600 * 1000 * (int64_t)MS, 15000 * MS,
+	    1800 * 1000 * (int64_t)MS);
+	ck_assert_uint_eq(m.readers, 240);
+	ck_assert_uint_eq(m.in_request, 0);
+	ck_assert_uint_eq(m.in_pass, 0);
+	ck_assert_uint_eq(m.aside, 240);
+}
+END_TEST
+
+START_TEST(test_guess)
+{
+	static const struct {
+		const char *what;
+		int64_t sibling;
+		size_t probes;
+		enum refresh_act first;	/* a first reader, no child busy */
+	} t[] = {
+		{ "no probes", 0, 0, REFRESH_NOW },
+		{ "a few probes", 0, 10, REFRESH_NOW },
+		{ "just under the line", 0,
+		  REFRESH_BEHIND_US / REFRESH_GUESS_PROBE_US - 1, REFRESH_NOW },
+		{ "at the line", 0, REFRESH_BEHIND_US / REFRESH_GUESS_PROBE_US,
+		  REFRESH_ASIDE },
+		{ "10,000 probes", 0, 10000, REFRESH_ASIDE },
+		{ "first gzip, its plain one was cheap", 300, 10000,
+		  REFRESH_NOW },
+		{ "first gzip, its plain one was dear", 40 * MS, 3,
+		  REFRESH_ASIDE },
+		{ "absurd count: no overflow", 0, SIZE_MAX, REFRESH_ASIDE },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct refresh_look l = { .same_key = true, .cost_us =
+		    refresh_guess(t[i].sibling, t[i].probes) };
+
+		ck_assert_msg(l.cost_us >= 0, "%s: negative", t[i].what);
+		ck_assert_msg(refresh_decide(&l) == t[i].first,
+		    "%s: %d, want %d", t[i].what, refresh_decide(&l),
+		    t[i].first);
+	}
+}
+END_TEST
+
 START_TEST(test_cheap_renderings_stay_at_once)
 {
 	/*
@@ -361,6 +412,8 @@ refresh_suite(void)
 	tcase_add_test(tc, test_reader_after_a_quiet_spell);
 	tcase_add_test(tc, test_cheap_renderings_stay_at_once);
 	tcase_add_test(tc, test_scrapes_at_10000_probes);
+	tcase_add_test(tc, test_first_scrape_at_10000_probes_goes_aside);
+	tcase_add_test(tc, test_guess);
 	tcase_add_loop_test(tc, test_satisfies, 0,
 	    (int)(sizeof(satisfies) / sizeof(satisfies[0])));
 	suite_add_tcase(s, tc);
