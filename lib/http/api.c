@@ -942,7 +942,7 @@ api_new(struct event_base *base, struct monitor *m,
 	    NULL, api_handler, api_completed, a, err, errlen);
 	if (a->httpd != NULL &&
 	    ((a->refresh = evtimer_new(base, api_cache_refresh, a)) == NULL ||
-	    (a->aside = aside_new(base)) == NULL)) {
+	    (a->aside = aside_new(base, API_ASIDE_DEADLINE_US)) == NULL)) {
 		if (a->refresh != NULL)
 			event_free(a->refresh);
 		httpd_free(a->httpd);

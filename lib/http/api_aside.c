@@ -46,6 +46,7 @@ struct aside {
 	char msg[ASIDE_MSG_MAX];
 	size_t len;
 	int64_t started;	/* monotonic µs at the fork */
+	int64_t deadline;	/* how long a child may take (µs) */
 	api_aside_fn *done;
 	void *arg;
 };
@@ -170,15 +171,22 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	int st = 0;
 
-	(void)what;
-	n = read(fd, x->msg + x->len, sizeof(x->msg) - x->len);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n > 0 && x->len + (size_t)n < sizeof(x->msg)) {
-		x->len += (size_t)n;
-		return;
+	if (what & EV_TIMEOUT) {
+		log_warn("event=render_aside_failed reason=deadline "
+		    "after_ms=%lld", (long long)((clock_mono_us() -
+		    x->started) / 1000));
+		n = -1;
+	} else {
+		n = read(fd, x->msg + x->len, sizeof(x->msg) - x->len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n > 0 && x->len + (size_t)n < sizeof(x->msg)) {
+			x->len += (size_t)n;
+			return;
+		}
 	}
-	/* The end, a report too long to be one of ours, or an error. */
+	/* The end, a report too long to be one of ours, an error, or the
+	 * deadline. */
 	if (n != 0)
 		kill(x->pid, SIGKILL);
 	memset(&ru, 0, sizeof(ru));
@@ -188,9 +196,11 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 		r = response(x);
 	else {
 		close(x->memfd);
-		log_warn("event=render_aside_failed %s=%d",
-		    WIFSIGNALED(st) ? "signal" : "status",
-		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		if (!(what & EV_TIMEOUT))
+			log_warn("event=render_aside_failed %s=%d",
+			    WIFSIGNALED(st) ? "signal" : "status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) :
+			    WEXITSTATUS(st));
 	}
 	/*
 	 * What it cost is the child's CPU time: on a busy machine its wall
@@ -202,12 +212,14 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 }
 
 struct aside *
-aside_new(struct event_base *base)
+aside_new(struct event_base *base, int64_t deadline_us)
 {
 	struct aside *x = calloc(1, sizeof(*x));
 
-	if (x != NULL)
+	if (x != NULL) {
 		x->base = base;
+		x->deadline = deadline_us;
+	}
 	return x;
 }
 
@@ -222,6 +234,10 @@ aside_start(struct aside *x, api_render_fn *render, struct api *a,
     const char *variant, api_aside_fn *done, void *arg)
 {
 	int p[2];
+	/* The child writes its report at its end: the pipe is silent until
+	 * then, and a persistent event's timeout counts from the last read. */
+	struct timeval tv = { (time_t)(x != NULL ? x->deadline / 1000000 : 0),
+	    (suseconds_t)(x != NULL ? x->deadline % 1000000 : 0) };
 
 	if (x == NULL || x->pid != 0)
 		return false;
@@ -232,7 +248,7 @@ aside_start(struct aside *x, api_render_fn *render, struct api *a,
 		return false;
 	}
 	x->ev = event_new(x->base, p[0], EV_READ | EV_PERSIST, on_pipe, x);
-	if (x->ev == NULL || event_add(x->ev, NULL) != 0) {
+	if (x->ev == NULL || event_add(x->ev, &tv) != 0) {
 		if (x->ev != NULL)
 			event_free(x->ev);
 		x->ev = NULL;

@@ -163,7 +163,15 @@ void api_cache_wake_all(struct api *a);
 struct aside;
 typedef void api_aside_fn(void *arg, struct MHD_Response *r,
     int64_t started, int64_t cost);
-struct aside *aside_new(struct event_base *base);
+/*
+ * deadline_us: a child still rendering after that long is killed and its
+ * rendering counts as failed, so the readers waiting for it get theirs
+ * made on the loop rather than wait for ever (a child that hung: fork()
+ * copies one thread of a threaded process, and a lock another held).
+ * Renderings at 10,000 probes took 0.3 to 3.3 s on a busy machine.
+ */
+#define API_ASIDE_DEADLINE_US (30 * 1000 * 1000)
+struct aside *aside_new(struct event_base *base, int64_t deadline_us);
 void aside_free(struct aside *x);
 bool aside_busy(const struct aside *x);
 /* Starts render(a, variant) in a child; false if it could not start. */

@@ -48,6 +48,7 @@
 	X(health) \
 	X(api_host) \
 	X(refresh) \
+	X(aside) \
 	X(silence) \
 	X(silence_json) \
 	X(maint) \
