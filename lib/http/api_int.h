@@ -186,6 +186,19 @@ void api_cache_refresh(int fd, short what, void *arg);
 /* Tells the owner that saved state (silences, baselines) changed. */
 void api_changed(struct api *a);
 
+/*
+ * A response for s (len bytes, malloc'd, taken; NULL stays NULL) of
+ * type, gzipped when gz, with the headers every answer has.
+ */
+struct MHD_Response *api_encoded(const char *type, char *s, size_t len,
+    bool gz);
+/* The routes' labels for vigil_http_requests_total, then "other". */
+const char *const *api_route_labels(size_t *n);
+
+/* GET /metrics (api_metrics.c). */
+enum MHD_Result api_metrics_get(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg);
+
 /* GET /history?probe=|rule=&from=&to=&step= (api_history.c). */
 enum MHD_Result api_history_get(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg);
