@@ -79,7 +79,6 @@ class PushToAlertmanager(E2E):
         self.assertEqual(a["generatorURL"], "http://vigil.example.test:9464/")
         self.assertEqual(a["status"]["state"], "active")
         # Re-sent while firing, as Alertmanager expects.
-        sent = v.status()
         wait_for(lambda: v.log_text().count("notifier=am rule=api_p95 kind=repeat") >= 2, 10,
                  what="re-sent while firing")
         sim.scenario("healthy")

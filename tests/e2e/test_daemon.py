@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.request
 
-from harness import BUILD, E2E, ROOT, SLOW, TIMING, VIGILD, http, http_probe, wait_for, wait_until
+from harness import BUILD, E2E, ROOT, SLOW, TIMING, VIGILD, http_probe, wait_for, wait_until
 
 VIGILCTL = os.path.join(BUILD, "vigilctl")
 

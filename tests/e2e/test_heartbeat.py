@@ -9,7 +9,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import BUILD, E2E, SLOW, http, wait_for, write_secret
+from harness import BUILD, E2E, SLOW, wait_for, write_secret
 
 VIGILCTL = os.path.join(BUILD, "vigilctl")
 TOKEN = "beat-token-3f9a1c77e2"

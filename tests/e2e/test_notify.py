@@ -116,7 +116,6 @@ class Transitions(NotifyCase):
                              r"^API p95 \d+(\.\d+)? (ms|s), threshold (500 ms|1 s)$")
         self.assertGreater(bodies[1]["value"], 1000)
         self.assertEqual(bodies[0]["since"], bodies[1]["since"])   # one episode
-        st = v.status()
         self.assertIn("event=notification notifier=hook rule=api_p95 kind=resolved", v.log_text())
         self.assertEqual(rcv.received[0]["headers"]["Content-Type"], "application/json")
 
@@ -128,7 +127,6 @@ class Transitions(NotifyCase):
         wait_for(lambda: v.rule("api_p95")["state"] == "ok", 10, what="ok")
         sim.scenario("slow", slow_ms=400)
         self.wait_kinds(rcv, 1, 10)
-        t0 = time.monotonic()
         time.sleep(3.6)          # a sleep: repeats are counted over a clock window
         bodies = rcv.bodies()
         kinds = [b["kind"] for b in bodies]

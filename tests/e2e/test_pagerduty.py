@@ -10,7 +10,7 @@ import time
 
 from harness import E2E, SLOW, LoopbackPosts, WebhookReceiver, wait_for, write_secret
 from test_gate import GateCase, post
-from test_notify import FAST, probes
+from test_notify import probes
 
 KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey32"
 

@@ -9,9 +9,7 @@ signal is present and plausible on a normal run. The per-table steps run
 every 10th run: at 300 ms, every 3 s.
 """
 import os
-import re
 import subprocess
-import time
 
 import pg
 from harness import ROOT, wait_for

@@ -671,7 +671,7 @@ class Locks(PgCase):
         self.assertIn('"LOCK TABLE orders IN ACCESS EXCLUSIVE MODE;"', lr["notes"])
         # Up, not down: the rest of the run still reads the server.
         self.assertIn("connections_used", lr["metrics"])
-        self.assertIn(f"probe db is down: canary query blocked", v.rule("db_down")["summary"])
+        self.assertIn("probe db is down: canary query blocked", v.rule("db_down")["summary"])
         c.release()
         self.wait_run(v, lambda lr: lr["metrics"].get("up") == 1, 10, "up again")
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 
 from harness import BUILD, E2E, SLOW, LoopbackPosts, wait_for
-from test_notify import FAST, probes
+from test_notify import probes
 
 # Quotes, a line break, a backslash, braces and a mention ("{{rule}}" is
 # the rule summary's "{rule}" in braces: "{api_p95}").
