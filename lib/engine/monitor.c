@@ -1,4 +1,5 @@
 #include "engine/monitor.h"
+#include "engine/monitor_int.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -25,12 +26,9 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
-#define MAX_SERIES_CAP	100000
 #define TICK_MS		1000
 /* The loop is "lagging" past this; /health then says vigild is degraded. */
 #define LAG_LIMIT_MS	1000
-#define LAG_SLOTS	10
-#define START_FAIL_WINDOW_MS	60000
 /*
  * Descriptors a probe run may hold at once (its socket, the threaded
  * resolver's pair), and those kept back from probes for everything else:
@@ -39,376 +37,6 @@
  */
 #define FDS_PER_RUN	3
 #define FDS_RESERVED	512
-
-struct probe_rt {
-	struct monitor *m;
-	const struct probe_cfg *cfg;
-	struct probe *probe;
-	struct sched_job *job;
-	size_t idx;		/* in cfg->probes, rts and facts */
-	uint64_t runs, failures, start_failures;
-	uint64_t consecutive_failures, consecutive_successes;
-	int64_t last_lateness_us, max_lateness_us;
-	enum probe_state state;	/* debounced by fail_after/recover_after */
-	int64_t state_since;
-	bool has_last;
-	bool inflight;		/* a run started and not done */
-	struct probe_result last;
-	int64_t last_finished;	/* Unix ms */
-	/*
-	 * The store's series of the last run's metrics, in their order, and
-	 * of "<probe>.down": a run adds its samples without looking each up
-	 * by name. Valid while the store's generation is series_gen (a
-	 * series removed moves it); each is checked against its metric's
-	 * name before use, so a run with other metrics finds theirs.
-	 */
-	struct series **series;
-	size_t nseries;
-	struct series *down;
-	uint64_t series_gen;
-};
-
-struct monitor {
-	struct event_base *base;
-	struct sched *sched;		/* the probes' schedules */
-	uint64_t runs;			/* runs ended, all probes */
-	struct probe_env env;
-	struct release_focus focus;	/* env.focus points here */
-	struct config *cfg;
-	struct store *store;
-	struct probe_rt **rts;	/* parallel to cfg->probes */
-	size_t nrts;
-	struct ruleset *rules;
-	struct silences *silences;
-	struct history *history;	/* outlives reloads */
-	struct maint *maint;
-	void (*listener)(const struct alert_event *e, void *arg);
-	void *listener_arg;
-	void (*run_listener)(size_t probe, void *arg);
-	void *run_listener_arg;
-	struct probe_fact *facts;	/* parallel to rts */
-	/* Derived metrics' last outcomes, parallel to cfg->derived. */
-	struct derived_result *derived;
-	struct event *tick;
-	int64_t tick_due;		/* monotonic µs of the next tick */
-	int64_t lag_ms[LAG_SLOTS];	/* the last ticks' lateness */
-	unsigned lag_head;
-	int64_t last_start_failure;	/* Unix ms, 0: never */
-	bool start_held;		/* that was the descriptor bound */
-	unsigned inflight, max_inflight;	/* probe runs */
-	long max_idle;			/* idle connections kept for reuse */
-	unsigned long long nofile;	/* RLIMIT_NOFILE, 0: unlimited */
-	int64_t started, loaded;
-	uint64_t reloads;
-	struct monitor_reload last_reload;
-};
-
-/* Samples a series keeps: enough for the retention at this interval. */
-static size_t
-series_cap_for(const struct config *cfg, const struct probe_cfg *pc)
-{
-	int64_t n = cfg->retention_ms / pc->interval_ms + 1;
-
-	if (n < 2)
-		n = 2;
-	if (n > MAX_SERIES_CAP)
-		n = MAX_SERIES_CAP;
-	return (size_t)n;
-}
-
-static size_t
-cap_of(const struct config *cfg, size_t probe)
-{
-	return series_cap_for(cfg, &cfg->probes[probe]);
-}
-
-/* Whether s is "<probe>.<metric>". */
-static bool
-series_is(const struct series *s, const char *probe, size_t pn,
-    const char *metric)
-{
-	const char *n = series_name(s);
-
-	return strncmp(n, probe, pn) == 0 && n[pn] == '.' &&
-	    strcmp(n + pn + 1, metric) == 0;
-}
-
-/* "<probe>.<metric>"'s series, made if new; NULL: out of memory. */
-static struct series *
-series_of(struct store *st, const char *probe, size_t pn, const char *metric,
-    size_t cap)
-{
-	size_t mn = strlen(metric);
-	char name[160];
-
-	/* Without printf: the first run of each metric only, but many. */
-	if (pn + 1 + mn < sizeof(name)) {
-		memcpy(name, probe, pn);
-		name[pn] = '.';
-		memcpy(name + pn + 1, metric, mn + 1);
-	} else {
-		snprintf(name, sizeof(name), "%s.%s", probe, metric);
-	}
-	return store_series(st, name, cap);
-}
-
-/* The cached series are dropped when the store removed any series. */
-static void
-rt_series_check(struct probe_rt *rt)
-{
-	uint64_t gen = store_gen(rt->m->store);
-
-	if (gen == rt->series_gen)
-		return;
-	for (size_t i = 0; i < rt->nseries; i++)
-		rt->series[i] = NULL;
-	rt->down = NULL;
-	rt->series_gen = gen;
-}
-
-static void
-rt_record(struct probe_rt *rt, const struct probe_result *r)
-{
-	size_t cap = series_cap_for(rt->m->cfg, rt->cfg);
-	const char *probe = rt->cfg->name;
-	size_t pn = strlen(probe);
-
-	rt_series_check(rt);
-	if (rt->nseries < r->nmetrics) {
-		struct series **a = realloc(rt->series,
-		    r->nmetrics * sizeof(*a));
-
-		if (a != NULL) {
-			for (size_t i = rt->nseries; i < r->nmetrics; i++)
-				a[i] = NULL;
-			rt->series = a;
-			rt->nseries = r->nmetrics;
-		}
-	}
-	for (size_t i = 0; i < r->nmetrics; i++) {
-		const char *metric = r->metrics[i].name;
-		struct series *s = i < rt->nseries ? rt->series[i] : NULL;
-
-		if (s == NULL || !series_is(s, probe, pn, metric)) {
-			s = series_of(rt->m->store, probe, pn, metric, cap);
-			if (i < rt->nseries)
-				rt->series[i] = s;
-		}
-		if (s == NULL || series_add(s, r->started, r->metrics[i].value,
-		    cap) != 0)
-			log_warn("event=store_add_failed metric=%s.%s", probe,
-			    metric);
-	}
-}
-
-const char *
-probe_state_name(enum probe_state s)
-{
-	switch (s) {
-	case PROBE_STATE_PENDING:
-		return "pending";
-	case PROBE_STATE_UP:
-		return "up";
-	case PROBE_STATE_DOWN:
-		return "down";
-	}
-	return "?";
-}
-
-static void
-rt_fact(struct probe_rt *rt)
-{
-	struct probe_fact *f = &rt->m->facts[rt->idx];
-
-	f->has_run = rt->has_last;
-	f->last_up = rt->has_last && rt->last.up;
-	f->last_started = rt->last.started;
-	f->last_finished = rt->last_finished;
-	f->reason = rt->last.reason;
-	f->notes = rt->last.notes;
-	f->interval_ms = rt->cfg->interval_ms;
-	f->timeout_ms = rt->cfg->timeout_ms;
-}
-
-/*
- * The debounced state: down after fail_after failed runs in a row, up
- * again after recover_after good ones. The first result decides at once
- * when it is good; a first failure still waits for fail_after.
- */
-static void
-rt_debounce(struct probe_rt *rt, const struct probe_result *r)
-{
-	enum probe_state to = rt->state;
-
-	if (r->up) {
-		if (rt->state == PROBE_STATE_PENDING ||
-		    rt->consecutive_successes >= rt->cfg->recover_after)
-			to = PROBE_STATE_UP;
-	} else if (rt->consecutive_failures >= rt->cfg->fail_after) {
-		to = PROBE_STATE_DOWN;
-	}
-	if (to == rt->state) {
-		if (!r->up)
-			log_info("event=probe_run_failed probe=%s state=%s "
-			    "consecutive=%llu fail=%s reason=\"%s\"",
-			    rt->cfg->name, probe_state_name(rt->state),
-			    (unsigned long long)rt->consecutive_failures,
-			    probe_fail_name(r->fail), LOG_Q(r->reason));
-		return;
-	}
-	rt->state = to;
-	rt->state_since = r->started;
-	if (to == PROBE_STATE_UP)
-		log_notice("event=probe_up probe=%s duration_ms=%.1f",
-		    rt->cfg->name, r->duration_ms);
-	else
-		log_warn("event=probe_down probe=%s fail=%s reason=\"%s\"",
-		    rt->cfg->name, probe_fail_name(r->fail), LOG_Q(r->reason));
-}
-
-static void
-rt_done(struct probe *p, const struct probe_result *r, void *arg)
-{
-	struct probe_rt *rt = arg;
-	struct monitor *m = rt->m;
-	/* One reading of the clock for all that follows: a run's "now". */
-	int64_t now = clock_wall_ms();
-	int64_t want;
-
-	(void)p;
-	sched_job_set_busy(rt->job, false);
-	if (rt->inflight) {
-		rt->inflight = false;
-		m->inflight--;
-	}
-	rt->runs++;
-	rt->m->runs++;
-	if (!r->up)
-		rt->failures++;
-	/*
-	 * Rate limited: the target told us to wait, which says nothing of
-	 * whether it is up. The debounce holds; the rules over its metrics
-	 * still go unknown (no fresh samples), which is the truth.
-	 */
-	/* A rate-limited run says nothing of up or down: not in history. */
-	if (r->up || r->fail != PROBE_FAIL_RATE_LIMITED)
-		history_probe_run(m->history, rt->cfg->name, now, r->up,
-		    r->duration_ms);
-	if (!r->up && r->fail == PROBE_FAIL_RATE_LIMITED) {
-		log_info("event=probe_rate_limited probe=%s reason=\"%s\"",
-		    rt->cfg->name, LOG_Q(r->reason));
-	} else if (!r->up) {
-		rt->consecutive_failures++;
-		rt->consecutive_successes = 0;
-		rt_debounce(rt, r);
-	} else {
-		rt->consecutive_failures = 0;
-		rt->consecutive_successes++;
-		rt_debounce(rt, r);
-	}
-	log_debug("event=probe_run probe=%s up=%d duration_ms=%.1f",
-	    rt->cfg->name, r->up, r->duration_ms);
-	if (probe_result_copy(&rt->last, r) != 0)
-		log_warn("event=out_of_memory where=probe_result probe=%s",
-		    rt->cfg->name);
-	rt->has_last = true;
-	rt->last_finished = now;
-	rt_record(rt, r);
-	if (rt->state != PROBE_STATE_PENDING) {
-		if (rt->down == NULL)
-			rt->down = series_of(m->store, rt->cfg->name,
-			    strlen(rt->cfg->name), "down",
-			    series_cap_for(m->cfg, rt->cfg));
-		if (rt->down != NULL)
-			series_add(rt->down, r->started,
-			    rt->state == PROBE_STATE_DOWN ? 1 : 0,
-			    series_cap_for(m->cfg, rt->cfg));
-	}
-	/* While failing, look again sooner (retry_interval). */
-	want = !r->up && rt->cfg->retry_interval_ms > 0 ?
-	    rt->cfg->retry_interval_ms : rt->cfg->interval_ms;
-	sched_job_set_interval(rt->job, want * 1000);
-	rt_fact(rt);
-	derived_update(m->cfg, m->store, m->facts, rt->idx, now, m->derived,
-	    cap_of);
-	ruleset_eval(m->rules, m->store, m->facts, rt->idx, now);
-	if (m->run_listener != NULL)
-		m->run_listener(rt->idx, m->run_listener_arg);
-}
-
-static void
-rt_slot(struct sched_job *job, int64_t due, int64_t now, void *arg)
-{
-	struct probe_rt *rt = arg;
-	struct monitor *m = rt->m;
-
-	rt->last_lateness_us = now - due;
-	if (rt->last_lateness_us > rt->max_lateness_us)
-		rt->max_lateness_us = rt->last_lateness_us;
-	if (m->inflight >= m->max_inflight) {
-		/* Said once a minute, not once a slot. */
-		if (clock_wall_ms() - m->last_start_failure >=
-		    START_FAIL_WINDOW_MS || !m->start_held)
-			log_warn("event=probe_runs_held probe=%s in_flight=%u "
-			    "reason=\"the descriptor limit (RLIMIT_NOFILE %llu) "
-			    "allows %u runs at once\"", rt->cfg->name,
-			    m->inflight, m->nofile, m->max_inflight);
-		rt->start_failures++;
-		m->last_start_failure = clock_wall_ms();
-		m->start_held = true;
-		return;
-	}
-	if (probe_start(rt->probe, rt_done, rt) != 0) {
-		rt->start_failures++;
-		m->last_start_failure = clock_wall_ms();
-		m->start_held = false;
-		log_err("event=probe_start_failed probe=%s", rt->cfg->name);
-		return;
-	}
-	/* Until rt_done, the scheduler skips (and counts) this job's slots. */
-	sched_job_set_busy(job, true);
-	/* probe_start may have finished the run already (rt_done ran). */
-	if (probe_running(rt->probe)) {
-		rt->inflight = true;
-		m->inflight++;
-	}
-}
-
-static void
-rt_free(struct probe_rt *rt)
-{
-	if (rt == NULL)
-		return;
-	if (rt->inflight)
-		rt->m->inflight--;
-	sched_job_free(rt->job);
-	probe_free(rt->probe);
-	probe_result_clear(&rt->last);
-	free(rt->series);
-	free(rt);
-}
-
-/* Builds a runtime whose first run is at first_due. */
-static struct probe_rt *
-rt_new(struct monitor *m, const struct probe_cfg *pc, int64_t first_due)
-{
-	struct probe_rt *rt = calloc(1, sizeof(*rt));
-
-	if (rt == NULL)
-		return NULL;
-	rt->m = m;
-	rt->cfg = pc;
-	rt->state = PROBE_STATE_PENDING;
-	probe_result_init(&rt->last);
-	rt->probe = probe_new(pc, &m->env);
-	rt->job = sched_job_new(m->sched, pc->interval_ms * 1000, first_due,
-	    rt_slot, rt);
-	if (rt->probe == NULL || rt->job == NULL) {
-		rt_free(rt);
-		return NULL;
-	}
-	return rt;
-}
 
 /*
  * First runs are spread over at most a second, in config order, so a
@@ -463,7 +91,7 @@ build_rts(struct monitor *m, struct config *cfg, struct probe_rt **old,
 		}
 		if (rts[i] != NULL)
 			continue;
-		rts[i] = rt_new(m, pc, first_due(i, cfg->nprobes, pc, grid, now));
+		rts[i] = probe_rt_new(m, pc, first_due(i, cfg->nprobes, pc, grid, now));
 		if (rts[i] == NULL) {
 			for (size_t k = 0; k < i; k++) {
 				bool reused = false;
@@ -471,7 +99,7 @@ build_rts(struct monitor *m, struct config *cfg, struct probe_rt **old,
 				for (size_t j = 0; j < nold; j++)
 					reused |= old[j] == rts[k];
 				if (!reused)
-					rt_free(rts[k]);
+					probe_rt_free(rts[k]);
 			}
 			free(rts);
 			return NULL;
@@ -674,7 +302,7 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->nrts = cfg->nprobes;
 	for (size_t i = 0; i < m->nrts; i++) {
 		m->rts[i]->idx = i;
-		rt_fact(m->rts[i]);
+		probe_rt_fact(m->rts[i]);
 	}
 	ruleset_set_derived(m->rules, m->derived);
 	ruleset_set_listener(m->rules, on_alert_event, m);
@@ -693,7 +321,7 @@ monitor_free(struct monitor *m)
 	/* First: freeing jobs one by one would search the heap for each. */
 	sched_free(m->sched);
 	for (size_t i = 0; i < m->nrts; i++)
-		rt_free(m->rts[i]);
+		probe_rt_free(m->rts[i]);
 	free(m->rts);
 	/* Probes first: their easy handles must leave the multi handle. */
 	evcurl_free(m->env.curl);
@@ -770,7 +398,7 @@ monitor_reload(struct monitor *m, struct config *cfg)
 			store_drop_prefix(m->store, prefix);
 			ngone++;
 		}
-		rt_free(m->rts[j]);
+		probe_rt_free(m->rts[j]);
 	}
 	/*
 	 * A derived metric removed or given another expression: its history
@@ -801,7 +429,7 @@ monitor_reload(struct monitor *m, struct config *cfg)
 	m->cfg = cfg;
 	track_history(m, cfg);
 	for (size_t i = 0; i < m->nrts; i++)
-		rt_fact(m->rts[i]);
+		probe_rt_fact(m->rts[i]);
 	m->loaded = clock_wall_ms();
 	m->reloads++;
 	log_notice("event=config_reloaded path=%s probes=%zu kept=%zu "
@@ -1000,7 +628,7 @@ monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
 		return -1;
 	/* A derived metric's history is kept like its home probe's. */
 	if (config_derived(m->cfg, metric) != NULL)
-		return store_add(m->store, metric, t, v, cap_of(m->cfg,
+		return store_add(m->store, metric, t, v, monitor_cap_of(m->cfg,
 		    config_derived(m->cfg, metric)->home));
 	for (size_t i = 0; i < m->nrts; i++) {
 		const struct probe_cfg *pc = m->rts[i]->cfg;
@@ -1008,7 +636,7 @@ monitor_restore_sample(struct monitor *m, const char *metric, int64_t t,
 		if (strlen(pc->name) == (size_t)(dot - metric) &&
 		    strncmp(pc->name, metric, (size_t)(dot - metric)) == 0)
 			return store_add(m->store, metric, t, v,
-			    series_cap_for(m->cfg, pc));
+			    monitor_series_cap(m->cfg, pc));
 	}
 	return -1;
 }
