@@ -3,6 +3,7 @@
  * lives in lib/.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +504,15 @@ main(int argc, char **argv)
 	if (check != NULL)
 		return check_config(check);
 	log_init((enum log_level)level);
+	/*
+	 * Large blocks always mapped, and unmapped when freed. By default
+	 * glibc raises its mmap threshold to the size of the largest mapped
+	 * block freed (up to 32 MiB) and keeps twice that free in the heap:
+	 * after the first multi-megabyte state file or answer, each one
+	 * grew in the heap and left about its size resident (+11 MiB at
+	 * 1,000 probes with a state_dir; bench/PROFILE.md).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	/* A peer closing early must be an error code, not a dead daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -55,7 +55,10 @@ struct statefile_restored {
 	size_t samples;
 };
 
-/* The document as of now (Unix ms): malloc'd, *len bytes; NULL: no memory. */
+/*
+ * The document as of now (Unix ms): malloc'd, *len bytes; NULL: no memory,
+ * or past STATEFILE_MAX_BYTES (a file no load would read).
+ */
 char *statefile_encode(const struct statefile_parts *p, int64_t now,
     size_t *len);
 
