@@ -139,9 +139,21 @@ log_min_messages = warning
             return ""
 
     def start(self):
-        self._run([os.path.join(PGBIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
-                   "-w", "-t", "30", "-o", "-c config_file=" + os.path.join(self.data, "postgresql.conf"),
-                   "start"])
+        for attempt in range(3):
+            try:
+                self._run([os.path.join(PGBIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
+                           "-w", "-t", "30", "-o",
+                           f"-c config_file={os.path.join(self.data, 'postgresql.conf')} "
+                           f"-c port={self.port}", "start"])
+                break
+            except AssertionError:
+                # The port was free when it was chosen, not when the server
+                # bound it (another process's connection took it meanwhile:
+                # it failed CI once): another port, on the command line,
+                # which outranks the configuration files.
+                if attempt == 2 or "could not bind" not in self.log_tail():
+                    raise
+                self.port = _free_port()
         self.running = True
 
     def stop(self, mode="fast"):
