@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
@@ -85,4 +87,24 @@ alloc_count_end(void)
 {
 	counting = false;
 	return blocks;
+}
+
+static void *
+json_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void
+json_free(void *p)
+{
+	free(p);
+}
+
+void
+alloc_count_cjson(bool on)
+{
+	cJSON_Hooks hooks = { json_malloc, json_free };
+
+	cJSON_InitHooks(on ? &hooks : NULL);
 }

@@ -13,6 +13,7 @@
 #ifndef VIGIL_ALLOC_COUNT_H
 #define VIGIL_ALLOC_COUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Starts counting on this thread, from 0. */
@@ -21,5 +22,11 @@ void alloc_count_begin(void);
 size_t alloc_count_now(void);
 /* Stops counting; returns the blocks allocated since alloc_count_begin. */
 size_t alloc_count_end(void);
+/*
+ * cJSON, a shared library, allocates with libc's own malloc, not counted;
+ * on: its blocks go through malloc here and are counted too; off: back
+ * to its default.
+ */
+void alloc_count_cjson(bool on);
 
 #endif

@@ -203,19 +203,6 @@ START_TEST(test_keyword_run)
 }
 END_TEST
 
-/* cJSON's blocks, through malloc here, so that they are counted too. */
-static void *
-json_malloc(size_t n)
-{
-	return malloc(n);
-}
-
-static void
-json_free(void *p)
-{
-	free(p);
-}
-
 /*
  * A JSON body with an expectation and a metric: cJSON builds the whole
  * tree of the body at every run, blocks for its nodes, keys and strings,
@@ -226,16 +213,15 @@ json_free(void *p)
 
 START_TEST(test_json_run)
 {
-	cJSON_Hooks hooks = { json_malloc, json_free };
 	struct aworld w;
 	struct probe_view v;
 	double depth = 0;
 
-	cJSON_InitHooks(&hooks);
+	alloc_count_cjson(true);
 	poll_runs(&w, "{\"status\":\"ok\",\"queue\":{\"depth\":3}}",
 	    "\"expect\": { \"status\": [200], \"json\": { \"/status\": "
 	    "\"ok\" } }, \"metrics\": { \"depth\": \"/queue/depth\" }");
-	cJSON_InitHooks(NULL);
+	alloc_count_cjson(false);
 	ck_assert(monitor_probe_view(w.m, 0, &v));
 	ck_assert_uint_eq(v.failures, 0);
 	ck_assert(probe_result_get(v.last, "depth", &depth));

@@ -648,24 +648,10 @@ START_TEST(test_load_good_file)
 }
 END_TEST
 
-/* cJSON's blocks, through malloc here, so that they are counted too. */
-static void *
-json_malloc(size_t n)
-{
-	return malloc(n);
-}
-
-static void
-json_free(void *p)
-{
-	free(p);
-}
-
 /* Blocks one encode asks for, with n samples of one series to save. */
 static size_t
 encode_blocks(size_t n)
 {
-	cJSON_Hooks hooks = { json_malloc, json_free };
 	struct statefile_restored out;
 	struct parts x, y;
 	size_t len, blocks;
@@ -677,11 +663,11 @@ encode_blocks(size_t n)
 		ck_assert_int_eq(monitor_restore_sample(x.p.m,
 		    "app_health.ttfb_ms", FIXTURE_SAVED - (int64_t)(n - i) * 100,
 		    (double)i / 8), 0);
-	cJSON_InitHooks(&hooks);
+	alloc_count_cjson(true);
 	alloc_count_begin();
 	s = statefile_encode(&x.p, FIXTURE_SAVED, &len);
 	blocks = alloc_count_end();
-	cJSON_InitHooks(NULL);
+	alloc_count_cjson(false);
 	ck_assert_ptr_nonnull(s);
 	/* All of them written, and read back. */
 	parts_init(&y);
