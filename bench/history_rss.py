@@ -19,6 +19,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
+import tools  # noqa: E402
 
 HOUR_MS = 3600 * 1000
 BLOCKS = 90 * 24
@@ -58,14 +59,8 @@ def seed(d):
 
 
 def one(vigild, nginx, state_dir, secs=20):
-    conf, port = bench.vigild_conf(N, nginx.url)
-    if state_dir is not None:
-        with open(conf) as f:
-            f.readline()
-            c = json.load(f)
-        c["state_dir"] = state_dir
-        with open(conf, "w") as f:
-            json.dump(c, f)
+    conf, port = bench.vigild_conf(N, nginx.url, top=None if state_dir is None
+                                   else {"state_dir": state_dir})
     p = bench.start([vigild, "-c", conf], "vigild")
     try:
         bench.wait_http(port, "/health", timeout=120)
@@ -85,18 +80,18 @@ def one(vigild, nginx, state_dir, secs=20):
 
 def main():
     builds = sys.argv[1:3]
-    bench.TMP = tempfile.mkdtemp(prefix="vigil-rss-")
-    os.chmod(bench.TMP, 0o755)
+    tools.TMP = tempfile.mkdtemp(prefix="vigil-rss-")
+    os.chmod(tools.TMP, 0o755)
     try:
         nginx = bench.Nginx()
         for mode in os.environ.get("MODES", "none fresh seeded").split():
             for b in builds:
                 sd = None
                 if mode == "fresh":
-                    sd = os.path.join(bench.TMP, "state-%d" % builds.index(b))
+                    sd = os.path.join(tools.TMP, "state-%d" % builds.index(b))
                     os.makedirs(sd, mode=0o700, exist_ok=True)
                 elif mode == "seeded":
-                    sd = os.path.join(bench.TMP, "state-seeded")
+                    sd = os.path.join(tools.TMP, "state-seeded")
                     if not os.path.isdir(sd):
                         os.makedirs(sd, mode=0o700)
                         t = time.time()
@@ -110,7 +105,7 @@ def main():
                     subprocess.run(["rm", "-rf", sd])
     finally:
         bench.stop_all()
-        subprocess.run(["rm", "-rf", bench.TMP])
+        subprocess.run(["rm", "-rf", tools.TMP])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from it.
   bench/state_rss.py OLD/vigild [NEW/vigild]  (N=1000 SECS=90 STEP=5
                                                MODES="none fresh")
 """
-import json
 import os
 import subprocess
 import sys
@@ -42,14 +41,8 @@ def smaps(pid):
 
 
 def one(vigild, nginx, state_dir):
-    conf, port = bench.vigild_conf(N, nginx.url)
-    if state_dir is not None:
-        with open(conf) as f:
-            f.readline()
-            c = json.load(f)
-        c["state_dir"] = state_dir
-        with open(conf, "w") as f:
-            json.dump(c, f)
+    conf, port = bench.vigild_conf(N, nginx.url, top=None if state_dir is None
+                                   else {"state_dir": state_dir})
     p = bench.start([vigild, "-c", conf], "vigild")
     rows = []
     try:
