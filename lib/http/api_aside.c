@@ -234,13 +234,14 @@ aside_start(struct aside *x, api_render_fn *render, struct api *a,
     const char *variant, api_aside_fn *done, void *arg)
 {
 	int p[2];
-	/* The child writes its report at its end: the pipe is silent until
-	 * then, and a persistent event's timeout counts from the last read. */
-	struct timeval tv = { (time_t)(x != NULL ? x->deadline / 1000000 : 0),
-	    (suseconds_t)(x != NULL ? x->deadline % 1000000 : 0) };
+	struct timeval tv;
 
 	if (x == NULL || x->pid != 0)
 		return false;
+	/* The child writes its report at its end: the pipe is silent until
+	 * then, and a persistent event's timeout counts from the last read. */
+	tv.tv_sec = (time_t)(x->deadline / 1000000);
+	tv.tv_usec = (suseconds_t)(x->deadline % 1000000);
 	if ((x->memfd = memfd_create("vigil-answer", MFD_CLOEXEC)) < 0)
 		return false;
 	if (pipe2(p, O_CLOEXEC) != 0) {
