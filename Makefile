@@ -86,7 +86,7 @@ PROGS := $(B)/vigild $(B)/vigilctl $(B)/portal-sim $(B)/check-unit
 # Fuzzing: libFuzzer targets in tests/fuzz/, run for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := config jsonptr jsonpath sentry rules api pg_norm expr dnsmsg \
-	template tzfile
+	template tzfile http1
 
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libvigil.a
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ \

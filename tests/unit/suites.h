@@ -25,6 +25,7 @@
 	X(pg) \
 	X(pg_norm) \
 	X(dnsmsg) \
+	X(http1) \
 	X(config_dns) \
 	X(pg_conn) \
 	X(net_check) \
