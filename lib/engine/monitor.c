@@ -14,6 +14,7 @@
 #include "base/evcurl.h"
 #include "base/log.h"
 #include "probe/beat.h"
+#include "probe/http1.h"
 #include "probe/probe.h"
 #include "engine/ruleset.h"
 #include "engine/derived.h"
@@ -266,6 +267,13 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	if (m->env.curl != NULL)
 		evcurl_set_max_idle(m->env.curl, m->max_idle);
 	/*
+	 * The own client keeps the same share: a configuration's probes
+	 * are mostly on one client or the other, rarely half and half.
+	 */
+	m->env.h1 = h1_new(base);
+	if (m->env.h1 != NULL)
+		h1_set_max_idle(m->env.h1, m->max_idle);
+	/*
 	 * Name lookups for probes whose library would block in getaddrinfo
 	 * (libpq). Without it such probes report that they cannot resolve.
 	 */
@@ -280,7 +288,8 @@ monitor_new(struct event_base *base, struct config *cfg, char *err,
 	m->maint = maint_new();
 	m->tick = evtimer_new(base, on_tick, m);
 	m->sched = sched_new(base);
-	if (m->sched == NULL || m->env.curl == NULL || m->store == NULL ||
+	if (m->sched == NULL || m->env.curl == NULL || m->env.h1 == NULL ||
+	    m->store == NULL ||
 	    m->env.beats == NULL ||
 	    m->facts == NULL || m->rules == NULL || m->silences == NULL ||
 	    m->tick == NULL || m->derived == NULL || m->history == NULL ||
@@ -325,6 +334,7 @@ monitor_free(struct monitor *m)
 	free(m->rts);
 	/* Probes first: their easy handles must leave the multi handle. */
 	evcurl_free(m->env.curl);
+	h1_free(m->env.h1);
 	beatboard_free(m->env.beats);
 	if (m->tick != NULL)
 		event_free(m->tick);

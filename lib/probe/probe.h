@@ -13,6 +13,7 @@
 
 struct event_base;
 struct evcurl;
+struct h1;
 struct sbuf;
 struct evdns_base;
 struct probe_cfg;
@@ -144,6 +145,7 @@ struct release_focus {
 struct probe_env {
 	struct event_base *base;
 	struct evcurl *curl;
+	struct h1 *h1;		/* the own HTTP/1.1 client (http1.h), or NULL */
 	struct evdns_base *dns;	/* for probes that resolve names */
 	const struct release_focus *focus;
 	struct beatboard *beats;	/* heartbeats the API received (beat.h) */

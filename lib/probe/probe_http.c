@@ -14,10 +14,21 @@
 #include "base/jsonpath.h"
 #include "base/jsonptr.h"
 #include "base/sbuf.h"
+#include "probe/http1.h"
+#include "probe/http1_req.h"
 
 struct http_probe {
 	const struct probe_cfg *cfg;
 	struct evcurl *ec;
+	/*
+	 * Plain http:// to a numeric address goes on vigil's own client
+	 * (http1.h); everything else, and a redirect's next hops, on curl,
+	 * whose easy handle is then made at the first need.
+	 */
+	struct h1_req req;
+	struct h1_xfer hx;
+	bool own;		/* req made: runs start on the own client */
+	bool on_curl;		/* this run's transfer is curl's */
 	struct evcurl_xfer xfer;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
@@ -41,6 +52,7 @@ struct http_probe {
 };
 
 #define HTTP_MAX_HOPS 5
+#define HTTP_AGENT "vigil/" VIGIL_VERSION
 #define HTTP_BODY_KEEP 1024
 
 static size_t
@@ -51,31 +63,32 @@ http_write(char *data, size_t size, size_t nmemb, void *arg)
 	return sbuf_write(&h->body, data, size * nmemb, &h->too_big);
 }
 
-static void *
-http_create(const struct probe_cfg *cfg, const struct probe_env *env)
+static void http_done(struct evcurl_xfer *x, CURLcode res);
+
+/* The curl easy handle, set up for the configured request; 0 or -1. */
+static int
+http_curl(struct http_probe *h)
 {
+	const struct probe_cfg *cfg = h->cfg;
 	const struct http_cfg *hc = &cfg->http;
-	struct http_probe *h = calloc(1, sizeof(*h));
 	CURL *e;
 
-	if (h == NULL)
-		return NULL;
-	h->cfg = cfg;
-	h->ec = env->curl;
+	if (h->xfer.easy != NULL)
+		return 0;
+	h->xfer.done = http_done;
 	e = h->xfer.easy = curl_easy_init();
-	if (e == NULL) {
-		free(h);
-		return NULL;
-	}
+	if (e == NULL)
+		return -1;
 	for (size_t i = 0; i < hc->nheaders; i++) {
 		struct curl_slist *l = curl_slist_append(h->headers,
 		    hc->headers[i]);
 
 		if (l == NULL) {
 			curl_slist_free_all(h->headers);
+			h->headers = NULL;
 			curl_easy_cleanup(e);
-			free(h);
-			return NULL;
+			h->xfer.easy = NULL;
+			return -1;
 		}
 		h->headers = l;
 	}
@@ -85,7 +98,7 @@ http_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, HTTP_AGENT);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
@@ -111,6 +124,62 @@ http_create(const struct probe_cfg *cfg, const struct probe_env *env)
 	else if (strcmp(hc->method, "POST") == 0)
 		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
 		    hc->body != NULL ? hc->body : "");
+	return 0;
+}
+
+static bool
+h1_body(void *arg, const char *p, size_t n)
+{
+	struct http_probe *h = arg;
+
+	return sbuf_write(&h->body, p, n, &h->too_big) == n;
+}
+
+static void http_h1_done(struct h1_xfer *x);
+
+/* The own client's side, when the request is one for it. */
+static bool
+http_own(struct http_probe *h, const struct probe_env *env)
+{
+	const struct http_cfg *hc = &h->cfg->http;
+
+	if (env->h1 == NULL || h1_req_make(&h->req, hc->url, hc->method,
+	    hc->headers, hc->nheaders, hc->body, HTTP_AGENT) != 0)
+		return false;
+	h->hx.origin = h1_origin_get(env->h1, (struct sockaddr *)&h->req.addr,
+	    h->req.alen);
+	if (h->hx.origin == NULL || h1_xfer_init(env->h1, &h->hx) != 0) {
+		h1_origin_put(h->hx.origin);
+		h->hx.origin = NULL;
+		h1_req_clear(&h->req);
+		return false;
+	}
+	h->hx.req = h->req.bytes;
+	h->hx.reqlen = h->req.len;
+	h->hx.head = h->req.head;
+	h->hx.fresh = hc->new_connection;
+	h->hx.body = h1_body;
+	h->hx.done = http_h1_done;
+	h->hx.arg = h;
+	return true;
+}
+
+static void http_destroy(void *impl);
+
+static void *
+http_create(const struct probe_cfg *cfg, const struct probe_env *env)
+{
+	struct http_probe *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->cfg = cfg;
+	h->ec = env->curl;
+	h->own = http_own(h, env);
+	if (!h->own && http_curl(h) != 0) {
+		http_destroy(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -477,42 +546,42 @@ origin_of(const char *url, char *out, size_t len)
 }
 
 /*
- * Follows a redirect the transfer just got, if it is one: true when the
- * next hop is on its way. By hand rather than curl's FOLLOWLOCATION, for
- * one reason: curl sends custom headers to wherever a redirect points,
- * and a probe's headers often carry credentials ("X-Api-Key"). They go
- * to the configured URL's origin (scheme, host, port) only; a hop to
- * another origin gets none, and the run's notes say so. Methods change
- * as curl's would (303, and POST on 301/302, become GET); the hops share
- * the probe's one timeout.
+ * Follows a redirect a hop just got, if it is one: true when the next hop
+ * is on its way (always on curl). By hand rather than curl's
+ * FOLLOWLOCATION, for one reason: curl sends custom headers to wherever a
+ * redirect points, and a probe's headers often carry credentials
+ * ("X-Api-Key"). They go to the configured URL's origin (scheme, host,
+ * port) only; a hop to another origin gets none, and the run's notes say
+ * so. Methods change as curl's would (303, and POST on 301/302, become
+ * GET); the hops share the probe's one timeout. to is absolute.
  */
 static bool
-http_redirect(struct http_probe *h)
+http_redirect(struct http_probe *h, long code, const char *to, double hop_ms)
 {
 	const struct http_cfg *hc = &h->cfg->http;
-	CURL *e = h->xfer.easy;
-	char *to = NULL, next[2048], o_cfg[512], o_next[512];
-	long code = 0;
+	char next[2048], o_cfg[512], o_next[512];
 	double left;
+	CURL *e;
 
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 301 && code != 302 && code != 303 && code != 307 &&
 	    code != 308)
 		return false;
-	if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) != CURLE_OK ||
-	    to == NULL || snprintf(next, sizeof(next), "%s", to) >=
+	if (to == NULL || snprintf(next, sizeof(next), "%s", to) >=
 	    (int)sizeof(next))
 		return false;
 	if (h->hops == HTTP_MAX_HOPS) {
 		h->too_many_hops = true;
 		return false;
 	}
-	h->hops_ms += info_ms(e, CURLINFO_TOTAL_TIME_T);
+	h->hops_ms += hop_ms;
 	left = (double)h->cfg->timeout_ms - h->hops_ms;
 	if (left < 1) {
 		h->hops_out_of_time = true;
 		return false;
 	}
+	if (http_curl(h) != 0)
+		return false;
+	e = h->xfer.easy;
 	h->hops++;
 	if (origin_of(hc->url, o_cfg, sizeof(o_cfg)) &&
 	    origin_of(next, o_next, sizeof(o_next)) &&
@@ -533,6 +602,7 @@ http_redirect(struct http_probe *h)
 	sbuf_reuse(&h->body, (size_t)hc->max_body, HTTP_BODY_KEEP);
 	h->too_big = false;
 	h->errbuf[0] = '\0';
+	h->on_curl = true;
 	return evcurl_add(h->ec, &h->xfer) == 0;
 }
 
@@ -543,14 +613,68 @@ http_rewind(struct http_probe *h)
 	const struct http_cfg *hc = &h->cfg->http;
 	CURL *e = h->xfer.easy;
 
-	if (h->hops == 0)
+	if (h->hops == 0 || e == NULL)
 		return;
 	curl_easy_setopt(e, CURLOPT_URL, hc->url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->cfg->timeout_ms);
+	/* A 303 made it a GET. */
 	if (strcmp(hc->method, "POST") == 0)
 		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
 		    hc->body != NULL ? hc->body : "");
+	else if (strcmp(hc->method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+}
+
+/* A hop's answer, received whole, judged: status, keyword, JSON. */
+static void
+http_judge(struct http_probe *h, struct probe_result *r, long code)
+{
+	const struct http_cfg *hc = &h->cfg->http;
+
+	probe_result_add(r, "http_status", (double)code);
+	probe_result_add(r, "body_bytes", (double)h->body.len);
+	if (!status_ok(hc, code)) {
+		char want[128];
+
+		status_expected(hc, want, sizeof(want));
+		probe_result_failf(r, PROBE_FAIL_STATUS,
+		    "status %ld, expected %s", code, want);
+	} else if (hc->keyword != NULL && (h->body.s == NULL ||
+	    memmem(h->body.s, h->body.len, hc->keyword,
+	    strlen(hc->keyword)) == NULL)) {
+		probe_result_failf(r, PROBE_FAIL_BODY,
+		    "keyword \"%s\" not found in the body "
+		    "(%zu bytes)", hc->keyword, h->body.len);
+	} else if (hc->nexpect_json > 0 || hc->nmetrics > 0) {
+		http_check_json(h, r);
+	}
+}
+
+/* The redirect failures, before the last hop's own outcome; true if one. */
+static bool
+http_hops_failed(struct http_probe *h, struct probe_result *r)
+{
+	if (h->too_many_hops) {
+		probe_result_failf(r, PROBE_FAIL_STATUS, "more than %d "
+		    "redirects (a redirect loop?)", HTTP_MAX_HOPS);
+		return true;
+	}
+	if (h->hops_out_of_time) {
+		probe_result_failf(r, PROBE_FAIL_TIMEOUT, "timed out after "
+		    "%lld ms following %u redirects",
+		    (long long)h->cfg->timeout_ms, h->hops);
+		return true;
+	}
+	return false;
+}
+
+static void
+http_end_run(struct http_probe *h)
+{
+	/* A large body is not kept between runs: memory stays bounded. */
+	sbuf_reuse(&h->body, (size_t)h->cfg->http.max_body, HTTP_BODY_KEEP);
+	probe_end(h->probe);
 }
 
 static void
@@ -562,46 +686,96 @@ http_done(struct evcurl_xfer *x, CURLcode res)
 	struct probe_result *r = h->r;
 	long code = 0;
 
-	if (res == CURLE_OK && hc->follow_redirects && http_redirect(h))
-		return;	/* the next hop ends the run */
+	curl_easy_getinfo(h->xfer.easy, CURLINFO_RESPONSE_CODE, &code);
+	if (res == CURLE_OK && hc->follow_redirects) {
+		char *to = NULL;
+
+		curl_easy_getinfo(h->xfer.easy, CURLINFO_REDIRECT_URL, &to);
+		if (http_redirect(h, code, to, info_ms(h->xfer.easy,
+		    CURLINFO_TOTAL_TIME_T)))
+			return;	/* the next hop ends the run */
+	}
 	http_timings(h, r);
 	if (strncmp(hc->url, "https:", 6) == 0)
 		http_read_cert(h);
 	if (h->cert_expiry != 0)
 		probe_result_add(r, "cert_expiry_days",
 		    (double)(h->cert_expiry - time(NULL)) / 86400.0);
-	if (h->too_many_hops) {
-		probe_result_failf(r, PROBE_FAIL_STATUS, "more than %d "
-		    "redirects (a redirect loop?)", HTTP_MAX_HOPS);
-	} else if (h->hops_out_of_time) {
-		probe_result_failf(r, PROBE_FAIL_TIMEOUT, "timed out after "
-		    "%lld ms following %u redirects",
-		    (long long)h->cfg->timeout_ms, h->hops);
-	} else if (res != CURLE_OK) {
+	if (http_hops_failed(h, r))
+		;
+	else if (res != CURLE_OK)
 		http_fail_transfer(h, res, r);
-	} else {
-		curl_easy_getinfo(h->xfer.easy, CURLINFO_RESPONSE_CODE, &code);
-		probe_result_add(r, "http_status", (double)code);
-		probe_result_add(r, "body_bytes", (double)h->body.len);
-		if (!status_ok(hc, code)) {
-			char want[128];
+	else
+		http_judge(h, r, code);
+	http_end_run(h);
+}
 
-			status_expected(hc, want, sizeof(want));
-			probe_result_failf(r, PROBE_FAIL_STATUS,
-			    "status %ld, expected %s", code, want);
-		} else if (hc->keyword != NULL && (h->body.s == NULL ||
-		    memmem(h->body.s, h->body.len, hc->keyword,
-		    strlen(hc->keyword)) == NULL)) {
-			probe_result_failf(r, PROBE_FAIL_BODY,
-			    "keyword \"%s\" not found in the body "
-			    "(%zu bytes)", hc->keyword, h->body.len);
-		} else if (hc->nexpect_json > 0 || hc->nmetrics > 0) {
-			http_check_json(h, r);
-		}
+/* A relative Location made absolute against the configured URL. */
+static char *
+h1_location(const char *base, const char *loc)
+{
+	CURLU *u = curl_url();
+	char *abs = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, base, 0) ==
+	    CURLUE_OK && curl_url_set(u, CURLUPART_URL, loc, 0) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_URL, &abs, 0);
+	curl_url_cleanup(u);
+	return abs;
+}
+
+static const char *const h1_stages[] = {
+	[H1_CONNECTING] = "connecting",
+	[H1_WAITING] = "waiting for the response",
+	[H1_READING] = "reading the body",
+};
+
+static void
+http_h1_done(struct h1_xfer *x)
+{
+	struct http_probe *h = x->arg;
+	const struct http_cfg *hc = &h->cfg->http;
+	struct probe_result *r = h->r;
+
+	if (x->result == H1_OK && hc->follow_redirects &&
+	    x->resp.location != NULL) {
+		char *to = h1_location(hc->url, x->resp.location);
+		bool on = http_redirect(h, x->resp.status, to,
+		    (double)x->total_us / 1000.0);
+
+		curl_free(to);
+		if (on)
+			return;	/* the next hop ends the run */
 	}
-	/* A large body is not kept between runs: memory stays bounded. */
-	sbuf_reuse(&h->body, (size_t)hc->max_body, HTTP_BODY_KEEP);
-	probe_end(h->probe);
+	r->duration_ms = h->hops_ms + (double)x->total_us / 1000.0;
+	/* No lookup: the address is numeric. */
+	probe_result_add(r, "dns_ms", 0);
+	if (x->connected && x->connect_us > 0)
+		probe_result_add(r, "connect_ms",
+		    (double)x->connect_us / 1000.0);
+	if (x->ttfb_us > 0)
+		probe_result_add(r, "ttfb_ms", (double)x->ttfb_us / 1000.0);
+	if (http_hops_failed(h, r))
+		;
+	else if (x->result == H1_OK)
+		http_judge(h, r, x->resp.status);
+	else if (x->result == H1_STOPPED && h->too_big)
+		probe_result_failf(r, PROBE_FAIL_BODY,
+		    "body larger than the %lld-byte limit (max_body)",
+		    (long long)hc->max_body);
+	else if (x->result == H1_STOPPED)
+		probe_result_failf(r, PROBE_FAIL_INTERNAL,
+		    "out of memory storing the body");
+	else if (x->result == H1_TIMEOUT)
+		probe_result_failf(r, PROBE_FAIL_TIMEOUT,
+		    "timed out after %lld ms %s",
+		    (long long)h->cfg->timeout_ms, h1_stages[x->stage]);
+	else if (x->result == H1_CUT)
+		probe_result_failf(r, PROBE_FAIL_BODY, "body cut short: %s",
+		    x->err);
+	else
+		probe_result_failf(r, PROBE_FAIL_CONNECT, "%s", x->err);
+	http_end_run(h);
 }
 
 static int
@@ -619,7 +793,11 @@ http_start(void *impl, struct probe *p, struct probe_result *r)
 	sbuf_reuse(&h->body, (size_t)h->cfg->http.max_body, HTTP_BODY_KEEP);
 	h->too_big = false;
 	h->errbuf[0] = '\0';
-	h->xfer.done = http_done;
+	h->on_curl = !h->own;
+	if (h->own) {
+		h->hx.timeout_ms = h->cfg->timeout_ms;
+		return h1_start(&h->hx);
+	}
 	return evcurl_add(h->ec, &h->xfer);
 }
 
@@ -637,7 +815,10 @@ http_cancel(void *impl)
 {
 	struct http_probe *h = impl;
 
-	evcurl_remove(h->ec, &h->xfer);
+	if (h->on_curl)
+		evcurl_remove(h->ec, &h->xfer);
+	else
+		h1_cancel(&h->hx);
 }
 
 static void
@@ -647,7 +828,13 @@ http_destroy(void *impl)
 
 	if (h == NULL)
 		return;
-	curl_easy_cleanup(h->xfer.easy);
+	if (h->own) {
+		h1_xfer_clear(&h->hx);
+		h1_origin_put(h->hx.origin);
+		h1_req_clear(&h->req);
+	}
+	if (h->xfer.easy != NULL)
+		curl_easy_cleanup(h->xfer.easy);
 	curl_slist_free_all(h->headers);
 	sbuf_free(&h->body);
 	free(h);
