@@ -292,12 +292,6 @@ conn_open(struct h1_xfer *x)
 	c->phase = PH_CONNECT;
 	x->c = c;
 	x->connected = true;
-	if (conn_watch(c, EV_WRITE) != 0) {
-		conn_close(c);
-		x->c = NULL;
-		errno = ENOMEM;
-		goto fail;
-	}
 	return 0;
 fail:
 	snprintf(x->err, sizeof(x->err), "Failed to connect to %s: %s",
@@ -317,6 +311,8 @@ retry(struct h1_xfer *x)
 	h1_resp_init(&x->resp, x->head);
 	if (conn_open(x) != 0)
 		finish(x, H1_CONNECT, false);
+	else
+		try_send(x);
 }
 
 static bool
@@ -325,46 +321,56 @@ may_retry(const struct h1_xfer *x)
 	return x->reused && !x->retried && x->resp.got == 0;
 }
 
+/*
+ * Sends what is left of the request. On a connection still connecting it
+ * is tried at once too: on loopback the handshake is often over by then,
+ * and the wait for writability (two epoll_ctl and a wake-up) is saved;
+ * otherwise it fails with EAGAIN, or with the connection's error.
+ */
 static void
 try_send(struct h1_xfer *x)
 {
 	struct h1_conn *c = x->c;
+	bool connecting = c->phase == PH_CONNECT;
 	ssize_t n = send(c->fd, x->req + x->sent, x->reqlen - x->sent,
 	    MSG_NOSIGNAL);
+	int e = errno;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0 && (e == EAGAIN || e == EINTR)) {
 		n = 0;
+		if (connecting) {
+			if (conn_watch(c, EV_WRITE) != 0)
+				failf(x, H1_CONNECT, "out of memory");
+			return;
+		}
+	}
 	if (n < 0) {
+		if (connecting) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err,
+			    &len) == 0 && err != 0)
+				e = err;
+			failf(x, H1_CONNECT, "Failed to connect to %s: %s",
+			    x->origin->name, strerror(e));
+			return;
+		}
 		if (may_retry(x)) {
 			retry(x);
 			return;
 		}
-		failf(x, H1_CONNECT, "Send failure: %s", strerror(errno));
+		failf(x, H1_CONNECT, "Send failure: %s", strerror(e));
 		return;
 	}
+	if (connecting)
+		x->connect_us = clock_mono_us() - x->start_us;
 	x->sent += (size_t)n;
 	c->phase = x->sent == x->reqlen ? PH_WAIT : PH_SEND;
 	/* Reading while sending too: an early answer or close is seen. */
 	if (conn_watch(c, c->phase == PH_WAIT ? EV_READ :
 	    EV_READ | EV_WRITE) != 0)
 		failf(x, H1_CONNECT, "out of memory");
-}
-
-static void
-connected(struct h1_xfer *x)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(x->c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-		err = errno;
-	if (err != 0) {
-		failf(x, H1_CONNECT, "Failed to connect to %s: %s",
-		    x->origin->name, strerror(err));
-		return;
-	}
-	x->connect_us = clock_mono_us() - x->start_us;
-	try_send(x);
 }
 
 static void
@@ -433,12 +439,8 @@ on_conn(evutil_socket_t fd, short what, void *arg)
 		conn_close(c);
 		return;
 	}
-	if (c->phase == PH_CONNECT) {
-		if (what & (EV_WRITE | EV_READ))
-			connected(x);
-		return;
-	}
-	if ((what & EV_WRITE) && c->phase == PH_SEND) {
+	if ((what & EV_WRITE) && (c->phase == PH_CONNECT ||
+	    c->phase == PH_SEND)) {
 		try_send(x);
 		if (x->c != c)
 			return;	/* ended, or retried on another */
@@ -512,6 +514,8 @@ h1_start(struct h1_xfer *x)
 		try_send(x);
 	} else if (conn_open(x) != 0) {
 		finish(x, H1_CONNECT, false);
+	} else {
+		try_send(x);
 	}
 	x->starting = false;
 	return 0;
