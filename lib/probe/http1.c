@@ -25,6 +25,7 @@ struct h1_conn {
 	int fd;
 	short what;			/* the event's kinds, 0 if not added */
 	enum phase phase;
+	int64_t idle_us;		/* clock_mono_us when it went idle */
 };
 
 struct h1_origin {
@@ -48,6 +49,12 @@ struct h1 {
 
 #define H1_DEFAULT_IDLE 1024
 #define H1_SPARE_MAX 64
+/*
+ * A connection idle longer is not used again, as curl's MAXAGE_CONN: a
+ * NAT or balancer may have dropped it without a word, and a request on
+ * it would wait for the timeout instead of failing to be retried.
+ */
+#define H1_IDLE_MAX_US (118 * 1000000LL)
 
 struct h1 *
 h1_new(struct event_base *base)
@@ -218,6 +225,7 @@ finish(struct h1_xfer *x, enum h1_result res, bool keep)
 
 			c->x = NULL;
 			c->phase = PH_NONE;
+			c->idle_us = clock_mono_us();
 			c->prev = NULL;
 			c->next = o->idle;
 			if (c->next != NULL)
@@ -250,7 +258,7 @@ failf(struct h1_xfer *x, enum h1_result res, const char *fmt, ...)
 	finish(x, res, false);
 }
 
-static void try_send(struct h1_xfer *x);
+static bool try_send(struct h1_xfer *x);
 
 /*
  * A new connection for x: 0 when it is on its way (connected or
@@ -312,7 +320,7 @@ retry(struct h1_xfer *x)
 	if (conn_open(x) != 0)
 		finish(x, H1_CONNECT, false);
 	else
-		try_send(x);
+		(void)try_send(x);
 }
 
 static bool
@@ -325,9 +333,11 @@ may_retry(const struct h1_xfer *x)
  * Sends what is left of the request. On a connection still connecting it
  * is tried at once too: on loopback the handshake is often over by then,
  * and the wait for writability (two epoll_ctl and a wake-up) is saved;
- * otherwise it fails with EAGAIN, or with the connection's error.
+ * otherwise it fails with EAGAIN, or with the connection's error. True
+ * while x goes on on this connection; false when it ended or moved to
+ * another (which may be in the same block and descriptor).
  */
-static void
+static bool
 try_send(struct h1_xfer *x)
 {
 	struct h1_conn *c = x->c;
@@ -339,9 +349,10 @@ try_send(struct h1_xfer *x)
 	if (n < 0 && (e == EAGAIN || e == EINTR)) {
 		n = 0;
 		if (connecting) {
-			if (conn_watch(c, EV_WRITE) != 0)
-				failf(x, H1_CONNECT, "out of memory");
-			return;
+			if (conn_watch(c, EV_WRITE) == 0)
+				return true;
+			failf(x, H1_CONNECT, "out of memory");
+			return false;
 		}
 	}
 	if (n < 0) {
@@ -354,14 +365,12 @@ try_send(struct h1_xfer *x)
 				e = err;
 			failf(x, H1_CONNECT, "Failed to connect to %s: %s",
 			    x->origin->name, strerror(e));
-			return;
-		}
-		if (may_retry(x)) {
+		} else if (may_retry(x)) {
 			retry(x);
-			return;
+		} else {
+			failf(x, H1_CONNECT, "Send failure: %s", strerror(e));
 		}
-		failf(x, H1_CONNECT, "Send failure: %s", strerror(e));
-		return;
+		return false;
 	}
 	if (connecting)
 		x->connect_us = clock_mono_us() - x->start_us;
@@ -369,8 +378,11 @@ try_send(struct h1_xfer *x)
 	c->phase = x->sent == x->reqlen ? PH_WAIT : PH_SEND;
 	/* Reading while sending too: an early answer or close is seen. */
 	if (conn_watch(c, c->phase == PH_WAIT ? EV_READ :
-	    EV_READ | EV_WRITE) != 0)
+	    EV_READ | EV_WRITE) != 0) {
 		failf(x, H1_CONNECT, "out of memory");
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -440,11 +452,8 @@ on_conn(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if ((what & EV_WRITE) && (c->phase == PH_CONNECT ||
-	    c->phase == PH_SEND)) {
-		try_send(x);
-		if (x->c != c)
-			return;	/* ended, or retried on another */
-	}
+	    c->phase == PH_SEND) && !try_send(x))
+		return;	/* ended, or retried on another */
 	if (what & EV_READ)
 		read_answer(x);
 }
@@ -467,6 +476,32 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	else
 		x->stage = x->resp.got == 0 ? H1_WAITING : H1_READING;
 	finish(x, H1_TIMEOUT, false);
+}
+
+/*
+ * The most recently used idle connection of o fit to carry a request, or
+ * NULL. Asked first, with one recv that takes nothing: bytes may have come
+ * since the loop last looked (a stray answer would be read as this run's),
+ * or the peer may have closed it.
+ */
+static struct h1_conn *
+take_idle(struct h1_origin *o)
+{
+	int64_t now = clock_mono_us();
+	struct h1_conn *c;
+
+	while ((c = o->idle) != NULL) {
+		char b;
+
+		if (now - c->idle_us <= H1_IDLE_MAX_US &&
+		    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+		    errno == EAGAIN) {
+			idle_unlink(c);
+			return c;
+		}
+		conn_close(c);
+	}
+	return NULL;
 }
 
 int
@@ -506,16 +541,15 @@ h1_start(struct h1_xfer *x)
 		return -1;
 	}
 	x->starting = true;
-	if (!x->fresh && (c = o->idle) != NULL) {
-		idle_unlink(c);
+	if (!x->fresh && (c = take_idle(o)) != NULL) {
 		c->x = x;
 		x->c = c;
 		x->reused = true;
-		try_send(x);
+		(void)try_send(x);
 	} else if (conn_open(x) != 0) {
 		finish(x, H1_CONNECT, false);
 	} else {
-		try_send(x);
+		(void)try_send(x);
 	}
 	x->starting = false;
 	return 0;

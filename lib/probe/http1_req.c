@@ -104,7 +104,11 @@ h1_req_make(struct h1_req *q, const char *url, const char *method,
 	q->port = (unsigned)strtoul(dport, NULL, 10);
 	if (q->port == 0 || q->port > 65535 || !numeric_addr(q, host, q->port))
 		goto out;
-	part(u, CURLUPART_PORT, &port, 0);
+	/* A default port spelled out is left out of Host, as curl does. */
+	if (part(u, CURLUPART_PORT, &port, 0) && strcmp(port, "80") == 0) {
+		curl_free(port);
+		port = NULL;
+	}
 	part(u, CURLUPART_QUERY, &query, 0);
 	q->head = strcmp(method, "HEAD") == 0;
 	sbuf_printf(&b, "%s %s%s%s HTTP/1.1\r\nHost: %s%s%s\r\n"

@@ -171,7 +171,13 @@ has_token(const char *v, size_t n, const char *t, bool last_only)
 static enum h1r_rc
 content_length(struct h1_resp *r, const char *v, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, k = 0;
+
+	/* No number at all: as curl, not "none" (read until close). */
+	while (k < n && (is_ows(v[k]) || v[k] == ','))
+		k++;
+	if (k == n)
+		return fail(r, "invalid Content-Length");
 
 	while (i < n) {
 		uint64_t x = 0;
@@ -183,9 +189,9 @@ content_length(struct h1_resp *r, const char *v, size_t n)
 			break;
 		a = i;
 		for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
-			x = x * 10 + (uint64_t)(v[i] - '0');
-			if (x > SIZE_MAX_BODY)
+			if (x > (SIZE_MAX_BODY - (uint64_t)(v[i] - '0')) / 10)
 				return fail(r, "Content-Length too large");
+			x = x * 10 + (uint64_t)(v[i] - '0');
 		}
 		while (i < n && is_ows(v[i]))
 			i++;
@@ -295,9 +301,10 @@ chunk_size(struct h1_resp *r, const char *s, size_t n)
 			d = s[i] - 'A' + 10;
 		else
 			break;
-		x = x * 16 + (uint64_t)d;
-		if (x > SIZE_MAX_BODY)
+		/* Bounded before it grows: 2^64 must not wrap to 0. */
+		if (x > (SIZE_MAX_BODY - (uint64_t)d) / 16)
 			return fail(r, "chunk size too large");
+		x = x * 16 + (uint64_t)d;
 	}
 	while (i < n && is_ows(s[i]))
 		i++;
@@ -414,7 +421,9 @@ h1_resp_eof(struct h1_resp *r)
 			return fail(r, "Empty reply from server");
 		/* FALLTHROUGH */
 	case S_HEADER:
-		return fail(r, "connection closed in the response's headers");
+		/* The target answered, then closed early, as a cut body. */
+		r->cut = true;
+		return fail(r, "transfer closed in the response's headers");
 	case S_BODY_LEN:
 		r->cut = true;
 		snprintf(r->err, sizeof(r->err), "transfer closed with %llu "

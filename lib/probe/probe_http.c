@@ -137,13 +137,34 @@ h1_body(void *arg, const char *p, size_t n)
 
 static void http_h1_done(struct h1_xfer *x);
 
+/*
+ * Whether vigild's environment names a proxy for http:// that libcurl
+ * would use (it reads http_proxy, all_proxy and ALL_PROXY, and no_proxy
+ * for the exceptions): then every probe stays on curl, so that none takes
+ * another way to its target than before.
+ */
+static bool
+proxy_set(void)
+{
+	static const char *const vars[] = { "http_proxy", "all_proxy",
+	    "ALL_PROXY" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v != NULL && v[0] != '\0')
+			return true;
+	}
+	return false;
+}
+
 /* The own client's side, when the request is one for it. */
 static bool
 http_own(struct http_probe *h, const struct probe_env *env)
 {
 	const struct http_cfg *hc = &h->cfg->http;
 
-	if (env->h1 == NULL || h1_req_make(&h->req, hc->url, hc->method,
+	if (env->h1 == NULL || proxy_set() || h1_req_make(&h->req, hc->url, hc->method,
 	    hc->headers, hc->nheaders, hc->body, HTTP_AGENT) != 0)
 		return false;
 	h->hx.origin = h1_origin_get(env->h1, (struct sockaddr *)&h->req.addr,
@@ -748,11 +769,12 @@ http_h1_done(struct h1_xfer *x)
 			return;	/* the next hop ends the run */
 	}
 	r->duration_ms = h->hops_ms + (double)x->total_us / 1000.0;
-	/* No lookup: the address is numeric. */
-	probe_result_add(r, "dns_ms", 0);
-	if (x->connected && x->connect_us > 0)
+	/* A new connection's phases; no lookup: the address is numeric. */
+	if (x->connected && x->connect_us > 0) {
+		probe_result_add(r, "dns_ms", 0);
 		probe_result_add(r, "connect_ms",
 		    (double)x->connect_us / 1000.0);
+	}
 	if (x->ttfb_us > 0)
 		probe_result_add(r, "ttfb_ms", (double)x->ttfb_us / 1000.0);
 	if (http_hops_failed(h, r))

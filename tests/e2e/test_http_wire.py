@@ -446,3 +446,16 @@ class WireTest(E2E):
         conns = w.connections()
         self.assertLessEqual(len(conns), 2, [len(c) for c in conns])
         self.assertGreaterEqual(max(len(c) for c in conns), 3, [len(c) for c in conns])
+
+    def test_a_proxy_in_the_environment_is_taken_by_every_probe(self):
+        """http_proxy in vigild's environment: libcurl takes it, and a
+        probe the own client could carry must not go around it."""
+        proxy = self.target(lambda c, conn, req: c.sendall(response()) or True)
+        target = self.target(lambda c, conn, req: c.sendall(response()) or True)
+        v = self.vigild({"probes": [self.json_probe("numeric", target.url("/numeric"))]},
+                        extra_env={"http_proxy": f"http://127.0.0.1:{proxy.port}",
+                                   "no_proxy": ""})
+        self.assert_all_up(v, "numeric", 3)
+        lines = {r.line.decode() for r in proxy.requests()}
+        self.assertEqual(lines, {f"GET http://127.0.0.1:{target.port}/numeric HTTP/1.1"})
+        self.assertEqual(target.requests(), [])

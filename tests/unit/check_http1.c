@@ -4,9 +4,16 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <check.h>
+#include <event2/event.h>
 
+#include "base/clock.h"
 #include "base/sbuf.h"
+#include "probe/http1.h"
 #include "probe/http1_req.h"
 #include "probe/http1_resp.h"
 #include "suites.h"
@@ -90,6 +97,14 @@ static const struct {
 	    0, false, "invalid Content-Length", 0 },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
 	    false, END_ERROR, 0, false, "too large", 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", false, END_ERROR, 0,
+	    false, "invalid Content-Length", 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: ,\r\n\r\n", false, END_ERROR,
+	    0, false, "invalid Content-Length", 0 },
+	/* 2^64: read as 0 (the last chunk) if the bound is checked late. */
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "10000000000000000\r\n\r\n", false, END_ERROR, 0, false,
+	    "chunk size too large", 0 },
 	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
 	    false, END_ERROR, 0, false, "malformed chunk size", 0 },
 	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -99,8 +114,13 @@ static const struct {
 	    false, END_ERROR, 0, false, "no CRLF", 0 },
 	/* Cut short by the peer. */
 	{ "", false, END_EOF_ERROR, 0, false, "Empty reply from server", 0 },
+	/* The target answered, then closed early: cut short, as a body. */
 	{ "HTTP/1.1 200 OK\r\nContent-", false, END_EOF_ERROR, 0, false,
-	    "closed in the response's headers", 0 },
+	    "transfer closed in the response's headers", 0 },
+	{ "HTTP/1.1 200 OK\r\n", false, END_EOF_ERROR, 0, false,
+	    "transfer closed in the response's headers", 0 },
+	{ "HTTP/1.1 2", false, END_EOF_ERROR, 0, false,
+	    "transfer closed in the response's headers", 0 },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok", false,
 	    END_EOF_ERROR, 0, false, "closed with 3 bytes remaining", 0 },
 	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nok",
@@ -267,6 +287,10 @@ static const struct {
 	    "POST / HTTP/1.1\r\nHost: [::1]:9\r\nUser-Agent: vigil/t\r\n"
 	    "Accept: */*\r\nContent-Length: 3\r\nContent-Type: "
 	    "application/x-www-form-urlencoded\r\n\r\na=1", "[::1]", 9 },
+	/* A default port spelled out is left out of Host, as curl does. */
+	{ "http://127.0.0.1:80/a", "GET", NULL, NULL,
+	    "GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: vigil/t\r\n"
+	    "Accept: */*\r\n\r\n", "127.0.0.1", 80 },
 	{ "http://127.0.0.1", "GET", NULL, NULL,
 	    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: vigil/t\r\n"
 	    "Accept: */*\r\n\r\n", "127.0.0.1", 80 },
@@ -307,6 +331,202 @@ START_TEST(test_req_table)
 }
 END_TEST
 
+/*
+ * The client against a target played by the test itself on loopback: the
+ * test accepts, reads and answers between the client's steps, so every
+ * order of events is the one written here, with no thread and no sleep.
+ */
+struct cworld {
+	struct event_base *base;
+	struct h1 *h1;
+	struct h1_origin *o;
+	struct h1_xfer x;
+	int lfd;
+	struct sbuf body;
+	bool ended;
+};
+
+static const char creq[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+static void
+cdone(struct h1_xfer *x)
+{
+	struct cworld *w = (struct cworld *)((char *)x -
+	    offsetof(struct cworld, x));
+
+	w->ended = true;
+}
+
+static void
+cworld_init(struct cworld *w)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+
+	memset(w, 0, sizeof(*w));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	w->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(w->lfd, 0);
+	ck_assert_int_eq(bind(w->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(w->lfd, 8), 0);
+	ck_assert_int_eq(getsockname(w->lfd, (struct sockaddr *)&sa, &sl), 0);
+	w->base = event_base_new();
+	w->h1 = h1_new(w->base);
+	ck_assert_ptr_nonnull(w->h1);
+	w->o = h1_origin_get(w->h1, (struct sockaddr *)&sa, sizeof(sa));
+	ck_assert_ptr_nonnull(w->o);
+	ck_assert_int_eq(h1_xfer_init(w->h1, &w->x), 0);
+	w->x.origin = w->o;
+	w->x.req = creq;
+	w->x.reqlen = sizeof(creq) - 1;
+	w->x.timeout_ms = 5000;
+	w->x.body = to_sbuf;
+	w->x.arg = &w->body;
+	w->x.done = cdone;
+	sbuf_init(&w->body, 4096);
+}
+
+static void
+cworld_free(struct cworld *w)
+{
+	h1_xfer_clear(&w->x);
+	h1_origin_put(w->o);
+	h1_free(w->h1);
+	event_base_free(w->base);
+	sbuf_free(&w->body);
+	close(w->lfd);
+	clock_fake(NULL, NULL);
+}
+
+/* Starts a run; the request is on its way (sent, or connecting). */
+static void
+cstart(struct cworld *w)
+{
+	w->ended = false;
+	sbuf_free(&w->body);
+	sbuf_init(&w->body, 4096);
+	sbuf_add(&w->body, "", 0);
+	ck_assert_int_eq(h1_start(&w->x), 0);
+}
+
+/* The target reads one request on fd and answers it with a. */
+static void
+canswer(int fd, const char *a)
+{
+	char b[512];
+
+	ck_assert_int_gt(recv(fd, b, sizeof(b), 0), 0);
+	ck_assert_int_eq(send(fd, a, strlen(a), 0), (ssize_t)strlen(a));
+}
+
+static void
+cwait(struct cworld *w)
+{
+	while (!w->ended)
+		event_base_loop(w->base, EVLOOP_ONCE);
+}
+
+#define CANSWER(s) "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" s
+
+/*
+ * Bytes nobody asked for reach a kept connection after the loop last
+ * looked, and the next run starts in the same pass (the scheduler's
+ * timer): the connection is not used, and the answer is the target's.
+ * Before the check, the stray 500 was read as the run's answer.
+ */
+START_TEST(test_client_stray_bytes_unseen_by_the_loop)
+{
+	static const char stray[] = "HTTP/1.1 500 Stray\r\nContent-Length: "
+	    "5\r\n\r\nSTALE";
+	struct cworld w;
+	int c1, c2;
+
+	cworld_init(&w);
+	cstart(&w);
+	c1 = accept(w.lfd, NULL, NULL);
+	canswer(c1, CANSWER("FIRST"));
+	cwait(&w);
+	ck_assert_int_eq(w.x.result, H1_OK);
+	ck_assert_str_eq(w.body.s, "FIRST");
+	ck_assert_int_eq(send(c1, stray, sizeof(stray) - 1, 0),
+	    (ssize_t)sizeof(stray) - 1);
+	usleep(10000);	/* on loopback, the bytes are there at once */
+	cstart(&w);
+	ck_assert(w.x.connected);	/* not the kept one */
+	c2 = accept(w.lfd, NULL, NULL);
+	canswer(c2, CANSWER("GOOD!"));
+	cwait(&w);
+	ck_assert_int_eq(w.x.result, H1_OK);
+	ck_assert_int_eq(w.x.resp.status, 200);
+	ck_assert_str_eq(w.body.s, "GOOD!");
+	close(c1);
+	close(c2);
+	cworld_free(&w);
+}
+END_TEST
+
+/*
+ * A kept connection is used again within 118 s of its last answer, and
+ * not after: a NAT may have forgotten it, and the request would wait for
+ * the timeout rather than fail and be retried.
+ */
+START_TEST(test_client_idle_age)
+{
+	int64_t mono = 1000000;
+	struct cworld w;
+	int c1, c2;
+
+	cworld_init(&w);
+	clock_fake(NULL, &mono);
+	cstart(&w);
+	c1 = accept(w.lfd, NULL, NULL);
+	canswer(c1, CANSWER("one.."));
+	cwait(&w);
+	mono += 118 * 1000000LL;
+	cstart(&w);
+	ck_assert(!w.x.connected);	/* kept: at the bound */
+	canswer(c1, CANSWER("two.."));
+	cwait(&w);
+	ck_assert_str_eq(w.body.s, "two..");
+	mono += 118 * 1000000LL + 1;
+	cstart(&w);
+	ck_assert(w.x.connected);	/* past it: a new one */
+	c2 = accept(w.lfd, NULL, NULL);
+	canswer(c2, CANSWER("three"));
+	cwait(&w);
+	ck_assert_int_eq(w.x.result, H1_OK);
+	ck_assert_str_eq(w.body.s, "three");
+	close(c1);
+	close(c2);
+	cworld_free(&w);
+}
+END_TEST
+
+/* The target closed the kept connection unseen: a new one, no failure. */
+START_TEST(test_client_closed_unseen_by_the_loop)
+{
+	struct cworld w;
+	int c1, c2;
+
+	cworld_init(&w);
+	cstart(&w);
+	c1 = accept(w.lfd, NULL, NULL);
+	canswer(c1, CANSWER("FIRST"));
+	cwait(&w);
+	close(c1);
+	usleep(10000);
+	cstart(&w);
+	ck_assert(w.x.connected);
+	c2 = accept(w.lfd, NULL, NULL);
+	canswer(c2, CANSWER("GOOD!"));
+	cwait(&w);
+	ck_assert_int_eq(w.x.result, H1_OK);
+	ck_assert_str_eq(w.body.s, "GOOD!");
+	close(c2);
+	cworld_free(&w);
+}
+END_TEST
+
 Suite *
 http1_suite(void)
 {
@@ -321,6 +541,9 @@ http1_suite(void)
 	tcase_add_test(tc, test_resp_body_refused);
 	tcase_add_loop_test(tc, test_req_table, 0,
 	    (int)(sizeof(req) / sizeof(req[0])));
+	tcase_add_test(tc, test_client_stray_bytes_unseen_by_the_loop);
+	tcase_add_test(tc, test_client_idle_age);
+	tcase_add_test(tc, test_client_closed_unseen_by_the_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }
