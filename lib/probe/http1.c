@@ -479,15 +479,14 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * The most recently used idle connection of o fit to carry a request, or
- * NULL. Asked first, with one recv that takes nothing: bytes may have come
+ * The most recently used idle connection of o fit to carry a request at
+ * now, or NULL. Asked first, with one recv that takes nothing: bytes may have come
  * since the loop last looked (a stray answer would be read as this run's),
  * or the peer may have closed it.
  */
 static struct h1_conn *
-take_idle(struct h1_origin *o)
+take_idle(struct h1_origin *o, int64_t now)
 {
-	int64_t now = clock_mono_us();
 	struct h1_conn *c;
 
 	while ((c = o->idle) != NULL) {
@@ -541,7 +540,7 @@ h1_start(struct h1_xfer *x)
 		return -1;
 	}
 	x->starting = true;
-	if (!x->fresh && (c = take_idle(o)) != NULL) {
+	if (!x->fresh && (c = take_idle(o, x->start_us)) != NULL) {
 		c->x = x;
 		x->c = c;
 		x->reused = true;

@@ -2,6 +2,7 @@
  * probe/http1_resp and probe/http1_req: responses read however their
  * bytes are split, and the requests the own client may carry.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -426,7 +427,50 @@ cwait(struct cworld *w)
 		event_base_loop(w->base, EVLOOP_ONCE);
 }
 
-#define CANSWER(s) "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" s
+/* The answer a target gives, with body. */
+static void
+canswer_body(int fd, const char *body)
+{
+	char a[128];
+
+	snprintf(a, sizeof(a), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+	    "\r\n%s", strlen(body), body);
+	canswer(fd, a);
+}
+
+static void
+cended_with(struct cworld *w, const char *body)
+{
+	cwait(w);
+	ck_assert_int_eq(w->x.result, H1_OK);
+	ck_assert_int_eq(w->x.resp.status, 200);
+	ck_assert_str_eq(w->body.s, body);
+}
+
+/* A run on a new connection, answered with body: the target's end. */
+static int
+crun_new(struct cworld *w, const char *body)
+{
+	int fd;
+
+	cstart(w);
+	ck_assert(w->x.connected);
+	fd = accept(w->lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	canswer_body(fd, body);
+	cended_with(w, body);
+	return fd;
+}
+
+/* A run on the kept connection whose target end is fd. */
+static void
+crun_kept(struct cworld *w, int fd, const char *body)
+{
+	cstart(w);
+	ck_assert(!w->x.connected);
+	canswer_body(fd, body);
+	cended_with(w, body);
+}
 
 /*
  * Bytes nobody asked for reach a kept connection after the loop last
@@ -442,23 +486,11 @@ START_TEST(test_client_stray_bytes_unseen_by_the_loop)
 	int c1, c2;
 
 	cworld_init(&w);
-	cstart(&w);
-	c1 = accept(w.lfd, NULL, NULL);
-	canswer(c1, CANSWER("FIRST"));
-	cwait(&w);
-	ck_assert_int_eq(w.x.result, H1_OK);
-	ck_assert_str_eq(w.body.s, "FIRST");
+	c1 = crun_new(&w, "FIRST");
 	ck_assert_int_eq(send(c1, stray, sizeof(stray) - 1, 0),
 	    (ssize_t)sizeof(stray) - 1);
 	usleep(10000);	/* on loopback, the bytes are there at once */
-	cstart(&w);
-	ck_assert(w.x.connected);	/* not the kept one */
-	c2 = accept(w.lfd, NULL, NULL);
-	canswer(c2, CANSWER("GOOD!"));
-	cwait(&w);
-	ck_assert_int_eq(w.x.result, H1_OK);
-	ck_assert_int_eq(w.x.resp.status, 200);
-	ck_assert_str_eq(w.body.s, "GOOD!");
+	c2 = crun_new(&w, "GOOD!");	/* not the kept one */
 	close(c1);
 	close(c2);
 	cworld_free(&w);
@@ -478,24 +510,11 @@ START_TEST(test_client_idle_age)
 
 	cworld_init(&w);
 	clock_fake(NULL, &mono);
-	cstart(&w);
-	c1 = accept(w.lfd, NULL, NULL);
-	canswer(c1, CANSWER("one.."));
-	cwait(&w);
+	c1 = crun_new(&w, "one..");
 	mono += 118 * 1000000LL;
-	cstart(&w);
-	ck_assert(!w.x.connected);	/* kept: at the bound */
-	canswer(c1, CANSWER("two.."));
-	cwait(&w);
-	ck_assert_str_eq(w.body.s, "two..");
+	crun_kept(&w, c1, "two..");	/* kept: at the bound */
 	mono += 118 * 1000000LL + 1;
-	cstart(&w);
-	ck_assert(w.x.connected);	/* past it: a new one */
-	c2 = accept(w.lfd, NULL, NULL);
-	canswer(c2, CANSWER("three"));
-	cwait(&w);
-	ck_assert_int_eq(w.x.result, H1_OK);
-	ck_assert_str_eq(w.body.s, "three");
+	c2 = crun_new(&w, "three");	/* past it: a new one */
 	close(c1);
 	close(c2);
 	cworld_free(&w);
@@ -506,22 +525,12 @@ END_TEST
 START_TEST(test_client_closed_unseen_by_the_loop)
 {
 	struct cworld w;
-	int c1, c2;
+	int c2;
 
 	cworld_init(&w);
-	cstart(&w);
-	c1 = accept(w.lfd, NULL, NULL);
-	canswer(c1, CANSWER("FIRST"));
-	cwait(&w);
-	close(c1);
+	close(crun_new(&w, "FIRST"));
 	usleep(10000);
-	cstart(&w);
-	ck_assert(w.x.connected);
-	c2 = accept(w.lfd, NULL, NULL);
-	canswer(c2, CANSWER("GOOD!"));
-	cwait(&w);
-	ck_assert_int_eq(w.x.result, H1_OK);
-	ck_assert_str_eq(w.body.s, "GOOD!");
+	c2 = crun_new(&w, "GOOD!");
 	close(c2);
 	cworld_free(&w);
 }
