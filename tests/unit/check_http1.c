@@ -335,7 +335,9 @@ END_TEST
 /*
  * The client against a target played by the test itself on loopback: the
  * test accepts, reads and answers between the client's steps, so every
- * order of events is the one written here, with no thread and no sleep.
+ * order of events is the one written here, with no thread. The two short
+ * sleeps only let loopback deliver what the target sent; no time is
+ * asserted.
  */
 struct cworld {
 	struct event_base *base;
