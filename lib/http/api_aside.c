@@ -11,7 +11,8 @@
  * captures it there), and its headers and the body's length into a pipe;
  * the loop reads the pipe, and at its end makes the response from the
  * memfd, sent with sendfile() like any large answer. The child touches
- * nothing shared (no socket, no log line of its own) and leaves with
+ * nothing shared (no socket, no log line of its own, no question to MHD:
+ * its sockets are closed here, see httpd_connections) and leaves with
  * _exit(); it dies with vigild (PR_SET_PDEATHSIG), so it cannot outlive
  * a restart holding the listening socket.
  */

@@ -66,7 +66,7 @@ void httpd_kick(struct httpd *h);
 
 /* The port actually bound (useful with port 0). */
 unsigned httpd_port(const struct httpd *h);
-/* Connections open now. */
+/* Connections open now; plain data, safe in a forked child. */
 unsigned httpd_connections(const struct httpd *h);
 /* The connection limit in force (lowered to fit the descriptor limit). */
 unsigned httpd_max_conns(const struct httpd *h);
