@@ -201,6 +201,21 @@ class Vigild:
         assert (r.returncode, r.stdout + r.stderr) == (0, ""), (r.stdout + r.stderr, text[-3000:])
         return text
 
+    def metrics_showing(self, text, timeout=10):
+        """/metrics once it shows text. It is a shared rendering, renewed
+        a moment after what moved it (api_cache.c): a count that just
+        changed shows in a later one."""
+        seen = {}
+
+        def shows():
+            seen["m"] = self.metrics()
+            return text in seen["m"]
+        try:
+            wait_for(shows, timeout, what=f"/metrics showing {text!r}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last seen:\n{seen.get('m', '')[-3000:]}") from None
+        return seen["m"]
+
     def status(self):
         s, _, b = self.get("/status")
         assert s == 200, (s, b)
