@@ -480,9 +480,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 /*
  * The most recently used idle connection of o fit to carry a request at
- * now, or NULL. Asked first, with one recv that takes nothing: bytes may have come
- * since the loop last looked (a stray answer would be read as this run's),
- * or the peer may have closed it.
+ * now, or NULL. Asked first, with one recv that takes nothing: bytes may
+ * have come since the loop last looked (a stray answer would be read as
+ * this run's), or the peer may have closed it.
  */
 static struct h1_conn *
 take_idle(struct h1_origin *o, int64_t now)
