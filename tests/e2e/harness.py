@@ -260,6 +260,11 @@ class Vigild:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def log_lines(self, word):
+        """The log's lines that hold word: on failure, the lines, not the
+        whole log."""
+        return [line for line in self.log_text().splitlines() if word in line]
+
     def memcheck_report(self):
         """What memcheck wrote of this vigild (empty unless VIGIL_VALGRIND)."""
         if not VALGRIND:

@@ -137,9 +137,7 @@ class MetricsAside(E2E):
         self.assertLess(after["aside"] - base["aside"], 3 * 6)
         # The loop paid for the forks only.
         self.assertGreater(after["loop_seconds"], base["loop_seconds"])
-        # The lines themselves on failure, not the whole log.
-        self.assertEqual([line for line in self.v.log_text().splitlines()
-                          if "render_aside_failed" in line], [])
+        self.assertEqual(self.v.log_lines("render_aside_failed"), [])
 
     def test_scrapes_made_aside_while_clients_hang_up(self):
         """Clients that hang up in the loop pass where a scrape is made
@@ -172,9 +170,7 @@ class MetricsAside(E2E):
             scraper.close()
             self.assertEqual(r.status, 200)
             self.assertIn(f"vigil_silences_active {round_ + 2}\n", text)
-        failed = [line for line in self.v.log_text().splitlines()
-                  if "render_aside_failed" in line]
-        self.assertEqual(failed, [])
+        self.assertEqual(self.v.log_lines("render_aside_failed"), [])
         after = self.fresh_counters()
         self.assertEqual(after["loop"], base["loop"])
 
